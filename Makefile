@@ -1,0 +1,42 @@
+# simswarm — the two commands a new user needs are `make demo` and `make test`.
+GO       ?= go
+BIN      := bin/simswarm
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+# Static binary: it goes into FROM-scratch images and onto any Linux node.
+export CGO_ENABLED ?= 0
+
+.PHONY: all build demo test test-short deps bench fuzz vet clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/simswarm
+
+## demo: build simswarm and run the ALOHA example campaign on all local cores.
+demo: build
+	./$(BIN) run -f examples/aloha/campaign.yaml --results results
+
+## deps: install the system packages the tests need (Debian; only if missing).
+deps:
+	./test/install-deps.sh
+
+## test: install what the tests need, then run the whole suite.
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 60m ./...
+
+test-short: build
+	$(GO) test -count=1 -short ./...
+
+## bench: the performance goals, as benchmarks and side-by-side scripts.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	./test/bench/runall-vs-xargs.sh
+
+## fuzz: a minute of fuzzing on the manifest decoder.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseManifests -fuzztime 60s ./api
+
+clean:
+	rm -rf bin results

@@ -1,0 +1,207 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Group and version of every simswarm kind.
+const (
+	Group        = "simswarm.io"
+	Version      = "v1alpha1"
+	APIVersion   = Group + "/" + Version
+	KindCampaign = "Campaign"
+)
+
+// TypeMeta names the kind of a manifest.
+type TypeMeta struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// ObjectMeta is the metadata every stored object carries. Generation and
+// ResourceVersion are set by the controller, never by users.
+type ObjectMeta struct {
+	Name              string            `json:"name"`
+	Labels            map[string]string `json:"labels,omitempty"`
+	Annotations       map[string]string `json:"annotations,omitempty"`
+	UID               string            `json:"uid,omitempty"`
+	Generation        int64             `json:"generation,omitempty"`
+	ResourceVersion   string            `json:"resourceVersion,omitempty"`
+	CreationTimestamp *time.Time        `json:"creationTimestamp,omitempty"`
+	DeletionTimestamp *time.Time        `json:"deletionTimestamp,omitempty"`
+}
+
+// Campaign is one build of a simulation model followed by a sweep of
+// independent runs whose result files the user wants back.
+type Campaign struct {
+	TypeMeta `json:",inline"`
+	Metadata ObjectMeta     `json:"metadata"`
+	Spec     CampaignSpec   `json:"spec"`
+	Status   CampaignStatus `json:"status,omitempty"`
+}
+
+// CampaignSpec is what the user asks for.
+type CampaignSpec struct {
+	Source     SourceSpec     `json:"source"`
+	Build      BuildSpec      `json:"build,omitempty"`
+	Simulation SimulationSpec `json:"simulation"`
+	// Results are glob patterns, relative to the simulation's working
+	// directory, of the files each run produces. Default: results/*.sca,
+	// results/*.vec, results/*.vci.
+	Results []string `json:"results,omitempty"`
+	// Timeout bounds one run's wall time. Default 1h.
+	Timeout Duration `json:"timeout,omitempty"`
+	// Retries is how many times a failed run is tried again. Default 2.
+	Retries *int32 `json:"retries,omitempty"`
+	// Parallelism bounds how many runs of this campaign execute at once
+	// (local slots; in a cluster, the campaign's share of runners). 0 = all
+	// available.
+	Parallelism int32 `json:"parallelism,omitempty"`
+	// Priority shares worker capacity between campaigns: higher goes first.
+	Priority int32 `json:"priority,omitempty"`
+	// Suspend stops dispatching new runs; running ones finish.
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// SourceSpec says where the model's source comes from: exactly one of Path
+// or Git. Archive is filled in by `simswarm apply` when it uploads Path.
+type SourceSpec struct {
+	// Path is a local directory, relative to the manifest file.
+	Path string `json:"path,omitempty"`
+	// Git is a repository at a fixed commit.
+	Git *GitSource `json:"git,omitempty"`
+	// Archive is the sha256 of an uploaded source archive (set by apply).
+	Archive string `json:"archive,omitempty"`
+}
+
+// GitSource is a git repository at a commit (or ref).
+type GitSource struct {
+	URL    string `json:"url"`
+	Commit string `json:"commit"`
+}
+
+// BuildSpec says how to build the model once per campaign.
+type BuildSpec struct {
+	// Image is the toolchain image used by builders and runners in a
+	// cluster (e.g. an OMNeT++ image). Ignored by the local executor.
+	Image string `json:"image,omitempty"`
+	// Command is the build's argv, run in the source root. Default
+	// ["make"]; parallelism reaches make through MAKEFLAGS=-jN and the
+	// compiler through CC (distcc in a cluster).
+	Command []string `json:"command,omitempty"`
+	// Env adds environment variables to the build.
+	Env map[string]string `json:"env,omitempty"`
+	// Artifacts are paths relative to the source root that runs need
+	// (files or directories). Default ["."]: the whole built tree.
+	Artifacts []string `json:"artifacts,omitempty"`
+}
+
+// SimulationSpec says how to run one run of the model, following OMNeT++'s
+// command-line contract: program args... -u Cmdenv -f INI -c CONFIG -r N.
+type SimulationSpec struct {
+	// WorkingDir is relative to the source root. Default ".".
+	WorkingDir string `json:"workingDir,omitempty"`
+	// Program is the argv prefix, e.g. ["./aloha"] or
+	// ["opp_run", "-l", "../src/INET"].
+	Program []string `json:"program"`
+	// IniFile is relative to WorkingDir. Default omnetpp.ini.
+	IniFile string `json:"iniFile,omitempty"`
+	// Config is the [Config NAME] section to run. Default General.
+	Config string `json:"config,omitempty"`
+	// Runs is a run filter in opp_run's -r syntax ("0..99", "1,5,8",
+	// "0..9,20"); empty means every run that -q runnumbers reports.
+	Runs string `json:"runs,omitempty"`
+	// Env adds environment variables to each run.
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// Phases of a campaign.
+const (
+	PhasePending   = "Pending"
+	PhaseBuilding  = "Building"
+	PhaseRunning   = "Running"
+	PhaseSucceeded = "Succeeded"
+	PhaseFailed    = "Failed"
+	PhaseSuspended = "Suspended"
+)
+
+// CampaignStatus is what the controller observed, written only by it.
+type CampaignStatus struct {
+	Phase              string      `json:"phase,omitempty"`
+	ObservedGeneration int64       `json:"observedGeneration,omitempty"`
+	Conditions         []Condition `json:"conditions,omitempty"`
+	Runs               RunCounts   `json:"runs,omitempty"`
+	Build              BuildStatus `json:"build,omitempty"`
+	// SourceRevision records the applied git commit (GitOps).
+	SourceRevision string     `json:"sourceRevision,omitempty"`
+	StartTime      *time.Time `json:"startTime,omitempty"`
+	CompletionTime *time.Time `json:"completionTime,omitempty"`
+}
+
+// RunCounts counts a campaign's runs by state.
+type RunCounts struct {
+	Total     int64 `json:"total"`
+	Pending   int64 `json:"pending"`
+	Queued    int64 `json:"queued"`
+	Running   int64 `json:"running"`
+	Succeeded int64 `json:"succeeded"`
+	Failed    int64 `json:"failed"`
+}
+
+// BuildStatus reports the campaign's build.
+type BuildStatus struct {
+	// Key is the content key of the artifact: source digest + recipe +
+	// toolchain image.
+	Key      string `json:"key,omitempty"`
+	Phase    string `json:"phase,omitempty"`
+	CacheHit bool   `json:"cacheHit,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// Condition types and statuses.
+const (
+	ConditionReady       = "Ready"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+
+	ConditionTrue    = "True"
+	ConditionFalse   = "False"
+	ConditionUnknown = "Unknown"
+)
+
+// Condition is one observed aspect of an object, as in Kubernetes.
+type Condition struct {
+	Type               string    `json:"type"`
+	Status             string    `json:"status"`
+	Reason             string    `json:"reason,omitempty"`
+	Message            string    `json:"message,omitempty"`
+	ObservedGeneration int64     `json:"observedGeneration,omitempty"`
+	LastTransitionTime time.Time `json:"lastTransitionTime"`
+}
+
+// Duration is a time.Duration written as "90s", "10m", "1h30m".
+type Duration struct{ time.Duration }
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a Go duration string ("10m") or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs float64
+		if err2 := json.Unmarshal(b, &secs); err2 != nil {
+			return fmt.Errorf("duration must be a string like \"10m\" or a number of seconds")
+		}
+		d.Duration = time.Duration(secs * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (use e.g. 90s, 10m, 1h)", s)
+	}
+	d.Duration = v
+	return nil
+}

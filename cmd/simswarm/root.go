@@ -1,0 +1,40 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	logFormat string
+	verbose   int
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "simswarm",
+		Short: "Run OMNeT++/INET simulation campaigns on every core you have",
+		Long: `simswarm runs simulation campaigns - one build of a model, then hundreds to
+100,000 independent runs - and brings the result files back to results/.
+
+On one machine, with nothing else installed:
+  simswarm run -f examples/aloha/campaign.yaml      build and run a Campaign manifest
+  simswarm runall -j 8 -- ./aloha -c PureAloha      a drop-in for opp_runall
+
+A Campaign manifest (apiVersion simswarm.io/v1alpha1) says where the source
+is, how to build it, which program, ini file, config and runs to execute, and
+which result files to keep. Check one with "simswarm validate -f FILE" and list
+its runs with "simswarm expand -f FILE".`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "console", "log format: console or json")
+	root.PersistentFlags().CountVarP(&g.verbose, "verbose", "v", "more log detail (-v info, -vv debug)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return invalidInput(err) })
+
+	root.AddCommand(
+		newVersionCmd(),
+	)
+	return root
+}
