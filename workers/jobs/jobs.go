@@ -1,0 +1,146 @@
+package jobs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/simswarm/simswarm/api"
+)
+
+// Task types and queues (asynq).
+const (
+	TypeBuild  = "simswarm:build"
+	TypeRun    = "simswarm:run"
+	QueueBuild = "build"
+	QueueRun   = "run"
+)
+
+// MongoDB collections (database = path of the mongodb:// URI, default
+// "simswarm") and GridFS buckets.
+const (
+	CollCampaigns   = "campaigns"
+	CollRuns        = "runs"
+	CollBuilds      = "builds"
+	BucketSources   = "sources"
+	BucketArtifacts = "artifacts"
+	BucketResults   = "results"
+)
+
+// BuildTask asks a builder to build Source with Build and store the
+// artifact under Key.
+type BuildTask struct {
+	Campaign string         `json:"campaign"`
+	UID      string         `json:"uid"`
+	Key      string         `json:"key"`
+	Source   api.SourceSpec `json:"source"`
+	Build    api.BuildSpec  `json:"build"`
+}
+
+// RunTask asks a runner to execute one run with the artifact ArtifactKey.
+type RunTask struct {
+	Campaign    string             `json:"campaign"`
+	UID         string             `json:"uid"`
+	Run         int                `json:"run"`
+	ArtifactKey string             `json:"artifactKey"`
+	Simulation  api.SimulationSpec `json:"simulation"`
+	Results     []string           `json:"results"`
+	Timeout     api.Duration       `json:"timeout"`
+	Attempt     int                `json:"attempt"`
+}
+
+// Marshal encodes a task payload.
+func Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// RunTaskID is the asynq task ID of one attempt of a run.
+func RunTaskID(campaign, uid string, run, attempt int) string {
+	return fmt.Sprintf("run:%s:%s:%d:%d", campaign, short(uid, 8), run, attempt)
+}
+
+// BuildTaskID is the asynq task ID of the build of key.
+func BuildTaskID(key string) string { return "build:" + short(key, 16) }
+
+func short(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// BuildKey is the content key of a build: the source digest (archive
+// sha256 or git URL@commit), the build recipe and the toolchain image.
+func BuildKey(sourceDigest string, b api.BuildSpec) string {
+	recipe, _ := json.Marshal(struct {
+		Command   []string          `json:"command"`
+		Env       map[string]string `json:"env"`
+		Artifacts []string          `json:"artifacts"`
+		Image     string            `json:"image"`
+	}{b.Command, b.Env, b.Artifacts, b.Image})
+	h := sha256.New()
+	h.Write([]byte(sourceDigest))
+	h.Write([]byte{0})
+	h.Write(recipe)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Run states.
+const (
+	RunPending   = "Pending"
+	RunQueued    = "Queued"
+	RunRunning   = "Running"
+	RunSucceeded = "Succeeded"
+	RunFailed    = "Failed"
+)
+
+// RunRecord is one run of a campaign (collection runs, _id
+// "<campaign>/<uid>/<run>").
+type RunRecord struct {
+	ID         string       `bson:"_id" json:"id"`
+	Campaign   string       `bson:"campaign" json:"campaign"`
+	UID        string       `bson:"uid" json:"uid"`
+	Run        int          `bson:"run" json:"run"`
+	State      string       `bson:"state" json:"state"`
+	Attempts   int          `bson:"attempts" json:"attempts"`
+	Worker     string       `bson:"worker,omitempty" json:"worker,omitempty"`
+	ExitCode   int          `bson:"exitCode" json:"exitCode"`
+	StderrTail string       `bson:"stderrTail,omitempty" json:"stderrTail,omitempty"`
+	DurationMS int64        `bson:"durationMs" json:"durationMs"`
+	CPUMS      int64        `bson:"cpuMs" json:"cpuMs"`
+	Files      []ResultFile `bson:"files,omitempty" json:"files,omitempty"`
+	Message    string       `bson:"message,omitempty" json:"message,omitempty"`
+	UpdatedAt  time.Time    `bson:"updatedAt" json:"updatedAt"`
+	StartedAt  *time.Time   `bson:"startedAt,omitempty" json:"startedAt,omitempty"`
+	FinishedAt *time.Time   `bson:"finishedAt,omitempty" json:"finishedAt,omitempty"`
+}
+
+// ResultFile is one stored result file of a run (GridFS bucket results,
+// filename "<campaign>/<uid>/<run>/<name>").
+type ResultFile struct {
+	Name   string `bson:"name" json:"name"`
+	Size   int64  `bson:"size" json:"size"`
+	SHA256 string `bson:"sha256" json:"sha256"`
+	FileID any    `bson:"fileId" json:"fileId"`
+}
+
+// Build states.
+const (
+	BuildPending   = "Pending"
+	BuildRunning   = "Running"
+	BuildSucceeded = "Succeeded"
+	BuildFailed    = "Failed"
+)
+
+// BuildRecord is one build (collection builds, _id = key).
+type BuildRecord struct {
+	Key        string    `bson:"_id" json:"key"`
+	State      string    `bson:"state" json:"state"`
+	ArtifactID any       `bson:"artifactId,omitempty" json:"artifactId,omitempty"`
+	Size       int64     `bson:"size" json:"size"`
+	SHA256     string    `bson:"sha256,omitempty" json:"sha256,omitempty"`
+	LogTail    string    `bson:"logTail,omitempty" json:"logTail,omitempty"`
+	Worker     string    `bson:"worker,omitempty" json:"worker,omitempty"`
+	UpdatedAt  time.Time `bson:"updatedAt" json:"updatedAt"`
+	DurationMS int64     `bson:"durationMs" json:"durationMs"`
+}
