@@ -1,0 +1,54 @@
+// Package testmongo starts a MongoDB-wire server (embedded FerretDB with its
+// SQLite backend) on a free loopback port for the controller's tests, until
+// they move onto test/harness. Tests only.
+package testmongo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// Start runs FerretDB in this process until the test ends and returns a
+// mongodb:// URI with a database of the test's own.
+func Start(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + t.TempDir() + "/",
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("ferretdb: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ferretdb on %s not listening: %v", addr, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Sprintf("mongodb://%s/simswarm", addr)
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// createChunk is how many run records one InsertMany carries.
+const createChunk = 5000
+
+// RunID is the _id of a run record.
+func RunID(campaign, uid string, run int) string { return fmt.Sprintf("%s/%s/%d", campaign, uid, run) }
+
+// CreateRuns creates Pending run records for runs that have none yet
+// (idempotent: existing records are left alone). It returns how many were
+// inserted.
+func (s *Store) CreateRuns(ctx context.Context, campaign, uid string, runs []int) (int, error) {
+	coll := s.DB.Collection(collRuns)
+	now := s.now().UTC()
+	inserted := 0
+	docs := make([]any, 0, createChunk)
+	for start := 0; start < len(runs); start += createChunk {
+		end := min(start+createChunk, len(runs))
+		docs = docs[:0]
+		for _, n := range runs[start:end] {
+			docs = append(docs, jobs.RunRecord{ID: RunID(campaign, uid, n), Campaign: campaign, UID: uid,
+				Run: n, State: jobs.RunPending, UpdatedAt: now})
+		}
+		res, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		if res != nil {
+			inserted += len(res.InsertedIDs)
+		}
+		if err != nil && !onlyDuplicates(err) {
+			return inserted, fmt.Errorf("create runs of %s: %w", campaign, err)
+		}
+	}
+	return inserted, nil
+}
+
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) {
+		if bwe.WriteConcernError != nil {
+			return false
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return false
+			}
+		}
+		return true
+	}
+	return mongo.IsDuplicateKeyError(err)
+}
+
+// RunCounts counts the runs of (campaign, uid) by state.
+func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCounts, error) {
+	cur, err := s.DB.Collection(collRuns).Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$match", Value: bson.M{"campaign": campaign, "uid": uid}}},
+		{{Key: "$group", Value: bson.M{"_id": "$state", "n": bson.M{"$sum": 1}}}},
+	})
+	if err != nil {
+		return api.RunCounts{}, fmt.Errorf("count runs of %s: %w", campaign, err)
+	}
+	var rows []struct {
+		State string `bson:"_id"`
+		N     int64  `bson:"n"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return api.RunCounts{}, fmt.Errorf("count runs of %s: %w", campaign, err)
+	}
+	var c api.RunCounts
+	for _, r := range rows {
+		c.Total += r.N
+		switch r.State {
+		case jobs.RunPending:
+			c.Pending = r.N
+		case jobs.RunQueued:
+			c.Queued = r.N
+		case jobs.RunRunning:
+			c.Running = r.N
+		case jobs.RunSucceeded:
+			c.Succeeded = r.N
+		case jobs.RunFailed:
+			c.Failed = r.N
+		}
+	}
+	return c, nil
+}
+
+// RunQuery selects run records of one campaign object.
+type RunQuery struct {
+	Campaign, UID string
+	State         string // "" = any
+	After         int    // runs with number > After; -1 = from the start
+	Limit         int    // 0 = no limit
+	// MaxAttempts, if > 0, selects only records with attempts < MaxAttempts.
+	MaxAttempts int
+}
+
+// Runs lists run records by ascending run number.
+func (s *Store) Runs(ctx context.Context, q RunQuery) ([]jobs.RunRecord, error) {
+	f := bson.M{"campaign": q.Campaign, "uid": q.UID, "run": bson.M{"$gt": q.After}}
+	if q.State != "" {
+		f["state"] = q.State
+	}
+	if q.MaxAttempts > 0 {
+		f["attempts"] = bson.M{"$lt": q.MaxAttempts}
+	}
+	o := options.Find().SetSort(bson.D{{Key: "run", Value: 1}})
+	if q.Limit > 0 {
+		o.SetLimit(int64(q.Limit))
+	}
+	cur, err := s.DB.Collection(collRuns).Find(ctx, f, o)
+	if err != nil {
+		return nil, fmt.Errorf("list runs of %s: %w", q.Campaign, err)
+	}
+	var out []jobs.RunRecord
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("list runs of %s: %w", q.Campaign, err)
+	}
+	return out, nil
+}
+
+// GetRun returns one run record, or ErrNotFound.
+func (s *Store) GetRun(ctx context.Context, campaign, uid string, run int) (*jobs.RunRecord, error) {
+	var r jobs.RunRecord
+	err := s.DB.Collection(collRuns).FindOne(ctx, bson.M{"_id": RunID(campaign, uid, run)}).Decode(&r)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("run %d of %s: %w", run, campaign, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get run %d of %s: %w", run, campaign, err)
+	}
+	return &r, nil
+}
+
+// SetRunState moves a run record from state from to state to (conditional
+// on it still being in from); it reports whether it did.
+func (s *Store) SetRunState(ctx context.Context, id, from, to, message string) (bool, error) {
+	set := bson.M{"state": to, "updatedAt": s.now().UTC()}
+	if message != "" {
+		set["message"] = message
+	}
+	res, err := s.DB.Collection(collRuns).UpdateOne(ctx, bson.M{"_id": id, "state": from}, bson.M{"$set": set})
+	if err != nil {
+		return false, fmt.Errorf("run %s %s->%s: %w", id, from, to, err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// DeleteRuns removes the run records of campaign except those of keepUID
+// ("" removes all). Result files in GridFS are not touched.
+func (s *Store) DeleteRuns(ctx context.Context, campaign, keepUID string) (int64, error) {
+	f := bson.M{"campaign": campaign}
+	if keepUID != "" {
+		f["uid"] = bson.M{"$ne": keepUID}
+	}
+	res, err := s.DB.Collection(collRuns).DeleteMany(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("delete runs of %s: %w", campaign, err)
+	}
+	return res.DeletedCount, nil
+}
+
+// RunCampaigns returns the names of campaigns that have run records.
+func (s *Store) RunCampaigns(ctx context.Context) ([]string, error) {
+	cur, err := s.DB.Collection(collRuns).Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$group", Value: bson.M{"_id": "$campaign"}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list run campaigns: %w", err)
+	}
+	var rows []struct {
+		Name string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list run campaigns: %w", err)
+	}
+	names := make([]string, 0, len(rows))
+	for _, r := range rows {
+		names = append(names, r.Name)
+	}
+	return names, nil
+}
+
+// GetBuild returns the build record of key, or ErrNotFound.
+func (s *Store) GetBuild(ctx context.Context, key string) (*jobs.BuildRecord, error) {
+	var b jobs.BuildRecord
+	err := s.DB.Collection(collBuilds).FindOne(ctx, bson.M{"_id": key}).Decode(&b)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("build %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get build %s: %w", key, err)
+	}
+	return &b, nil
+}
+
+// EnsureBuild creates a Pending build record for key unless one exists.
+func (s *Store) EnsureBuild(ctx context.Context, key string) error {
+	_, err := s.DB.Collection(collBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildPending, UpdatedAt: s.now().UTC()})
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("create build %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Errors callers branch on.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	ErrConflict      = errors.New("conflict: the object has been modified; get it again and retry")
+	ErrFenced        = errors.New("fenced: a newer leader epoch has written this object")
+)
+
+// Collection and bucket names (shared with workers, see workers/jobs).
+const (
+	collCampaigns = "campaigns"
+	collRuns      = "runs"
+	collBuilds    = "builds"
+	collLeases    = "leases"
+	bucketSources = "sources"
+)
+
+// Store is the controller's persistent state.
+type Store struct {
+	Client *mongo.Client
+	DB     *mongo.Database
+	now    func() time.Time
+}
+
+// DatabaseName returns the database named by the path of a mongodb:// URI,
+// "simswarm" when it names none.
+func DatabaseName(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "simswarm"
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		return db
+	}
+	return "simswarm"
+}
+
+// Open connects to uri, checks the connection and ensures the indexes.
+func Open(ctx context.Context, uri string) (*Store, error) {
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(10 * time.Second).SetTimeout(60 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("connect mongo: %w", err)
+	}
+	s := &Store{Client: client, DB: client.Database(DatabaseName(uri)), now: time.Now}
+	if err := client.Ping(ctx, nil); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("ping mongo: %w", err)
+	}
+	if err := s.EnsureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close disconnects.
+func (s *Store) Close(ctx context.Context) error { return s.Client.Disconnect(ctx) }
+
+// EnsureIndexes creates the indexes the queries need (idempotent).
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	_, err := s.DB.Collection(collRuns).Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "state", Value: 1}, {Key: "run", Value: 1}}},
+		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "run", Value: 1}}},
+		{Keys: bson.D{{Key: "state", Value: 1}}},
+	})
+	if err != nil {
+		return fmt.Errorf("create run indexes: %w", err)
+	}
+	return nil
+}
+
+// ClaimEpoch records epoch as the newest leader epoch; it fails with
+// ErrFenced when a higher one was already recorded.
+func (s *Store) ClaimEpoch(ctx context.Context, epoch int64) error {
+	c := s.DB.Collection(collLeases)
+	res, err := c.UpdateOne(ctx, bson.M{"_id": "controller", "epoch": bson.M{"$lt": epoch}},
+		bson.M{"$set": bson.M{"epoch": epoch, "claimedAt": s.now()}})
+	if err != nil {
+		return fmt.Errorf("claim epoch %d: %w", epoch, err)
+	}
+	if res.MatchedCount == 1 {
+		return nil
+	}
+	_, err = c.InsertOne(ctx, bson.M{"_id": "controller", "epoch": epoch, "claimedAt": s.now()})
+	if mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("claim epoch %d: %w", epoch, ErrFenced)
+	}
+	if err != nil {
+		return fmt.Errorf("claim epoch %d: %w", epoch, err)
+	}
+	return nil
+}
+
+// MaxEpoch is the highest leader epoch recorded (0 if none).
+func (s *Store) MaxEpoch(ctx context.Context) (int64, error) {
+	var doc struct {
+		Epoch int64 `bson:"epoch"`
+	}
+	err := s.DB.Collection(collLeases).FindOne(ctx, bson.M{"_id": "controller"}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read epoch: %w", err)
+	}
+	return doc.Epoch, nil
+}
