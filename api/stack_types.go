@@ -62,7 +62,7 @@ type RunnerSettings struct {
 	// MaxReplicas caps the computed replica count (0 = no cap).
 	MaxReplicas int32 `json:"maxReplicas,omitempty"`
 	// ExcludeLabel: nodes whose label of this name is "false" run no
-	// runners. Default simswarm.io/runner.
+	// runners. Default io.simswarm.runner (swarm constraints allow no "/" in label names).
 	ExcludeLabel string `json:"excludeLabel,omitempty"`
 }
 

@@ -1,0 +1,59 @@
+package stackspec
+
+import (
+	"testing"
+
+	"github.com/simswarm/simswarm/api"
+)
+
+// The daemon stores what we sent with network IDs, image digests and extra
+// defaults; the fingerprint must still match, and must change when a field
+// we own is edited by hand.
+func TestFingerprintIgnoresDaemonRewritesButSeesEdits(t *testing.T) {
+	s := api.DefaultStack("simswarm")
+	d, err := Build(s, []Node{node("m1", RoleManager, 4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := find(t, d, Builder)
+	observed := svc.Spec
+	observed.TaskTemplate.ContainerSpec = ptrCopy(svc.Spec.TaskTemplate.ContainerSpec)
+	observed.TaskTemplate.ContainerSpec.Image += "@sha256:0123456789abcdef"
+	observed.TaskTemplate.ContainerSpec.Isolation = "default"
+	observed.TaskTemplate.Networks = nil
+	ids := map[string]string{}
+	for _, n := range svc.Spec.TaskTemplate.Networks {
+		id := "id-" + n.Target
+		ids[id] = n.Target
+		n.Target = id
+		observed.TaskTemplate.Networks = append(observed.TaskTemplate.Networks, n)
+	}
+	if got := Fingerprint(observed, ids); got != svc.Hash {
+		t.Fatalf("fingerprint of daemon-rewritten spec %s != intended %s", got, svc.Hash)
+	}
+	observed.TaskTemplate.ContainerSpec.Env = append(append([]string{}, observed.TaskTemplate.ContainerSpec.Env...), "TAMPERED=1")
+	if Fingerprint(observed, ids) == svc.Hash {
+		t.Fatal("an added env var did not change the fingerprint")
+	}
+}
+
+func TestRunnerReplicasFollowNodes(t *testing.T) {
+	s := api.DefaultStack("simswarm")
+	nodes := []Node{node("m1", RoleManager, 2)}
+	one := RunnerReplicas(s, nodes)
+	nodes = append(nodes, node("w1", RoleWorker, 4))
+	more := RunnerReplicas(s, nodes)
+	if one != 1 || more != 5 {
+		t.Fatalf("replicas %d then %d, want 1 then 5", one, more)
+	}
+	d1, _ := Build(s, nodes[:1])
+	d2, _ := Build(s, nodes)
+	if find(t, d1, Runner).Hash == find(t, d2, Runner).Hash {
+		t.Error("runner hash did not change with the node set")
+	}
+	if find(t, d1, Redis).Hash != find(t, d2, Redis).Hash {
+		t.Error("redis hash changed with the node set")
+	}
+}
+
+func ptrCopy[T any](p *T) *T { c := *p; return &c }

@@ -1,0 +1,255 @@
+package stackspec
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/simswarm/simswarm/api"
+)
+
+// Labels every stack object carries.
+const (
+	LabelStack    = "simswarm.io/stack"
+	LabelSpecHash = "simswarm.io/spec-hash"
+	// LabelComponent names the stack member ("runner", "interlink").
+	LabelComponent = "simswarm.io/component"
+)
+
+// Component names: the suffix of each object's name after "<stack>_".
+const (
+	Controller = "controller"
+	Redis      = "redis"
+	Mongo      = "mongo"
+	Builder    = "builder"
+	Runner     = "runner"
+	Distcc     = "distcc"
+	Visualizer = "visualizer"
+	Interlink  = "interlink"
+	Buildnet   = "buildnet"
+)
+
+// DistccHostsKey is the Redis key holding the distcc host list that the
+// builder reads before every build.
+const DistccHostsKey = "simswarm:distcc:hosts"
+
+// In-container paths and ports.
+const (
+	DockerSocket   = "/var/run/docker.sock"
+	MongoDataDir   = "/data/db"
+	RedisPort      = 6379
+	MongoPort      = 27017
+	apiTokenTarget = "api-token"
+)
+
+// Desired is the stack as it should be.
+type Desired struct {
+	Services []Service `json:"services"`
+	Networks []Network `json:"networks"`
+}
+
+// Service is one desired swarm service.
+type Service struct {
+	Component string            `json:"component"`
+	Name      string            `json:"name"`
+	Hash      string            `json:"hash"`
+	Spec      swarm.ServiceSpec `json:"spec"`
+	// SecretNames are the swarm secrets Spec refers to by name; a
+	// reconciler fills their IDs in before creating the service.
+	SecretNames []string `json:"secretNames,omitempty"`
+}
+
+// Network is one desired overlay network.
+type Network struct {
+	Component  string            `json:"component"`
+	Name       string            `json:"name"`
+	Hash       string            `json:"hash"`
+	Driver     string            `json:"driver"`
+	Attachable bool              `json:"attachable"`
+	Labels     map[string]string `json:"labels"`
+}
+
+// ObjectName is the swarm name of a stack member: "<stack>_<component>".
+func ObjectName(s *api.Stack, component string) string {
+	return s.Metadata.Name + "_" + component
+}
+
+// Build computes the desired services and networks of a defaulted, valid
+// Stack for the given nodes. Services and networks are sorted by name.
+func Build(s *api.Stack, nodes []Node) (*Desired, error) {
+	if err := api.ValidateStack(s); err != nil {
+		return nil, fmt.Errorf("build stack spec: %w", err)
+	}
+	b := builder{s: s}
+	d := &Desired{}
+	for _, comp := range []string{Interlink, Buildnet} {
+		d.Networks = append(d.Networks, b.network(comp))
+	}
+	d.Services = []Service{
+		b.controller(), b.redis(), b.mongo(), b.builderSvc(),
+		b.runner(RunnerReplicas(s, nodes)), b.distcc(),
+	}
+	if s.Spec.Visualizer.Enabled {
+		d.Services = append(d.Services, b.visualizer())
+	}
+	for i := range d.Services {
+		svc := &d.Services[i]
+		svc.Hash = Fingerprint(svc.Spec, nil)
+		svc.Spec.Labels[LabelSpecHash] = svc.Hash
+	}
+	sort.Slice(d.Services, func(i, j int) bool { return d.Services[i].Name < d.Services[j].Name })
+	return d, nil
+}
+
+type builder struct{ s *api.Stack }
+
+func (b builder) name(comp string) string { return ObjectName(b.s, comp) }
+
+func (b builder) labels(comp string) map[string]string {
+	return map[string]string{LabelStack: b.s.Metadata.Name, LabelComponent: comp}
+}
+
+func (b builder) network(comp string) Network {
+	n := Network{Component: comp, Name: b.name(comp), Driver: "overlay", Attachable: true, Labels: b.labels(comp)}
+	n.Hash = NetworkFingerprint(n.Driver, n.Attachable, n.Labels)
+	n.Labels[LabelSpecHash] = n.Hash
+	return n
+}
+
+// service is the skeleton every stack service shares.
+func (b builder) service(comp, image string, nets ...string) swarm.ServiceSpec {
+	delay := 2 * time.Second
+	grace := 30 * time.Second
+	spec := swarm.ServiceSpec{
+		Annotations: swarm.Annotations{Name: b.name(comp), Labels: b.labels(comp)},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: &swarm.ContainerSpec{
+				Image:           image,
+				Labels:          b.labels(comp),
+				StopGracePeriod: &grace,
+			},
+			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: &delay},
+		},
+		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionMode(b.s.Spec.EndpointMode)},
+	}
+	for _, n := range nets {
+		spec.TaskTemplate.Networks = append(spec.TaskTemplate.Networks,
+			swarm.NetworkAttachmentConfig{Target: b.name(n), Aliases: []string{comp}})
+	}
+	return spec
+}
+
+func replicated(spec *swarm.ServiceSpec, n uint64) {
+	spec.Mode = swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
+}
+
+func onManager(spec *swarm.ServiceSpec) {
+	spec.TaskTemplate.Placement = &swarm.Placement{Constraints: []string{"node.role==manager"}}
+}
+
+// commonEnv tells every simswarm process where the stack's stores are.
+func (b builder) commonEnv() []string {
+	return []string{
+		"SIMSWARM_STACK=" + b.s.Metadata.Name,
+		"SIMSWARM_REDIS_ADDR=" + Redis + ":" + strconv.Itoa(RedisPort),
+		"SIMSWARM_MONGO_URI=mongodb://" + Mongo + ":" + strconv.Itoa(MongoPort) + "/simswarm",
+	}
+}
+
+func (b builder) controller() Service {
+	sp := b.s.Spec
+	spec := b.service(Controller, sp.Images.Controller, Interlink)
+	c := spec.TaskTemplate.ContainerSpec
+	c.Args = []string{"controller"}
+	c.Env = append(b.commonEnv(),
+		"SIMSWARM_LISTEN=:"+strconv.Itoa(int(sp.Controller.Port)),
+		"SIMSWARM_API_TOKEN_FILE=/run/secrets/"+apiTokenTarget,
+	)
+	c.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: DockerSocket, Target: DockerSocket}}
+	secret := b.name(sp.Controller.APITokenSecret)
+	c.Secrets = []*swarm.SecretReference{{
+		SecretName: secret,
+		File:       &swarm.SecretReferenceFileTarget{Name: apiTokenTarget, UID: "0", GID: "0", Mode: 0o400},
+	}}
+	spec.EndpointSpec.Ports = []swarm.PortConfig{{
+		Protocol:      swarm.PortConfigProtocolTCP,
+		TargetPort:    uint32(sp.Controller.Port),
+		PublishedPort: uint32(sp.Controller.Port),
+		PublishMode:   swarm.PortConfigPublishModeHost,
+	}}
+	replicated(&spec, 1)
+	onManager(&spec)
+	return Service{Component: Controller, Name: spec.Name, Spec: spec, SecretNames: []string{secret}}
+}
+
+func (b builder) redis() Service {
+	spec := b.service(Redis, b.s.Spec.Images.Redis, Interlink)
+	// The queue is a cache of desired state: no persistence needed.
+	spec.TaskTemplate.ContainerSpec.Args = []string{"redis-server", "--save", "", "--appendonly", "no"}
+	replicated(&spec, 1)
+	onManager(&spec)
+	return Service{Component: Redis, Name: spec.Name, Spec: spec}
+}
+
+func (b builder) mongo() Service {
+	spec := b.service(Mongo, b.s.Spec.Images.Mongo, Interlink)
+	vol := b.name(b.s.Spec.Volumes.Mongo)
+	spec.TaskTemplate.ContainerSpec.Mounts = []mount.Mount{{
+		Type: mount.TypeVolume, Source: vol, Target: MongoDataDir,
+		VolumeOptions: &mount.VolumeOptions{Labels: map[string]string{LabelStack: b.s.Metadata.Name}},
+	}}
+	replicated(&spec, 1)
+	// The volume lives on the manager: pin mongo there so it finds it again.
+	onManager(&spec)
+	return Service{Component: Mongo, Name: spec.Name, Spec: spec}
+}
+
+func (b builder) builderSvc() Service {
+	spec := b.service(Builder, b.s.Spec.Images.Worker, Interlink, Buildnet)
+	c := spec.TaskTemplate.ContainerSpec
+	c.Args = []string{"worker"}
+	c.Env = append(b.commonEnv(), "SIMSWARM_WORKER_ROLE=builder", "SIMSWARM_DISTCC_HOSTS_KEY="+DistccHostsKey)
+	replicated(&spec, 1)
+	onManager(&spec)
+	return Service{Component: Builder, Name: spec.Name, Spec: spec}
+}
+
+func (b builder) runner(replicas uint64) Service {
+	sp := b.s.Spec
+	spec := b.service(Runner, sp.Images.Worker, Interlink)
+	c := spec.TaskTemplate.ContainerSpec
+	c.Args = []string{"worker"}
+	c.Env = append(b.commonEnv(), "SIMSWARM_WORKER_ROLE=runner")
+	spec.TaskTemplate.Resources = &swarm.ResourceRequirements{
+		Reservations: &swarm.Resources{NanoCPUs: cpuNanos(*sp.Runner.CPUReservation)},
+	}
+	constraints := []string{"node.labels." + sp.Runner.ExcludeLabel + "!=false"}
+	if !*sp.Manager.RunRunners {
+		constraints = append(constraints, "node.role==worker")
+	}
+	spec.TaskTemplate.Placement = &swarm.Placement{Constraints: constraints}
+	replicated(&spec, replicas)
+	return Service{Component: Runner, Name: spec.Name, Spec: spec}
+}
+
+func (b builder) distcc() Service {
+	sp := b.s.Spec
+	spec := b.service(Distcc, sp.Images.Distcc, Buildnet)
+	spec.TaskTemplate.ContainerSpec.Command = []string{
+		"distccd", "--daemon", "--no-detach", "--log-stderr",
+		"--port", strconv.Itoa(int(sp.Distcc.Port)), "--allow", sp.Distcc.Allow,
+	}
+	spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
+	return Service{Component: Distcc, Name: spec.Name, Spec: spec}
+}
+
+func (b builder) visualizer() Service {
+	spec := b.service(Visualizer, b.s.Spec.Visualizer.Image, Interlink)
+	spec.TaskTemplate.ContainerSpec.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: DockerSocket, Target: DockerSocket, ReadOnly: true}}
+	replicated(&spec, 1)
+	onManager(&spec)
+	return Service{Component: Visualizer, Name: spec.Name, Spec: spec}
+}
