@@ -9,7 +9,7 @@ const (
 	DefaultVisualizerImage      = "dockersamples/visualizer:stable"
 	DefaultRunnerCPUReservation = 0.95
 	DefaultManagerCPUReserve    = 1.0
-	DefaultRunnerExcludeLabel   = "simswarm.io/runner"
+	DefaultRunnerExcludeLabel   = "io.simswarm.runner"
 	DefaultControllerPort       = 8080
 	DefaultAPITokenSecret       = "api-token"
 	DefaultDistccPort           = 3632
