@@ -1,0 +1,225 @@
+package dockertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+)
+
+// Daemon is a running private dockerd that is a swarm manager.
+type Daemon struct {
+	// Dir holds the data root, exec root, socket, pid file and log.
+	Dir string
+	// Host is the DOCKER_HOST value for the private socket.
+	Host string
+	// Client talks to the private daemon (API version negotiated).
+	Client *client.Client
+	// NodeID is the swarm node ID of the daemon.
+	NodeID string
+
+	cmd      *exec.Cmd
+	waitExit chan error
+	logPath  string
+	gwBridge string
+}
+
+// startTimeout bounds how long dockerd may take to answer.
+const startTimeout = 60 * time.Second
+
+// Start runs a private dockerd and initialises a one-node swarm on it.
+func Start(t testing.TB) *Daemon {
+	t.Helper()
+	for _, bin := range []string{"dockerd", "containerd", "runc"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s not installed (make deps installs docker.io): %v", bin, err)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Fatalf("dockerd needs root")
+	}
+	// Short directory: unix socket paths (ours and containerd's shims)
+	// must stay under 108 bytes, and t.TempDir() paths can be long.
+	dir, err := os.MkdirTemp("/tmp", "ssd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{
+		Dir:      dir,
+		Host:     "unix://" + filepath.Join(dir, "docker.sock"),
+		logPath:  filepath.Join(dir, "dockerd.log"),
+		gwBridge: "ssgw" + randHex(4),
+	}
+	t.Cleanup(func() { d.teardown(t) })
+
+	logFile, err := os.Create(d.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	d.cmd = exec.Command("dockerd",
+		"--data-root", filepath.Join(dir, "data"),
+		"--exec-root", filepath.Join(dir, "exec"),
+		"--pidfile", filepath.Join(dir, "docker.pid"),
+		"-H", d.Host,
+		"--bridge=none",
+		"--iptables=false",
+		"--ip6tables=false",
+		"--storage-driver=vfs",
+		"--userland-proxy=false",
+	)
+	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
+	// Own process group: teardown signals dockerd and the containerd it
+	// started together, and nothing else.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("start dockerd: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.cmd.Wait() }()
+	d.waitExit = exited
+
+	d.Client, err = client.NewClientWithOpts(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatalf("docker client: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	for {
+		if _, err := d.Client.Ping(ctx); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("dockerd exited during start: %v\n%s", err, d.logTail())
+		case <-ctx.Done():
+			t.Fatalf("dockerd did not answer within %v\n%s", startTimeout, d.logTail())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	d.Client.NegotiateAPIVersion(ctx)
+	d.initSwarm(t, ctx)
+	return d
+}
+
+// initSwarm makes the daemon a one-node swarm manager without touching the
+// host's shared names and ports.
+func (d *Daemon) initSwarm(t testing.TB, ctx context.Context) {
+	t.Helper()
+	// Swarm would create a bridge called docker_gwbridge in the host's
+	// network namespace, shared with any other daemon; pre-create the
+	// network under the same name but with our own interface name.
+	_, err := d.Client.NetworkCreate(ctx, "docker_gwbridge", network.CreateOptions{
+		Driver: "bridge",
+		Options: map[string]string{
+			"com.docker.network.bridge.name":                 d.gwBridge,
+			"com.docker.network.bridge.enable_icc":           "false",
+			"com.docker.network.bridge.enable_ip_masquerade": "false",
+		},
+	})
+	if err != nil {
+		t.Fatalf("create docker_gwbridge: %v\n%s", err, d.logTail())
+	}
+	listen := freeTCPPort(t)
+	id, err := d.Client.SwarmInit(ctx, swarm.InitRequest{
+		ListenAddr:    "127.0.0.1:" + strconv.Itoa(listen),
+		AdvertiseAddr: "127.0.0.1:" + strconv.Itoa(listen),
+		// VXLAN's UDP port is per host: another swarm daemon may hold 4789.
+		DataPathPort: freeUDPPort(t),
+	})
+	if err != nil {
+		t.Fatalf("swarm init: %v\n%s", err, d.logTail())
+	}
+	d.NodeID = id
+}
+
+// CLI runs the docker command-line client against the private daemon and
+// returns its combined output; it fails the test on a non-zero exit.
+func (d *Daemon) CLI(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := d.TryCLI(nil, args...)
+	if err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// TryCLI runs the docker CLI with stdin and returns output and error.
+func (d *Daemon) TryCLI(stdin []byte, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+d.Host, "DOCKER_CONFIG="+filepath.Join(d.Dir, "cli"))
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// LogTail is the end of the daemon's log, for failure messages.
+func (d *Daemon) logTail() string {
+	b, err := os.ReadFile(d.logPath)
+	if err != nil {
+		return ""
+	}
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return "--- dockerd log tail ---\n" + string(b)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func freeTCPPort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// freeUDPPort finds a free UDP port in the range swarm accepts for its
+// data path (1024-49151; the kernel's ephemeral ports lie above it).
+func freeUDPPort(t testing.TB) uint32 {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		b := make([]byte, 2)
+		_, _ = rand.Read(b)
+		port := 20000 + int(binary.BigEndian.Uint16(b))%29000
+		if port > 49151 {
+			continue
+		}
+		c, err := net.ListenPacket("udp", ":"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+			return uint32(port)
+		}
+	}
+	t.Fatal("no free UDP port for the swarm data path")
+	return 0
+}
+
+func (d *Daemon) String() string { return fmt.Sprintf("dockerd(%s)", d.Host) }

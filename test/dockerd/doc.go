@@ -1,0 +1,25 @@
+// Package dockertest starts a private Docker engine for tests and makes it a
+// one-node swarm. It never talks to any other daemon: the engine gets its
+// own data root, exec root, pid file and unix socket under a fresh
+// directory, no default bridge (--bridge=none), no iptables rules
+// (--iptables=false, so it cannot fight another daemon's chains), its own
+// docker_gwbridge interface name, and free swarm listen and VXLAN data-path
+// ports.
+//
+// Use:
+//
+//	d := dockertest.Start(t)        // dockerd up, swarm initialised
+//	d.Client                        // *client.Client on the private socket
+//	d.ImportGoImage(t, "simswarm-test/pause:1", "./cmd/pause") // tiny image, no registry
+//	out := d.CLI(t, "service", "ls")
+//
+// Guarantees: everything is torn down when the test ends, also on failure:
+// the daemon's process group is terminated (then killed), leftover
+// container shims started for this engine are killed, mounts under its
+// directory are detached, its gateway bridge is deleted and its directory
+// removed. On failure the tail of the daemon log is written to the test log.
+//
+// Requirements: root, dockerd/containerd/runc (Debian docker.io). The vfs
+// storage driver is used: it works on every file system and the test
+// images are a few megabytes.
+package dockertest
