@@ -1,0 +1,236 @@
+package campaign
+
+import (
+	"time"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// Observed is what one pass saw of a campaign and its surroundings.
+type Observed struct {
+	Generation int64
+	Spec       api.CampaignSpec
+	Status     api.CampaignStatus // as stored
+	// SpecErr is set when the spec is invalid or cannot be expanded
+	// (terminal).
+	SpecErr error
+	// Expanded is the number of runs the spec selects; -1 while unknown
+	// (e.g. the ini is only readable after the build).
+	Expanded int
+	Counts   api.RunCounts
+	BuildKey string
+	Build    *jobs.BuildRecord // nil: no record
+	// BuildTaskQueued: a build task for BuildKey is in the queue.
+	BuildTaskQueued bool
+	// Inflight is the number of this campaign's run tasks in the queue
+	// (pending, active, scheduled, retry).
+	Inflight int
+	// Window is this campaign's share of the dispatch window.
+	Window int
+	Now    time.Time
+}
+
+// Desired is what the pass should do, and the status to record.
+type Desired struct {
+	Status api.CampaignStatus
+	// CreateRuns: create (more) run records.
+	CreateRuns bool
+	// StartBuild: create the BuildRecord (if missing) and enqueue the build.
+	StartBuild bool
+	// Dispatch is how many Pending runs to enqueue now.
+	Dispatch int
+	// Unqueue: remove this campaign's queued (not yet active) tasks.
+	Unqueue bool
+	// Requeue: look again after this long (0 = only on events/resync).
+	Requeue time.Duration
+}
+
+// Reasons of conditions.
+const (
+	ReasonInvalidSpec   = "InvalidSpec"
+	ReasonBuilding      = "Building"
+	ReasonBuildFailed   = "BuildFailed"
+	ReasonRunning       = "Running"
+	ReasonSucceeded     = "Succeeded"
+	ReasonRunsFailed    = "RunsFailed"
+	ReasonSuspended     = "Suspended"
+	ReasonCreatingRuns  = "CreatingRuns"
+	ReasonWaitingBuild  = "WaitingForBuild"
+	ReasonWaitingWindow = "WaitingForCapacity"
+)
+
+// poll is how often an active campaign is looked at again (run records are
+// written by workers; there is no change stream to watch).
+const poll = time.Second
+
+// Compute derives the actions and status from an observation. Pure.
+func Compute(o Observed) Desired {
+	st := o.Status
+	st.ObservedGeneration = o.Generation
+	st.Runs = o.Counts
+	if o.Expanded >= 0 && int64(o.Expanded) > st.Runs.Total {
+		// Records are created lazily: the rest are pending.
+		st.Runs.Pending += int64(o.Expanded) - st.Runs.Total
+		st.Runs.Total = int64(o.Expanded)
+	}
+	if st.StartTime == nil {
+		t := o.Now
+		st.StartTime = &t
+	}
+	d := Desired{}
+	set := func(phase string, ready, reconciling, stalled string, reason, msg string) {
+		st.Phase = phase
+		st.Conditions = setCondition(st.Conditions, api.ConditionReady, ready, reason, msg, o.Generation, o.Now)
+		st.Conditions = setCondition(st.Conditions, api.ConditionReconciling, reconciling, reason, msg, o.Generation, o.Now)
+		st.Conditions = setCondition(st.Conditions, api.ConditionStalled, stalled, reason, msg, o.Generation, o.Now)
+	}
+	T, F := api.ConditionTrue, api.ConditionFalse
+
+	if o.SpecErr != nil {
+		set(api.PhaseFailed, F, F, T, ReasonInvalidSpec, o.SpecErr.Error())
+		st.CompletionTime = nil
+		d.Status = st
+		d.Unqueue = true
+		return d
+	}
+
+	st.Build.Key = o.BuildKey
+	buildDone := o.Build != nil && o.Build.State == jobs.BuildSucceeded
+	switch {
+	case o.Build == nil:
+		st.Build.Phase = jobs.BuildPending
+	default:
+		st.Build.Phase = o.Build.State
+	}
+	if buildDone && o.Status.Build.Phase == "" {
+		st.Build.CacheHit = true // it was there before this campaign asked
+	}
+
+	d.CreateRuns = o.Expanded > 0 && o.Counts.Total < int64(o.Expanded)
+	finished := o.Expanded >= 0 && !d.CreateRuns &&
+		o.Counts.Succeeded+o.Counts.Failed == o.Counts.Total && o.Counts.Total > 0 || o.Expanded == 0
+
+	switch {
+	case o.Build != nil && o.Build.State == jobs.BuildFailed:
+		msg := "build failed"
+		if o.Build.LogTail != "" {
+			msg += ": " + lastLine(o.Build.LogTail)
+		}
+		st.Build.Message = msg
+		set(api.PhaseFailed, F, F, T, ReasonBuildFailed, msg)
+		d.Unqueue = true
+		d.CreateRuns = false
+	case finished:
+		// Failed runs with attempts left were sent back to Pending by the
+		// repair step before counting, so Failed here are exhausted.
+		if o.Counts.Failed > 0 {
+			set(api.PhaseFailed, F, F, T, ReasonRunsFailed, plural(o.Counts.Failed, "run")+" failed")
+		} else {
+			set(api.PhaseSucceeded, T, F, F, ReasonSucceeded, plural(o.Counts.Succeeded, "run")+" succeeded")
+		}
+		if st.CompletionTime == nil {
+			t := o.Now
+			st.CompletionTime = &t
+		}
+	case o.Spec.Suspend:
+		set(api.PhaseSuspended, F, F, F, ReasonSuspended, "dispatch suspended")
+		d.Unqueue = true
+		d.CreateRuns = false
+		st.CompletionTime = nil
+	case !buildDone:
+		d.StartBuild = o.Build == nil || !o.BuildTaskQueued && o.Build.State == jobs.BuildPending
+		set(api.PhaseBuilding, F, T, F, ReasonBuilding, "building "+short(o.BuildKey))
+		d.Requeue = poll
+		st.CompletionTime = nil
+	default:
+		st.CompletionTime = nil
+		d.Dispatch = o.Window - o.Inflight
+		if d.Dispatch < 0 {
+			d.Dispatch = 0
+		}
+		if pending := o.Counts.Pending; int64(d.Dispatch) > pending {
+			// Records not created yet can't be dispatched this pass.
+			d.Dispatch = int(pending)
+		}
+		reason, msg := ReasonRunning, "running"
+		if d.CreateRuns {
+			reason, msg = ReasonCreatingRuns, "creating run records"
+		} else if o.Window == 0 && o.Inflight == 0 {
+			reason, msg = ReasonWaitingWindow, "waiting for capacity (higher-priority campaigns)"
+		}
+		set(api.PhaseRunning, F, T, F, reason, msg)
+		d.Requeue = poll
+		if d.CreateRuns {
+			d.Requeue = time.Millisecond
+		}
+	}
+	if o.Expanded < 0 && buildDone {
+		d.Requeue = poll
+	}
+	d.Status = st
+	return d
+}
+
+func setCondition(conds []api.Condition, typ, status, reason, msg string, gen int64, now time.Time) []api.Condition {
+	for i := range conds {
+		if conds[i].Type != typ {
+			continue
+		}
+		if conds[i].Status != status {
+			conds[i].LastTransitionTime = now
+		}
+		conds[i].Status, conds[i].Reason, conds[i].Message, conds[i].ObservedGeneration = status, reason, msg, gen
+		return conds
+	}
+	return append(conds, api.Condition{Type: typ, Status: status, Reason: reason, Message: msg,
+		ObservedGeneration: gen, LastTransitionTime: now})
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func lastLine(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '\n' {
+			return s[i+1:]
+		}
+	}
+	return s
+}
+
+func plural(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return itoa(n) + " " + what + "s"
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,120 @@
+package campaign
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+func cond(st api.CampaignStatus, typ string) api.Condition {
+	for _, c := range st.Conditions {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return api.Condition{}
+}
+
+func TestCompute(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0).UTC()
+	ok := &jobs.BuildRecord{Key: "k", State: jobs.BuildSucceeded}
+	cases := []struct {
+		name       string
+		o          Observed
+		phase      string
+		stalled    string
+		reason     string
+		createRuns bool
+		startBuild bool
+		dispatch   int
+		unqueue    bool
+		requeue    bool
+	}{
+		{name: "invalid spec is terminal", o: Observed{SpecErr: errors.New("spec.x: bad"), Expanded: -1},
+			phase: api.PhaseFailed, stalled: "True", reason: ReasonInvalidSpec, unqueue: true},
+		{name: "no build record: start the build and create runs", o: Observed{Expanded: 10, Window: 32},
+			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, createRuns: true, startBuild: true, requeue: true},
+		{name: "build pending with its task queued: wait", o: Observed{Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 10},
+			Build: &jobs.BuildRecord{State: jobs.BuildPending}, BuildTaskQueued: true, Window: 32},
+			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, requeue: true},
+		{name: "build pending but its task vanished: enqueue again", o: Observed{Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 10},
+			Build: &jobs.BuildRecord{State: jobs.BuildPending}, Window: 32},
+			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, startBuild: true, requeue: true},
+		{name: "build failed is stalled", o: Observed{Expanded: 10, Build: &jobs.BuildRecord{State: jobs.BuildFailed, LogTail: "x\nmake: *** Error 1\n"}},
+			phase: api.PhaseFailed, stalled: "True", reason: ReasonBuildFailed, unqueue: true},
+		{name: "window bounds dispatch", o: Observed{Expanded: 100, Counts: api.RunCounts{Total: 100, Pending: 90, Queued: 10}, Build: ok, Inflight: 10, Window: 32},
+			phase: api.PhaseRunning, stalled: "False", reason: ReasonRunning, dispatch: 22, requeue: true},
+		{name: "full window dispatches nothing", o: Observed{Expanded: 100, Counts: api.RunCounts{Total: 100, Pending: 60, Queued: 40}, Build: ok, Inflight: 40, Window: 32},
+			phase: api.PhaseRunning, stalled: "False", reason: ReasonRunning, requeue: true},
+		{name: "dispatch limited to created records", o: Observed{Expanded: 100000, Counts: api.RunCounts{Total: 5, Pending: 5}, Build: ok, Window: 32},
+			phase: api.PhaseRunning, stalled: "False", reason: ReasonCreatingRuns, createRuns: true, dispatch: 5, requeue: true},
+		{name: "suspended unqueues", o: Observed{Spec: api.CampaignSpec{Suspend: true}, Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 5, Queued: 5}, Build: ok, Inflight: 5, Window: 0},
+			phase: api.PhaseSuspended, stalled: "False", reason: ReasonSuspended, unqueue: true},
+		{name: "all succeeded", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3}, Build: ok},
+			phase: api.PhaseSucceeded, stalled: "False", reason: ReasonSucceeded},
+		{name: "exhausted failures", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 2, Failed: 1}, Build: ok},
+			phase: api.PhaseFailed, stalled: "True", reason: ReasonRunsFailed},
+		{name: "no capacity left by higher priority", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Pending: 3}, Build: ok, Window: 0},
+			phase: api.PhaseRunning, stalled: "False", reason: ReasonWaitingWindow, requeue: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Now = now
+			tc.o.Generation = 3
+			d := Compute(tc.o)
+			if d.Status.Phase != tc.phase {
+				t.Errorf("phase = %s, want %s", d.Status.Phase, tc.phase)
+			}
+			if c := cond(d.Status, api.ConditionStalled); c.Status != tc.stalled || c.Reason != tc.reason {
+				t.Errorf("Stalled = %s/%s, want %s/%s", c.Status, c.Reason, tc.stalled, tc.reason)
+			}
+			if d.CreateRuns != tc.createRuns || d.StartBuild != tc.startBuild || d.Dispatch != tc.dispatch || d.Unqueue != tc.unqueue {
+				t.Errorf("actions create=%v build=%v dispatch=%d unqueue=%v, want %v %v %d %v",
+					d.CreateRuns, d.StartBuild, d.Dispatch, d.Unqueue, tc.createRuns, tc.startBuild, tc.dispatch, tc.unqueue)
+			}
+			if (d.Requeue > 0) != tc.requeue {
+				t.Errorf("requeue = %v, want %v", d.Requeue, tc.requeue)
+			}
+			if d.Status.ObservedGeneration != 3 {
+				t.Errorf("observedGeneration = %d", d.Status.ObservedGeneration)
+			}
+			ready := cond(d.Status, api.ConditionReady).Status
+			if (tc.phase == api.PhaseSucceeded) != (ready == "True") {
+				t.Errorf("Ready = %s in phase %s", ready, tc.phase)
+			}
+		})
+	}
+}
+
+func TestComputeIsStableWhenConverged(t *testing.T) {
+	o := Observed{Generation: 1, Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3},
+		Build: &jobs.BuildRecord{State: jobs.BuildSucceeded}, Now: time.Unix(1, 0).UTC()}
+	first := Compute(o).Status
+	o.Status = first
+	o.Now = o.Now.Add(time.Hour)
+	second := Compute(o).Status
+	if statusChanged(first, second) {
+		t.Fatalf("status changed on a converged campaign:\n%+v\n%+v", first, second)
+	}
+}
+
+func TestSharesByPriority(t *testing.T) {
+	s := NewShares(32)
+	t0 := time.Unix(0, 0)
+	if w := s.Window("low", 0, t0, 100); w != 32 {
+		t.Fatalf("alone: %d", w)
+	}
+	if w := s.Window("high", 10, t0.Add(time.Hour), 20); w != 20 {
+		t.Fatalf("high: %d", w)
+	}
+	if w := s.Window("low", 0, t0, 100); w != 12 {
+		t.Fatalf("low after high took 20: %d", w)
+	}
+	s.Forget("high")
+	if w := s.Window("low", 0, t0, 100); w != 32 {
+		t.Fatalf("low after high finished: %d", w)
+	}
+}

@@ -1,0 +1,26 @@
+// Package campaign is the Campaign reconciler: level-triggered, idempotent,
+// run by the elected leader over a workqueue keyed by campaign name.
+//
+// One pass observes the campaign, its run records (counts by state), its
+// build record and the asynq queue; Compute (a pure function, table-tested)
+// turns that into the desired actions and status; the pass applies them:
+//
+//   - expand the run list (spec.simulation.runs, or the ini sweep read from
+//     the uploaded source archive) and create run records, lazily in chunks
+//     so a 100,000-run campaign dispatches its first runs at once;
+//   - create the BuildRecord and enqueue the build task unless a Succeeded
+//     build with the content key exists (a cache hit);
+//   - keep a bounded window of run tasks queued (shared between campaigns
+//     by spec.priority), deduplicated by asynq TaskID; send Failed runs with
+//     attempts left back to Pending; send Queued/Running runs whose task
+//     vanished (Redis wiped, task lost) back to Pending;
+//   - remove the queued tasks of suspended and deleted campaigns, and the
+//     run records of deleted campaigns (results stay in GridFS);
+//   - write the status (phase, observedGeneration, conditions Ready /
+//     Reconciling / Stalled, counts, times) only when it changed, fenced by
+//     the leader epoch.
+//
+// An invalid spec is terminal (Stalled, reason InvalidSpec, not retried);
+// any other error is returned so the workqueue retries with backoff.
+// Reconciling a converged campaign again writes nothing.
+package campaign

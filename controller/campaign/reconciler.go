@@ -1,0 +1,354 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// ErrInvalid marks an error as the spec's fault: terminal, not retried.
+var ErrInvalid = errors.New("invalid campaign")
+
+// Expander lists the run numbers a campaign selects, ascending. Errors
+// wrapping ErrInvalid are terminal. It may return (nil, nil, false) when
+// the runs can only be known later (after the build).
+type Expander interface {
+	Expand(ctx context.Context, c *api.Campaign, build *jobs.BuildRecord) (runs []int, known bool, err error)
+}
+
+// Reconciler reconciles one campaign per call.
+type Reconciler struct {
+	Store    *store.Store
+	Tasks    TaskQueue
+	Expander Expander
+	Shares   *Shares
+	// Validate checks a stored spec (api.Validate); nil accepts all.
+	Validate func(*api.Campaign) error
+	// Epoch is the leader epoch that fences status writes.
+	Epoch  int64
+	Logger *zap.Logger
+	Now    func() time.Time
+	// Grace is how old a Queued/Running record without a task must be
+	// before it is sent back to Pending. Default 2s.
+	Grace time.Duration
+
+	mu    sync.Mutex
+	cache map[string]expansion // by name
+}
+
+type expansion struct {
+	uid   string
+	gen   int64
+	runs  []int
+	known bool
+}
+
+// createPerPass bounds how many run records one pass creates, so the first
+// runs dispatch at once and the rest follow pass after pass.
+const createPerPass = 5000
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Reconciler) log() *zap.Logger {
+	if r.Logger == nil {
+		return zap.NewNop()
+	}
+	return r.Logger
+}
+
+// Reconcile brings campaign name one step closer to its spec. It returns
+// when to look again (0 = no need).
+func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration, error) {
+	c, err := r.Store.Get(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, r.cleanup(ctx, name)
+	}
+	if err != nil {
+		return 0, err
+	}
+	uid := c.Metadata.UID
+	if c.Status.ObservedGeneration == 0 {
+		// First look at this object: a previous campaign of the same name
+		// may have left records and tasks.
+		if _, err := r.Tasks.Unqueue(ctx, name, uid, true); err != nil {
+			return 0, err
+		}
+		if _, err := r.Store.DeleteRuns(ctx, name, uid); err != nil {
+			return 0, err
+		}
+	}
+
+	o := Observed{Generation: c.Metadata.Generation, Spec: c.Spec, Status: c.Status, Expanded: -1, Now: r.now().UTC()}
+	if r.Validate != nil {
+		if err := r.Validate(c); err != nil {
+			o.SpecErr = err
+		}
+	}
+	if o.SpecErr == nil {
+		o.BuildKey = jobs.BuildKey(sourceDigest(c.Spec.Source), c.Spec.Build)
+		b, err := r.Store.GetBuild(ctx, o.BuildKey)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return 0, err
+		default:
+			o.Build = b
+		}
+		runs, known, err := r.expand(ctx, c, o.Build)
+		switch {
+		case errors.Is(err, ErrInvalid):
+			o.SpecErr = err
+		case err != nil:
+			return 0, err
+		case known:
+			o.Expanded = len(runs)
+		}
+	}
+	if o.SpecErr != nil {
+		return r.apply(ctx, c, o, Compute(o), nil)
+	}
+
+	if o.Counts, err = r.Store.RunCounts(ctx, name, uid); err != nil {
+		return 0, err
+	}
+	buildDone := o.Build != nil && o.Build.State == jobs.BuildSucceeded
+	var live map[int]string
+	if buildDone {
+		if live, err = r.Tasks.RunTasks(ctx, name, uid); err != nil {
+			return 0, err
+		}
+		if !c.Spec.Suspend {
+			changed, err := r.repair(ctx, c, o.Counts, live)
+			if err != nil {
+				return 0, err
+			}
+			if changed {
+				if o.Counts, err = r.Store.RunCounts(ctx, name, uid); err != nil {
+					return 0, err
+				}
+			}
+		}
+	} else if o.Build != nil && o.Build.State != jobs.BuildFailed {
+		if o.BuildTaskQueued, err = r.Tasks.BuildQueued(ctx, o.BuildKey); err != nil {
+			return 0, err
+		}
+	}
+	o.Inflight = len(live)
+	demand := int(o.Counts.Pending + o.Counts.Queued + o.Counts.Running)
+	if o.Expanded > int(o.Counts.Total) {
+		demand += o.Expanded - int(o.Counts.Total)
+	}
+	if p := int(c.Spec.Parallelism); p > 0 && demand > p {
+		demand = p
+	}
+	if c.Spec.Suspend || !buildDone {
+		demand = 0
+	}
+	created := time.Time{}
+	if c.Metadata.CreationTimestamp != nil {
+		created = *c.Metadata.CreationTimestamp
+	}
+	o.Window = r.Shares.Window(name, c.Spec.Priority, created, demand)
+	return r.apply(ctx, c, o, Compute(o), live)
+}
+
+func sourceDigest(s api.SourceSpec) string {
+	if s.Git != nil {
+		return "git:" + s.Git.URL + "@" + s.Git.Commit
+	}
+	return "archive:" + s.Archive
+}
+
+func (r *Reconciler) expand(ctx context.Context, c *api.Campaign, b *jobs.BuildRecord) ([]int, bool, error) {
+	r.mu.Lock()
+	e, ok := r.cache[c.Metadata.Name]
+	r.mu.Unlock()
+	if ok && e.uid == c.Metadata.UID && e.gen == c.Metadata.Generation && e.known {
+		return e.runs, true, nil
+	}
+	runs, known, err := r.Expander.Expand(ctx, c, b)
+	if err != nil {
+		return nil, false, err
+	}
+	r.mu.Lock()
+	if r.cache == nil {
+		r.cache = map[string]expansion{}
+	}
+	r.cache[c.Metadata.Name] = expansion{uid: c.Metadata.UID, gen: c.Metadata.Generation, runs: runs, known: known}
+	r.mu.Unlock()
+	return runs, known, nil
+}
+
+func maxAttempts(spec api.CampaignSpec) int {
+	retries := 2
+	if spec.Retries != nil {
+		retries = int(*spec.Retries)
+	}
+	return 1 + retries
+}
+
+// repair sends retryable Failed runs and task-less Queued/Running runs back
+// to Pending. It reports whether it changed anything.
+func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.RunCounts, live map[int]string) (bool, error) {
+	name, uid := c.Metadata.Name, c.Metadata.UID
+	changed := false
+	if counts.Failed > 0 {
+		failed, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunFailed, After: -1,
+			MaxAttempts: maxAttempts(c.Spec), Limit: 1000})
+		if err != nil {
+			return false, err
+		}
+		for _, f := range failed {
+			ok, err := r.Store.SetRunState(ctx, f.ID, jobs.RunFailed, jobs.RunPending, "")
+			if err != nil {
+				return changed, err
+			}
+			changed = changed || ok
+		}
+	}
+	if int(counts.Queued+counts.Running) > len(live) {
+		grace := r.Grace
+		if grace == 0 {
+			grace = 2 * time.Second
+		}
+		for _, state := range []string{jobs.RunQueued, jobs.RunRunning} {
+			recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: state, After: -1})
+			if err != nil {
+				return changed, err
+			}
+			for _, rec := range recs {
+				if _, ok := live[rec.Run]; ok || r.now().Sub(rec.UpdatedAt) < grace {
+					continue
+				}
+				ok, err := r.Store.SetRunState(ctx, rec.ID, state, jobs.RunPending, "task lost from the queue; dispatching again")
+				if err != nil {
+					return changed, err
+				}
+				if ok {
+					r.log().Info("run task lost, re-dispatching", zap.String("campaign", name), zap.Int("run", rec.Run))
+				}
+				changed = changed || ok
+			}
+		}
+	}
+	return changed, nil
+}
+
+func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d Desired, live map[int]string) (time.Duration, error) {
+	name, uid := c.Metadata.Name, c.Metadata.UID
+	if d.Unqueue {
+		removed, err := r.Tasks.Unqueue(ctx, name, uid, false)
+		if err != nil {
+			return 0, err
+		}
+		for _, run := range removed {
+			if _, err := r.Store.SetRunState(ctx, store.RunID(name, uid, run), jobs.RunQueued, jobs.RunPending, ""); err != nil {
+				return 0, err
+			}
+		}
+		r.Shares.Forget(name)
+	}
+	if d.CreateRuns {
+		runs, _, err := r.expand(ctx, c, o.Build)
+		if err != nil {
+			return 0, err
+		}
+		// Records are created in order, so Total is the created prefix (a
+		// chunk cut short by an error is redone; duplicates are ignored).
+		start := int(o.Counts.Total) / createPerPass * createPerPass
+		end := min(start+createPerPass, len(runs))
+		if start < end {
+			if _, err := r.Store.CreateRuns(ctx, name, uid, runs[start:end]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if d.StartBuild {
+		if err := r.Store.EnsureBuild(ctx, o.BuildKey); err != nil {
+			return 0, err
+		}
+		if err := r.Tasks.EnqueueBuild(ctx, jobs.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
+			Source: c.Spec.Source, Build: c.Spec.Build}); err != nil {
+			return 0, err
+		}
+	}
+	if d.Dispatch > 0 {
+		if err := r.dispatch(ctx, c, o.BuildKey, d.Dispatch, live); err != nil {
+			return 0, err
+		}
+	}
+	if statusChanged(c.Status, d.Status) {
+		if err := r.Store.UpdateStatus(ctx, name, uid, d.Status, r.Epoch); err != nil {
+			return 0, err
+		}
+	}
+	return d.Requeue, nil
+}
+
+func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, key string, n int, live map[int]string) error {
+	name, uid := c.Metadata.Name, c.Metadata.UID
+	pending, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunPending, After: -1, Limit: n + len(live)})
+	if err != nil {
+		return err
+	}
+	timeout := c.Spec.Timeout
+	if timeout.Duration <= 0 {
+		timeout.Duration = time.Hour
+	}
+	sent := 0
+	for _, rec := range pending {
+		if sent >= n {
+			break
+		}
+		if _, ok := live[rec.Run]; !ok {
+			t := jobs.RunTask{Campaign: name, UID: uid, Run: rec.Run, ArtifactKey: key, Simulation: c.Spec.Simulation,
+				Results: c.Spec.Results, Timeout: timeout, Attempt: rec.Attempts}
+			if err := r.Tasks.EnqueueRun(ctx, t); err != nil {
+				return err
+			}
+			sent++
+		}
+		// The task exists before the record says so; a crash in between
+		// leaves a Pending record whose task is deduplicated next time.
+		if _, err := r.Store.SetRunState(ctx, rec.ID, jobs.RunPending, jobs.RunQueued, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func statusChanged(a, b api.CampaignStatus) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) != string(jb)
+}
+
+// cleanup removes what a deleted campaign left: queued tasks and run
+// records. Result files stay.
+func (r *Reconciler) cleanup(ctx context.Context, name string) error {
+	r.Shares.Forget(name)
+	r.mu.Lock()
+	delete(r.cache, name)
+	r.mu.Unlock()
+	if _, err := r.Tasks.Unqueue(ctx, name, "", false); err != nil {
+		return fmt.Errorf("unqueue deleted %s: %w", name, err)
+	}
+	if _, err := r.Store.DeleteRuns(ctx, name, ""); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/internal/testmongo"
+	"github.com/simswarm/simswarm/controller/internal/testredis"
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// rangeFilter parses "A..B" only: the tests' stand-in for api.ParseRunFilter.
+func rangeFilter(s string) ([]int, error) {
+	a, b, ok := strings.Cut(s, "..")
+	lo, err1 := strconv.Atoi(a)
+	hi, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || hi < lo {
+		return nil, fmt.Errorf("bad filter %q", s)
+	}
+	out := make([]int, 0, hi-lo+1)
+	for i := lo; i <= hi; i++ {
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+type env struct {
+	st  *store.Store
+	rdb *redis.Client
+	q   *AsynqQueue
+	r   *Reconciler
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, testmongo.Start(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	rs := testredis.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	q := NewAsynqQueue(rdb)
+	r := &Reconciler{Store: st, Tasks: q, Shares: NewShares(32), Epoch: 1, Grace: time.Nanosecond,
+		Expander: &SpecExpander{Store: st, FilterNumbers: rangeFilter}}
+	return &env{st: st, rdb: rdb, q: q, r: r}
+}
+
+func (e *env) reconcile(t *testing.T, name string) {
+	t.Helper()
+	if _, err := e.r.Reconcile(context.Background(), name); err != nil {
+		t.Fatalf("reconcile %s: %v", name, err)
+	}
+}
+
+func (e *env) tasks(t *testing.T, name, uid string) map[int]string {
+	t.Helper()
+	m, err := e.q.RunTasks(context.Background(), name, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (e *env) counts(t *testing.T, name, uid string) api.RunCounts {
+	t.Helper()
+	c, err := e.st.RunCounts(context.Background(), name, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newCampaign(name, runs string) *api.Campaign {
+	return &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign},
+		Metadata: api.ObjectMeta{Name: name},
+		Spec: api.CampaignSpec{Source: api.SourceSpec{Archive: "feed"},
+			Simulation: api.SimulationSpec{Program: []string{"./aloha"}, Config: "PureAloha", Runs: runs}}}
+}
+
+// finishBuild plays the builder.
+func (e *env) finishBuild(t *testing.T, key string) {
+	t.Helper()
+	_, err := e.st.DB.Collection(jobs.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key},
+		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReconcileCampaignLifecycleOnRealRedisAndMongo(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, err := e.st.Create(ctx, newCampaign("aloha", "0..99"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := c.Metadata.UID
+
+	// Pass 1: build requested, run records created, nothing dispatched yet.
+	e.reconcile(t, "aloha")
+	c, _ = e.st.Get(ctx, "aloha")
+	if c.Status.Phase != api.PhaseBuilding || c.Status.Build.Key == "" || c.Status.ObservedGeneration != 1 {
+		t.Fatalf("status after first pass: %+v", c.Status)
+	}
+	if ok, _ := e.q.BuildQueued(ctx, c.Status.Build.Key); !ok {
+		t.Fatal("build task not enqueued")
+	}
+	if b, err := e.st.GetBuild(ctx, c.Status.Build.Key); err != nil || b.State != jobs.BuildPending {
+		t.Fatalf("build record: %+v %v", b, err)
+	}
+	if n := e.counts(t, "aloha", uid); n.Total != 100 || n.Pending != 100 {
+		t.Fatalf("run records: %+v", n)
+	}
+	if len(e.tasks(t, "aloha", uid)) != 0 {
+		t.Fatal("runs dispatched before the build succeeded")
+	}
+
+	// Build done: a bounded window of run tasks, deduplicated.
+	e.finishBuild(t, c.Status.Build.Key)
+	e.reconcile(t, "aloha")
+	if got := len(e.tasks(t, "aloha", uid)); got != 32 {
+		t.Fatalf("%d run tasks queued, want a window of 32", got)
+	}
+	if n := e.counts(t, "aloha", uid); n.Queued != 32 || n.Pending != 68 {
+		t.Fatalf("counts after dispatch: %+v", n)
+	}
+	e.reconcile(t, "aloha")
+	if got := len(e.tasks(t, "aloha", uid)); got != 32 {
+		t.Fatalf("second pass changed the window: %d tasks", got)
+	}
+
+	// Redis loses everything: the queue is rebuilt from the run records.
+	if err := e.rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "aloha")
+	if got := len(e.tasks(t, "aloha", uid)); got != 32 {
+		t.Fatalf("after FLUSHALL: %d tasks, want 32 rebuilt", got)
+	}
+	if n := e.counts(t, "aloha", uid); n.Queued != 32 {
+		t.Fatalf("after FLUSHALL: counts %+v", n)
+	}
+
+	// Suspend: queued tasks removed, records back to Pending.
+	c, _ = e.st.Get(ctx, "aloha")
+	c.Spec.Suspend = true
+	if _, err := e.st.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "aloha")
+	if got := len(e.tasks(t, "aloha", uid)); got != 0 {
+		t.Fatalf("suspended campaign still has %d tasks", got)
+	}
+	c, _ = e.st.Get(ctx, "aloha")
+	if c.Status.Phase != api.PhaseSuspended || c.Status.ObservedGeneration != 2 {
+		t.Fatalf("suspended status: %+v", c.Status)
+	}
+	if n := e.counts(t, "aloha", uid); n.Pending != 100 {
+		t.Fatalf("after suspend: %+v", n)
+	}
+	// Resume.
+	c.Spec.Suspend = false
+	if _, err := e.st.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "aloha")
+	if got := len(e.tasks(t, "aloha", uid)); got != 32 {
+		t.Fatalf("after resume: %d tasks", got)
+	}
+
+	// Delete: queued tasks and run records go.
+	if err := e.st.Delete(ctx, "aloha"); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "aloha")
+	if got := len(e.tasks(t, "aloha", uid)); got != 0 {
+		t.Fatalf("deleted campaign still has %d tasks", got)
+	}
+	if n := e.counts(t, "aloha", uid); n.Total != 0 {
+		t.Fatalf("deleted campaign still has run records: %+v", n)
+	}
+}
+
+func TestReconcileCompletesRetriesAndConverges(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, err := e.st.Create(ctx, newCampaign("small", "0..2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := c.Metadata.UID
+	e.reconcile(t, "small")
+	c, _ = e.st.Get(ctx, "small")
+	e.finishBuild(t, c.Status.Build.Key)
+	e.reconcile(t, "small")
+	// Play the runners: run 0 and 1 succeed, run 2 fails once.
+	runs := e.st.DB.Collection(jobs.CollRuns)
+	set := func(run int, state string, attempts int) {
+		_, err := runs.UpdateOne(ctx, bson.M{"_id": store.RunID("small", uid, run)},
+			bson.M{"$set": bson.M{"state": state, "attempts": attempts}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.rdb.FlushAll(ctx).Err(); err != nil { // the workers consumed the tasks
+		t.Fatal(err)
+	}
+	set(0, jobs.RunSucceeded, 1)
+	set(1, jobs.RunSucceeded, 1)
+	set(2, jobs.RunFailed, 1)
+	e.reconcile(t, "small")
+	tasks := e.tasks(t, "small", uid)
+	if len(tasks) != 1 || tasks[2] == "" {
+		t.Fatalf("failed run not retried: tasks %v", tasks)
+	}
+	if info, err := e.q.Inspector.GetTaskInfo(jobs.QueueRun, jobs.RunTaskID("small", uid, 2, 1)); err != nil || info == nil {
+		t.Fatalf("retry task has not the next attempt's ID: %v", err)
+	}
+	if err := e.rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	set(2, jobs.RunSucceeded, 2)
+	e.reconcile(t, "small")
+	c, _ = e.st.Get(ctx, "small")
+	if c.Status.Phase != api.PhaseSucceeded || c.Status.CompletionTime == nil || c.Status.Runs.Succeeded != 3 {
+		t.Fatalf("status: %+v", c.Status)
+	}
+	if cond(c.Status, api.ConditionReady).Status != api.ConditionTrue {
+		t.Fatalf("not Ready: %+v", c.Status.Conditions)
+	}
+	rv := c.Metadata.ResourceVersion
+	e.reconcile(t, "small")
+	e.reconcile(t, "small")
+	c, _ = e.st.Get(ctx, "small")
+	if c.Metadata.ResourceVersion != rv {
+		t.Fatalf("reconciling a converged campaign wrote to it: rv %s -> %s", rv, c.Metadata.ResourceVersion)
+	}
+	if n, _ := e.rdb.DBSize(ctx).Result(); n != 0 {
+		keys, _ := e.rdb.Keys(ctx, "*").Result()
+		if len(e.tasks(t, "small", uid)) != 0 {
+			t.Fatalf("converged campaign enqueued tasks: %v", keys)
+		}
+	}
+}
+
+func TestInvalidSpecIsStalledNotRetried(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.st.Create(ctx, newCampaign("bad", "nine")); err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.r.Reconcile(ctx, "bad")
+	if err != nil || after != 0 {
+		t.Fatalf("invalid spec: requeue %v err %v, want terminal", after, err)
+	}
+	c, _ := e.st.Get(ctx, "bad")
+	s := cond(c.Status, api.ConditionStalled)
+	if c.Status.Phase != api.PhaseFailed || s.Status != api.ConditionTrue || s.Reason != ReasonInvalidSpec || !strings.Contains(s.Message, "spec.simulation.runs") {
+		t.Fatalf("status: %+v", c.Status)
+	}
+}
+
+func TestFencedLeaderCannotWriteStatus(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, _ := e.st.Create(ctx, newCampaign("f", "0..1"))
+	if err := e.st.UpdateStatus(ctx, "f", c.Metadata.UID, api.CampaignStatus{Phase: "x"}, 5); err != nil {
+		t.Fatal(err)
+	}
+	e.r.Epoch = 4
+	if _, err := e.r.Reconcile(ctx, "f"); err == nil || !strings.Contains(err.Error(), "fenced") {
+		t.Fatalf("deposed leader's reconcile: %v, want fenced", err)
+	}
+}

@@ -1,0 +1,254 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// TaskQueue is what the reconciler needs of the job queue.
+type TaskQueue interface {
+	// EnqueueRun enqueues a run task; one already queued with the same ID
+	// is success.
+	EnqueueRun(ctx context.Context, t jobs.RunTask) error
+	// EnqueueBuild enqueues a build task; one already queued is success.
+	EnqueueBuild(ctx context.Context, t jobs.BuildTask) error
+	// BuildQueued reports whether a live build task for key exists.
+	BuildQueued(ctx context.Context, key string) (bool, error)
+	// RunTasks lists the live run tasks of (campaign, uid), by run number,
+	// with their state ("pending", "active", "scheduled", "retry").
+	RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error)
+	// Unqueue deletes the not-yet-active run tasks of campaign whose uid is
+	// uid ("" = any uid) or, with others, whose uid is not uid. It returns
+	// the run numbers removed for uid (when !others).
+	Unqueue(ctx context.Context, campaign, uid string, others bool) ([]int, error)
+}
+
+// AsynqQueue is TaskQueue on asynq.
+type AsynqQueue struct {
+	Client    *asynq.Client
+	Inspector *asynq.Inspector
+	Redis     redis.UniversalClient
+	// MaxRetry is asynq's retry budget for infrastructure failures a worker
+	// reports (simulation failures are not asynq failures). Default 10.
+	MaxRetry int
+}
+
+// NewAsynqQueue builds the queue on an existing go-redis client.
+func NewAsynqQueue(rdb redis.UniversalClient) *AsynqQueue {
+	return &AsynqQueue{Client: asynq.NewClientFromRedisClient(rdb), Inspector: asynq.NewInspectorFromRedisClient(rdb),
+		Redis: rdb, MaxRetry: 10}
+}
+
+// asynqQueuesKey is asynq's set of known queues. Its client registers a
+// queue there only once per process, so after Redis lost everything the
+// Inspector would not see tasks enqueued since; registering before each
+// inspection keeps it truthful.
+const asynqQueuesKey = "asynq:queues"
+
+func (q *AsynqQueue) register(ctx context.Context) error {
+	if q.Redis == nil {
+		return nil
+	}
+	if err := q.Redis.SAdd(ctx, asynqQueuesKey, jobs.QueueRun, jobs.QueueBuild).Err(); err != nil {
+		return fmt.Errorf("register queues: %w", err)
+	}
+	return nil
+}
+
+func (q *AsynqQueue) enqueue(ctx context.Context, queue, typ, id string, payload []byte, timeout time.Duration) error {
+	task := asynq.NewTask(typ, payload)
+	opts := []asynq.Option{asynq.Queue(queue), asynq.TaskID(id), asynq.MaxRetry(q.MaxRetry), asynq.Timeout(timeout)}
+	for attempt := 0; attempt < 2; attempt++ {
+		_, err := q.Client.EnqueueContext(ctx, task, opts...)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+			return fmt.Errorf("enqueue %s: %w", id, err)
+		}
+		info, ierr := q.Inspector.GetTaskInfo(queue, id)
+		if ierr != nil {
+			if errors.Is(ierr, asynq.ErrTaskNotFound) {
+				continue // gone meanwhile: try again
+			}
+			return fmt.Errorf("inspect %s: %w", id, ierr)
+		}
+		switch info.State {
+		case asynq.TaskStateArchived, asynq.TaskStateCompleted:
+			// A dead or retained task holds the ID: the run needs a new go.
+			if err := q.Inspector.DeleteTask(queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+				return fmt.Errorf("delete stale %s: %w", id, err)
+			}
+		default:
+			return nil // already live: deduplicated
+		}
+	}
+	return fmt.Errorf("enqueue %s: task ID kept conflicting", id)
+}
+
+// EnqueueRun implements TaskQueue.
+func (q *AsynqQueue) EnqueueRun(ctx context.Context, t jobs.RunTask) error {
+	b, err := jobs.Marshal(t)
+	if err != nil {
+		return err
+	}
+	// asynq's own deadline only backstops the worker's run timeout.
+	return q.enqueue(ctx, jobs.QueueRun, jobs.TypeRun, jobs.RunTaskID(t.Campaign, t.UID, t.Run, t.Attempt), b,
+		t.Timeout.Duration+5*time.Minute)
+}
+
+// EnqueueBuild implements TaskQueue.
+func (q *AsynqQueue) EnqueueBuild(ctx context.Context, t jobs.BuildTask) error {
+	b, err := jobs.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, jobs.QueueBuild, jobs.TypeBuild, jobs.BuildTaskID(t.Key), b, 6*time.Hour)
+}
+
+// BuildQueued implements TaskQueue.
+func (q *AsynqQueue) BuildQueued(ctx context.Context, key string) (bool, error) {
+	if err := q.register(ctx); err != nil {
+		return false, err
+	}
+	info, err := q.Inspector.GetTaskInfo(jobs.QueueBuild, jobs.BuildTaskID(key))
+	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("inspect build task: %w", err)
+	}
+	return info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted, nil
+}
+
+type lister func(queue string, opts ...asynq.ListOption) ([]*asynq.TaskInfo, error)
+
+// liveStates is the listing order: pending before active, so a task moving
+// from one to the other while we list is seen in the second.
+func (q *AsynqQueue) liveStates() []struct {
+	name string
+	list lister
+} {
+	return []struct {
+		name string
+		list lister
+	}{
+		{"pending", q.Inspector.ListPendingTasks},
+		{"scheduled", q.Inspector.ListScheduledTasks},
+		{"retry", q.Inspector.ListRetryTasks},
+		{"active", q.Inspector.ListActiveTasks},
+	}
+}
+
+// parseRunTaskID splits "run:<campaign>:<uid8>:<run>:<attempt>".
+func parseRunTaskID(id string) (campaign, uid8 string, run int, ok bool) {
+	if !strings.HasPrefix(id, "run:") {
+		return "", "", 0, false
+	}
+	parts := strings.Split(id[len("run:"):], ":")
+	if len(parts) < 4 {
+		return "", "", 0, false
+	}
+	n := len(parts)
+	r, err := strconv.Atoi(parts[n-2])
+	if err != nil {
+		return "", "", 0, false
+	}
+	return strings.Join(parts[:n-3], ":"), parts[n-3], r, true
+}
+
+func uidPrefix(uid string) string {
+	if len(uid) > 8 {
+		return uid[:8]
+	}
+	return uid
+}
+
+const pageSize = 1000
+
+func (q *AsynqQueue) each(list lister, f func(*asynq.TaskInfo) error) error {
+	for page := 1; ; page++ {
+		tasks, err := list(jobs.QueueRun, asynq.PageSize(pageSize), asynq.Page(page))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list run tasks: %w", err)
+		}
+		for _, t := range tasks {
+			if err := f(t); err != nil {
+				return err
+			}
+		}
+		if len(tasks) < pageSize {
+			return nil
+		}
+	}
+}
+
+// RunTasks implements TaskQueue.
+func (q *AsynqQueue) RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error) {
+	if err := q.register(ctx); err != nil {
+		return nil, err
+	}
+	out := map[int]string{}
+	u := uidPrefix(uid)
+	for _, st := range q.liveStates() {
+		err := q.each(st.list, func(t *asynq.TaskInfo) error {
+			if c, tu, run, ok := parseRunTaskID(t.ID); ok && c == campaign && tu == u {
+				out[run] = st.name
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Unqueue implements TaskQueue. Active tasks are left to finish.
+func (q *AsynqQueue) Unqueue(ctx context.Context, campaign, uid string, others bool) ([]int, error) {
+	if err := q.register(ctx); err != nil {
+		return nil, err
+	}
+	u := uidPrefix(uid)
+	var removed []int
+	for _, st := range q.liveStates()[:3] {
+		var ids []string
+		var runs []int
+		err := q.each(st.list, func(t *asynq.TaskInfo) error {
+			c, tu, run, ok := parseRunTaskID(t.ID)
+			if !ok || c != campaign {
+				return nil
+			}
+			if uid == "" || (others && tu != u) || (!others && tu == u) {
+				ids = append(ids, t.ID)
+				runs = append(runs, run)
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, err
+		}
+		for i, id := range ids {
+			err := q.Inspector.DeleteTask(jobs.QueueRun, id)
+			if err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+				return removed, fmt.Errorf("delete task %s: %w", id, err)
+			}
+			if err == nil && !others {
+				removed = append(removed, runs[i])
+			}
+		}
+	}
+	return removed, nil
+}
