@@ -1,0 +1,26 @@
+// Package apiserver is the controller's HTTP API, versioned like a
+// Kubernetes API group:
+//
+//	GET    /healthz                                   (no token)
+//	GET    /apis/simswarm.io/v1alpha1/campaigns        list
+//	POST   /apis/simswarm.io/v1alpha1/campaigns        create (409 if it exists)
+//	GET    /apis/simswarm.io/v1alpha1/campaigns/NAME   get
+//	PUT    /apis/simswarm.io/v1alpha1/campaigns/NAME   replace; metadata.resourceVersion required, 409 when stale
+//	PATCH  /apis/simswarm.io/v1alpha1/campaigns/NAME   apply (create or update, no resourceVersion)
+//	POST   /apis/simswarm.io/v1alpha1/campaigns/NAME/apply     same as PATCH
+//	DELETE /apis/simswarm.io/v1alpha1/campaigns/NAME
+//	POST   .../campaigns/NAME/suspend, .../resume
+//	GET    .../campaigns/NAME/runs?state=S&after=N&limit=L      paginated run records
+//	GET    .../campaigns/NAME/runs/N            one run record
+//	GET    .../campaigns/NAME/runs/N/logs       its stderr tail and message (text)
+//	GET    .../campaigns/NAME/results?after=N&limit=L  result files of succeeded runs
+//	GET    .../campaigns/NAME/results/N/FILE    download one result file
+//	PUT    /apis/simswarm.io/v1alpha1/sources/SHA256   upload a source archive (verified)
+//	HEAD   /apis/simswarm.io/v1alpha1/sources/SHA256   is it stored?
+//
+// Every endpoint but /healthz needs "Authorization: Bearer TOKEN" (compared
+// in constant time; 401 otherwise; the token is never logged). Manifests are
+// JSON (or YAML through the injected decoder), at most 1 MiB (413 beyond);
+// invalid ones get 422 with the validator's field-path errors. Errors are
+// JSON Status objects {kind: Status, code, reason, message, causes}.
+package apiserver

@@ -1,0 +1,599 @@
+package apiserver
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// Prefix is the path of the API group version.
+const Prefix = "/apis/" + api.Group + "/" + api.Version
+
+// Limits.
+const (
+	MaxManifestBytes  = 1 << 20
+	DefaultSourceMax  = 512 << 20
+	defaultRunsLimit  = 500
+	maxRunsLimit      = 10000
+	readHeaderTimeout = 10 * time.Second
+)
+
+// Server serves the API. Store and Token are required.
+type Server struct {
+	Store *store.Store
+	// Token is the bearer token every request but /healthz must carry.
+	Token string
+	// Decode parses a request body into campaigns (api.ParseManifests);
+	// default: strict JSON of one Campaign.
+	Decode func(data []byte, source string) ([]*api.Campaign, error)
+	// Default fills defaults (api.SetDefaults); optional.
+	Default func(*api.Campaign)
+	// Validate checks a campaign (api.Validate); optional.
+	Validate func(*api.Campaign) error
+	// Notify is told the name of every changed campaign (the reconciler's
+	// queue); optional.
+	Notify func(name string)
+	// MaxSourceBytes caps source uploads. Default 512 MiB.
+	MaxSourceBytes int64
+	Logger         *zap.Logger
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	p := Prefix + "/campaigns"
+	mux.HandleFunc("GET "+p, s.auth(s.list))
+	mux.HandleFunc("POST "+p, s.auth(s.create))
+	mux.HandleFunc("GET "+p+"/{name}", s.auth(s.get))
+	mux.HandleFunc("PUT "+p+"/{name}", s.auth(s.replace))
+	mux.HandleFunc("PATCH "+p+"/{name}", s.auth(s.apply))
+	mux.HandleFunc("POST "+p+"/{name}/apply", s.auth(s.apply))
+	mux.HandleFunc("DELETE "+p+"/{name}", s.auth(s.delete))
+	mux.HandleFunc("POST "+p+"/{name}/suspend", s.auth(s.setSuspend(true)))
+	mux.HandleFunc("POST "+p+"/{name}/resume", s.auth(s.setSuspend(false)))
+	mux.HandleFunc("GET "+p+"/{name}/runs", s.auth(s.runs))
+	mux.HandleFunc("GET "+p+"/{name}/runs/{run}", s.auth(s.run))
+	mux.HandleFunc("GET "+p+"/{name}/runs/{run}/logs", s.auth(s.logs))
+	mux.HandleFunc("GET "+p+"/{name}/results", s.auth(s.results))
+	mux.HandleFunc("GET "+p+"/{name}/results/{run}/{file}", s.auth(s.download))
+	mux.HandleFunc("PUT "+Prefix+"/sources/{sha}", s.auth(s.upload))
+	mux.HandleFunc("HEAD "+Prefix+"/sources/{sha}", s.auth(s.hasSource))
+	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+	}))
+	return mux
+}
+
+// NewHTTPServer wraps the handler with sane timeouts.
+func (s *Server) NewHTTPServer(addr string) *http.Server {
+	return &http.Server{Addr: addr, Handler: s.Handler(), ReadHeaderTimeout: readHeaderTimeout}
+}
+
+func (s *Server) log() *zap.Logger {
+	if s.Logger == nil {
+		return zap.NewNop()
+	}
+	return s.Logger
+}
+
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	want := sha256.Sum256([]byte(s.Token))
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		// Compare digests so the comparison is constant-time whatever the
+		// lengths.
+		gd := sha256.Sum256([]byte(got))
+		if !ok || s.Token == "" || subtle.ConstantTimeCompare(gd[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="simswarm"`)
+			writeStatus(w, http.StatusUnauthorized, "Unauthorized", "a valid bearer token is required", nil)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// Cause is one field-path error of an invalid manifest.
+type Cause struct {
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Status is the body of every error response.
+type Status struct {
+	Kind    string  `json:"kind"`
+	Code    int     `json:"code"`
+	Reason  string  `json:"reason"`
+	Message string  `json:"message"`
+	Causes  []Cause `json:"causes,omitempty"`
+}
+
+func writeStatus(w http.ResponseWriter, code int, reason, msg string, causes []Cause) {
+	writeJSON(w, code, Status{Kind: "Status", Code: code, Reason: reason, Message: msg, Causes: causes})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// fieldErrors are errors that can list their field paths (e.g.
+// *api.ValidationError); any error of the form "path: message" per line
+// works too.
+type fieldErrors interface{ FieldErrors() []Cause }
+
+func causesOf(err error) []Cause {
+	var fe fieldErrors
+	if errors.As(err, &fe) {
+		return fe.FieldErrors()
+	}
+	var out []Cause
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- "))
+		if line == "" {
+			continue
+		}
+		if f, m, ok := strings.Cut(line, ": "); ok && !strings.Contains(f, " ") {
+			out = append(out, Cause{Field: f, Message: m})
+		} else {
+			out = append(out, Cause{Message: line})
+		}
+	}
+	return out
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeStatus(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("body larger than %d bytes", mbe.Limit), nil)
+	case errors.Is(err, store.ErrNotFound):
+		writeStatus(w, http.StatusNotFound, "NotFound", err.Error(), nil)
+	case errors.Is(err, store.ErrAlreadyExists):
+		writeStatus(w, http.StatusConflict, "AlreadyExists", err.Error(), nil)
+	case errors.Is(err, store.ErrConflict):
+		writeStatus(w, http.StatusConflict, "Conflict", err.Error(), nil)
+	case errors.Is(err, errInvalid):
+		writeStatus(w, http.StatusUnprocessableEntity, "Invalid", err.Error(), causesOf(errors.Unwrap(err)))
+	case errors.Is(err, errBadRequest):
+		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error(), nil)
+	default:
+		s.log().Error("api request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
+		writeStatus(w, http.StatusInternalServerError, "InternalError", err.Error(), nil)
+	}
+}
+
+var (
+	errInvalid    = errors.New("invalid")
+	errBadRequest = errors.New("bad request")
+)
+
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string { return e.err.Error() }
+func (e invalidError) Unwrap() error { return e.err }
+func (e invalidError) Is(t error) bool {
+	return t == errInvalid
+}
+
+func invalid(err error) error { return invalidError{err} }
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$`)
+
+// decode reads and validates one campaign from the request body.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*api.Campaign, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxManifestBytes))
+	if err != nil {
+		return nil, err
+	}
+	var cs []*api.Campaign
+	if s.Decode != nil {
+		cs, err = s.Decode(body, "request body")
+	} else {
+		var c api.Campaign
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&c)
+		cs = []*api.Campaign{&c}
+	}
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if len(cs) != 1 {
+		return nil, invalid(fmt.Errorf("body holds %d campaigns, want exactly 1", len(cs)))
+	}
+	c := cs[0]
+	if c.Kind == "" {
+		c.Kind = api.KindCampaign
+	}
+	if c.APIVersion == "" {
+		c.APIVersion = api.APIVersion
+	}
+	if s.Default != nil {
+		s.Default(c)
+	}
+	if s.Validate != nil {
+		if err := s.Validate(c); err != nil {
+			return nil, invalid(err)
+		}
+	} else if !nameRE.MatchString(c.Metadata.Name) {
+		return nil, invalid(fmt.Errorf("metadata.name: %q is not a DNS-1123 name", c.Metadata.Name))
+	}
+	return c, nil
+}
+
+func (s *Server) notify(name string) {
+	if s.Notify != nil {
+		s.Notify(name)
+	}
+}
+
+// CampaignList is the body of a list.
+type CampaignList struct {
+	APIVersion string          `json:"apiVersion"`
+	Kind       string          `json:"kind"`
+	Items      []*api.Campaign `json:"items"`
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.Store.List(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if cs == nil {
+		cs = []*api.Campaign{}
+	}
+	writeJSON(w, http.StatusOK, CampaignList{APIVersion: api.APIVersion, Kind: "CampaignList", Items: cs})
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request) {
+	c, err := s.decode(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := s.Store.Create(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.notify(out.Metadata.Name)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) nameMatches(c *api.Campaign, r *http.Request) error {
+	if c.Metadata.Name != r.PathValue("name") {
+		return invalid(fmt.Errorf("metadata.name: %q does not match the URL's %q", c.Metadata.Name, r.PathValue("name")))
+	}
+	return nil
+}
+
+func (s *Server) replace(w http.ResponseWriter, r *http.Request) {
+	c, err := s.decode(w, r)
+	if err == nil {
+		err = s.nameMatches(c, r)
+	}
+	if err == nil && c.Metadata.ResourceVersion == "" {
+		err = invalid(errors.New("metadata.resourceVersion: required for a replace (use apply to overwrite)"))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := s.Store.Update(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.notify(out.Metadata.Name)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+	c, err := s.decode(w, r)
+	if err == nil {
+		err = s.nameMatches(c, r)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, created, err := s.Store.Apply(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.notify(out.Metadata.Name)
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, out)
+}
+
+func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := s.Store.Delete(r.Context(), name); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.notify(name)
+	writeStatus(w, http.StatusOK, "Deleted", "campaign "+name+" deleted (results are kept)", nil)
+}
+
+func (s *Server) setSuspend(suspend bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		for attempt := 0; ; attempt++ {
+			c, err := s.Store.Get(r.Context(), name)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			c.Spec.Suspend = suspend
+			out, err := s.Store.Update(r.Context(), c)
+			if errors.Is(err, store.ErrConflict) && attempt < 10 {
+				continue // a status write raced us: read again
+			}
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			s.notify(name)
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
+	}
+}
+
+func intParam(r *http.Request, key string, def int) (int, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s=%q is not an integer", errBadRequest, key, v)
+	}
+	return n, nil
+}
+
+// RunList is one page of run records; Next is the After of the next page
+// (-1 when this is the last).
+type RunList struct {
+	Kind  string           `json:"kind"`
+	Items []jobs.RunRecord `json:"items"`
+	Next  int              `json:"next"`
+}
+
+func (s *Server) campaignAndPage(r *http.Request) (*api.Campaign, int, int, error) {
+	c, err := s.Store.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	after, err := intParam(r, "after", -1)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	limit, err := intParam(r, "limit", defaultRunsLimit)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if limit <= 0 || limit > maxRunsLimit {
+		limit = maxRunsLimit
+	}
+	return c, after, limit, nil
+}
+
+func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
+	c, after, limit, err := s.campaignAndPage(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	recs, err := s.Store.Runs(r.Context(), store.RunQuery{Campaign: c.Metadata.Name, UID: c.Metadata.UID,
+		State: r.URL.Query().Get("state"), After: after, Limit: limit})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := RunList{Kind: "RunList", Items: recs, Next: -1}
+	if out.Items == nil {
+		out.Items = []jobs.RunRecord{}
+	}
+	if len(recs) == limit {
+		out.Next = recs[len(recs)-1].Run
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) runRecord(r *http.Request) (*jobs.RunRecord, error) {
+	c, err := s.Store.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(r.PathValue("run"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: run %q is not a number", errBadRequest, r.PathValue("run"))
+	}
+	return s.Store.GetRun(r.Context(), c.Metadata.Name, c.Metadata.UID, n)
+}
+
+func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.runRecord(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.runRecord(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "# run %d: %s, attempts %d, exit code %d, worker %s\n", rec.Run, rec.State, rec.Attempts, rec.ExitCode, rec.Worker)
+	if rec.Message != "" {
+		fmt.Fprintf(w, "# %s\n", rec.Message)
+	}
+	_, _ = io.WriteString(w, rec.StderrTail)
+}
+
+// ResultEntry is one result file in a listing.
+type ResultEntry struct {
+	Run    int    `json:"run"`
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// ResultList is one page of result files; Next as in RunList.
+type ResultList struct {
+	Kind  string        `json:"kind"`
+	Items []ResultEntry `json:"items"`
+	Next  int           `json:"next"`
+}
+
+func (s *Server) results(w http.ResponseWriter, r *http.Request) {
+	c, after, limit, err := s.campaignAndPage(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	recs, err := s.Store.Runs(r.Context(), store.RunQuery{Campaign: c.Metadata.Name, UID: c.Metadata.UID,
+		State: jobs.RunSucceeded, After: after, Limit: limit})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := ResultList{Kind: "ResultList", Items: []ResultEntry{}, Next: -1}
+	for _, rec := range recs {
+		for _, f := range rec.Files {
+			out.Items = append(out.Items, ResultEntry{Run: rec.Run, Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+		}
+	}
+	if len(recs) == limit {
+		out.Next = recs[len(recs)-1].Run
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.runRecord(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := r.PathValue("file")
+	for _, f := range rec.Files {
+		if f.Name != name {
+			continue
+		}
+		st, err := s.Store.OpenFile(r.Context(), jobs.BucketResults, f.FileID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer st.Close()
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
+		w.Header().Set("X-Content-SHA256", f.SHA256)
+		if _, err := io.Copy(w, st); err != nil {
+			s.log().Warn("result download interrupted", zap.String("campaign", rec.Campaign), zap.Int("run", rec.Run), zap.Error(err))
+		}
+		return
+	}
+	s.fail(w, r, fmt.Errorf("result %q of run %d: %w", name, rec.Run, store.ErrNotFound))
+}
+
+var shaRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (s *Server) hasSource(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha")
+	ok, err := s.Store.HasSource(r.Context(), sha)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// upload spools the body to a temp file while hashing it, then stores it
+// only if the digest is the one named in the URL.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha")
+	if !shaRE.MatchString(sha) {
+		s.fail(w, r, fmt.Errorf("%w: %q is not a lowercase hex sha256", errBadRequest, sha))
+		return
+	}
+	limit := s.MaxSourceBytes
+	if limit <= 0 {
+		limit = DefaultSourceMax
+	}
+	tmp, err := os.CreateTemp("", "simswarm-source-*")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sha {
+		writeStatus(w, http.StatusUnprocessableEntity, "DigestMismatch", fmt.Sprintf("body has sha256 %s, not %s", got, sha), nil)
+		return
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.PutSource(r.Context(), sha, tmp); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log().Info("source archive stored", zap.String("sha256", sha), zap.Int64("bytes", n))
+	writeStatus(w, http.StatusCreated, "Stored", "source "+sha+" stored", nil)
+}
