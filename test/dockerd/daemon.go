@@ -84,6 +84,10 @@ func Start(t testing.TB) *Daemon {
 		"--userland-proxy=false",
 	)
 	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
+	// Swarm tasks try a registry pull before using a local image; with this
+	// the engine uses the local image and never looks up a registry (tests
+	// must not touch the network, and there is no registry anyway).
+	d.cmd.Env = append(os.Environ(), "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1")
 	// Own process group: teardown signals dockerd and the containerd it
 	// started together, and nothing else.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

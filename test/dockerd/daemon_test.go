@@ -24,9 +24,9 @@ func TestPrivateSwarmRunsTasksAndCleansUp(t *testing.T) {
 		dir, bridge = d.Dir, d.gwBridge
 		d.ImportGoImage(t, "simswarm-test/app:1", "./testapp", "/usr/bin/distccd")
 		d.CLI(t, "network", "create", "-d", "overlay", "--attachable", "testnet")
-		d.CLI(t, "service", "create", "--detach", "--name", "g", "--mode", "global",
+		d.CLI(t, "service", "create", "--detach", "--no-resolve-image", "--name", "g", "--mode", "global",
 			"--endpoint-mode", "dnsrr", "--network", "testnet", "simswarm-test/app:1", "hello")
-		d.CLI(t, "service", "create", "--detach", "--name", "cmd", "--entrypoint", "distccd", "simswarm-test/app:1")
+		d.CLI(t, "service", "create", "--detach", "--no-resolve-image", "--name", "cmd", "--entrypoint", "distccd", "simswarm-test/app:1")
 		ctx := context.Background()
 		deadline := time.Now().Add(60 * time.Second)
 		for {

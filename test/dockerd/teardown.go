@@ -24,6 +24,9 @@ func (d *Daemon) teardown(t testing.TB) {
 	if t.Failed() {
 		t.Log(d.logTail())
 	}
+	if b, err := os.ReadFile(d.logPath); err == nil && bytes.Contains(b, []byte("registry-1.docker.io")) {
+		t.Errorf("the private dockerd tried to reach a registry (tests must not touch the network): use local images and --no-resolve-image/--resolve-image never with the CLI")
+	}
 	start := time.Now()
 	defer func() { t.Logf("dockerd teardown took %v", time.Since(start)) }()
 	if d.Client != nil && d.cmd != nil {

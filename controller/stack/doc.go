@@ -1,0 +1,27 @@
+// Package stack is the controller's stack reconciler: it keeps simswarm's
+// own swarm services and networks as stackspec describes them for the
+// current nodes, and publishes the distcc host list for the builder.
+//
+// One pass (Reconcile) observes the services and networks that carry the
+// stack's label, the nodes and the secrets; computes the desired state with
+// stackspec.Build; and then creates what is missing, updates what differs
+// (by spec hash: stackspec.Fingerprint of the observed spec against the
+// intended one, so daemon rewrites such as image digests do not count),
+// and removes labelled objects that are no longer desired. Updates carry
+// the observed service Version and are retried on "update out of
+// sequence". It also reads the running tasks of the distcc service and
+// publishes their buildnet addresses (ip:port, sorted) through a
+// HostPublisher (Redis key simswarm:distcc:hosts in production), which the
+// builder reads before every build, so no restart and no fixed subnet is
+// needed.
+//
+// Run drives passes: Docker events (service, node, container) only enqueue
+// a pass (coalesced), a jittered periodic resync catches anything missed,
+// failed passes are retried with capped exponential backoff, and nothing is
+// written while the Leading callback says another controller leads.
+//
+// Guarantees: objects without the label simswarm.io/stack=<name> are never
+// modified or removed; a pass on a converged swarm makes no Docker write
+// calls; runner replicas follow nodes joining, leaving, draining and being
+// labelled io.simswarm.runner=false.
+package stack

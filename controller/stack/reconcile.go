@@ -1,0 +1,354 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/stackspec"
+	"go.uber.org/zap"
+)
+
+// Result says what one pass did.
+type Result struct {
+	Created     []string
+	Updated     []string
+	Removed     []string
+	DistccHosts []string
+}
+
+// Writes is the number of Docker write calls the pass made.
+func (r Result) Writes() int { return len(r.Created) + len(r.Updated) + len(r.Removed) }
+
+// maxSequenceRetries bounds retries of an update that raced another writer.
+const maxSequenceRetries = 5
+
+// Reconcile makes one pass: observe, compute desired, converge. It keeps
+// going after a failed object and returns all failures joined.
+func (r *Reconciler) Reconcile(ctx context.Context) (Result, error) {
+	var res Result
+	nodes, err := r.docker.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return res, fmt.Errorf("list nodes: %w", err)
+	}
+	observedNodes := make([]stackspec.Node, 0, len(nodes))
+	for _, n := range nodes {
+		observedNodes = append(observedNodes, stackspec.NodeFromSwarm(n))
+	}
+	desired, err := stackspec.Build(r.stack, observedNodes)
+	if err != nil {
+		return res, err
+	}
+	stackFilter := filters.NewArgs(filters.Arg("label", stackspec.LabelStack+"="+r.stack.Metadata.Name))
+
+	var errs []error
+	netNames, err := r.reconcileNetworks(ctx, desired.Networks, stackFilter, &res)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.reconcileServices(ctx, desired.Services, stackFilter, netNames, &res); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.publishDistccHosts(ctx, &res); err != nil {
+		errs = append(errs, err)
+	}
+	return res, errors.Join(errs...)
+}
+
+// reconcileNetworks creates missing stack networks and removes labelled ones
+// no longer desired. It returns network ID -> name for the stack networks.
+// Overlay networks cannot be changed in place; a drifted one is reported,
+// not recreated (that would need every service detached).
+func (r *Reconciler) reconcileNetworks(ctx context.Context, want []stackspec.Network, stackFilter filters.Args, res *Result) (map[string]string, error) {
+	observed, err := r.docker.NetworkList(ctx, network.ListOptions{Filters: stackFilter})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	byName := map[string]network.Summary{}
+	names := map[string]string{}
+	for _, n := range observed {
+		if n.Labels[stackspec.LabelStack] != r.stack.Metadata.Name {
+			continue // belt and braces: never act on unlabelled objects
+		}
+		byName[n.Name] = n
+		names[n.ID] = n.Name
+	}
+	var errs []error
+	wanted := map[string]bool{}
+	for _, w := range want {
+		wanted[w.Name] = true
+		if o, ok := byName[w.Name]; ok {
+			if o.Labels[stackspec.LabelSpecHash] != w.Hash {
+				r.log.Warn("stack network differs from its spec; overlay networks cannot be updated in place",
+					zap.String("network", w.Name), zap.String("observedHash", o.Labels[stackspec.LabelSpecHash]), zap.String("wantHash", w.Hash))
+			}
+			continue
+		}
+		resp, err := r.docker.NetworkCreate(ctx, w.Name, network.CreateOptions{
+			Driver: w.Driver, Attachable: w.Attachable, Scope: "swarm", Labels: w.Labels,
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("create network %s: %w", w.Name, err))
+			continue
+		}
+		names[resp.ID] = w.Name
+		res.Created = append(res.Created, "network/"+w.Name)
+		r.log.Info("created stack network", zap.String("network", w.Name))
+	}
+	for _, o := range byName {
+		if wanted[o.Name] {
+			continue
+		}
+		if err := r.docker.NetworkRemove(ctx, o.ID); err != nil {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", o.Name, err))
+			continue
+		}
+		res.Removed = append(res.Removed, "network/"+o.Name)
+		r.log.Info("removed stack network", zap.String("network", o.Name))
+	}
+	return names, errors.Join(errs...)
+}
+
+func (r *Reconciler) reconcileServices(ctx context.Context, want []stackspec.Service, stackFilter filters.Args, netNames map[string]string, res *Result) error {
+	observed, err := r.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: stackFilter})
+	if err != nil {
+		return fmt.Errorf("list services: %w", err)
+	}
+	byName := map[string]swarm.Service{}
+	for _, s := range observed {
+		if s.Spec.Labels[stackspec.LabelStack] == r.stack.Metadata.Name {
+			byName[s.Spec.Name] = s
+		}
+	}
+	secrets, err := r.secretIDs(ctx, want)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	wanted := map[string]bool{}
+	for _, w := range want {
+		wanted[w.Name] = true
+		spec, err := withSecretIDs(w, secrets)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		o, exists := byName[w.Name]
+		switch {
+		case !exists:
+			if _, err := r.docker.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{}); err != nil {
+				errs = append(errs, fmt.Errorf("create service %s: %w", w.Name, err))
+				continue
+			}
+			res.Created = append(res.Created, "service/"+w.Name)
+			r.log.Info("created stack service", zap.String("service", w.Name))
+		case o.Spec.Labels[stackspec.LabelSpecHash] == w.Hash && stackspec.Fingerprint(o.Spec, netNames) == w.Hash:
+			// Converged: no write.
+		default:
+			if err := r.updateService(ctx, o, spec); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			res.Updated = append(res.Updated, "service/"+w.Name)
+			r.log.Info("updated stack service", zap.String("service", w.Name),
+				zap.String("labelHash", o.Spec.Labels[stackspec.LabelSpecHash]),
+				zap.String("observedHash", stackspec.Fingerprint(o.Spec, netNames)), zap.String("wantHash", w.Hash))
+		}
+	}
+	for _, o := range byName {
+		if wanted[o.Spec.Name] {
+			continue
+		}
+		if err := r.docker.ServiceRemove(ctx, o.ID); err != nil {
+			errs = append(errs, fmt.Errorf("remove service %s: %w", o.Spec.Name, err))
+			continue
+		}
+		res.Removed = append(res.Removed, "service/"+o.Spec.Name)
+		r.log.Info("removed stack service", zap.String("service", o.Spec.Name))
+	}
+	return errors.Join(errs...)
+}
+
+// updateService writes spec over o with o's version; when another writer
+// got in between ("update out of sequence") it re-reads the version and
+// tries again.
+func (r *Reconciler) updateService(ctx context.Context, o swarm.Service, spec swarm.ServiceSpec) error {
+	version := o.Version
+	for attempt := 0; ; attempt++ {
+		_, err := r.docker.ServiceUpdate(ctx, o.ID, version, spec, swarm.ServiceUpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "update out of sequence") || attempt >= maxSequenceRetries {
+			return fmt.Errorf("update service %s: %w", spec.Name, err)
+		}
+		cur, _, ierr := r.docker.ServiceInspectWithRaw(ctx, o.ID, swarm.ServiceInspectOptions{})
+		if ierr != nil {
+			return fmt.Errorf("update service %s: re-read after out-of-sequence: %w", spec.Name, ierr)
+		}
+		version = cur.Version
+	}
+}
+
+// secretIDs maps the secret names the desired services refer to onto IDs.
+func (r *Reconciler) secretIDs(ctx context.Context, want []stackspec.Service) (map[string]string, error) {
+	var names []string
+	for _, w := range want {
+		names = append(names, w.SecretNames...)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	args := filters.NewArgs()
+	for _, n := range names {
+		args.Add("name", n)
+	}
+	list, err := r.docker.SecretList(ctx, swarm.SecretListOptions{Filters: args})
+	if err != nil {
+		return nil, fmt.Errorf("list secrets: %w", err)
+	}
+	ids := map[string]string{}
+	for _, s := range list {
+		ids[s.Spec.Name] = s.ID // the filter also matches longer names; lookups are exact
+	}
+	return ids, nil
+}
+
+// withSecretIDs returns the service's spec with secret IDs filled in (a
+// copy: the desired spec is not modified).
+func withSecretIDs(w stackspec.Service, ids map[string]string) (swarm.ServiceSpec, error) {
+	spec := w.Spec
+	c := spec.TaskTemplate.ContainerSpec
+	if c == nil || len(c.Secrets) == 0 {
+		return spec, nil
+	}
+	cc := *c
+	cc.Secrets = make([]*swarm.SecretReference, len(c.Secrets))
+	for i, ref := range c.Secrets {
+		id, ok := ids[ref.SecretName]
+		if !ok {
+			return spec, fmt.Errorf("service %s: secret %s does not exist (simswarm stack deploy creates it)", w.Name, ref.SecretName)
+		}
+		r := *ref
+		r.SecretID = id
+		cc.Secrets[i] = &r
+	}
+	spec.TaskTemplate.ContainerSpec = &cc
+	return spec, nil
+}
+
+// publishDistccHosts publishes the buildnet addresses of the running
+// distcc tasks. It publishes on every pass (a Redis write, not a Docker
+// one) so a restarted Redis gets the list back at the next pass.
+func (r *Reconciler) publishDistccHosts(ctx context.Context, res *Result) error {
+	svc := stackspec.ObjectName(r.stack, stackspec.Distcc)
+	buildnet := stackspec.ObjectName(r.stack, stackspec.Buildnet)
+	tasks, err := r.docker.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
+		filters.Arg("service", svc), filters.Arg("desired-state", "running"))})
+	if err != nil && !cerrdefs.IsNotFound(err) { // no distcc service: no hosts
+		return fmt.Errorf("list distcc tasks: %w", err)
+	}
+	port := strconv.Itoa(int(r.stack.Spec.Distcc.Port))
+	hosts := []string{}
+	for _, t := range tasks {
+		if t.Status.State != swarm.TaskStateRunning {
+			continue
+		}
+		for _, na := range t.NetworksAttachments {
+			if na.Network.Spec.Name != buildnet {
+				continue
+			}
+			for _, a := range na.Addresses {
+				if p, err := netip.ParsePrefix(a); err == nil {
+					hosts = append(hosts, p.Addr().String()+":"+port)
+				}
+			}
+		}
+	}
+	slices.Sort(hosts)
+	res.DistccHosts = hosts
+	if r.hosts == nil {
+		return nil
+	}
+	if err := r.hosts.PublishDistccHosts(ctx, hosts); err != nil {
+		return err
+	}
+	if !slices.Equal(hosts, r.lastHosts) {
+		r.log.Info("distcc hosts changed", zap.Strings("hosts", hosts))
+		r.lastHosts = hosts
+	}
+	return nil
+}
+
+// Reconciler keeps one stack converged.
+type Reconciler struct {
+	docker  Docker
+	events  EventSource
+	hosts   HostPublisher
+	stack   *api.Stack
+	log     *zap.Logger
+	leading func() bool
+	resync  time.Duration
+	jitter  func() float64
+
+	lastHosts []string
+	passes    passCounter
+}
+
+// Config configures a Reconciler.
+type Config struct {
+	// Stack is the defaulted, validated Stack to keep.
+	Stack *api.Stack
+	// Docker is the Docker API (narrow); Events its event stream (may be
+	// nil: then only periodic resyncs drive Run).
+	Docker Docker
+	Events EventSource
+	// Hosts receives the distcc host list (nil: not published).
+	Hosts  HostPublisher
+	Logger *zap.Logger
+	// Leading says whether this controller leads; nil means always.
+	Leading func() bool
+	// Resync is the mean period of full passes without events. Default 30s;
+	// each wait is jittered by ±20% so many controllers do not align.
+	Resync time.Duration
+	// Jitter returns a number in [0,1); default math/rand/v2.
+	Jitter func() float64
+}
+
+// New checks cfg and returns a Reconciler.
+func New(cfg Config) (*Reconciler, error) {
+	if cfg.Stack == nil || cfg.Docker == nil {
+		return nil, errors.New("stack reconciler: Stack and Docker are required")
+	}
+	if err := api.ValidateStack(cfg.Stack); err != nil {
+		return nil, fmt.Errorf("stack reconciler: %w", err)
+	}
+	r := &Reconciler{
+		docker: cfg.Docker, events: cfg.Events, hosts: cfg.Hosts, stack: cfg.Stack,
+		log: cfg.Logger, leading: cfg.Leading, resync: cfg.Resync, jitter: cfg.Jitter,
+	}
+	if r.log == nil {
+		r.log = zap.NewNop()
+	}
+	r.log = r.log.With(zap.String("stack", cfg.Stack.Metadata.Name))
+	if r.leading == nil {
+		r.leading = func() bool { return true }
+	}
+	if r.resync <= 0 {
+		r.resync = 30 * time.Second
+	}
+	if r.jitter == nil {
+		r.jitter = defaultJitter
+	}
+	return r, nil
+}
