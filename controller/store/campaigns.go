@@ -16,18 +16,18 @@ import (
 )
 
 // campaignDoc is the stored form. Spec and the user's metadata are kept as
-// JSON so the api types (json tags, custom Duration) round-trip exactly;
-// the fields the store conditions on are first-class.
+// JSON so the api types (json tags, custom Duration) round-trip exactly and
+// label keys with dots need no escaping; the fields the store conditions on
+// are first-class.
 type campaignDoc struct {
-	Name            string            `bson:"_id"`
-	UID             string            `bson:"uid"`
-	Generation      int64             `bson:"generation"`
-	ResourceVersion int64             `bson:"resourceVersion"`
-	Epoch           int64             `bson:"epoch"`
-	Labels          map[string]string `bson:"labels,omitempty"`
-	Created         time.Time         `bson:"created"`
-	Object          string            `bson:"object"` // Campaign without status
-	Status          string            `bson:"status,omitempty"`
+	Name            string    `bson:"_id"`
+	UID             string    `bson:"uid"`
+	Generation      int64     `bson:"generation"`
+	ResourceVersion int64     `bson:"resourceVersion"`
+	Epoch           int64     `bson:"epoch"`
+	Created         time.Time `bson:"created"`
+	Object          string    `bson:"object"` // Campaign without status
+	Status          string    `bson:"status,omitempty"`
 }
 
 func newUID() string {
@@ -84,7 +84,7 @@ func (s *Store) Create(ctx context.Context, c *api.Campaign) (*api.Campaign, err
 		return nil, err
 	}
 	d := campaignDoc{Name: c.Metadata.Name, UID: newUID(), Generation: 1, ResourceVersion: 1,
-		Labels: c.Metadata.Labels, Created: s.now().UTC().Truncate(time.Millisecond), Object: obj}
+		Created: s.now().UTC().Truncate(time.Millisecond), Object: obj}
 	if _, err := s.DB.Collection(collCampaigns).InsertOne(ctx, d); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return nil, fmt.Errorf("campaign %s: %w", c.Metadata.Name, ErrAlreadyExists)
@@ -170,7 +170,7 @@ func (s *Store) Update(ctx context.Context, c *api.Campaign) (*api.Campaign, err
 	}
 	res, err := s.DB.Collection(collCampaigns).UpdateOne(ctx,
 		bson.M{"_id": cur.Name, "uid": cur.UID, "resourceVersion": rv},
-		bson.M{"$set": bson.M{"object": obj, "generation": gen, "labels": c.Metadata.Labels},
+		bson.M{"$set": bson.M{"object": obj, "generation": gen},
 			"$inc": bson.M{"resourceVersion": 1}})
 	if err != nil {
 		return nil, fmt.Errorf("update campaign %s: %w", c.Metadata.Name, err)

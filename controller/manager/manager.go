@@ -1,0 +1,182 @@
+package manager
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/controller/campaign"
+	"github.com/simswarm/simswarm/controller/leader"
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/controller/workqueue"
+)
+
+// Config configures a controller process.
+type Config struct {
+	Listen   string // API address, e.g. 127.0.0.1:8080
+	RedisURL string // redis://host:port/db
+	MongoURI string // mongodb://host:port/db
+	Token    string // bearer token of the API
+
+	// Identity names this instance in the leader lease. Default hostname+pid.
+	Identity string
+	// LeaseDuration of the leader lease. Default 15s.
+	LeaseDuration time.Duration
+	// Resync is the full-resync period. Default 30s.
+	Resync time.Duration
+
+	// Hooks into package api (parsing, defaults, validation, run
+	// expansion); see campaign.SpecExpander and apiserver.Server.
+	Decode        func(data []byte, source string) ([]*api.Campaign, error)
+	Default       func(*api.Campaign)
+	Validate      func(*api.Campaign) error
+	FilterNumbers func(string) ([]int, error)
+	IniRunCount   func(r io.Reader, name, config string) (int, error)
+
+	// Sources are extra components run while this instance leads (e.g. the
+	// manifest directory source); they get the store and a notify func.
+	Sources []Source
+
+	Logger *zap.Logger
+	// Ready, if set, receives the bound API address once serving.
+	Ready chan<- string
+}
+
+// Source is a desired-state source run on the leader.
+type Source interface {
+	Run(ctx context.Context, st *store.Store, notify func(name string)) error
+}
+
+// Run runs the controller until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if cfg.Token == "" {
+		return errors.New("no API token (--token-file or SIMSWARM_TOKEN)")
+	}
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("--redis %q: %w", cfg.RedisURL, err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	st, err := store.Open(ctx, cfg.MongoURI)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+
+	var notify atomic.Pointer[func(string)]
+	srv := &apiserver.Server{Store: st, Token: cfg.Token, Decode: cfg.Decode, Default: cfg.Default,
+		Validate: cfg.Validate, Logger: log.Named("api"),
+		Notify: func(name string) {
+			if f := notify.Load(); f != nil {
+				(*f)(name)
+			}
+		}}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	hs := srv.NewHTTPServer(cfg.Listen)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("api server failed", zap.Error(err))
+		}
+	}()
+	log.Info("controller api listening", zap.String("addr", ln.Addr().String()))
+	if cfg.Ready != nil {
+		cfg.Ready <- ln.Addr().String()
+	}
+
+	identity := cfg.Identity
+	if identity == "" {
+		h, _ := os.Hostname()
+		identity = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	el := &leader.Elector{Client: rdb, Identity: identity, LeaseDuration: cfg.LeaseDuration, Logger: log.Named("leader"),
+		EpochFloor: st.MaxEpoch,
+		Callbacks: leader.Callbacks{
+			OnStartedLeading: func(lctx context.Context, epoch int64) {
+				lead(lctx, cfg, st, rdb, epoch, &notify, log)
+			},
+			OnStoppedLeading: func() { log.Info("not leading; standing by") },
+		}}
+	err = el.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	wg.Wait()
+	return err
+}
+
+func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, epoch int64, notify *atomic.Pointer[func(string)], log *zap.Logger) {
+	if err := st.ClaimEpoch(ctx, epoch); err != nil {
+		log.Error("cannot claim leader epoch; not reconciling", zap.Int64("epoch", epoch), zap.Error(err))
+		<-ctx.Done()
+		return
+	}
+	log.Info("leading", zap.Int64("epoch", epoch))
+	q := workqueue.New(workqueue.Options{BaseDelay: 200 * time.Millisecond, MaxDelay: time.Minute})
+	rec := &campaign.Reconciler{Store: st, Tasks: campaign.NewAsynqQueue(rdb), Shares: campaign.NewShares(campaign.WindowFor(0)),
+		Validate: cfg.Validate, Epoch: epoch, Logger: log.Named("campaign"),
+		Expander: &campaign.SpecExpander{Store: st, FilterNumbers: cfg.FilterNumbers, IniRunCount: cfg.IniRunCount}}
+	ctl := &campaign.Controller{Reconciler: rec, Queue: q, Resync: cfg.Resync, Logger: log.Named("campaign"),
+		WorkerCount: func(ctx context.Context) (int, error) { return RunSlots(ctx, rdb) }}
+	f := ctl.Enqueue
+	notify.Store(&f)
+	defer notify.Store(nil)
+	var wg sync.WaitGroup
+	for _, src := range cfg.Sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := src.Run(ctx, st, ctl.Enqueue); err != nil && ctx.Err() == nil {
+				log.Error("manifest source stopped", zap.Error(err))
+			}
+		}()
+	}
+	ctl.Run(ctx)
+	wg.Wait()
+}
+
+// WorkerKeyPrefix is where workers announce themselves (JSON with TTL).
+const WorkerKeyPrefix = "simswarm:workers:"
+
+// RunSlots sums the slots of live run workers from their heartbeats.
+func RunSlots(ctx context.Context, rdb redis.UniversalClient) (int, error) {
+	total := 0
+	iter := rdb.Scan(ctx, 0, WorkerKeyPrefix+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		v, err := rdb.Get(ctx, iter.Val()).Result()
+		if err != nil {
+			continue // expired meanwhile
+		}
+		var hb struct {
+			Role  string `json:"role"`
+			Slots int    `json:"slots"`
+		}
+		if json.Unmarshal([]byte(v), &hb) == nil && hb.Role == "run" {
+			total += max(hb.Slots, 1)
+		}
+	}
+	return total, iter.Err()
+}
