@@ -14,8 +14,8 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/client"
-	"github.com/simswarm/simswarm/controller/internal/testmongo"
 	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -23,7 +23,7 @@ const token = "s3cret-token"
 
 func start(t *testing.T) (*client.Client, *store.Store, *[]string) {
 	t.Helper()
-	st, err := store.Open(context.Background(), testmongo.Start(t))
+	st, err := store.Open(context.Background(), testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/controller/internal/testmongo"
-	"github.com/simswarm/simswarm/controller/internal/testredis"
 	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -43,12 +42,12 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, testmongo.Start(t))
+	st, err := store.Open(ctx, testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close(context.Background()) })
-	rs := testredis.Start(t)
+	rs := testdb.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	t.Cleanup(func() { rdb.Close() })
 	q := NewAsynqQueue(rdb)

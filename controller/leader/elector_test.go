@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/simswarm/simswarm/controller/internal/testredis"
+	"github.com/simswarm/simswarm/test/testdb"
 )
 
 const (
@@ -77,7 +77,7 @@ func waitLeader(t *testing.T, e *Elector, within time.Duration) (time.Duration, 
 }
 
 func TestStandbyTakesOverWhenLeaderIsKilled(t *testing.T) {
-	srv := testredis.Start(t)
+	srv := testdb.StartRedis(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LEADER_HELPER_REDIS="+srv.Addr)
 	out, err := cmd.StdoutPipe()
@@ -114,7 +114,7 @@ func TestStandbyTakesOverWhenLeaderIsKilled(t *testing.T) {
 }
 
 func TestGracefulStopHandsOverAtOnce(t *testing.T) {
-	srv := testredis.Start(t)
+	srv := testdb.StartRedis(t)
 	var ra, rb recorder
 	a, cancelA, doneA := startElector(t, srv.Addr, "a", &ra, nil)
 	waitLeader(t, a, 5*time.Second)
@@ -131,7 +131,7 @@ func TestGracefulStopHandsOverAtOnce(t *testing.T) {
 }
 
 func TestLeaderStepsDownWhenLeaseIsTaken(t *testing.T) {
-	srv := testredis.Start(t)
+	srv := testdb.StartRedis(t)
 	var r recorder
 	a, _, _ := startElector(t, srv.Addr, "a", &r, nil)
 	waitLeader(t, a, 5*time.Second)
@@ -153,7 +153,7 @@ func TestLeaderStepsDownWhenLeaseIsTaken(t *testing.T) {
 }
 
 func TestEpochStaysAboveFloorAfterRedisWipe(t *testing.T) {
-	srv := testredis.Start(t)
+	srv := testdb.StartRedis(t)
 	var r recorder
 	a, _, _ := startElector(t, srv.Addr, "a", &r, func(context.Context) (int64, error) { return 41, nil })
 	_, epoch := waitLeader(t, a, 5*time.Second)

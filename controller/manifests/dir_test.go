@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/controller/internal/testmongo"
 	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/test/testdb"
 )
 
 // loadJSON is the tests' stand-in for api.LoadFile: one strict JSON
@@ -48,7 +48,7 @@ func write(t *testing.T, dir, file, name string, priority int32) {
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), testmongo.Start(t))
+	st, err := store.Open(context.Background(), testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}

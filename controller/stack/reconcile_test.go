@@ -17,9 +17,9 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/redis/go-redis/v9"
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/controller/internal/testredis"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/test/testdb"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -68,7 +68,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	d := dockertest.Start(t)
 	d.ImportGoImage(t, testImage, "github.com/simswarm/simswarm/test/dockerd/testapp", "/usr/bin/distccd")
-	srv := testredis.Start(t)
+	srv := testdb.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { rdb.Close() })
 	f := &fixture{d: d, stack: testStack(t), docker: &countingDocker{Docker: d.Client}, rdb: rdb, selfID: d.NodeID}

@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/controller/internal/testmongo"
+	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 func open(t *testing.T) *Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, testmongo.Start(t))
+	s, err := Open(ctx, testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,4 @@
-// Package testmongo starts a MongoDB-wire server (embedded FerretDB with its
-// SQLite backend) on a free loopback port for the controller's tests, until
-// they move onto test/harness. Tests only.
-package testmongo
+package testdb
 
 import (
 	"context"
@@ -15,9 +12,9 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
-// Start runs FerretDB in this process until the test ends and returns a
+// StartMongo runs FerretDB in this process until the test ends and returns a
 // mongodb:// URI with a database of the test's own.
-func Start(t testing.TB) string {
+func StartMongo(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

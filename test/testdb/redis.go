@@ -1,7 +1,4 @@
-// Package testredis starts a private redis-server on a free loopback port
-// for the controller's tests (until they move onto test/harness). Tests
-// only; never used by the binary.
-package testredis
+package testdb
 
 import (
 	"context"
@@ -15,18 +12,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Server is a running redis-server.
-type Server struct {
+// Redis is a running redis-server.
+type Redis struct {
 	Addr string
 	cmd  *exec.Cmd
 }
 
 // URL is the redis:// URL of the server.
-func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+func (s *Redis) URL() string { return "redis://" + s.Addr + "/0" }
 
-// Start runs redis-server without persistence in a temp dir and stops it
+// StartRedis runs redis-server without persistence in a temp dir and stops it
 // when the test ends.
-func Start(t testing.TB) *Server {
+func StartRedis(t testing.TB) *Redis {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -38,7 +35,7 @@ func Start(t testing.TB) *Server {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
+	s := &Redis{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
