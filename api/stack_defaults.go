@@ -12,6 +12,7 @@ const (
 	DefaultRunnerExcludeLabel   = "io.simswarm.runner"
 	DefaultControllerPort       = 8080
 	DefaultAPITokenSecret       = "api-token"
+	DefaultDockerSocket         = "/var/run/docker.sock"
 	DefaultDistccPort           = 3632
 	DefaultDistccAllow          = "10.0.0.0/8"
 	DefaultMongoVolume          = "mongo-data"
@@ -51,6 +52,7 @@ func SetStackDefaults(s *Stack) {
 		sp.Controller.Port = DefaultControllerPort
 	}
 	setString(&sp.Controller.APITokenSecret, DefaultAPITokenSecret)
+	setString(&sp.Controller.DockerSocket, DefaultDockerSocket)
 	if sp.Distcc.Port == 0 {
 		sp.Distcc.Port = DefaultDistccPort
 	}

@@ -84,6 +84,10 @@ type ControllerSettings struct {
 	// APITokenSecret is the swarm secret (without the stack prefix) holding
 	// the API token. Default "api-token".
 	APITokenSecret string `json:"apiTokenSecret,omitempty"`
+	// DockerSocket is the engine socket on the manager host that the
+	// controller (and visualizer) mount to manage the swarm. Default
+	// /var/run/docker.sock.
+	DockerSocket string `json:"dockerSocket,omitempty"`
 }
 
 // DistccSettings shape the global distcc service.

@@ -56,6 +56,9 @@ func ValidateStack(s *Stack) error {
 	if p := sp.Distcc.Port; p < 1 || p > 65535 {
 		add("spec.distcc.port", "%d is not a TCP port", p)
 	}
+	if !strings.HasPrefix(sp.Controller.DockerSocket, "/") {
+		add("spec.controller.dockerSocket", "%q is not an absolute path", sp.Controller.DockerSocket)
+	}
 	if _, err := netip.ParsePrefix(sp.Distcc.Allow); err != nil {
 		add("spec.distcc.allow", "%q is not a CIDR network", sp.Distcc.Allow)
 	}

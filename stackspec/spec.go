@@ -151,11 +151,13 @@ func onManager(spec *swarm.ServiceSpec) {
 }
 
 // commonEnv tells every simswarm process where the stack's stores are.
+// simswarm commands read every flag from SIMSWARM_<FLAG> (--redis from
+// SIMSWARM_REDIS), so these are the commands' flags.
 func (b builder) commonEnv() []string {
 	return []string{
 		"SIMSWARM_STACK=" + b.s.Metadata.Name,
-		"SIMSWARM_REDIS_ADDR=" + Redis + ":" + strconv.Itoa(RedisPort),
-		"SIMSWARM_MONGO_URI=mongodb://" + Mongo + ":" + strconv.Itoa(MongoPort) + "/simswarm",
+		"SIMSWARM_REDIS=redis://" + Redis + ":" + strconv.Itoa(RedisPort) + "/0",
+		"SIMSWARM_MONGO=mongodb://" + Mongo + ":" + strconv.Itoa(MongoPort) + "/simswarm",
 	}
 }
 
@@ -166,9 +168,9 @@ func (b builder) controller() Service {
 	c.Args = []string{"controller"}
 	c.Env = append(b.commonEnv(),
 		"SIMSWARM_LISTEN=:"+strconv.Itoa(int(sp.Controller.Port)),
-		"SIMSWARM_API_TOKEN_FILE=/run/secrets/"+apiTokenTarget,
+		"SIMSWARM_TOKEN_FILE=/run/secrets/"+apiTokenTarget,
 	)
-	c.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: DockerSocket, Target: DockerSocket}}
+	c.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: sp.Controller.DockerSocket, Target: DockerSocket}}
 	secret := b.name(sp.Controller.APITokenSecret)
 	c.Secrets = []*swarm.SecretReference{{
 		SecretName: secret,
@@ -211,7 +213,7 @@ func (b builder) builderSvc() Service {
 	spec := b.service(Builder, b.s.Spec.Images.Worker, Interlink, Buildnet)
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
-	c.Env = append(b.commonEnv(), "SIMSWARM_WORKER_ROLE=builder", "SIMSWARM_DISTCC_HOSTS_KEY="+DistccHostsKey)
+	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=builder", "SIMSWARM_DISTCC_HOSTS_KEY="+DistccHostsKey)
 	replicated(&spec, 1)
 	onManager(&spec)
 	return Service{Component: Builder, Name: spec.Name, Spec: spec}
@@ -222,7 +224,7 @@ func (b builder) runner(replicas uint64) Service {
 	spec := b.service(Runner, sp.Images.Worker, Interlink)
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
-	c.Env = append(b.commonEnv(), "SIMSWARM_WORKER_ROLE=runner")
+	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=runner")
 	spec.TaskTemplate.Resources = &swarm.ResourceRequirements{
 		Reservations: &swarm.Resources{NanoCPUs: cpuNanos(*sp.Runner.CPUReservation)},
 	}
@@ -248,7 +250,7 @@ func (b builder) distcc() Service {
 
 func (b builder) visualizer() Service {
 	spec := b.service(Visualizer, b.s.Spec.Visualizer.Image, Interlink)
-	spec.TaskTemplate.ContainerSpec.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: DockerSocket, Target: DockerSocket, ReadOnly: true}}
+	spec.TaskTemplate.ContainerSpec.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: b.s.Spec.Controller.DockerSocket, Target: DockerSocket, ReadOnly: true}}
 	replicated(&spec, 1)
 	onManager(&spec)
 	return Service{Component: Visualizer, Name: spec.Name, Spec: spec}

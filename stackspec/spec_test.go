@@ -57,9 +57,9 @@ func goldenCases() []goldenCase {
 				return s
 			},
 			nodes: []Node{
-				node("m1", RoleManager, 4),     // 3 left after reserve: 3
-				node("w1", RoleWorker, 8),      // 8
-				node("w2", RoleWorker, 16),     // 16
+				node("m1", RoleManager, 4), // 3 left after reserve: 3
+				node("w1", RoleWorker, 8),  // 8
+				node("w2", RoleWorker, 16), // 16
 				node("w3", RoleWorker, 2, drained),
 				node("w4", RoleWorker, 2, down),
 				node("w5", RoleWorker, 4, noRunner),

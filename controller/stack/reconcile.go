@@ -36,6 +36,12 @@ const maxSequenceRetries = 5
 // Reconcile makes one pass: observe, compute desired, converge. It keeps
 // going after a failed object and returns all failures joined.
 func (r *Reconciler) Reconcile(ctx context.Context) (Result, error) {
+	return r.pass(ctx, nil)
+}
+
+// pass converges the stack; with only set, it converges just those
+// components' services (and the networks) and removes nothing.
+func (r *Reconciler) pass(ctx context.Context, only map[string]bool) (Result, error) {
 	var res Result
 	nodes, err := r.docker.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
@@ -51,16 +57,23 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Result, error) {
 	}
 	stackFilter := filters.NewArgs(filters.Arg("label", stackspec.LabelStack+"="+r.stack.Metadata.Name))
 
+	services := desired.Services
+	if only != nil {
+		services = slices.DeleteFunc(slices.Clone(services), func(s stackspec.Service) bool { return !only[s.Component] })
+	}
+	prune := only == nil
 	var errs []error
-	netNames, err := r.reconcileNetworks(ctx, desired.Networks, stackFilter, &res)
+	netNames, err := r.reconcileNetworks(ctx, desired.Networks, stackFilter, prune, &res)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if err := r.reconcileServices(ctx, desired.Services, stackFilter, netNames, &res); err != nil {
+	if err := r.reconcileServices(ctx, services, stackFilter, netNames, prune, &res); err != nil {
 		errs = append(errs, err)
 	}
-	if err := r.publishDistccHosts(ctx, &res); err != nil {
-		errs = append(errs, err)
+	if prune {
+		if err := r.publishDistccHosts(ctx, &res); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return res, errors.Join(errs...)
 }
@@ -69,7 +82,7 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Result, error) {
 // no longer desired. It returns network ID -> name for the stack networks.
 // Overlay networks cannot be changed in place; a drifted one is reported,
 // not recreated (that would need every service detached).
-func (r *Reconciler) reconcileNetworks(ctx context.Context, want []stackspec.Network, stackFilter filters.Args, res *Result) (map[string]string, error) {
+func (r *Reconciler) reconcileNetworks(ctx context.Context, want []stackspec.Network, stackFilter filters.Args, prune bool, res *Result) (map[string]string, error) {
 	observed, err := r.docker.NetworkList(ctx, network.ListOptions{Filters: stackFilter})
 	if err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
@@ -106,7 +119,7 @@ func (r *Reconciler) reconcileNetworks(ctx context.Context, want []stackspec.Net
 		r.log.Info("created stack network", zap.String("network", w.Name))
 	}
 	for _, o := range byName {
-		if wanted[o.Name] {
+		if wanted[o.Name] || !prune {
 			continue
 		}
 		if err := r.docker.NetworkRemove(ctx, o.ID); err != nil {
@@ -119,7 +132,7 @@ func (r *Reconciler) reconcileNetworks(ctx context.Context, want []stackspec.Net
 	return names, errors.Join(errs...)
 }
 
-func (r *Reconciler) reconcileServices(ctx context.Context, want []stackspec.Service, stackFilter filters.Args, netNames map[string]string, res *Result) error {
+func (r *Reconciler) reconcileServices(ctx context.Context, want []stackspec.Service, stackFilter filters.Args, netNames map[string]string, prune bool, res *Result) error {
 	observed, err := r.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: stackFilter})
 	if err != nil {
 		return fmt.Errorf("list services: %w", err)
@@ -166,7 +179,7 @@ func (r *Reconciler) reconcileServices(ctx context.Context, want []stackspec.Ser
 		}
 	}
 	for _, o := range byName {
-		if wanted[o.Spec.Name] {
+		if wanted[o.Spec.Name] || !prune {
 			continue
 		}
 		if err := r.docker.ServiceRemove(ctx, o.ID); err != nil {

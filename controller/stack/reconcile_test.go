@@ -27,8 +27,10 @@ const testImage = "simswarm-test/app:1"
 
 // testStack is the default stack with every image replaced by the tiny
 // imported test image (no registry here), so tasks really run.
-func testStack(t *testing.T) *api.Stack {
+func testStack(t *testing.T, d *dockertest.Daemon) *api.Stack {
 	s := api.DefaultStack("simswarm")
+	// The controller manages the private engine, never the host's.
+	s.Spec.Controller.DockerSocket = strings.TrimPrefix(d.Host, "unix://")
 	s.Spec.Images = api.StackImages{Controller: testImage, Worker: testImage, Distcc: testImage, Redis: testImage, Mongo: testImage}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,7 +73,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := testdb.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { rdb.Close() })
-	f := &fixture{d: d, stack: testStack(t), docker: &countingDocker{Docker: d.Client}, rdb: rdb, selfID: d.NodeID}
+	f := &fixture{d: d, stack: testStack(t, d), docker: &countingDocker{Docker: d.Client}, rdb: rdb, selfID: d.NodeID}
 	ctx := context.Background()
 	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{
 		Annotations: swarm.Annotations{Name: stackspec.ObjectName(f.stack, f.stack.Spec.Controller.APITokenSecret)},
@@ -419,7 +421,7 @@ func (o *outOfSequence) ServiceUpdate(ctx context.Context, id string, v swarm.Ve
 func TestUpdateRetriesOutOfSequence(t *testing.T) {
 	d := dockertest.Start(t)
 	ctx := context.Background()
-	s := testStack(t)
+	s := testStack(t, d)
 	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "simswarm_api-token"}, Data: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
