@@ -141,7 +141,26 @@ func (c *Client) Replace(ctx context.Context, cp *api.Campaign) (*api.Campaign, 
 
 // Apply creates or updates a campaign.
 func (c *Client) Apply(ctx context.Context, cp *api.Campaign) (*api.Campaign, error) {
-	return c.send(ctx, http.MethodPost, campaignPath(cp.Metadata.Name)+"/apply", cp)
+	out, _, err := c.ApplyCreated(ctx, cp)
+	return out, err
+}
+
+// ApplyCreated is Apply that also reports whether the campaign was created.
+func (c *Client) ApplyCreated(ctx context.Context, cp *api.Campaign) (*api.Campaign, bool, error) {
+	body, err := jsonBody(cp)
+	if err != nil {
+		return nil, false, err
+	}
+	resp, err := c.raw(ctx, http.MethodPost, campaignPath(cp.Metadata.Name)+"/apply", body, "application/json")
+	if err != nil {
+		return nil, false, err
+	}
+	defer resp.Body.Close()
+	var out api.Campaign
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, false, fmt.Errorf("apply %s: decode response: %w", cp.Metadata.Name, err)
+	}
+	return &out, resp.StatusCode == http.StatusCreated, nil
 }
 
 func (c *Client) send(ctx context.Context, method, path string, cp *api.Campaign) (*api.Campaign, error) {

@@ -72,15 +72,41 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 // Close disconnects.
 func (s *Store) Close(ctx context.Context) error { return s.Client.Disconnect(ctx) }
 
-// EnsureIndexes creates the indexes the queries need (idempotent).
+// EnsureIndexes creates the indexes the queries need. It creates only the
+// missing ones (FerretDB 1.24 fails on re-creating an existing compound
+// index), so it is idempotent everywhere.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	_, err := s.DB.Collection(collRuns).Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "state", Value: 1}, {Key: "run", Value: 1}}},
-		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "run", Value: 1}}},
-		{Keys: bson.D{{Key: "state", Value: 1}}},
-	})
-	if err != nil {
-		return fmt.Errorf("create run indexes: %w", err)
+	runs := s.DB.Collection(collRuns)
+	want := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "state", Value: 1}, {Key: "run", Value: 1}},
+			Options: options.Index().SetName("campaign_uid_state_run")},
+		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "run", Value: 1}},
+			Options: options.Index().SetName("campaign_uid_run")},
+		{Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")},
+	}
+	have := map[string]bool{}
+	if cur, err := runs.Indexes().List(ctx); err == nil {
+		var specs []struct {
+			Name string `bson:"name"`
+		}
+		if err := cur.All(ctx, &specs); err == nil {
+			for _, sp := range specs {
+				have[sp.Name] = true
+			}
+		}
+	}
+	for _, m := range want {
+		// Names are set above; read back through the options builder.
+		var o options.IndexOptions
+		for _, f := range m.Options.List() {
+			_ = f(&o)
+		}
+		if o.Name != nil && have[*o.Name] {
+			continue
+		}
+		if _, err := runs.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create run index: %w", err)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func StartMongo(t testing.TB) string {
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + t.TempDir() + "/",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    ferretLogger(),
 	})
 	if err != nil {
 		t.Fatalf("ferretdb: %v", err)
@@ -48,4 +49,13 @@ func StartMongo(t testing.TB) string {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return fmt.Sprintf("mongodb://%s/simswarm", addr)
+}
+
+// ferretLogger discards FerretDB's logs unless SIMSWARM_TEST_FERRETDB_LOG
+// is set (then they go to stderr).
+func ferretLogger() *slog.Logger {
+	if os.Getenv("SIMSWARM_TEST_FERRETDB_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/client"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// apiErr maps a rejected manifest (422) to exit status 2.
+func apiErr(err error) error {
+	var ae *client.APIError
+	if errors.As(err, &ae) && (ae.Code == http.StatusUnprocessableEntity || ae.Code == http.StatusBadRequest) {
+		return invalidInput(err)
+	}
+	return err
+}
+
+func newGetCmd(g *globals) *cobra.Command {
+	var cf clientFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "get campaigns [NAME]",
+		Short: "List campaigns (-o wide|yaml|json)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if k := args[0]; k != "campaigns" && k != "campaign" && k != "cp" {
+				return invalidInput(fmt.Errorf("get: unknown kind %q (only campaigns)", k))
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			var items []*api.Campaign
+			if len(args) == 2 {
+				cp, err := c.Get(cmd.Context(), args[1])
+				if err != nil {
+					return err
+				}
+				items = []*api.Campaign{cp}
+			} else if items, err = c.List(cmd.Context()); err != nil {
+				return err
+			}
+			return printCampaigns(cmd.OutOrStdout(), items, output, len(args) == 2)
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, yaml or json")
+	return cmd
+}
+
+func printCampaigns(w io.Writer, items []*api.Campaign, output string, single bool) error {
+	var v any = map[string]any{"apiVersion": api.APIVersion, "kind": "CampaignList", "items": items}
+	if single && len(items) == 1 {
+		v = items[0]
+	}
+	switch output {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	case "", "wide":
+	default:
+		return invalidInput(fmt.Errorf("-o %q: use wide, yaml or json", output))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if output == "wide" {
+		fmt.Fprintln(tw, "NAME\tPHASE\tSUCCEEDED\tFAILED\tRUNNING\tQUEUED\tPENDING\tPRIORITY\tBUILD\tGEN\tAGE")
+	} else {
+		fmt.Fprintln(tw, "NAME\tPHASE\tRUNS\tFAILED\tAGE")
+	}
+	for _, c := range items {
+		r := c.Status.Runs
+		age := "-"
+		if c.Metadata.CreationTimestamp != nil {
+			age = shortDuration(time.Since(*c.Metadata.CreationTimestamp))
+		}
+		phase := c.Status.Phase
+		if phase == "" {
+			phase = "Pending"
+		}
+		if output == "wide" {
+			build := c.Status.Build.Phase
+			if c.Status.Build.CacheHit {
+				build += "(cached)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\n", c.Metadata.Name, phase, r.Succeeded, r.Failed,
+				r.Running, r.Queued, r.Pending, c.Spec.Priority, build, c.Metadata.Generation, age)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d\t%s\n", c.Metadata.Name, phase, r.Succeeded, r.Total, r.Failed, age)
+		}
+	}
+	return tw.Flush()
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func kindArg(args []string) (string, error) {
+	if len(args) != 2 || (args[0] != "campaign" && args[0] != "campaigns" && args[0] != "cp") {
+		return "", invalidInput(fmt.Errorf("usage: campaign NAME"))
+	}
+	return args[1], nil
+}
+
+func newDescribeCmd(g *globals) *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "describe campaign NAME",
+		Short: "Show a campaign's spec, status, conditions, counts and recent failures",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := kindArg(args)
+			if err != nil {
+				return err
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			cp, err := c.Get(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			m, s := cp.Metadata, cp.Status
+			fmt.Fprintf(w, "Name:          %s\nUID:           %s\nGeneration:    %d (observed %d)\nResource ver.: %s\n", m.Name, m.UID, m.Generation, s.ObservedGeneration, m.ResourceVersion)
+			for k, v := range m.Labels {
+				fmt.Fprintf(w, "Label:         %s=%s\n", k, v)
+			}
+			src := cp.Spec.Source.Path
+			if cp.Spec.Source.Git != nil {
+				src = cp.Spec.Source.Git.URL + "@" + cp.Spec.Source.Git.Commit
+			}
+			if cp.Spec.Source.Archive != "" {
+				src += " (archive " + short12(cp.Spec.Source.Archive) + ")"
+			}
+			sim := cp.Spec.Simulation
+			fmt.Fprintf(w, "Source:        %s\nProgram:       %s\nConfig:        %s  ini %s  runs %q\n", src, strings.Join(sim.Program, " "), sim.Config, sim.IniFile, sim.Runs)
+			fmt.Fprintf(w, "Priority:      %d  Suspend: %v  Parallelism: %d\n", cp.Spec.Priority, cp.Spec.Suspend, cp.Spec.Parallelism)
+			fmt.Fprintf(w, "Phase:         %s\n", s.Phase)
+			fmt.Fprintf(w, "Build:         %s key %s cached=%v %s\n", s.Build.Phase, short12(s.Build.Key), s.Build.CacheHit, s.Build.Message)
+			r := s.Runs
+			fmt.Fprintf(w, "Runs:          total %d, succeeded %d, failed %d, running %d, queued %d, pending %d\n", r.Total, r.Succeeded, r.Failed, r.Running, r.Queued, r.Pending)
+			if s.StartTime != nil {
+				fmt.Fprintf(w, "Started:       %s\n", s.StartTime.Format(time.RFC3339))
+			}
+			if s.CompletionTime != nil {
+				fmt.Fprintf(w, "Completed:     %s\n", s.CompletionTime.Format(time.RFC3339))
+			}
+			if s.SourceRevision != "" {
+				fmt.Fprintf(w, "Revision:      %s\n", s.SourceRevision)
+			}
+			fmt.Fprintln(w, "Conditions:")
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "  TYPE\tSTATUS\tREASON\tMESSAGE")
+			for _, cd := range s.Conditions {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", cd.Type, cd.Status, cd.Reason, cd.Message)
+			}
+			tw.Flush()
+			if r.Failed > 0 {
+				page, err := c.Runs(cmd.Context(), name, jobs.RunFailed, -1, 5)
+				if err == nil && len(page.Items) > 0 {
+					fmt.Fprintln(w, "Recent failures:")
+					for _, f := range page.Items {
+						fmt.Fprintf(w, "  run %d: exit %d after %d attempt(s) on %s %s\n", f.Run, f.ExitCode, f.Attempts, f.Worker, f.Message)
+						for _, line := range tailLines(f.StderrTail, 5) {
+							fmt.Fprintf(w, "    | %s\n", line)
+						}
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
+func short12(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func tailLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+func newDeleteCmd(g *globals) *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "delete campaign NAME",
+		Short: "Delete a campaign (queued runs are dropped; stored results are kept)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := kindArg(args)
+			if err != nil {
+				return err
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.Delete(cmd.Context(), name); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "campaign/%s deleted\n", name)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
+func newSuspendCmd(g *globals, suspend bool) *cobra.Command {
+	var cf clientFlags
+	use, short, verb := "suspend NAME", "Stop dispatching a campaign's runs (running ones finish)", "suspended"
+	if !suspend {
+		use, short, verb = "resume NAME", "Continue a suspended campaign", "resumed"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[len(args)-1]
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			if suspend {
+				_, err = c.Suspend(cmd.Context(), name)
+			} else {
+				_, err = c.Resume(cmd.Context(), name)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "campaign/%s %s\n", name, verb)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
+func newWaitCmd(g *globals) *cobra.Command {
+	var cf clientFlags
+	var timeout, interval time.Duration
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "wait NAME",
+		Short: "Wait until a campaign finishes; exit status 0 if it succeeded, 1 if not",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			cp, err := waitCampaign(cmd, c, args[0], timeout, interval, quiet)
+			if err != nil {
+				return err
+			}
+			if cp.Status.Phase != api.PhaseSucceeded {
+				return fmt.Errorf("campaign %s %s: %s", args[0], cp.Status.Phase, stalledMessage(cp))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "campaign/%s succeeded (%d runs)\n", args[0], cp.Status.Runs.Succeeded)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (0 = never)")
+	cmd.Flags().DurationVar(&interval, "interval", time.Second, "poll interval")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines")
+	return cmd
+}
+
+func stalledMessage(cp *api.Campaign) string {
+	for _, c := range cp.Status.Conditions {
+		if c.Type == api.ConditionStalled && c.Status == api.ConditionTrue {
+			return c.Reason + ": " + c.Message
+		}
+	}
+	return "not finished"
+}
+
+// waitCampaign polls until the campaign is terminal (Succeeded or Failed)
+// for its current generation.
+func waitCampaign(cmd *cobra.Command, c *client.Client, name string, timeout, interval time.Duration, quiet bool) (*api.Campaign, error) {
+	ctx := cmd.Context()
+	start := time.Now()
+	last := ""
+	for {
+		cp, err := c.Get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		s := cp.Status
+		if s.ObservedGeneration == cp.Metadata.Generation && (s.Phase == api.PhaseSucceeded || s.Phase == api.PhaseFailed) {
+			return cp, nil
+		}
+		line := fmt.Sprintf("%s: %s %d/%d succeeded, %d failed, %d running, %d queued", name, s.Phase,
+			s.Runs.Succeeded, s.Runs.Total, s.Runs.Failed, s.Runs.Running, s.Runs.Queued)
+		if !quiet && line != last {
+			fmt.Fprintln(cmd.ErrOrStderr(), line)
+			last = line
+		}
+		if timeout > 0 && time.Since(start) > timeout {
+			return nil, fmt.Errorf("campaign %s not finished after %v (%s)", name, timeout, s.Phase)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
+
+func newLogsCmd(g *globals) *cobra.Command {
+	var cf clientFlags
+	var run int
+	cmd := &cobra.Command{
+		Use:   "logs NAME --run N",
+		Short: "Print a run's stderr tail and status",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if run < 0 {
+				return invalidInput(fmt.Errorf("--run N is required"))
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := c.Logs(cmd.Context(), args[0], run)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(cmd.OutOrStdout(), s)
+			return err
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().IntVar(&run, "run", -1, "run number")
+	return cmd
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/controller/manager"
+	"github.com/simswarm/simswarm/controller/manifests"
+)
+
+func newControllerCmd(g *globals) *cobra.Command {
+	var (
+		listen, redisURL, mongoURI, tokenFile, manifestDir string
+		prune                                              bool
+		lease, resync                                      time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "controller",
+		Short: "Run the controller: campaign API, leader election, reconcilers",
+		Long: `Run the controller. Every instance serves the HTTP API; the instance holding
+the Redis leader lease reconciles campaigns (run records, build and run tasks
+in the queue) and applies the manifest directory given with --manifests.
+Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := flagsFromEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			token, err := readToken(tokenFile)
+			if err != nil {
+				return err
+			}
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			defer log.Sync() //nolint:errcheck
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			cfg := manager.Config{Listen: listen, RedisURL: redisURL, MongoURI: mongoURI, Token: token,
+				LeaseDuration: lease, Resync: resync, Logger: log}
+			hooks.configure(&cfg)
+			if manifestDir != "" {
+				cfg.Sources = append(cfg.Sources, &manifests.Dir{Path: manifestDir, Prune: prune, Load: hooks.LoadFile,
+					Resync: resync, Logger: log.Named("manifests")})
+			}
+			log.Info("starting controller", zap.String("listen", listen))
+			return manager.Run(ctx, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:8080", "API listen address")
+	f.StringVar(&redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL (queue and leader lease)")
+	f.StringVar(&mongoURI, "mongo", "mongodb://127.0.0.1:27017/simswarm", "MongoDB URI (campaigns, runs, GridFS)")
+	f.StringVar(&tokenFile, "token-file", "", "file holding the API bearer token (or SIMSWARM_TOKEN)")
+	f.StringVar(&manifestDir, "manifests", "", "directory of Campaign manifests to keep applied (GitOps)")
+	f.BoolVar(&prune, "prune", false, "with --manifests: delete campaigns whose manifest file disappeared (results are kept)")
+	f.DurationVar(&lease, "lease", 15*time.Second, "leader lease duration (a standby takes over within it)")
+	f.DurationVar(&resync, "resync", 30*time.Second, "full resync period")
+	return cmd
+}

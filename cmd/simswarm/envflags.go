@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// flagsFromEnv sets every flag of fs that was not given on the command line
+// from SIMSWARM_<FLAG> (upper case, '-' as '_'), e.g. --token-file from
+// SIMSWARM_TOKEN_FILE.
+func flagsFromEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed {
+			return
+		}
+		key := "SIMSWARM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(key); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = invalidInput(fmt.Errorf("%s: %w", key, e))
+			}
+		}
+	})
+	return err
+}
+
+// readToken returns the API token from file (if given) or SIMSWARM_TOKEN.
+func readToken(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", invalidInput(fmt.Errorf("--token-file: %w", err))
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", invalidInput(fmt.Errorf("--token-file %s is empty", file))
+		}
+		return tok, nil
+	}
+	if tok := strings.TrimSpace(os.Getenv("SIMSWARM_TOKEN")); tok != "" {
+		return tok, nil
+	}
+	return "", invalidInput(fmt.Errorf("no API token: give --token-file or set SIMSWARM_TOKEN"))
+}

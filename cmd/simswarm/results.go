@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/controller/client"
+)
+
+func newResultsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "results", Short: "Fetch the result files of a campaign"}
+	var cf clientFlags
+	var dir string
+	var jobs int
+	pull := &cobra.Command{
+		Use:   "pull NAME -o DIR",
+		Short: "Download a campaign's result files into DIR (resumable, sha256-verified)",
+		Long: `Download every stored result file of a campaign into DIR, as opp_runall
+would have left them in results/. Files already present with the right
+sha256 are skipped, so an interrupted pull resumes; each file is written to
+a temporary name, verified and renamed. Stored names that are absolute or
+contain ".." are refused.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := pullResults(cmd.Context(), c, args[0], dir, jobs)
+			fmt.Fprintf(cmd.OutOrStdout(), "%d files downloaded, %d already present, into %s\n", st.downloaded, st.skipped, dir)
+			return err
+		},
+	}
+	cf.add(pull)
+	pull.Flags().StringVarP(&dir, "output", "o", "results", "directory to write the files into")
+	pull.Flags().IntVarP(&jobs, "jobs", "j", 4, "parallel downloads")
+	cmd.AddCommand(pull)
+	return cmd
+}
+
+type pullStats struct{ downloaded, skipped int }
+
+// safeName checks a stored result name and returns it as a relative,
+// clean, slash-separated path, or an error.
+func safeName(name string) (string, error) {
+	switch {
+	case name == "" || strings.ContainsRune(name, 0) || strings.Contains(name, `\`):
+		return "", fmt.Errorf("result name %q refused: empty or with NUL/backslash", name)
+	case path.IsAbs(name) || filepath.IsAbs(name):
+		return "", fmt.Errorf("result name %q refused: absolute path", name)
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("result name %q refused: contains ..", name)
+		}
+	}
+	clean := path.Clean(name)
+	if clean == "." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("result name %q refused", name)
+	}
+	return clean, nil
+}
+
+func fileSHA(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs int) (pullStats, error) {
+	var st pullStats
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return st, err
+	}
+	var mu sync.Mutex
+	var errs []error
+	work := make(chan apiserver.ResultEntry)
+	var wg sync.WaitGroup
+	for i := 0; i < max(jobs, 1); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range work {
+				got, err := pullOne(ctx, c, name, dir, e)
+				mu.Lock()
+				switch {
+				case err != nil:
+					errs = append(errs, err)
+				case got:
+					st.downloaded++
+				default:
+					st.skipped++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	after := -1
+	var listErr error
+	for {
+		page, err := c.Results(ctx, name, after, 1000)
+		if err != nil {
+			listErr = err
+			break
+		}
+		for _, e := range page.Items {
+			work <- e
+		}
+		if page.Next < 0 {
+			break
+		}
+		after = page.Next
+	}
+	close(work)
+	wg.Wait()
+	if listErr != nil {
+		errs = append(errs, listErr)
+	}
+	return st, errors.Join(errs...)
+}
+
+// pullOne downloads one file unless it is already there; it reports
+// whether it downloaded.
+func pullOne(ctx context.Context, c *client.Client, campaign, dir string, e apiserver.ResultEntry) (bool, error) {
+	rel, err := safeName(e.Name)
+	if err != nil {
+		return false, fmt.Errorf("run %d: %w", e.Run, err)
+	}
+	dst := filepath.Join(dir, filepath.FromSlash(rel))
+	if sum, err := fileSHA(dst); err == nil && sum == e.SHA256 {
+		return false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return false, err
+	}
+	body, err := c.OpenResult(ctx, campaign, e.Run, e.Name)
+	if err != nil {
+		return false, fmt.Errorf("download %s: %w", e.Name, err)
+	}
+	defer body.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmp, h), body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("download %s: %w", e.Name, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 {
+		return false, fmt.Errorf("download %s: sha256 %s, want %s", e.Name, got, e.SHA256)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return false, err
+	}
+	return true, nil
+}
