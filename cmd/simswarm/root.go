@@ -36,6 +36,8 @@ its runs with "simswarm expand -f FILE".`,
 	root.AddCommand(
 		newVersionCmd(),
 		newControllerCmd(g), newApplyCmd(g), newGetCmd(g), newDescribeCmd(g), newDeleteCmd(g), newSuspendCmd(g, true), newSuspendCmd(g, false), newWaitCmd(g), newLogsCmd(g), newResultsCmd(g),
+		newStackCmd(g),
+		newValidateCmd(g), newExpandCmd(g),
 	)
 	return root
 }
