@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/simswarm/simswarm/api"
+)
+
+func newValidateCmd(g *globals) *cobra.Command {
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "validate -f FILE...",
+		Short: "Check Campaign manifests without running anything",
+		Long: `Validate reads Campaign manifests, applies the defaults and reports every
+problem at once, each with the path of the field it concerns, so that a
+manifest can be fixed in one round. A file may hold several YAML documents
+separated by "---" lines. Nothing is built, run or sent anywhere.
+
+Decoding is strict: a misspelled field is an error, not silently ignored.
+
+Examples:
+  simswarm validate -f examples/aloha/campaign.yaml
+  simswarm validate -f a.yaml -f b.yaml
+  simswarm validate campaigns/*.yaml
+
+A valid file prints one line per campaign:
+  campaign/aloha valid
+
+An invalid one prints its problems and exits with status 2:
+  campaign.yaml: document 2: spec.simulation.confg: unknown field (did you mean "config"?)
+  campaign.yaml: campaign "aloha" is invalid:
+    spec.simulation.runs: "5..2" is not a valid range: 5 is greater than 2
+    spec.timeout: 0s must be positive`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths := append(append([]string{}, files...), args...)
+			if len(paths) == 0 {
+				return invalidInput(errors.New("no manifest given: use -f FILE"))
+			}
+			var errs []error
+			for _, p := range paths {
+				cs, err := api.LoadFile(p)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				for _, c := range cs {
+					fmt.Fprintf(cmd.OutOrStdout(), "campaign/%s valid\n", c.Metadata.Name)
+				}
+			}
+			if len(errs) > 0 {
+				return invalidInput(errors.Join(errs...))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file to check (repeatable)")
+	return cmd
+}
