@@ -28,7 +28,7 @@ const Prefix = "/apis/" + api.Group + "/" + api.Version
 
 // Limits.
 const (
-	MaxManifestBytes  = 1 << 20
+	MaxManifestBytes  = api.MaxManifestBytes
 	DefaultSourceMax  = 512 << 20
 	defaultRunsLimit  = 500
 	maxRunsLimit      = 10000
@@ -149,6 +149,22 @@ func causesOf(err error) []Cause {
 	if errors.As(err, &fe) {
 		return fe.FieldErrors()
 	}
+	var ve *api.ValidationError
+	var de *api.DecodeError
+	var list []api.FieldError
+	switch {
+	case errors.As(err, &ve):
+		list = ve.Errors
+	case errors.As(err, &de):
+		list = de.Errors
+	}
+	if list != nil {
+		out := make([]Cause, 0, len(list))
+		for _, f := range list {
+			out = append(out, Cause{Field: f.Path, Message: f.Detail})
+		}
+		return out
+	}
 	var out []Cause
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- "))
@@ -240,6 +256,20 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*api.Campaign, 
 		}
 	} else if !nameRE.MatchString(c.Metadata.Name) {
 		return nil, invalid(fmt.Errorf("metadata.name: %q is not a DNS-1123 name", c.Metadata.Name))
+	}
+	if src := c.Spec.Source; src.Path != "" && src.Git == nil {
+		// The controller cannot read the client's directory: it needs the
+		// archive that `simswarm apply` uploads.
+		if src.Archive == "" {
+			return nil, invalid(errors.New("spec.source.archive: required for a path source (simswarm apply uploads the directory and sets it)"))
+		}
+		ok, err := s.Store.HasSource(r.Context(), src.Archive)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, invalid(fmt.Errorf("spec.source.archive: %s was not uploaded (PUT %s/sources/%s first)", src.Archive, Prefix, src.Archive))
+		}
 	}
 	return c, nil
 }

@@ -44,6 +44,9 @@ func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *jobs.Buil
 		}
 		return runs, true, nil
 	}
+	if e.IniRunCount == nil {
+		return nil, false, fmt.Errorf("%w: spec.simulation.runs: required (this controller cannot expand ini sweeps)", ErrInvalid)
+	}
 	var bucket, file string
 	switch {
 	case c.Spec.Source.Archive != "":
