@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/sweep"
 	"github.com/simswarm/simswarm/controller/manager"
 )
 
@@ -35,5 +37,16 @@ var hooks = campaignHooks{
 			return nil, err
 		}
 		return f.Numbers(0), nil
+	},
+	IniRunCount: func(r io.Reader, name, config string) (int, error) {
+		ini, err := sweep.Parse(r, name)
+		if err != nil {
+			return 0, err
+		}
+		n, err := ini.Count(config)
+		if err == nil && n > api.MaxRuns {
+			err = fmt.Errorf("config %s has %d runs, more than the limit of %d", config, n, api.MaxRuns)
+		}
+		return n, err
 	},
 }

@@ -80,6 +80,11 @@ func writeManifest(t *testing.T, dir, name string) string {
 	if err := os.WriteFile(filepath.Join(src, "Makefile"), []byte("all:\n\ttrue\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// No runs filter: the controller expands the ini from the uploaded archive.
+	ini := "[General]\nrepeat = 2\n[Config PureAloha]\n**.numHosts = ${numHosts=10,15,20}\n"
+	if err := os.WriteFile(filepath.Join(src, "omnetpp.ini"), []byte(ini), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	m := `apiVersion: simswarm.io/v1alpha1
 kind: Campaign
 metadata:
@@ -90,7 +95,6 @@ spec:
   simulation:
     program: ["./aloha"]
     config: PureAloha
-    runs: "0..9"
 `
 	p := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(p, []byte(m), 0o644); err != nil {
@@ -130,7 +134,7 @@ func TestCLICampaignLifecycle(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatalf("get -o json: %v\n%s", err, out)
 		}
-		if got.Status.Phase == api.PhaseBuilding && got.Status.Runs.Total == 10 {
+		if got.Status.Phase == api.PhaseBuilding && got.Status.Runs.Total == 6 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -147,7 +151,7 @@ func TestCLICampaignLifecycle(t *testing.T) {
 	if out := mustCLI(t, "get", "campaigns", "-o", "yaml"); !strings.Contains(out, "name: aloha") {
 		t.Fatalf("get -o yaml: %q", out)
 	}
-	if out := mustCLI(t, "describe", "campaign", "aloha"); !strings.Contains(out, "Reconciling") || !strings.Contains(out, "total 10") {
+	if out := mustCLI(t, "describe", "campaign", "aloha"); !strings.Contains(out, "Reconciling") || !strings.Contains(out, "total 6") {
 		t.Fatalf("describe: %q", out)
 	}
 	mustCLI(t, "suspend", "aloha")
