@@ -58,8 +58,8 @@ published port), redis, mongo, builder, CPU-reserved runners, global distcc,
 optional visualizer, overlay networks interlink and buildnet.
 
 "stack deploy" bootstraps it on the swarm DOCKER_HOST points at (networks,
-API token secret, controller pinned to a manager); the controller then keeps
-the rest converged. "stack render" prints the same stack as a compose file for
+API token secret, controller with redis and mongo pinned to a manager); the
+controller then keeps the rest converged. "stack render" prints the same stack as a compose file for
 "docker stack deploy".`,
 	}
 	c.AddCommand(newStackRenderCmd(), newStackDeployCmd(g), newStackStatusCmd(), newStackRmCmd())
@@ -135,7 +135,7 @@ func newStackDeployCmd(g *globals) *cobra.Command {
 	var all bool
 	c := &cobra.Command{
 		Use:   "deploy",
-		Short: "Bootstrap the stack: networks, API token secret, controller (then the controller creates the rest)",
+		Short: "Bootstrap the stack: networks, API token secret, controller with redis and mongo (the controller creates the rest)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := f.load()

@@ -153,7 +153,7 @@ func TestStackCommandsDeployStatusRm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stack deploy: %v\n%s", err, out)
 	}
-	for _, want := range []string{"created network/simswarm_interlink", "created network/simswarm_buildnet", "created service/simswarm_controller", "created secret simswarm_api-token", "API token"} {
+	for _, want := range []string{"created network/simswarm_interlink", "created network/simswarm_buildnet", "created service/simswarm_controller", "created service/simswarm_redis", "created service/simswarm_mongo", "created secret simswarm_api-token", "API token"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("deploy output lacks %q:\n%s", want, out)
 		}
@@ -163,7 +163,7 @@ func TestStackCommandsDeployStatusRm(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out, "simswarm_controller") || !strings.Contains(out, "simswarm_runner") || !strings.Contains(out, "missing") {
-		t.Errorf("status after bootstrap (controller only):\n%s", out)
+		t.Errorf("status after bootstrap (controller and stores only):\n%s", out)
 	}
 	if out, err := runStackCLI(t, "stack", "deploy", "-f", file, "--all"); err != nil || strings.Contains(out, "API token") {
 		t.Fatalf("stack deploy --all: %v\n%s", err, out)

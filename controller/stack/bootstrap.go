@@ -36,8 +36,8 @@ type DeployOptions struct {
 	// creates it; empty: a random one is generated and returned. An
 	// existing secret is kept (swarm secrets are immutable).
 	Token string
-	// All converges the whole stack now instead of only the controller
-	// (which creates the rest once it runs).
+	// All converges the whole stack now instead of only the bootstrap
+	// components (the controller creates the rest once it leads).
 	All    bool
 	Logger *zap.Logger
 }
@@ -50,9 +50,14 @@ type DeployResult struct {
 	NewToken      string
 }
 
+// BootstrapComponents are the services Deploy creates without All: the
+// controller and the stores it needs before it can lead (its leader lease
+// lives in Redis). The controller creates the rest once it leads.
+var BootstrapComponents = []string{stackspec.Controller, stackspec.Redis, stackspec.Mongo}
+
 // Deploy bootstraps the stack on the swarm d talks to: the networks, the
-// API token secret and the controller service pinned to a manager (or, with
-// All, every service). It is idempotent.
+// API token secret, and the controller with Redis and Mongo, pinned to a
+// manager (or, with All, every service). It is idempotent.
 func Deploy(ctx context.Context, d Admin, s *api.Stack, opts DeployOptions) (DeployResult, error) {
 	var out DeployResult
 	r, err := New(Config{Stack: s, Docker: d, Logger: opts.Logger})
@@ -79,7 +84,10 @@ func Deploy(ctx context.Context, d Admin, s *api.Stack, opts DeployOptions) (Dep
 		}
 		out.SecretCreated = true
 	}
-	only := map[string]bool{stackspec.Controller: true}
+	only := map[string]bool{}
+	for _, c := range BootstrapComponents {
+		only[c] = true
+	}
 	if opts.All {
 		only = nil
 	}

@@ -20,6 +20,11 @@
 // failed passes are retried with capped exponential backoff, and nothing is
 // written while the Leading callback says another controller leads.
 //
+// Bootstrap operations for the CLI: Deploy creates the networks, the API
+// token secret and the controller with Redis and Mongo (which it needs to
+// lead); Status compares the stack with its desired state; Remove deletes
+// everything carrying the label (volumes only when asked).
+//
 // Guarantees: objects without the label simswarm.io/stack=<name> are never
 // modified or removed; a pass on a converged swarm makes no Docker write
 // calls; runner replicas follow nodes joining, leaving, draining and being

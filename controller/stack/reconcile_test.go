@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ const testImage = "simswarm-test/app:1"
 
 // testStack is the default stack with every image replaced by the tiny
 // imported test image (no registry here), so tasks really run.
-func testStack(t *testing.T, d *dockertest.Daemon) *api.Stack {
+func testStack(t testing.TB, d *dockertest.Daemon) *api.Stack {
 	s := api.DefaultStack("simswarm")
 	// The controller manages the private engine, never the host's.
 	s.Spec.Controller.DockerSocket = strings.TrimPrefix(d.Host, "unix://")
@@ -418,27 +419,63 @@ func (o *outOfSequence) ServiceUpdate(ctx context.Context, id string, v swarm.Ve
 	return o.Docker.ServiceUpdate(ctx, id, v, spec, opts)
 }
 
-func TestUpdateRetriesOutOfSequence(t *testing.T) {
+// TestFollowerWritesNothingAndUpdatesRetry shares one engine between two
+// checks: a controller that does not lead never writes, however many
+// events and resyncs it sees, and converges once it leads; and an update
+// that loses a race ("update out of sequence") is retried with a fresh
+// version.
+func TestFollowerWritesNothingAndUpdatesRetry(t *testing.T) {
 	d := dockertest.Start(t)
+	d.ImportGoImage(t, testImage, "github.com/simswarm/simswarm/test/dockerd/testapp", "/usr/bin/distccd")
 	ctx := context.Background()
 	s := testStack(t, d)
 	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "simswarm_api-token"}, Data: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
-	fake := &outOfSequence{Docker: d.Client}
-	rec, err := New(Config{Stack: s, Docker: fake, Logger: zaptest.NewLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rec.Reconcile(ctx); err != nil {
-		t.Fatal(err)
-	}
-	d.CLI(t, "service", "update", "--detach", "--no-resolve-image", "--env-add", "X=1", "simswarm_redis")
-	res, err := rec.Reconcile(ctx)
-	if err != nil {
-		t.Fatalf("update was not retried: %v", err)
-	}
-	if !fake.failed || !slices.Equal(res.Updated, []string{"service/simswarm_redis"}) {
-		t.Errorf("updated %v (injected failure used: %v)", res.Updated, fake.failed)
-	}
+
+	t.Run("FollowerWritesNothing", func(t *testing.T) {
+		var leading atomic.Bool
+		docker := &countingDocker{Docker: d.Client}
+		rec, err := New(Config{Stack: s, Docker: docker, Events: d.Client, Logger: zaptest.NewLogger(t),
+			Leading: leading.Load, Resync: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- rec.Run(rctx) }()
+		defer func() { cancel(); <-done }()
+		// Events and several resync periods while following.
+		d.CLI(t, "node", "update", "--label-add", "poke=1", d.NodeID)
+		time.Sleep(500 * time.Millisecond)
+		if w := docker.take(); len(w) != 0 || rec.Passes() != 0 {
+			t.Fatalf("follower made %d passes and wrote %v", rec.Passes(), w)
+		}
+		leading.Store(true)
+		took := eventually(t, 10*time.Second, "new leader converges", func() (bool, string) {
+			svcs, _ := d.Client.ServiceList(ctx, swarm.ServiceListOptions{})
+			return len(svcs) == 6, fmt.Sprint(len(svcs), " services")
+		})
+		t.Logf("converged %v after becoming leader", took)
+	})
+
+	t.Run("UpdateRetriesOutOfSequence", func(t *testing.T) {
+		fake := &outOfSequence{Docker: d.Client}
+		rec, err := New(Config{Stack: s, Docker: fake, Logger: zaptest.NewLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "converged", func() (bool, string) {
+			res, err := rec.Reconcile(ctx)
+			return err == nil && res.Writes() == 0, fmt.Sprint(res, err)
+		})
+		d.CLI(t, "service", "update", "--detach", "--no-resolve-image", "--env-add", "X=1", "simswarm_redis")
+		res, err := rec.Reconcile(ctx)
+		if err != nil {
+			t.Fatalf("update was not retried: %v", err)
+		}
+		if !fake.failed || !slices.Equal(res.Updated, []string{"service/simswarm_redis"}) {
+			t.Errorf("updated %v (injected failure used: %v)", res.Updated, fake.failed)
+		}
+	})
 }
