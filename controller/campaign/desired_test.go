@@ -118,3 +118,16 @@ func TestSharesByPriority(t *testing.T) {
 		t.Fatalf("low after high finished: %d", w)
 	}
 }
+
+func TestChunkBounds(t *testing.T) {
+	for _, tc := range []struct{ created, total, start, end int }{
+		{0, 100000, 0, 1000}, {500, 100000, 0, 1000}, {1000, 100000, 1000, 6000},
+		{5999, 100000, 1000, 6000}, {6000, 100000, 6000, 11000}, {99000, 100000, 96000, 100000},
+		{0, 10, 0, 10}, {10, 10, 0, 10},
+	} {
+		s, e := chunkBounds(tc.created, tc.total)
+		if s != tc.start || e != tc.end {
+			t.Errorf("chunkBounds(%d, %d) = %d, %d, want %d, %d", tc.created, tc.total, s, e, tc.start, tc.end)
+		}
+	}
+}

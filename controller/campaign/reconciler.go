@@ -52,9 +52,23 @@ type expansion struct {
 	known bool
 }
 
-// createPerPass bounds how many run records one pass creates, so the first
-// runs dispatch at once and the rest follow pass after pass.
-const createPerPass = 5000
+// Run records are created in chunks, one per pass: a small first chunk so
+// the first runs dispatch at once, then createPerPass at a time.
+const (
+	firstChunk    = 1000
+	createPerPass = 5000
+)
+
+// chunkBounds returns the chunk of the expanded run list that follows
+// created records. Records are created in order, so created is a prefix
+// (a chunk cut short by an error is redone; duplicates are ignored).
+func chunkBounds(created, total int) (start, end int) {
+	if created < firstChunk {
+		return 0, min(firstChunk, total)
+	}
+	start = firstChunk + (created-firstChunk)/createPerPass*createPerPass
+	return start, min(start+createPerPass, total)
+}
 
 func (r *Reconciler) now() time.Time {
 	if r.Now != nil {
@@ -267,11 +281,7 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 		if err != nil {
 			return 0, err
 		}
-		// Records are created in order, so Total is the created prefix (a
-		// chunk cut short by an error is redone; duplicates are ignored).
-		start := int(o.Counts.Total) / createPerPass * createPerPass
-		end := min(start+createPerPass, len(runs))
-		if start < end {
+		if start, end := chunkBounds(int(o.Counts.Total), len(runs)); start < end {
 			if _, err := r.Store.CreateRuns(ctx, name, uid, runs[start:end]); err != nil {
 				return 0, err
 			}
