@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -119,23 +120,31 @@ func decodeDocument(doc *document, source string) (c *Campaign, empty bool, err 
 		return &DecodeError{Source: source, Document: doc.index, Line: doc.line,
 			Errors: []FieldError{{Path: path, Detail: detail}}}
 	}
-	js, err := yaml.YAMLToJSONStrict(doc.data)
-	if err != nil {
+	yamlErr := func(err error) error {
 		// Make the YAML library's document-relative line numbers absolute.
 		msg := yamlLineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
 			n, _ := strconv.Atoi(strings.TrimPrefix(m, "line "))
 			return "line " + strconv.Itoa(n+doc.line-1)
 		})
-		msg = strings.ReplaceAll(msg, "\n", " ")
-		return nil, false, fail("", "invalid YAML: "+strings.Join(strings.Fields(msg), " "))
+		return fail("", "invalid YAML: "+strings.Join(strings.Fields(msg), " "))
 	}
-	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+	// First decode into plain values, to measure what aliases expand to
+	// before anything is copied: the YAML library bounds the number of
+	// alias expansions, but an alias of a long string costs nothing there
+	// and a lot once converted to JSON.
+	var raw any
+	if err := yamlv2.UnmarshalStrict(doc.data, &raw); err != nil {
+		return nil, false, yamlErr(err)
+	}
+	if raw == nil {
 		return nil, true, nil
 	}
-	// Expanded aliases can make the JSON much larger than the YAML; the YAML
-	// library bounds the expansion, this bounds what we walk and decode.
-	if len(js) > 4*MaxManifestBytes {
-		return nil, false, fail("", fmt.Sprintf("document expands to %d bytes of data, more than %d (YAML aliases?)", len(js), 4*MaxManifestBytes))
+	if expandedSize(raw, maxExpandedBytes) > maxExpandedBytes {
+		return nil, false, fail("", fmt.Sprintf("document expands to more than %d bytes of data (YAML aliases?)", maxExpandedBytes))
+	}
+	js, err := yaml.YAMLToJSON(doc.data)
+	if err != nil {
+		return nil, false, yamlErr(err)
 	}
 	var generic any
 	dec := json.NewDecoder(bytes.NewReader(js))
@@ -184,4 +193,38 @@ func typeMetaDetail(obj map[string]any, path string) string {
 		return fmt.Sprintf("missing; a Campaign manifest starts with apiVersion: %s and kind: %s", APIVersion, KindCampaign)
 	}
 	return fmt.Sprintf("must be %q, not %s", want, describe(v))
+}
+
+// maxExpandedBytes bounds a document's size after alias expansion.
+const maxExpandedBytes = 4 * MaxManifestBytes
+
+// expandedSize estimates the JSON size of a decoded YAML value, stopping
+// as soon as it exceeds limit (so it visits at most about limit nodes).
+func expandedSize(v any, limit int) int {
+	size := 0
+	var walk func(v any)
+	walk = func(v any) {
+		if size > limit {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			size += len(x) + 3
+		case map[any]any:
+			size += 2
+			for k, e := range x {
+				walk(k)
+				walk(e)
+			}
+		case []any:
+			size += 2
+			for _, e := range x {
+				walk(e)
+			}
+		default:
+			size += 8
+		}
+	}
+	walk(v)
+	return size
 }
