@@ -1,6 +1,7 @@
 package stackspec
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -44,6 +45,19 @@ const (
 	MongoPort      = 27017
 	apiTokenTarget = "api-token"
 )
+
+// StackManifestEnv carries the Stack (JSON) into the controller service;
+// a controller that finds it reconciles that stack while it leads.
+const StackManifestEnv = "SIMSWARM_STACK_MANIFEST"
+
+// manifest is the Stack as compact JSON (map keys sorted: deterministic).
+func (b builder) manifest() string {
+	data, err := json.Marshal(b.s)
+	if err != nil {
+		panic("stackspec: marshal Stack: " + err.Error()) // plain data: cannot fail
+	}
+	return string(data)
+}
 
 // Desired is the stack as it should be.
 type Desired struct {
@@ -167,6 +181,9 @@ func (b builder) controller() Service {
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"controller"}
 	c.Env = append(b.commonEnv(),
+		// The controller reconciles the stack from this very manifest, so
+		// a changed Stack rolls the controller with the new settings.
+		StackManifestEnv+"="+b.manifest(),
 		"SIMSWARM_LISTEN=:"+strconv.Itoa(int(sp.Controller.Port)),
 		"SIMSWARM_TOKEN_FILE=/run/secrets/"+apiTokenTarget,
 	)

@@ -46,6 +46,11 @@ Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.`,
 			cfg := manager.Config{Listen: listen, RedisURL: redisURL, MongoURI: mongoURI, Token: token,
 				LeaseDuration: lease, Resync: resync, Logger: log}
 			hooks.configure(&cfg)
+			stackSrc, err := stackSources(log, redisURL) // set when running as a stack's controller service
+			if err != nil {
+				return err
+			}
+			cfg.Sources = append(cfg.Sources, stackSrc...)
 			if manifestDir != "" {
 				cfg.Sources = append(cfg.Sources, &manifests.Dir{Path: manifestDir, Prune: prune, Load: hooks.LoadFile,
 					Resync: resync, Logger: log.Named("manifests")})

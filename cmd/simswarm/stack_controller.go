@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/manager"
+	"github.com/simswarm/simswarm/controller/stack"
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/stackspec"
+	"go.uber.org/zap"
+)
+
+// stackSources returns the stack reconciler as a leader-only controller
+// source when the controller runs as the controller service of a simswarm
+// stack, i.e. when SIMSWARM_STACK_MANIFEST holds the Stack; otherwise none.
+// It talks to the engine DOCKER_HOST names (the service mounts the manager's
+// socket) and publishes the distcc host list to the controller's Redis.
+func stackSources(log *zap.Logger, redisURL string) ([]manager.Source, error) {
+	raw := os.Getenv(stackspec.StackManifestEnv)
+	if raw == "" {
+		return nil, nil
+	}
+	s, err := api.ParseStack([]byte(raw), stackspec.StackManifestEnv)
+	if err != nil {
+		return nil, invalidInput(err)
+	}
+	api.SetStackDefaults(s)
+	if err := api.ValidateStack(s); err != nil {
+		return nil, invalidInput(fmt.Errorf("%s: %w", stackspec.StackManifestEnv, err))
+	}
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, invalidInput(fmt.Errorf("--redis: %w", err))
+	}
+	dc, err := dockerClient()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := stack.New(stack.Config{
+		Stack: s, Docker: dc, Events: dc,
+		Hosts:  stack.RedisHosts{Client: redis.NewClient(opt)},
+		Logger: log.Named("stack"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []manager.Source{stackSource{rec}}, nil
+}
+
+// stackSource runs the stack reconciler for as long as this controller
+// leads (the manager cancels ctx when leadership ends).
+type stackSource struct{ rec *stack.Reconciler }
+
+func (s stackSource) Run(ctx context.Context, _ *store.Store, _ func(string)) error {
+	if err := s.rec.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("stack reconciler: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/redis/go-redis/v9"
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/manager"
+	"github.com/simswarm/simswarm/stackspec"
+	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/test/testdb"
+	"go.uber.org/zap/zaptest"
+)
+
+// TestControllerReconcilesStackWhileLeading runs the controller as the
+// stack's controller service would (SIMSWARM_STACK_MANIFEST set, engine
+// reachable) against real Redis, FerretDB and a private swarm: once it
+// leads, it creates the whole stack and publishes the distcc hosts to its
+// Redis for the builder.
+func TestControllerReconcilesStackWhileLeading(t *testing.T) {
+	d := dockertest.Start(t)
+	d.ImportGoImage(t, stackTestImage, "github.com/simswarm/simswarm/test/dockerd/testapp", "/usr/bin/distccd")
+	s, err := api.LoadStackFile(writeStack(t, d, "simswarm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_HOST", d.Host)
+	t.Setenv(stackspec.StackManifestEnv, string(manifest))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "simswarm_api-token"}, Data: []byte("t")}); err != nil {
+		t.Fatal(err)
+	}
+	rs := testdb.StartRedis(t)
+	log := zaptest.NewLogger(t)
+	srcs, err := stackSources(log, rs.URL())
+	if err != nil || len(srcs) != 1 {
+		t.Fatalf("stack sources: %v, %d", err, len(srcs))
+	}
+	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: testdb.StartMongo(t), Token: "t",
+		LeaseDuration: 2 * time.Second, Resync: 2 * time.Second, Sources: srcs, Logger: log}
+	hooks.configure(&cfg)
+	done := make(chan error, 1)
+	go func() { done <- manager.Run(ctx, cfg) }()
+	defer func() { cancel(); <-done }()
+
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	waitFor(t, 60*time.Second, "controller created the stack and published distcc hosts", func() (bool, string) {
+		svcs, err := d.Client.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", stackspec.LabelStack+"=simswarm"))})
+		if err != nil {
+			return false, err.Error()
+		}
+		hosts, _ := rdb.Get(ctx, stackspec.DistccHostsKey).Result()
+		return len(svcs) == 6 && hosts != "", fmt.Sprintf("%d services, hosts %q", len(svcs), hosts)
+	})
+
+	t.Setenv(stackspec.StackManifestEnv, "")
+	if srcs, err := stackSources(log, rs.URL()); err != nil || len(srcs) != 0 {
+		t.Errorf("without a manifest: %d sources, %v", len(srcs), err)
+	}
+	t.Setenv(stackspec.StackManifestEnv, `{"kind":"Stack","spec":{"endpointMode":"ipvs"}}`)
+	if _, err := stackSources(log, rs.URL()); err == nil {
+		t.Error("an invalid stack manifest was accepted")
+	}
+}
