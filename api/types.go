@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -194,6 +195,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		var secs float64
 		if err2 := json.Unmarshal(b, &secs); err2 != nil {
 			return fmt.Errorf("duration must be a string like \"10m\" or a number of seconds")
+		}
+		// Out of range, the float-to-int conversion would give garbage.
+		if math.Abs(secs) > float64(math.MaxInt64)/float64(time.Second) {
+			return fmt.Errorf("%v seconds is out of range", secs)
 		}
 		d.Duration = time.Duration(secs * float64(time.Second))
 		return nil

@@ -33,7 +33,7 @@ An invalid one prints its problems and exits with status 2:
   campaign.yaml: document 2: spec.simulation.confg: unknown field (did you mean "config"?)
   campaign.yaml: campaign "aloha" is invalid:
     spec.simulation.runs: "5..2" is not a valid range: 5 is greater than 2
-    spec.timeout: 0s must be positive`,
+    spec.retries: 101 is not in 0..100`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			paths := append(append([]string{}, files...), args...)
 			if len(paths) == 0 {
