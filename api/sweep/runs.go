@@ -177,12 +177,15 @@ func (ini *Ini) plan(config string) (*plan, error) {
 			return nil, errAt(r.line, "${%s} refers to an iteration variable that this config does not define", r.name)
 		}
 	}
-	count := p.repeat
+	count, total := p.repeat, float64(p.repeat)
 	for _, v := range p.vars {
-		count *= len(v.values) // each factor <= MaxRuns, so no overflow before the check
-		if count > api.MaxRuns {
-			return nil, errAt(0, "the sweep has more than %d runs", api.MaxRuns)
-		}
+		total *= float64(len(v.values))
+	}
+	if total > api.MaxRuns {
+		return nil, errAt(0, "the sweep has %.0f runs, more than the limit of %d", total, api.MaxRuns)
+	}
+	for _, v := range p.vars {
+		count *= len(v.values)
 	}
 	p.count = count
 	return p, nil

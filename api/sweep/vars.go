@@ -144,6 +144,20 @@ func splitList(s string) []string {
 // rangeValues expands "A..B" or "A..B step S" into values formatted like
 // C's printf("%g"): 6 significant digits, exponent form outside 1e-4..1e6.
 func rangeValues(def string) ([]string, error) {
+	nums, err := rangeNumbers(def)
+	if err != nil {
+		return nil, err
+	}
+	values := make([]string, len(nums))
+	for i, f := range nums {
+		values[i] = formatG(f)
+	}
+	return values, nil
+}
+
+// rangeNumbers expands "A..B [step S]": from + i*step (not a running sum,
+// which accumulates rounding errors) for as long as the end is not passed.
+func rangeNumbers(def string) ([]float64, error) {
 	a, rest, _ := strings.Cut(def, "..")
 	b, s, hasStep := strings.Cut(rest, "step")
 	from, err := parseNumber(a, "start")
@@ -173,11 +187,11 @@ func rangeValues(def string) ([]string, error) {
 		return nil, fmt.Errorf("range has %.0f values, more than the limit of %d runs", steps+1, api.MaxRuns)
 	}
 	n := int(steps) + 1
-	values := make([]string, n)
+	nums := make([]float64, n)
 	for i := range n {
-		values[i] = formatG(from + float64(i)*step)
+		nums[i] = from + float64(i)*step
 	}
-	return values, nil
+	return nums, nil
 }
 
 func parseNumber(s, what string) (float64, error) {
