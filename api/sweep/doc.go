@@ -10,6 +10,9 @@
 //		base := r.ResultBase()    // PureAloha-numHosts=10,iaMean=1-#0
 //	}
 //
+// For large sweeps, ini.Sweep(config) gives Count and any single Run(n)
+// without expanding the others; ini.Count(config) only counts.
+//
 // The dialect (shared with the example model examples/aloha, which a test
 // cross-checks) is:
 //

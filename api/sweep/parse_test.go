@@ -123,3 +123,34 @@ func TestResultBase(t *testing.T) {
 		}
 	}
 }
+
+// Sweep computes single runs equal to the expanded list.
+func TestSweepRunOnDemand(t *testing.T) {
+	ini, err := ParseFile("testdata/extends.ini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ini.Runs("Child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := ini.Sweep("Child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw.Count() != len(runs) || strings.Join(sw.Vars(), ",") != "pkLen,numHosts,slotTime" {
+		t.Fatalf("Count %d (want %d), Vars %v", sw.Count(), len(runs), sw.Vars())
+	}
+	for i, want := range runs {
+		got, err := sw.Run(i)
+		if err != nil || got.String() != want.String() || got.ResultBase() != want.ResultBase() {
+			t.Errorf("Run(%d) = %v, %v; want %v", i, got, err, want)
+		}
+	}
+	if _, err := sw.Run(len(runs)); err == nil || !strings.Contains(err.Error(), "run 16 is out of range: config Child has 16 runs (0..15)") {
+		t.Errorf("Run(out of range) = %v", err)
+	}
+	if _, err := sw.Run(-1); err == nil {
+		t.Error("Run(-1) accepted")
+	}
+}

@@ -85,30 +85,65 @@ func (ini *Ini) Count(config string) (int, error) {
 
 // Runs expands config into its runs, numbered as opp_run numbers them.
 func (ini *Ini) Runs(config string) ([]Run, error) {
+	sw, err := ini.Sweep(config)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]Run, sw.Count())
+	for n := range runs {
+		runs[n] = sw.run(n)
+	}
+	return runs, nil
+}
+
+// Sweep is a config's parameter sweep; it computes any run on demand, so a
+// caller that needs a few runs of a large sweep does not expand them all.
+type Sweep struct{ p *plan }
+
+// Sweep returns config's sweep (the errors of Runs).
+func (ini *Ini) Sweep(config string) (*Sweep, error) {
 	p, err := ini.plan(config)
 	if err != nil {
 		return nil, err
 	}
-	runs := make([]Run, p.count)
-	idx := make([]int, len(p.vars))
-	for n := range runs {
-		// Mixed-radix digits of n: repetition is the least significant,
-		// the first variable the most.
-		rest := n
-		rep := rest % p.repeat
-		rest /= p.repeat
-		for i := len(p.vars) - 1; i >= 0; i-- {
-			k := len(p.vars[i].values)
-			idx[i] = rest % k
-			rest /= k
-		}
-		iv := make([]IterVar, len(p.vars))
-		for i, v := range p.vars {
-			iv[i] = IterVar{Name: v.name, Value: v.values[idx[i]]}
-		}
-		runs[n] = Run{Number: n, Config: config, IterVars: iv, Repetition: rep}
+	return &Sweep{p: p}, nil
+}
+
+// Count is the number of runs.
+func (s *Sweep) Count() int { return s.p.count }
+
+// Vars names the iteration variables in loop order, outermost first
+// (repetition, always innermost, not included).
+func (s *Sweep) Vars() []string {
+	out := make([]string, len(s.p.vars))
+	for i, v := range s.p.vars {
+		out[i] = v.name
 	}
-	return runs, nil
+	return out
+}
+
+// Run returns run number n.
+func (s *Sweep) Run(n int) (Run, error) {
+	if n < 0 || n >= s.p.count {
+		return Run{}, fmt.Errorf("run %d is out of range: config %s has %d runs (0..%d)", n, s.p.config, s.p.count, s.p.count-1)
+	}
+	return s.run(n), nil
+}
+
+func (s *Sweep) run(n int) Run {
+	p := s.p
+	// Mixed-radix digits of n: the repetition is the least significant,
+	// the first variable the most.
+	rest := n
+	rep := rest % p.repeat
+	rest /= p.repeat
+	iv := make([]IterVar, len(p.vars))
+	for i := len(p.vars) - 1; i >= 0; i-- {
+		k := len(p.vars[i].values)
+		iv[i] = IterVar{Name: p.vars[i].name, Value: p.vars[i].values[rest%k]}
+		rest /= k
+	}
+	return Run{Number: n, Config: p.config, IterVars: iv, Repetition: rep}
 }
 
 // chain is config's section followed by its ancestors up to General.
