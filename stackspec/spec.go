@@ -206,8 +206,11 @@ func (b builder) controller() Service {
 
 func (b builder) redis() Service {
 	spec := b.service(Redis, b.s.Spec.Images.Redis, Interlink)
-	// The queue is a cache of desired state: no persistence needed.
-	spec.TaskTemplate.ContainerSpec.Args = []string{"redis-server", "--save", "", "--appendonly", "no"}
+	// The queue is a cache of desired state: no persistence needed. Redis
+	// is reachable only inside the stack's overlay network, where the
+	// other services connect from their own addresses: protected mode
+	// (loopback only without a password) would refuse them.
+	spec.TaskTemplate.ContainerSpec.Args = []string{"redis-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"}
 	replicated(&spec, 1)
 	onManager(&spec)
 	return Service{Component: Redis, Name: spec.Name, Spec: spec}
