@@ -1,0 +1,12 @@
+// Package procexec runs one external program the way a simulation campaign
+// needs it: argv only (never a shell), in its own process group, with a
+// timeout, a bounded tail of its stderr, and its CPU time.
+//
+//	res := procexec.Run(ctx, procexec.Cmd{Argv: []string{"./aloha", "-r", "3"}, Dir: dir, Timeout: time.Hour})
+//	if !res.Success() { fmt.Println(res.Describe(), res.StderrTail) }
+//
+// Guarantees: when the timeout passes or ctx is cancelled, the whole process
+// group (the program and everything it started) gets SIGTERM, then SIGKILL
+// after a short grace period, and Run returns only after the program has
+// exited; the stderr tail never holds more than TailBytes.
+package procexec
