@@ -28,8 +28,15 @@ type Observed struct {
 	Inflight int
 	// Window is this campaign's share of the dispatch window.
 	Window int
-	Now    time.Time
+	// SourceRevision is the git commit of the manifest that declared the
+	// campaign (GitOps), from AnnotationSourceRevision.
+	SourceRevision string
+	Now            time.Time
 }
+
+// AnnotationSourceRevision carries the applied commit of a GitOps source;
+// the reconciler records it in status.sourceRevision.
+const AnnotationSourceRevision = "simswarm.io/source-revision"
 
 // Desired is what the pass should do, and the status to record.
 type Desired struct {
@@ -68,6 +75,7 @@ const poll = time.Second
 func Compute(o Observed) Desired {
 	st := o.Status
 	st.ObservedGeneration = o.Generation
+	st.SourceRevision = o.SourceRevision
 	st.Runs = o.Counts
 	if o.Expanded >= 0 && int64(o.Expanded) > st.Runs.Total {
 		// Records are created lazily: the rest are pending.

@@ -106,7 +106,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 	}
 
-	o := Observed{Generation: c.Metadata.Generation, Spec: c.Spec, Status: c.Status, Expanded: -1, Now: r.now().UTC()}
+	o := Observed{Generation: c.Metadata.Generation, Spec: c.Spec, Status: c.Status, Expanded: -1, Now: r.now().UTC(),
+		SourceRevision: c.Metadata.Annotations[AnnotationSourceRevision]}
 	if r.Validate != nil {
 		if err := r.Validate(c); err != nil {
 			o.SpecErr = err

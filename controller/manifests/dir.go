@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/campaign"
 	"github.com/simswarm/simswarm/controller/store"
 )
 
@@ -23,7 +24,7 @@ const (
 	LabelManagedBy     = "simswarm.io/managed-by"
 	ManagedByValue     = "manifests"
 	AnnotationFile     = "simswarm.io/manifest-file"
-	AnnotationRevision = "simswarm.io/source-revision"
+	AnnotationRevision = campaign.AnnotationSourceRevision
 )
 
 // Applier is what the source needs of the store.
