@@ -17,8 +17,9 @@ import (
 func newControllerCmd(g *globals) *cobra.Command {
 	var (
 		listen, redisURL, mongoURI, tokenFile, manifestDir string
+		gitURL, gitRef, gitDir                             string
 		prune                                              bool
-		lease, resync                                      time.Duration
+		lease, resync, gitInterval                         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "controller",
@@ -55,6 +56,10 @@ Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.`,
 				cfg.Sources = append(cfg.Sources, &manifests.Dir{Path: manifestDir, Prune: prune, Load: hooks.LoadFile,
 					Resync: resync, Logger: log.Named("manifests")})
 			}
+			if gitURL != "" {
+				cfg.Sources = append(cfg.Sources, &manifests.GitSource{URL: gitURL, Ref: gitRef, SubDir: gitDir,
+					Interval: gitInterval, Prune: prune, Load: hooks.LoadFile, Logger: log.Named("gitops")})
+			}
 			log.Info("starting controller", zap.String("listen", listen))
 			return manager.Run(ctx, cfg)
 		},
@@ -65,7 +70,11 @@ Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.`,
 	f.StringVar(&mongoURI, "mongo", "mongodb://127.0.0.1:27017/simswarm", "MongoDB URI (campaigns, runs, GridFS)")
 	f.StringVar(&tokenFile, "token-file", "", "file holding the API bearer token (or SIMSWARM_TOKEN)")
 	f.StringVar(&manifestDir, "manifests", "", "directory of Campaign manifests to keep applied (GitOps)")
-	f.BoolVar(&prune, "prune", false, "with --manifests: delete campaigns whose manifest file disappeared (results are kept)")
+	f.BoolVar(&prune, "prune", false, "with --manifests/--git: delete campaigns whose manifest file disappeared (results are kept)")
+	f.StringVar(&gitURL, "git", "", "git repository of Campaign manifests to keep applied (GitOps)")
+	f.StringVar(&gitRef, "git-ref", "HEAD", "with --git: branch, tag or commit to follow")
+	f.StringVar(&gitDir, "git-dir", "", "with --git: manifest directory inside the repository")
+	f.DurationVar(&gitInterval, "git-interval", time.Minute, "with --git: poll period")
 	f.DurationVar(&lease, "lease", 15*time.Second, "leader lease duration (a standby takes over within it)")
 	f.DurationVar(&resync, "resync", 30*time.Second, "full resync period")
 	return cmd
