@@ -1,0 +1,112 @@
+package oppcli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/procexec"
+)
+
+// queryTimeout bounds `-q runnumbers`: it only reads the ini.
+const queryTimeout = 2 * time.Minute
+
+// QueryArgv is the argv that asks program for the run numbers of config
+// (restricted by filter when non-empty).
+func QueryArgv(program []string, ini, config, filter string) []string {
+	argv := append(slices.Clone(program), "-u", "Cmdenv", "-f", ini, "-c", config)
+	if filter != "" {
+		argv = append(argv, "-r", filter)
+	}
+	return append(argv, "-q", "runnumbers", "-s")
+}
+
+// QueryRunNumbers runs `program -u Cmdenv -f ini -c config [-r filter] -q
+// runnumbers -s` in dir and returns the run numbers it prints.
+func QueryRunNumbers(ctx context.Context, program []string, dir, ini, config, filter string, env []string) ([]int, error) {
+	var out bytes.Buffer
+	res := procexec.Run(ctx, procexec.Cmd{Argv: QueryArgv(program, ini, config, filter), Dir: dir, Env: env, Timeout: queryTimeout, Stdout: &out})
+	if !res.Success() {
+		msg := strings.TrimSpace(res.StderrTail)
+		if msg == "" {
+			msg = strings.TrimSpace(lastLines(out.String(), 5))
+		}
+		return nil, fmt.Errorf("%s -q runnumbers: %s: %s", program[0], res.Describe(), msg)
+	}
+	runs, err := ParseRunNumbers(out.String())
+	if err != nil {
+		return nil, fmt.Errorf("%s -q runnumbers: %w", program[0], err)
+	}
+	return runs, nil
+}
+
+// ParseRunNumbers reads the output of `-q runnumbers`, with or without -s.
+func ParseRunNumbers(out string) ([]int, error) {
+	lines := strings.Split(strings.ReplaceAll(out, "\r\n", "\n"), "\n")
+	// Banner form: the line that says so wins over anything else.
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if rest, ok := strings.CutPrefix(l, "Run numbers:"); ok {
+			return parseNumbers(rest)
+		}
+	}
+	// Silent form: the last non-empty line made only of numbers.
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		if nums, err := parseNumbers(l); err == nil {
+			return nums, nil
+		}
+		break
+	}
+	if strings.Contains(out, "Number of runs: 0") {
+		return []int{}, nil
+	}
+	return nil, fmt.Errorf("no run numbers in output %q", lastLines(out, 3))
+}
+
+func parseNumbers(s string) ([]int, error) {
+	fields := strings.Fields(s)
+	nums := make([]int, 0, len(fields))
+	for _, f := range fields {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a run number", f)
+		}
+		nums = append(nums, n)
+	}
+	return nums, nil
+}
+
+// RunArgv is the argv that executes runs of sim with results in resultDir.
+func RunArgv(sim api.SimulationSpec, runs []int, resultDir string) []string {
+	argv := append(slices.Clone(sim.Program), "-u", "Cmdenv", "-f", sim.IniFile, "-c", sim.Config, "-r", JoinRuns(runs))
+	if resultDir != "" {
+		argv = append(argv, "--result-dir="+resultDir)
+	}
+	return argv
+}
+
+// JoinRuns writes run numbers as an opp_run -r filter ("3" or "3,4,9").
+func JoinRuns(runs []int) string {
+	parts := make([]string, len(runs))
+	for i, r := range runs {
+		parts[i] = strconv.Itoa(r)
+	}
+	return strings.Join(parts, ",")
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
