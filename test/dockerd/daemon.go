@@ -33,10 +33,11 @@ type Daemon struct {
 	// NodeID is the swarm node ID of the daemon.
 	NodeID string
 
-	cmd      *exec.Cmd
-	waitExit chan error
-	logPath  string
-	gwBridge string
+	cmd       *exec.Cmd
+	waitExit  chan error
+	logPath   string
+	gwBridge  string
+	swarmAddr string // host:port of the swarm listener
 }
 
 // startTimeout bounds how long dockerd may take to answer.
@@ -44,6 +45,15 @@ const startTimeout = 60 * time.Second
 
 // Start runs a private dockerd and initialises a one-node swarm on it.
 func Start(t testing.TB) *Daemon {
+	t.Helper()
+	d, ctx, cancel := startEngine(t)
+	defer cancel()
+	d.initSwarm(t, ctx)
+	return d
+}
+
+// startEngine runs a private dockerd and waits until it answers.
+func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 	t.Helper()
 	for _, bin := range []string{"dockerd", "containerd", "runc"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -103,7 +113,6 @@ func Start(t testing.TB) *Daemon {
 		t.Fatalf("docker client: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
 	for {
 		if _, err := d.Client.Ping(ctx); err == nil {
 			break
@@ -111,20 +120,78 @@ func Start(t testing.TB) *Daemon {
 		select {
 		case err := <-exited:
 			exited <- err
+			cancel()
 			t.Fatalf("dockerd exited during start: %v\n%s", err, d.logTail())
 		case <-ctx.Done():
+			cancel()
 			t.Fatalf("dockerd did not answer within %v\n%s", startTimeout, d.logTail())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	d.Client.NegotiateAPIVersion(ctx)
-	d.initSwarm(t, ctx)
-	return d
+	return d, ctx, cancel
 }
 
 // initSwarm makes the daemon a one-node swarm manager without touching the
 // host's shared names and ports.
 func (d *Daemon) initSwarm(t testing.TB, ctx context.Context) {
+	t.Helper()
+	d.createGatewayBridge(t, ctx)
+	listen := freeTCPPort(t)
+	d.swarmAddr = "127.0.0.1:" + strconv.Itoa(listen)
+	id, err := d.Client.SwarmInit(ctx, swarm.InitRequest{
+		ListenAddr:    d.swarmAddr,
+		AdvertiseAddr: d.swarmAddr,
+		// VXLAN's UDP port is per host: another swarm daemon may hold 4789.
+		DataPathPort: freeUDPPort(t),
+	})
+	if err != nil {
+		t.Fatalf("swarm init: %v\n%s", err, d.logTail())
+	}
+	d.NodeID = id
+}
+
+// JoinWorker starts another private dockerd and joins it to d's swarm as a
+// worker node. It is torn down (before d) when the test ends. Both engines
+// share this host's network namespace, so overlay traffic between them is
+// not expected to work (their VXLAN devices would need the same port); the
+// node is real for the scheduler and the API: joining, CPUs, labels,
+// leaving.
+func (d *Daemon) JoinWorker(t testing.TB) *Daemon {
+	t.Helper()
+	w, ctx, cancel := startEngine(t)
+	defer cancel()
+	w.createGatewayBridge(t, ctx)
+	sw, err := d.Client.SwarmInspect(ctx)
+	if err != nil {
+		t.Fatalf("swarm inspect: %v", err)
+	}
+	w.swarmAddr = "127.0.0.1:" + strconv.Itoa(freeTCPPort(t))
+	if err := w.Client.SwarmJoin(ctx, swarm.JoinRequest{
+		ListenAddr: w.swarmAddr, AdvertiseAddr: w.swarmAddr,
+		RemoteAddrs: []string{d.swarmAddr}, JoinToken: sw.JoinTokens.Worker,
+	}); err != nil {
+		t.Fatalf("swarm join: %v\n%s", err, w.logTail())
+	}
+	info, err := w.Client.Info(ctx)
+	if err != nil {
+		t.Fatalf("info: %v", err)
+	}
+	w.NodeID = info.Swarm.NodeID
+	return w
+}
+
+// Leave makes the node leave its swarm (the manager then sees it down).
+func (d *Daemon) Leave(t testing.TB) {
+	t.Helper()
+	if err := d.Client.SwarmLeave(context.Background(), true); err != nil {
+		t.Fatalf("swarm leave: %v", err)
+	}
+}
+
+// createGatewayBridge pre-creates docker_gwbridge with this daemon's own
+// interface name.
+func (d *Daemon) createGatewayBridge(t testing.TB, ctx context.Context) {
 	t.Helper()
 	// Swarm would create a bridge called docker_gwbridge in the host's
 	// network namespace, shared with any other daemon; pre-create the
@@ -140,17 +207,6 @@ func (d *Daemon) initSwarm(t testing.TB, ctx context.Context) {
 	if err != nil {
 		t.Fatalf("create docker_gwbridge: %v\n%s", err, d.logTail())
 	}
-	listen := freeTCPPort(t)
-	id, err := d.Client.SwarmInit(ctx, swarm.InitRequest{
-		ListenAddr:    "127.0.0.1:" + strconv.Itoa(listen),
-		AdvertiseAddr: "127.0.0.1:" + strconv.Itoa(listen),
-		// VXLAN's UDP port is per host: another swarm daemon may hold 4789.
-		DataPathPort: freeUDPPort(t),
-	})
-	if err != nil {
-		t.Fatalf("swarm init: %v\n%s", err, d.logTail())
-	}
-	d.NodeID = id
 }
 
 // CLI runs the docker command-line client against the private daemon and
