@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Static binary: it goes into FROM-scratch images and onto any Linux node.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build demo test test-short deps bench fuzz vet clean
+.PHONY: all build demo test test-short deps bench fuzz vet clean images
 
 all: build
 
@@ -37,6 +37,13 @@ bench: build
 ## fuzz: a minute of fuzzing on the manifest decoder.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseManifests -fuzztime 60s ./api
+
+## images: the production images (cmd/simswarm/*Dockerfile) on the engine DOCKER_HOST names;
+## TOOLCHAIN_IMAGE is the worker's base, e.g. an OMNeT++ image.
+TOOLCHAIN_IMAGE ?= debian:bookworm-slim
+images: build
+	docker build -f cmd/simswarm/Dockerfile -t simswarm/simswarm:$(VERSION) bin
+	docker build -f cmd/simswarm/worker.Dockerfile --build-arg TOOLCHAIN_IMAGE=$(TOOLCHAIN_IMAGE) -t simswarm/worker:$(VERSION) bin
 
 clean:
 	rm -rf bin results
