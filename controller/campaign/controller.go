@@ -27,7 +27,14 @@ type Controller struct {
 	// the dispatch window is sized from it at every resync.
 	WorkerCount func(ctx context.Context) (int, error)
 	Logger      *zap.Logger
+
+	resyncs int
 }
+
+// orphanEvery is how many resyncs pass between scans for run records of
+// deleted campaigns (a scan of the runs collection; deletions seen by this
+// process's API are handled at once).
+const orphanEvery = 10
 
 // Enqueue asks for name to be reconciled soon.
 func (c *Controller) Enqueue(name string) { c.Queue.Add(name) }
@@ -86,6 +93,10 @@ func (c *Controller) resync(ctx context.Context, log *zap.Logger) {
 	for _, cp := range cs {
 		seen[cp.Metadata.Name] = true
 		c.Queue.Add(cp.Metadata.Name)
+	}
+	c.resyncs++
+	if c.resyncs%orphanEvery != 1 {
+		return
 	}
 	names, err := c.Reconciler.Store.RunCampaigns(ctx)
 	if err != nil {

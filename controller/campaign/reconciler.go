@@ -41,8 +41,62 @@ type Reconciler struct {
 	// before it is sent back to Pending. Default 2s.
 	Grace time.Duration
 
-	mu    sync.Mutex
-	cache map[string]expansion // by name
+	mu         sync.Mutex
+	cache      map[string]expansion  // by name
+	countCache map[string]countEntry // by name
+}
+
+// countEntry caches a campaign's run counts. Counting scans the run
+// records, which costs more the bigger the campaign (on FerretDB's SQLite
+// backend, a full scan), so a count is reused for ten times what it cost
+// (at most maxCountAge), adjusted for the controller's own transitions.
+// Only the controller moves records to Pending, so the cached Pending count
+// stays exact; what workers did shows at the next count.
+type countEntry struct {
+	uid  string
+	c    api.RunCounts
+	at   time.Time
+	cost time.Duration
+}
+
+const maxCountAge = 30 * time.Second
+
+func (r *Reconciler) counts(ctx context.Context, name, uid string, force bool) (api.RunCounts, bool, error) {
+	r.mu.Lock()
+	e, ok := r.countCache[name]
+	r.mu.Unlock()
+	if ok && !force && e.uid == uid && time.Since(e.at) < min(10*e.cost, maxCountAge) {
+		return e.c, false, nil
+	}
+	start := time.Now()
+	c, err := r.Store.RunCounts(ctx, name, uid)
+	if err != nil {
+		return c, false, err
+	}
+	r.mu.Lock()
+	if r.countCache == nil {
+		r.countCache = map[string]countEntry{}
+	}
+	r.countCache[name] = countEntry{uid: uid, c: c, at: time.Now(), cost: time.Since(start)}
+	r.mu.Unlock()
+	return c, true, nil
+}
+
+// adjustCounts applies one of the controller's own transitions to the
+// cached counts.
+func (r *Reconciler) adjustCounts(name string, f func(*api.RunCounts)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.countCache[name]; ok {
+		f(&e.c)
+		r.countCache[name] = e
+	}
+}
+
+func (r *Reconciler) forgetCounts(name string) {
+	r.mu.Lock()
+	delete(r.countCache, name)
+	r.mu.Unlock()
 }
 
 type expansion struct {
@@ -137,27 +191,30 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		return r.apply(ctx, c, o, Compute(o), nil)
 	}
 
-	if o.Counts, err = r.Store.RunCounts(ctx, name, uid); err != nil {
-		return 0, err
-	}
 	buildDone := o.Build != nil && o.Build.State == jobs.BuildSucceeded
 	var live map[int]string
 	if buildDone {
 		if live, err = r.Tasks.RunTasks(ctx, name, uid); err != nil {
 			return 0, err
 		}
-		if !c.Spec.Suspend {
-			changed, err := r.repair(ctx, c, o.Counts, live)
-			if err != nil {
+	}
+	// Nothing in flight: the campaign may just have finished, count now.
+	counts, fresh, err := r.counts(ctx, name, uid, buildDone && len(live) == 0)
+	if err != nil {
+		return 0, err
+	}
+	o.Counts = counts
+	if buildDone && !c.Spec.Suspend && fresh {
+		changed, err := r.repair(ctx, c, o.Counts, live)
+		if err != nil {
+			return 0, err
+		}
+		if changed {
+			if o.Counts, _, err = r.counts(ctx, name, uid, true); err != nil {
 				return 0, err
 			}
-			if changed {
-				if o.Counts, err = r.Store.RunCounts(ctx, name, uid); err != nil {
-					return 0, err
-				}
-			}
 		}
-	} else if o.Build != nil && o.Build.State != jobs.BuildFailed {
+	} else if !buildDone && o.Build != nil && o.Build.State != jobs.BuildFailed {
 		if o.BuildTaskQueued, err = r.Tasks.BuildQueued(ctx, o.BuildKey); err != nil {
 			return 0, err
 		}
@@ -276,6 +333,9 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 			}
 		}
 		r.Shares.Forget(name)
+		if len(removed) > 0 {
+			r.forgetCounts(name)
+		}
 	}
 	if d.CreateRuns {
 		runs, _, err := r.expand(ctx, c, o.Build)
@@ -283,7 +343,9 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 			return 0, err
 		}
 		if start, end := chunkBounds(int(o.Counts.Total), len(runs)); start < end {
-			if _, err := r.Store.CreateRuns(ctx, name, uid, runs[start:end]); err != nil {
+			n, err := r.Store.CreateRuns(ctx, name, uid, runs[start:end])
+			r.adjustCounts(name, func(c *api.RunCounts) { c.Total += int64(n); c.Pending += int64(n) })
+			if err != nil {
 				return 0, err
 			}
 		}
@@ -312,7 +374,10 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 
 func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, key string, n int, live map[int]string) error {
 	name, uid := c.Metadata.Name, c.Metadata.UID
-	pending, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunPending, After: -1, Limit: n + len(live)})
+	// Unsorted: with a limit, the server stops at the first matches instead
+	// of sorting every pending record.
+	pending, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunPending, After: -1,
+		Limit: n + len(live), Unsorted: true})
 	if err != nil {
 		return err
 	}
@@ -335,8 +400,12 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, key string, 
 		}
 		// The task exists before the record says so; a crash in between
 		// leaves a Pending record whose task is deduplicated next time.
-		if _, err := r.Store.SetRunState(ctx, rec.ID, jobs.RunPending, jobs.RunQueued, ""); err != nil {
+		ok, err := r.Store.SetRunState(ctx, rec.ID, jobs.RunPending, jobs.RunQueued, "")
+		if err != nil {
 			return err
+		}
+		if ok {
+			r.adjustCounts(name, func(c *api.RunCounts) { c.Pending--; c.Queued++ })
 		}
 	}
 	return nil
@@ -354,6 +423,7 @@ func (r *Reconciler) cleanup(ctx context.Context, name string) error {
 	r.Shares.Forget(name)
 	r.mu.Lock()
 	delete(r.cache, name)
+	delete(r.countCache, name)
 	r.mu.Unlock()
 	if _, err := r.Tasks.Unqueue(ctx, name, "", false); err != nil {
 		return fmt.Errorf("unqueue deleted %s: %w", name, err)

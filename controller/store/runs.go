@@ -104,9 +104,12 @@ type RunQuery struct {
 	Limit         int    // 0 = no limit
 	// MaxAttempts, if > 0, selects only records with attempts < MaxAttempts.
 	MaxAttempts int
+	// Unsorted returns matches in storage order (cheap with a Limit);
+	// otherwise by ascending run number.
+	Unsorted bool
 }
 
-// Runs lists run records by ascending run number.
+// Runs lists run records by ascending run number (unless q.Unsorted).
 func (s *Store) Runs(ctx context.Context, q RunQuery) ([]jobs.RunRecord, error) {
 	f := bson.M{"campaign": q.Campaign, "uid": q.UID, "run": bson.M{"$gt": q.After}}
 	if q.State != "" {
@@ -115,7 +118,10 @@ func (s *Store) Runs(ctx context.Context, q RunQuery) ([]jobs.RunRecord, error) 
 	if q.MaxAttempts > 0 {
 		f["attempts"] = bson.M{"$lt": q.MaxAttempts}
 	}
-	o := options.Find().SetSort(bson.D{{Key: "run", Value: 1}})
+	o := options.Find()
+	if !q.Unsorted {
+		o.SetSort(bson.D{{Key: "run", Value: 1}})
+	}
 	if q.Limit > 0 {
 		o.SetLimit(int64(q.Limit))
 	}
