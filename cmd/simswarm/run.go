@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"golang.org/x/term"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/local"
+)
+
+// localFlags are the options `run` and `runall` share.
+type localFlags struct {
+	results string
+	jobs    int
+	force   bool
+}
+
+func (f *localFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.results, "results", "results", "directory that receives the result files")
+	cmd.Flags().IntVarP(&f.jobs, "jobs", "j", 0, "runs executed in parallel (default: spec.parallelism, else the number of CPUs)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "redo runs that are already complete")
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	var (
+		file    string
+		workdir string
+		lf      localFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "run -f CAMPAIGN.yaml",
+		Short: "Build and run a campaign on this machine, on all cores",
+		Long: `Run executes a Campaign manifest on this machine alone, with no cluster:
+
+  1. copies the source (spec.source.path, relative to the manifest) or clones
+     it (spec.source.git) into the work directory,
+  2. builds it once with spec.build.command (make gets MAKEFLAGS=-jN),
+  3. asks the program for its runs (-q runnumbers, restricted by
+     spec.simulation.runs),
+  4. runs them on N parallel slots, each with spec.timeout and spec.retries,
+  5. moves each run's result files into --results under the names the
+     simulation gave them.
+
+Running it again resumes: a run is skipped only if its completion record
+exists and every result file still has the recorded sha256; deleted or
+damaged results are redone. --force redoes everything. Ctrl-C stops cleanly:
+running simulations are killed and no partial result is kept.
+
+Exit status: 0 all runs succeeded, 1 some run failed, 2 invalid manifest or
+flags, 130 interrupted.
+
+Examples:
+  simswarm run -f examples/aloha/campaign.yaml
+  simswarm run -f campaign.yaml -j 4 --results out/
+  simswarm run -f campaign.yaml --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return invalidInput(errors.New("no manifest given: use -f CAMPAIGN.yaml"))
+			}
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			defer log.Sync() //nolint:errcheck
+			campaigns, err := api.LoadFile(file)
+			if err != nil {
+				return invalidInput(err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			manifestDir := filepath.Dir(file)
+			failed := false
+			for _, c := range campaigns {
+				wd := workdir
+				if wd == "" {
+					wd = filepath.Join(".simswarm", "work", c.Metadata.Name)
+				} else if len(campaigns) > 1 {
+					wd = filepath.Join(wd, c.Metadata.Name)
+				}
+				jobs := lf.jobs
+				if jobs == 0 {
+					jobs = int(c.Spec.Parallelism)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "campaign %s\n", c.Metadata.Name)
+				plan, err := local.Prepare(ctx, c, manifestDir, local.PrepareOptions{
+					WorkDir: wd, Skip: []string{lf.results}, Jobs: jobs, Log: cmd.ErrOrStderr(),
+				})
+				if err != nil {
+					if ctx.Err() != nil {
+						return &exitError{code: 130, err: errors.New("interrupted")}
+					}
+					return fmt.Errorf("campaign %s: %w", c.Metadata.Name, err)
+				}
+				ok, err := executeLocal(ctx, cmd, plan, lf, jobs, log)
+				if err != nil {
+					return err
+				}
+				failed = failed || !ok
+			}
+			if failed {
+				return &exitError{code: 1, err: errors.New("some runs failed")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "Campaign manifest to run")
+	cmd.Flags().StringVar(&workdir, "workdir", "", "where the source is copied and built (default .simswarm/work/NAME)")
+	lf.register(cmd)
+	return cmd
+}
+
+// executeLocal runs plan, prints the summary and reports whether every run
+// succeeded; an interruption becomes exit status 130.
+func executeLocal(ctx context.Context, cmd *cobra.Command, plan *local.Plan, lf localFlags, jobs int, log *zap.Logger) (bool, error) {
+	stderr := cmd.ErrOrStderr()
+	tty := false
+	if f, ok := stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	fmt.Fprintf(stderr, "%d runs of %s, config %s\n", len(plan.Runs), plan.Program[0], plan.Config)
+	sum, err := local.Execute(ctx, plan, local.Options{
+		ResultsDir: lf.results, Jobs: jobs, Force: lf.force, Progress: stderr, TTY: tty, Logger: log,
+	})
+	if err != nil {
+		return false, err
+	}
+	sum.Print(cmd.OutOrStdout(), lf.results)
+	if sum.Interrupted {
+		return false, &exitError{code: 130, err: errors.New("interrupted: finished runs are kept, run again to resume")}
+	}
+	return sum.Failed == 0, nil
+}

@@ -1,0 +1,209 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/oppcli"
+	"github.com/simswarm/simswarm/workers/procexec"
+)
+
+// Options say how Execute runs a Plan.
+type Options struct {
+	// ResultsDir receives the result files (created if missing).
+	ResultsDir string
+	// Jobs is the number of parallel slots; 0 = number of CPUs.
+	Jobs int
+	// Force redoes runs that are already complete.
+	Force bool
+	// Progress receives the progress display; TTY selects the redrawn bar
+	// over plain lines.
+	Progress io.Writer
+	TTY      bool
+	Logger   *zap.Logger
+}
+
+// Failure is a run (or batch of runs) that failed on its last attempt.
+type Failure struct {
+	Runs       []int
+	Attempts   int
+	Reason     string
+	StderrTail string
+}
+
+// Summary is what Execute did.
+type Summary struct {
+	Total, Succeeded, Failed, Skipped int
+	// Interrupted is set when ctx was cancelled before every run finished.
+	Interrupted bool
+	Wall, CPU   time.Duration
+	Failures    []Failure
+}
+
+// Execute runs the plan's incomplete runs on opts.Jobs slots. It returns an
+// error only when it cannot work at all (results directory unusable); run
+// failures are in the Summary.
+func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = runtime.NumCPU()
+	}
+	batchSize := max(p.BatchSize, 1)
+	if err := os.MkdirAll(opts.ResultsDir, 0o755); err != nil {
+		return nil, fmt.Errorf("results directory: %w", err)
+	}
+	recs, err := newRecords(opts.ResultsDir, p.Name)
+	if err != nil {
+		return nil, fmt.Errorf("results directory: %w", err)
+	}
+	// Private run directories live beside the results so that finished
+	// files are renamed, not copied, into place.
+	tmpRoot := filepath.Join(opts.ResultsDir, ".simswarm", "tmp")
+	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
+		return nil, fmt.Errorf("results directory: %w", err)
+	}
+
+	sum := &Summary{Total: len(p.Runs)}
+	var pending []int
+	for _, r := range p.Runs {
+		if !opts.Force && recs.complete(r) {
+			sum.Skipped++
+			continue
+		}
+		recs.forget(r)
+		pending = append(pending, r)
+	}
+	var batches [][]int
+	for i := 0; i < len(pending); i += batchSize {
+		batches = append(batches, pending[i:min(i+batchSize, len(pending))])
+	}
+	jobs := min(opts.Jobs, max(len(batches), 1))
+
+	prog := newProgress(opts.Progress, opts.TTY, sum.Total, sum.Skipped)
+	defer prog.stop()
+	start := time.Now()
+
+	work := make(chan []int)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range work {
+				out := runBatch(ctx, p, batch, opts.ResultsDir, tmpRoot, recs, log)
+				mu.Lock()
+				sum.CPU += out.cpu
+				switch {
+				case out.canceled:
+				case out.failure != nil:
+					sum.Failed += len(batch)
+					sum.Failures = append(sum.Failures, *out.failure)
+				default:
+					sum.Succeeded += len(batch)
+				}
+				mu.Unlock()
+				prog.finished(len(batch), out.failure, out.canceled)
+			}
+		}()
+	}
+feed:
+	for _, b := range batches {
+		select {
+		case work <- b:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	sum.Wall = time.Since(start)
+	sum.Interrupted = ctx.Err() != nil && sum.Succeeded+sum.Failed+sum.Skipped < sum.Total
+	return sum, nil
+}
+
+type batchOutcome struct {
+	failure  *Failure
+	canceled bool
+	cpu      time.Duration
+}
+
+// runBatch executes one batch with retries and records its runs on success.
+func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot string, recs records, log *zap.Logger) batchOutcome {
+	sim := api.SimulationSpec{Program: p.Program, IniFile: p.IniFile, Config: p.Config}
+	var out batchOutcome
+	attempts := 1 + max(p.Retries, 0)
+	for attempt := 1; attempt <= attempts; attempt++ {
+		if ctx.Err() != nil {
+			out.canceled = true
+			return out
+		}
+		runDir, err := os.MkdirTemp(tmpRoot, "run-")
+		if err != nil {
+			out.failure = &Failure{Runs: batch, Attempts: attempt, Reason: err.Error()}
+			return out
+		}
+		resultDir := filepath.Join(runDir, "results")
+		res := procexec.Run(ctx, procexec.Cmd{
+			Argv:    oppcli.RunArgv(sim, batch, resultDir),
+			Dir:     p.Dir,
+			Env:     p.Env,
+			Timeout: p.Timeout * time.Duration(len(batch)),
+		})
+		out.cpu += res.CPU()
+		if res.Canceled {
+			os.RemoveAll(runDir)
+			out.canceled = true
+			return out
+		}
+		reason := ""
+		if res.Success() {
+			files, err := collect(runDir, resultsDir, p.Results, batch)
+			if err == nil {
+				err = writeRecords(recs, p.Config, batch, files, attempt, res)
+			}
+			if err == nil {
+				os.RemoveAll(runDir)
+				out.failure = nil
+				return out
+			}
+			reason = err.Error()
+		} else {
+			reason = res.Describe()
+			if res.TimedOut {
+				reason = fmt.Sprintf("timed out after %s", p.Timeout*time.Duration(len(batch)))
+			}
+		}
+		os.RemoveAll(runDir)
+		log.Info("run attempt failed", zap.Ints("runs", batch), zap.Int("attempt", attempt), zap.String("reason", reason))
+		out.failure = &Failure{Runs: batch, Attempts: attempt, Reason: reason, StderrTail: res.StderrTail}
+	}
+	return out
+}
+
+func writeRecords(recs records, config string, batch []int, files map[int][]FileRecord, attempt int, res procexec.Result) error {
+	now := time.Now().UTC()
+	for _, r := range batch {
+		rec := Record{
+			Run: r, Config: config, Attempts: attempt, Finished: now, Files: files[r],
+			DurationMS: res.Duration.Milliseconds() / int64(len(batch)),
+			CPUMS:      res.CPU().Milliseconds() / int64(len(batch)),
+		}
+		if err := recs.write(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
