@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -23,20 +24,26 @@ import (
 // apiVersion must be simswarm.io/v1alpha1 and kind Campaign. Inputs larger
 // than MaxManifestBytes are refused before parsing. ParseManifests neither
 // defaults nor validates (see SetDefaults, Validate). Errors are
-// *DecodeError unless the input as a whole is refused.
+// *DecodeError (joined, one per broken document) unless the input as a
+// whole is refused.
 func ParseManifests(data []byte, source string) ([]*Campaign, error) {
 	if len(data) > MaxManifestBytes {
 		return nil, fmt.Errorf("%s: manifest is %d bytes, more than the limit of %d", displaySource(source), len(data), MaxManifestBytes)
 	}
 	var out []*Campaign
+	var errs []error
 	for _, doc := range splitDocuments(data) {
 		c, empty, err := decodeDocument(doc, source)
-		if err != nil {
-			return nil, err
-		}
-		if !empty {
+		switch {
+		case err != nil:
+			// Keep going: the user sees the problems of every document.
+			errs = append(errs, err)
+		case !empty:
 			out = append(out, c)
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no manifest found (the file holds only empty documents)", displaySource(source))

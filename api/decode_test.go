@@ -201,3 +201,14 @@ func TestParseManifestsStringAliasBomb(t *testing.T) {
 		t.Errorf("string alias bomb took %v", d)
 	}
 }
+
+// Every broken document is reported, not only the first.
+func TestParseManifestsReportsEveryDocument(t *testing.T) {
+	data := strings.Replace(validDoc, "config:", "confg:", 1) + "---\n" + validDoc + "---\n" + strings.Replace(validDoc, "retries: 0", "retries: x", 1)
+	got := decodeErr(t, data)
+	want := `campaign.yaml: document 1: spec.simulation.confg: unknown field (did you mean "config"?)
+campaign.yaml: document 3: spec.retries: expected an integer, got string "x"`
+	if got != want {
+		t.Errorf("error:\n%s\nwant:\n%s", got, want)
+	}
+}
