@@ -38,7 +38,7 @@ type proc struct {
 	log  string
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -49,7 +49,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // startProc runs `simswarm args...` as a child process with extra env.
-func startProc(t *testing.T, env []string, args ...string) *proc {
+func startProc(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	argv, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -84,7 +84,7 @@ func tail(s string, n int) string {
 }
 
 // startControllerProc starts `simswarm controller` and waits for /healthz.
-func startControllerProc(t *testing.T, redisURL, mongoURI, tokenFile string, extra ...string) *proc {
+func startControllerProc(t testing.TB, redisURL, mongoURI, tokenFile string, extra ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
 	args := append([]string{"controller", "--listen", addr, "--redis", redisURL, "--mongo", mongoURI,
@@ -105,7 +105,7 @@ func startControllerProc(t *testing.T, redisURL, mongoURI, tokenFile string, ext
 	}
 }
 
-func writeToken(t *testing.T) string {
+func writeToken(t testing.TB) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(p, []byte(testToken+"\n"), 0o600); err != nil {

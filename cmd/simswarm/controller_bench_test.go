@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/simswarm/simswarm/controller/client"
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// BenchmarkApply100kCampaign applies a 100,000-run campaign (its build a
+// cache hit) to a controller process and reports the time from the apply
+// request to the first run task in the queue, and the controller's
+// resident memory once all run records exist.
+func BenchmarkApply100kCampaign(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		bench100k(b)
+	}
+}
+
+func bench100k(b *testing.B) {
+	rs := testdb.StartRedis(b)
+	mongoURI := testdb.StartMongo(b)
+	tok := writeToken(b)
+	p := startControllerProc(b, rs.URL(), mongoURI, tok)
+	ctx := context.Background()
+	c := client.New("http://"+p.addr, testToken)
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close(ctx)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+
+	// Warm the build cache with a small campaign of the same source.
+	warm, err := c.Apply(ctx, gitCampaign("warm", "0..0"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var key string
+	for deadline := time.Now().Add(20 * time.Second); key == ""; time.Sleep(20 * time.Millisecond) {
+		cp, err := c.Get(ctx, warm.Metadata.Name)
+		if err == nil {
+			key = cp.Status.Build.Key
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("warm campaign not reconciled")
+		}
+	}
+	if _, err := st.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"state": jobs.BuildSucceeded}}); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Delete(ctx, "warm"); err != nil {
+		b.Fatal(err)
+	}
+
+	b.ResetTimer()
+	start := time.Now()
+	if _, err := c.Apply(ctx, gitCampaign("big", "0..99999")); err != nil {
+		b.Fatal(err)
+	}
+	var first time.Duration
+	for deadline := time.Now().Add(60 * time.Second); first == 0; time.Sleep(5 * time.Millisecond) {
+		_ = rdb.SAdd(ctx, "asynq:queues", jobs.QueueRun).Err()
+		tasks, _ := insp.ListPendingTasks(jobs.QueueRun, asynq.PageSize(1))
+		if len(tasks) > 0 && strings.HasPrefix(tasks[0].ID, "run:big:") {
+			first = time.Since(start)
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("no run dispatched within 60s")
+		}
+	}
+	b.StopTimer()
+	// Let the controller create records for a while, then read its memory
+	// (FerretDB's SQLite backend scans a collection per query, so creating
+	// all 100,000 records takes minutes there; a real MongoDB uses the
+	// indexes).
+	runs := st.DB.Collection(jobs.CollRuns)
+	time.Sleep(30 * time.Second)
+	n, _ := runs.EstimatedDocumentCount(ctx)
+	b.ReportMetric(float64(n), "records-after-30s")
+	pending, _ := insp.GetQueueInfo(jobs.QueueRun)
+	rss, hwm := rssKB(p.cmd.Process.Pid)
+	b.ReportMetric(float64(first.Milliseconds()), "ms-to-first-dispatch")
+	b.ReportMetric(float64(rss)/1024, "MB-rss")
+	b.ReportMetric(float64(hwm)/1024, "MB-peak-rss")
+	if pending != nil {
+		b.ReportMetric(float64(pending.Pending), "tasks-queued")
+	}
+}
