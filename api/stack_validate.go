@@ -15,9 +15,9 @@ var stackNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
 // ValidateStack checks a defaulted Stack. It returns nil or a
 // *StackValidationError listing every problem with its field path.
 func ValidateStack(s *Stack) error {
-	var errs []StackFieldError
+	var errs []FieldError
 	add := func(path, format string, args ...any) {
-		errs = append(errs, StackFieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, FieldError{Path: path, Detail: fmt.Sprintf(format, args...)})
 	}
 	if s.APIVersion != APIVersion {
 		add("apiVersion", "must be %q, not %q", APIVersion, s.APIVersion)
@@ -74,31 +74,25 @@ func ValidateStack(s *Stack) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	sortStackFieldErrors(errs)
-	return &StackValidationError{Errors: errs}
+	slices.SortStableFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Path, b.Path) })
+	return &StackValidationError{Name: s.Metadata.Name, Errors: errs}
 }
 
-// StackFieldError is one problem of a Stack manifest.
-type StackFieldError struct {
-	Path    string
-	Message string
-}
-
-func (e StackFieldError) Error() string { return e.Path + ": " + e.Message }
-
-// StackValidationError lists every problem found in a Stack manifest.
+// StackValidationError lists every problem found in a Stack manifest, as
+// FieldErrors like a Campaign's ValidationError.
 type StackValidationError struct {
-	Errors []StackFieldError
+	// Name is the stack's metadata.name (may be empty or invalid).
+	Name   string
+	Errors []FieldError
 }
 
+// Error gives a header line and one "path: detail" line per problem.
 func (e *StackValidationError) Error() string {
-	parts := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		parts[i] = fe.Error()
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %q is invalid:", e.Name)
+	for _, fe := range e.Errors {
+		b.WriteString("\n  ")
+		b.WriteString(fe.Error())
 	}
-	return "invalid Stack: " + strings.Join(parts, "; ")
-}
-
-func sortStackFieldErrors(errs []StackFieldError) {
-	slices.SortStableFunc(errs, func(a, b StackFieldError) int { return strings.Compare(a.Path, b.Path) })
+	return b.String()
 }
