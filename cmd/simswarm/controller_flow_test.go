@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// contractWorker consumes build and run tasks the way the CORE contract
+// says workers do (records and GridFS), without building or simulating:
+// it lets the controller's side of the flow be tested through the real
+// queue and store. Run 1's first attempt fails, to exercise retries.
+type contractWorker struct {
+	st      *store.Store
+	started atomic.Int64
+	hold    chan struct{} // if set, run handlers wait on it
+}
+
+func (w *contractWorker) build(ctx context.Context, t *asynq.Task) error {
+	var bt jobs.BuildTask
+	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
+		return err
+	}
+	_, err := w.st.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded, "worker": "contract", "updatedAt": time.Now()}})
+	return err
+}
+
+func (w *contractWorker) run(ctx context.Context, t *asynq.Task) error {
+	var rt jobs.RunTask
+	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
+		return err
+	}
+	w.started.Add(1)
+	if w.hold != nil {
+		select {
+		case <-w.hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	id := store.RunID(rt.Campaign, rt.UID, rt.Run)
+	runs := w.st.DB.Collection(jobs.CollRuns)
+	if _, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.RunRunning, "worker": "contract", "updatedAt": time.Now()}, "$inc": bson.M{"attempts": 1}}); err != nil {
+		return err
+	}
+	if rt.Run == 1 && rt.Attempt == 0 {
+		_, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+			bson.M{"$set": bson.M{"state": jobs.RunFailed, "exitCode": 1, "stderrTail": "<!> Error: boom\n", "updatedAt": time.Now()}})
+		return err
+	}
+	name := fmt.Sprintf("%s-#%d.sca", rt.Simulation.Config, rt.Run)
+	data := []byte(fmt.Sprintf("version 3\nrun %s-%d\nscalar . x %d\n", rt.Simulation.Config, rt.Run, rt.Run*rt.Run))
+	b := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	fid, err := b.UploadFromStream(ctx, fmt.Sprintf("%s/%s/%d/%s", rt.Campaign, rt.UID, rt.Run, name), bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	files := []jobs.ResultFile{{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: fid}}
+	res, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "files": files, "exitCode": 0, "updatedAt": time.Now()}})
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 { // succeeded elsewhere: store results once
+		return b.Delete(ctx, fid)
+	}
+	return nil
+}
+
+func startContractWorker(t *testing.T, addr string, st *store.Store, w *contractWorker) *asynq.Server {
+	t.Helper()
+	// Its own client, closed only after the server stopped (asynq's
+	// subscriber does not survive its connection closing under it).
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { rdb.Close() })
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 3,
+		Queues: map[string]int{jobs.QueueBuild: 1, jobs.QueueRun: 1}, Logger: quietAsynq{}})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(jobs.TypeBuild, w.build)
+	mux.HandleFunc(jobs.TypeRun, w.run)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
+type quietAsynq struct{}
+
+func (quietAsynq) Debug(...any) {}
+func (quietAsynq) Info(...any)  {}
+func (quietAsynq) Warn(...any)  {}
+func (quietAsynq) Error(...any) {}
+func (quietAsynq) Fatal(...any) {}
+
+func flowManifest(t *testing.T, dir, name, runs string) string {
+	t.Helper()
+	p := writeManifest(t, dir, name)
+	b, _ := os.ReadFile(p)
+	m := strings.Replace(string(b), "    config: PureAloha\n", "    config: PureAloha\n    runs: \""+runs+"\"\n", 1)
+	if err := os.WriteFile(p, []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestCampaignFlowThroughQueueRetriesAndRedisWipe applies a campaign with
+// the CLI to a controller process, lets a contract worker consume the
+// queue, wipes Redis while runs are in flight, and checks that `wait`
+// succeeds and `results pull` brings every run's result once.
+func TestCampaignFlowThroughQueueRetriesAndRedisWipe(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	tok := writeToken(t)
+	p := startControllerProc(t, rs.URL(), mongoURI, tok)
+	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+	ctx := context.Background()
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+
+	w := &contractWorker{st: st, hold: make(chan struct{})}
+	startContractWorker(t, rs.Addr, st, w)
+	dir := t.TempDir()
+	mustCLI(t, "apply", "-f", flowManifest(t, dir, "flow", "0..5"))
+
+	// Runs are in flight (held by the worker): wipe Redis.
+	deadline := time.Now().Add(20 * time.Second)
+	for w.started.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d runs started", w.started.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	close(w.hold)
+
+	out, err := cli(t, "wait", "flow", "--timeout", "60s", "-q")
+	if err != nil {
+		t.Fatalf("wait: %v (%s)", err, out)
+	}
+	c, _ := st.Get(ctx, "flow")
+	if c.Status.Runs.Succeeded != 6 || c.Status.CompletionTime == nil {
+		t.Fatalf("status: %+v", c.Status)
+	}
+	r1, err := st.GetRun(ctx, "flow", c.Metadata.UID, 1)
+	if err != nil || r1.Attempts < 2 {
+		t.Fatalf("run 1 not retried after its failure: %+v %v", r1, err)
+	}
+	res := filepath.Join(dir, "results")
+	mustCLI(t, "results", "pull", "flow", "-o", res)
+	entries, _ := os.ReadDir(res)
+	if len(entries) != 6 {
+		t.Fatalf("%d result files pulled, want 6", len(entries))
+	}
+	for i := 0; i < 6; i++ {
+		b, err := os.ReadFile(filepath.Join(res, fmt.Sprintf("PureAloha-#%d.sca", i)))
+		if err != nil || !strings.Contains(string(b), fmt.Sprintf("scalar . x %d\n", i*i)) {
+			t.Fatalf("result of run %d: %q %v", i, b, err)
+		}
+	}
+	// Every run's result stored exactly once, even those redone after the wipe.
+	n, err := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{})
+	if err != nil || n != 6 {
+		t.Fatalf("%d result files stored, want 6 (%v)", n, err)
+	}
+	if out := mustCLI(t, "logs", "flow", "--run", "1"); !strings.Contains(out, "Succeeded") {
+		t.Fatalf("logs: %q", out)
+	}
+}
