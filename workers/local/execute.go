@@ -61,6 +61,13 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 		opts.Jobs = runtime.NumCPU()
 	}
 	batchSize := max(p.BatchSize, 1)
+	// The simulation runs in its own directory: every path handed to it
+	// must be absolute.
+	resultsDir, err := filepath.Abs(opts.ResultsDir)
+	if err != nil {
+		return nil, fmt.Errorf("results directory: %w", err)
+	}
+	opts.ResultsDir = resultsDir
 	if err := os.MkdirAll(opts.ResultsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("results directory: %w", err)
 	}
