@@ -186,7 +186,14 @@ func TestInterruptKeepsNoPartialResults(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// ...and until both slots hold a slow run (its private directory exists).
+	for countEntries(filepath.Join(res, ".simswarm", "tmp")) < 2 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("slow runs never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
@@ -214,6 +221,11 @@ func TestInterruptKeepsNoPartialResults(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "6 runs: 4 succeeded, 0 failed, 2 skipped") {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
+}
+
+func countEntries(dir string) int {
+	entries, _ := os.ReadDir(dir)
+	return len(entries)
 }
 
 func countRecords(resultsDir string) int {
