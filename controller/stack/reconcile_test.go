@@ -385,10 +385,9 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 		passes := f.rec.Passes()
 		// A node event makes the loop pass again; nothing may be written.
 		f.d.CLI(t, "node", "update", "--label-add", "unrelated=1", f.selfID)
-		eventually(t, 10*time.Second, "a pass after the node event", func() (bool, string) {
+		eventually(t, 10*time.Second, "a completed pass after the node event", func() (bool, string) {
 			return f.rec.Passes() > passes, ""
 		})
-		time.Sleep(200 * time.Millisecond) // let the pass finish its writes, if any
 		if w := f.docker.take(); len(w) != 0 {
 			t.Errorf("converged loop wrote: %v", w)
 		}

@@ -21,7 +21,7 @@ func defaultJitter() float64 { return rand.Float64() }
 
 type passCounter struct{ n atomic.Int64 }
 
-// Passes is how many passes Run has made (for tests and metrics).
+// Passes is how many passes Run has completed (for tests and metrics).
 func (r *Reconciler) Passes() int64 { return r.passes.n.Load() }
 
 // Run reconciles until ctx ends: at once, on every relevant Docker event,
@@ -51,8 +51,8 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		}
 		wait := r.nextResync()
 		if r.leading() {
-			r.passes.n.Add(1)
 			res, err := r.Reconcile(ctx)
+			r.passes.n.Add(1)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				backoff = min(max(2*backoff, minBackoff), maxBackoff)
