@@ -95,7 +95,8 @@ func startContractWorker(t *testing.T, addr string, st *store.Store, w *contract
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { rdb.Close() })
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 3,
-		Queues: map[string]int{jobs.QueueBuild: 1, jobs.QueueRun: 1}, Logger: quietAsynq{}})
+		Queues: map[string]int{jobs.QueueBuild: 1, jobs.QueueRun: 1}, Logger: quietAsynq{},
+		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(jobs.TypeBuild, w.build)
 	mux.HandleFunc(jobs.TypeRun, w.run)
@@ -194,5 +195,50 @@ func TestCampaignFlowThroughQueueRetriesAndRedisWipe(t *testing.T) {
 	}
 	if out := mustCLI(t, "logs", "flow", "--run", "1"); !strings.Contains(out, "Succeeded") {
 		t.Fatalf("logs: %q", out)
+	}
+}
+
+// TestCampaignSurvivesControllerKillAndMongoRestart SIGKILLs the controller
+// and restarts the MongoDB-wire server while runs are in flight; a new
+// controller finishes the campaign.
+func TestCampaignSurvivesControllerKillAndMongoRestart(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongo := testdb.StartMongoServer(t)
+	tok := writeToken(t)
+	p := startControllerProc(t, rs.URL(), mongo.URI, tok)
+	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+	ctx := context.Background()
+	st, err := store.Open(ctx, mongo.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	w := &contractWorker{st: st, hold: make(chan struct{})}
+	startContractWorker(t, rs.Addr, st, w)
+	mustCLI(t, "apply", "-f", flowManifest(t, t.TempDir(), "survivor", "0..7"))
+	deadline := time.Now().Add(20 * time.Second)
+	for w.started.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d runs started", w.started.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+	mongo.Stop()
+	close(w.hold) // the in-flight runs fail to record (Mongo is down): asynq retries them
+	time.Sleep(500 * time.Millisecond)
+	mongo.Start(t)
+	p2 := startControllerProc(t, rs.URL(), mongo.URI, tok)
+	t.Setenv("SIMSWARM_SERVER", "http://"+p2.addr)
+	if out, err := cli(t, "wait", "survivor", "--timeout", "90s", "-q"); err != nil {
+		t.Fatalf("wait after controller kill and mongo restart: %v (%s)", err, out)
+	}
+	n, err := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{})
+	if err != nil || n != 8 {
+		t.Fatalf("%d result files stored, want 8 (%v)", n, err)
 	}
 }

@@ -13,9 +13,24 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+// Mongo is a running FerretDB (SQLite backend) on a fixed loopback address
+// and data directory, so it can be stopped and started again.
+type Mongo struct {
+	URI  string
+	addr string
+	dir  string
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
 // StartMongo runs FerretDB in this process until the test ends and returns a
 // mongodb:// URI with a database of the test's own.
-func StartMongo(t testing.TB) string {
+func StartMongo(t testing.TB) string { return StartMongoServer(t).URI }
+
+// StartMongoServer is StartMongo returning the server, for tests that
+// restart it.
+func StartMongoServer(t testing.TB) *Mongo {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -23,32 +38,50 @@ func StartMongo(t testing.TB) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
+	m := &Mongo{addr: addr, dir: t.TempDir(), URI: fmt.Sprintf("mongodb://%s/simswarm", addr)}
+	m.Start(t)
+	t.Cleanup(m.Stop)
+	return m
+}
+
+// Start starts the (stopped) server on its address and data directory.
+func (m *Mongo) Start(t testing.TB) {
+	t.Helper()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: addr},
+		Listener:  ferretdb.ListenerConfig{TCP: m.addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + t.TempDir() + "/",
+		SQLiteURL: "file:" + m.dir + "/",
 		Logger:    ferretLogger(),
 	})
 	if err != nil {
 		t.Fatalf("ferretdb: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	m.cancel, m.done = cancel, make(chan struct{})
+	done := m.done
 	go func() { defer close(done); _ = f.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.Dial("tcp", addr)
+		c, err := net.Dial("tcp", m.addr)
 		if err == nil {
 			c.Close()
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("ferretdb on %s not listening: %v", addr, err)
+			t.Fatalf("ferretdb on %s not listening: %v", m.addr, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return fmt.Sprintf("mongodb://%s/simswarm", addr)
+}
+
+// Stop stops the server (idempotent); its data stays for Start.
+func (m *Mongo) Stop() {
+	if m.cancel == nil {
+		return
+	}
+	m.cancel()
+	<-m.done
+	m.cancel = nil
 }
 
 // ferretLogger discards FerretDB's logs unless SIMSWARM_TEST_FERRETDB_LOG
