@@ -283,3 +283,39 @@ func TestFencedLeaderCannotWriteStatus(t *testing.T) {
 		t.Fatalf("deposed leader's reconcile: %v, want fenced", err)
 	}
 }
+
+func TestWindowIsSharedByPriority(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	low, _ := e.st.Create(ctx, newCampaign("low", "0..99"))
+	hc := newCampaign("high", "0..19")
+	hc.Spec.Priority = 10
+	hc.Spec.Source.Archive = "beef" // another build, so high is not ready first
+	high, _ := e.st.Create(ctx, hc)
+	for _, n := range []string{"low", "high"} {
+		e.reconcile(t, n)
+		c, _ := e.st.Get(ctx, n)
+		e.finishBuild(t, c.Status.Build.Key)
+	}
+	e.reconcile(t, "low")
+	if got := len(e.tasks(t, "low", low.Metadata.UID)); got != 32 {
+		t.Fatalf("low alone: %d tasks, want the whole window of 32", got)
+	}
+	e.reconcile(t, "high")
+	if got := len(e.tasks(t, "high", high.Metadata.UID)); got != 20 {
+		t.Fatalf("high: %d tasks, want its whole demand of 20", got)
+	}
+	// Low's tasks finish: it may refill only its remaining share (32-20).
+	if err := e.rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := e.st.Runs(ctx, store.RunQuery{Campaign: "low", UID: low.Metadata.UID, State: jobs.RunQueued, After: -1})
+	for _, r := range recs {
+		e.st.SetRunState(ctx, r.ID, jobs.RunQueued, jobs.RunSucceeded, "")
+	}
+	e.r.Reconcile(ctx, "high") // high re-enqueues its lost tasks: 20
+	e.reconcile(t, "low")
+	if got := len(e.tasks(t, "low", low.Metadata.UID)); got != 12 {
+		t.Fatalf("low next to high: %d tasks, want 12", got)
+	}
+}
