@@ -242,3 +242,40 @@ func TestCampaignSurvivesControllerKillAndMongoRestart(t *testing.T) {
 		t.Fatalf("%d result files stored, want 8 (%v)", n, err)
 	}
 }
+
+// TestRunallWithServerSubmitsWaitsAndPulls is the original system's client
+// experience: runall --server -- PROGRAM ARGS from a model directory.
+func TestRunallWithServerSubmitsWaitsAndPulls(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+	ctx := context.Background()
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	startContractWorker(t, rs.Addr, st, &contractWorker{st: st})
+	model := t.TempDir()
+	os.WriteFile(filepath.Join(model, "aloha"), []byte("#!/bin/sh\n"), 0o755)
+	os.WriteFile(filepath.Join(model, "omnetpp.ini"), []byte("[Config PureAloha]\n**.n = ${n=1..4}\n"), 0o644)
+	t.Chdir(model)
+	out, err := cli(t, "runall", "--server", "http://"+p.addr, "--retries", "1", "--", "./aloha", "-c", "PureAloha")
+	if err != nil {
+		t.Fatalf("runall --server: %v (%s)", err, out)
+	}
+	if !strings.Contains(out, "4/4 runs succeeded") {
+		t.Fatalf("runall output: %q", out)
+	}
+	for i := 0; i < 4; i++ {
+		if _, err := os.Stat(filepath.Join(model, "results", fmt.Sprintf("PureAloha-#%d.sca", i))); err != nil {
+			t.Fatalf("result of run %d not pulled: %v", i, err)
+		}
+	}
+	// Again: the same campaign, nothing new to download.
+	out, err = cli(t, "runall", "--server", "http://"+p.addr, "--retries", "1", "--", "./aloha", "-c", "PureAloha")
+	if err != nil || !strings.Contains(out, "0 result files downloaded, 4 already present") {
+		t.Fatalf("second runall: %v %q", err, out)
+	}
+}

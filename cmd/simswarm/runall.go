@@ -21,6 +21,7 @@ func newRunallCmd(g *globals) *cobra.Command {
 		batch   int
 		timeout time.Duration
 		retries int
+		cf      clientFlags // --server: run on a controller instead (runall_remote.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "runall [-j N] [-b N] -- PROGRAM [ARGS...]",
@@ -37,7 +38,13 @@ files (sha256) are intact are skipped; --force redoes them.
 Examples:
   simswarm runall -j 8 -- ./aloha -c PureAloha
   simswarm runall -j 4 -b 5 -- opp_run -l ../src/INET -n ../src -c Wifi -r 0..99
-  simswarm runall -- ./aloha -f other.ini -c SlottedAloha --force`,
+  simswarm runall -- ./aloha -f other.ini -c SlottedAloha --force
+
+With --server URL (and --token-file or SIMSWARM_TOKEN) the runs execute on a
+simswarm controller's workers instead: the current directory is uploaded as
+the source (built with make if it has a Makefile), submitted as a Campaign,
+followed until it finishes, and its result files are pulled into --results.
+  simswarm runall --server http://manager:8080 -- ./aloha -c PureAloha`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() != 0 {
@@ -54,6 +61,9 @@ Examples:
 			inv, err := parseOppArgs(args)
 			if err != nil {
 				return invalidInput(err)
+			}
+			if cmd.Flags().Changed("server") {
+				return runallRemote(cmd, &cf, inv, timeout, retries, lf.results)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -84,6 +94,7 @@ Examples:
 		},
 	}
 	lf.register(cmd)
+	cf.add(cmd)
 	cmd.Flags().IntVarP(&batch, "batch", "b", 1, "runs per process (opp_runall -b)")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Hour, "wall-time limit of one run")
 	cmd.Flags().IntVar(&retries, "retries", 0, "times a failed run is tried again")
