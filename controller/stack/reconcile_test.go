@@ -428,6 +428,20 @@ func TestFollowerWritesNothingAndUpdatesRetry(t *testing.T) {
 	d.ImportGoImage(t, testImage, "github.com/simswarm/simswarm/test/dockerd/testapp", "/usr/bin/distccd")
 	ctx := context.Background()
 	s := testStack(t, d)
+
+	t.Run("MissingSecretBlocksOnlyTheController", func(t *testing.T) {
+		rec, err := New(Config{Stack: s, Docker: d.Client, Logger: zaptest.NewLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rec.Reconcile(ctx)
+		if err == nil || !strings.Contains(err.Error(), "secret simswarm_api-token does not exist") {
+			t.Errorf("want a missing-secret error, got %v", err)
+		}
+		if len(res.Created) != 2+5 || slices.Contains(res.Created, "service/simswarm_controller") {
+			t.Errorf("created %v: want everything but the controller", res.Created)
+		}
+	})
 	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "simswarm_api-token"}, Data: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
