@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/simswarm/simswarm/api"
 )
 
 // runManifestCmd runs one command line in-process and returns stdout,
@@ -201,5 +203,31 @@ func TestValidateAndExpandHelpTeaches(t *testing.T) {
 		if status != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "simswarm "+cmd+" -f ") {
 			t.Errorf("%s --help: status %d\n%s", cmd, status, out)
 		}
+	}
+}
+
+// -o yaml prints the defaulted campaigns, which decode strictly to the same
+// campaigns.
+func TestValidateOutputYAML(t *testing.T) {
+	dir := t.TempDir()
+	m := writeTestFile(t, dir, "c.yaml", campaignYAML("one", "A", "0..3")+"---\n"+campaignYAML("two", "B", "1"))
+	out, errOut, status := runManifestCmd(t, "validate", "-f", m, "-o", "yaml")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, errOut)
+	}
+	for _, want := range []string{"iniFile: omnetpp.ini", "timeout: 1h0m0s", "- results/*.vci", "retries: 2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks defaulted %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "status:") {
+		t.Errorf("empty status printed:\n%s", out)
+	}
+	again, err := api.ParseManifests([]byte(out), "out.yaml")
+	if err != nil || len(again) != 2 || again[1].Metadata.Name != "two" || again[0].Spec.Simulation.IniFile != "omnetpp.ini" {
+		t.Fatalf("printed YAML does not decode back: %v", err)
+	}
+	if _, errOut, status := runManifestCmd(t, "validate", "-f", m, "-o", "xml"); status != 2 || !strings.Contains(errOut, `--output "xml"`) {
+		t.Errorf("bad -o: status %d, %s", status, errOut)
 	}
 }
