@@ -75,7 +75,10 @@ func TestControllerStandbyTakesOverAfterSIGKILL(t *testing.T) {
 	if _, err := cb.Apply(context.Background(), gitCampaign("one", "0..9")); err != nil {
 		t.Fatal(err)
 	}
-	waitReconciled(t, cb, "one", 10*time.Second)
+	// The standby tells the leader through Redis: no wait for a resync (2s).
+	if d := waitReconciled(t, cb, "one", 10*time.Second); d > 1200*time.Millisecond {
+		t.Fatalf("change made through the standby reconciled after %v: not notified", d)
+	}
 	if leaderPID(t, rdb) != a.cmd.Process.Pid {
 		t.Fatal("lease moved although the leader is alive")
 	}

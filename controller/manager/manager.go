@@ -87,6 +87,14 @@ func Run(ctx context.Context, cfg Config) error {
 		Notify: func(name string) {
 			if f := notify.Load(); f != nil {
 				(*f)(name)
+				return
+			}
+			// Not leading: tell the leader through Redis (best effort; its
+			// resync catches up otherwise).
+			pctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if err := rdb.Publish(pctx, ChangesChannel, name).Err(); err != nil {
+				log.Debug("publishing campaign change failed", zap.Error(err))
 			}
 		}}
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -145,6 +153,25 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 	notify.Store(&f)
 	defer notify.Store(nil)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Changes made through the API of standby instances.
+		sub := rdb.Subscribe(ctx, ChangesChannel)
+		defer sub.Close()
+		ch := sub.Channel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-ch:
+				if !ok {
+					return
+				}
+				ctl.Enqueue(m.Payload)
+			}
+		}
+	}()
 	for _, src := range cfg.Sources {
 		wg.Add(1)
 		go func() {
@@ -157,6 +184,10 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 	ctl.Run(ctx)
 	wg.Wait()
 }
+
+// ChangesChannel is the Redis channel on which instances that do not lead
+// announce the names of campaigns changed through their API.
+const ChangesChannel = "simswarm:campaigns:changed"
 
 // WorkerKeyPrefix is where workers announce themselves (JSON with TTL).
 const WorkerKeyPrefix = "simswarm:workers:"
