@@ -100,3 +100,24 @@ func TestControllerStandbyTakesOverAfterSIGKILL(t *testing.T) {
 		t.Fatal("standby does not hold the lease")
 	}
 }
+
+func TestControllerFlagsFromEnvironment(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	addr := freeAddr(t)
+	startProc(t, []string{"SIMSWARM_LISTEN=" + addr, "SIMSWARM_REDIS=" + rs.URL(), "SIMSWARM_MONGO=" + mongoURI,
+		"SIMSWARM_TOKEN_FILE=" + writeToken(t), "SIMSWARM_TOKEN="}, "controller")
+	c := client.New("http://"+addr, testToken)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := c.List(context.Background()); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("controller configured from SIMSWARM_* not serving: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := client.New("http://"+addr, "nope").List(context.Background()); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("wrong token: %v", err)
+	}
+}
