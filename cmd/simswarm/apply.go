@@ -10,6 +10,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/client"
+	"github.com/simswarm/simswarm/controller/sourcearchive"
 )
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -96,7 +97,7 @@ func uploadSource(cmd *cobra.Command, c *client.Client, cp *api.Campaign, base s
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	sha, size, err := packDir(dir, tmp)
+	sha, size, err := sourcearchive.Pack(dir, tmp)
 	if err != nil {
 		return invalidInput(fmt.Errorf("pack %s: %w", dir, err))
 	}

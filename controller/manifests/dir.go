@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/campaign"
+	"github.com/simswarm/simswarm/controller/sourcearchive"
 	"github.com/simswarm/simswarm/controller/store"
 )
 
@@ -34,9 +36,20 @@ type Applier interface {
 	Delete(ctx context.Context, name string) error
 }
 
+// SourceUploader stores packed source archives (the store's PutSource).
+// When the Applier implements it, campaigns with spec.source.path get
+// their directory packed and stored, like `simswarm apply` does.
+type SourceUploader interface {
+	PutSource(ctx context.Context, sha string, r io.Reader) error
+}
+
 // Dir applies the campaigns of a directory.
 type Dir struct {
-	Path  string
+	Path string
+	// Root bounds spec.source.path directories: they must resolve inside it
+	// (default Path). A manifest cannot make the controller pack files from
+	// elsewhere on its host.
+	Root  string
 	Prune bool
 	// Load reads one manifest file (api.LoadFile: parse, default, validate).
 	Load func(path string) ([]*api.Campaign, error)
@@ -198,6 +211,13 @@ func (d *Dir) Sync(ctx context.Context, st Applier, notify func(string)) {
 	for _, f := range files {
 		for _, c := range d.byFile[f] {
 			c = owned(c, f, rev)
+			if err := d.packSource(ctx, st, c); err != nil {
+				d.mu.Lock()
+				d.errs[f] = errors.Join(d.errs[f], fmt.Errorf("campaign %s: %w", c.Metadata.Name, err))
+				d.mu.Unlock()
+				d.log().Warn("packing manifest source failed", zap.String("file", f), zap.String("campaign", c.Metadata.Name), zap.Error(err))
+				continue
+			}
 			if _, _, err := st.Apply(ctx, c); err != nil {
 				d.mu.Lock()
 				d.errs[f] = errors.Join(d.errs[f], fmt.Errorf("apply %s: %w", c.Metadata.Name, err))
@@ -241,6 +261,52 @@ func (d *Dir) checkOwnership(file string, cs []*api.Campaign) error {
 			return fmt.Errorf("campaign %s is already declared in %s", c.Metadata.Name, f)
 		}
 	}
+	return nil
+}
+
+// packSource packs and stores spec.source.path (relative to the manifest
+// directory, inside Root) and sets spec.source.archive.
+func (d *Dir) packSource(ctx context.Context, st Applier, c *api.Campaign) error {
+	src := c.Spec.Source
+	up, ok := st.(SourceUploader)
+	if src.Path == "" || src.Git != nil || !ok {
+		return nil
+	}
+	if filepath.IsAbs(src.Path) {
+		return fmt.Errorf("spec.source.path %q: must be relative to the manifest", src.Path)
+	}
+	root := d.Root
+	if root == "" {
+		root = d.Path
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Join(d.Path, src.Path))
+	if err != nil {
+		return fmt.Errorf("spec.source.path %q: %w", src.Path, err)
+	}
+	if rel, err := filepath.Rel(realRoot, dir); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("spec.source.path %q: outside the manifest tree", src.Path)
+	}
+	tmp, err := os.CreateTemp("", "simswarm-gitops-source-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	sha, _, err := sourcearchive.Pack(dir, tmp)
+	if err != nil {
+		return fmt.Errorf("pack %s: %w", src.Path, err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := up.PutSource(ctx, sha, tmp); err != nil {
+		return err
+	}
+	c.Spec.Source.Archive = sha
 	return nil
 }
 

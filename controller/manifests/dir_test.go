@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,5 +167,38 @@ func TestDirectoryWatchAppliesNewFiles(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDirectoryPacksSourcePathsInsideTheTreeOnly(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "model"), 0o755)
+	os.WriteFile(filepath.Join(dir, "model", "Makefile"), []byte("all:\n"), 0o644)
+	manifest := func(name, path string) []byte {
+		c := api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign},
+			Metadata: api.ObjectMeta{Name: name},
+			Spec: api.CampaignSpec{Source: api.SourceSpec{Path: path},
+				Simulation: api.SimulationSpec{Program: []string{"./aloha"}, Runs: "0..1"}}}
+		b, _ := json.Marshal(c)
+		return b
+	}
+	os.WriteFile(filepath.Join(dir, "good.json"), manifest("good", "model"), 0o644)
+	os.WriteFile(filepath.Join(dir, "escape.json"), manifest("escape", "../.."), 0o644)
+	d := &Dir{Path: dir, Load: loadJSON}
+	d.Sync(ctx, st, func(string) {})
+	good, err := st.Get(ctx, "good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.HasSource(ctx, good.Spec.Source.Archive); !ok || len(good.Spec.Source.Archive) != 64 {
+		t.Fatalf("source of %q not packed and stored: archive %q", "good", good.Spec.Source.Archive)
+	}
+	if _, err := st.Get(ctx, "escape"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("campaign with a source outside the tree applied: %v", err)
+	}
+	if e := d.Errors()["escape.json"]; e == nil || !strings.Contains(e.Error(), "outside the manifest tree") {
+		t.Fatalf("escape not reported: %v", d.Errors())
 	}
 }

@@ -96,7 +96,7 @@ func (g *GitSource) Sync(ctx context.Context, st Applier, notify func(string)) e
 		return err
 	}
 	if g.dir == nil {
-		g.dir = &Dir{Prune: g.Prune, Load: g.Load, Logger: g.Logger}
+		g.dir = &Dir{Prune: g.Prune, Load: g.Load, Logger: g.Logger, Root: g.WorkDir}
 	}
 	g.rev = rev
 	g.dir.Path = filepath.Join(g.WorkDir, filepath.FromSlash(g.SubDir))

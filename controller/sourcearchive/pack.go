@@ -1,4 +1,4 @@
-package main
+package sourcearchive
 
 import (
 	"archive/tar"
@@ -13,11 +13,11 @@ import (
 	"time"
 )
 
-// packDir writes a reproducible tar.gz of dir to w (sorted names, zero
-// times and owners, .git and results/ left out) and returns its sha256 and
-// size. The same tree always gives the same digest, so the same source
-// applied twice is a build cache hit.
-func packDir(dir string, w io.Writer) (string, int64, error) {
+// Pack writes a reproducible tar.gz of dir to w (sorted names, zero times
+// and owners, .git and results/ left out) and returns its sha256 and size.
+// The same tree always gives the same digest, so the same source applied
+// twice is a build cache hit.
+func Pack(dir string, w io.Writer) (string, int64, error) {
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(w, h)}
 	zw, err := gzip.NewWriterLevel(cw, gzip.BestSpeed)

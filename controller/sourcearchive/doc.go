@@ -1,0 +1,11 @@
+// Package sourcearchive packs a model's source directory into the
+// reproducible tar.gz that `simswarm apply` uploads (and the GitOps source
+// stores) for spec.source.path campaigns, named by its sha256.
+//
+//	sha, size, err := sourcearchive.Pack(dir, w)
+//
+// Guarantees: entries sorted by name, modification times and owners zeroed,
+// .git directories and a top-level results/ left out, symlinks stored as
+// links (never followed), special files skipped. Packing the same tree
+// twice gives the same bytes and digest.
+package sourcearchive
