@@ -1,0 +1,283 @@
+package local
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// simScript honours the part of opp_run's contract Execute uses (-c, -r with
+// a comma list, --result-dir) and writes <Config>-#<run>.sca and .vec. What
+// a run does besides is chosen by the environment: SIM_SLEEP=<run> sleeps,
+// SIM_FAIL=<run> exits 1 with a message, SIM_EXTRA names one more file.
+const simScript = `#!/bin/sh
+config=General; runs=""; dir=results
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -c) config=$2; shift ;;
+    -r) runs=$2; shift ;;
+    --result-dir=*) dir=${1#--result-dir=} ;;
+  esac
+  shift
+done
+mkdir -p "$dir"
+for r in $(echo "$runs" | tr ',' ' '); do
+  [ "$r" = "$SIM_FAIL" ] && { echo "<!> Error: run $r diverged" >&2; exit 1; }
+  [ "$r" = "$SIM_SLEEP" ] && sleep 60
+  echo "scalar Net value $r $SIM_TAG" > "$dir/$config-#$r.sca"
+  echo "vector 0 Net v $r" > "$dir/$config-#$r.vec"
+  [ -n "$SIM_EXTRA" ] && echo x > "$dir/$SIM_EXTRA"
+done
+exit 0
+`
+
+func testPlan(t *testing.T, runs []int, env ...string) *Plan {
+	t.Helper()
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "sim")
+	if err := os.WriteFile(prog, []byte(simScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &Plan{
+		Name: "test", Program: []string{prog}, Dir: dir, Env: append(os.Environ(), env...),
+		IniFile: "omnetpp.ini", Config: "Cfg", Runs: runs, BatchSize: 1,
+		Timeout: 30 * time.Second, Results: []string{"results/*.sca", "results/*.vec"},
+	}
+}
+
+func execute(t *testing.T, ctx context.Context, p *Plan, opts Options) *Summary {
+	t.Helper()
+	sum, err := Execute(ctx, p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func readRecord(t *testing.T, results, name string, run int) Record {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(results, ".simswarm", "runs", name, strconv.Itoa(run)+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func listResults(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+func TestExecuteStoresFilesAndRecordsTheirDigests(t *testing.T) {
+	p := testPlan(t, []int{0, 1, 2})
+	results := filepath.Join(t.TempDir(), "results")
+	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2})
+	if sum.Succeeded != 3 || sum.Failed != 0 || sum.Skipped != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	want := []string{"Cfg-#0.sca", "Cfg-#0.vec", "Cfg-#1.sca", "Cfg-#1.vec", "Cfg-#2.sca", "Cfg-#2.vec"}
+	if got := listResults(t, results); !slices.Equal(got, want) {
+		t.Fatalf("results %q, want %q", got, want)
+	}
+	rec := readRecord(t, results, "test", 1)
+	if rec.Run != 1 || rec.Config != "Cfg" || len(rec.Files) != 2 {
+		t.Fatalf("record %+v", rec)
+	}
+	for _, f := range rec.Files {
+		data, err := os.ReadFile(filepath.Join(results, f.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256(data)
+		if f.SHA256 != hex.EncodeToString(h[:]) || f.Size != int64(len(data)) {
+			t.Fatalf("record of %s: %+v does not match the file", f.Name, f)
+		}
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(results, ".simswarm", "tmp")); len(tmp) != 0 {
+		t.Fatalf("%d private run directories left behind", len(tmp))
+	}
+}
+
+func TestResumeComparesDigestsNotExistence(t *testing.T) {
+	p := testPlan(t, []int{0, 1, 2, 3}, "SIM_TAG=first")
+	results := t.TempDir()
+	execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2})
+
+	// Same size, different content: only a digest notices.
+	sca := filepath.Join(results, "Cfg-#1.sca")
+	data, _ := os.ReadFile(sca)
+	data[0] ^= 0x20
+	if err := os.WriteFile(sca, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(results, "Cfg-#3.vec")); err != nil {
+		t.Fatal(err)
+	}
+	// A record that lies about a file is worth nothing either.
+	if err := os.WriteFile(filepath.Join(results, ".simswarm", "runs", "test", "2.json"), []byte("{garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.Env = append(p.Env, "SIM_TAG=second")
+	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2})
+	if sum.Succeeded != 3 || sum.Skipped != 1 {
+		t.Fatalf("want runs 1, 2, 3 redone and 0 skipped: %+v", sum)
+	}
+	for run, tag := range map[string]string{"0": "first", "1": "second", "2": "second", "3": "second"} {
+		got, _ := os.ReadFile(filepath.Join(results, "Cfg-#"+run+".sca"))
+		if !strings.Contains(string(got), tag) {
+			t.Errorf("run %s: %q, want tag %s", run, got, tag)
+		}
+	}
+	sum = execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2, Force: true})
+	if sum.Succeeded != 4 || sum.Skipped != 0 {
+		t.Fatalf("Force: %+v", sum)
+	}
+}
+
+func TestFailedRunIsRetriedAndReported(t *testing.T) {
+	p := testPlan(t, []int{0, 1, 2}, "SIM_FAIL=1")
+	p.Retries = 2
+	results := t.TempDir()
+	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 3})
+	if sum.Succeeded != 2 || sum.Failed != 1 || len(sum.Failures) != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	f := sum.Failures[0]
+	if !slices.Equal(f.Runs, []int{1}) || f.Attempts != 3 || f.Reason != "exit status 1" || !strings.Contains(f.StderrTail, "run 1 diverged") {
+		t.Fatalf("failure %+v", f)
+	}
+	if _, err := os.Stat(filepath.Join(results, ".simswarm", "runs", "test", "1.json")); err == nil {
+		t.Fatal("a failed run has a completion record")
+	}
+	var out strings.Builder
+	sum.Print(&out, results)
+	for _, want := range []string{"run 1 FAILED (3 attempt(s)): exit status 1", "<!> Error: run 1 diverged", "3 runs: 2 succeeded, 1 failed, 0 skipped"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestTimeoutFailsOnlyTheHangingRun(t *testing.T) {
+	p := testPlan(t, []int{0, 1, 2}, "SIM_SLEEP=2")
+	p.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	sum := execute(t, context.Background(), p, Options{ResultsDir: t.TempDir(), Jobs: 3})
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	if sum.Succeeded != 2 || sum.Failed != 1 || !strings.HasPrefix(sum.Failures[0].Reason, "timed out") {
+		t.Fatalf("summary %+v", sum)
+	}
+}
+
+func TestCancelRecordsNothingUnfinished(t *testing.T) {
+	p := testPlan(t, []int{0, 1, 2, 3}, "SIM_SLEEP=3")
+	results := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan *Summary)
+	go func() {
+		sum, _ := Execute(ctx, p, Options{ResultsDir: results, Jobs: 1})
+		done <- sum
+	}()
+	// Runs 0..2 finish one by one; cancel while run 3 sleeps.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(results, ".simswarm", "runs", "test", "2.json")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("runs 0..2 never completed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	sum := <-done
+	if !sum.Interrupted || sum.Succeeded != 3 || sum.Failed != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if _, err := os.Stat(filepath.Join(results, ".simswarm", "runs", "test", "3.json")); err == nil {
+		t.Fatal("interrupted run recorded as complete")
+	}
+	if got := listResults(t, results); len(got) != 6 || slices.Contains(got, "Cfg-#3.sca") {
+		t.Fatalf("results %q", got)
+	}
+}
+
+func TestBatchesAttributeFilesToTheirRuns(t *testing.T) {
+	p := testPlan(t, []int{0, 1, 2, 3, 4})
+	p.BatchSize = 2
+	results := t.TempDir()
+	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2})
+	if sum.Succeeded != 5 {
+		t.Fatalf("summary %+v", sum)
+	}
+	for run := range 5 {
+		rec := readRecord(t, results, "test", run)
+		if len(rec.Files) != 2 || !strings.Contains(rec.Files[0].Name, "#"+strconv.Itoa(run)+".") {
+			t.Fatalf("record of run %d: %+v", run, rec)
+		}
+	}
+}
+
+func TestHostileResultNamesAreRefused(t *testing.T) {
+	p := testPlan(t, []int{0}, "SIM_EXTRA=.simswarm-evil")
+	p.Results = []string{"results/*.sca", "results/.simswarm*"}
+	results := t.TempDir()
+	sum := execute(t, context.Background(), p, Options{ResultsDir: results})
+	if sum.Failed != 1 || !strings.Contains(sum.Failures[0].Reason, "refusing result file name") {
+		t.Fatalf("summary %+v", sum)
+	}
+	for _, name := range []string{"", ".", "..", "a/b", "../x", "/etc/passwd", `a\b`, "x\x00y", ".simswarm", strings.Repeat("a", 256)} {
+		if safeName(name) {
+			t.Errorf("safeName(%q) = true", name)
+		}
+	}
+	for _, name := range []string{"PureAloha-numHosts=10,iaMean=1-#0.sca", "a..b.vec", "run #3.vci"} {
+		if !safeName(name) {
+			t.Errorf("safeName(%q) = false", name)
+		}
+	}
+}
+
+func TestSymlinkedResultsAreNotCollected(t *testing.T) {
+	p := testPlan(t, []int{0})
+	// A "result" that is a symlink to a file outside the run must not be
+	// followed: the program wraps the sim and adds the link.
+	wrapper := filepath.Join(p.Dir, "wrap")
+	script := "#!/bin/sh\n" + p.Program[0] + " \"$@\" || exit 1\nfor a; do case $a in --result-dir=*) ln -s /etc/passwd \"${a#--result-dir=}/passwd.sca\";; esac; done\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.Program = []string{wrapper}
+	results := t.TempDir()
+	if sum := execute(t, context.Background(), p, Options{ResultsDir: results}); sum.Succeeded != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if got := listResults(t, results); slices.Contains(got, "passwd.sca") {
+		t.Fatalf("symlink collected: %q", got)
+	}
+}
