@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,9 +33,10 @@ func (f *localFlags) register(cmd *cobra.Command) {
 
 func newRunCmd(g *globals) *cobra.Command {
 	var (
-		file    string
-		workdir string
-		lf      localFlags
+		file      string
+		workdir   string
+		keepGoing bool
+		lf        localFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run -f CAMPAIGN.yaml",
@@ -55,13 +57,17 @@ exists and every result file still has the recorded sha256; deleted or
 damaged results are redone. --force redoes everything. Ctrl-C stops cleanly:
 running simulations are killed and no partial result is kept.
 
+A file with several campaigns runs them one after another; the first one that
+cannot be built or has a failed run stops the rest, unless --keep-going.
+
 Exit status: 0 all runs succeeded, 1 some run failed, 2 invalid manifest or
 flags, 130 interrupted.
 
 Examples:
   simswarm run -f examples/aloha/campaign.yaml
   simswarm run -f campaign.yaml -j 4 --results out/
-  simswarm run -f campaign.yaml --force`,
+  simswarm run -f campaign.yaml --force
+  simswarm run -f campaigns.yaml --keep-going --workdir /scratch/simswarm`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
@@ -80,10 +86,15 @@ Examples:
 			defer stop()
 			manifestDir := filepath.Dir(file)
 			failed := false
-			for _, c := range campaigns {
+			for i, c := range campaigns {
+				if failed && !keepGoing {
+					fmt.Fprintf(cmd.ErrOrStderr(), "campaigns not started after a failure (use --keep-going): %s\n", campaignNames(campaigns[i:]))
+					break
+				}
 				wd := workdir
 				if wd == "" {
-					wd = filepath.Join(".simswarm", "work", c.Metadata.Name)
+					// Next to the results, so one project keeps its state together.
+					wd = filepath.Join(filepath.Dir(filepath.Clean(lf.results)), ".simswarm", "work", c.Metadata.Name)
 				} else if len(campaigns) > 1 {
 					wd = filepath.Join(wd, c.Metadata.Name)
 				}
@@ -99,7 +110,12 @@ Examples:
 					if ctx.Err() != nil {
 						return &exitError{code: 130, err: errors.New("interrupted")}
 					}
-					return fmt.Errorf("campaign %s: %w", c.Metadata.Name, err)
+					if !keepGoing || i == len(campaigns)-1 {
+						return fmt.Errorf("campaign %s: %w", c.Metadata.Name, err)
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "campaign %s: %v\n", c.Metadata.Name, err)
+					failed = true
+					continue
 				}
 				ok, err := executeLocal(ctx, cmd, plan, lf, jobs, log)
 				if err != nil {
@@ -114,9 +130,18 @@ Examples:
 		},
 	}
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "Campaign manifest to run")
-	cmd.Flags().StringVar(&workdir, "workdir", "", "where the source is copied and built (default .simswarm/work/NAME)")
+	cmd.Flags().StringVar(&workdir, "workdir", "", "where the source is copied and built (default .simswarm/work/NAME next to --results)")
+	cmd.Flags().BoolVar(&keepGoing, "keep-going", false, "with several campaigns in the file, run the others after one fails")
 	lf.register(cmd)
 	return cmd
+}
+
+func campaignNames(cs []*api.Campaign) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Metadata.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // executeLocal runs plan, prints the summary and reports whether every run

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -264,5 +265,43 @@ func TestRunallBatchesAndResumes(t *testing.T) {
 	}
 	if r := simswarm(t, dir, "runall", "--", fakesimBin, "-c", "Nope"); r.code == 0 || !strings.Contains(r.stderr, "Nope") {
 		t.Fatalf("unknown config:\n%s", r)
+	}
+}
+
+func TestSeveralCampaignsStopAtAFailureUnlessKeepGoing(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "bad/omnetpp.ini", "[General]\n**.mode = ${mode=ok,fail}\n")
+	writeFile(t, dir, "good/omnetpp.ini", "[General]\n**.n = ${n=1,2}\n")
+	doc := func(name string) string {
+		return fmt.Sprintf("apiVersion: simswarm.io/v1alpha1\nkind: Campaign\nmetadata: {name: %s}\nspec:\n  source: {path: %s}\n  build: {command: [\"true\"]}\n  simulation: {program: [%q]}\n  retries: 0\n", name, name, fakesimBin)
+	}
+	writeFile(t, dir, "campaigns.yaml", doc("bad")+"---\n"+doc("good"))
+
+	r := simswarm(t, dir, "run", "-f", "campaigns.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "campaigns not started after a failure (use --keep-going): good") {
+		t.Fatalf("want the second campaign not started:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results", ".simswarm", "runs", "good")); err == nil {
+		t.Fatal("campaign good ran")
+	}
+
+	// --keep-going runs the second one; the logs come as JSON on stderr.
+	r = simswarm(t, dir, "--log-format", "json", "-v", "run", "-f", "campaigns.yaml", "--keep-going")
+	if r.code != 1 || !strings.Contains(r.stdout, "2 runs: 2 succeeded, 0 failed, 0 skipped") {
+		t.Fatalf("want campaign good run with --keep-going:\n%s", r)
+	}
+	if got := resultFiles(t, filepath.Join(dir, "results")); len(got) != 6 {
+		t.Fatalf("want 2 files of bad's run 0 and 4 of good's runs, got %q", got)
+	}
+	var logged map[string]any
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(line, "{") {
+			if err := json.Unmarshal([]byte(line), &logged); err != nil {
+				t.Fatalf("log line %q is not JSON: %v", line, err)
+			}
+		}
+	}
+	if logged == nil || logged["msg"] == nil {
+		t.Fatalf("no JSON log lines with -v --log-format json:\n%s", r)
 	}
 }

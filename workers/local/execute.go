@@ -163,6 +163,9 @@ func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot str
 			return out
 		}
 		resultDir := filepath.Join(runDir, "results")
+		if ce := log.Check(zap.DebugLevel, "run started"); ce != nil {
+			ce.Write(zap.Ints("runs", batch), zap.Int("attempt", attempt))
+		}
 		res := procexec.Run(ctx, procexec.Cmd{
 			Argv:    oppcli.RunArgv(sim, batch, resultDir),
 			Dir:     p.Dir,
@@ -184,6 +187,9 @@ func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot str
 			if err == nil {
 				os.RemoveAll(runDir)
 				out.failure = nil
+				if ce := log.Check(zap.DebugLevel, "run complete"); ce != nil {
+					ce.Write(zap.Ints("runs", batch), zap.Duration("wall", res.Duration), zap.Duration("cpu", res.CPU()))
+				}
 				return out
 			}
 			reason = err.Error()
