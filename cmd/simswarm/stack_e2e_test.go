@@ -84,6 +84,23 @@ func TestStackDeployControllerCreatesTheRest(t *testing.T) {
 	waitFor(t, 2*time.Minute, "controller created and converged the rest of the stack", converged)
 	t.Logf("MEASURE stack deploy -> all services converged (controller-driven): %v", time.Since(start))
 
+	// The API answers on the one published port (host mode, on the
+	// manager) with the token deploy generated.
+	_, token, ok := strings.Cut(out, "API token (keep it; it is not shown again): ")
+	if !ok {
+		t.Fatalf("deploy printed no token:\n%s", out)
+	}
+	t.Setenv("SIMSWARM_SERVER", fmt.Sprintf("http://127.0.0.1:%d", s.Spec.Controller.Port))
+	t.Setenv("SIMSWARM_TOKEN", strings.TrimSpace(token))
+	waitFor(t, 30*time.Second, "controller API on the published port", func() (bool, string) {
+		out, err := runStackCLI(t, "get", "campaigns")
+		return err == nil, fmt.Sprint(out, err)
+	})
+	t.Setenv("SIMSWARM_TOKEN", "wrong")
+	if out, err := runStackCLI(t, "get", "campaigns"); err == nil {
+		t.Errorf("the API accepted a wrong token:\n%s", out)
+	}
+
 	// Kill the controller's container: the swarm restarts it.
 	cs, err := d.Client.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
 		filters.Arg("label", "com.docker.swarm.service.name="+stackspec.ObjectName(s, stackspec.Controller)))})

@@ -91,7 +91,9 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 		"--iptables=false",
 		"--ip6tables=false",
 		"--storage-driver=vfs",
-		"--userland-proxy=false",
+		// Without iptables, published ports reach containers only through
+		// the userland proxy (docker-proxy, a child of this daemon).
+		"--userland-proxy=true",
 	)
 	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
 	// Swarm tasks try a registry pull before using a local image; with this
