@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
@@ -19,10 +18,8 @@ const (
 
 func defaultJitter() float64 { return rand.Float64() }
 
-type passCounter struct{ n atomic.Int64 }
-
 // Passes is how many passes Run has completed (for tests and metrics).
-func (r *Reconciler) Passes() int64 { return r.passes.n.Load() }
+func (r *Reconciler) Passes() int64 { return r.passes.Load() }
 
 // Run reconciles until ctx ends: at once, on every relevant Docker event,
 // after failures (with backoff), and periodically (jittered). It makes no
@@ -52,7 +49,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		wait := r.nextResync()
 		if r.leading() {
 			res, err := r.Reconcile(ctx)
-			r.passes.n.Add(1)
+			r.passes.Add(1)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				backoff = min(max(2*backoff, minBackoff), maxBackoff)

@@ -1,0 +1,74 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/simswarm/simswarm/api"
+	"go.uber.org/zap"
+)
+
+// Reconciler keeps one stack converged.
+type Reconciler struct {
+	docker  Docker
+	events  EventSource
+	hosts   HostPublisher
+	stack   *api.Stack
+	log     *zap.Logger
+	leading func() bool
+	resync  time.Duration
+	jitter  func() float64
+
+	lastHosts []string
+	passes    atomic.Int64 // completed passes of Run
+}
+
+// Config configures a Reconciler.
+type Config struct {
+	// Stack is the defaulted, validated Stack to keep.
+	Stack *api.Stack
+	// Docker is the Docker API (narrow); Events its event stream (may be
+	// nil: then only periodic resyncs drive Run).
+	Docker Docker
+	Events EventSource
+	// Hosts receives the distcc host list (nil: not published).
+	Hosts  HostPublisher
+	Logger *zap.Logger
+	// Leading says whether this controller leads; nil means always.
+	Leading func() bool
+	// Resync is the mean period of full passes without events. Default 30s;
+	// each wait is jittered by ±20% so many controllers do not align.
+	Resync time.Duration
+	// Jitter returns a number in [0,1); default math/rand/v2.
+	Jitter func() float64
+}
+
+// New checks cfg and returns a Reconciler.
+func New(cfg Config) (*Reconciler, error) {
+	if cfg.Stack == nil || cfg.Docker == nil {
+		return nil, errors.New("stack reconciler: Stack and Docker are required")
+	}
+	if err := api.ValidateStack(cfg.Stack); err != nil {
+		return nil, fmt.Errorf("stack reconciler: %w", err)
+	}
+	r := &Reconciler{
+		docker: cfg.Docker, events: cfg.Events, hosts: cfg.Hosts, stack: cfg.Stack,
+		log: cfg.Logger, leading: cfg.Leading, resync: cfg.Resync, jitter: cfg.Jitter,
+	}
+	if r.log == nil {
+		r.log = zap.NewNop()
+	}
+	r.log = r.log.With(zap.String("stack", cfg.Stack.Metadata.Name))
+	if r.leading == nil {
+		r.leading = func() bool { return true }
+	}
+	if r.resync <= 0 {
+		r.resync = 30 * time.Second
+	}
+	if r.jitter == nil {
+		r.jitter = defaultJitter
+	}
+	return r, nil
+}
