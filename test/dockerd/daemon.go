@@ -40,6 +40,20 @@ type Daemon struct {
 	swarmAddr string // host:port of the swarm listener
 }
 
+// storageDriver is overlay2 where the kernel has overlayfs (containers
+// share their image's layers: a Debian image is not copied per container),
+// vfs elsewhere (works on any file system, copies every layer).
+// SIMSWARM_TEST_STORAGE_DRIVER overrides the choice.
+func storageDriver() string {
+	if d := os.Getenv("SIMSWARM_TEST_STORAGE_DRIVER"); d != "" {
+		return d
+	}
+	if b, err := os.ReadFile("/proc/filesystems"); err == nil && bytes.Contains(b, []byte("\toverlay\n")) {
+		return "overlay2"
+	}
+	return "vfs"
+}
+
 // startTimeout bounds how long dockerd may take to answer.
 const startTimeout = 60 * time.Second
 
@@ -90,7 +104,7 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 		"--bridge=none",
 		"--iptables=false",
 		"--ip6tables=false",
-		"--storage-driver=vfs",
+		"--storage-driver="+storageDriver(),
 		// Without iptables, published ports reach containers only through
 		// the userland proxy (docker-proxy, a child of this daemon).
 		"--userland-proxy=true",

@@ -21,6 +21,9 @@ func TestPrivateSwarmRunsTasksAndCleansUp(t *testing.T) {
 		start := time.Now()
 		d := Start(t)
 		t.Logf("dockerd + swarm init took %v", time.Since(start))
+		if info, err := d.Client.Info(context.Background()); err != nil || info.Driver != storageDriver() {
+			t.Errorf("storage driver %q (%v), want %q", info.Driver, err, storageDriver())
+		}
 		dir, bridge = d.Dir, d.gwBridge
 		d.ImportGoImage(t, "simswarm-test/app:1", "./testapp", "/usr/bin/distccd")
 		d.CLI(t, "network", "create", "-d", "overlay", "--attachable", "testnet")

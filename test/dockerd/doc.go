@@ -19,7 +19,9 @@
 // directory are detached, its gateway bridge is deleted and its directory
 // removed. On failure the tail of the daemon log is written to the test log.
 //
-// Requirements: root, dockerd/containerd/runc (Debian docker.io). The vfs
-// storage driver is used: it works on every file system and the test
-// images are a few megabytes.
+// Requirements: root, dockerd/containerd/runc (Debian docker.io), ldd,
+// ip. The storage driver is overlay2 where the kernel has overlayfs, else
+// vfs (SIMSWARM_TEST_STORAGE_DRIVER overrides). No registry is ever
+// contacted (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1; teardown fails the test
+// if the daemon log shows a registry lookup).
 package dockertest
