@@ -62,6 +62,10 @@ followed until it finishes, and its result files are pulled into --results.
 			if err != nil {
 				return invalidInput(err)
 			}
+			// opp_runall users say where results go with --result-dir.
+			if inv.resultDir != "" && !cmd.Flags().Changed("results") {
+				lf.results = inv.resultDir
+			}
 			if cmd.Flags().Changed("server") {
 				return runallRemote(cmd, &cf, inv, timeout, retries, lf.results)
 			}
@@ -107,6 +111,8 @@ followed until it finishes, and its result files are pulled into --results.
 type oppInvocation struct {
 	program             []string
 	ini, config, filter string
+	// resultDir is the --result-dir the command line asked for, if any.
+	resultDir string
 }
 
 // parseOppArgs takes -f/-c/-r (and drops -u, -q, --result-dir, which
@@ -140,10 +146,11 @@ func parseOppArgs(args []string) (oppInvocation, error) {
 		case a == "-u", a == "-q":
 			_, err = value(i, a)
 			i++
-		case strings.HasPrefix(a, "--result-dir"):
-			if a == "--result-dir" {
-				i++
-			}
+		case strings.HasPrefix(a, "--result-dir="):
+			inv.resultDir = strings.TrimPrefix(a, "--result-dir=")
+		case a == "--result-dir":
+			inv.resultDir, err = value(i, a)
+			i++
 		case a == "-s":
 		default:
 			inv.program = append(inv.program, a)

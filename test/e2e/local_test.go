@@ -266,6 +266,13 @@ func TestRunallBatchesAndResumes(t *testing.T) {
 	if r := simswarm(t, dir, "runall", "--", fakesimBin, "-c", "Nope"); r.code == 0 || !strings.Contains(r.stderr, "Nope") {
 		t.Fatalf("unknown config:\n%s", r)
 	}
+	// An opp_runall command line's --result-dir says where results go.
+	if r := simswarm(t, dir, "runall", "--", fakesimBin, "-c", "Sweep", "-r", "6", "--result-dir=alt"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if files := resultFiles(t, filepath.Join(dir, "alt")); !slices.Equal(files, []string{"Sweep-n=7-#6.sca", "Sweep-n=7-#6.vec"}) {
+		t.Fatalf("--result-dir=alt holds %q", files)
+	}
 }
 
 func TestSeveralCampaignsStopAtAFailureUnlessKeepGoing(t *testing.T) {
