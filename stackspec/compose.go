@@ -34,6 +34,7 @@ type composeService struct {
 	Volumes         []composeMount                   `json:"volumes,omitempty"`
 	Secrets         []composeSecretRef               `json:"secrets,omitempty"`
 	StopGracePeriod string                           `json:"stop_grace_period,omitempty"`
+	Init            bool                             `json:"init,omitempty"`
 	Deploy          composeDeploy                    `json:"deploy"`
 }
 
@@ -184,6 +185,7 @@ func composeServiceOf(spec swarm.ServiceSpec, short func(string) string) (compos
 	if c.StopGracePeriod != nil {
 		cs.StopGracePeriod = c.StopGracePeriod.String()
 	}
+	cs.Init = c.Init != nil && *c.Init
 	for _, n := range spec.TaskTemplate.Networks {
 		if cs.Networks == nil {
 			cs.Networks = map[string]composeServiceNetwork{}

@@ -27,6 +27,7 @@ type projection struct {
 	Mounts          []string
 	Secrets         []string
 	StopGrace       time.Duration
+	Init            bool
 	ReserveCPU      int64
 	ReserveMem      int64
 	LimitCPU        int64
@@ -66,6 +67,7 @@ func Fingerprint(spec swarm.ServiceSpec, netNames map[string]string) string {
 		if c.StopGracePeriod != nil {
 			p.StopGrace = *c.StopGracePeriod
 		}
+		p.Init = c.Init != nil && *c.Init
 	}
 	if r := spec.TaskTemplate.Resources; r != nil {
 		if r.Reservations != nil {

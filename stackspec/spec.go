@@ -264,6 +264,9 @@ func (b builder) distcc() Service {
 		"distccd", "--daemon", "--no-detach", "--log-stderr",
 		"--port", strconv.Itoa(int(sp.Distcc.Port)), "--allow", sp.Distcc.Allow,
 	}
+	// distccd as PID 1 would ignore SIGTERM: run it under docker-init.
+	init := true
+	spec.TaskTemplate.ContainerSpec.Init = &init
 	spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
 	return Service{Component: Distcc, Name: spec.Name, Spec: spec}
 }
