@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Per-run overhead of simswarm's local executor: the same RUNS invocations of
-# a trivial simulation (trivialsim.sh, one small result file per run) driven
+# a trivial simulation (trivial.c, one small result file per run) driven
 # by `simswarm runall -j P`, by `xargs -P P` and by a generated makefile under
 # `make -j P` (what opp_runall does), at the same parallelism. Prints each
 # time and the ratios to xargs; the goal is simswarm <= 1.2x xargs.
@@ -23,8 +23,8 @@ if [ ! -x "$SIMSWARM" ]; then
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/simswarm-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-sim=$work/trivialsim.sh
-cp "$here/trivialsim.sh" "$sim"
+sim=$work/trivial
+${CC:-cc} -O2 -o "$sim" "$here/trivial.c"
 touch "$work/omnetpp.ini"
 
 # The makefile opp_runall would generate: one explicit target per run.

@@ -187,7 +187,8 @@ func TestInterruptKeepsNoPartialResults(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// ...and until both slots hold a slow run (its private directory exists).
+	// ...and until both slots have their private directory (they now hold
+	// slow runs, or are about to: either way nothing of those may remain).
 	for countEntries(filepath.Join(res, ".simswarm", "tmp")) < 2 {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()

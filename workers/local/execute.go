@@ -109,8 +109,19 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One private directory per slot, reused run after run: creating
+			// and deleting directories per run costs more than a trivial run.
+			slot, err := os.MkdirTemp(tmpRoot, "slot-")
+			if err == nil {
+				defer os.RemoveAll(slot)
+			}
 			for batch := range work {
-				out := runBatch(ctx, p, batch, opts.ResultsDir, tmpRoot, recs, log)
+				var out batchOutcome
+				if err != nil {
+					out.failure = &Failure{Runs: batch, Attempts: 1, Reason: fmt.Sprintf("private run directory: %v", err)}
+				} else {
+					out = runBatch(ctx, p, batch, opts.ResultsDir, slot, recs, log)
+				}
 				mu.Lock()
 				sum.CPU += out.cpu
 				switch {
@@ -148,7 +159,9 @@ type batchOutcome struct {
 }
 
 // runBatch executes one batch with retries and records its runs on success.
-func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot string, recs records, log *zap.Logger) batchOutcome {
+// runDir is the slot's private directory: the program writes into
+// runDir/results, which is emptied before each attempt.
+func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, runDir string, recs records, log *zap.Logger) batchOutcome {
 	sim := api.SimulationSpec{Program: p.Program, IniFile: p.IniFile, Config: p.Config}
 	var out batchOutcome
 	attempts := 1 + max(p.Retries, 0)
@@ -157,8 +170,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot str
 			out.canceled = true
 			return out
 		}
-		runDir, err := os.MkdirTemp(tmpRoot, "run-")
-		if err != nil {
+		if err := emptyDir(runDir); err != nil {
 			out.failure = &Failure{Runs: batch, Attempts: attempt, Reason: err.Error()}
 			return out
 		}
@@ -174,7 +186,6 @@ func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot str
 		})
 		out.cpu += res.CPU()
 		if res.Canceled {
-			os.RemoveAll(runDir)
 			out.canceled = true
 			return out
 		}
@@ -185,7 +196,6 @@ func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot str
 				err = writeRecords(recs, p.Config, batch, files, attempt, res)
 			}
 			if err == nil {
-				os.RemoveAll(runDir)
 				out.failure = nil
 				if ce := log.Check(zap.DebugLevel, "run complete"); ce != nil {
 					ce.Write(zap.Ints("runs", batch), zap.Duration("wall", res.Duration), zap.Duration("cpu", res.CPU()))
@@ -199,7 +209,6 @@ func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, tmpRoot str
 				reason = fmt.Sprintf("timed out after %s", p.Timeout*time.Duration(len(batch)))
 			}
 		}
-		os.RemoveAll(runDir)
 		log.Info("run attempt failed", zap.Ints("runs", batch), zap.Int("attempt", attempt), zap.String("reason", reason))
 		out.failure = &Failure{Runs: batch, Attempts: attempt, Reason: reason, StderrTail: res.StderrTail}
 	}
@@ -215,6 +224,28 @@ func writeRecords(recs records, config string, batch []int, files map[int][]File
 			CPUMS:      res.CPU().Milliseconds() / int64(len(batch)),
 		}
 		if err := recs.write(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emptyDir removes everything inside dir (what a failed attempt left),
+// keeping dir/results itself so that the next run need not create it.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if e.Name() == "results" && e.IsDir() {
+			if err := emptyDir(p); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
 			return err
 		}
 	}
