@@ -17,7 +17,7 @@ import (
 const createChunk = 5000
 
 // RunID is the _id of a run record.
-func RunID(campaign, uid string, run int) string { return fmt.Sprintf("%s/%s/%d", campaign, uid, run) }
+func RunID(campaign, uid string, run int) string { return jobs.RunID(campaign, uid, run) }
 
 // CreateRuns creates Pending run records for runs that have none yet
 // (idempotent: existing records are left alone). It returns how many were

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
+	"github.com/simswarm/simswarm/workers/jobs"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -39,29 +38,15 @@ type Store struct {
 
 // DatabaseName returns the database named by the path of a mongodb:// URI,
 // "simswarm" when it names none.
-func DatabaseName(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return "simswarm"
-	}
-	if db := strings.Trim(u.Path, "/"); db != "" {
-		return db
-	}
-	return "simswarm"
-}
+func DatabaseName(uri string) string { return jobs.DatabaseName(uri) }
 
 // Open connects to uri, checks the connection and ensures the indexes.
 func Open(ctx context.Context, uri string) (*Store, error) {
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).
-		SetServerSelectionTimeout(10 * time.Second).SetTimeout(60 * time.Second))
+	client, db, err := jobs.Connect(ctx, uri)
 	if err != nil {
-		return nil, fmt.Errorf("connect mongo: %w", err)
+		return nil, err
 	}
-	s := &Store{Client: client, DB: client.Database(DatabaseName(uri)), now: time.Now}
-	if err := client.Ping(ctx, nil); err != nil {
-		_ = client.Disconnect(context.Background())
-		return nil, fmt.Errorf("ping mongo: %w", err)
-	}
+	s := &Store{Client: client, DB: db, now: time.Now}
 	if err := s.EnsureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err

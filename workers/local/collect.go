@@ -5,42 +5,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
-// safeName reports whether a simulation-chosen file name may be placed in
-// the results directory: a plain base name that cannot escape it or hide
-// among simswarm's own bookkeeping.
-func safeName(name string) bool {
-	return name != "" && name != "." && name != ".." &&
-		!strings.ContainsAny(name, "/\\\x00") &&
-		!strings.HasPrefix(name, ".simswarm") && len(name) <= 255
-}
+// safeName and matchResults: the rules shared with the runner.
+func safeName(name string) bool { return resultfiles.SafeName(name) }
 
-// matchResults lists the regular files under runDir that match the
-// campaign's result globs, where runDir stands for the simulation's working
-// directory and runDir/results is the run's private result directory.
 func matchResults(runDir string, globs []string) ([]string, error) {
-	seen := map[string]bool{}
-	var files []string
-	for _, g := range globs {
-		matches, err := filepath.Glob(filepath.Join(runDir, filepath.FromSlash(g)))
-		if err != nil {
-			return nil, fmt.Errorf("result glob %q: %w", g, err)
-		}
-		for _, m := range matches {
-			st, err := os.Lstat(m)
-			if err != nil || !st.Mode().IsRegular() || seen[m] {
-				continue // symlinks and directories are never results
-			}
-			seen[m] = true
-			files = append(files, m)
-		}
-	}
-	sort.Strings(files)
-	return files, nil
+	return resultfiles.Match(runDir, globs)
 }
 
 // runNumberInName finds OMNeT++'s "#<run>" marker in a result file name.

@@ -40,7 +40,7 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 	switch {
 	case spec.Source.Git != nil:
 		fmt.Fprintf(log, "fetching %s at %s\n", spec.Source.Git.URL, spec.Source.Git.Commit)
-		if err := gitCheckout(ctx, spec.Source.Git.URL, spec.Source.Git.Commit, src); err != nil {
+		if err := GitCheckout(ctx, spec.Source.Git.URL, spec.Source.Git.Commit, src); err != nil {
 			return nil, fmt.Errorf("source: %w", err)
 		}
 	case spec.Source.Path != "":

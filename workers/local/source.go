@@ -92,8 +92,8 @@ func copyFile(src, dst string, info fs.FileInfo) error {
 	return os.Rename(tmp, dst)
 }
 
-// gitCheckout makes dst a clone of url at commit, reusing an earlier clone.
-func gitCheckout(ctx context.Context, url, commit, dst string) error {
+// GitCheckout makes dst a clone of url at commit, reusing an earlier clone.
+func GitCheckout(ctx context.Context, url, commit, dst string) error {
 	if _, err := os.Stat(filepath.Join(dst, ".git")); err != nil {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err

@@ -1,0 +1,61 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// RunID is the _id of a run record.
+func RunID(campaign, uid string, run int) string { return fmt.Sprintf("%s/%s/%d", campaign, uid, run) }
+
+// ResultName is the GridFS file name of a run's result file.
+func ResultName(campaign, uid string, run int, name string) string {
+	return RunID(campaign, uid, run) + "/" + name
+}
+
+// ArtifactName is the GridFS file name of the artifact of build key.
+func ArtifactName(key string) string { return key + ".tar.gz" }
+
+// SourceName is the GridFS file name of the source archive with digest sha.
+func SourceName(sha string) string { return sha + ".tar.gz" }
+
+// DistccHostsKey is the Redis key holding the distcc host list (space
+// separated, DISTCC_HOSTS syntax) that the stack reconciler publishes.
+const DistccHostsKey = "simswarm:distcc:hosts"
+
+// WorkerKey is the Redis key of a worker's heartbeat.
+func WorkerKey(name string) string { return "simswarm:workers:" + name }
+
+// DatabaseName returns the database named by the path of a mongodb:// URI,
+// "simswarm" when it names none.
+func DatabaseName(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "simswarm"
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		return db
+	}
+	return "simswarm"
+}
+
+// Connect opens the database of a mongodb:// URI and checks that it answers.
+// The driver reconnects by itself after an outage.
+func Connect(ctx context.Context, uri string) (*mongo.Client, *mongo.Database, error) {
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(10 * time.Second).SetTimeout(60 * time.Second))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect mongo: %w", err)
+	}
+	if err := client.Ping(ctx, nil); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, nil, fmt.Errorf("ping mongo: %w", err)
+	}
+	return client, client.Database(DatabaseName(uri)), nil
+}
