@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/simswarm/simswarm/workers/local"
 )
 
 const sixRuns = "[General]\n**.n = ${n=1..3}\nrepeat = 2\n"
@@ -231,14 +233,8 @@ func countEntries(dir string) int {
 }
 
 func countRecords(resultsDir string) int {
-	entries, _ := os.ReadDir(filepath.Join(resultsDir, ".simswarm", "runs", "fake"))
-	n := 0
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".json") {
-			n++
-		}
-	}
-	return n
+	recs, _ := local.ReadRecords(resultsDir, "fake")
+	return len(recs)
 }
 
 func TestRunallBatchesAndResumes(t *testing.T) {
@@ -252,13 +248,12 @@ func TestRunallBatchesAndResumes(t *testing.T) {
 		t.Fatalf("want 12 files for runs 0..5, got %q", files)
 	}
 	// Each run has its own record listing exactly its own files.
-	data, err := os.ReadFile(filepath.Join(dir, "results", ".simswarm", "runs", "runall-Sweep", "4.json"))
+	recs, err := local.ReadRecords(filepath.Join(dir, "results"), "runall-Sweep")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec struct{ Files []struct{ Name string } }
-	if err := json.Unmarshal(data, &rec); err != nil || len(rec.Files) != 2 || !strings.Contains(rec.Files[0].Name, "#4.") {
-		t.Fatalf("record of run 4: %s", data)
+	if rec := recs[4]; len(rec.Files) != 2 || !strings.Contains(rec.Files[0].Name, "#4.") {
+		t.Fatalf("record of run 4: %+v", rec)
 	}
 	r = simswarm(t, dir, "runall", "-j", "2", "--", fakesimBin, "-c", "Sweep")
 	if r.code != 0 || !strings.Contains(r.stdout, "7 runs: 1 succeeded, 0 failed, 6 skipped") {
@@ -289,7 +284,7 @@ func TestSeveralCampaignsStopAtAFailureUnlessKeepGoing(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "campaigns not started after a failure (use --keep-going): good") {
 		t.Fatalf("want the second campaign not started:\n%s", r)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "results", ".simswarm", "runs", "good")); err == nil {
+	if recs, _ := local.ReadRecords(filepath.Join(dir, "results"), "good"); len(recs) != 0 {
 		t.Fatal("campaign good ran")
 	}
 

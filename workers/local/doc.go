@@ -18,8 +18,10 @@
 //     holds every file's size and sha256; on the next Execute a run is
 //     skipped only if the record exists and every file still matches it.
 //     Deleted or truncated results are redone; Force redoes everything.
-//     Records are written by rename without fsync: after a crash that
-//     loses data, the digest check costs a rerun, never a wrong skip.
+//     Records are lines appended to one journal per campaign
+//     (DIR/.simswarm/runs/NAME.jsonl, ReadRecords reads it), synced once at
+//     the end: after a crash that loses data, the digest check costs a
+//     rerun, never a wrong skip.
 //   - Cancelling ctx (Ctrl-C) kills every running simulation's process
 //     group and records nothing for the runs it interrupted.
 //   - Result file names are the base names the simulation chose; anything

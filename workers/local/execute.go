@@ -71,10 +71,15 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	if err := os.MkdirAll(opts.ResultsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("results directory: %w", err)
 	}
-	recs, err := newRecords(opts.ResultsDir, p.Name)
+	recs, err := openRecords(opts.ResultsDir, p.Name)
 	if err != nil {
-		return nil, fmt.Errorf("results directory: %w", err)
+		return nil, fmt.Errorf("completion records: %w", err)
 	}
+	defer func() {
+		if err := recs.close(); err != nil {
+			log.Error("closing completion records", zap.Error(err))
+		}
+	}()
 	// Private run directories live beside the results so that finished
 	// files are renamed, not copied, into place.
 	tmpRoot := filepath.Join(opts.ResultsDir, ".simswarm", "tmp")
@@ -161,7 +166,7 @@ type batchOutcome struct {
 // runBatch executes one batch with retries and records its runs on success.
 // runDir is the slot's private directory: the program writes into
 // runDir/results, which is emptied before each attempt.
-func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, runDir string, recs records, log *zap.Logger) batchOutcome {
+func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, runDir string, recs *records, log *zap.Logger) batchOutcome {
 	sim := api.SimulationSpec{Program: p.Program, IniFile: p.IniFile, Config: p.Config}
 	var out batchOutcome
 	attempts := 1 + max(p.Retries, 0)
@@ -215,7 +220,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, runDir stri
 	return out
 }
 
-func writeRecords(recs records, config string, batch []int, files map[int][]FileRecord, attempt int, res procexec.Result) error {
+func writeRecords(recs *records, config string, batch []int, files map[int][]FileRecord, attempt int, res procexec.Result) error {
 	now := time.Now().UTC()
 	for _, r := range batch {
 		rec := Record{

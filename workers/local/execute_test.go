@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,15 +63,25 @@ func execute(t *testing.T, ctx context.Context, p *Plan, opts Options) *Summary 
 
 func readRecord(t *testing.T, results, name string, run int) Record {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(results, ".simswarm", "runs", name, strconv.Itoa(run)+".json"))
+	recs, err := ReadRecords(results, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec Record
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
+	rec, ok := recs[run]
+	if !ok {
+		t.Fatalf("no record of run %d", run)
 	}
 	return rec
+}
+
+func hasRecord(t *testing.T, results string, run int) bool {
+	t.Helper()
+	recs, err := ReadRecords(results, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ok := recs[run]
+	return ok
 }
 
 func listResults(t *testing.T, dir string) []string {
@@ -135,10 +144,14 @@ func TestResumeComparesDigestsNotExistence(t *testing.T) {
 	if err := os.Remove(filepath.Join(results, "Cfg-#3.vec")); err != nil {
 		t.Fatal(err)
 	}
-	// A record that lies about a file is worth nothing either.
-	if err := os.WriteFile(filepath.Join(results, ".simswarm", "runs", "test", "2.json"), []byte("{garbage"), 0o644); err != nil {
+	// A record that lies about a file is worth nothing either (the last
+	// line of a run wins), and a torn line is ignored.
+	j, err := os.OpenFile(journalPath(results, "test"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
+	j.WriteString(`{"run":2,"files":[{"name":"Cfg-#2.sca","size":1,"sha256":"00"}]}` + "\n" + `{"run":0,"fil`)
+	j.Close()
 	p.Env = append(p.Env, "SIM_TAG=second")
 	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2})
 	if sum.Succeeded != 3 || sum.Skipped != 1 {
@@ -168,7 +181,7 @@ func TestFailedRunIsRetriedAndReported(t *testing.T) {
 	if !slices.Equal(f.Runs, []int{1}) || f.Attempts != 3 || f.Reason != "exit status 1" || !strings.Contains(f.StderrTail, "run 1 diverged") {
 		t.Fatalf("failure %+v", f)
 	}
-	if _, err := os.Stat(filepath.Join(results, ".simswarm", "runs", "test", "1.json")); err == nil {
+	if hasRecord(t, results, 1) {
 		t.Fatal("a failed run has a completion record")
 	}
 	var out strings.Builder
@@ -206,7 +219,7 @@ func TestCancelRecordsNothingUnfinished(t *testing.T) {
 	// Runs 0..2 finish one by one; cancel while run 3 sleeps.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(results, ".simswarm", "runs", "test", "2.json")); err == nil {
+		if hasRecord(t, results, 2) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -219,7 +232,7 @@ func TestCancelRecordsNothingUnfinished(t *testing.T) {
 	if !sum.Interrupted || sum.Succeeded != 3 || sum.Failed != 0 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if _, err := os.Stat(filepath.Join(results, ".simswarm", "runs", "test", "3.json")); err == nil {
+	if hasRecord(t, results, 3) {
 		t.Fatal("interrupted run recorded as complete")
 	}
 	if got := listResults(t, results); len(got) != 6 || slices.Contains(got, "Cfg-#3.sca") {
@@ -279,5 +292,39 @@ func TestSymlinkedResultsAreNotCollected(t *testing.T) {
 	}
 	if got := listResults(t, results); slices.Contains(got, "passwd.sca") {
 		t.Fatalf("symlink collected: %q", got)
+	}
+}
+
+func TestJournalSurvivesATornLineAndCompacts(t *testing.T) {
+	results := t.TempDir()
+	recs, err := openRecords(results, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		recs.write(Record{Run: i % 3, Attempts: i})
+	}
+	recs.close()
+	// A crash mid-append leaves a torn line; the next append must not be
+	// glued to it.
+	f, _ := os.OpenFile(journalPath(results, "j"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"run":7,"att`)
+	f.Close()
+	recs, err = openRecords(results, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs.write(Record{Run: 5, Attempts: 1})
+	recs.close()
+	got, err := ReadRecords(results, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got[5].Attempts != 1 || got[0].Attempts != 99 || got[2].Attempts != 98 {
+		t.Fatalf("records %+v", got)
+	}
+	data, _ := os.ReadFile(journalPath(results, "j"))
+	if n := strings.Count(string(data), "\n"); n != 4 {
+		t.Fatalf("journal has %d lines after compaction, want 4:\n%s", n, data)
 	}
 }

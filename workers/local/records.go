@@ -1,14 +1,19 @@
 package local
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
+	"regexp"
+	"sync"
 	"time"
 )
 
@@ -30,29 +35,116 @@ type Record struct {
 	Files      []FileRecord `json:"files"`
 }
 
-// records stores completion records in DIR/.simswarm/runs/NAME/RUN.json,
-// next to the results they vouch for.
+// records is the completion journal DIR/.simswarm/runs/NAME.jsonl: one JSON
+// line per completed run, appended (one write each, no file per run and no
+// fsync per run: creating files costs more than a trivial run). A record is
+// a claim that complete checks against the files' digests, so a torn or
+// stale line can cost a rerun but never a wrong skip; the last line of a
+// run wins.
 type records struct {
 	resultsDir string
-	dir        string
+	path       string
+	known      map[int]Record
+
+	mu sync.Mutex
+	f  *os.File
 }
 
-func newRecords(resultsDir, name string) (records, error) {
-	r := records{resultsDir: resultsDir, dir: filepath.Join(resultsDir, ".simswarm", "runs", name)}
-	return r, os.MkdirAll(r.dir, 0o755)
+// unsafeJournalChars are replaced in journal names (a runall config name
+// comes from the command line).
+var unsafeJournalChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+func journalPath(resultsDir, name string) string {
+	return filepath.Join(resultsDir, ".simswarm", "runs", unsafeJournalChars.ReplaceAllString(name, "_")+".jsonl")
 }
 
-func (r records) path(run int) string { return filepath.Join(r.dir, strconv.Itoa(run)+".json") }
+// openRecords loads the journal of name in resultsDir and opens it for
+// appending; a torn last line (a crash mid-write) is cut off first, and a
+// journal mostly made of superseded lines is rewritten compactly.
+func openRecords(resultsDir, name string) (*records, error) {
+	path := journalPath(resultsDir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	known, lines, valid, err := loadJournal(path)
+	if err != nil {
+		return nil, err
+	}
+	if lines > 2*len(known)+64 {
+		if err := rewriteJournal(path, known); err != nil {
+			return nil, err
+		}
+	} else if err := os.Truncate(path, valid); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &records{resultsDir: resultsDir, path: path, known: known, f: f}, nil
+}
+
+// ReadRecords returns the completion records of name in resultsDir, by run
+// (what a later `simswarm run` would check before skipping a run).
+func ReadRecords(resultsDir, name string) (map[int]Record, error) {
+	known, _, _, err := loadJournal(journalPath(resultsDir, name))
+	return known, err
+}
+
+// loadJournal parses the journal: the last record of each run, the number
+// of lines, and the length up to the last complete line.
+func loadJournal(path string) (map[int]Record, int, int64, error) {
+	known := map[int]Record{}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return known, 0, 0, nil
+	}
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	lines, valid := 0, int64(0)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			break // a line without its newline is torn
+		}
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		valid += int64(len(line))
+		lines++
+		var rec Record
+		if json.Unmarshal(bytes.TrimSpace(line), &rec) == nil && rec.Run >= 0 {
+			known[rec.Run] = rec
+		}
+	}
+	return known, lines, valid, nil
+}
+
+func rewriteJournal(path string, known map[int]Record) error {
+	var buf bytes.Buffer
+	for _, rec := range known {
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		buf.Write(data)
+		buf.WriteByte('\n')
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
 
 // complete reports whether run has a record and every file it lists is
 // present with the recorded size and sha256.
-func (r records) complete(run int) bool {
-	data, err := os.ReadFile(r.path(run))
-	if err != nil {
-		return false
-	}
-	var rec Record
-	if json.Unmarshal(data, &rec) != nil || rec.Run != run {
+func (r *records) complete(run int) bool {
+	rec, ok := r.known[run]
+	if !ok || rec.Run != run {
 		return false
 	}
 	for _, f := range rec.Files {
@@ -72,35 +164,36 @@ func (r records) complete(run int) bool {
 	return true
 }
 
-// write stores rec atomically (temp file + rename): a crash leaves either
-// the old record or the new one, never half of one.
-func (r records) write(rec Record) error {
+// forget drops run's record from memory: it is being redone, and its old
+// line in the journal is superseded by the new one (or, if the rerun fails,
+// fails the digest check of the files it no longer matches).
+func (r *records) forget(run int) { delete(r.known, run) }
+
+// write appends rec to the journal in one write.
+func (r *records) write(rec Record) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(r.dir, ".rec-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), r.path(rec.Run)); err != nil {
-		os.Remove(tmp.Name())
+	data = append(data, '\n')
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.f.Write(data); err != nil {
 		return fmt.Errorf("record run %d: %w", rec.Run, err)
 	}
 	return nil
 }
 
-// forget removes run's record: its results are about to be redone.
-func (r records) forget(run int) { _ = os.Remove(r.path(run)) }
+// close flushes the journal to disk once, at the end.
+func (r *records) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	serr := r.f.Sync()
+	if err := r.f.Close(); err != nil {
+		return err
+	}
+	return serr
+}
 
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
