@@ -38,7 +38,7 @@ its runs with "simswarm expand -f FILE".`,
 		newControllerCmd(g), newApplyCmd(g), newGetCmd(g), newDescribeCmd(g), newDeleteCmd(g), newSuspendCmd(g, true), newSuspendCmd(g, false), newWaitCmd(g), newLogsCmd(g), newResultsCmd(g),
 		newStackCmd(g),
 		newValidateCmd(g), newExpandCmd(g),
-		newRunCmd(g), newRunallCmd(g),
+		newRunCmd(g), newRunallCmd(g), newWorkerCmd(g),
 	)
 	return root
 }

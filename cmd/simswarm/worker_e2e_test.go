@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// copyAloha copies the example model's sources (not a build of it) into dir.
+func copyAloha(t *testing.T, dir string) {
+	t.Helper()
+	srcs, _ := filepath.Glob("../../examples/aloha/*.[ch]")
+	for _, f := range append(srcs, "../../examples/aloha/Makefile", "../../examples/aloha/omnetpp.ini") {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func alohaManifest(t *testing.T, dir, name, config, runs string) string {
+	t.Helper()
+	// The model lives in its own directory: manifests and pulled results
+	// beside it must not change the source archive.
+	if err := os.MkdirAll(filepath.Join(dir, "model"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyAloha(t, filepath.Join(dir, "model"))
+	p := filepath.Join(dir, name+".yaml")
+	m := fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
+kind: Campaign
+metadata:
+  name: %s
+spec:
+  source:
+    path: model
+  build:
+    command: ["make"]
+    artifacts: ["aloha", "omnetpp.ini"]
+  simulation:
+    program: ["./aloha"]
+    config: %s
+    runs: %q
+  results: ["results/*.sca", "results/*.vec"]
+  timeout: 2m
+`, name, config, runs)
+	if err := os.WriteFile(p, []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startDistccd runs a real distccd on loopback and returns its host spec and
+// log file.
+func startDistccd(t *testing.T) (string, string) {
+	t.Helper()
+	bin, err := exec.LookPath("distccd")
+	if err != nil {
+		t.Fatalf("distccd is needed (Debian package distcc; make deps installs it): %v", err)
+	}
+	addr := freeAddr(t)
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	// distccd drops root privileges, so it logs to stderr, which we own.
+	logFile := filepath.Join(t.TempDir(), "distccd.log")
+	lf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1",
+		"--port", port, "--log-stderr", "--log-level", "info", "--jobs", "2")
+	cmd.Stderr = lf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); lf.Close() })
+	return "127.0.0.1:" + port, logFile
+}
+
+func startWorkers(t *testing.T, redisURL, mongoURI string, runners int, extra ...string) []*proc {
+	t.Helper()
+	var ps []*proc
+	ps = append(ps, startProc(t, nil, append([]string{"worker", "--role", "build", "--redis", redisURL, "--mongo", mongoURI,
+		"--cache", t.TempDir(), "--name", "builder", "-v"}, extra...)...))
+	for i := range runners {
+		ps = append(ps, startProc(t, nil, "worker", "--role", "run", "--redis", redisURL, "--mongo", mongoURI,
+			"--cache", t.TempDir(), "--name", fmt.Sprintf("runner-%d", i), "--shutdown-grace", "1s"))
+	}
+	return ps
+}
+
+func readDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func names(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestAlohaOnWorkersEqualsLocalRun applies the ALOHA campaign to a
+// controller with one builder (compiling through a real distccd) and three
+// runners, pulls the results and compares them with what `simswarm run`
+// produces on this machine for the same runs: the same files, byte for byte.
+func TestAlohaOnWorkersEqualsLocalRun(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
+	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+	hosts, distccLog := startDistccd(t)
+	startWorkers(t, rs.URL(), mongoURI, 3, "--distcc-hosts", hosts)
+
+	dir := t.TempDir()
+	manifest := alohaManifest(t, dir, "aloha", "PureAloha", "0..11")
+	mustCLI(t, "apply", "-f", manifest)
+	if out, err := cli(t, "wait", "aloha", "--timeout", "180s"); err != nil {
+		t.Fatalf("wait: %v\n%s", err, out)
+	}
+	pulled := filepath.Join(dir, "pulled")
+	mustCLI(t, "results", "pull", "aloha", "-o", pulled)
+
+	local := filepath.Join(t.TempDir(), "local")
+	mustCLI(t, "run", "-f", manifest, "--results", local)
+
+	got, want := readDir(t, pulled), readDir(t, local)
+	if len(want) != 24 || strings.Join(names(got), "\n") != strings.Join(names(want), "\n") {
+		t.Fatalf("pulled files\n%q\nlocal files\n%q", names(got), names(want))
+	}
+	for name, w := range want {
+		if !bytes.Equal(got[name], w) {
+			t.Errorf("%s differs between the swarm workers and the local run", name)
+		}
+	}
+
+	// The build went through distccd, and results are stored once each.
+	logData, _ := os.ReadFile(distccLog)
+	if n := strings.Count(string(logData), "COMPILE_OK"); n < 5 {
+		t.Fatalf("distccd served %d compile jobs, want the model's 5 sources:\n%s", n, tail(string(logData), 2000))
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	if n, _ := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 24 {
+		t.Fatalf("%d result files in GridFS, want 24", n)
+	}
+
+	// The same source again is a build cache hit: no new build record.
+	manifest2 := strings.Replace(string(must(os.ReadFile(manifest))), "name: aloha", "name: aloha-again", 1)
+	os.WriteFile(filepath.Join(dir, "again.yaml"), []byte(strings.Replace(manifest2, `"0..11"`, `"0..1"`, 1)), 0o644)
+	before := strings.Count(string(must(os.ReadFile(distccLog))), "COMPILE_OK")
+	mustCLI(t, "apply", "-f", filepath.Join(dir, "again.yaml"))
+	if out, err := cli(t, "wait", "aloha-again", "--timeout", "120s"); err != nil {
+		t.Fatalf("wait: %v\n%s", err, out)
+	}
+	if after := strings.Count(string(must(os.ReadFile(distccLog))), "COMPILE_OK"); after != before {
+		t.Fatalf("second campaign on the same source compiled again (%d -> %d jobs)", before, after)
+	}
+	if n, _ := st.DB.Collection(jobs.CollBuilds).CountDocuments(ctx, bson.M{}); n != 1 {
+		t.Fatalf("%d build records, want 1", n)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

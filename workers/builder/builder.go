@@ -1,0 +1,279 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/local"
+	"github.com/simswarm/simswarm/workers/procexec"
+	"github.com/simswarm/simswarm/workers/tarball"
+)
+
+// HostSource tells the current distcc host list (DISTCC_HOSTS syntax,
+// space separated); empty means compile locally.
+type HostSource interface {
+	DistccHosts(ctx context.Context) (string, error)
+}
+
+// RedisHosts reads the list the stack reconciler publishes, falling back to
+// Static when Redis holds none.
+type RedisHosts struct {
+	Client redis.UniversalClient
+	Static string
+}
+
+// DistccHosts implements HostSource.
+func (r RedisHosts) DistccHosts(ctx context.Context) (string, error) {
+	v, err := r.Client.Get(ctx, jobs.DistccHostsKey).Result()
+	if errors.Is(err, redis.Nil) || (err == nil && strings.TrimSpace(v) == "") {
+		return r.Static, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read distcc hosts: %w", err)
+	}
+	return strings.TrimSpace(v), nil
+}
+
+// Handler processes build tasks.
+type Handler struct {
+	DB      *mongo.Database
+	Hosts   HostSource // nil: no distcc
+	WorkDir string
+	// Jobs is make's parallelism without distcc; 0 = number of CPUs.
+	Jobs   int
+	Worker string
+	Log    *zap.Logger
+	// Track: see runner.Handler.Track.
+	Track func(task string) (done func())
+}
+
+// logTailBytes is how much of a build log the record keeps.
+const logTailBytes = 8 << 10
+
+// ProcessTask implements asynq.Handler for jobs.TypeBuild.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var bt jobs.BuildTask
+	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
+		return fmt.Errorf("build task payload: %v: %w", err, asynq.SkipRetry)
+	}
+	log := h.logger().With(zap.String("campaign", bt.Campaign), zap.String("key", bt.Key))
+	if h.Track != nil {
+		defer h.Track("build " + bt.Campaign)()
+	}
+	builds := h.DB.Collection(jobs.CollBuilds)
+	now := time.Now().UTC()
+	res, err := builds.UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.BuildRunning, "worker": h.Worker, "updatedAt": now}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			log.Info("build cache hit")
+			return nil // the upsert met a Succeeded record
+		}
+		return fmt.Errorf("claim build %s: %w", bt.Key, err)
+	}
+	if res.MatchedCount == 0 && res.UpsertedCount == 0 {
+		log.Info("build cache hit")
+		return nil
+	}
+
+	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(h.WorkDir, "build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	src := filepath.Join(dir, "src")
+	if err := h.fetchSource(ctx, bt.Source, src); err != nil {
+		if errors.Is(err, errBadSource) {
+			return h.fail(ctx, bt.Key, err.Error(), "")
+		}
+		return err
+	}
+	start := time.Now()
+	out, err := h.build(ctx, bt.Build, src, dir)
+	if err != nil {
+		return err
+	}
+	if out.Canceled {
+		return fmt.Errorf("build %s interrupted: %w", bt.Key, ctx.Err())
+	}
+	if !out.Success() {
+		log.Info("build failed", zap.String("reason", out.Describe()))
+		return h.fail(ctx, bt.Key, "build "+out.Describe(), out.StderrTail)
+	}
+	return h.store(ctx, bt, src, dir, out.StderrTail, time.Since(start))
+}
+
+var errBadSource = errors.New("source unusable")
+
+func (h *Handler) fetchSource(ctx context.Context, s api.SourceSpec, src string) error {
+	switch {
+	case s.Git != nil:
+		if err := local.GitCheckout(ctx, s.Git.URL, s.Git.Commit, src); err != nil {
+			return fmt.Errorf("%w: %v", errBadSource, err)
+		}
+		return nil
+	case s.Archive != "":
+		b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources))
+		stream, err := b.OpenDownloadStreamByName(ctx, jobs.SourceName(s.Archive))
+		if errors.Is(err, mongo.ErrFileNotFound) {
+			return fmt.Errorf("%w: source archive %s was never uploaded", errBadSource, s.Archive)
+		}
+		if err != nil {
+			return fmt.Errorf("open source archive: %w", err)
+		}
+		defer stream.Close()
+		if err := tarball.Extract(stream, src, tarball.DefaultLimit); err != nil {
+			if errors.Is(err, tarball.ErrUnsafe) {
+				return fmt.Errorf("%w: %v", errBadSource, err)
+			}
+			return fmt.Errorf("unpack source archive: %w", err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("%w: the task names neither a git commit nor an uploaded archive", errBadSource)
+	}
+}
+
+// build runs the build command; with distcc hosts, CC goes through distcc and
+// make gets two jobs per host.
+func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (procexec.Result, error) {
+	jobsN := h.Jobs
+	if jobsN <= 0 {
+		jobsN = runtime.NumCPU()
+	}
+	env := os.Environ()
+	for k, v := range b.Env {
+		env = append(env, k+"="+v)
+	}
+	if h.Hosts != nil {
+		hosts, err := h.Hosts.DistccHosts(ctx)
+		if err != nil {
+			return procexec.Result{}, err
+		}
+		if hosts != "" {
+			n := len(strings.Fields(hosts))
+			jobsN = max(jobsN, 2*n)
+			cc := "gcc"
+			if v, ok := b.Env["CC"]; ok && v != "" {
+				cc = v
+			}
+			// distcc keeps its locks in DISTCC_DIR, which must exist.
+			distccDir := filepath.Join(dir, ".distcc")
+			if err := os.MkdirAll(distccDir, 0o755); err != nil {
+				return procexec.Result{}, err
+			}
+			env = append(env, "CC=distcc "+cc, "DISTCC_HOSTS="+hosts, "DISTCC_DIR="+distccDir)
+			h.logger().Info("building through distcc", zap.String("hosts", hosts), zap.Int("jobs", jobsN))
+		}
+	}
+	env = append(env, fmt.Sprintf("MAKEFLAGS=-j%d", jobsN))
+	logFile, err := os.Create(filepath.Join(dir, "build.log"))
+	if err != nil {
+		return procexec.Result{}, err
+	}
+	defer logFile.Close()
+	return procexec.Run(ctx, procexec.Cmd{Argv: b.Command, Dir: src, Env: env, Stdout: logFile, Stderr: logFile,
+		TailBytes: logTailBytes}), nil
+}
+
+// store packs and uploads the artifacts and marks the build Succeeded.
+func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, src, dir, logTail string, took time.Duration) error {
+	artifacts := bt.Build.Artifacts
+	if len(artifacts) == 0 {
+		artifacts = []string{"."}
+	}
+	archive := filepath.Join(dir, "artifact.tar.gz")
+	f, err := os.Create(archive)
+	if err != nil {
+		return err
+	}
+	sha, size, err := tarball.Pack(src, artifacts, f)
+	f.Close()
+	if err != nil {
+		return h.fail(ctx, bt.Key, "pack artifacts: "+err.Error(), logTail)
+	}
+	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
+	// A crashed earlier attempt may have left a partial upload under the name.
+	if err := deleteByName(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key)); err != nil {
+		return err
+	}
+	in, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	fid, err := b.UploadFromStream(ctx, jobs.ArtifactName(bt.Key), in,
+		options.GridFSUpload().SetMetadata(bson.M{"key": bt.Key, "sha256": sha, "campaign": bt.Campaign}))
+	in.Close()
+	if err != nil {
+		return fmt.Errorf("upload artifact %s: %w", bt.Key, err)
+	}
+	now := time.Now().UTC()
+	res, err := h.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded, "artifactId": fid, "size": size, "sha256": sha,
+			"logTail": logTail, "worker": h.Worker, "updatedAt": now, "durationMs": took.Milliseconds()}})
+	if err != nil {
+		return fmt.Errorf("record build %s: %w", bt.Key, err)
+	}
+	if res.MatchedCount == 0 {
+		_ = b.Delete(ctx, fid) // built twice: keep the first
+	}
+	h.logger().Info("build stored", zap.String("key", bt.Key), zap.Int64("bytes", size), zap.Duration("took", took))
+	return nil
+}
+
+func (h *Handler) fail(ctx context.Context, key, msg, logTail string) error {
+	_, err := h.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.BuildFailed, "logTail": logTail + "\n" + msg, "worker": h.Worker,
+			"updatedAt": time.Now().UTC()}})
+	if err != nil {
+		return fmt.Errorf("record build failure %s: %w", key, err)
+	}
+	return nil
+}
+
+func deleteByName(ctx context.Context, db *mongo.Database, bucket, name string) error {
+	b := db.GridFSBucket(options.GridFSBucket().SetName(bucket))
+	cur, err := db.Collection(bucket+".files").Find(ctx, bson.M{"filename": name})
+	if err != nil {
+		return fmt.Errorf("find %s: %w", name, err)
+	}
+	var docs []struct {
+		ID any `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if err := b.Delete(ctx, d.ID); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
+			return fmt.Errorf("delete stale %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (h *Handler) logger() *zap.Logger {
+	if h.Log == nil {
+		return zap.NewNop()
+	}
+	return h.Log
+}

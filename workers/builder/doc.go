@@ -1,0 +1,15 @@
+// Package builder builds a campaign's model once (jobs.TypeBuild tasks):
+// it fetches the source (a git commit, or the archive `simswarm apply`
+// uploaded), runs the build command with make's parallelism, compiling
+// through distcc on every node when a distcc host list is known, and stores
+// the declared artifacts in GridFS under the build's content key.
+//
+//	b := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb}, WorkDir: dir}
+//	mux.HandleFunc(jobs.TypeBuild, b.ProcessTask)
+//
+// Guarantees: a key whose build already succeeded is never built again (a
+// second campaign on the same source, recipe and toolchain is a cache hit);
+// the distcc host list is read at the start of every build, so the stack
+// reconciler can change it without restarting the builder; a failed build is
+// recorded with the tail of its log and is not retried by the queue.
+package builder

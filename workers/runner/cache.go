@@ -1,0 +1,129 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/tarball"
+)
+
+// Cache holds unpacked build artifacts, one directory per build key.
+type Cache struct {
+	dir string
+	db  *mongo.Database
+}
+
+// NewCache keeps artifacts under dir, fetched from db's GridFS.
+func NewCache(dir string, db *mongo.Database) *Cache { return &Cache{dir: dir, db: db} }
+
+// completeMarker is written last into an unpacked artifact.
+const completeMarker = ".simswarm-complete"
+
+// Get returns the directory holding the unpacked artifact of key,
+// downloading it first if no runner on this host has yet.
+func (c *Cache) Get(ctx context.Context, key string) (string, error) {
+	if !validKey(key) {
+		return "", fmt.Errorf("invalid artifact key %q", key)
+	}
+	final := filepath.Join(c.dir, key)
+	if _, err := os.Stat(filepath.Join(final, completeMarker)); err == nil {
+		return final, nil
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(c.dir, key+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	// Other runner processes on this host wait here instead of downloading
+	// the same artifact again.
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("lock artifact cache: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck
+	if _, err := os.Stat(filepath.Join(final, completeMarker)); err == nil {
+		return final, nil
+	}
+	if err := c.fetch(ctx, key, final); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+func (c *Cache) fetch(ctx context.Context, key, final string) error {
+	var rec jobs.BuildRecord
+	if err := c.db.Collection(jobs.CollBuilds).FindOne(ctx, bson.M{"_id": key}).Decode(&rec); err != nil {
+		return fmt.Errorf("build record %s: %w", key, err)
+	}
+	if rec.State != jobs.BuildSucceeded {
+		return fmt.Errorf("build %s is %s, not Succeeded", key, rec.State)
+	}
+	tmpFile, err := os.CreateTemp(c.dir, ".download-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmpFile.Name())
+	defer tmpFile.Close()
+	b := c.db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
+	stream, err := b.OpenDownloadStreamByName(ctx, jobs.ArtifactName(key))
+	if err != nil {
+		return fmt.Errorf("open artifact %s: %w", key, err)
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmpFile, h), stream)
+	stream.Close()
+	if err != nil {
+		return fmt.Errorf("download artifact %s: %w", key, err)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); rec.SHA256 != "" && sum != rec.SHA256 {
+		return fmt.Errorf("artifact %s: sha256 %s does not match the build record's %s", key, sum, rec.SHA256)
+	}
+	if _, err := tmpFile.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	unpack, err := os.MkdirTemp(c.dir, ".unpack-*")
+	if err != nil {
+		return err
+	}
+	if err := tarball.Extract(tmpFile, unpack, tarball.DefaultLimit); err != nil {
+		os.RemoveAll(unpack)
+		return fmt.Errorf("unpack artifact %s: %w", key, err)
+	}
+	if err := os.WriteFile(filepath.Join(unpack, completeMarker), nil, 0o644); err != nil {
+		os.RemoveAll(unpack)
+		return err
+	}
+	os.RemoveAll(final) // a half-unpacked leftover of a crashed runner
+	if err := os.Rename(unpack, final); err != nil {
+		os.RemoveAll(unpack)
+		return fmt.Errorf("install artifact %s: %w", key, err)
+	}
+	return nil
+}
+
+// validKey accepts the hex keys jobs.BuildKey makes (and nothing that could
+// name another directory).
+func validKey(key string) bool {
+	if key == "" || len(key) > 128 {
+		return false
+	}
+	for _, c := range key {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

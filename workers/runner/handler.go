@@ -1,0 +1,212 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/oppcli"
+	"github.com/simswarm/simswarm/workers/procexec"
+	"github.com/simswarm/simswarm/workers/resultfiles"
+)
+
+// Handler processes run tasks.
+type Handler struct {
+	DB    *mongo.Database
+	Cache *Cache
+	// WorkDir holds the private result directories of running attempts.
+	WorkDir string
+	// Worker names this process on run records.
+	Worker string
+	Log    *zap.Logger
+	// Track, if set, is told when a task starts and (by calling what it
+	// returns) when it ends, for heartbeats.
+	Track func(task string) (done func())
+}
+
+// ProcessTask implements asynq.Handler for jobs.TypeRun.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var rt jobs.RunTask
+	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
+		return fmt.Errorf("run task payload: %v: %w", err, asynq.SkipRetry)
+	}
+	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.Int("run", rt.Run), zap.Int("attempt", rt.Attempt))
+	if h.Track != nil {
+		defer h.Track(fmt.Sprintf("%s run %d", rt.Campaign, rt.Run))()
+	}
+	id := jobs.RunID(rt.Campaign, rt.UID, rt.Run)
+	runs := h.DB.Collection(jobs.CollRuns)
+
+	// Claim the run: nothing to do if it already succeeded, or if its
+	// campaign was deleted (no record).
+	now := time.Now().UTC()
+	res, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.RunRunning, "worker": h.Worker, "startedAt": now, "updatedAt": now},
+			"$inc": bson.M{"attempts": 1}})
+	if err != nil {
+		return fmt.Errorf("claim run %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		log.Info("run already done or gone")
+		return nil
+	}
+
+	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
+	if err != nil {
+		return fmt.Errorf("artifact for run %s: %w", id, err)
+	}
+	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
+		return err
+	}
+	runDir, err := os.MkdirTemp(h.WorkDir, "run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(runDir)
+	sim := rt.Simulation
+	env := os.Environ()
+	for k, v := range sim.Env {
+		env = append(env, k+"="+v)
+	}
+	out := procexec.Run(ctx, procexec.Cmd{
+		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
+		Dir:     filepath.Join(dir, filepath.FromSlash(sim.WorkingDir)),
+		Env:     env,
+		Timeout: rt.Timeout.Duration,
+	})
+	if out.Canceled {
+		// Shutting down: hand the task back for another worker.
+		return fmt.Errorf("run %s interrupted: %w", id, ctx.Err())
+	}
+	if !out.Success() {
+		msg := out.Describe()
+		if out.TimedOut {
+			msg = fmt.Sprintf("timed out after %s", rt.Timeout.Duration)
+		}
+		log.Info("run failed", zap.String("reason", msg))
+		return h.recordFailure(ctx, id, out, msg)
+	}
+	paths, err := resultfiles.Match(runDir, rt.Results)
+	if err == nil && len(paths) == 0 {
+		err = fmt.Errorf("the run produced no result files matching %s", strings.Join(rt.Results, ", "))
+	}
+	if err != nil {
+		return h.recordFailure(ctx, id, out, err.Error())
+	}
+	files, err := h.upload(ctx, rt, paths)
+	if err != nil {
+		return err
+	}
+	done := time.Now().UTC()
+	res, err = runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "files": files, "exitCode": 0, "stderrTail": out.StderrTail,
+			"durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(), "message": "",
+			"finishedAt": done, "updatedAt": done, "worker": h.Worker}})
+	if err != nil {
+		h.deleteFiles(files)
+		return fmt.Errorf("record run %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		// Another attempt stored its results first: keep exactly one set.
+		log.Info("run succeeded elsewhere first; dropping duplicate results")
+		h.deleteFiles(files)
+	}
+	return nil
+}
+
+func (h *Handler) recordFailure(ctx context.Context, id string, out procexec.Result, msg string) error {
+	now := time.Now().UTC()
+	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": jobs.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
+			"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
+			"finishedAt": now, "updatedAt": now, "worker": h.Worker}})
+	if err != nil {
+		return fmt.Errorf("record failure of run %s: %w", id, err)
+	}
+	return nil
+}
+
+// upload stores the result files in GridFS with their metadata.
+func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, paths []string) ([]jobs.ResultFile, error) {
+	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	var files []jobs.ResultFile
+	for _, p := range paths {
+		name := filepath.Base(p)
+		if !resultfiles.SafeName(name) {
+			h.deleteFiles(files)
+			return nil, fmt.Errorf("refusing result file name %q: %w", name, asynq.SkipRetry)
+		}
+		size, digest, err := fileDigest(p)
+		if err != nil {
+			h.deleteFiles(files)
+			return nil, err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			h.deleteFiles(files)
+			return nil, err
+		}
+		meta := bson.M{"campaign": rt.Campaign, "uid": rt.UID, "run": rt.Run, "attempt": rt.Attempt,
+			"name": name, "size": size, "sha256": digest}
+		fid, err := b.UploadFromStream(ctx, jobs.ResultName(rt.Campaign, rt.UID, rt.Run, name), f,
+			options.GridFSUpload().SetMetadata(meta))
+		f.Close()
+		if err != nil {
+			h.deleteFiles(files)
+			return nil, fmt.Errorf("upload %s: %w", name, err)
+		}
+		rf := jobs.ResultFile{Name: name, Size: size, SHA256: digest, FileID: fid}
+		files = append(files, rf)
+	}
+	return files, nil
+}
+
+// deleteFiles removes uploads that must not stay; best effort with its own
+// deadline, since the task's context may be what failed.
+func (h *Handler) deleteFiles(files []jobs.ResultFile) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	for _, f := range files {
+		if err := b.Delete(ctx, f.FileID); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
+			h.logger().Warn("cannot delete duplicate result", zap.String("file", f.Name), zap.Error(err))
+		}
+	}
+}
+
+func (h *Handler) logger() *zap.Logger {
+	if h.Log == nil {
+		return zap.NewNop()
+	}
+	return h.Log
+}
+
+// fileDigest returns a file's size and sha256.
+func fileDigest(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
