@@ -102,13 +102,13 @@ func modTimes(t *testing.T, dir string) map[string]time.Time {
 }
 
 func TestHangingRunIsKilledAtTimeout(t *testing.T) {
-	dir := fakeCampaign(t, "[General]\n**.mode = ${mode=ok,hang,ok}\n", "  timeout: 1s\n  retries: 0\n")
+	dir := fakeCampaign(t, "[General]\n**.mode = ${mode=ok,hang,ok}\n", "  timeout: 2s\n  retries: 0\n")
 	start := time.Now()
 	r := simswarm(t, dir, "run", "-f", "campaign.yaml", "-j", "3")
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("took %v: the hanging run was not killed", d)
 	}
-	if r.code != 1 || !strings.Contains(r.stdout, "run 1 FAILED") || !strings.Contains(r.stdout, "timed out after 1s") {
+	if r.code != 1 || !strings.Contains(r.stdout, "run 1 FAILED") || !strings.Contains(r.stdout, "timed out after 2s") {
 		t.Fatalf("want run 1 reported as timed out:\n%s", r)
 	}
 	if !strings.Contains(r.stdout, "3 runs: 2 succeeded, 1 failed") {
