@@ -88,6 +88,9 @@ func Run(ctx context.Context, c Cmd) Result {
 	// Own process group so that a timeout reaches the program's children
 	// too (opp_run scripts, wrappers), not just the direct child.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A background process left behind would hold the stderr pipe open and
+	// keep Wait from returning; bound that wait (the group is killed below).
+	cmd.WaitDelay = killGrace
 
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -106,6 +109,9 @@ func Run(ctx context.Context, c Cmd) Result {
 	var waitErr error
 	select {
 	case waitErr = <-done:
+		// The program is done; whatever it left running in its group would
+		// only steal the next run's CPU.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	case <-timeout:
 		res.TimedOut = true
 		waitErr = killGroup(cmd.Process.Pid, done)

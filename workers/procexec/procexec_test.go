@@ -61,6 +61,21 @@ func TestCancelKillsWholeGroup(t *testing.T) {
 	assertDead(t, pidFile)
 }
 
+func TestLeftoverBackgroundProcessIsKilled(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "bg.pid")
+	start := time.Now()
+	// The background sleep inherits stderr: without care Wait would block
+	// until it exits.
+	res := Run(context.Background(), Cmd{Argv: []string{"sh", "-c", "sleep 300 & echo $! > " + pidFile + "; echo done >&2"}})
+	if !res.Success() || !strings.Contains(res.StderrTail, "done") {
+		t.Fatalf("got %+v", res)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("Run returned after %v", d)
+	}
+	assertDead(t, pidFile)
+}
+
 func TestTermIgnoringProgramIsKilled(t *testing.T) {
 	res := Run(context.Background(), Cmd{Argv: []string{"sh", "-c", "trap '' TERM; sleep 300 & wait; sleep 300"}, Timeout: 100 * time.Millisecond})
 	if !res.TimedOut {
