@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -203,4 +204,111 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// buildFakesim builds the contract-honouring fixture simulation.
+func buildFakesim(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fakesim")
+	cmd := exec.Command("go", "build", "-o", bin, "../../test/fixtures/fakesim")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build fakesim: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestKilledRunnerRunIsRedelivered SIGKILLs a runner while it runs a
+// simulation: the queue's lease redelivers the run to another runner and
+// every run's results are stored exactly once.
+func TestKilledRunnerRunIsRedelivered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the queue's lease to expire (about a minute)")
+	}
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
+	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model")
+	os.MkdirAll(model, 0o755)
+	os.WriteFile(filepath.Join(model, "omnetpp.ini"), []byte("[General]\n**.mode = ${mode=slow,slow,slow,slow}\n"), 0o644)
+	fakesim := buildFakesim(t)
+	manifest := filepath.Join(dir, "slow.yaml")
+	os.WriteFile(manifest, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
+kind: Campaign
+metadata:
+  name: slow
+spec:
+  source:
+    path: model
+  build:
+    command: ["cp", %q, "fakesim"]
+  simulation:
+    program: ["./fakesim"]
+    env:
+      FAKESIM_SLOW: 4s
+  timeout: 1m
+`, fakesim)), 0o644)
+
+	ps := startWorkers(t, rs.URL(), mongoURI, 2)
+	mustCLI(t, "apply", "-f", manifest)
+	ctx := context.Background()
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	// Wait until runner-0 is running a simulation, then kill it.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, _ := st.DB.Collection(jobs.CollRuns).CountDocuments(ctx, bson.M{"state": jobs.RunRunning, "worker": "runner-0"})
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("runner-0 never started a run")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	victim := ps[1]
+	if err := victim.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	// asynq recovers a dead worker's task once its lease expired; a worker
+	// starting up checks at once, so start a fresh one after the lease.
+	time.Sleep(61 * time.Second)
+	startProc(t, nil, "worker", "--role", "run", "--redis", rs.URL(), "--mongo", mongoURI,
+		"--cache", t.TempDir(), "--name", "runner-late")
+	if out, err := cli(t, "wait", "slow", "--timeout", "120s"); err != nil {
+		t.Fatalf("wait: %v\n%s", err, out)
+	}
+	t.Logf("campaign finished %s after the runner was killed", time.Since(killed).Round(time.Second))
+	c, err := st.Get(ctx, "slow")
+	if err != nil || c.Status.Runs.Succeeded != 4 {
+		t.Fatalf("status %+v %v", c.Status.Runs, err)
+	}
+	var recs []jobs.RunRecord
+	cur, err := st.DB.Collection(jobs.CollRuns).Find(ctx, bson.M{"campaign": "slow"})
+	if err != nil || cur.All(ctx, &recs) != nil {
+		t.Fatal(err)
+	}
+	redone := 0
+	for _, r := range recs {
+		if len(r.Files) != 2 {
+			t.Errorf("run %d has %d files", r.Run, len(r.Files))
+		}
+		if r.Attempts > 1 {
+			redone++
+		}
+	}
+	if redone == 0 {
+		t.Error("no run shows a second attempt: the killed runner's run was not redelivered")
+	}
+	if n, _ := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 8 {
+		t.Fatalf("%d result files stored, want 8 (4 runs x .sca+.vec, once each)", n)
+	}
 }
