@@ -1,0 +1,156 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/tarball"
+)
+
+const key = "00aa11bb22cc33dd44ee55ff66778899aabbccddeeff00112233445566778899"
+
+// setup stores an artifact (fakesim + ini) and returns the database.
+func setup(t *testing.T, ini string) *mongo.Database {
+	t.Helper()
+	ctx := context.Background()
+	_, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(src, "fakesim"), "../../test/fixtures/fakesim")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(src, "omnetpp.ini"), []byte(ini), 0o644)
+	var buf bytes.Buffer
+	sha, _, err := tarball.Pack(src, []string{"."}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
+	if _, err := b.UploadFromStream(ctx, jobs.ArtifactName(key), &buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func task(t *testing.T, db *mongo.Database, run int) *asynq.Task {
+	t.Helper()
+	rec := jobs.RunRecord{ID: jobs.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: jobs.RunQueued}
+	if _, err := db.Collection(jobs.CollRuns).InsertOne(context.Background(), rec); err != nil && !mongo.IsDuplicateKeyError(err) {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: key,
+		Simulation: api.SimulationSpec{Program: []string{"./fakesim"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: "."},
+		Results:    []string{"results/*.sca", "results/*.vec"}, Timeout: api.Duration{Duration: time.Minute}})
+	return asynq.NewTask(jobs.TypeRun, payload)
+}
+
+func handler(t *testing.T, db *mongo.Database, cache string) *Handler {
+	return &Handler{DB: db, Cache: NewCache(cache, db), WorkDir: t.TempDir(), Worker: "w"}
+}
+
+func record(t *testing.T, db *mongo.Database, run int) jobs.RunRecord {
+	t.Helper()
+	var r jobs.RunRecord
+	if err := db.Collection(jobs.CollRuns).FindOne(context.Background(), bson.M{"_id": jobs.RunID("c", "u1", run)}).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestConcurrentAttemptsStoreResultsOnce(t *testing.T) {
+	db := setup(t, "[General]\n**.mode = ${mode=slow,ok}\n")
+	t.Setenv("FAKESIM_SLOW", "300ms")
+	cache := t.TempDir() // shared by both "processes", as on one host
+	tk := task(t, db, 0)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = handler(t, db, cache).ProcessTask(context.Background(), tk) }()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	r := record(t, db, 0)
+	if r.State != jobs.RunSucceeded || len(r.Files) != 2 {
+		t.Fatalf("record %+v", r)
+	}
+	n, _ := db.Collection(jobs.BucketResults + ".files").CountDocuments(context.Background(), bson.M{})
+	if n != 2 {
+		t.Fatalf("%d files in GridFS after two attempts, want 2 (one run's .sca and .vec)", n)
+	}
+	var meta struct {
+		Metadata bson.M `bson:"metadata"`
+	}
+	db.Collection(jobs.BucketResults+".files").FindOne(context.Background(), bson.M{"metadata.name": "General-mode=slow-#0.sca"}).Decode(&meta)
+	if meta.Metadata["campaign"] != "c" || meta.Metadata["sha256"] != r.Files[1].SHA256 && meta.Metadata["sha256"] != r.Files[0].SHA256 {
+		t.Fatalf("metadata %v", meta.Metadata)
+	}
+	// A redelivery after success changes nothing.
+	if err := handler(t, db, cache).ProcessTask(context.Background(), tk); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.Collection(jobs.BucketResults + ".files").CountDocuments(context.Background(), bson.M{}); n != 2 {
+		t.Fatalf("%d files after a redelivery", n)
+	}
+}
+
+func TestCrashIsRecordedWithStderrTail(t *testing.T) {
+	db := setup(t, "[General]\n**.mode = ${mode=crash}\n")
+	if err := handler(t, db, t.TempDir()).ProcessTask(context.Background(), task(t, db, 0)); err != nil {
+		t.Fatalf("a simulation crash is not a queue error: %v", err)
+	}
+	r := record(t, db, 0)
+	if r.State != jobs.RunFailed || !strings.Contains(r.Message, "segmentation fault") ||
+		!strings.Contains(r.StderrTail, "about to dereference a null pointer") || r.Attempts != 1 {
+		t.Fatalf("record %+v", r)
+	}
+	if n, _ := db.Collection(jobs.BucketResults + ".files").CountDocuments(context.Background(), bson.M{}); n != 0 {
+		t.Fatalf("a crashed run stored %d files", n)
+	}
+}
+
+func TestMongoDownIsAQueueError(t *testing.T) {
+	db := setup(t, "[General]\n")
+	tk := task(t, db, 0)
+	db.Client().Disconnect(context.Background())
+	if err := handler(t, db, t.TempDir()).ProcessTask(context.Background(), tk); err == nil {
+		t.Fatal("want an error for asynq to retry")
+	}
+}
+
+func TestCacheRejectsBadKeysAndDigestMismatch(t *testing.T) {
+	db := setup(t, "[General]\n")
+	c := NewCache(t.TempDir(), db)
+	if _, err := c.Get(context.Background(), "../etc"); err == nil {
+		t.Fatal("path-like key accepted")
+	}
+	db.Collection(jobs.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key}, bson.M{"$set": bson.M{"sha256": "beef"}})
+	if _, err := c.Get(context.Background(), key); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("corrupt artifact accepted: %v", err)
+	}
+}
