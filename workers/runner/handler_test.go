@@ -99,7 +99,7 @@ func TestConcurrentAttemptsStoreResultsOnce(t *testing.T) {
 	if r.State != jobs.RunSucceeded || len(r.Files) != 2 {
 		t.Fatalf("record %+v", r)
 	}
-	n, _ := db.Collection(jobs.BucketResults + ".files").CountDocuments(context.Background(), bson.M{})
+	n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(context.Background(), bson.M{})
 	if n != 2 {
 		t.Fatalf("%d files in GridFS after two attempts, want 2 (one run's .sca and .vec)", n)
 	}
@@ -114,7 +114,7 @@ func TestConcurrentAttemptsStoreResultsOnce(t *testing.T) {
 	if err := handler(t, db, cache).ProcessTask(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := db.Collection(jobs.BucketResults + ".files").CountDocuments(context.Background(), bson.M{}); n != 2 {
+	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(context.Background(), bson.M{}); n != 2 {
 		t.Fatalf("%d files after a redelivery", n)
 	}
 }
@@ -129,7 +129,7 @@ func TestCrashIsRecordedWithStderrTail(t *testing.T) {
 		!strings.Contains(r.StderrTail, "about to dereference a null pointer") || r.Attempts != 1 {
 		t.Fatalf("record %+v", r)
 	}
-	if n, _ := db.Collection(jobs.BucketResults + ".files").CountDocuments(context.Background(), bson.M{}); n != 0 {
+	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(context.Background(), bson.M{}); n != 0 {
 		t.Fatalf("a crashed run stored %d files", n)
 	}
 }
