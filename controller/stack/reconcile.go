@@ -23,6 +23,10 @@ type Result struct {
 	Updated     []string
 	Removed     []string
 	DistccHosts []string
+	// DistccStarting is set when distcc tasks are on their way to running:
+	// no event marks the moment they get there (the container's start
+	// event comes first), so Run looks again shortly.
+	DistccStarting bool
 }
 
 // Writes is the number of Docker write calls the pass made.
@@ -273,6 +277,7 @@ func (r *Reconciler) publishDistccHosts(ctx context.Context, res *Result) error 
 	hosts := []string{}
 	for _, t := range tasks {
 		if t.Status.State != swarm.TaskStateRunning {
+			res.DistccStarting = true
 			continue
 		}
 		for _, na := range t.NetworksAttachments {

@@ -10,10 +10,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// Backoff bounds for failed passes and a broken event stream.
+// Backoff bounds for failed passes and a broken event stream, and how soon
+// a pass is repeated while distcc tasks are starting.
 const (
-	minBackoff = 500 * time.Millisecond
-	maxBackoff = 30 * time.Second
+	startingRecheck = time.Second
+	minBackoff      = 500 * time.Millisecond
+	maxBackoff      = 30 * time.Second
 )
 
 func defaultJitter() float64 { return rand.Float64() }
@@ -57,6 +59,9 @@ func (r *Reconciler) Run(ctx context.Context) error {
 				r.log.Warn("stack reconcile failed; retrying", zap.Error(err), zap.Duration("retryIn", backoff))
 			case err == nil:
 				backoff = 0
+				if res.DistccStarting {
+					wait = min(wait, startingRecheck)
+				}
 				if res.Writes() > 0 {
 					r.log.Info("stack reconciled", zap.Strings("created", res.Created),
 						zap.Strings("updated", res.Updated), zap.Strings("removed", res.Removed))
