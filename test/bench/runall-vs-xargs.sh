@@ -59,9 +59,10 @@ if command -v hyperfine >/dev/null 2>&1; then
   hyperfine --style basic --warmup 1 --runs "$BENCH_REPS" --prepare "rm -rf $work/out" \
     --export-csv "$work/times.csv" \
     -n simswarm "$cmd_simswarm" -n xargs "$cmd_xargs" -n make "$cmd_make"
-  while IFS=, read -r name m _ _ user sys _; do
+  # The median: a shared machine's noise makes the mean swing.
+  while IFS=, read -r name _ _ median user sys _; do
     [ "$name" = command ] && continue
-    mean[$name]=$m
+    mean[$name]=$median
     cpu[$name]=$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')
   done <"$work/times.csv"
 else
