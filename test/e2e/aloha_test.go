@@ -141,3 +141,35 @@ func expectedResults(t *testing.T, project string, c *api.Campaign) []string {
 	}
 	return names
 }
+
+// TestRunallDropInOnAloha uses runall as opp_runall is used: in the model's
+// directory, on the built program, with batches.
+func TestRunallDropInOnAloha(t *testing.T) {
+	project := filepath.Join(t.TempDir(), "aloha")
+	copyModel(t, filepath.Join(repoRoot, "examples", "aloha"), project)
+	build := exec.Command("make")
+	build.Dir = project
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make: %v\n%s", err, out)
+	}
+	r := simswarm(t, project, "runall", "-j", "2", "-b", "2", "--", "./aloha", "-c", "Quick")
+	if r.code != 0 || !strings.Contains(r.stdout, "4 runs: 4 succeeded, 0 failed, 0 skipped") {
+		t.Fatal(r)
+	}
+	ini, err := sweep.ParseFile(filepath.Join(project, "omnetpp.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ini.Runs("Quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, run := range runs {
+		want = append(want, run.ResultBase()+".sca", run.ResultBase()+".vec")
+	}
+	slices.Sort(want)
+	if got := resultFiles(t, filepath.Join(project, "results")); !slices.Equal(got, want) {
+		t.Fatalf("results/ holds %q, want %q", got, want)
+	}
+}
