@@ -6,13 +6,18 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -147,5 +152,157 @@ func TestUnsafeSourceArchiveFailsTheBuild(t *testing.T) {
 		api.BuildSpec{Command: []string{"sh", "-c", "echo compiler says no >&2; exit 2"}}))
 	if r := buildRecord(t, d, "k4"); r.State != jobs.BuildFailed || !strings.Contains(r.LogTail, "compiler says no") {
 		t.Fatalf("record %+v", r)
+	}
+}
+
+// startDistccd runs a real distccd on a free loopback port and returns its
+// host spec and log file.
+func startDistccd(t *testing.T) (string, string) {
+	t.Helper()
+	bin, err := exec.LookPath("distccd")
+	if err != nil {
+		t.Fatalf("distccd is needed (Debian package distcc; make deps installs it): %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	// distccd drops root privileges, so it logs to stderr, which we own.
+	logFile := filepath.Join(t.TempDir(), "distccd.log")
+	lf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1",
+		"--port", port, "--log-stderr", "--log-level", "info", "--jobs", "2")
+	cmd.Stderr = lf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); lf.Close() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			return "127.0.0.1:" + port, logFile
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("distccd not listening: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func compileJobs(t *testing.T, logFile string) int {
+	t.Helper()
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "COMPILE_OK")
+}
+
+// TestArchiveBuildThroughDistccHostsFromRedis builds an uploaded source
+// archive with the distcc host list the controller keeps in Redis: every
+// object file is compiled by a real distccd. The list is read at each build
+// start, so once it is gone the next build compiles locally.
+func TestArchiveBuildThroughDistccHostsFromRedis(t *testing.T) {
+	d := db(t)
+	rs := testdb.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	hosts, distccLog := startDistccd(t)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, jobs.DistccHostsKey, hosts, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	src := t.TempDir()
+	for i, name := range []string{"a", "b", "c"} {
+		body := fmt.Sprintf("int %s(void) { return %d; }\n", name, i+1)
+		if name == "c" {
+			body = "int a(void); int b(void);\nint main(void) { return a() + b() == 3 ? 0 : 1; }\n"
+		}
+		os.WriteFile(filepath.Join(src, name+".c"), []byte(body), 0o644)
+	}
+	os.WriteFile(filepath.Join(src, "Makefile"), []byte("prog: a.o b.o c.o\n\tgcc -o $@ $^\n\techo \"$(CC)\" > cc\n%.o: %.c\n\t$(CC) -c -o $@ $<\n"), 0o644)
+	var buf bytes.Buffer
+	sha, _, err := tarball.Pack(src, []string{"."}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources)).
+		UploadFromStream(ctx, jobs.SourceName(sha), &buf); err != nil {
+		t.Fatal(err)
+	}
+
+	h := &Handler{DB: d, Hosts: RedisHosts{Client: rdb}, WorkDir: t.TempDir(), Jobs: 2, Worker: "b"}
+	spec := api.BuildSpec{Command: []string{"make"}, Artifacts: []string{"prog", "cc"}}
+	if err := h.ProcessTask(ctx, buildTask("kd1", api.SourceSpec{Archive: sha}, spec)); err != nil {
+		t.Fatal(err)
+	}
+	r := buildRecord(t, d, "kd1")
+	if r.State != jobs.BuildSucceeded {
+		t.Fatalf("record %+v", r)
+	}
+	if n := compileJobs(t, distccLog); n != 3 {
+		t.Fatalf("distccd served %d compile jobs, want 3 (a.c b.c c.c)", n)
+	}
+	out := t.TempDir()
+	stream, err := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).OpenDownloadStreamByName(ctx, jobs.ArtifactName("kd1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.Extract(stream, out, tarball.DefaultLimit); err != nil {
+		t.Fatal(err)
+	}
+	stream.Close()
+	if b, _ := os.ReadFile(filepath.Join(out, "cc")); strings.TrimSpace(string(b)) != "distcc gcc" {
+		t.Fatalf("CC was %q, want \"distcc gcc\"", b)
+	}
+	if err := exec.Command(filepath.Join(out, "prog")).Run(); err != nil {
+		t.Fatalf("built program does not work: %v", err)
+	}
+
+	// The controller withdraws the list: the next build compiles locally.
+	if err := rdb.Del(ctx, jobs.DistccHostsKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ProcessTask(ctx, buildTask("kd2", api.SourceSpec{Archive: sha}, spec)); err != nil {
+		t.Fatal(err)
+	}
+	if r := buildRecord(t, d, "kd2"); r.State != jobs.BuildSucceeded {
+		t.Fatalf("record %+v", r)
+	}
+	if n := compileJobs(t, distccLog); n != 3 {
+		t.Fatalf("distccd served %d compile jobs after the host list was withdrawn, want still 3", n)
+	}
+}
+
+func TestRedisHostsPrefersRedisOverStatic(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	hs := RedisHosts{Client: rdb, Static: "static:1"}
+	if got, err := hs.DistccHosts(ctx); err != nil || got != "static:1" {
+		t.Fatalf("no key: %q %v", got, err)
+	}
+	rdb.Set(ctx, jobs.DistccHostsKey, " 10.0.0.2:3632 10.0.0.3:3632\n", 0)
+	if got, err := hs.DistccHosts(ctx); err != nil || got != "10.0.0.2:3632 10.0.0.3:3632" {
+		t.Fatalf("key set: %q %v", got, err)
+	}
+	rdb.Set(ctx, jobs.DistccHostsKey, "  ", 0)
+	if got, _ := hs.DistccHosts(ctx); got != "static:1" {
+		t.Fatalf("blank key: %q", got)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer down.Close()
+	rs2 := RedisHosts{Client: down}
+	if _, err := rs2.DistccHosts(ctx); err == nil {
+		t.Fatal("an unreachable Redis must be an error (the build is retried), not \"no distcc\"")
 	}
 }
