@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,11 +29,21 @@ const key = "00aa11bb22cc33dd44ee55ff66778899aabbccddeeff00112233445566778899"
 // setup stores an artifact (fakesim + ini) and returns the database.
 func setup(t *testing.T, ini string) *mongo.Database {
 	t.Helper()
+	_, db := setupServer(t, ini)
+	return db
+}
+
+// setupServer is setup returning the MongoDB-wire server too, for tests
+// that stop and start it.
+func setupServer(t *testing.T, ini string) (*testdb.Mongo, *mongo.Database) {
+	t.Helper()
 	ctx := context.Background()
-	_, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
+	m := testdb.StartMongoServer(t)
+	client, db, err := jobs.Connect(ctx, m.URI)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 	src := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", filepath.Join(src, "fakesim"), "../../test/fixtures/fakesim")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -52,7 +63,7 @@ func setup(t *testing.T, ini string) *mongo.Database {
 	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
 		t.Fatal(err)
 	}
-	return db
+	return m, db
 }
 
 func task(t *testing.T, db *mongo.Database, run int) *asynq.Task {
@@ -152,5 +163,83 @@ func TestCacheRejectsBadKeysAndDigestMismatch(t *testing.T) {
 	db.Collection(jobs.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key}, bson.M{"$set": bson.M{"sha256": "beef"}})
 	if _, err := c.Get(context.Background(), key); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("corrupt artifact accepted: %v", err)
+	}
+}
+
+// TestArtifactFetchedOncePerDigest: later runs with the same artifact key
+// use the host's cache, even once the artifact is gone from GridFS, and
+// result files carry the full metadata of the contract.
+func TestArtifactFetchedOncePerDigest(t *testing.T) {
+	db := setup(t, "[General]\n**.mode = ${mode=ok,ok}\n")
+	ctx := context.Background()
+	cache := t.TempDir()
+	if err := handler(t, db, cache).ProcessTask(ctx, task(t, db, 0)); err != nil {
+		t.Fatal(err)
+	}
+	b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
+	var f struct {
+		ID any `bson:"_id"`
+	}
+	if err := db.Collection(jobs.BucketArtifacts+".files").FindOne(ctx, bson.M{"filename": jobs.ArtifactName(key)}).Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Delete(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := handler(t, db, cache).ProcessTask(ctx, task(t, db, 1)); err != nil {
+		t.Fatal(err)
+	}
+	r := record(t, db, 1)
+	if r.State != jobs.RunSucceeded || r.Worker != "w" || r.Attempts != 1 || r.FinishedAt == nil {
+		t.Fatalf("second run did not use the cached artifact: %+v", r)
+	}
+	entries, _ := os.ReadDir(cache)
+	dirs := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs++
+		}
+	}
+	if dirs != 1 {
+		t.Fatalf("%d directories in the cache, want the one unpacked artifact", dirs)
+	}
+	for _, rf := range r.Files {
+		var doc struct {
+			Filename string `bson:"filename"`
+			Length   int64  `bson:"length"`
+			Metadata bson.M `bson:"metadata"`
+		}
+		if err := db.Collection(jobs.BucketResults+".files").FindOne(ctx, bson.M{"_id": rf.FileID}).Decode(&doc); err != nil {
+			t.Fatalf("%s: %v", rf.Name, err)
+		}
+		m := doc.Metadata
+		_, hasAttempt := m["attempt"]
+		if !hasAttempt || doc.Filename != jobs.ResultName("c", "u1", 1, rf.Name) || doc.Length != rf.Size ||
+			m["campaign"] != "c" || m["uid"] != "u1" || fmt.Sprint(m["run"]) != "1" ||
+			m["name"] != rf.Name || fmt.Sprint(m["size"]) != fmt.Sprint(rf.Size) || m["sha256"] != rf.SHA256 || len(rf.SHA256) != 64 {
+			t.Fatalf("stored %+v for %+v", doc, rf)
+		}
+	}
+}
+
+// TestRunAfterMongoRestart: while the MongoDB-wire server is down the task
+// fails (asynq retries it); after it is back the same handler, with the same
+// client, completes the run.
+func TestRunAfterMongoRestart(t *testing.T) {
+	m, db := setupServer(t, "[General]\n")
+	tk := task(t, db, 0)
+	m.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	h := handler(t, db, t.TempDir())
+	if err := h.ProcessTask(ctx, tk); err == nil {
+		t.Fatal("want an error for asynq to retry while Mongo is down")
+	}
+	m.Start(t)
+	if err := h.ProcessTask(context.Background(), tk); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if r := record(t, db, 0); r.State != jobs.RunSucceeded || len(r.Files) != 2 {
+		t.Fatalf("record %+v", r)
 	}
 }
