@@ -33,7 +33,9 @@ func buildAndRun(m *testing.M) int {
 	simswarmBin = filepath.Join(dir, "simswarm")
 	fakesimBin = filepath.Join(dir, "fakesim")
 	for bin, pkg := range map[string]string{simswarmBin: "./cmd/simswarm", fakesimBin: "./test/fixtures/fakesim"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		// -trimpath as in `make build`, which CI runs first: the compiled
+		// packages come from the build cache.
+		cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
 		cmd.Dir = repoRoot
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
