@@ -352,13 +352,13 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 		if before == 0 {
 			t.Fatalf("this node should hold at least one runner (2 CPUs, 1 reserved)")
 		}
-		f.d.CLI(t, "node", "update", "--label-add", f.stack.Spec.Runner.ExcludeLabel+"=false", f.selfID)
+		nodeUpdate(t, f.d, "--label-add", f.stack.Spec.Runner.ExcludeLabel+"=false", f.selfID)
 		took := eventually(t, 30*time.Second, "runners withdrawn from excluded node", func() (bool, string) {
 			r := replicas(mustService(t, f, stackspec.Runner))
 			return r == 0, fmt.Sprint(r)
 		})
 		t.Logf("MEASURE node excluded -> runner replicas %d->0: %v", before, took)
-		f.d.CLI(t, "node", "update", "--label-rm", f.stack.Spec.Runner.ExcludeLabel, f.selfID)
+		nodeUpdate(t, f.d, "--label-rm", f.stack.Spec.Runner.ExcludeLabel, f.selfID)
 		eventually(t, 30*time.Second, "runners back on the node", func() (bool, string) {
 			r := replicas(mustService(t, f, stackspec.Runner))
 			return r == before, fmt.Sprint(r)
@@ -384,7 +384,7 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 		f.docker.take()
 		passes := f.rec.Passes()
 		// A node event makes the loop pass again; nothing may be written.
-		f.d.CLI(t, "node", "update", "--label-add", "unrelated=1", f.selfID)
+		nodeUpdate(t, f.d, "--label-add", "unrelated=1", f.selfID)
 		eventually(t, 10*time.Second, "a completed pass after the node event", func() (bool, string) {
 			return f.rec.Passes() > passes, ""
 		})
@@ -459,7 +459,7 @@ func TestFollowerWritesNothingAndUpdatesRetry(t *testing.T) {
 		go func() { done <- rec.Run(rctx) }()
 		defer func() { cancel(); <-done }()
 		// Events and several resync periods while following.
-		d.CLI(t, "node", "update", "--label-add", "poke=1", d.NodeID)
+		nodeUpdate(t, d, "--label-add", "poke=1", d.NodeID)
 		time.Sleep(500 * time.Millisecond)
 		if w := docker.take(); len(w) != 0 || rec.Passes() != 0 {
 			t.Fatalf("follower made %d passes and wrote %v", rec.Passes(), w)
@@ -490,5 +490,16 @@ func TestFollowerWritesNothingAndUpdatesRetry(t *testing.T) {
 		if !fake.failed || !slices.Equal(res.Updated, []string{"service/simswarm_redis"}) {
 			t.Errorf("updated %v (injected failure used: %v)", res.Updated, fake.failed)
 		}
+	})
+}
+
+// nodeUpdate runs `docker node update ARGS...`, retrying while the swarm
+// reports the node's version moved under it ("update out of sequence": the
+// manager updates node status on its own, e.g. right after start).
+func nodeUpdate(t *testing.T, d *dockertest.Daemon, args ...string) {
+	t.Helper()
+	eventually(t, 15*time.Second, "docker node update "+strings.Join(args, " "), func() (bool, string) {
+		out, err := d.TryCLI(nil, append([]string{"node", "update"}, args...)...)
+		return err == nil, out
 	})
 }
