@@ -9,6 +9,8 @@
 #include "ini.h"
 
 #define MAX_RUNS 1000000
+/* Longest extends chain followed (sections from the config up to General). */
+#define MAX_CHAIN 512
 
 typedef struct {
     char *name;
@@ -351,7 +353,7 @@ static int chain(ini_t *ini, const char *config, section_t **out, char *err, int
         return -1;
     }
     int n = 0;
-    while (s && n < 64) {
+    while (s && n < MAX_CHAIN) {
         out[n++] = s;
         if (!strcmp(s->name, "General")) break;
         s = (s->extends && strcmp(s->extends, "General")) ? find_section(ini, s->extends) : find_section(ini, "General");
@@ -377,7 +379,7 @@ typedef struct {
 } plan_t;
 
 static int make_plan(ini_t *ini, const char *config, plan_t *p, char *err, int len) {
-    section_t *ch[64];
+    section_t *ch[MAX_CHAIN];
     int nch = chain(ini, config, ch, err, len);
     if (nch < 0) return -1;
     memset(p, 0, sizeof *p);
@@ -460,7 +462,7 @@ static int key_matches(const char *key, const char *name) {
 }
 
 const char *ini_lookup(ini_t *ini, const char *config, const ini_run_t *run, const char *name) {
-    section_t *ch[64];
+    section_t *ch[MAX_CHAIN];
     char err[256];
     int nch = chain(ini, config, ch, err, sizeof err);
     for (int si = 0; si < nch; si++)

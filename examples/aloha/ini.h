@@ -7,7 +7,7 @@
 #ifndef ALOHA_INI_H
 #define ALOHA_INI_H
 
-#define INI_MAX_VARS 32
+#define INI_MAX_VARS 256
 
 typedef struct ini ini_t;
 

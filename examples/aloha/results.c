@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "results.h"
@@ -35,13 +36,18 @@ static void quoted(FILE *f, const char *s) {
 
 static void header(FILE *f, const result_set_t *rs) {
     const ini_run_t *run = rs->run;
-    char vars[2048] = "", varsf[2048] = "";
-    int o = 0, of = 0;
+    /* The variables as "$a=1, $b=2" and as "a=1,b=2-", in memory streams
+     * because values can be as long as an ini line. */
+    char *vars = NULL, *varsf = NULL;
+    size_t nvars = 0, nvarsf = 0;
+    FILE *v = open_memstream(&vars, &nvars), *vf = open_memstream(&varsf, &nvarsf);
+    if (!v || !vf) { fputs("<!> Error: out of memory\n", stderr); exit(1); }
     for (int i = 0; i < run->nvars; i++) {
-        o += snprintf(vars + o, sizeof vars - (size_t)o, "%s$%s=%s", i ? ", " : "", run->names[i], run->values[i]);
-        of += snprintf(varsf + of, sizeof varsf - (size_t)of, "%s%s=%s", i ? "," : "", run->names[i], run->values[i]);
+        fprintf(v, "%s$%s=%s", i ? ", " : "", run->names[i], run->values[i]);
+        fprintf(vf, "%s%s=%s", i ? "," : "", run->names[i], run->values[i]);
     }
-    if (run->nvars) snprintf(varsf + of, sizeof varsf - (size_t)of, "-");
+    if (run->nvars) fputc('-', vf);
+    if (fclose(v) | fclose(vf)) { fputs("<!> Error: out of memory\n", stderr); exit(1); }
     fprintf(f, "version 3\n");
     fprintf(f, "run %s-%d-rep%d\n", rs->config, run->number, run->repetition);
     fprintf(f, "attr configname %s\n", rs->config);
@@ -70,6 +76,8 @@ static void header(FILE *f, const result_set_t *rs) {
         fputc('\n', f);
     }
     fputc('\n', f);
+    free(vars);
+    free(varsf);
 }
 
 static int finish_file(FILE *f, const char *tmp, const char *path, char *err, int len) {
