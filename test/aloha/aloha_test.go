@@ -250,7 +250,7 @@ func TestThroughputFollowsTheory(t *testing.T) {
 	for _, cfg := range []string{"Pure", "Slotted"} {
 		res := filepath.Join(dir, "results-"+cfg)
 		mustAloha(t, dir, "-c", cfg, "--result-dir="+res)
-		type acc struct{ s []float64 }
+		type acc struct{ s, g []float64 }
 		points := map[float64]*acc{}
 		for _, name := range listDir(t, res) {
 			if !strings.HasSuffix(name, ".sca") {
@@ -266,6 +266,11 @@ func TestThroughputFollowsTheory(t *testing.T) {
 				points[G] = &acc{}
 			}
 			points[G].s = append(points[G].s, scalar(t, sca, "throughput"))
+			points[G].g = append(points[G].g, scalar(t, sca, "offeredLoad"))
+			// Every frame sent is either received or lost in a collision.
+			if sent, recv, coll := scalar(t, sca, "framesSent"), scalar(t, sca, "framesReceived"), scalar(t, sca, "collisions"); sent != recv+coll || recv == 0 || coll == 0 {
+				t.Errorf("%s: framesSent %v != framesReceived %v + collisions %v", name, sent, recv, coll)
+			}
 		}
 		if len(points) != 4 {
 			t.Fatalf("%s: %d load points, want 4", cfg, len(points))
@@ -279,6 +284,11 @@ func TestThroughputFollowsTheory(t *testing.T) {
 			t.Logf("%s G=%.2f: S=%.4f ± %.4f (theory %.4f, n=%d)", cfg, G, mean, se, theory, len(a.s))
 			if d := math.Abs(mean - theory); d > 4*se+0.001 {
 				t.Errorf("%s G=%.2f: S=%.4f is %.4f from theory %.4f (SE %.4f)", cfg, G, mean, d, theory, se)
+			}
+			// The observed offered load is the configured one: every
+			// generated frame is sent (no queueing).
+			if gm, gse := meanSE(a.g); math.Abs(gm-G) > 4*gse+0.002 {
+				t.Errorf("%s G=%.2f: observed offered load %.4f ± %.4f", cfg, G, gm, gse)
 			}
 		}
 	}
