@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/sweep"
 )
 
@@ -173,6 +174,45 @@ func TestResultNamesOfAwkwardValues(t *testing.T) {
 		sort.Strings(want)
 		if got := listDir(t, res); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s: files\n got %q\nwant %q", cfg, got, want)
+		}
+	}
+}
+
+// TestCampaignManifestMatchesModel loads examples/aloha/campaign.yaml as
+// simswarm does and checks that each campaign's config exists, has a few
+// dozen runs, and that api/sweep (what `simswarm expand` prints) lists
+// exactly the runs the built model lists with -q runs.
+func TestCampaignManifestMatchesModel(t *testing.T) {
+	dir := exampleDir(t)
+	cs, err := api.LoadFile(filepath.Join(dir, "campaign.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 {
+		t.Fatalf("%d campaigns, want pure and slotted", len(cs))
+	}
+	for _, c := range cs {
+		sim := c.Spec.Simulation
+		if c.Spec.Source.Path != "." || len(sim.Program) == 0 || sim.Program[0] != "./aloha" {
+			t.Errorf("%s: source %q, program %q", c.Metadata.Name, c.Spec.Source.Path, sim.Program)
+		}
+		ini, err := sweep.ParseFile(filepath.Join(dir, c.Spec.Source.Path, sim.WorkingDir, sim.IniFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs, err := ini.Runs(sim.Config)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Metadata.Name, err)
+		}
+		if len(runs) < 24 || len(runs) > 60 {
+			t.Errorf("%s: %d runs, want a few dozen", c.Metadata.Name, len(runs))
+		}
+		var want strings.Builder
+		for _, r := range runs {
+			want.WriteString(r.String() + "\n")
+		}
+		if got := mustAloha(t, dir, "-f", sim.IniFile, "-c", sim.Config, "-q", "runs"); got != want.String() {
+			t.Errorf("%s: model lists\n%s\napi/sweep lists\n%s", c.Metadata.Name, got, want.String())
 		}
 	}
 }
