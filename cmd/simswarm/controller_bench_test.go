@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +100,65 @@ func bench100k(b *testing.B) {
 	if pending != nil {
 		b.ReportMetric(float64(pending.Pending), "tasks-queued")
 	}
+}
+
+// cpuMS is a process's user+system CPU time in milliseconds.
+func cpuMS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ")".
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) * 1000 / 100 // USER_HZ is 100 on Linux
+}
+
+// BenchmarkControllerCPUPerRun runs a 500-run campaign through a
+// controller process and the queue, with workers that follow the record
+// contract but execute nothing, and reports the controller's CPU time per
+// run and the end-to-end rate (bounded here by the MongoDB-wire server).
+func BenchmarkControllerCPUPerRun(b *testing.B) {
+	const runs = 500
+	rs := testdb.StartRedis(b)
+	mongoURI := testdb.StartMongo(b)
+	p := startControllerProc(b, rs.URL(), mongoURI, writeToken(b))
+	ctx := context.Background()
+	c := client.New("http://"+p.addr, testToken)
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close(ctx)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	w := &contractWorker{st: st, noFail: true}
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 16,
+		Queues: map[string]int{jobs.QueueBuild: 1, jobs.QueueRun: 1}, Logger: quietAsynq{}})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(jobs.TypeBuild, w.build)
+	mux.HandleFunc(jobs.TypeRun, w.run)
+	if err := srv.Start(mux); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown()
+	cpu0 := cpuMS(p.cmd.Process.Pid)
+	start := time.Now()
+	if _, err := c.Apply(ctx, gitCampaign("cpu", fmt.Sprintf("0..%d", runs-1))); err != nil {
+		b.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		cp, err := c.Get(ctx, "cpu")
+		if err == nil && cp.Status.Phase == "Succeeded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("campaign not done: %+v", cp.Status)
+		}
+	}
+	took := time.Since(start)
+	cpu := cpuMS(p.cmd.Process.Pid) - cpu0
+	b.ReportMetric(cpu/runs, "controller-cpu-ms/run")
+	b.ReportMetric(runs/took.Seconds(), "runs/s")
 }

@@ -44,6 +44,7 @@ type Reconciler struct {
 	mu         sync.Mutex
 	cache      map[string]expansion  // by name
 	countCache map[string]countEntry // by name
+	lostScans  map[string]time.Time  // by name: last scan for lost tasks
 }
 
 // countEntry caches a campaign's run counts. Counting scans the run
@@ -91,6 +92,24 @@ func (r *Reconciler) adjustCounts(name string, f func(*api.RunCounts)) {
 		f(&e.c)
 		r.countCache[name] = e
 	}
+}
+
+// lostScanEvery bounds how often a campaign with tasks in the queue is
+// scanned for records whose task vanished (with an empty queue, every pass
+// may scan: that is when Redis was wiped).
+const lostScanEvery = 10 * time.Second
+
+func (r *Reconciler) lostScanDue(name string, live int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lostScans == nil {
+		r.lostScans = map[string]time.Time{}
+	}
+	if live > 0 && time.Since(r.lostScans[name]) < lostScanEvery {
+		return false
+	}
+	r.lostScans[name] = time.Now()
+	return true
 }
 
 func (r *Reconciler) forgetCounts(name string) {
@@ -292,7 +311,7 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 			changed = changed || ok
 		}
 	}
-	if int(counts.Queued+counts.Running) > len(live) {
+	if int(counts.Queued+counts.Running) > len(live) && r.lostScanDue(name, len(live)) {
 		grace := r.Grace
 		if grace == 0 {
 			grace = 2 * time.Second
