@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/controller/store"
@@ -278,9 +280,24 @@ spec:
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	// asynq recovers a dead worker's task once its lease expired; a worker
-	// starting up checks at once, so start a fresh one after the lease.
-	time.Sleep(61 * time.Second)
+	// asynq's recoverer takes back a task whose lease (30s, extended while
+	// its worker lives) expired more than 30s ago; a worker starting up
+	// checks at once. The live runner keeps its own leases fresh, so the
+	// first lease that old is the dead runner's: start a fresh worker then.
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	leases := "asynq:{" + jobs.QueueRun + "}:lease"
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		cutoff := strconv.FormatInt(time.Now().Add(-31*time.Second).Unix(), 10)
+		if n, _ := rdb.ZCount(ctx, leases, "-inf", cutoff).Result(); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the killed runner's lease never expired")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	startProc(t, nil, "worker", "--role", "run", "--redis", rs.URL(), "--mongo", mongoURI,
 		"--cache", t.TempDir(), "--name", "runner-late")
 	if out, err := cli(t, "wait", "slow", "--timeout", "120s"); err != nil {
