@@ -119,17 +119,22 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 	}
 	defer client.Disconnect(context.Background()) //nolint:errcheck
 
+	changed := func(ctx context.Context, campaign string) {
+		if err := rdb.Publish(ctx, jobs.ChangesChannel, campaign).Err(); err != nil {
+			log.Debug("announce change failed", zap.String("campaign", campaign), zap.Error(err))
+		}
+	}
 	hb := &heartbeat{rdb: rdb, name: cfg.name, role: cfg.role, slots: cfg.slots, tasks: map[int]string{}, log: log}
 	mux := asynq.NewServeMux()
 	queue := jobs.QueueRun
 	if cfg.role == "run" {
 		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.cache, "artifacts"), db),
-			WorkDir: filepath.Join(cfg.cache, "runs"), Worker: cfg.name, Log: log, Track: hb.track}
+			WorkDir: filepath.Join(cfg.cache, "runs"), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
 		mux.HandleFunc(jobs.TypeRun, h.ProcessTask)
 	} else {
 		queue = jobs.QueueBuild
 		h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.distccHosts},
-			WorkDir: filepath.Join(cfg.cache, "builds"), Jobs: runtime.NumCPU(), Worker: cfg.name, Log: log, Track: hb.track}
+			WorkDir: filepath.Join(cfg.cache, "builds"), Jobs: runtime.NumCPU(), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
 		mux.HandleFunc(jobs.TypeBuild, h.ProcessTask)
 	}
 	// Its own connection for asynq, closed only after the server stopped.

@@ -22,6 +22,7 @@ import (
 	"github.com/simswarm/simswarm/controller/leader"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
+	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Config configures a controller process.
@@ -185,9 +186,8 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 	wg.Wait()
 }
 
-// ChangesChannel is the Redis channel on which instances that do not lead
-// announce the names of campaigns changed through their API.
-const ChangesChannel = "simswarm:campaigns:changed"
+// ChangesChannel is where standbys and workers announce changed campaigns.
+const ChangesChannel = jobs.ChangesChannel
 
 // WorkerKeyPrefix is where workers announce themselves (JSON with TTL).
 const WorkerKeyPrefix = "simswarm:workers:"

@@ -59,8 +59,9 @@ type Handler struct {
 	Jobs   int
 	Worker string
 	Log    *zap.Logger
-	// Track: see runner.Handler.Track.
-	Track func(task string) (done func())
+	// Changed and Track: see runner.Handler.
+	Changed func(ctx context.Context, campaign string)
+	Track   func(task string) (done func())
 }
 
 // logTailBytes is how much of a build log the record keeps.
@@ -91,6 +92,13 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if res.MatchedCount == 0 && res.UpsertedCount == 0 {
 		log.Info("build cache hit")
 		return nil
+	}
+	if h.Changed != nil {
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			h.Changed(cctx, bt.Campaign)
+		}()
 	}
 
 	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {

@@ -29,6 +29,13 @@ func SourceName(sha string) string { return sha + ".tar.gz" }
 // separated, DISTCC_HOSTS syntax) that the stack reconciler publishes.
 const DistccHostsKey = "simswarm:distcc:hosts"
 
+// ChangesChannel is the Redis pub/sub channel on which a campaign's name
+// is announced when something about it changed outside the leading
+// controller: an API write on a standby, a run or build a worker finished.
+// The controller reconciles the campaign at once instead of at its next
+// resync, which keeps the bounded run window full.
+const ChangesChannel = "simswarm:campaigns:changed"
+
 // WorkerKey is the Redis key of a worker's heartbeat.
 func WorkerKey(name string) string { return "simswarm:workers:" + name }
 

@@ -34,6 +34,9 @@ type Handler struct {
 	// Worker names this process on run records.
 	Worker string
 	Log    *zap.Logger
+	// Changed, if set, is told the campaign after its run/build record
+	// changed, so that the controller reacts at once (jobs.ChangesChannel).
+	Changed func(ctx context.Context, campaign string)
 	// Track, if set, is told when a task starts and (by calling what it
 	// returns) when it ends, for heartbeats.
 	Track func(task string) (done func())
@@ -65,6 +68,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info("run already done or gone")
 		return nil
 	}
+	defer h.changed(rt.Campaign)
 
 	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
 	if err != nil {
@@ -187,6 +191,17 @@ func (h *Handler) deleteFiles(files []jobs.ResultFile) {
 			h.logger().Warn("cannot delete duplicate result", zap.String("file", f.Name), zap.Error(err))
 		}
 	}
+}
+
+// changed announces that a run of campaign changed state; best effort (the
+// controller's periodic resync covers a lost announcement).
+func (h *Handler) changed(campaign string) {
+	if h.Changed == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h.Changed(ctx, campaign)
 }
 
 func (h *Handler) logger() *zap.Logger {

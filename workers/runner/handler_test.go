@@ -132,8 +132,14 @@ func TestConcurrentAttemptsStoreResultsOnce(t *testing.T) {
 
 func TestCrashIsRecordedWithStderrTail(t *testing.T) {
 	db := setup(t, "[General]\n**.mode = ${mode=crash}\n")
-	if err := handler(t, db, t.TempDir()).ProcessTask(context.Background(), task(t, db, 0)); err != nil {
+	h := handler(t, db, t.TempDir())
+	var announced []string
+	h.Changed = func(_ context.Context, campaign string) { announced = append(announced, campaign) }
+	if err := h.ProcessTask(context.Background(), task(t, db, 0)); err != nil {
 		t.Fatalf("a simulation crash is not a queue error: %v", err)
+	}
+	if len(announced) != 1 || announced[0] != "c" {
+		t.Errorf("the finished run announced %q, want [c] once (the controller reacts to it at once)", announced)
 	}
 	r := record(t, db, 0)
 	if r.State != jobs.RunFailed || !strings.Contains(r.Message, "segmentation fault") ||
