@@ -233,7 +233,9 @@ func (b builder) builderSvc() Service {
 	spec := b.service(Builder, b.s.Spec.Images.Worker, Interlink, Buildnet)
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
-	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=builder", "SIMSWARM_DISTCC_HOSTS_KEY="+DistccHostsKey)
+	// The builder reads the distcc host list the controller publishes under
+	// DistccHostsKey in the stack's Redis at every build.
+	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=build")
 	replicated(&spec, 1)
 	onManager(&spec)
 	return Service{Component: Builder, Name: spec.Name, Spec: spec}
@@ -244,7 +246,7 @@ func (b builder) runner(replicas uint64) Service {
 	spec := b.service(Runner, sp.Images.Worker, Interlink)
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
-	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=runner")
+	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=run")
 	spec.TaskTemplate.Resources = &swarm.ResourceRequirements{
 		Reservations: &swarm.Resources{NanoCPUs: cpuNanos(*sp.Runner.CPUReservation)},
 	}
