@@ -77,10 +77,12 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 	if os.Geteuid() != 0 {
 		t.Fatalf("dockerd needs root")
 	}
+	release := acquireMachineLock(t)
 	// Short directory: unix socket paths (ours and containerd's shims)
 	// must stay under 108 bytes, and t.TempDir() paths can be long.
 	dir, err := os.MkdirTemp("/tmp", "ssd")
 	if err != nil {
+		release()
 		t.Fatal(err)
 	}
 	d := &Daemon{
@@ -89,7 +91,10 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 		logPath:  filepath.Join(dir, "dockerd.log"),
 		gwBridge: "ssgw" + randHex(4),
 	}
-	t.Cleanup(func() { d.teardown(t) })
+	t.Cleanup(func() {
+		defer release()
+		d.teardown(t)
+	})
 
 	logFile, err := os.Create(d.logPath)
 	if err != nil {
