@@ -329,7 +329,21 @@ func waitCampaign(cmd *cobra.Command, c *client.Client, name string, timeout, in
 	for {
 		cp, err := c.Get(ctx, name)
 		if err != nil {
-			return nil, err
+			// The controller restarting (or a standby taking over) is no
+			// reason to stop waiting: the campaign goes on without it.
+			if !client.IsTransient(err) || timeout > 0 && time.Since(start) > timeout {
+				return nil, err
+			}
+			if !quiet && last != "unreachable" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: controller not answering (%v); still waiting\n", name, err)
+				last = "unreachable"
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(interval):
+			}
+			continue
 		}
 		s := cp.Status
 		if s.ObservedGeneration == cp.Metadata.Generation && (s.Phase == api.PhaseSucceeded || s.Phase == api.PhaseFailed) {

@@ -48,6 +48,20 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// IsTransient reports an error worth retrying: the controller did not
+// answer (it is restarting, or a standby is taking over) or answered with
+// a server-side error. A 4xx answer is final.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code >= 500
+	}
+	return true
+}
+
 // IsNotFound reports a 404.
 func IsNotFound(err error) bool {
 	var ae *APIError
