@@ -38,12 +38,13 @@ bench: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseManifests -fuzztime 60s ./api
 
-## images: the production images (cmd/simswarm/*Dockerfile) on the engine DOCKER_HOST names;
+## images: the production images (cmd/simswarm/*Dockerfile) on the engine DOCKER_HOST names,
+## tagged with the version and as :latest (the Stack's default images);
 ## TOOLCHAIN_IMAGE is the worker's base, e.g. an OMNeT++ image.
 TOOLCHAIN_IMAGE ?= debian:bookworm-slim
 images: build
-	docker build -f cmd/simswarm/Dockerfile -t simswarm/simswarm:$(VERSION) bin
-	docker build -f cmd/simswarm/worker.Dockerfile --build-arg TOOLCHAIN_IMAGE=$(TOOLCHAIN_IMAGE) -t simswarm/worker:$(VERSION) bin
+	docker build -f cmd/simswarm/Dockerfile -t simswarm/simswarm:$(VERSION) -t simswarm/simswarm:latest bin
+	docker build -f cmd/simswarm/worker.Dockerfile --build-arg TOOLCHAIN_IMAGE=$(TOOLCHAIN_IMAGE) -t simswarm/worker:$(VERSION) -t simswarm/worker:latest bin
 
 clean:
 	rm -rf bin results

@@ -263,7 +263,9 @@ func (b builder) distcc() Service {
 	sp := b.s.Spec
 	spec := b.service(Distcc, sp.Images.Distcc, Buildnet)
 	spec.TaskTemplate.ContainerSpec.Command = []string{
-		"distccd", "--daemon", "--no-detach", "--log-stderr",
+		// --log-level info: one line per compile job served (COMPILE_OK), so
+		// `docker service logs` shows that builds really are distributed.
+		"distccd", "--daemon", "--no-detach", "--log-stderr", "--log-level", "info",
 		"--port", strconv.Itoa(int(sp.Distcc.Port)), "--allow", sp.Distcc.Allow,
 	}
 	// distccd as PID 1 would ignore SIGTERM: run it under docker-init.

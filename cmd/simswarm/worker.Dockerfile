@@ -1,7 +1,7 @@
 # The worker image: the simulation toolchain (e.g. an OMNeT++/INET image,
 # given as TOOLCHAIN_IMAGE) plus distcc and the simswarm binary. The stack
 # runs it as the builder and the runners (`simswarm worker`, role from
-# SIMSWARM_ROLE) and as the global distcc service (`distccd ...`, so the
+# SIMSWARM_ROLE=build|run) and as the global distcc service (`distccd ...`, so the
 # compilers that serve the builder are the toolchain's own). The toolchain
 # image must be Debian-based (apt-get). Build context: bin/ (make build):
 #
@@ -9,11 +9,15 @@
 #     --build-arg TOOLCHAIN_IMAGE=my-omnetpp:6.1 -t simswarm/worker:latest bin
 ARG TOOLCHAIN_IMAGE=debian:bookworm-slim
 FROM ${TOOLCHAIN_IMAGE}
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      distcc gcc g++ make ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
- && update-distcc-symlinks
+# A toolchain that already has distcc, a C compiler and make (as an OMNeT++
+# image with distcc added would) is used as it is, without the network.
+RUN if ! command -v distcc >/dev/null || ! command -v gcc >/dev/null || ! command -v make >/dev/null; then \
+      apt-get update \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+           distcc gcc g++ make ca-certificates \
+      && rm -rf /var/lib/apt/lists/* \
+      && update-distcc-symlinks; \
+    fi
 COPY simswarm /usr/local/bin/simswarm
 ENV TMPDIR=/tmp
 ENTRYPOINT ["/usr/local/bin/simswarm"]

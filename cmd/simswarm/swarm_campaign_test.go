@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/client"
+	"github.com/simswarm/simswarm/stackspec"
+	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// workerToolchain is the toolchain of the test worker image: what the
+// aloha model needs to build (and what distccd needs to compile for the
+// builder). The same package set as controller/stack's distcc test, so the
+// debootstrapped root file system is built once per machine for both.
+var workerToolchain = []string{"distcc", "gcc", "libc6-dev", "make"}
+
+// buildSimswarmBinary builds the static simswarm binary into a fresh
+// directory (a Docker build context, as `make build` leaves bin/).
+func buildSimswarmBinary(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "simswarm"), "github.com/simswarm/simswarm/cmd/simswarm")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// buildWorkerImage builds the production worker.Dockerfile on a Debian
+// toolchain image (debootstrapped, with gcc, make and distcc already in it,
+// so the Dockerfile installs nothing and needs no network).
+func buildWorkerImage(t *testing.T, d *dockertest.Daemon, ref string) {
+	t.Helper()
+	d.ImportDebianImage(t, "simswarm-test/toolchain:1", workerToolchain)
+	dockerfile, err := filepath.Abs("worker.Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_BUILDKIT", "0") // BuildKit is not part of Debian's docker.io
+	d.CLI(t, "build", "-q", "-f", dockerfile, "--build-arg", "TOOLCHAIN_IMAGE=simswarm-test/toolchain:1", "-t", ref, buildSimswarmBinary(t))
+}
+
+// TestAlohaCampaignOnSwarm is the whole system on a real swarm: `stack
+// deploy` with real images (simswarm as controller, the worker image built
+// from worker.Dockerfile as builder, runners and distcc, redis-server,
+// FerretDB as mongo); the controller creates the rest; the aloha campaign
+// is applied through the published API port; the builder compiles through
+// the distcc service; mid-campaign every runner container and the
+// controller container are killed. The campaign still completes, every
+// run's result files are there exactly once, and they equal byte for byte
+// what `simswarm run` produces on this machine. The restarted controller
+// then heals a removed runner service; a wrong token is refused.
+func TestAlohaCampaignOnSwarm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds images and runs a campaign on a private swarm")
+	}
+	d := dockertest.Start(t)
+	d.ImportGoImage(t, "simswarm-test/simswarm:1", "github.com/simswarm/simswarm/cmd/simswarm")
+	d.ImportGoImage(t, "simswarm-test/mongo:1", "github.com/simswarm/simswarm/test/dockerd/ferretapp")
+	d.ImportHostBinaries(t, "simswarm-test/redis:1", "/usr/bin/redis-server")
+	buildWorkerImage(t, d, "simswarm-test/worker:1")
+	t.Setenv("DOCKER_HOST", d.Host)
+	logServicesOnFailure(t, d, "simswarm_controller", "simswarm_builder", "simswarm_runner", "simswarm_distcc", "simswarm_mongo")
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	// Two runners on this two-core node: the manager keeps no reserve.
+	stackFile := filepath.Join(t.TempDir(), "stack.yaml")
+	if err := os.WriteFile(stackFile, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
+kind: Stack
+metadata: {name: simswarm}
+spec:
+  images: {controller: simswarm-test/simswarm:1, worker: simswarm-test/worker:1, redis: simswarm-test/redis:1, mongo: simswarm-test/mongo:1}
+  manager: {cpuReserve: 0}
+  controller: {port: %d, dockerSocket: %s}
+`, port, strings.TrimPrefix(d.Host, "unix://"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := api.LoadStackFile(stackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	out, err := runStackCLI(t, "stack", "deploy", "-f", stackFile)
+	if err != nil {
+		t.Fatalf("stack deploy: %v\n%s", err, out)
+	}
+	_, token, ok := strings.Cut(out, "API token (keep it; it is not shown again): ")
+	if !ok {
+		t.Fatalf("deploy printed no token:\n%s", out)
+	}
+	token = strings.TrimSpace(token)
+	waitFor(t, 3*time.Minute, "stack converged with real images", stackConverged(t, d, s))
+	t.Logf("MEASURE stack deploy -> converged with real images: %v", time.Since(start))
+	server := fmt.Sprintf("http://127.0.0.1:%d", port)
+	t.Setenv("SIMSWARM_SERVER", server)
+	t.Setenv("SIMSWARM_TOKEN", token)
+	waitFor(t, time.Minute, "API on the published port", func() (bool, string) {
+		out, err := cli(t, "get", "campaigns")
+		return err == nil, fmt.Sprint(out, err)
+	})
+	t.Setenv("SIMSWARM_TOKEN", "wrong")
+	if out, err := cli(t, "get", "campaigns"); err == nil {
+		t.Errorf("the API accepted a wrong token:\n%s", out)
+	}
+	t.Setenv("SIMSWARM_TOKEN", token)
+
+	dir := t.TempDir()
+	manifest := alohaManifest(t, dir, "aloha", "PureAloha", "0..11")
+	start = time.Now()
+	mustCLI(t, "apply", "-f", manifest)
+	cl := client.New(server, token)
+	ctx := context.Background()
+
+	// Wait until runs are being carried out, then kill every runner
+	// container and the controller's: what they held must be redelivered.
+	waitFor(t, 4*time.Minute, "runs in progress on the runners", func() (bool, string) {
+		c, err := cl.Get(ctx, "aloha")
+		if err != nil {
+			return false, err.Error()
+		}
+		st := c.Status
+		return st.Runs.Running > 0 && st.Runs.Succeeded < st.Runs.Total/2, fmt.Sprintf("%+v build %+v", st.Runs, st.Build)
+	})
+	t.Logf("MEASURE apply -> first runs running (build through distcc included): %v", time.Since(start))
+	killed := 0
+	for _, svc := range []string{stackspec.ObjectName(s, stackspec.Runner), stackspec.ObjectName(s, stackspec.Controller)} {
+		cs, err := d.Client.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+			filters.Arg("label", "com.docker.swarm.service.name="+svc))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if err := d.Client.ContainerKill(ctx, c.ID, "KILL"); err != nil {
+				t.Fatal(err)
+			}
+			killed++
+		}
+	}
+	if killed < 3 {
+		t.Fatalf("killed %d containers, want both runners and the controller", killed)
+	}
+
+	if out, err := cli(t, "wait", "aloha", "--timeout", "8m"); err != nil {
+		t.Fatalf("wait after killing runners and controller: %v\n%s\n%s", err, out, controllerLogs(t, d))
+	}
+	t.Logf("MEASURE apply -> campaign complete (with runners and controller killed mid-run): %v", time.Since(start))
+
+	// Every run has its two files exactly once, and at least one run was
+	// carried out again after its runner died.
+	redone := 0
+	list, err := cl.Runs(ctx, "aloha", "", -1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 12 {
+		t.Fatalf("%d run records, want 12", len(list.Items))
+	}
+	for _, r := range list.Items {
+		if r.State != jobs.RunSucceeded || len(r.Files) != 2 || r.Files[0].Name == r.Files[1].Name {
+			t.Errorf("run %d: state %s, files %+v", r.Run, r.State, r.Files)
+		}
+		if r.Attempts > 1 {
+			redone++
+		}
+	}
+	if redone == 0 {
+		t.Errorf("no run needed a second attempt, so the kill tested nothing")
+	}
+	pulled := filepath.Join(dir, "pulled")
+	mustCLI(t, "results", "pull", "aloha", "-o", pulled)
+	local := filepath.Join(t.TempDir(), "local")
+	mustCLI(t, "run", "-f", manifest, "--results", local)
+	got, want := readDir(t, pulled), readDir(t, local)
+	if len(want) != 24 || strings.Join(names(got), "\n") != strings.Join(names(want), "\n") {
+		t.Fatalf("pulled files\n%q\nlocal files\n%q", names(got), names(want))
+	}
+	for name, w := range want {
+		if !bytes.Equal(got[name], w) {
+			t.Errorf("%s differs between the swarm and the local run", name)
+		}
+	}
+
+	// The restarted controller leads again and heals the stack: a removed
+	// runner service is recreated.
+	runner := stackspec.ObjectName(s, stackspec.Runner)
+	old, _, err := d.Client.ServiceInspectWithRaw(ctx, runner, swarm.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if err := d.Client.ServiceRemove(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "restarted controller recreated the runner service", func() (bool, string) {
+		cur, _, err := d.Client.ServiceInspectWithRaw(ctx, runner, swarm.ServiceInspectOptions{})
+		return err == nil && cur.ID != old.ID, fmt.Sprint("runner service not recreated yet: ", err)
+	})
+	t.Logf("MEASURE runner service removed -> recreated by the restarted controller: %v", time.Since(start))
+
+	// The build went through the distcc service: its daemons report the
+	// compile jobs they served (the model has five sources).
+	logs := serviceLogs(d, stackspec.ObjectName(s, stackspec.Distcc))
+	if n := strings.Count(logs, "COMPILE_OK"); n < 5 {
+		t.Errorf("the distcc service served %d compile jobs, want the model's 5:\n%s", n, logs)
+	}
+}
