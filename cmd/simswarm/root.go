@@ -37,6 +37,7 @@ its runs with "simswarm expand -f FILE".`,
 		newVersionCmd(),
 		newControllerCmd(g), newApplyCmd(g), newGetCmd(g), newDescribeCmd(g), newDeleteCmd(g), newSuspendCmd(g, true), newSuspendCmd(g, false), newWaitCmd(g), newLogsCmd(g), newResultsCmd(g),
 		newStackCmd(g),
+		newClusterCmd(g),
 		newValidateCmd(g), newExpandCmd(g),
 		newRunCmd(g), newRunallCmd(g), newWorkerCmd(g),
 	)

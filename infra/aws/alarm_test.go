@@ -12,10 +12,10 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
 
-// TestIdleAlarm: the alarm watches the manager's maximum CPU in 15-minute
+// TestClusterIdleAlarm: the alarm watches the manager's maximum CPU in 15-minute
 // periods, fires below 10% in all of 4 of them, and then stops the
 // manager and runs the policy that sets the workers to exactly 0.
-func TestIdleAlarm(t *testing.T) {
+func TestClusterIdleAlarm(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestDestroyTwiceLeavesNothingAndSparesOtherClusters: destroy removes
+// TestClusterDestroyTwiceLeavesNothingAndSparesOtherClusters: destroy removes
 // every tagged resource of its cluster, a second destroy finds nothing and
 // succeeds, and the other cluster's resources are all still there.
-func TestDestroyTwiceLeavesNothingAndSparesOtherClusters(t *testing.T) {
+func TestClusterDestroyTwiceLeavesNothingAndSparesOtherClusters(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()

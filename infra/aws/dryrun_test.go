@@ -9,11 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
-// TestDryRunMutatesNothing: Plan (--dry-run) lists every resource it would
+// TestClusterDryRunMutatesNothing: Plan (--dry-run) lists every resource it would
 // create, calls only Describe/Get/List operations, and leaves the
 // emulator's state exactly as it was - on an empty account and on an
 // existing cluster whose spec changed.
-func TestDryRunMutatesNothing(t *testing.T) {
+func TestClusterDryRunMutatesNothing(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()

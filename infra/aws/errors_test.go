@@ -66,9 +66,9 @@ func checkOneLine(t *testing.T, err error, want string) {
 	}
 }
 
-// TestQuotaExceededIsOneClearLine: EC2's quota errors, as the API returns
+// TestClusterQuotaExceededIsOneClearLine: EC2's quota errors, as the API returns
 // them, become one line with AWS's own explanation and what to do.
-func TestQuotaExceededIsOneClearLine(t *testing.T) {
+func TestClusterQuotaExceededIsOneClearLine(t *testing.T) {
 	e := newEnv(t)
 	for code, msg := range map[string]string{
 		"InstanceLimitExceeded": "You have requested more instances (21) than your current instance limit of 20 allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.",
@@ -81,9 +81,9 @@ func TestQuotaExceededIsOneClearLine(t *testing.T) {
 	}
 }
 
-// TestInstanceTypeNotOfferedIsOneClearLine: a type the region does not
+// TestClusterInstanceTypeNotOfferedIsOneClearLine: a type the region does not
 // have fails before anything is created, naming type and region.
-func TestInstanceTypeNotOfferedIsOneClearLine(t *testing.T) {
+func TestClusterInstanceTypeNotOfferedIsOneClearLine(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "eu-central-1")
 	spec := testSpec("nope")
@@ -99,9 +99,9 @@ func TestInstanceTypeNotOfferedIsOneClearLine(t *testing.T) {
 	checkOneLine(t, err, "instance type c5.nonsense is not offered in region eu-central-1")
 }
 
-// TestNoCredentialsIsOneClearLine: with nothing in the default chain
+// TestClusterNoCredentialsIsOneClearLine: with nothing in the default chain
 // every command says so in one line; an unknown profile is named.
-func TestNoCredentialsIsOneClearLine(t *testing.T) {
+func TestClusterNoCredentialsIsOneClearLine(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
 	for k, v := range map[string]string{
@@ -128,9 +128,9 @@ func TestNoCredentialsIsOneClearLine(t *testing.T) {
 	checkOneLine(t, err, `AWS profile "lab" not found`)
 }
 
-// TestRejectedCredentialsNeverShowTheKey: AWS's answer to a bad signature
+// TestClusterRejectedCredentialsNeverShowTheKey: AWS's answer to a bad signature
 // quotes the request's credential scope; the user sees the code only.
-func TestRejectedCredentialsNeverShowTheKey(t *testing.T) {
+func TestClusterRejectedCredentialsNeverShowTheKey(t *testing.T) {
 	e := newEnv(t)
 	msg := "The request signature we calculated does not match the signature you provided. The Canonical String for this request should have been 'POST / Credential=" +
 		testKeyID + "/20260101/us-east-1/sts/aws4_request' secret " + testSecret

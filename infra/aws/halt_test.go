@@ -13,10 +13,10 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
-// TestHaltResumeAndStatus: halt stops the manager and takes the workers
+// TestClusterHaltResumeAndStatus: halt stops the manager and takes the workers
 // to 0, resume brings back both and re-arms the alarm, each is a no-op
 // when repeated; status reports instances, readiness, alarm and cost.
-func TestHaltResumeAndStatus(t *testing.T) {
+func TestClusterHaltResumeAndStatus(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()
@@ -91,9 +91,9 @@ func TestHaltResumeAndStatus(t *testing.T) {
 	}
 }
 
-// TestUpStartsAHaltedCluster: up converges a halted cluster back to
+// TestClusterUpStartsAHaltedCluster: up converges a halted cluster back to
 // running instead of launching a second manager.
-func TestUpStartsAHaltedCluster(t *testing.T) {
+func TestClusterUpStartsAHaltedCluster(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()

@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-func TestCallerCIDR(t *testing.T) {
+func TestClusterCallerCIDR(t *testing.T) {
 	answer := "203.0.113.7\n"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, answer) }))
 	defer srv.Close()
@@ -28,7 +28,7 @@ func TestCallerCIDR(t *testing.T) {
 	}
 }
 
-func TestParseHostKeys(t *testing.T) {
+func TestClusterParseHostKeys(t *testing.T) {
 	console := `[   12.3] cloud-init[1234]: Cloud-init v. 22.2.2 running 'modules:final'
 ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----
 ec2: 256 SHA256:abc root@ip-172-31-5-9 (ECDSA)
@@ -55,9 +55,9 @@ ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC outside the markers
 	}
 }
 
-// TestHostKeysFromMoto: moto's console output is a fixed kernel log with
+// TestClusterHostKeysFromMoto: moto's console output is a fixed kernel log with
 // no host keys; that is reported as ErrNoHostKeys, not as a failure.
-func TestHostKeysFromMoto(t *testing.T) {
+func TestClusterHostKeysFromMoto(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	res, err := p.Up(context.Background(), testSpec("hk"))
@@ -69,7 +69,7 @@ func TestHostKeysFromMoto(t *testing.T) {
 	}
 }
 
-func TestSpecValidationNamesTheField(t *testing.T) {
+func TestClusterSpecValidationNamesTheField(t *testing.T) {
 	bad := Spec{Name: "Bad_Name", Workers: -1, WorkerType: "huge", SSHCIDR: "10.0.0.1/8", AMI: "img-1", PublicKey: "hello",
 		Idle: IdleSpec{Threshold: 150}}.WithDefaults()
 	err := bad.Validate()
@@ -87,7 +87,7 @@ func TestSpecValidationNamesTheField(t *testing.T) {
 	}
 }
 
-func TestEstimate(t *testing.T) {
+func TestClusterEstimate(t *testing.T) {
 	e := EstimateSpec(Spec{ManagerType: "c5.xlarge", WorkerType: "c5.4xlarge", Workers: 3})
 	if want := 0.17 + 3*0.68; e.PerHourUSD < want-1e-9 || e.PerHourUSD > want+1e-9 || len(e.Unknown) != 0 {
 		t.Errorf("estimate %+v, want %g", e, want)

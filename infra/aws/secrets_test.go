@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// TestCredentialsNeverInLogsOrErrors: a whole life cycle, including
+// TestClusterCredentialsNeverInLogsOrErrors: a whole life cycle, including
 // failures, at debug level: no log entry, error or printed plan carries
 // the access key id, the secret key or the private key.
-func TestCredentialsNeverInLogsOrErrors(t *testing.T) {
+func TestClusterCredentialsNeverInLogsOrErrors(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	var seen []string

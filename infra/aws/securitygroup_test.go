@@ -17,10 +17,10 @@ func sortRules(rs []Rule) []Rule {
 	return out
 }
 
-// TestSecurityGroupHasExactlyTheIntendedRules: swarm ports only from the
+// TestClusterSecurityGroupHasExactlyTheIntendedRules: swarm ports only from the
 // group itself, SSH only from the given network, the default egress and
 // nothing else; a rule someone added is revoked by the next up.
-func TestSecurityGroupHasExactlyTheIntendedRules(t *testing.T) {
+func TestClusterSecurityGroupHasExactlyTheIntendedRules(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()

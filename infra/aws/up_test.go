@@ -12,9 +12,9 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
-// TestUpTwiceCreatesOneSetOfResources: the second Up with the same spec
+// TestClusterUpTwiceCreatesOneSetOfResources: the second Up with the same spec
 // finds everything, plans no change and makes no mutating call.
-func TestUpTwiceCreatesOneSetOfResources(t *testing.T) {
+func TestClusterUpTwiceCreatesOneSetOfResources(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()
@@ -47,13 +47,13 @@ func TestUpTwiceCreatesOneSetOfResources(t *testing.T) {
 	}
 }
 
-// TestUpConvergesAChangedSpec: more workers, another SSH source and
+// TestClusterUpConvergesAChangedSpec: more workers, another SSH source and
 // another worker type change the group, the rule and the template in
 // place; nothing is duplicated. (Two steps: moto 5.2 cannot launch from a
 // launch template version made by CreateLaunchTemplateVersion - it trips
 // over the version's user-data - so the count and the template change
 // separately here.)
-func TestUpConvergesAChangedSpec(t *testing.T) {
+func TestClusterUpConvergesAChangedSpec(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()
@@ -101,9 +101,9 @@ func TestUpConvergesAChangedSpec(t *testing.T) {
 	}
 }
 
-// TestUntaggedLookalikesAreNeverTouched: resources that carry a cluster's
+// TestClusterUntaggedLookalikesAreNeverTouched: resources that carry a cluster's
 // names but not its tag make Up refuse and Destroy skip them.
-func TestUntaggedLookalikesAreNeverTouched(t *testing.T) {
+func TestClusterUntaggedLookalikesAreNeverTouched(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()
@@ -135,9 +135,9 @@ func TestUntaggedLookalikesAreNeverTouched(t *testing.T) {
 	}
 }
 
-// TestImportedPublicKey: with a public key, the key pair is imported and
+// TestClusterImportedPublicKey: with a public key, the key pair is imported and
 // no private key is handed back.
-func TestImportedPublicKey(t *testing.T) {
+func TestClusterImportedPublicKey(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	spec := testSpec("imp")

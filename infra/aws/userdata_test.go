@@ -33,10 +33,10 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// TestUserDataGolden: the manager initialises the swarm and stores the
+// TestClusterUserDataGolden: the manager initialises the swarm and stores the
 // worker token in the parameter; workers wait for a real token there and
 // join the manager's address. Neither script holds a token.
-func TestUserDataGolden(t *testing.T) {
+func TestClusterUserDataGolden(t *testing.T) {
 	d := UserData{Cluster: "lab", Region: "eu-central-1", TokenParameter: names{"lab"}.tokenParameter(), SSHUser: DefaultSSHUser}
 	m, err := RenderManager(d)
 	if err != nil {
@@ -79,10 +79,10 @@ func TestUserDataGolden(t *testing.T) {
 	}
 }
 
-// TestLaunchTemplatesCarryTheUserData: what Up puts into the launch
+// TestClusterLaunchTemplatesCarryTheUserData: what Up puts into the launch
 // templates is exactly the rendered scripts, the worker's pointing at the
 // manager's private address.
-func TestLaunchTemplatesCarryTheUserData(t *testing.T) {
+func TestClusterLaunchTemplatesCarryTheUserData(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, "us-east-1")
 	ctx := context.Background()

@@ -20,7 +20,8 @@
 //
 // Guarantees: Connect returns once every local forward accepts connections,
 // or fails with the tail of ssh's own error output; it reuses a live tunnel
-// of the same name and settings instead of starting a second one. The PID
+// of the same name and settings (StrictHostKeyChecking aside: it matters
+// only while connecting) instead of starting a second one. The PID
 // file (in DefaultDir: $XDG_RUNTIME_DIR/simswarm, else a 0700 directory
 // under the temp dir) records the PID and the exact argv; Disconnect
 // signals that PID only if /proc still shows that argv, so a recycled PID

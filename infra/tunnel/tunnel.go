@@ -199,7 +199,7 @@ func (m *Manager) Connect(ctx context.Context, spec Spec) (Info, error) {
 	}
 	if cur, alive, err := m.Status(spec.Name); err != nil {
 		return Info{}, err
-	} else if alive && slices.Equal(cur.Argv, argv) {
+	} else if alive && sameTunnel(cur.Argv, argv) {
 		cur.Reused = true
 		return cur, nil
 	} else if alive {
@@ -263,6 +263,22 @@ func (m *Manager) Connect(ctx context.Context, spec Spec) (Info, error) {
 			return Info{}, fmt.Errorf("tunnel %s: forwards not ready after %v: %s", spec.Name, timeout, tail(logPath))
 		}
 	}
+}
+
+// sameTunnel compares two ssh command lines. How strictly an unknown host
+// key was treated only matters while connecting: a tunnel that accepted
+// and recorded a first key is the same tunnel as one that checks it.
+func sameTunnel(a, b []string) bool {
+	strip := func(argv []string) []string {
+		var out []string
+		for _, s := range argv {
+			if !strings.HasPrefix(s, "StrictHostKeyChecking=") {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return slices.Equal(strip(a), strip(b))
 }
 
 // localFree fails when a local TCP address is taken: ssh would exit, and a

@@ -62,11 +62,11 @@ func gone(pid int) bool {
 	return false
 }
 
-// TestTunnelForwardsAndDisconnectEndsExactlyThatProcess: connect forwards
+// TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess: connect forwards
 // a local TCP port and a local unix socket through a real sshd to test
 // HTTP servers behind it, records ssh's PID and argv, reuses the live
 // tunnel, and disconnect ends that ssh and no other.
-func TestTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) {
+func TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) {
 	s := sshdtest.Start(t)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "controller api") }))
 	defer api.Close()
@@ -156,9 +156,9 @@ func TestTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) {
 	}
 }
 
-// TestDisconnectLeavesARecycledPIDAlone: a PID file whose PID now belongs
+// TestClusterDisconnectLeavesARecycledPIDAlone: a PID file whose PID now belongs
 // to another program is removed, the program is not signalled.
-func TestDisconnectLeavesARecycledPIDAlone(t *testing.T) {
+func TestClusterDisconnectLeavesARecycledPIDAlone(t *testing.T) {
 	m := &Manager{Dir: t.TempDir()}
 	other := exec.Command("sleep", "30")
 	if err := other.Start(); err != nil {
@@ -182,10 +182,10 @@ func TestDisconnectLeavesARecycledPIDAlone(t *testing.T) {
 	}
 }
 
-// TestConnectFailsOnAWrongHostKey: a host key that does not match the
+// TestClusterConnectFailsOnAWrongHostKey: a host key that does not match the
 // known_hosts file ends the attempt with ssh's reason, and nothing stays
 // running or recorded.
-func TestConnectFailsOnAWrongHostKey(t *testing.T) {
+func TestClusterConnectFailsOnAWrongHostKey(t *testing.T) {
 	s := sshdtest.Start(t)
 	m := &Manager{Dir: t.TempDir()}
 	spec := specFor(s, "d", Forward{Local: freeAddr(t), Remote: "127.0.0.1:9"})
@@ -203,9 +203,9 @@ func TestConnectFailsOnAWrongHostKey(t *testing.T) {
 	}
 }
 
-// TestConnectRefusesABusyLocalPort: ssh would exit, and a dial would reach
+// TestClusterConnectRefusesABusyLocalPort: ssh would exit, and a dial would reach
 // the other listener and look like success.
-func TestConnectRefusesABusyLocalPort(t *testing.T) {
+func TestClusterConnectRefusesABusyLocalPort(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestConnectRefusesABusyLocalPort(t *testing.T) {
 	}
 }
 
-func TestArgvIsSafeAndStrict(t *testing.T) {
+func TestClusterArgvIsSafeAndStrict(t *testing.T) {
 	spec := Spec{Name: "x", Host: "203.0.113.7", User: "ec2-user", KnownHostsFile: "/k", HostKeyAlias: "alias",
 		IdentityFile: "/id", SSH: "/usr/bin/ssh", Forwards: []Forward{{Local: "127.0.0.1:8080", Remote: "127.0.0.1:8080"}}}
 	argv, err := Argv(spec)
@@ -249,7 +249,7 @@ func TestArgvIsSafeAndStrict(t *testing.T) {
 	}
 }
 
-func TestDefaultDirIsPrivate(t *testing.T) {
+func TestClusterDefaultDirIsPrivate(t *testing.T) {
 	rt := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", rt)
 	dir, err := DefaultDir()

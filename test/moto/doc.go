@@ -8,6 +8,7 @@
 //
 //	s := mototest.Shared(t)  // started once per test binary, state reset
 //	s.URL                    // endpoint for the SDK (BaseEndpoint)
+//	own := mototest.Start(t) // a server of the test's own, stopped at its end
 //
 // moto_server is looked up in PATH, then in $HOME/.pyenv/shims. It comes
 // with the machine image and cannot be installed from the registries

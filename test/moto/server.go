@@ -85,6 +85,19 @@ func Shared(t testing.TB) *Server {
 	return shared.s
 }
 
+// Start runs a moto_server of the test's own, stopped when the test ends
+// (for packages whose TestMain cannot call Main).
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin := Require(t)
+	s, err := start(bin)
+	if err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
 // Main runs the tests and stops the shared server afterwards.
 func Main(m *testing.M) int {
 	code := m.Run()
