@@ -405,6 +405,7 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, key string, 
 		timeout.Duration = time.Hour
 	}
 	sent := 0
+	var ids []string
 	for _, rec := range pending {
 		if sent >= n {
 			break
@@ -413,21 +414,27 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, key string, 
 			t := jobs.RunTask{Campaign: name, UID: uid, Run: rec.Run, ArtifactKey: key, Simulation: c.Spec.Simulation,
 				Results: c.Spec.Results, Timeout: timeout, Attempt: rec.Attempts}
 			if err := r.Tasks.EnqueueRun(ctx, t); err != nil {
+				// What was enqueued is marked below; the rest stays Pending.
+				r.markQueued(ctx, name, ids)
 				return err
 			}
 			sent++
 		}
-		// The task exists before the record says so; a crash in between
-		// leaves a Pending record whose task is deduplicated next time.
-		ok, err := r.Store.SetRunState(ctx, rec.ID, jobs.RunPending, jobs.RunQueued, "")
-		if err != nil {
-			return err
-		}
-		if ok {
-			r.adjustCounts(name, func(c *api.RunCounts) { c.Pending--; c.Queued++ })
-		}
+		ids = append(ids, rec.ID)
 	}
-	return nil
+	// The tasks exist before the records say so (one write for the batch);
+	// a crash in between leaves Pending records whose tasks are
+	// deduplicated next time.
+	return r.markQueued(ctx, name, ids)
+}
+
+// markQueued moves dispatched records from Pending to Queued.
+func (r *Reconciler) markQueued(ctx context.Context, name string, ids []string) error {
+	n, err := r.Store.SetRunStates(ctx, ids, jobs.RunPending, jobs.RunQueued)
+	if n > 0 {
+		r.adjustCounts(name, func(c *api.RunCounts) { c.Pending -= n; c.Queued += n })
+	}
+	return err
 }
 
 func statusChanged(a, b api.CampaignStatus) bool {
