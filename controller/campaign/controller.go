@@ -26,6 +26,9 @@ type Controller struct {
 	// WorkerCount, if set, returns how many run slots the workers offer;
 	// the dispatch window is sized from it at every resync.
 	WorkerCount func(ctx context.Context) (int, error)
+	// OnReconcile, if set, is told how long each reconcile took and how it
+	// ended (metrics).
+	OnReconcile func(took time.Duration, err error)
 	Logger      *zap.Logger
 
 	resyncs int
@@ -38,6 +41,17 @@ const orphanEvery = 10
 
 // Enqueue asks for name to be reconciled soon.
 func (c *Controller) Enqueue(name string) { c.Queue.Add(name) }
+
+// coalesceChanges is how long announcements from workers (a run finished)
+// are gathered before the campaign is reconciled: with runs finishing many
+// times a second, one pass per run would spend the store's writes on
+// status updates instead of on the runs. The dispatch window holds far
+// more than this much work, so the runners never wait for it.
+const coalesceChanges = 200 * time.Millisecond
+
+// EnqueueCoalesced asks for name to be reconciled within coalesceChanges,
+// folding every further request until then into the same pass.
+func (c *Controller) EnqueueCoalesced(name string) { c.Queue.AddAfter(name, coalesceChanges) }
 
 // Run reconciles until ctx ends, then shuts the queue down and waits.
 func (c *Controller) Run(ctx context.Context) {
@@ -118,6 +132,9 @@ func (c *Controller) processNext(ctx context.Context, log *zap.Logger) bool {
 	defer c.Queue.Done(key)
 	start := time.Now()
 	after, err := c.Reconciler.Reconcile(ctx, key)
+	if c.OnReconcile != nil && ctx.Err() == nil {
+		c.OnReconcile(time.Since(start), err)
+	}
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// Shutting down.
