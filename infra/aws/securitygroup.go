@@ -191,8 +191,9 @@ func (r *run) securityGroup(ctx context.Context) error {
 	}
 	if len(add) > 0 {
 		if _, err := r.p.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+			// No tags on the rules: they live and die with the tagged group,
+			// and a tag-scoped IAM policy could not allow tagging them.
 			GroupId: aws.String(r.sgID), IpPermissions: add,
-			TagSpecifications: r.n.ec2TagSpec(ec2types.ResourceTypeSecurityGroupRule, name, ""),
 		}); err != nil {
 			return wrap("authorize ingress rules of "+name, err)
 		}
