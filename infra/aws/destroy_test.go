@@ -3,6 +3,10 @@ package aws
 import (
 	"context"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // TestClusterDestroyTwiceLeavesNothingAndSparesOtherClusters: destroy removes
@@ -35,8 +39,20 @@ func TestClusterDestroyTwiceLeavesNothingAndSparesOtherClusters(t *testing.T) {
 	if err != nil || len(acts) != 0 {
 		t.Errorf("second destroy: %v %v", acts, err)
 	}
+	if st, err := p.Status(ctx, "gone"); err != nil || st.Exists {
+		t.Errorf("status after destroy: %+v %v", st, err)
+	}
 	if got := p.inventory(t, "other"); got != other {
 		t.Errorf("the other cluster: %+v, was %+v", got, other)
+	}
+	// A leftover (here: a key pair) still makes the cluster exist, so
+	// that status points at destroy.
+	if _, err := p.ec2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("simswarm-gone"),
+		TagSpecifications: names{"gone"}.ec2TagSpec(ec2types.ResourceTypeKeyPair, "simswarm-gone", "")}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.Status(ctx, "gone"); err != nil || !st.Exists {
+		t.Errorf("status with a leftover key pair: %+v %v", st, err)
 	}
 	// The survivor still converges without changes.
 	res, err := p.Up(ctx, testSpec("other"))

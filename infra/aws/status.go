@@ -81,6 +81,20 @@ func (p *Provider) Status(ctx context.Context, cluster string) (Status, error) {
 		st.Exists = true
 		st.SwarmInitialized = meta.Version > 1
 	}
+	if !st.Exists {
+		// Leftovers of a half-finished up or destroy still make a cluster
+		// (that destroy removes).
+		if kp, err := p.findKeyPair(ctx, n); err != nil {
+			return st, err
+		} else if kp != nil && ec2HasTag(kp.Tags, TagCluster, n.cluster) {
+			st.Exists = true
+		}
+		if sg, err := p.findSecurityGroup(ctx, n, ""); err != nil {
+			return st, err
+		} else if sg != nil && ec2HasTag(sg.Tags, TagCluster, n.cluster) {
+			st.Exists = true
+		}
+	}
 	a, err := p.findAlarm(ctx, n)
 	if err != nil {
 		return st, err

@@ -396,6 +396,7 @@ func (m *Manager) Disconnect(name string) (bool, error) {
 	if err := os.Remove(info.PIDFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return alive, fmt.Errorf("tunnel %s: %w", name, err)
 	}
+	_ = os.Remove(m.logFile(name))
 	return alive, nil
 }
 
