@@ -84,6 +84,8 @@ func mustContain(t *testing.T, what, out string, wants ...string) {
 // disconnect, destroy twice.
 func TestClusterAWSCommands(t *testing.T) {
 	moto, configDir, runtimeDir := clusterEnv(t)
+	// No ssh outlives the test, also when it fails.
+	t.Cleanup(func() { _, _ = (&tunnel.Manager{Dir: filepath.Join(runtimeDir, "simswarm")}).Disconnect("aws-cli") })
 	aws := []string{"cluster", "aws", "--name", "cli", "--endpoint-url", moto}
 	cmd := func(sub string, args ...string) []string {
 		return append(append([]string{"cluster", "aws", sub}, aws[2:]...), args...)

@@ -81,6 +81,7 @@ func TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) 
 	defer engine.Close()
 
 	m := &Manager{Dir: t.TempDir()}
+	t.Cleanup(func() { _, _ = m.Disconnect("a"); _, _ = m.Disconnect("b") }) // also when the test fails
 	ctx := context.Background()
 	localA := freeAddr(t)
 	localSock := filepath.Join(m.Dir, "a-docker.sock")

@@ -11,7 +11,8 @@
 // Guarantees: the server listens on 127.0.0.1 only, on a free port,
 // accepts only the generated client key for the current user (no
 // passwords, no PAM), allows TCP and unix-socket forwarding, and is
-// stopped (with its per-connection children) when the test ends. The
+// stopped with its per-connection children (each in a session of its
+// own) when the test ends, so no client stays connected. The
 // known_hosts file lists the generated host key under HostKeyAlias.
 //
 // Requirements: root (sshd's privilege separation), sshd and ssh-keygen.
