@@ -220,8 +220,8 @@ func (h *heartbeat) beat(ctx context.Context) {
 	h.mu.Unlock()
 	sort.Strings(tasks)
 	// "task" is the contract's one-line summary; "tasks" lists each slot's.
-	body, _ := json.Marshal(map[string]any{"name": h.name, "role": h.role, "slots": h.slots,
-		"task": strings.Join(tasks, ", "), "tasks": tasks, "since": since})
+	body, _ := json.Marshal(jobs.Heartbeat{Name: h.name, Role: h.role, Slots: h.slots,
+		Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
 	err := h.rdb.Set(ctx, jobs.WorkerKey(h.name), body, heartbeatTTL).Err()
 	// Say it once per outage, not every 10 s.
 	if err != nil && !errors.Is(err, context.Canceled) && !h.lastFailure {
