@@ -113,11 +113,14 @@ func (r *Reconciler) reconcileNetworks(ctx context.Context, want []stackspec.Net
 			Driver: w.Driver, Attachable: w.Attachable, Scope: "swarm", Labels: w.Labels,
 		})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("create network %s: %w", w.Name, err))
+			err = fmt.Errorf("create network %s: %w", w.Name, err)
+			r.record("create network/"+w.Name, whyMissing, err)
+			errs = append(errs, err)
 			continue
 		}
 		names[resp.ID] = w.Name
 		res.Created = append(res.Created, "network/"+w.Name)
+		r.record("created network/"+w.Name, whyMissing, nil)
 		r.log.Info("created stack network", zap.String("network", w.Name))
 	}
 	for _, o := range byName {
@@ -125,10 +128,13 @@ func (r *Reconciler) reconcileNetworks(ctx context.Context, want []stackspec.Net
 			continue
 		}
 		if err := r.docker.NetworkRemove(ctx, o.ID); err != nil {
-			errs = append(errs, fmt.Errorf("remove network %s: %w", o.Name, err))
+			err = fmt.Errorf("remove network %s: %w", o.Name, err)
+			r.record("remove network/"+o.Name, whyUnwanted, err)
+			errs = append(errs, err)
 			continue
 		}
 		res.Removed = append(res.Removed, "network/"+o.Name)
+		r.record("removed network/"+o.Name, whyUnwanted, nil)
 		r.log.Info("removed stack network", zap.String("network", o.Name))
 	}
 	return names, errors.Join(errs...)
@@ -162,19 +168,25 @@ func (r *Reconciler) reconcileServices(ctx context.Context, want []stackspec.Ser
 		switch {
 		case !exists:
 			if _, err := r.docker.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{}); err != nil {
-				errs = append(errs, fmt.Errorf("create service %s: %w", w.Name, err))
+				err = fmt.Errorf("create service %s: %w", w.Name, err)
+				r.record("create service/"+w.Name, whyMissing, err)
+				errs = append(errs, err)
 				continue
 			}
 			res.Created = append(res.Created, "service/"+w.Name)
+			r.record("created service/"+w.Name, whyMissing, nil)
 			r.log.Info("created stack service", zap.String("service", w.Name))
 		case o.Spec.Labels[stackspec.LabelSpecHash] == w.Hash && stackspec.Fingerprint(o.Spec, netNames) == w.Hash:
 			// Converged: no write.
 		default:
+			why := updateReason(o.Spec, w)
 			if err := r.updateService(ctx, o, spec); err != nil {
+				r.record("update service/"+w.Name, why, err)
 				errs = append(errs, err)
 				continue
 			}
 			res.Updated = append(res.Updated, "service/"+w.Name)
+			r.record("updated service/"+w.Name, why, nil)
 			r.log.Info("updated stack service", zap.String("service", w.Name),
 				zap.String("labelHash", o.Spec.Labels[stackspec.LabelSpecHash]),
 				zap.String("observedHash", stackspec.Fingerprint(o.Spec, netNames)), zap.String("wantHash", w.Hash))
@@ -185,13 +197,45 @@ func (r *Reconciler) reconcileServices(ctx context.Context, want []stackspec.Ser
 			continue
 		}
 		if err := r.docker.ServiceRemove(ctx, o.ID); err != nil {
-			errs = append(errs, fmt.Errorf("remove service %s: %w", o.Spec.Name, err))
+			err = fmt.Errorf("remove service %s: %w", o.Spec.Name, err)
+			r.record("remove service/"+o.Spec.Name, whyUnwanted, err)
+			errs = append(errs, err)
 			continue
 		}
 		res.Removed = append(res.Removed, "service/"+o.Spec.Name)
+		r.record("removed service/"+o.Spec.Name, whyUnwanted, nil)
 		r.log.Info("removed stack service", zap.String("service", o.Spec.Name))
 	}
 	return errors.Join(errs...)
+}
+
+// Reasons of actions.
+const (
+	whyMissing  = "missing: the stack needs it"
+	whyUnwanted = "carries the stack's label but is no longer part of it"
+)
+
+// updateReason says why observed differs from the desired service w.
+func updateReason(observed swarm.ServiceSpec, w stackspec.Service) string {
+	if have, want := specReplicas(observed), specReplicas(w.Spec); have != want {
+		why := fmt.Sprintf("replicas %d -> %d", have, want)
+		if w.Component == stackspec.Runner {
+			why += " (the CPUs of the nodes that run runners changed)"
+		}
+		return why
+	}
+	if observed.Labels[stackspec.LabelSpecHash] == w.Hash {
+		return "changed outside simswarm (e.g. docker service update): restoring the desired spec"
+	}
+	return "the desired spec changed (stack settings or nodes)"
+}
+
+// specReplicas is a replicated service's replica count, -1 for other modes.
+func specReplicas(s swarm.ServiceSpec) int64 {
+	if s.Mode.Replicated == nil || s.Mode.Replicated.Replicas == nil {
+		return -1
+	}
+	return int64(*s.Mode.Replicated.Replicas)
 }
 
 // updateService writes spec over o with o's version; when another writer
@@ -300,6 +344,7 @@ func (r *Reconciler) publishDistccHosts(ctx context.Context, res *Result) error 
 		return err
 	}
 	if !slices.Equal(hosts, r.lastHosts) {
+		r.record("published distcc hosts", fmt.Sprintf("running distcc tasks changed: %d hosts %s", len(hosts), strings.Join(hosts, " ")), nil)
 		r.log.Info("distcc hosts changed", zap.Strings("hosts", hosts))
 		r.lastHosts = hosts
 	}

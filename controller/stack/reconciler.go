@@ -23,6 +23,9 @@ type Reconciler struct {
 
 	lastHosts []string
 	passes    atomic.Int64 // completed passes of Run
+	actions   actionLog    // what passes did, for dashboards
+	now       func() time.Time
+	onPass    func(took time.Duration, err error)
 }
 
 // Config configures a Reconciler.
@@ -43,6 +46,11 @@ type Config struct {
 	Resync time.Duration
 	// Jitter returns a number in [0,1); default math/rand/v2.
 	Jitter func() float64
+	// Now is the clock of the action log; default time.Now.
+	Now func() time.Time
+	// OnPass, if set, is told how long every pass of Run took and how it
+	// ended (metrics).
+	OnPass func(took time.Duration, err error)
 }
 
 // New checks cfg and returns a Reconciler.
@@ -56,6 +64,10 @@ func New(cfg Config) (*Reconciler, error) {
 	r := &Reconciler{
 		docker: cfg.Docker, events: cfg.Events, hosts: cfg.Hosts, stack: cfg.Stack,
 		log: cfg.Logger, leading: cfg.Leading, resync: cfg.Resync, jitter: cfg.Jitter,
+		now: cfg.Now, onPass: cfg.OnPass,
+	}
+	if r.now == nil {
+		r.now = time.Now
 	}
 	if r.log == nil {
 		r.log = zap.NewNop()

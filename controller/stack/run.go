@@ -50,12 +50,15 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		}
 		wait := r.nextResync()
 		if r.leading() {
+			start := r.now()
 			res, err := r.Reconcile(ctx)
 			r.passes.Add(1)
+			r.passDone(start, res, err)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				backoff = min(max(2*backoff, minBackoff), maxBackoff)
 				wait = backoff
+				r.record("reconcile pass", "retrying in "+backoff.String(), err)
 				r.log.Warn("stack reconcile failed; retrying", zap.Error(err), zap.Duration("retryIn", backoff))
 			case err == nil:
 				backoff = 0
@@ -75,6 +78,19 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			}
 		}
 		timer.Reset(wait)
+	}
+}
+
+// passDone notes a completed pass for the dashboard and metrics.
+func (r *Reconciler) passDone(start time.Time, res Result, err error) {
+	took := r.now().Sub(start)
+	p := Pass{Time: start.UTC(), Duration: took, Writes: res.Writes()}
+	if err != nil {
+		p.Err = err.Error()
+	}
+	r.actions.setPass(p)
+	if r.onPass != nil {
+		r.onPass(took, err)
 	}
 }
 
