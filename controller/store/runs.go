@@ -178,8 +178,9 @@ func (s *Store) SetRunStates(ctx context.Context, ids []string, from, to string)
 	return res.ModifiedCount, nil
 }
 
-// DeleteRuns removes the run records of campaign except those of keepUID
-// ("" removes all). Result files in GridFS are not touched.
+// DeleteRuns removes the run records (and their completions) of campaign
+// except those of keepUID ("" removes all). Result files in GridFS are not
+// touched.
 func (s *Store) DeleteRuns(ctx context.Context, campaign, keepUID string) (int64, error) {
 	f := bson.M{"campaign": campaign}
 	if keepUID != "" {
@@ -188,6 +189,10 @@ func (s *Store) DeleteRuns(ctx context.Context, campaign, keepUID string) (int64
 	res, err := s.DB.Collection(collRuns).DeleteMany(ctx, f)
 	if err != nil {
 		return 0, fmt.Errorf("delete runs of %s: %w", campaign, err)
+	}
+	// The completions go with their records (the result files stay).
+	if _, err := s.DB.Collection(jobs.CollCompletions).DeleteMany(ctx, f); err != nil {
+		return res.DeletedCount, fmt.Errorf("delete completions of %s: %w", campaign, err)
 	}
 	return res.DeletedCount, nil
 }

@@ -21,9 +21,12 @@ const (
 // MongoDB collections (database = path of the mongodb:// URI, default
 // "simswarm") and GridFS buckets.
 const (
-	CollCampaigns   = "campaigns"
-	CollRuns        = "runs"
-	CollBuilds      = "builds"
+	CollCampaigns = "campaigns"
+	CollRuns      = "runs"
+	CollBuilds    = "builds"
+	// CollCompletions holds one Completion per succeeded run, keyed by the
+	// run's _id: the insert that wins decides which attempt's results stay.
+	CollCompletions = "completions"
 	BucketSources   = "sources"
 	BucketArtifacts = "artifacts"
 	BucketResults   = "results"
@@ -122,6 +125,26 @@ type ResultFile struct {
 	Size   int64  `bson:"size" json:"size"`
 	SHA256 string `bson:"sha256" json:"sha256"`
 	FileID any    `bson:"fileId" json:"fileId"`
+}
+
+// Completion is the outcome of the attempt whose results a run keeps. Its
+// _id is the run's: inserting it can succeed once, so of concurrent or
+// late attempts exactly one stores its results (a unique-key insert needs
+// no transaction and is an index lookup on every MongoDB-wire server,
+// where a conditional update on the run record is not: FerretDB's SQLite
+// backend scans the collection for any filter but a lone _id). The run
+// record is then set from it, and set again by whoever finds it there.
+type Completion struct {
+	ID         string       `bson:"_id"`
+	Campaign   string       `bson:"campaign"`
+	UID        string       `bson:"uid"`
+	Attempt    int          `bson:"attempt"`
+	Worker     string       `bson:"worker"`
+	Files      []ResultFile `bson:"files"`
+	StderrTail string       `bson:"stderrTail,omitempty"`
+	DurationMS int64        `bson:"durationMs"`
+	CPUMS      int64        `bson:"cpuMs"`
+	FinishedAt time.Time    `bson:"finishedAt"`
 }
 
 // Build states.

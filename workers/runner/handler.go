@@ -56,9 +56,22 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	runs := h.DB.Collection(jobs.CollRuns)
 
 	// Claim the run: nothing to do if it already succeeded, or if its
-	// campaign was deleted (no record).
+	// campaign was deleted (no record). Every filter is the lone _id (an
+	// index lookup on any MongoDB-wire server); exactly-once comes from
+	// the completion insert, not from conditional updates.
+	var cur struct {
+		State string `bson:"state"`
+	}
+	err := runs.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"state": 1})).Decode(&cur)
+	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && cur.State == jobs.RunSucceeded {
+		log.Info("run already done or gone")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read run %s: %w", id, err)
+	}
 	now := time.Now().UTC()
-	res, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+	res, err := runs.UpdateOne(ctx, bson.M{"_id": id},
 		bson.M{"$set": bson.M{"state": jobs.RunRunning, "worker": h.Worker, "startedAt": now, "updatedAt": now},
 			"$inc": bson.M{"attempts": 1}})
 	if err != nil {
@@ -67,6 +80,12 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if res.MatchedCount == 0 {
 		log.Info("run already done or gone")
 		return nil
+	}
+	// An attempt that completed between the read and the claim inserted
+	// its completion before it set the record; the claim must not leave
+	// the record saying Running.
+	if done, err := h.settle(ctx, id); err != nil || done {
+		return err
 	}
 	defer h.changed(rt.Campaign)
 
@@ -116,33 +135,67 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	done := time.Now().UTC()
-	res, err = runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "files": files, "exitCode": 0, "stderrTail": out.StderrTail,
-			"durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(), "message": "",
-			"finishedAt": done, "updatedAt": done, "worker": h.Worker}})
-	if err != nil {
-		h.deleteFiles(files)
-		return fmt.Errorf("record run %s: %w", id, err)
+	comp := jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: rt.Attempt, Worker: h.Worker,
+		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
+		FinishedAt: time.Now().UTC()}
+	if _, err := h.DB.Collection(jobs.CollCompletions).InsertOne(ctx, comp); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			// Another attempt stored its results first: keep exactly one set.
+			log.Info("run succeeded elsewhere first; dropping duplicate results")
+			h.deleteFiles(files)
+			_, err := h.settle(ctx, id)
+			return err
+		}
+		// The insert may have happened: the files stay (the retry settles
+		// the run from the completion, or stores a new set).
+		return fmt.Errorf("record completion of run %s: %w", id, err)
 	}
-	if res.MatchedCount == 0 {
-		// Another attempt stored its results first: keep exactly one set.
-		log.Info("run succeeded elsewhere first; dropping duplicate results")
-		h.deleteFiles(files)
+	if err := h.setSucceeded(ctx, &comp); err != nil {
+		return err // the retry settles the run from its completion
 	}
 	return nil
 }
 
+// setSucceeded writes a completion's outcome onto its run record.
+func (h *Handler) setSucceeded(ctx context.Context, c *jobs.Completion) error {
+	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": c.ID},
+		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "files": c.Files, "exitCode": 0, "stderrTail": c.StderrTail,
+			"durationMs": c.DurationMS, "cpuMs": c.CPUMS, "message": "",
+			"finishedAt": c.FinishedAt, "updatedAt": c.FinishedAt, "worker": c.Worker}})
+	if err != nil {
+		return fmt.Errorf("record run %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// settle reports whether run id has a completion, and if so makes its
+// record say so (whatever a late claim or failure wrote over it).
+func (h *Handler) settle(ctx context.Context, id string) (bool, error) {
+	var c jobs.Completion
+	err := h.DB.Collection(jobs.CollCompletions).FindOne(ctx, bson.M{"_id": id}).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read completion of run %s: %w", id, err)
+	}
+	h.logger().Info("run already completed; record settled", zap.String("run", id))
+	return true, h.setSucceeded(ctx, &c)
+}
+
 func (h *Handler) recordFailure(ctx context.Context, id string, out procexec.Result, msg string) error {
 	now := time.Now().UTC()
-	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id},
 		bson.M{"$set": bson.M{"state": jobs.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
 			"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
 			"finishedAt": now, "updatedAt": now, "worker": h.Worker}})
 	if err != nil {
 		return fmt.Errorf("record failure of run %s: %w", id, err)
 	}
-	return nil
+	// Another attempt of the run may have succeeded meanwhile: its
+	// completion wins over this failure.
+	_, err = h.settle(ctx, id)
+	return err
 }
 
 // upload stores the result files in GridFS with their metadata.

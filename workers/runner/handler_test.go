@@ -249,3 +249,33 @@ func TestRunAfterMongoRestart(t *testing.T) {
 		t.Fatalf("record %+v", r)
 	}
 }
+
+// TestLateAttemptsSettleFromTheCompletion: an attempt that claims a run
+// after another attempt completed it, or fails after it, leaves the record
+// as the completion says (Succeeded, the winner's files) and stores
+// nothing of its own.
+func TestLateAttemptsSettleFromTheCompletion(t *testing.T) {
+	db := setup(t, "[General]\n**.mode = ${mode=ok,crash}\n")
+	ctx := context.Background()
+	win := []jobs.ResultFile{{Name: "winner.sca", Size: 1, SHA256: "ab", FileID: "f1"}}
+	for run := range 2 {
+		tk := task(t, db, run)
+		id := jobs.RunID("c", "u1", run)
+		if _, err := db.Collection(jobs.CollCompletions).InsertOne(ctx, jobs.Completion{ID: id, Campaign: "c", UID: "u1",
+			Worker: "w0", Files: win, FinishedAt: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+		// The record still says Running: the winner has not set it yet.
+		db.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"state": jobs.RunRunning}})
+		if err := handler(t, db, t.TempDir()).ProcessTask(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		r := record(t, db, run)
+		if r.State != jobs.RunSucceeded || len(r.Files) != 1 || r.Files[0].Name != "winner.sca" || r.Worker != "w0" {
+			t.Errorf("run %d: record %+v, want the completion's outcome", run, r)
+		}
+	}
+	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 0 {
+		t.Fatalf("late attempts stored %d files", n)
+	}
+}
