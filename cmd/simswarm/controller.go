@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/controller/manifests"
+	"github.com/simswarm/simswarm/controller/metrics"
 )
 
 func newControllerCmd(g *globals) *cobra.Command {
@@ -47,11 +49,18 @@ Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.`,
 			cfg := manager.Config{Listen: listen, RedisURL: redisURL, MongoURI: mongoURI, Token: token,
 				LeaseDuration: lease, Resync: resync, Logger: log}
 			hooks.configure(&cfg)
-			stackSrc, err := stackSources(log, redisURL) // set when running as a stack's controller service
+			cfg.Metrics = metrics.New()
+			// Set when running as a stack's controller service.
+			stackSrc, err := stackSources(log, redisURL, cfg.Metrics.ObserveReconcile(metrics.ReconcilerStack))
 			if err != nil {
 				return err
 			}
 			cfg.Sources = append(cfg.Sources, stackSrc...)
+			for _, src := range stackSrc {
+				if o, ok := src.(dashboard.SwarmObserver); ok {
+					cfg.Swarm = o
+				}
+			}
 			if manifestDir != "" {
 				cfg.Sources = append(cfg.Sources, &manifests.Dir{Path: manifestDir, Prune: prune, Load: hooks.LoadFile,
 					Resync: resync, Logger: log.Named("manifests")})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/simswarm/simswarm/api"
@@ -20,7 +21,11 @@ import (
 // stack, i.e. when SIMSWARM_STACK_MANIFEST holds the Stack; otherwise none.
 // It talks to the engine DOCKER_HOST names (the service mounts the manager's
 // socket) and publishes the distcc host list to the controller's Redis.
-func stackSources(log *zap.Logger, redisURL string) ([]manager.Source, error) {
+//
+// The source also observes the swarm for the dashboard
+// (dashboard.SwarmObserver); onPass, if set, is told about every pass
+// (metrics).
+func stackSources(log *zap.Logger, redisURL string, onPass func(time.Duration, error)) ([]manager.Source, error) {
 	raw := os.Getenv(stackspec.StackManifestEnv)
 	if raw == "" {
 		return nil, nil
@@ -45,6 +50,7 @@ func stackSources(log *zap.Logger, redisURL string) ([]manager.Source, error) {
 		Stack: s, Docker: dc, Events: dc,
 		Hosts:  stack.RedisHosts{Client: redis.NewClient(opt)},
 		Logger: log.Named("stack"),
+		OnPass: onPass,
 	})
 	if err != nil {
 		return nil, err
@@ -55,6 +61,12 @@ func stackSources(log *zap.Logger, redisURL string) ([]manager.Source, error) {
 // stackSource runs the stack reconciler for as long as this controller
 // leads (the manager cancels ctx when leadership ends).
 type stackSource struct{ rec *stack.Reconciler }
+
+// Observe shows the swarm on the dashboard, on every instance (leading or
+// not).
+func (s stackSource) Observe(ctx context.Context) (*stack.Observation, error) {
+	return s.rec.Observe(ctx)
+}
 
 func (s stackSource) Run(ctx context.Context, _ *store.Store, _ func(string)) error {
 	if err := s.rec.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/redis/go-redis/v9"
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
@@ -43,7 +45,7 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 	}
 	rs := testdb.StartRedis(t)
 	log := zaptest.NewLogger(t)
-	srcs, err := stackSources(log, rs.URL())
+	srcs, err := stackSources(log, rs.URL(), nil)
 	if err != nil || len(srcs) != 1 {
 		t.Fatalf("stack sources: %v, %d", err, len(srcs))
 	}
@@ -64,13 +66,37 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 		hosts, _ := rdb.Get(ctx, stackspec.DistccHostsKey).Result()
 		return len(svcs) == 6 && hosts != "", fmt.Sprintf("%d services, hosts %q", len(svcs), hosts)
 	})
+	// The dashboard's swarm view reads the same reconciler: the stack's
+	// services and the actions that created them.
+	obs, ok := srcs[0].(dashboard.SwarmObserver)
+	if !ok {
+		t.Fatal("the stack source does not observe the swarm for the dashboard")
+	}
+	o, err := obs.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inStack, created := 0, 0
+	for _, s := range o.Services {
+		if s.Stack {
+			inStack++
+		}
+	}
+	for _, a := range o.Actions {
+		if strings.HasPrefix(a.What, "created service/") {
+			created++
+		}
+	}
+	if inStack != 6 || len(o.Nodes) == 0 || created < 6 {
+		t.Errorf("observation: %d stack services, %d nodes, %d service creations in %+v", inStack, len(o.Nodes), created, o.Actions)
+	}
 
 	t.Setenv(stackspec.StackManifestEnv, "")
-	if srcs, err := stackSources(log, rs.URL()); err != nil || len(srcs) != 0 {
+	if srcs, err := stackSources(log, rs.URL(), nil); err != nil || len(srcs) != 0 {
 		t.Errorf("without a manifest: %d sources, %v", len(srcs), err)
 	}
 	t.Setenv(stackspec.StackManifestEnv, `{"kind":"Stack","spec":{"endpointMode":"ipvs"}}`)
-	if _, err := stackSources(log, rs.URL()); err == nil {
+	if _, err := stackSources(log, rs.URL(), nil); err == nil {
 		t.Error("an invalid stack manifest was accepted")
 	}
 }

@@ -10,6 +10,7 @@
 //	POST   /apis/simswarm.io/v1alpha1/campaigns/NAME/apply     same as PATCH
 //	DELETE /apis/simswarm.io/v1alpha1/campaigns/NAME
 //	POST   .../campaigns/NAME/suspend, .../resume
+//	POST   .../campaigns/NAME/retry             failed runs back to Pending (one more attempt each)
 //	GET    .../campaigns/NAME/runs?state=S&after=N&limit=L      paginated run records
 //	GET    .../campaigns/NAME/runs/N            one run record
 //	GET    .../campaigns/NAME/runs/N/logs       its stderr tail and message (text)
@@ -19,7 +20,9 @@
 //	HEAD   /apis/simswarm.io/v1alpha1/sources/SHA256   is it stored?
 //
 // Every endpoint but /healthz needs "Authorization: Bearer TOKEN" (compared
-// in constant time; 401 otherwise; the token is never logged). Manifests are
+// in constant time; 401 otherwise; the token is never logged), or, when the
+// controller wires Server.Session, a logged-in dashboard session (cookie,
+// plus the session's X-CSRF-Token header on writes). Manifests are
 // JSON (or YAML through the injected decoder), at most 1 MiB (413 beyond);
 // invalid ones get 422 with the validator's field-path errors. Errors are
 // JSON Status objects {kind: Status, code, reason, message, causes}.

@@ -52,7 +52,11 @@ type Server struct {
 	Notify func(name string)
 	// MaxSourceBytes caps source uploads. Default 512 MiB.
 	MaxSourceBytes int64
-	Logger         *zap.Logger
+	// Session, if set, lets requests without a bearer token through when
+	// it approves them: the dashboard's logged-in pages (session cookie
+	// plus CSRF token on writes). Nil: the bearer token only.
+	Session func(r *http.Request) bool
+	Logger  *zap.Logger
 }
 
 // Handler returns the HTTP handler.
@@ -71,6 +75,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE "+p+"/{name}", s.auth(s.delete))
 	mux.HandleFunc("POST "+p+"/{name}/suspend", s.auth(s.setSuspend(true)))
 	mux.HandleFunc("POST "+p+"/{name}/resume", s.auth(s.setSuspend(false)))
+	mux.HandleFunc("POST "+p+"/{name}/retry", s.auth(s.retryFailed))
 	mux.HandleFunc("GET "+p+"/{name}/runs", s.auth(s.runs))
 	mux.HandleFunc("GET "+p+"/{name}/runs/{run}", s.auth(s.run))
 	mux.HandleFunc("GET "+p+"/{name}/runs/{run}/logs", s.auth(s.logs))
@@ -104,6 +109,10 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 		// lengths.
 		gd := sha256.Sum256([]byte(got))
 		if !ok || s.Token == "" || subtle.ConstantTimeCompare(gd[:], want[:]) != 1 {
+			if !ok && s.Session != nil && s.Session(r) {
+				h(w, r)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="simswarm"`)
 			writeStatus(w, http.StatusUnauthorized, "Unauthorized", "a valid bearer token is required", nil)
 			return
@@ -406,6 +415,30 @@ func (s *Server) setSuspend(suspend bool) http.HandlerFunc {
 			return
 		}
 	}
+}
+
+// retryFailed sends the campaign's failed runs back to Pending for one
+// more attempt each.
+func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := s.Store.RetryFailedRuns(r.Context(), c.Metadata.Name, c.Metadata.UID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.notify(c.Metadata.Name)
+	writeStatus(w, http.StatusOK, "Retried", fmt.Sprintf("%d failed run%s of %s sent back to the queue", n, plural(n), c.Metadata.Name), nil)
+}
+
+func plural(n int64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func intParam(r *http.Request, key string, def int) (int, error) {

@@ -13,13 +13,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/campaign"
+	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/leader"
+	"github.com/simswarm/simswarm/controller/metrics"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
 	"github.com/simswarm/simswarm/workers/jobs"
@@ -50,6 +53,13 @@ type Config struct {
 	// Sources are extra components run while this instance leads (e.g. the
 	// manifest directory source); they get the store and a notify func.
 	Sources []Source
+
+	// Swarm, if set, feeds the dashboard's swarm view: the stack
+	// reconciler, when the controller runs as a stack's controller service.
+	Swarm dashboard.SwarmObserver
+	// Metrics is the registry served at /metrics; the caller may have
+	// handed its reconcile hooks to a Source. Default: a new one.
+	Metrics *metrics.Metrics
 
 	Logger *zap.Logger
 	// Ready, if set, receives the bound API address once serving.
@@ -82,10 +92,26 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer st.Close(context.Background())
 
+	mtr := cfg.Metrics
+	if mtr == nil {
+		mtr = metrics.New()
+	}
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	workers := dashboard.RedisWorkers{Client: rdb}
+	if err := mtr.AddSources(metrics.Sources{Campaigns: st, Builds: st, Queues: inspector, Workers: workers}); err != nil {
+		return err
+	}
+	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st,
+		Queues: inspector, Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
+	if err != nil {
+		return err
+	}
+
 	var notify atomic.Pointer[func(string)]
 	srv := &apiserver.Server{Store: st, Token: cfg.Token, Decode: cfg.Decode, Default: cfg.Default,
-		Validate: cfg.Validate, Logger: log.Named("api"),
+		Validate: cfg.Validate, Logger: log.Named("api"), Session: dash.APISession,
 		Notify: func(name string) {
+			dash.Changed(name)
 			if f := notify.Load(); f != nil {
 				(*f)(name)
 				return
@@ -102,15 +128,18 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
-	hs := srv.NewHTTPServer(cfg.Listen)
+	hs := &http.Server{Handler: Routes(srv.Handler(), dash, mtr.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("api server failed", zap.Error(err))
 		}
 	}()
+	dctx, stopDash := context.WithCancel(ctx)
+	defer stopDash()
+	go func() { defer wg.Done(); dash.Run(dctx) }()
 	log.Info("controller api listening", zap.String("addr", ln.Addr().String()))
 	if cfg.Ready != nil {
 		cfg.Ready <- ln.Addr().String()
@@ -125,19 +154,36 @@ func Run(ctx context.Context, cfg Config) error {
 		EpochFloor: st.MaxEpoch,
 		Callbacks: leader.Callbacks{
 			OnStartedLeading: func(lctx context.Context, epoch int64) {
-				lead(lctx, cfg, st, rdb, epoch, &notify, log)
+				lead(lctx, cfg, st, rdb, epoch, &notify, mtr, log)
 			},
 			OnStoppedLeading: func() { log.Info("not leading; standing by") },
 		}}
 	err = el.Run(ctx)
+	stopDash()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = hs.Shutdown(sctx)
+	// stopDash ended the dashboard's live streams, so Shutdown only waits
+	// for ordinary requests.
+	if hs.Shutdown(sctx) != nil {
+		_ = hs.Close()
+	}
 	wg.Wait()
 	return err
 }
 
-func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, epoch int64, notify *atomic.Pointer[func(string)], log *zap.Logger) {
+// Routes serves, on one listener: the dashboard under /ui/ (and / sends
+// browsers there), /metrics (API token as bearer token, or a dashboard
+// session), and the API everywhere else.
+func Routes(apiHandler http.Handler, dash *dashboard.Server, metricsHandler http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", dash.Handler())
+	mux.Handle("GET /metrics", dash.Protect(metricsHandler))
+	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
+	mux.Handle("/", apiHandler)
+	return mux
+}
+
+func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, epoch int64, notify *atomic.Pointer[func(string)], mtr *metrics.Metrics, log *zap.Logger) {
 	if err := st.ClaimEpoch(ctx, epoch); err != nil {
 		log.Error("cannot claim leader epoch; not reconciling", zap.Int64("epoch", epoch), zap.Error(err))
 		<-ctx.Done()
@@ -149,6 +195,7 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 		Validate: cfg.Validate, Epoch: epoch, Logger: log.Named("campaign"),
 		Expander: &campaign.SpecExpander{Store: st, FilterNumbers: cfg.FilterNumbers, IniRunCount: cfg.IniRunCount}}
 	ctl := &campaign.Controller{Reconciler: rec, Queue: q, Resync: cfg.Resync, Logger: log.Named("campaign"),
+		OnReconcile: mtr.ObserveReconcile(metrics.ReconcilerCampaign),
 		WorkerCount: func(ctx context.Context) (int, error) { return RunSlots(ctx, rdb) }}
 	f := ctl.Enqueue
 	notify.Store(&f)

@@ -20,6 +20,13 @@
 // failed passes are retried with capped exponential backoff, and nothing is
 // written while the Leading callback says another controller leads.
 //
+// For the dashboard, the reconciler keeps a bounded log of what it did and
+// why (RecentActions: created as missing, replicas changed with the
+// runners' CPUs, restored after an outside edit, removed as no longer part
+// of the stack, failed passes) and its last pass (LastPass); Observe lists
+// the swarm's nodes, services and live tasks (reads only, on any
+// instance). Config.OnPass feeds reconcile metrics.
+//
 // Bootstrap operations for the CLI: Deploy creates the networks, the API
 // token secret and the controller with Redis and Mongo (which it needs to
 // lead); Status compares the stack with its desired state; Remove deletes

@@ -1,0 +1,235 @@
+package dashboard_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/apiserver"
+)
+
+// TestWithoutSessionPagesRedirectToLoginAndCallsGet401 is the issue's
+// "without the token" test: every page sends the browser to the login
+// (remembering where it was going), every view, stream and API call the
+// page makes answers 401.
+func TestWithoutSessionPagesRedirectToLoginAndCallsGet401(t *testing.T) {
+	e := newEnv(t)
+	e.campaign(t, "demo", 4, api.CampaignStatus{})
+	c := e.client(t)
+	for _, p := range []string{"/ui/", "/ui/campaigns/demo", "/ui/queues", "/ui/swarm", "/ui/nowhere"} {
+		code, _, h := get(t, c, e.srv.URL+p)
+		if code != http.StatusSeeOther || h.Get("Location") != "/ui/login?next="+url.QueryEscape(p) {
+			t.Errorf("GET %s without a session: %d to %q, want 303 to the login", p, code, h.Get("Location"))
+		}
+	}
+	if code, _, h := get(t, c, e.srv.URL+"/"); code != http.StatusSeeOther || h.Get("Location") != "/ui/" {
+		t.Errorf("GET / : %d %q, want a redirect to the dashboard", code, h.Get("Location"))
+	}
+	prefix := e.srv.URL + apiserver.Prefix + "/campaigns/demo"
+	for _, call := range []struct{ method, url string }{
+		{"GET", e.srv.URL + "/ui/api/overview"}, {"GET", e.srv.URL + "/ui/api/campaigns/demo"},
+		{"GET", e.srv.URL + "/ui/api/queues"}, {"GET", e.srv.URL + "/ui/api/swarm"},
+		{"GET", e.srv.URL + "/ui/api/stream?view=overview"},
+		{"GET", prefix}, {"GET", prefix + "/runs/0"}, {"GET", prefix + "/results/0/x.sca"},
+		{"POST", prefix + "/suspend"}, {"POST", prefix + "/retry"}, {"DELETE", prefix},
+		{"GET", e.srv.URL + "/metrics"},
+	} {
+		if code, body := do(t, c, call.method, call.url, nil); code != http.StatusUnauthorized {
+			t.Errorf("%s %s without a session: %d %s, want 401", call.method, call.url, code, body)
+		}
+	}
+	// The login page itself and its assets need nothing.
+	for _, p := range []string{"/ui/login", "/ui/static/app.css"} {
+		if code, _, _ := get(t, c, e.srv.URL+p); code != 200 {
+			t.Errorf("GET %s: %d, want 200", p, code)
+		}
+	}
+	if cp, _ := e.st.Get(t.Context(), "demo"); cp == nil || cp.Spec.Suspend {
+		t.Fatal("an unauthenticated call changed the campaign")
+	}
+}
+
+func TestLoginSetsAStrictHttpOnlySessionAndGoesWhereTheUserWasGoing(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	for _, bad := range []string{"", "wrong", token + "x", strings.ToUpper(token)} {
+		resp, err := c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {bad}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 {
+			t.Fatalf("token %q: %s with cookies %v, want 401 and none", bad, resp.Status, resp.Cookies())
+		}
+	}
+	resp, err := c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {token}, "next": {"/ui/campaigns/demo?state=Failed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/campaigns/demo?state=Failed" {
+		t.Fatalf("login: %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+	cookies := resp.Cookies()
+	if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode || cookies[0].Path != "/" {
+		t.Fatalf("session cookie %+v: want one HttpOnly SameSite=Strict cookie", cookies)
+	}
+	if strings.Contains(cookies[0].Value, token) {
+		t.Fatal("the cookie carries the token")
+	}
+	code, body, h := get(t, c, e.srv.URL+"/ui/")
+	if code != 200 || !strings.Contains(body, `name="csrf-token"`) {
+		t.Fatalf("dashboard after login: %d %s", code, body)
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP = %q", csp)
+	}
+
+	// Never an open redirect.
+	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/apis/x", "/\\evil.example", "/ui/login"} {
+		resp, err := e.client(t).PostForm(e.srv.URL+"/ui/login", url.Values{"token": {token}, "next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); loc != "/ui/" {
+			t.Errorf("next=%q redirected to %q, want /ui/", next, loc)
+		}
+	}
+}
+
+func TestSessionExpiresTamperedCookiesFailAndLogoutRevokes(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	csrf := e.login(t, c)
+	u, _ := url.Parse(e.srv.URL)
+	orig := c.Jar.Cookies(u)[0]
+
+	tampered := e.client(t)
+	v := []byte(orig.Value)
+	v[len(v)-2] ^= 1
+	tampered.Jar.SetCookies(u, []*http.Cookie{{Name: orig.Name, Value: string(v), Path: "/"}})
+	if code, _, _ := get(t, tampered, e.srv.URL+"/ui/"); code != http.StatusSeeOther {
+		t.Errorf("tampered cookie: %d, want the login redirect", code)
+	}
+
+	e.clock.Advance(13 * time.Hour)
+	if code, _, _ := get(t, c, e.srv.URL+"/ui/"); code != http.StatusSeeOther {
+		t.Errorf("13h after login: %d, want the login redirect", code)
+	}
+	e.clock.Advance(-13 * time.Hour)
+	if code, _, _ := get(t, c, e.srv.URL+"/ui/"); code != 200 {
+		t.Fatalf("back in time: %d", code)
+	}
+
+	// Logging out without the CSRF token does not revoke; with it, it does
+	// (even for a copy of the cookie).
+	copyClient := e.client(t)
+	copyClient.Jar.SetCookies(u, []*http.Cookie{{Name: orig.Name, Value: orig.Value, Path: "/"}})
+	resp, err := c.PostForm(e.srv.URL+"/ui/logout", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %s", resp.Status)
+	}
+	if code, _, _ := get(t, copyClient, e.srv.URL+"/ui/"); code != http.StatusSeeOther {
+		t.Errorf("revoked session still works: %d", code)
+	}
+}
+
+// TestPageWritesNeedTheCSRFTokenAndMetricsTakeTheBearerToken: the page's
+// API calls go through with the session plus CSRF token only; /metrics
+// takes the API token as Prometheus sends it, or a session.
+func TestPageWritesNeedTheCSRFTokenAndMetricsTakeTheBearerToken(t *testing.T) {
+	e := newEnv(t)
+	e.campaign(t, "demo", 4, api.CampaignStatus{Phase: api.PhaseRunning})
+	c := e.client(t)
+	csrf := e.login(t, c)
+	suspend := e.srv.URL + apiserver.Prefix + "/campaigns/demo/suspend"
+	for _, hdr := range []map[string]string{nil, {"X-CSRF-Token": "nope"}, {"X-CSRF-Token": csrf, "Authorization": "Bearer wrong"}} {
+		if code, body := do(t, c, "POST", suspend, hdr); code != http.StatusUnauthorized {
+			t.Errorf("suspend with %v: %d %s, want 401", hdr, code, body)
+		}
+	}
+	if code, body := do(t, c, "POST", suspend, map[string]string{"X-CSRF-Token": csrf}); code != 200 {
+		t.Fatalf("suspend with the session and CSRF token: %d %s", code, body)
+	}
+	if cp, _ := e.st.Get(t.Context(), "demo"); !cp.Spec.Suspend {
+		t.Fatal("campaign not suspended")
+	}
+	if code, _ := do(t, c, "GET", e.srv.URL+apiserver.Prefix+"/campaigns/demo/runs/0", nil); code != 200 {
+		t.Errorf("reading a run with the session: %d", code)
+	}
+
+	anon := e.client(t)
+	for _, hdr := range []map[string]string{{"Authorization": "Bearer " + token}, nil} {
+		cl := anon
+		if hdr == nil {
+			cl = c // the session
+		}
+		code, body := do(t, cl, "GET", e.srv.URL+"/metrics", hdr)
+		if code != 200 || !strings.Contains(body, `simswarm_campaign_runs{campaign="demo",state="pending"} 4`) ||
+			!strings.Contains(body, `simswarm_campaigns{phase="running"} 1`) || !strings.Contains(body, `simswarm_queue_tasks{queue="run",state="pending"} 0`) ||
+			!strings.Contains(body, "simswarm_reconcile_duration_seconds_bucket") || !strings.Contains(body, `simswarm_source_up{source="workers"} 1`) {
+			t.Fatalf("/metrics with %v: %d\n%s", hdr, code, body)
+		}
+	}
+	if code, _ := do(t, anon, "GET", e.srv.URL+"/metrics", map[string]string{"Authorization": "Bearer nope"}); code != 401 {
+		t.Errorf("/metrics with a wrong token: %d", code)
+	}
+}
+
+func TestFailedLoginsAreRateLimited(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	codes := map[int]int{}
+	for i := 0; i < 25; i++ {
+		resp, err := c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {"guess"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+	}
+	if codes[http.StatusUnauthorized] != 20 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("25 wrong logins: %v, want 20×401 then 429", codes)
+	}
+	// Even the right token waits for the window to pass ...
+	resp, _ := c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {token}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("right token during the lockout: %s", resp.Status)
+	}
+	e.clock.Advance(61 * time.Second)
+	resp, _ = c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {token}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("right token after the window: %s", resp.Status)
+	}
+}
+
+// TestAssetsAreEmbeddedAndFetchNothingFromTheInternet: the page works on
+// an air-gapped cluster.
+func TestAssetsAreEmbeddedAndFetchNothingFromTheInternet(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	e.login(t, c)
+	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/`)
+	for _, p := range []string{"/ui/", "/ui/login", "/ui/static/app.js", "/ui/static/app.css", "/ui/static/favicon.svg"} {
+		code, body, _ := get(t, c, e.srv.URL+p)
+		if code != 200 || len(body) < 100 {
+			t.Fatalf("GET %s: %d, %d bytes", p, code, len(body))
+		}
+		for _, m := range external.FindAllString(body, -1) {
+			if m != "http://www.w3.org/" { // the SVG namespace, not a fetch
+				t.Errorf("%s refers to %s", p, m)
+			}
+		}
+	}
+}
