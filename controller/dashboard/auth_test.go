@@ -1,6 +1,8 @@
 package dashboard_test
 
 import (
+	"bufio"
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -230,6 +232,53 @@ func TestAssetsAreEmbeddedAndFetchNothingFromTheInternet(t *testing.T) {
 			if m != "http://www.w3.org/" { // the SVG namespace, not a fetch
 				t.Errorf("%s refers to %s", p, m)
 			}
+		}
+	}
+}
+
+// TestStreamEndsWhenTheSessionIsLoggedOut: an open live view stops
+// delivering data once its session is revoked (say, from another tab).
+func TestStreamEndsWhenTheSessionIsLoggedOut(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	csrf := e.login(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/ui/api/stream?view=queues", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	next := func() string {
+		for sc.Scan() {
+			if l := sc.Text(); strings.HasPrefix(l, "event: ") {
+				return strings.TrimPrefix(l, "event: ")
+			}
+		}
+		return "(stream ended)"
+	}
+	if ev := next(); ev != "view" {
+		t.Fatalf("first event %q, want view", ev)
+	}
+	out, err := c.PostForm(e.srv.URL+"/ui/logout", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	for {
+		switch ev := next(); ev {
+		case "logout":
+			if ev := next(); ev != "(stream ended)" {
+				t.Fatalf("after logout: event %q", ev)
+			}
+			return
+		case "view":
+			continue // computed before the logout
+		default:
+			t.Fatalf("event %q, want logout", ev)
 		}
 	}
 }

@@ -16,7 +16,7 @@ const keepAlive = 15 * time.Second
 // view's JSON whenever it changed (checked every StreamInterval), "problem"
 // events when it cannot be computed (not "error": EventSource keeps that
 // name for its own connection errors), and "logout" when the session
-// expires. EventSource reconnects by itself after a drop.
+// expires or is logged out. EventSource reconnects by itself after a drop.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	v, err := specFromQuery(r)
 	if err != nil {
@@ -28,7 +28,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "InternalError", "streaming unsupported by this connection")
 		return
 	}
-	_, exp, _ := s.sessions.session(r)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -43,7 +42,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	t := time.NewTicker(s.cfg.StreamInterval)
 	defer t.Stop()
 	for {
-		if !s.now().Before(exp) {
+		// Every tick: a session that expired or logged out (in another tab)
+		// ends the stream.
+		if _, _, ok := s.sessions.session(r); !ok {
 			fmt.Fprint(w, "event: logout\ndata: {}\n\n")
 			fl.Flush()
 			return
