@@ -33,6 +33,7 @@ test-short: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	./test/bench/runall-vs-xargs.sh
+	./test/bench/throughput.sh 1000
 
 ## fuzz: a minute of fuzzing on the manifest decoder.
 fuzz:

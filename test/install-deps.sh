@@ -16,7 +16,7 @@ have debootstrap    || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 have ip             || need+=(iproute2)
 have hyperfine      || need+=(hyperfine)
 have chromium       || need+=(chromium)   # the dashboard's browser tests (headless)
-/usr/bin/python3 -c 'import rq, pymongo' >/dev/null 2>&1 || need+=(python3-rq python3-pymongo)
+/usr/bin/python3 -c "import rq, pymongo, gridfs" >/dev/null 2>&1 || need+=(python3-rq python3-pymongo python3-gridfs)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
