@@ -78,7 +78,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	swarmObs := &stack.Observation{Stack: "simswarm", At: time.Now().UTC()}
+	swarmObs := &stack.Observation{Stack: "simswarm"}
 	for n := 0; n < 200; n++ {
 		id := fmt.Sprint("node", n)
 		swarmObs.Nodes = append(swarmObs.Nodes, stack.ObservedNode{ID: id, Hostname: id, Role: "worker", Availability: "active", State: "ready", NanoCPUs: 16e9, MemoryBytes: 64 << 30})

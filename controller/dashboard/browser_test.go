@@ -455,7 +455,7 @@ func TestBrowserSwarmViewColoursTasksByService(t *testing.T) {
 	path := chromium(t)
 	shots := artifacts(t)
 	now := time.Now().UTC()
-	o := &stack.Observation{Stack: "simswarm", At: now, LastPass: stack.Pass{Time: now.Add(-4 * time.Second), Duration: 35 * time.Millisecond, Writes: 1}}
+	o := &stack.Observation{Stack: "simswarm", LastPass: stack.Pass{Time: now.Add(-4 * time.Second), Duration: 35 * time.Millisecond, Writes: 1}}
 	add := func(svc string, replicas int, nodes ...string) {
 		running := 0
 		for i := 0; i < replicas; i++ {

@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// keepAlive is how often an unchanged stream sends a comment line, so
-// proxies and SSH tunnels do not drop it as idle.
-const keepAlive = 15 * time.Second
+// refreshEvery is how often an unchanged view is sent again anyway: its
+// relative times ("5s ago") move on, and proxies and SSH tunnels do not
+// drop the stream as idle.
+const refreshEvery = 10 * time.Second
 
 // stream pushes a view as server-sent events: "view" events with the
 // view's JSON whenever it changed (checked every StreamInterval), "problem"
@@ -57,14 +58,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "event: problem\ndata: %s\n\n", errorJSON(err))
 			last = nil
 			lastSent = time.Now()
-		case !bytes.Equal(b, last):
+		case !bytes.Equal(withoutAt(b), withoutAt(last)) || time.Since(lastSent) > refreshEvery:
 			w.Write([]byte("event: view\ndata: "))
 			w.Write(b) // JSON has no raw newlines
 			w.Write([]byte("\n\n"))
 			last = b
-			lastSent = time.Now()
-		case time.Since(lastSent) > keepAlive:
-			fmt.Fprint(w, ": keep-alive\n\n")
 			lastSent = time.Now()
 		}
 		fl.Flush()
@@ -76,6 +74,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		}
 	}
+}
+
+// withoutAt cuts a view's final "at" member (every view ends with the time
+// it was computed), so that views differing only in it count as the same.
+func withoutAt(b []byte) []byte {
+	i := bytes.LastIndex(b, []byte(`,"at":"`))
+	if i < 0 || !bytes.HasSuffix(b, []byte(`"}`)) || bytes.IndexByte(b[i+len(`,"at":"`):], '"') != len(b)-i-len(`,"at":"`)-2 {
+		return b
+	}
+	return b[:i]
 }
 
 // errorJSON is the data of a "problem" event; notFound tells the page that

@@ -17,7 +17,8 @@ import (
 // The views: one JSON document per page, computed from the campaign
 // objects (whose status holds the reconciler's aggregated counts), the run
 // index, Redis (queue depth, heartbeats) and the swarm observer. None of
-// them reads the run records.
+// them reads the run records. Each ends with its "at" (the time it was
+// computed), which the live stream ignores when it looks for changes.
 
 // CampaignSummary is one campaign as the dashboard lists it.
 type CampaignSummary struct {
@@ -289,7 +290,6 @@ type WorkerRow struct {
 	Busy  int        `json:"busy"`
 	Tasks []string   `json:"tasks"`
 	Since *time.Time `json:"since,omitempty"`
-	TTLMS int64      `json:"ttlMs"`
 }
 
 // BuildRow is one build record.
@@ -357,7 +357,7 @@ func (s *Server) queuesPage(ctx context.Context) (*QueuesPage, error) {
 	p.Totals = totals(hbs, err)
 	p.WorkerCount = len(hbs)
 	for _, hb := range hbs[:min(len(hbs), maxWorkerRows)] {
-		w := WorkerRow{Name: hb.Name, Role: hb.Role, Slots: hb.Slots, Busy: len(hb.Tasks), Tasks: hb.Tasks, TTLMS: hb.TTL.Milliseconds()}
+		w := WorkerRow{Name: hb.Name, Role: hb.Role, Slots: hb.Slots, Busy: len(hb.Tasks), Tasks: hb.Tasks}
 		if w.Tasks == nil {
 			w.Tasks = []string{}
 		}

@@ -22,7 +22,6 @@ type Observation struct {
 	Tasks    []ObservedTask    `json:"tasks"`
 	Actions  []Action          `json:"actions"`
 	LastPass Pass              `json:"lastPass"`
-	At       time.Time         `json:"at"`
 }
 
 // ObservedNode is one swarm node.
@@ -86,7 +85,6 @@ func (r *Reconciler) Observe(ctx context.Context) (*Observation, error) {
 	o := observe(r.stack.Metadata.Name, nodes, services, tasks)
 	o.Actions = r.RecentActions()
 	o.LastPass = r.LastPass()
-	o.At = r.now().UTC()
 	return o, nil
 }
 
