@@ -26,10 +26,18 @@ func newControllerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "controller",
 		Short: "Run the controller: campaign API, leader election, reconcilers",
-		Long: `Run the controller. Every instance serves the HTTP API; the instance holding
-the Redis leader lease reconciles campaigns (run records, build and run tasks
-in the queue) and applies the manifest directory given with --manifests.
-Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.`,
+		Long: `Run the controller. Every instance serves, on --listen, the HTTP API, the
+dashboard (http://ADDR/ui/, log in with the API token) and Prometheus metrics
+(/metrics, the API token as bearer token); the instance holding the Redis
+leader lease reconciles campaigns (run records, build and run tasks in the
+queue) and applies the manifest directory given with --manifests.
+Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.
+
+Examples:
+  SIMSWARM_TOKEN=s3cret simswarm controller --listen 127.0.0.1:8080 \
+      --redis redis://127.0.0.1:6379/0 --mongo mongodb://127.0.0.1:27017/simswarm
+  # then open http://127.0.0.1:8080/ in a browser
+  curl -H "Authorization: Bearer s3cret" http://127.0.0.1:8080/metrics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := flagsFromEnv(cmd.Flags()); err != nil {
@@ -74,7 +82,7 @@ Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&listen, "listen", "127.0.0.1:8080", "API listen address")
+	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address of the API, the dashboard (/ui/) and /metrics")
 	f.StringVar(&redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL (queue and leader lease)")
 	f.StringVar(&mongoURI, "mongo", "mongodb://127.0.0.1:27017/simswarm", "MongoDB URI (campaigns, runs, GridFS)")
 	f.StringVar(&tokenFile, "token-file", "", "file holding the API bearer token (or SIMSWARM_TOKEN)")
