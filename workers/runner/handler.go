@@ -57,8 +57,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 	// Claim the run: nothing to do if it already succeeded, or if its
 	// campaign was deleted (no record). Every filter is the lone _id (an
-	// index lookup on any MongoDB-wire server); exactly-once comes from
-	// the completion insert, not from conditional updates.
+	// index lookup on MongoDB; on FerretDB a comparison inside SQLite
+	// instead of decoding every record); exactly-once comes from the
+	// completion insert, not from conditional updates.
 	var cur struct {
 		State string `bson:"state"`
 	}
