@@ -234,8 +234,9 @@ func (b builder) builderSvc() Service {
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
 	// The builder reads the distcc host list the controller publishes under
-	// DistccHostsKey in the stack's Redis at every build.
-	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=build")
+	// DistccHostsKey in the stack's Redis at every build, and waits for one
+	// while the distcc tasks of a fresh stack are starting.
+	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=build", "SIMSWARM_DISTCC_WAIT=1m")
 	replicated(&spec, 1)
 	onManager(&spec)
 	return Service{Component: Builder, Name: spec.Name, Spec: spec}

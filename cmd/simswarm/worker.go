@@ -36,7 +36,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	var (
 		role, redisURL, mongoURI, cache, distccHosts, name string
 		slots                                              int
-		shutdownGrace                                      time.Duration
+		shutdownGrace, distccWait                          time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "worker --role build|run --redis URL --mongo URI",
@@ -82,7 +82,7 @@ Examples:
 			log = log.With(zap.String("worker", name), zap.String("role", role))
 			return runWorker(cmd.Context(), workerConfig{
 				role: role, redisURL: redisURL, mongoURI: mongoURI, cache: cache, distccHosts: distccHosts,
-				name: name, slots: slots, grace: shutdownGrace,
+				name: name, slots: slots, grace: shutdownGrace, distccWait: distccWait,
 			}, log)
 		},
 	}
@@ -93,6 +93,7 @@ Examples:
 	f.IntVar(&slots, "slots", 1, "tasks carried out at once (a runner: one per CPU it may use)")
 	f.StringVar(&cache, "cache", filepath.Join(os.TempDir(), "simswarm-worker"), "directory for unpacked artifacts and work files")
 	f.StringVar(&distccHosts, "distcc-hosts", "", "with --role build: distcc hosts when Redis holds no list (DISTCC_HOSTS syntax)")
+	f.DurationVar(&distccWait, "distcc-wait", 0, "with --role build: how long a build waits for a distcc host list before compiling locally")
 	f.StringVar(&name, "name", "", "worker name on records and heartbeats (default host-role-pid)")
 	f.DurationVar(&shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long running tasks may finish before they are handed back")
 	return cmd
@@ -101,7 +102,7 @@ Examples:
 type workerConfig struct {
 	role, redisURL, mongoURI, cache, distccHosts, name string
 	slots                                              int
-	grace                                              time.Duration
+	grace, distccWait                                  time.Duration
 }
 
 func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
@@ -133,7 +134,7 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 		mux.HandleFunc(jobs.TypeRun, h.ProcessTask)
 	} else {
 		queue = jobs.QueueBuild
-		h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.distccHosts},
+		h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.distccHosts}, HostsWait: cfg.distccWait,
 			WorkDir: filepath.Join(cfg.cache, "builds"), Jobs: runtime.NumCPU(), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
 		mux.HandleFunc(jobs.TypeBuild, h.ProcessTask)
 	}

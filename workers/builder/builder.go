@@ -52,9 +52,13 @@ func (r RedisHosts) DistccHosts(ctx context.Context) (string, error) {
 
 // Handler processes build tasks.
 type Handler struct {
-	DB      *mongo.Database
-	Hosts   HostSource // nil: no distcc
-	WorkDir string
+	DB    *mongo.Database
+	Hosts HostSource // nil: no distcc
+	// HostsWait is how long a build waits for a distcc host list when there
+	// is none yet (on a freshly deployed stack the distcc tasks may still
+	// be starting); 0 builds locally at once.
+	HostsWait time.Duration
+	WorkDir   string
 	// Jobs is make's parallelism without distcc; 0 = number of CPUs.
 	Jobs   int
 	Worker string
@@ -162,6 +166,30 @@ func (h *Handler) fetchSource(ctx context.Context, s api.SourceSpec, src string)
 	}
 }
 
+// distccHostsPoll is how often a waiting build looks for a host list.
+const distccHostsPoll = 500 * time.Millisecond
+
+// distccHosts returns the host list, waiting up to HostsWait for one.
+func (h *Handler) distccHosts(ctx context.Context) (string, error) {
+	deadline := time.Now().Add(h.HostsWait)
+	logged := false
+	for {
+		hosts, err := h.Hosts.DistccHosts(ctx)
+		if err != nil || hosts != "" || !time.Now().Before(deadline) {
+			return hosts, err
+		}
+		if !logged {
+			h.logger().Info("no distcc hosts yet; waiting for them", zap.Duration("wait", h.HostsWait))
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(distccHostsPoll):
+		}
+	}
+}
+
 // build runs the build command; with distcc hosts, CC goes through distcc and
 // make gets two jobs per host.
 func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (procexec.Result, error) {
@@ -174,7 +202,7 @@ func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (
 		env = append(env, k+"="+v)
 	}
 	if h.Hosts != nil {
-		hosts, err := h.Hosts.DistccHosts(ctx)
+		hosts, err := h.distccHosts(ctx)
 		if err != nil {
 			return procexec.Result{}, err
 		}

@@ -280,6 +280,24 @@ func TestArchiveBuildThroughDistccHostsFromRedis(t *testing.T) {
 	if n := compileJobs(t, distccLog); n != 3 {
 		t.Fatalf("distccd served %d compile jobs after the host list was withdrawn, want still 3", n)
 	}
+
+	// A builder told to wait for hosts (the stack's, while its distcc
+	// tasks start) builds through the list that appears meanwhile.
+	h.HostsWait = time.Minute
+	go func() {
+		time.Sleep(time.Second)
+		rdb.Set(ctx, jobs.DistccHostsKey, hosts, 0)
+	}()
+	start := time.Now()
+	if err := h.ProcessTask(ctx, buildTask("kd3", api.SourceSpec{Archive: sha}, spec)); err != nil {
+		t.Fatal(err)
+	}
+	if r := buildRecord(t, d, "kd3"); r.State != jobs.BuildSucceeded {
+		t.Fatalf("record %+v", r)
+	}
+	if n := compileJobs(t, distccLog); n != 6 || time.Since(start) < time.Second {
+		t.Fatalf("distccd served %d compile jobs in all after %v, want 6: the build did not wait for the list", n, time.Since(start))
+	}
 }
 
 func TestRedisHostsPrefersRedisOverStatic(t *testing.T) {
