@@ -35,6 +35,21 @@ func (f *awsFlags) provider(ctx context.Context, log *zap.Logger) (*aws.Provider
 	return aws.NewProvider(ctx, aws.Options{Region: f.region, Profile: f.profile, EndpointURL: f.endpoint, Logger: log})
 }
 
+// open starts one command's AWS session: a context bounded by timeout
+// (cancel it when done), the logger and the cluster's provider.
+func (f *awsFlags) open(cmd *cobra.Command, g *globals, timeout time.Duration) (context.Context, context.CancelFunc, *aws.Provider, error) {
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+	log, err := g.logger()
+	if err == nil {
+		var p *aws.Provider
+		if p, err = f.provider(ctx, log); err == nil {
+			return ctx, cancel, p, nil
+		}
+	}
+	cancel()
+	return nil, nil, nil, err
+}
+
 // tunnelName is the name of the cluster's tunnel and PID file.
 func (f *awsFlags) tunnelName() string { return "aws-" + f.name }
 
@@ -215,16 +230,11 @@ and whether "connect" has a tunnel open. It changes nothing.
   simswarm cluster aws status --name lab`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+			ctx, cancel, p, err := f.open(cmd, g, 2*time.Minute)
+			if err != nil {
+				return err
+			}
 			defer cancel()
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
-			p, err := f.provider(ctx, log)
-			if err != nil {
-				return err
-			}
 			st, err := p.Status(ctx, f.name)
 			if err != nil {
 				return err
@@ -308,16 +318,11 @@ count "up" set, and re-arm the idle alarm.
   simswarm cluster aws resume --name lab`
 	}
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
-		ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Minute)
+		ctx, cancel, p, err := f.open(cmd, g, 15*time.Minute)
+		if err != nil {
+			return err
+		}
 		defer cancel()
-		log, err := g.logger()
-		if err != nil {
-			return err
-		}
-		p, err := f.provider(ctx, log)
-		if err != nil {
-			return err
-		}
 		var acts []aws.Action
 		if halt {
 			acts, err = p.Halt(ctx, f.name)
@@ -363,16 +368,11 @@ saved private key and known_hosts file.
 			if !yes && !confirm(cmd.InOrStdin(), out, fmt.Sprintf("Delete every resource of cluster %s, instances and volumes included?", f.name)) {
 				return errors.New("aborted: nothing was deleted (--yes answers yes)")
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Minute)
+			ctx, cancel, p, err := f.open(cmd, g, 30*time.Minute)
+			if err != nil {
+				return err
+			}
 			defer cancel()
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
-			p, err := f.provider(ctx, log)
-			if err != nil {
-				return err
-			}
 			acts, err := p.Destroy(ctx, f.name)
 			for _, a := range acts {
 				fmt.Fprintln(out, a)

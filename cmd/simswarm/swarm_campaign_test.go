@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -188,19 +187,7 @@ spec:
 	if redone == 0 {
 		t.Errorf("no run needed a second attempt, so the kill tested nothing")
 	}
-	pulled := filepath.Join(dir, "pulled")
-	mustCLI(t, "results", "pull", "aloha", "-o", pulled)
-	local := filepath.Join(t.TempDir(), "local")
-	mustCLI(t, "run", "-f", manifest, "--results", local)
-	got, want := readDir(t, pulled), readDir(t, local)
-	if len(want) != 24 || strings.Join(names(got), "\n") != strings.Join(names(want), "\n") {
-		t.Fatalf("pulled files\n%q\nlocal files\n%q", names(got), names(want))
-	}
-	for name, w := range want {
-		if !bytes.Equal(got[name], w) {
-			t.Errorf("%s differs between the swarm and the local run", name)
-		}
-	}
+	pullEqualsLocalRun(t, "aloha", manifest, filepath.Join(dir, "pulled"), 24)
 
 	// The restarted controller leads again and heals the stack: a removed
 	// runner service is recreated.

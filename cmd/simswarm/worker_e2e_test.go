@@ -154,21 +154,7 @@ func TestAlohaOnWorkersEqualsLocalRun(t *testing.T) {
 	if out, err := cli(t, "wait", "aloha", "--timeout", "180s"); err != nil {
 		t.Fatalf("wait: %v\n%s", err, out)
 	}
-	pulled := filepath.Join(dir, "pulled")
-	mustCLI(t, "results", "pull", "aloha", "-o", pulled)
-
-	local := filepath.Join(t.TempDir(), "local")
-	mustCLI(t, "run", "-f", manifest, "--results", local)
-
-	got, want := readDir(t, pulled), readDir(t, local)
-	if len(want) != 24 || strings.Join(names(got), "\n") != strings.Join(names(want), "\n") {
-		t.Fatalf("pulled files\n%q\nlocal files\n%q", names(got), names(want))
-	}
-	for name, w := range want {
-		if !bytes.Equal(got[name], w) {
-			t.Errorf("%s differs between the swarm workers and the local run", name)
-		}
-	}
+	pullEqualsLocalRun(t, "aloha", manifest, filepath.Join(dir, "pulled"), 24)
 
 	// The build went through distccd, and results are stored once each.
 	logData, _ := os.ReadFile(distccLog)
@@ -198,6 +184,25 @@ func TestAlohaOnWorkersEqualsLocalRun(t *testing.T) {
 	}
 	if n, _ := st.DB.Collection(jobs.CollBuilds).CountDocuments(ctx, bson.M{}); n != 1 {
 		t.Fatalf("%d build records, want 1", n)
+	}
+}
+
+// pullEqualsLocalRun pulls campaign's results into dir and checks that they
+// are the files `simswarm run` of manifest produces on this machine, byte
+// for byte, and that there are want of them.
+func pullEqualsLocalRun(t *testing.T, campaign, manifest, dir string, want int) {
+	t.Helper()
+	mustCLI(t, "results", "pull", campaign, "-o", dir)
+	local := filepath.Join(t.TempDir(), "local")
+	mustCLI(t, "run", "-f", manifest, "--results", local)
+	got, exp := readDir(t, dir), readDir(t, local)
+	if len(exp) != want || strings.Join(names(got), "\n") != strings.Join(names(exp), "\n") {
+		t.Fatalf("pulled files\n%q\nlocal files (want %d)\n%q", names(got), want, names(exp))
+	}
+	for name, w := range exp {
+		if !bytes.Equal(got[name], w) {
+			t.Errorf("%s differs between the distributed and the local run", name)
+		}
 	}
 }
 
