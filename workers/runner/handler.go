@@ -199,6 +199,9 @@ func (h *Handler) recordFailure(ctx context.Context, id string, out procexec.Res
 	return err
 }
 
+// defaultChunkSize is GridFS's default chunk size (255 KiB).
+const defaultChunkSize = 255 * 1024
+
 // upload stores the result files in GridFS with their metadata.
 func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, paths []string) ([]jobs.ResultFile, error) {
 	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
@@ -221,8 +224,12 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, paths []string) (
 		}
 		meta := bson.M{"campaign": rt.Campaign, "uid": rt.UID, "run": rt.Run, "attempt": rt.Attempt,
 			"name": name, "size": size, "sha256": digest}
+		// A chunk no larger than the file: the upload stream allocates a
+		// whole chunk up front (255 KiB by default), which for the typical
+		// small .sca file was most of a run's CPU in the worker.
+		chunk := int32(min(max(size, 1), defaultChunkSize))
 		fid, err := b.UploadFromStream(ctx, jobs.ResultName(rt.Campaign, rt.UID, rt.Run, name), f,
-			options.GridFSUpload().SetMetadata(meta))
+			options.GridFSUpload().SetMetadata(meta).SetChunkSizeBytes(chunk))
 		f.Close()
 		if err != nil {
 			h.deleteFiles(files)
