@@ -280,6 +280,35 @@ func newSuspendCmd(g *globals, suspend bool) *cobra.Command {
 	return cmd
 }
 
+func newRetryCmd(g *globals) *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "retry NAME",
+		Short: "Send a campaign's failed runs back to the queue for one more attempt each",
+		Long: `Send every failed run of a campaign back to the queue. Each gets one more
+attempt, beyond the campaign's spec.retries, with its attempt count kept; runs
+that succeeded are not touched. Useful after fixing what made them fail (a
+full disk, a node that ran out of memory) without rerunning the campaign.
+
+  simswarm retry aloha && simswarm wait aloha`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			msg, err := c.Retry(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), msg)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
 func newWaitCmd(g *globals) *cobra.Command {
 	var cf clientFlags
 	var timeout, interval time.Duration

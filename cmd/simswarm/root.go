@@ -35,7 +35,7 @@ its runs with "simswarm expand -f FILE".`,
 
 	root.AddCommand(
 		newVersionCmd(),
-		newControllerCmd(g), newApplyCmd(g), newGetCmd(g), newDescribeCmd(g), newDeleteCmd(g), newSuspendCmd(g, true), newSuspendCmd(g, false), newWaitCmd(g), newLogsCmd(g), newResultsCmd(g),
+		newControllerCmd(g), newApplyCmd(g), newGetCmd(g), newDescribeCmd(g), newDeleteCmd(g), newSuspendCmd(g, true), newSuspendCmd(g, false), newRetryCmd(g), newWaitCmd(g), newLogsCmd(g), newResultsCmd(g),
 		newStackCmd(g),
 		newClusterCmd(g),
 		newValidateCmd(g), newExpandCmd(g),

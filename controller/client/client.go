@@ -194,6 +194,16 @@ func (c *Client) Delete(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, campaignPath(name), nil, nil)
 }
 
+// Retry sends a campaign's failed runs back to the queue for one more
+// attempt each; it returns the controller's message (how many).
+func (c *Client) Retry(ctx context.Context, name string) (string, error) {
+	var out apiserver.Status
+	if err := c.do(ctx, http.MethodPost, campaignPath(name)+"/retry", nil, &out); err != nil {
+		return "", err
+	}
+	return out.Message, nil
+}
+
 // Suspend stops dispatching a campaign's runs; Resume continues.
 func (c *Client) Suspend(ctx context.Context, name string) (*api.Campaign, error) {
 	var out api.Campaign
