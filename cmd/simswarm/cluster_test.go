@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/simswarm/simswarm/infra/tunnel"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/test/freeport"
 	mototest "github.com/simswarm/simswarm/test/moto"
 	sshdtest "github.com/simswarm/simswarm/test/sshd"
 )
@@ -56,16 +56,6 @@ func clusterEnv(t *testing.T) (motoURL, configDir, runtimeDir string) {
 		t.Setenv(k, v)
 	}
 	return m.URL, configDir, runtimeDir
-}
-
-func freeLocalPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func mustContain(t *testing.T, what, out string, wants ...string) {
@@ -160,7 +150,7 @@ func TestClusterAWSCommands(t *testing.T) {
 	engine := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "engine") })}
 	go engine.Serve(ul)
 	defer engine.Close()
-	localPort := freeLocalPort(t)
+	localPort := freeport.Port(t)
 	connect := cmd("connect", "--address", s.Host, "--ssh-port", strconv.Itoa(s.Port), "--ssh-user", s.User, "--identity", s.ClientKey,
 		"--local-port", strconv.Itoa(localPort), "--remote-port", api.URL[strings.LastIndex(api.URL, ":")+1:], "--remote-docker-socket", remoteSock)
 	out, err = runCluster(t, "", connect...)
@@ -214,7 +204,7 @@ func TestClusterAWSCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "tunnel closed (ssh pid "+strconv.Itoa(info.PID)+")") {
 		t.Fatalf("disconnect: %v\n%s", err, out)
 	}
-	if !processGone(info.PID) {
+	if !sshdtest.ProcessGone(info.PID) {
 		t.Fatalf("ssh %d still runs", info.PID)
 	}
 	if out, _ := runCluster(t, "", cmd("disconnect")...); !strings.Contains(out, "no tunnel running") {
@@ -241,18 +231,6 @@ func TestClusterAWSCommands(t *testing.T) {
 	if _, err := runCluster(t, "", cmd("status")...); err == nil {
 		t.Error("status finds the destroyed cluster")
 	}
-}
-
-func processGone(pid int) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(st), ") Z ") {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
 }
 
 // TestClusterAWSErrorsAreOneLine: what users hit most - no credentials, a
@@ -305,7 +283,7 @@ func TestClusterLocalCommands(t *testing.T) {
 	d := dockertest.Start(t)
 	d.Leave(t)
 	t.Setenv("DOCKER_HOST", d.Host)
-	addr := "127.0.0.1:" + strconv.Itoa(freeLocalPort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(freeport.Port(t))
 	out, err := runCluster(t, "", "cluster", "local", "init", "--listen-addr", addr, "--advertise-addr", addr, "--data-path-port", strconv.Itoa(23000+os.Getpid()%20000))
 	if err != nil {
 		t.Fatalf("init: %v\n%s", err, out)

@@ -13,6 +13,7 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/leader"
+	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
 )
 
@@ -104,7 +105,7 @@ func TestControllerStandbyTakesOverAfterSIGKILL(t *testing.T) {
 func TestControllerFlagsFromEnvironment(t *testing.T) {
 	rs := testdb.StartRedis(t)
 	mongoURI := testdb.StartMongo(t)
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	startProc(t, []string{"SIMSWARM_LISTEN=" + addr, "SIMSWARM_REDIS=" + rs.URL(), "SIMSWARM_MONGO=" + mongoURI,
 		"SIMSWARM_TOKEN_FILE=" + writeToken(t), "SIMSWARM_TOKEN="}, "controller")
 	c := client.New("http://"+addr, testToken)

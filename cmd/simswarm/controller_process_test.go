@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/simswarm/simswarm/test/freeport"
 )
 
 // TestMain lets the test binary act as the simswarm binary: with
@@ -36,16 +37,6 @@ type proc struct {
 	cmd  *exec.Cmd
 	addr string
 	log  string
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // startProc runs `simswarm args...` as a child process with extra env.
@@ -86,7 +77,7 @@ func tail(s string, n int) string {
 // startControllerProc starts `simswarm controller` and waits for /healthz.
 func startControllerProc(t testing.TB, redisURL, mongoURI, tokenFile string, extra ...string) *proc {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	args := append([]string{"controller", "--listen", addr, "--redis", redisURL, "--mongo", mongoURI,
 		"--token-file", tokenFile, "--lease", "2s", "--resync", "2s", "-v"}, extra...)
 	p := startProc(t, nil, args...)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/test/freeport"
 )
 
 const stackTestImage = "simswarm-test/app:1"
@@ -37,12 +37,7 @@ func runStackCLI(t *testing.T, args ...string) (string, error) {
 // image and whose controller manages the private engine.
 func writeStack(t *testing.T, d *dockertest.Daemon, name string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freeport.Port(t)
 	manifest := fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
 kind: Stack
 metadata:

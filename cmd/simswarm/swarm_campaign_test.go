@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -77,12 +77,7 @@ func TestAlohaCampaignOnSwarm(t *testing.T) {
 	t.Setenv("DOCKER_HOST", d.Host)
 	logServicesOnFailure(t, d, "simswarm_controller", "simswarm_builder", "simswarm_runner", "simswarm_distcc", "simswarm_mongo")
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freeport.Port(t)
 	// Two runners on this two-core node: the manager keeps no reserve.
 	stackFile := filepath.Join(t.TempDir(), "stack.yaml")
 	if err := os.WriteFile(stackFile, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1

@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
@@ -76,7 +77,7 @@ func startDistccd(t *testing.T) (string, string) {
 	if err != nil {
 		t.Fatalf("distccd is needed (Debian package distcc; make deps installs it): %v", err)
 	}
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	port := addr[strings.LastIndexByte(addr, ':')+1:]
 	// distccd drops root privileges, so it logs to stderr, which we own.
 	logFile := filepath.Join(t.TempDir(), "distccd.log")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
 	"go.uber.org/zap/zaptest"
 )
@@ -33,12 +33,7 @@ func testStack(t testing.TB, d *dockertest.Daemon) *api.Stack {
 	// The controller manages the private engine, never the host's.
 	s.Spec.Controller.DockerSocket = strings.TrimPrefix(d.Host, "unix://")
 	s.Spec.Images = api.StackImages{Controller: testImage, Worker: testImage, Distcc: testImage, Redis: testImage, Mongo: testImage}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Spec.Controller.Port = int32(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
+	s.Spec.Controller.Port = int32(freeport.Port(t))
 	api.SetStackDefaults(s)
 	return s
 }

@@ -9,17 +9,8 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
+	"github.com/simswarm/simswarm/test/freeport"
 )
-
-func freeTCP(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 func freeUDPPort(t *testing.T) uint32 {
 	t.Helper()
@@ -47,7 +38,7 @@ func TestClusterLocalInitAndJoin(t *testing.T) {
 	w := dockertest.Start(t)
 	w.Leave(t)
 	ctx := context.Background()
-	addr := freeTCP(t)
+	addr := freeport.Addr(t)
 	res, err := Init(ctx, m.Client, InitOptions{ListenAddr: addr, AdvertiseAddr: addr, DataPathPort: freeUDPPort(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +54,7 @@ func TestClusterLocalInitAndJoin(t *testing.T) {
 		t.Fatalf("second init: %+v %v", again, err)
 	}
 
-	wAddr := freeTCP(t)
+	wAddr := freeport.Addr(t)
 	j, err := Join(ctx, w.Client, JoinOptions{Manager: res.ManagerAddr, Token: res.WorkerToken, ListenAddr: wAddr, AdvertiseAddr: wAddr})
 	if err != nil || j.AlreadyMember || j.NodeID == "" {
 		t.Fatalf("join: %+v %v", j, err)

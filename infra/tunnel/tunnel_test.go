@@ -16,18 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simswarm/simswarm/test/freeport"
 	sshdtest "github.com/simswarm/simswarm/test/sshd"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // specFor is a tunnel through the test sshd with the test's known_hosts.
 func specFor(s *sshdtest.Server, name string, fwd ...Forward) Spec {
@@ -47,19 +38,6 @@ func get(t *testing.T, c *http.Client, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-// gone waits for a process to end (the test process reaps its children).
-func gone(pid int) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(st), ") Z ") {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
 }
 
 // TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess: connect forwards
@@ -83,7 +61,7 @@ func TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) 
 	m := &Manager{Dir: t.TempDir()}
 	t.Cleanup(func() { _, _ = m.Disconnect("a"); _, _ = m.Disconnect("b") }) // also when the test fails
 	ctx := context.Background()
-	localA := freeAddr(t)
+	localA := freeport.Addr(t)
 	localSock := filepath.Join(m.Dir, "a-docker.sock")
 	a, err := m.Connect(ctx, specFor(s, "a",
 		Forward{Local: localA, Remote: strings.TrimPrefix(api.URL, "http://")},
@@ -124,7 +102,7 @@ func TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) 
 		t.Fatalf("second connect: %+v, %v; want the live tunnel %d reused", again, err, a.PID)
 	}
 
-	localB := freeAddr(t)
+	localB := freeport.Addr(t)
 	b, err := m.Connect(ctx, specFor(s, "b", Forward{Local: localB, Remote: strings.TrimPrefix(api.URL, "http://")}))
 	if err != nil {
 		t.Fatalf("connect b: %v", err)
@@ -134,7 +112,7 @@ func TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) 
 	if err != nil || !was {
 		t.Fatalf("disconnect a: %v %v", was, err)
 	}
-	if !gone(a.PID) {
+	if !sshdtest.ProcessGone(a.PID) {
 		t.Fatalf("ssh %d still runs after disconnect", a.PID)
 	}
 	if _, err := net.DialTimeout("tcp", localA, time.Second); err == nil {
@@ -152,7 +130,7 @@ func TestClusterTunnelForwardsAndDisconnectEndsExactlyThatProcess(t *testing.T) 
 	if was, err := m.Disconnect("a"); err != nil || was {
 		t.Fatalf("second disconnect a: %v %v, want nothing to do", was, err)
 	}
-	if _, err := m.Disconnect("b"); err != nil || !gone(b.PID) {
+	if _, err := m.Disconnect("b"); err != nil || !sshdtest.ProcessGone(b.PID) {
 		t.Fatalf("disconnect b: %v", err)
 	}
 }
@@ -189,7 +167,7 @@ func TestClusterDisconnectLeavesARecycledPIDAlone(t *testing.T) {
 func TestClusterConnectFailsOnAWrongHostKey(t *testing.T) {
 	s := sshdtest.Start(t)
 	m := &Manager{Dir: t.TempDir()}
-	spec := specFor(s, "d", Forward{Local: freeAddr(t), Remote: "127.0.0.1:9"})
+	spec := specFor(s, "d", Forward{Local: freeport.Addr(t), Remote: "127.0.0.1:9"})
 	spec.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
 	wrong := s.HostKeyAlias + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuTNjS5UCbtd5ae1RcLzwy8oCg6JXdTaGnIZ3dzpZdM\n"
 	if err := os.WriteFile(spec.KnownHostsFile, []byte(wrong), 0o600); err != nil {

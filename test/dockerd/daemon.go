@@ -20,6 +20,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+
+	"github.com/simswarm/simswarm/test/freeport"
 )
 
 // Daemon is a running private dockerd that is a swarm manager.
@@ -158,7 +160,7 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 func (d *Daemon) initSwarm(t testing.TB, ctx context.Context) {
 	t.Helper()
 	d.createGatewayBridge(t, ctx)
-	listen := freeTCPPort(t)
+	listen := freeport.Port(t)
 	d.swarmAddr = "127.0.0.1:" + strconv.Itoa(listen)
 	id, err := d.Client.SwarmInit(ctx, swarm.InitRequest{
 		ListenAddr:    d.swarmAddr,
@@ -187,7 +189,7 @@ func (d *Daemon) JoinWorker(t testing.TB) *Daemon {
 	if err != nil {
 		t.Fatalf("swarm inspect: %v", err)
 	}
-	w.swarmAddr = "127.0.0.1:" + strconv.Itoa(freeTCPPort(t))
+	w.swarmAddr = "127.0.0.1:" + strconv.Itoa(freeport.Port(t))
 	if err := w.Client.SwarmJoin(ctx, swarm.JoinRequest{
 		ListenAddr: w.swarmAddr, AdvertiseAddr: w.swarmAddr,
 		RemoteAddrs: []string{d.swarmAddr}, JoinToken: sw.JoinTokens.Worker,
@@ -270,16 +272,6 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func freeTCPPort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // freeUDPPort finds a free UDP port in the range swarm accepts for its

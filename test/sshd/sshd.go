@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/simswarm/simswarm/test/freeport"
 )
 
 // Server is a running sshd.
@@ -96,7 +98,7 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 
-	s.Port = freePort(t)
+	s.Port = freeport.Port(t)
 	config := filepath.Join(dir, "sshd_config")
 	cfg := strings.Join([]string{
 		"Port " + strconv.Itoa(s.Port),
@@ -202,12 +204,16 @@ func children(pid int) []int {
 	return out
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// ProcessGone waits up to 5s for process pid to end (exited, or a zombie
+// its parent has not reaped yet) and reports whether it did.
+func ProcessGone(pid int) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return false
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+
+	"github.com/simswarm/simswarm/test/freeport"
 )
 
 // Mongo is a running FerretDB (SQLite backend) on a fixed loopback address
@@ -32,12 +34,7 @@ func StartMongo(t testing.TB) string { return StartMongoServer(t).URI }
 // restart it.
 func StartMongoServer(t testing.TB) *Mongo {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeport.Addr(t)
 	m := &Mongo{addr: addr, dir: t.TempDir(), URI: fmt.Sprintf("mongodb://%s/simswarm", addr)}
 	m.Start(t)
 	t.Cleanup(m.Stop)

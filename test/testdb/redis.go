@@ -3,13 +3,14 @@ package testdb
 import (
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/simswarm/simswarm/test/freeport"
 )
 
 // Redis is a running redis-server.
@@ -29,7 +30,7 @@ func StartRedis(t testing.TB) *Redis {
 	if err != nil {
 		t.Fatalf("redis-server not installed (make deps): %v", err)
 	}
-	port := freePort(t)
+	port := freeport.Port(t)
 	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	if err := cmd.Start(); err != nil {
@@ -51,13 +52,4 @@ func StartRedis(t testing.TB) *Redis {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -23,6 +23,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
@@ -163,12 +164,7 @@ func startDistccd(t *testing.T) (string, string) {
 	if err != nil {
 		t.Fatalf("distccd is needed (Debian package distcc; make deps installs it): %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
+	port := strconv.Itoa(freeport.Port(t))
 	// distccd drops root privileges, so it logs to stderr, which we own.
 	logFile := filepath.Join(t.TempDir(), "distccd.log")
 	lf, err := os.Create(logFile)
