@@ -125,7 +125,8 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 			log.Debug("announce change failed", zap.String("campaign", campaign), zap.Error(err))
 		}
 	}
-	hb := &heartbeat{rdb: rdb, name: cfg.name, role: cfg.role, slots: cfg.slots, tasks: map[int]string{}, log: log}
+	hb := &heartbeat{rdb: rdb, name: cfg.name, role: cfg.role, slots: cfg.slots, tasks: map[int]string{}, log: log,
+		poke: make(chan struct{}, 1)}
 	mux := asynq.NewServeMux()
 	queue := jobs.QueueRun
 	if cfg.role == "run" {
@@ -182,15 +183,31 @@ type heartbeat struct {
 	since       time.Time
 	log         *zap.Logger
 	lastFailure bool
+	// poke asks for a beat soon: a worker that was idle took a task.
+	poke chan struct{}
 }
+
+// pokeGap is the shortest time between two beats: a worker whose short
+// runs keep leaving it idle does not beat on every run.
+const pokeGap = time.Second
 
 func (h *heartbeat) track(task string) func() {
 	h.mu.Lock()
 	id := h.next
 	h.next++
+	wasIdle := len(h.tasks) == 0
 	h.tasks[id] = task
 	h.since = time.Now().UTC()
 	h.mu.Unlock()
+	if wasIdle {
+		// Say what it runs now rather than at the next periodic beat,
+		// which may come after the run: the record is not written before
+		// the outcome, so the heartbeat is where a run shows as started.
+		select {
+		case h.poke <- struct{}{}:
+		default:
+		}
+	}
 	return func() {
 		h.mu.Lock()
 		delete(h.tasks, id)
@@ -202,11 +219,18 @@ func (h *heartbeat) loop(ctx context.Context) {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
 	for {
+		last := time.Now()
 		h.beat(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-h.poke:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(last.Add(pokeGap))):
+			}
 		}
 	}
 }
