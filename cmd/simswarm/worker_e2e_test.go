@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -271,9 +272,13 @@ spec:
 	defer st.Close(ctx)
 	// Wait until runner-0 is running a simulation, then kill it.
 	deadline := time.Now().Add(60 * time.Second)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
 	for {
-		n, _ := st.DB.Collection(jobs.CollRuns).CountDocuments(ctx, bson.M{"state": jobs.RunRunning, "worker": "runner-0"})
-		if n > 0 {
+		// Run records are not written until the outcome: the heartbeat
+		// says what a worker runs.
+		var hb jobs.Heartbeat
+		if v, err := rdb.Get(ctx, jobs.WorkerKey("runner-0")).Result(); err == nil && json.Unmarshal([]byte(v), &hb) == nil && hb.Task != "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -290,8 +295,6 @@ spec:
 	// its worker lives) expired more than 30s ago; a worker starting up
 	// checks at once. The live runner keeps its own leases fresh, so the
 	// first lease that old is the dead runner's: start a fresh worker then.
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	defer rdb.Close()
 	leases := "asynq:{" + jobs.QueueRun + "}:lease"
 	deadline = time.Now().Add(90 * time.Second)
 	for {

@@ -24,8 +24,9 @@ type Observed struct {
 	// BuildTaskQueued: a build task for BuildKey is in the queue.
 	BuildTaskQueued bool
 	// Inflight is the number of this campaign's run tasks in the queue
-	// (pending, active, scheduled, retry).
-	Inflight int
+	// (pending, active, scheduled, retry); Active, of those, the ones a
+	// worker is running. Their run records say Pending until the outcome.
+	Inflight, Active int
 	// Window is this campaign's share of the dispatch window.
 	Window int
 	// SourceRevision is the git commit of the manifest that declared the
@@ -76,7 +77,9 @@ func Compute(o Observed) Desired {
 	st := o.Status
 	st.ObservedGeneration = o.Generation
 	st.SourceRevision = o.SourceRevision
-	st.Runs = o.Counts
+	st.Runs = inFlight(o.Counts, o.Inflight, o.Active)
+	// Records that are Pending and not in the queue.
+	waiting := st.Runs.Pending
 	if o.Expanded >= 0 && int64(o.Expanded) > st.Runs.Total {
 		// Records are created lazily: the rest are pending.
 		st.Runs.Pending += int64(o.Expanded) - st.Runs.Total
@@ -157,9 +160,9 @@ func Compute(o Observed) Desired {
 		if d.Dispatch < 0 {
 			d.Dispatch = 0
 		}
-		if pending := o.Counts.Pending; int64(d.Dispatch) > pending {
+		if int64(d.Dispatch) > waiting {
 			// Records not created yet can't be dispatched this pass.
-			d.Dispatch = int(pending)
+			d.Dispatch = int(waiting)
 		}
 		reason, msg := ReasonRunning, "running"
 		if d.CreateRuns {
@@ -178,6 +181,18 @@ func Compute(o Observed) Desired {
 	}
 	d.Status = st
 	return d
+}
+
+// inFlight moves the runs whose tasks are in the queue from the records'
+// Pending to Queued, and those a worker runs to Running (records are not
+// written when a run is dispatched or started).
+func inFlight(c api.RunCounts, inflight, active int) api.RunCounts {
+	moved := min(int64(inflight), c.Pending)
+	running := min(int64(active), moved)
+	c.Pending -= moved
+	c.Running += running
+	c.Queued += moved - running
+	return c
 }
 
 func setCondition(conds []api.Condition, typ, status, reason, msg string, gen int64, now time.Time) []api.Condition {

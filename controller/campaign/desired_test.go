@@ -131,3 +131,27 @@ func TestChunkBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeCountsQueuedAndRunningOffTheQueue: run records stay Pending
+// while their tasks are in the queue; the status shows them Queued or
+// Running, and only the records without a task can be dispatched.
+func TestComputeCountsQueuedAndRunningOffTheQueue(t *testing.T) {
+	ok := &jobs.BuildRecord{Key: "k", State: jobs.BuildSucceeded}
+	d := Compute(Observed{Expanded: 40, Counts: api.RunCounts{Total: 40, Pending: 36, Succeeded: 4}, Build: ok,
+		Inflight: 34, Active: 4, Window: 40})
+	want := api.RunCounts{Total: 40, Pending: 2, Queued: 30, Running: 4, Succeeded: 4}
+	if d.Status.Runs != want {
+		t.Errorf("counts %+v, want %+v", d.Status.Runs, want)
+	}
+	if d.Dispatch != 2 {
+		t.Errorf("dispatch %d, want 2 (the window has 6 free places but only 2 records wait)", d.Dispatch)
+	}
+	// A queue listing that has more tasks than Pending records (a run
+	// finished between the listing and the count) never makes counts
+	// negative.
+	d = Compute(Observed{Expanded: 4, Counts: api.RunCounts{Total: 4, Pending: 1, Succeeded: 3}, Build: ok,
+		Inflight: 3, Active: 3, Window: 8})
+	if r := d.Status.Runs; r.Pending != 0 || r.Running != 1 || r.Queued != 0 || d.Dispatch != 0 {
+		t.Errorf("counts %+v dispatch %d, want 1 running and nothing to dispatch", r, d.Dispatch)
+	}
+}

@@ -12,8 +12,10 @@
 //     build with the content key exists (a cache hit);
 //   - keep a bounded window of run tasks queued (shared between campaigns
 //     by spec.priority), deduplicated by asynq TaskID; send Failed runs with
-//     attempts left back to Pending; send Queued/Running runs whose task
-//     vanished (Redis wiped, task lost) back to Pending;
+//     attempts left back to Pending. A run record stays Pending while its
+//     task is in the queue (the status counts it Queued or Running from the
+//     queue's listing), so dispatching writes no record, and a run whose
+//     task vanished (Redis wiped) is simply dispatched again;
 //   - remove the queued tasks of suspended and deleted campaigns, and the
 //     run records of deleted campaigns (results stay in GridFS);
 //   - write the status (phase, observedGeneration, conditions Ready /

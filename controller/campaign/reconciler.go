@@ -38,7 +38,9 @@ type Reconciler struct {
 	Logger *zap.Logger
 	Now    func() time.Time
 	// Grace is how old a Queued/Running record without a task must be
-	// before it is sent back to Pending. Default 2s.
+	// before it is sent back to Pending. Default 2s. (Records written by
+	// versions that marked dispatches and claims; records now stay Pending
+	// while in flight.)
 	Grace time.Duration
 
 	mu         sync.Mutex
@@ -51,8 +53,10 @@ type Reconciler struct {
 // records, which costs more the bigger the campaign (on FerretDB's SQLite
 // backend, a full scan), so a count is reused for ten times what it cost
 // (at most maxCountAge), adjusted for the controller's own transitions.
-// Only the controller moves records to Pending, so the cached Pending count
-// stays exact; what workers did shows at the next count.
+// What workers did (Pending to Succeeded or Failed) shows at the next
+// count; until then Pending may be high, which costs at most a dispatch
+// query that finds fewer records. A campaign is only declared finished on
+// a fresh count.
 type countEntry struct {
 	uid  string
 	c    api.RunCounts
@@ -239,6 +243,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 	}
 	o.Inflight = len(live)
+	for _, st := range live {
+		if st == "active" {
+			o.Active++
+		}
+	}
 	demand := int(o.Counts.Pending + o.Counts.Queued + o.Counts.Running)
 	if o.Expanded > int(o.Counts.Total) {
 		demand += o.Expanded - int(o.Counts.Total)
@@ -342,19 +351,11 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d Desired, live map[int]string) (time.Duration, error) {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	if d.Unqueue {
-		removed, err := r.Tasks.Unqueue(ctx, name, uid, false)
-		if err != nil {
+		// The records of unqueued runs still say Pending: nothing to undo.
+		if _, err := r.Tasks.Unqueue(ctx, name, uid, false); err != nil {
 			return 0, err
 		}
-		for _, run := range removed {
-			if _, err := r.Store.SetRunState(ctx, store.RunID(name, uid, run), jobs.RunQueued, jobs.RunPending, ""); err != nil {
-				return 0, err
-			}
-		}
 		r.Shares.Forget(name)
-		if len(removed) > 0 {
-			r.forgetCounts(name)
-		}
 	}
 	if d.CreateRuns {
 		runs, _, err := r.expand(ctx, c, o.Build)
@@ -405,36 +406,26 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, key string, 
 		timeout.Duration = time.Hour
 	}
 	sent := 0
-	var ids []string
 	for _, rec := range pending {
 		if sent >= n {
 			break
 		}
-		if _, ok := live[rec.Run]; !ok {
-			t := jobs.RunTask{Campaign: name, UID: uid, Run: rec.Run, ArtifactKey: key, Simulation: c.Spec.Simulation,
-				Results: c.Spec.Results, Timeout: timeout, Attempt: rec.Attempts}
-			if err := r.Tasks.EnqueueRun(ctx, t); err != nil {
-				// What was enqueued is marked below; the rest stays Pending.
-				r.markQueued(ctx, name, ids)
-				return err
-			}
-			sent++
+		if _, ok := live[rec.Run]; ok {
+			continue
 		}
-		ids = append(ids, rec.ID)
+		// The record stays Pending: the task in the queue is what says the
+		// run is queued or running, and a lost task needs no repair (the
+		// next pass sends the run again). Writing Queued on every record
+		// would cost an update per run, which FerretDB's SQLite backend
+		// pays with a scan of the collection.
+		t := jobs.RunTask{Campaign: name, UID: uid, Run: rec.Run, ArtifactKey: key, Simulation: c.Spec.Simulation,
+			Results: c.Spec.Results, Timeout: timeout, Attempt: rec.Attempts}
+		if err := r.Tasks.EnqueueRun(ctx, t); err != nil {
+			return err
+		}
+		sent++
 	}
-	// The tasks exist before the records say so (one write for the batch);
-	// a crash in between leaves Pending records whose tasks are
-	// deduplicated next time.
-	return r.markQueued(ctx, name, ids)
-}
-
-// markQueued moves dispatched records from Pending to Queued.
-func (r *Reconciler) markQueued(ctx context.Context, name string, ids []string) error {
-	n, err := r.Store.SetRunStates(ctx, ids, jobs.RunPending, jobs.RunQueued)
-	if n > 0 {
-		r.adjustCounts(name, func(c *api.RunCounts) { c.Pending -= n; c.Queued += n })
-	}
-	return err
+	return nil
 }
 
 func statusChanged(a, b api.CampaignStatus) bool {

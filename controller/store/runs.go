@@ -163,21 +163,6 @@ func (s *Store) SetRunState(ctx context.Context, id, from, to, message string) (
 	return res.ModifiedCount == 1, nil
 }
 
-// SetRunStates moves the run records ids from state from to state to, each
-// conditional on still being in from, in one write (a dispatch marks a
-// whole batch Queued at once); it returns how many it moved.
-func (s *Store) SetRunStates(ctx context.Context, ids []string, from, to string) (int64, error) {
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	res, err := s.DB.Collection(collRuns).UpdateMany(ctx, bson.M{"_id": bson.M{"$in": ids}, "state": from},
-		bson.M{"$set": bson.M{"state": to, "updatedAt": s.now().UTC()}})
-	if err != nil {
-		return 0, fmt.Errorf("%d runs %s->%s: %w", len(ids), from, to, err)
-	}
-	return res.ModifiedCount, nil
-}
-
 // DeleteRuns removes the run records (and their completions) of campaign
 // except those of keepUID ("" removes all). Result files in GridFS are not
 // touched.

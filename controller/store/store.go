@@ -61,16 +61,39 @@ func (s *Store) Close(ctx context.Context) error { return s.Client.Disconnect(ct
 // missing ones (FerretDB 1.24 fails on re-creating an existing compound
 // index), so it is idempotent everywhere.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	runs := s.DB.Collection(collRuns)
-	want := []mongo.IndexModel{
-		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "state", Value: 1}, {Key: "run", Value: 1}},
-			Options: options.Index().SetName("campaign_uid_state_run")},
-		{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "run", Value: 1}},
-			Options: options.Index().SetName("campaign_uid_run")},
-		{Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")},
+	for _, ci := range []struct {
+		coll string
+		want []mongo.IndexModel
+	}{
+		{collRuns, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "state", Value: 1}, {Key: "run", Value: 1}},
+				Options: options.Index().SetName("campaign_uid_state_run")},
+			{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "run", Value: 1}},
+				Options: options.Index().SetName("campaign_uid_run")},
+			{Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")},
+		}},
+		// Runners write result files' GridFS documents themselves, so the
+		// bucket's indexes (what the driver's upload stream would create,
+		// under the same names) are made here.
+		{jobs.BucketResults + ".files", []mongo.IndexModel{
+			{Keys: bson.D{{Key: "filename", Value: 1}, {Key: "uploadDate", Value: 1}},
+				Options: options.Index().SetName("filename_1_uploadDate_1")},
+		}},
+		{jobs.BucketResults + ".chunks", []mongo.IndexModel{
+			{Keys: bson.D{{Key: "files_id", Value: 1}, {Key: "n", Value: 1}},
+				Options: options.Index().SetName("files_id_1_n_1").SetUnique(true)},
+		}},
+	} {
+		if err := ensureIndexes(ctx, s.DB.Collection(ci.coll), ci.want); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+func ensureIndexes(ctx context.Context, coll *mongo.Collection, want []mongo.IndexModel) error {
 	have := map[string]bool{}
-	if cur, err := runs.Indexes().List(ctx); err == nil {
+	if cur, err := coll.Indexes().List(ctx); err == nil {
 		var specs []struct {
 			Name string `bson:"name"`
 		}
@@ -89,8 +112,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		if o.Name != nil && have[*o.Name] {
 			continue
 		}
-		if _, err := runs.Indexes().CreateOne(ctx, m); err != nil {
-			return fmt.Errorf("create run index: %w", err)
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create index %s on %s: %w", *o.Name, coll.Name(), err)
 		}
 	}
 	return nil

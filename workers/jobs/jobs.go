@@ -144,7 +144,20 @@ type Completion struct {
 	StderrTail string       `bson:"stderrTail,omitempty"`
 	DurationMS int64        `bson:"durationMs"`
 	CPUMS      int64        `bson:"cpuMs"`
+	StartedAt  time.Time    `bson:"startedAt"`
 	FinishedAt time.Time    `bson:"finishedAt"`
+}
+
+// RecordFields are the run record fields ($set) that say the run
+// succeeded with this completion.
+func (c *Completion) RecordFields() map[string]any {
+	f := map[string]any{"state": RunSucceeded, "attempts": c.Attempt, "files": c.Files, "exitCode": 0,
+		"stderrTail": c.StderrTail, "durationMs": c.DurationMS, "cpuMs": c.CPUMS, "message": "",
+		"finishedAt": c.FinishedAt, "updatedAt": c.FinishedAt, "worker": c.Worker}
+	if !c.StartedAt.IsZero() {
+		f["startedAt"] = c.StartedAt
+	}
+	return f
 }
 
 // Build states.

@@ -8,8 +8,13 @@
 //
 // Guarantees:
 //   - Results are stored exactly once per run: files are uploaded first, then
-//     one conditional update marks the run Succeeded; an attempt that finds
-//     the run already Succeeded deletes what it uploaded.
+//     a Completion keyed by the run's _id is inserted (it can succeed once),
+//     then the run record is set from it; an attempt whose insert collides
+//     deletes what it uploaded and settles the record from the completion
+//     already there.
+//   - A run in flight writes nothing but inserts until its outcome: one
+//     update then records Succeeded or Failed (the queue, not the record,
+//     says a run is queued or running).
 //   - A simulation failure (exit status, signal, timeout, no result files) is
 //     recorded on the run and is not an error for the queue; an
 //     infrastructure failure (MongoDB, GridFS) is returned so that the queue

@@ -2,15 +2,13 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -40,6 +38,8 @@ type Handler struct {
 	// Track, if set, is told when a task starts and (by calling what it
 	// returns) when it ends, for heartbeats.
 	Track func(task string) (done func())
+
+	scratch sync.Pool // chunk-sized read buffers of concurrent uploads
 }
 
 // ProcessTask implements asynq.Handler for jobs.TypeRun.
@@ -55,15 +55,17 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	id := jobs.RunID(rt.Campaign, rt.UID, rt.Run)
 	runs := h.DB.Collection(jobs.CollRuns)
 
-	// Claim the run: nothing to do if it already succeeded, or if its
-	// campaign was deleted (no record). Every filter is the lone _id (an
-	// index lookup on MongoDB; on FerretDB a comparison inside SQLite
-	// instead of decoding every record); exactly-once comes from the
-	// completion insert, not from conditional updates.
+	// Nothing to do if the run already succeeded, or if its campaign was
+	// deleted (no record). The record is not claimed: while the run is in
+	// flight the queue says so (the controller reads Queued and Running
+	// off it), and every write here is an insert but the one that records
+	// the outcome. On FerretDB's SQLite backend an update costs a scan of
+	// the collection; inserts do not.
 	var cur struct {
-		State string `bson:"state"`
+		State    string `bson:"state"`
+		Attempts int    `bson:"attempts"`
 	}
-	err := runs.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"state": 1})).Decode(&cur)
+	err := runs.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"state": 1, "attempts": 1})).Decode(&cur)
 	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && cur.State == jobs.RunSucceeded {
 		log.Info("run already done or gone")
 		return nil
@@ -71,23 +73,18 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("read run %s: %w", id, err)
 	}
-	now := time.Now().UTC()
-	res, err := runs.UpdateOne(ctx, bson.M{"_id": id},
-		bson.M{"$set": bson.M{"state": jobs.RunRunning, "worker": h.Worker, "startedAt": now, "updatedAt": now},
-			"$inc": bson.M{"attempts": 1}})
-	if err != nil {
-		return fmt.Errorf("claim run %s: %w", id, err)
+	// Deliveries of this task that recorded nothing (a worker died, a
+	// transient error) count as attempts too.
+	retried, _ := asynq.GetRetryCount(ctx)
+	attempt := cur.Attempts + retried + 1
+	if retried > 0 {
+		// A redelivery: the attempt before may have stored its results
+		// and died before it recorded them.
+		if done, err := h.settle(ctx, id); err != nil || done {
+			return err
+		}
 	}
-	if res.MatchedCount == 0 {
-		log.Info("run already done or gone")
-		return nil
-	}
-	// An attempt that completed between the read and the claim inserted
-	// its completion before it set the record; the claim must not leave
-	// the record saying Running.
-	if done, err := h.settle(ctx, id); err != nil || done {
-		return err
-	}
+	started := time.Now().UTC()
 	defer h.changed(rt.Campaign)
 
 	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
@@ -123,22 +120,22 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			msg = fmt.Sprintf("timed out after %s", rt.Timeout.Duration)
 		}
 		log.Info("run failed", zap.String("reason", msg))
-		return h.recordFailure(ctx, id, out, msg)
+		return h.recordFailure(ctx, id, attempt, started, out, msg)
 	}
 	paths, err := resultfiles.Match(runDir, rt.Results)
 	if err == nil && len(paths) == 0 {
 		err = fmt.Errorf("the run produced no result files matching %s", strings.Join(rt.Results, ", "))
 	}
 	if err != nil {
-		return h.recordFailure(ctx, id, out, err.Error())
+		return h.recordFailure(ctx, id, attempt, started, out, err.Error())
 	}
-	files, err := h.upload(ctx, rt, paths)
+	files, err := h.upload(ctx, rt, attempt, paths)
 	if err != nil {
 		return err
 	}
-	comp := jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: rt.Attempt, Worker: h.Worker,
+	comp := jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: attempt, Worker: h.Worker,
 		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
-		FinishedAt: time.Now().UTC()}
+		StartedAt: started, FinishedAt: time.Now().UTC()}
 	if _, err := h.DB.Collection(jobs.CollCompletions).InsertOne(ctx, comp); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			// Another attempt stored its results first: keep exactly one set.
@@ -160,9 +157,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // setSucceeded writes a completion's outcome onto its run record.
 func (h *Handler) setSucceeded(ctx context.Context, c *jobs.Completion) error {
 	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": c.ID},
-		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "files": c.Files, "exitCode": 0, "stderrTail": c.StderrTail,
-			"durationMs": c.DurationMS, "cpuMs": c.CPUMS, "message": "",
-			"finishedAt": c.FinishedAt, "updatedAt": c.FinishedAt, "worker": c.Worker}})
+		bson.M{"$set": c.RecordFields()})
 	if err != nil {
 		return fmt.Errorf("record run %s: %w", c.ID, err)
 	}
@@ -184,12 +179,12 @@ func (h *Handler) settle(ctx context.Context, id string) (bool, error) {
 	return true, h.setSucceeded(ctx, &c)
 }
 
-func (h *Handler) recordFailure(ctx context.Context, id string, out procexec.Result, msg string) error {
+func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, started time.Time, out procexec.Result, msg string) error {
 	now := time.Now().UTC()
 	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id},
-		bson.M{"$set": bson.M{"state": jobs.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
+		bson.M{"$set": bson.M{"state": jobs.RunFailed, "attempts": attempt, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
 			"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
-			"finishedAt": now, "updatedAt": now, "worker": h.Worker}})
+			"startedAt": started, "finishedAt": now, "updatedAt": now, "worker": h.Worker}})
 	if err != nil {
 		return fmt.Errorf("record failure of run %s: %w", id, err)
 	}
@@ -197,61 +192,6 @@ func (h *Handler) recordFailure(ctx context.Context, id string, out procexec.Res
 	// completion wins over this failure.
 	_, err = h.settle(ctx, id)
 	return err
-}
-
-// defaultChunkSize is GridFS's default chunk size (255 KiB).
-const defaultChunkSize = 255 * 1024
-
-// upload stores the result files in GridFS with their metadata.
-func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, paths []string) ([]jobs.ResultFile, error) {
-	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
-	var files []jobs.ResultFile
-	for _, p := range paths {
-		name := filepath.Base(p)
-		if !resultfiles.SafeName(name) {
-			h.deleteFiles(files)
-			return nil, fmt.Errorf("refusing result file name %q: %w", name, asynq.SkipRetry)
-		}
-		size, digest, err := fileDigest(p)
-		if err != nil {
-			h.deleteFiles(files)
-			return nil, err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			h.deleteFiles(files)
-			return nil, err
-		}
-		meta := bson.M{"campaign": rt.Campaign, "uid": rt.UID, "run": rt.Run, "attempt": rt.Attempt,
-			"name": name, "size": size, "sha256": digest}
-		// A chunk no larger than the file: the upload stream allocates a
-		// whole chunk up front (255 KiB by default), which for the typical
-		// small .sca file was most of a run's CPU in the worker.
-		chunk := int32(min(max(size, 1), defaultChunkSize))
-		fid, err := b.UploadFromStream(ctx, jobs.ResultName(rt.Campaign, rt.UID, rt.Run, name), f,
-			options.GridFSUpload().SetMetadata(meta).SetChunkSizeBytes(chunk))
-		f.Close()
-		if err != nil {
-			h.deleteFiles(files)
-			return nil, fmt.Errorf("upload %s: %w", name, err)
-		}
-		rf := jobs.ResultFile{Name: name, Size: size, SHA256: digest, FileID: fid}
-		files = append(files, rf)
-	}
-	return files, nil
-}
-
-// deleteFiles removes uploads that must not stay; best effort with its own
-// deadline, since the task's context may be what failed.
-func (h *Handler) deleteFiles(files []jobs.ResultFile) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
-	for _, f := range files {
-		if err := b.Delete(ctx, f.FileID); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
-			h.logger().Warn("cannot delete duplicate result", zap.String("file", f.Name), zap.Error(err))
-		}
-	}
 }
 
 // changed announces that a run of campaign changed state; best effort (the
@@ -270,19 +210,4 @@ func (h *Handler) logger() *zap.Logger {
 		return zap.NewNop()
 	}
 	return h.Log
-}
-
-// fileDigest returns a file's size and sha256.
-func fileDigest(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// TestEnsureIndexesMakesTheResultBucketsIndexes: runners write result
+// files' GridFS documents themselves, so the controller makes the bucket's
+// indexes; a second chunk n of one file is refused, and ensuring twice (as
+// every controller start does) changes nothing.
+func TestEnsureIndexesMakesTheResultBucketsIndexes(t *testing.T) {
+	s := open(t) // Open ensures once
+	ctx := context.Background()
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatalf("second EnsureIndexes: %v", err)
+	}
+	names := func(coll string) map[string]bool {
+		cur, err := s.DB.Collection(coll).Indexes().List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var specs []struct {
+			Name string `bson:"name"`
+		}
+		if err := cur.All(ctx, &specs); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, sp := range specs {
+			out[sp.Name] = true
+		}
+		return out
+	}
+	if got := names(jobs.BucketResults + ".files"); !got["filename_1_uploadDate_1"] {
+		t.Errorf("files indexes %v", got)
+	}
+	if got := names(jobs.BucketResults + ".chunks"); !got["files_id_1_n_1"] {
+		t.Errorf("chunks indexes %v", got)
+	}
+	chunks := s.DB.Collection(jobs.BucketResults + ".chunks")
+	fid := bson.NewObjectID()
+	if _, err := chunks.InsertOne(ctx, bson.M{"files_id": fid, "n": 0, "data": bson.Binary{Data: []byte("a")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := chunks.InsertOne(ctx, bson.M{"files_id": fid, "n": 0, "data": bson.Binary{Data: []byte("b")}})
+	if !mongo.IsDuplicateKeyError(err) {
+		t.Errorf("second chunk 0 of one file: %v, want a duplicate key error", err)
+	}
+}

@@ -1,0 +1,141 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultfiles"
+)
+
+// chunkSize is GridFS's default chunk size (255 KiB).
+const chunkSize = 255 * 1024
+
+// maxBatchBytes bounds the chunk data one insert carries (a wire message
+// holds at most 48 MB).
+const maxBatchBytes = 8 << 20
+
+// upload stores the result files in the results bucket with their
+// metadata, writing the GridFS documents itself: all chunks first, then
+// all file documents, so that no file document names a missing chunk. The
+// driver's upload stream costs a 16 MiB buffer per file and a query per
+// bucket; here a run's files cost two inserts. The bucket's indexes are
+// the controller's (store.EnsureIndexes).
+func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, paths []string) ([]jobs.ResultFile, error) {
+	for _, p := range paths {
+		if name := filepath.Base(p); !resultfiles.SafeName(name) {
+			return nil, fmt.Errorf("refusing result file name %q: %w", name, asynq.SkipRetry)
+		}
+	}
+	bp, _ := h.scratch.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, chunkSize)
+		bp = &b
+	}
+	defer h.scratch.Put(bp)
+	scratch := *bp
+	db := h.DB
+	chunks := db.Collection(jobs.BucketResults + ".chunks")
+	var (
+		files   []jobs.ResultFile
+		fileDoc []any
+		batch   []any
+		batched int
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := chunks.InsertMany(ctx, batch)
+		batch, batched = batch[:0], 0
+		return err
+	}
+	fail := func(err error) ([]jobs.ResultFile, error) {
+		h.deleteFiles(files)
+		return nil, err
+	}
+	for _, p := range paths {
+		name := filepath.Base(p)
+		id := bson.NewObjectID()
+		// Listed before its chunks are written, so that a failure part way
+		// removes what was written.
+		files = append(files, jobs.ResultFile{Name: name, FileID: id})
+		rf := &files[len(files)-1]
+		f, err := os.Open(p)
+		if err != nil {
+			return fail(err)
+		}
+		sum := sha256.New()
+		var size int64
+		for n := int32(0); ; n++ {
+			k, rerr := io.ReadFull(f, scratch)
+			if k > 0 {
+				sum.Write(scratch[:k])
+				size += int64(k)
+				// The batch holds each chunk until the insert: a copy of
+				// the chunk's own size, not a whole chunk per small file.
+				data := append([]byte(nil), scratch[:k]...)
+				batch = append(batch, bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "files_id", Value: id},
+					{Key: "n", Value: n}, {Key: "data", Value: bson.Binary{Data: data}}})
+				batched += k
+				if batched >= maxBatchBytes {
+					if err := flush(); err != nil {
+						f.Close()
+						return fail(fmt.Errorf("upload %s: %w", name, err))
+					}
+				}
+			}
+			if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+				break
+			}
+			if rerr != nil {
+				f.Close()
+				return fail(fmt.Errorf("read %s: %w", name, rerr))
+			}
+		}
+		f.Close()
+		rf.Size, rf.SHA256 = size, hex.EncodeToString(sum.Sum(nil))
+		meta := bson.M{"campaign": rt.Campaign, "uid": rt.UID, "run": rt.Run, "attempt": attempt,
+			"name": name, "size": size, "sha256": rf.SHA256}
+		fileDoc = append(fileDoc, bson.D{{Key: "_id", Value: id}, {Key: "length", Value: size},
+			{Key: "chunkSize", Value: int32(chunkSize)}, {Key: "uploadDate", Value: time.Now().UTC()},
+			{Key: "filename", Value: jobs.ResultName(rt.Campaign, rt.UID, rt.Run, name)}, {Key: "metadata", Value: meta}})
+	}
+	if err := flush(); err != nil {
+		return fail(fmt.Errorf("upload results: %w", err))
+	}
+	if _, err := db.Collection(jobs.BucketResults+".files").InsertMany(ctx, fileDoc); err != nil {
+		return fail(fmt.Errorf("upload results: %w", err))
+	}
+	return files, nil
+}
+
+// deleteFiles removes uploads that must not stay (their file documents and
+// chunks, present or not); best effort with its own deadline, since the
+// task's context may be what failed.
+func (h *Handler) deleteFiles(files []jobs.ResultFile) {
+	if len(files) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	for _, f := range files {
+		if err := b.Delete(ctx, f.FileID); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
+			h.logger().Warn("cannot delete result", zap.String("file", f.Name), zap.Error(err))
+		}
+	}
+}
