@@ -6,17 +6,24 @@
 #   RQ:       the original system's stack: python3-rq with its default forking
 #             worker, P workers, the job runs the program and stores the file
 #             in GridFS with pymongo, on the same redis-server and FerretDB.
+# Both run once per MongoDB-wire server mode (MODES, default both):
+#   stock     FerretDB 1.24 as it ships: every lookup or update by _id scans
+#             its collection (its _id index is on an expression its queries
+#             never use), so any per-record update costs O(collection)
+#   id-index  the same FerretDB with the _id index its queries can use
+#             (ferretapp -id-index), as on MongoDB, where _id is always indexed
 # Also reports simswarm's own CPU per run (controller + workers, not the
-# simulation processes) and the time from apply to the first dispatch.
+# simulation processes) and the database servers' CPU per run.
 # Usage: test/bench/throughput.sh [N] [P]     (needs bin/simswarm: make build)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 N=${1:-1000}
 P=${2:-$(nproc)}
+MODES=${MODES:-stock id-index}
 simswarm="$root/bin/simswarm"
 [ -x "$simswarm" ] || { echo "build simswarm first: make build" >&2; exit 1; }
-/usr/bin/python3 -c 'import rq, pymongo' 2>/dev/null || { echo "needs python3-rq and python3-pymongo (make deps)" >&2; exit 1; }
+/usr/bin/python3 -c 'import rq, pymongo, gridfs' 2>/dev/null || { echo "needs python3-rq, python3-pymongo and python3-gridfs (make deps)" >&2; exit 1; }
 
 work=$(mktemp -d)
 pids=()
@@ -25,26 +32,10 @@ trap cleanup EXIT
 cd "$work"
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }   # utime+stime of the process itself
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 
 (cd "$root" && go build -o "$work/ferretapp" ./test/dockerd/ferretapp)
 BENCH_RUNS=$N gcc -O2 -o trivial "$here/trivial.c"
-rport=$(free_port); mport=$(free_port); aport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >redis.log 2>&1 & pids+=($!)
-./ferretapp "$work/ferret" "127.0.0.1:$mport" >ferret.log 2>&1 & pids+=($!)
-sleep 1
-REDIS=redis://127.0.0.1:$rport/0
-MONGO=mongodb://127.0.0.1:$mport/simswarm
-
-# --- simswarm ---------------------------------------------------------------
-echo bench-token > token
-"$simswarm" controller --listen "127.0.0.1:$aport" --redis "$REDIS" --mongo "$MONGO" --token-file token >controller.log 2>&1 & pids+=($!)
-ctl=$!
-wpids=()
-for i in $(seq 1 "$P"); do
-  "$simswarm" worker --role run --redis "$REDIS" --mongo "$MONGO" --cache "$work/cache$i" --name "r$i" >"worker$i.log" 2>&1 & pids+=($!); wpids+=($!)
-done
-"$simswarm" worker --role build --redis "$REDIS" --mongo "$MONGO" --cache "$work/build" --name b >builder.log 2>&1 & pids+=($!); wpids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$aport/healthz" >/dev/null && break; sleep 0.1; done
 mkdir model && cp trivial model/
 cat > campaign.yaml <<YAML
 apiVersion: simswarm.io/v1alpha1
@@ -56,35 +47,78 @@ spec:
   simulation: {program: ["./trivial"], runs: "0..$((N - 1))"}
   results: ["results/*.sca"]
 YAML
-export SIMSWARM_SERVER=http://127.0.0.1:$aport SIMSWARM_TOKEN=bench-token
-cpu0=0; for p in "$ctl" "${wpids[@]}"; do cpu0=$((cpu0 + $(cpu_ticks "$p"))); done
-t0=$(date +%s.%N)
-"$simswarm" apply -f campaign.yaml >/dev/null
-"$simswarm" wait noop --timeout 30m -q
-t1=$(date +%s.%N)
-cpu1=0; for p in "$ctl" "${wpids[@]}"; do cpu1=$((cpu1 + $(cpu_ticks "$p"))); done
+echo bench-token > token
 hz=$(getconf CLK_TCK)
-
-# --- RQ ----------------------------------------------------------------------
 export PYTHONPATH=$here
-/usr/bin/python3 "$here/rq_noop.py" enqueue "$REDIS" "$MONGO" "$work/trivial" "$N"
-t2=$(date +%s.%N)
-rq=()
-for i in $(seq 1 "$P"); do /usr/bin/python3 -m rq.cli worker --burst --quiet --url "$REDIS" simswarm-bench >"rq$i.log" 2>&1 & rq+=($!); done
-wait "${rq[@]}"
-t3=$(date +%s.%N)
-done_rq=$(/usr/bin/python3 -c "import pymongo,sys; print(pymongo.MongoClient(sys.argv[1]).get_default_database().rqruns.count_documents({}))" "$MONGO")
+echo "$N no-op runs, $P workers each, on one redis-server and FerretDB per mode:"
 
-/usr/bin/python3 - "$N" "$P" "$t0" "$t1" "$t2" "$t3" "$cpu0" "$cpu1" "$hz" "$done_rq" <<'PY'
+for mode in $MODES; do
+  case $mode in
+    stock) fflags=() ;;
+    id-index) fflags=(-id-index) ;;
+    *) echo "unknown mode $mode (stock, id-index)" >&2; exit 2 ;;
+  esac
+  d="$work/$mode"; mkdir -p "$d"
+  rport=$(free_port); mport=$(free_port); aport=$(free_port)
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >"$d/redis.log" 2>&1 & pids+=($!)
+  redis=$!
+  ./ferretapp "${fflags[@]}" "$d/ferret" "127.0.0.1:$mport" >"$d/ferret.log" 2>&1 & pids+=($!)
+  ferret=$!
+  sleep 1
+  REDIS=redis://127.0.0.1:$rport/0
+  MONGO=mongodb://127.0.0.1:$mport/simswarm
+
+  # --- simswarm -------------------------------------------------------------
+  "$simswarm" controller --listen "127.0.0.1:$aport" --redis "$REDIS" --mongo "$MONGO" --token-file token >"$d/controller.log" 2>&1 & pids+=($!)
+  ctl=$!
+  wpids=()
+  for i in $(seq 1 "$P"); do
+    "$simswarm" worker --role run --redis "$REDIS" --mongo "$MONGO" --cache "$d/cache$i" --name "r$i" >"$d/worker$i.log" 2>&1 & pids+=($!); wpids+=($!)
+  done
+  "$simswarm" worker --role build --redis "$REDIS" --mongo "$MONGO" --cache "$d/build" --name b >"$d/builder.log" 2>&1 & pids+=($!); wpids+=($!)
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$aport/healthz" >/dev/null && break; sleep 0.1; done
+  export SIMSWARM_SERVER=http://127.0.0.1:$aport SIMSWARM_TOKEN=bench-token
+  cpu0=0; for p in "$ctl" "${wpids[@]}"; do cpu0=$((cpu0 + $(cpu_ticks "$p"))); done
+  db0=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
+  ctl0=$(cpu_ticks "$ctl")
+  t0=$(date +%s.%N)
+  "$simswarm" apply -f campaign.yaml >/dev/null 2>"$d/apply.log" || { cat "$d/apply.log" >&2; exit 1; }
+  "$simswarm" wait noop --timeout 30m -q >/dev/null
+  t1=$(date +%s.%N)
+  cpu1=0; for p in "$ctl" "${wpids[@]}"; do cpu1=$((cpu1 + $(cpu_ticks "$p"))); done
+  db1=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
+  ctl1=$(cpu_ticks "$ctl")
+  for p in "$ctl" "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
+
+  # --- RQ --------------------------------------------------------------------
+  /usr/bin/python3 "$here/rq_noop.py" enqueue "$REDIS" "$MONGO" "$work/trivial" "$N"
+  rdb0=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
+  t2=$(date +%s.%N)
+  rq=()
+  for i in $(seq 1 "$P"); do /usr/bin/python3 -m rq.cli worker --burst --quiet --url "$REDIS" simswarm-bench >"$d/rq$i.log" 2>&1 & rq+=($!); done
+  wait "${rq[@]}"
+  t3=$(date +%s.%N)
+  rdb1=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
+  done_rq=$(/usr/bin/python3 -c "import pymongo,sys; print(pymongo.MongoClient(sys.argv[1]).get_default_database().rqruns.count_documents({}))" "$MONGO")
+  stop_all
+
+  /usr/bin/python3 - "$mode" "$N" "$t0" "$t1" "$t2" "$t3" "$cpu0" "$cpu1" "$hz" "$done_rq" "$db0" "$db1" "$ctl0" "$ctl1" "$rdb0" "$rdb1" <<'PY'
 import sys
-n, p = int(sys.argv[1]), int(sys.argv[2])
+mode, n = sys.argv[1], int(sys.argv[2])
 t0, t1, t2, t3 = map(float, sys.argv[3:7])
-cpu = (int(sys.argv[8]) - int(sys.argv[7])) / int(sys.argv[9])
+hz = int(sys.argv[9])
+cpu = (int(sys.argv[8]) - int(sys.argv[7])) / hz
 rq_done = int(sys.argv[10])
+db = (int(sys.argv[12]) - int(sys.argv[11])) / hz
+ctl = (int(sys.argv[14]) - int(sys.argv[13])) / hz
+rdb = (int(sys.argv[16]) - int(sys.argv[15])) / hz
 ss, rq = n / (t1 - t0), rq_done / (t3 - t2)
-print(f"{n} no-op runs, {p} workers each, same redis-server and FerretDB:")
+print(f"[{mode}]")
 print(f"  simswarm  {t1 - t0:7.2f} s  {ss:8.1f} runs/s")
 print(f"  RQ        {t3 - t2:7.2f} s  {rq:8.1f} runs/s   ({rq_done} jobs done)")
 print(f"  simswarm / RQ throughput: {ss / rq:.2f}x")
-print(f"  simswarm's own CPU (controller + workers, not the simulations): {cpu:.2f} s = {cpu / n * 1e3:.2f} ms per run")
+print(f"  simswarm's own CPU (controller + workers, not the simulations): {cpu / n * 1e3:.2f} ms per run"
+      f" (controller {ctl / n * 1e3:.2f} ms)")
+print(f"  FerretDB + redis-server CPU per run: simswarm {db / n * 1e3:.2f} ms, RQ {rdb / max(rq_done, 1) * 1e3:.2f} ms")
 PY
+done
