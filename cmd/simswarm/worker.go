@@ -144,8 +144,14 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 		Concurrency:     cfg.slots,
 		Queues:          map[string]int{queue: 1},
 		ShutdownTimeout: cfg.grace,
-		Logger:          log.Sugar(),
-		LogLevel:        asynq.WarnLevel,
+		// A slot that found the queue empty looks again this soon (asynq's
+		// default is 1 s): with short runs the controller's next refill is
+		// usually a few hundred milliseconds away, and a second's nap per
+		// slot was most of the no-op benchmark's time. An idle slot costs
+		// Redis one dequeue script per interval.
+		TaskCheckInterval: emptyQueueCheck,
+		Logger:            log.Sugar(),
+		LogLevel:          asynq.WarnLevel,
 		// Infrastructure failures (Mongo down) retry soon, not after asynq's
 		// default minutes-long backoff.
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
@@ -186,6 +192,10 @@ type heartbeat struct {
 	// poke asks for a beat soon: a worker that was idle took a task.
 	poke chan struct{}
 }
+
+// emptyQueueCheck is how often a slot that found the queue empty looks
+// again.
+const emptyQueueCheck = 100 * time.Millisecond
 
 // pokeGap is the shortest time between two beats: a worker whose short
 // runs keep leaving it idle does not beat on every run.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/test/testdb"
@@ -23,11 +24,7 @@ import (
 // pulls verify against.
 func TestUploadWritesGridFSTheDriverReads(t *testing.T) {
 	ctx := context.Background()
-	client, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	db := connect(t)
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
 	big := make([]byte, 2*chunkSize+1234)
@@ -86,11 +83,7 @@ func TestUploadWritesGridFSTheDriverReads(t *testing.T) {
 // the upload, and the chunks already written for the others are removed.
 func TestUploadOfAMissingFileLeavesNothing(t *testing.T) {
 	ctx := context.Background()
-	client, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	db := connect(t)
 	dir := t.TempDir()
 	ok := filepath.Join(dir, "a.sca")
 	os.WriteFile(ok, bytes.Repeat([]byte("x"), 9<<20), 0o644) // more than one batch: written before the failure
@@ -103,4 +96,15 @@ func TestUploadOfAMissingFileLeavesNothing(t *testing.T) {
 			t.Errorf("%d documents left in %s", n, coll)
 		}
 	}
+}
+
+// connect returns the database of a fresh MongoDB-wire server.
+func connect(t *testing.T) *mongo.Database {
+	t.Helper()
+	client, db, err := jobs.Connect(context.Background(), testdb.StartMongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return db
 }
