@@ -19,8 +19,10 @@ type Observed struct {
 	// (e.g. the ini is only readable after the build).
 	Expanded int
 	Counts   api.RunCounts
-	BuildKey string
-	Build    *jobs.BuildRecord // nil: no record
+	// CountsFresh: Counts were just counted, not taken from the cache.
+	CountsFresh bool
+	BuildKey    string
+	Build       *jobs.BuildRecord // nil: no record
 	// BuildTaskQueued: a build task for BuildKey is in the queue.
 	BuildTaskQueued bool
 	// Inflight is the number of this campaign's run tasks in the queue

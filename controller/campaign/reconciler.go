@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -47,6 +48,7 @@ type Reconciler struct {
 	cache      map[string]expansion  // by name
 	countCache map[string]countEntry // by name
 	lostScans  map[string]time.Time  // by name: last scan for lost tasks
+	frontiers  map[string]frontier   // by name: dispatch frontier
 }
 
 // countEntry caches a campaign's run counts. Counting scans the run
@@ -226,13 +228,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	if err != nil {
 		return 0, err
 	}
-	o.Counts = counts
+	o.Counts, o.CountsFresh = counts, fresh
 	if buildDone && !c.Spec.Suspend && fresh {
 		changed, err := r.repair(ctx, c, o.Counts, live)
 		if err != nil {
 			return 0, err
 		}
 		if changed {
+			// Runs sent back to Pending are behind the dispatch frontier.
+			r.rescanFrontier(name)
 			if o.Counts, _, err = r.counts(ctx, name, uid, true); err != nil {
 				return 0, err
 			}
@@ -351,10 +355,12 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d Desired, live map[int]string) (time.Duration, error) {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	if d.Unqueue {
-		// The records of unqueued runs still say Pending: nothing to undo.
+		// The records of unqueued runs still say Pending: nothing to undo,
+		// but they are behind the dispatch frontier now.
 		if _, err := r.Tasks.Unqueue(ctx, name, uid, false); err != nil {
 			return 0, err
 		}
+		r.rescanFrontier(name)
 		r.Shares.Forget(name)
 	}
 	if d.CreateRuns {
@@ -380,7 +386,7 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 		}
 	}
 	if d.Dispatch > 0 {
-		if err := r.dispatch(ctx, c, o.BuildKey, d.Dispatch, live); err != nil {
+		if err := r.dispatch(ctx, c, o, d.Dispatch, live); err != nil {
 			return 0, err
 		}
 	}
@@ -392,39 +398,72 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 	return d.Requeue, nil
 }
 
-func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, key string, n int, live map[int]string) error {
+func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, n int, live map[int]string) error {
 	name, uid := c.Metadata.Name, c.Metadata.UID
-	// Unsorted: with a limit, the server stops at the first matches instead
-	// of sorting every pending record.
-	pending, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunPending, After: -1,
-		Limit: n + len(live), Unsorted: true})
+	runs, _, err := r.expand(ctx, c, o.Build)
 	if err != nil {
 		return err
+	}
+	created := min(int(o.Counts.Total), len(runs))
+	pending := int64(-1)
+	if o.CountsFresh {
+		pending = o.Counts.Pending
+	}
+	f := r.frontierFor(name, uid, c.Metadata.Generation)
+	type candidate struct{ run, attempts int }
+	var cands []candidate
+	scanned := f.needsScan(pending, created, len(live))
+	if scanned {
+		// Unsorted: with a limit, the server stops at the first matches
+		// instead of sorting every pending record.
+		recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunPending, After: -1,
+			Limit: n + len(live), Unsorted: true})
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			cands = append(cands, candidate{rec.Run, rec.Attempts})
+		}
+		sort.Slice(cands, func(i, j int) bool { return cands[i].run < cands[j].run })
+		f.known, f.rescan = true, false
+		if len(recs) < n+len(live) {
+			// Every Pending record is among these.
+			f.next = created
+		}
+	} else {
+		for i := f.next; i < created && len(cands) < n+len(live); i++ {
+			cands = append(cands, candidate{run: runs[i]}) // never dispatched: no attempts yet
+		}
 	}
 	timeout := c.Spec.Timeout
 	if timeout.Duration <= 0 {
 		timeout.Duration = time.Hour
 	}
 	sent := 0
-	for _, rec := range pending {
+	for _, cd := range cands {
 		if sent >= n {
 			break
 		}
-		if _, ok := live[rec.Run]; ok {
-			continue
+		if _, ok := live[cd.run]; !ok {
+			// The record stays Pending: the task in the queue is what says
+			// the run is queued or running, and a lost task needs no repair
+			// (a later pass sends the run again). Writing Queued on every
+			// record would cost an update per run, which FerretDB's SQLite
+			// backend pays with a scan of the collection.
+			t := jobs.RunTask{Campaign: name, UID: uid, Run: cd.run, ArtifactKey: o.BuildKey, Simulation: c.Spec.Simulation,
+				Results: c.Spec.Results, Timeout: timeout, Attempt: cd.attempts}
+			if err := r.Tasks.EnqueueRun(ctx, t); err != nil {
+				r.setFrontier(name, f)
+				return err
+			}
+			sent++
 		}
-		// The record stays Pending: the task in the queue is what says the
-		// run is queued or running, and a lost task needs no repair (the
-		// next pass sends the run again). Writing Queued on every record
-		// would cost an update per run, which FerretDB's SQLite backend
-		// pays with a scan of the collection.
-		t := jobs.RunTask{Campaign: name, UID: uid, Run: rec.Run, ArtifactKey: key, Simulation: c.Spec.Simulation,
-			Results: c.Spec.Results, Timeout: timeout, Attempt: rec.Attempts}
-		if err := r.Tasks.EnqueueRun(ctx, t); err != nil {
-			return err
+		// Past this run everything not yet looked at is undispatched.
+		if i := sort.SearchInts(runs, cd.run); i < len(runs) && runs[i] == cd.run && i+1 > f.next {
+			f.next = i + 1
 		}
-		sent++
 	}
+	r.setFrontier(name, f)
 	return nil
 }
 
@@ -441,6 +480,7 @@ func (r *Reconciler) cleanup(ctx context.Context, name string) error {
 	r.mu.Lock()
 	delete(r.cache, name)
 	delete(r.countCache, name)
+	delete(r.frontiers, name)
 	r.mu.Unlock()
 	if _, err := r.Tasks.Unqueue(ctx, name, "", false); err != nil {
 		return fmt.Errorf("unqueue deleted %s: %w", name, err)

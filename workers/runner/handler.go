@@ -70,6 +70,12 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info("run already done or gone")
 		return nil
 	}
+	if err == nil && cur.State == jobs.RunFailed {
+		// Only the controller sends a failed run back (to Pending, within
+		// its retries); this task is stale.
+		log.Info("run already failed; not retrying it unasked")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("read run %s: %w", id, err)
 	}
