@@ -107,6 +107,36 @@ func (s *snapshot) campaign(name, uid string) *campaignRuns {
 	return s.byKey[campaignKey(name, uid)]
 }
 
+// livePage is page for the in-flight states, which the records do not
+// hold (they say Pending until the outcome): the runs live maps to state,
+// with their indexed rows, and how many match.
+func (c *campaignRuns) livePage(live map[int]uint8, state uint8, after, limit int) ([]runRow, int, int) {
+	var runs []int
+	for run, st := range live {
+		if st == state {
+			runs = append(runs, run)
+		}
+	}
+	sort.Ints(runs)
+	matching := len(runs)
+	i := sort.SearchInts(runs, after+1)
+	var out []runRow
+	next := -1
+	for ; i < len(runs); i++ {
+		if len(out) == limit {
+			next = int(out[len(out)-1].run)
+			break
+		}
+		r := runRow{run: int32(runs[i])}
+		if j := sort.Search(len(c.rows), func(k int) bool { return c.rows[k].run >= r.run }); j < len(c.rows) && c.rows[j].run == r.run {
+			r = c.rows[j]
+		}
+		r.state = state
+		out = append(out, r)
+	}
+	return out, matching, next
+}
+
 // page returns up to limit rows with run number > after whose state is
 // state (stAny: any), and the After of the next page (-1: none).
 func (c *campaignRuns) page(state uint8, after, limit int) ([]runRow, int) {

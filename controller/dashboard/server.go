@@ -25,6 +25,7 @@ type Config struct {
 	Runs      RunScanner
 	Builds    Builds
 	Queues    QueueInspector
+	Live      LiveRuns
 	// QueueNames are the queues shown; default build and run.
 	QueueNames []string
 	Workers    Workers

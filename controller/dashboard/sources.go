@@ -40,6 +40,14 @@ type QueueInspector interface {
 	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
 }
 
+// LiveRuns lists a campaign object's runs whose tasks are in the queue:
+// "active" for the ones a worker runs, another asynq state for the ones
+// waiting. Optional; *campaign.AsynqQueue satisfies it. Run records say
+// Pending until the outcome, so without it in-flight runs show as Pending.
+type LiveRuns interface {
+	RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error)
+}
+
 // Workers lists the live workers' heartbeats. Optional; see
 // RedisWorkers.
 type Workers interface {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
@@ -17,7 +19,8 @@ import (
 // The views: one JSON document per page, computed from the campaign
 // objects (whose status holds the reconciler's aggregated counts), the run
 // index, Redis (queue depth, heartbeats) and the swarm observer. None of
-// them reads the run records. Each ends with its "at" (the time it was
+// them reads the run records (the campaign page asks the queue which of its
+// runs are in flight: their records say Pending). Each ends with its "at" (the time it was
 // computed), which the live stream ignores when it looks for changes.
 
 // CampaignSummary is one campaign as the dashboard lists it.
@@ -250,6 +253,16 @@ func (s *Server) campaignPage(ctx context.Context, name, state string, after, li
 		return p, nil
 	}
 	p.Runs.Indexed = true
+	live := s.liveRuns(ctx, c.Metadata.Name, c.Metadata.UID)
+	if (code == stQueued || code == stRunning) && live != nil {
+		// In flight: the records say Pending, the queue says which.
+		rows, matching, next := cr.livePage(live, code, after, limit)
+		p.Runs.Matching, p.Runs.Next = matching, next
+		for _, r := range rows {
+			p.Runs.Items = append(p.Runs.Items, runRowView(r))
+		}
+		return p, nil
+	}
 	if code == stAny {
 		p.Runs.Matching = len(cr.rows)
 	} else {
@@ -258,11 +271,45 @@ func (s *Server) campaignPage(ctx context.Context, name, state string, after, li
 	rows, next := cr.page(code, after, limit)
 	p.Runs.Next = next
 	for _, r := range rows {
-		p.Runs.Items = append(p.Runs.Items, RunRow{Run: int(r.run), State: stateNames[r.state], Attempts: int(r.attempts),
-			ExitCode: int(r.exitCode), DurationMS: r.durationMS, Worker: r.worker, Message: r.message,
-			UpdatedAt: time.UnixMilli(r.updated).UTC()})
+		if st, ok := live[int(r.run)]; ok && r.state == stPending {
+			if code == stPending {
+				p.Runs.Matching--
+				continue
+			}
+			r.state = st
+		}
+		p.Runs.Items = append(p.Runs.Items, runRowView(r))
 	}
 	return p, nil
+}
+
+func runRowView(r runRow) RunRow {
+	return RunRow{Run: int(r.run), State: stateNames[r.state], Attempts: int(r.attempts),
+		ExitCode: int(r.exitCode), DurationMS: r.durationMS, Worker: r.worker, Message: r.message,
+		UpdatedAt: time.UnixMilli(r.updated).UTC()}
+}
+
+// liveRuns maps the campaign's runs whose tasks are in the queue to
+// stQueued or stRunning; nil without a source or when it fails (the
+// records' states are shown as they are).
+func (s *Server) liveRuns(ctx context.Context, name, uid string) map[int]uint8 {
+	if s.cfg.Live == nil {
+		return nil
+	}
+	tasks, err := s.cfg.Live.RunTasks(ctx, name, uid)
+	if err != nil {
+		s.log.Debug("listing the queue for a campaign page failed", zap.String("campaign", name), zap.Error(err))
+		return nil
+	}
+	out := make(map[int]uint8, len(tasks))
+	for run, st := range tasks {
+		if st == "active" {
+			out[run] = stRunning
+		} else {
+			out[run] = stQueued
+		}
+	}
+	return out
 }
 
 // QueueRow is one queue's depth.

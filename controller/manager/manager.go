@@ -102,7 +102,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st,
-		Queues: inspector, Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
+		Queues: inspector, Live: campaign.NewAsynqQueue(rdb), Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
 	if err != nil {
 		return err
 	}
