@@ -1,12 +1,14 @@
 // Package jobs is the contract between the controller and the workers: the
 // asynq task types and payloads, and the MongoDB/GridFS schema of run and
-// build records (see /tmp/team/CORE.md, issue 3).
+// build records.
 //
-// The controller creates run records (Pending), sets Queued when it
-// enqueues a task whose asynq TaskID is RunTaskID(...) (so duplicates are
-// refused by Redis), and decides retries. Runners move a record to Running,
-// then to Succeeded or Failed with one conditional update
-// ({_id, state: {$ne: Succeeded}}), so results are recorded exactly once.
-// Builders move a BuildRecord (keyed by BuildKey) to Succeeded once its
-// artifact is in GridFS.
+// The controller creates run records (Pending), enqueues a task per run
+// under the asynq TaskID RunTaskID(...) (so Redis refuses duplicates) and
+// decides retries. A record stays Pending while its task is queued or
+// running: the queue says which, and nothing writes the record until the
+// outcome. A runner stores the result files, inserts the run's Completion
+// (keyed by the run's _id, so of concurrent or late attempts exactly one
+// succeeds), then sets the record Succeeded from it; a simulation failure
+// sets it Failed. Builders move a BuildRecord (keyed by BuildKey) to
+// Succeeded once its artifact is in GridFS.
 package jobs

@@ -171,7 +171,7 @@ func (h *Handler) setSucceeded(ctx context.Context, c *jobs.Completion) error {
 }
 
 // settle reports whether run id has a completion, and if so makes its
-// record say so (whatever a late claim or failure wrote over it).
+// record say so (whatever a late failure wrote over it).
 func (h *Handler) settle(ctx context.Context, id string) (bool, error) {
 	var c jobs.Completion
 	err := h.DB.Collection(jobs.CollCompletions).FindOne(ctx, bson.M{"_id": id}).Decode(&c)
