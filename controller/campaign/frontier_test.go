@@ -43,15 +43,7 @@ func TestFrontierNeedsScan(t *testing.T) {
 func TestDispatchFollowsTheFrontierAndRescansBehindIt(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c, err := e.st.Create(ctx, newCampaign("fr", "0..99"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid := c.Metadata.UID
-	e.reconcile(t, "fr")
-	c, _ = e.st.Get(ctx, "fr")
-	e.finishBuild(t, c.Status.Build.Key)
-	e.reconcile(t, "fr") // scans: runs 0..31
+	uid := e.built(t, "fr", "0..99").Metadata.UID // the first pass scanned: runs 0..31
 	if got := e.tasks(t, "fr", uid); len(got) != 32 {
 		t.Fatalf("%d tasks, want 32", len(got))
 	}

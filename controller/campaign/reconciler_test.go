@@ -88,6 +88,22 @@ func newCampaign(name, runs string) *api.Campaign {
 			Simulation: api.SimulationSpec{Program: []string{"./aloha"}, Config: "PureAloha", Runs: runs}}}
 }
 
+// built creates a campaign, lets its build succeed and reconciles it
+// once more: its first window is dispatched.
+func (e *env) built(t *testing.T, name, runs string) *api.Campaign {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.st.Create(ctx, newCampaign(name, runs)); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, name)
+	c, _ := e.st.Get(ctx, name)
+	e.finishBuild(t, c.Status.Build.Key)
+	e.reconcile(t, name)
+	c, _ = e.st.Get(ctx, name)
+	return c
+}
+
 // finishBuild plays the builder.
 func (e *env) finishBuild(t *testing.T, key string) {
 	t.Helper()
@@ -200,15 +216,8 @@ func TestReconcileCampaignLifecycleOnRealRedisAndMongo(t *testing.T) {
 func TestReconcileCompletesRetriesAndConverges(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c, err := e.st.Create(ctx, newCampaign("small", "0..2"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := e.built(t, "small", "0..2")
 	uid := c.Metadata.UID
-	e.reconcile(t, "small")
-	c, _ = e.st.Get(ctx, "small")
-	e.finishBuild(t, c.Status.Build.Key)
-	e.reconcile(t, "small")
 	// Play the runners: run 0 and 1 succeed, run 2 fails once.
 	runs := e.st.DB.Collection(jobs.CollRuns)
 	set := func(run int, state string, attempts int) {
