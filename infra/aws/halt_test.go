@@ -47,8 +47,16 @@ func TestClusterHaltResumeAndStatus(t *testing.T) {
 		Type: ssmtypes.ParameterTypeSecureString, Value: aws.String("SWMTKN-1-test"), Overwrite: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	// Later is more expensive: the clock is the provider's.
-	p.now = func() time.Time { return st.Manager.LaunchTime.Add(2 * time.Hour) }
+	// Later is more expensive: the clock is the provider's. Two hours after
+	// the last instance started (the workers' group may launch a second
+	// after the manager), every instance has run at least two hours.
+	last := st.Manager.LaunchTime
+	for _, w := range st.Workers {
+		if w.LaunchTime.After(last) {
+			last = w.LaunchTime
+		}
+	}
+	p.now = func() time.Time { return last.Add(2 * time.Hour) }
 	if st, err = p.Status(ctx, "hr"); err != nil || !st.SwarmInitialized || st.SoFarUSD < 2*st.HourlyUSD-1e-9 {
 		t.Fatalf("status with the token stored, 2h later: %+v %v", st, err)
 	}
