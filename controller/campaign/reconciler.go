@@ -412,8 +412,8 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	f := r.frontierFor(name, uid, c.Metadata.Generation)
 	type candidate struct{ run, attempts int }
 	var cands []candidate
-	scanned := f.needsScan(pending, created, len(live))
-	if scanned {
+	complete := false // cands hold every Pending record
+	if f.needsScan(pending, created, len(live)) {
 		// Unsorted: with a limit, the server stops at the first matches
 		// instead of sorting every pending record.
 		recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunPending, After: -1,
@@ -426,10 +426,7 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 		}
 		sort.Slice(cands, func(i, j int) bool { return cands[i].run < cands[j].run })
 		f.known, f.rescan = true, false
-		if len(recs) < n+len(live) {
-			// Every Pending record is among these.
-			f.next = created
-		}
+		complete = len(recs) < n+len(live)
 	} else {
 		for i := f.next; i < created && len(cands) < n+len(live); i++ {
 			cands = append(cands, candidate{run: runs[i]}) // never dispatched: no attempts yet
@@ -439,11 +436,12 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	if timeout.Duration <= 0 {
 		timeout.Duration = time.Hour
 	}
-	sent := 0
+	sent, examined := 0, 0
 	for _, cd := range cands {
 		if sent >= n {
 			break
 		}
+		examined++
 		if _, ok := live[cd.run]; !ok {
 			// The record stays Pending: the task in the queue is what says
 			// the run is queued or running, and a lost task needs no repair
@@ -462,6 +460,10 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 		if i := sort.SearchInts(runs, cd.run); i < len(runs) && runs[i] == cd.run && i+1 > f.next {
 			f.next = i + 1
 		}
+	}
+	if complete && examined == len(cands) {
+		// Every Pending record is dispatched or in the queue.
+		f.next = created
 	}
 	r.setFrontier(name, f)
 	return nil
