@@ -248,7 +248,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	}
 	o.Inflight = len(live)
 	for _, st := range live {
-		if st == "active" {
+		if st == jobs.TaskActive {
 			o.Active++
 		}
 	}

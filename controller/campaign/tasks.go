@@ -145,7 +145,7 @@ func (q *AsynqQueue) liveStates() []struct {
 		{"pending", q.Inspector.ListPendingTasks},
 		{"scheduled", q.Inspector.ListScheduledTasks},
 		{"retry", q.Inspector.ListRetryTasks},
-		{"active", q.Inspector.ListActiveTasks},
+		{jobs.TaskActive, q.Inspector.ListActiveTasks},
 	}
 }
 

@@ -41,7 +41,7 @@ type QueueInspector interface {
 }
 
 // LiveRuns lists a campaign object's runs whose tasks are in the queue:
-// "active" for the ones a worker runs, another asynq state for the ones
+// jobs.TaskActive for the ones a worker runs, another state for the ones
 // waiting. Optional; *campaign.AsynqQueue satisfies it. Run records say
 // Pending until the outcome, so without it in-flight runs show as Pending.
 type LiveRuns interface {

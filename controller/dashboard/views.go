@@ -20,8 +20,9 @@ import (
 // objects (whose status holds the reconciler's aggregated counts), the run
 // index, Redis (queue depth, heartbeats) and the swarm observer. None of
 // them reads the run records (the campaign page asks the queue which of its
-// runs are in flight: their records say Pending). Each ends with its "at" (the time it was
-// computed), which the live stream ignores when it looks for changes.
+// runs are in flight: their records say Pending). Each ends with its "at"
+// (the time it was computed), which the live stream ignores when it looks
+// for changes.
 
 // CampaignSummary is one campaign as the dashboard lists it.
 type CampaignSummary struct {
@@ -303,7 +304,7 @@ func (s *Server) liveRuns(ctx context.Context, name, uid string) map[int]uint8 {
 	}
 	out := make(map[int]uint8, len(tasks))
 	for run, st := range tasks {
-		if st == "active" {
+		if st == jobs.TaskActive {
 			out[run] = stRunning
 		} else {
 			out[run] = stQueued

@@ -18,6 +18,12 @@ const (
 	QueueRun   = "run"
 )
 
+// TaskActive is the state a listing of the queue gives a task that a
+// worker holds (asynq's name); any other live state means waiting. Run
+// records say Pending until the outcome, so this is what tells a running
+// run from a queued one.
+const TaskActive = "active"
+
 // MongoDB collections (database = path of the mongodb:// URI, default
 // "simswarm") and GridFS buckets.
 const (
