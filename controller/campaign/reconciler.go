@@ -410,7 +410,8 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 		pending = o.Counts.Pending
 	}
 	f := r.frontierFor(name, uid, c.Metadata.Generation)
-	type candidate struct{ run, attempts int }
+	// idx is the run's place in the expanded list (-1: not in it).
+	type candidate struct{ run, attempts, idx int }
 	var cands []candidate
 	complete := false // cands hold every Pending record
 	if f.needsScan(pending, created, len(live)) {
@@ -422,14 +423,18 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 			return err
 		}
 		for _, rec := range recs {
-			cands = append(cands, candidate{rec.Run, rec.Attempts})
+			idx := sort.SearchInts(runs, rec.Run)
+			if idx == len(runs) || runs[idx] != rec.Run {
+				idx = -1
+			}
+			cands = append(cands, candidate{rec.Run, rec.Attempts, idx})
 		}
 		sort.Slice(cands, func(i, j int) bool { return cands[i].run < cands[j].run })
 		f.known, f.rescan = true, false
 		complete = len(recs) < n+len(live)
 	} else {
 		for i := f.next; i < created && len(cands) < n+len(live); i++ {
-			cands = append(cands, candidate{run: runs[i]}) // never dispatched: no attempts yet
+			cands = append(cands, candidate{run: runs[i], idx: i}) // never dispatched: no attempts yet
 		}
 	}
 	timeout := c.Spec.Timeout
@@ -457,8 +462,8 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 			sent++
 		}
 		// Past this run everything not yet looked at is undispatched.
-		if i := sort.SearchInts(runs, cd.run); i < len(runs) && runs[i] == cd.run && i+1 > f.next {
-			f.next = i + 1
+		if cd.idx >= 0 && cd.idx+1 > f.next {
+			f.next = cd.idx + 1
 		}
 	}
 	if complete && examined == len(cands) {
