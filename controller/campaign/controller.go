@@ -45,13 +45,18 @@ func (c *Controller) Enqueue(name string) { c.Queue.Add(name) }
 // coalesceChanges is how long announcements from workers (a run finished)
 // are gathered before the campaign is reconciled: with runs finishing many
 // times a second, one pass per run would spend the store's writes on
-// status updates instead of on the runs. The dispatch window holds far
-// more than this much work, so the runners never wait for it.
+// status updates instead of on the runs. The dispatch window holds about
+// a second of work (Shares), so the runners do not wait for it.
 const coalesceChanges = 200 * time.Millisecond
 
-// EnqueueCoalesced asks for name to be reconciled within coalesceChanges,
-// folding every further request until then into the same pass.
-func (c *Controller) EnqueueCoalesced(name string) { c.Queue.AddAfter(name, coalesceChanges) }
+// Announced takes an announcement that name changed (jobs.ChangesChannel:
+// nearly always a worker's finished run) and asks for name to be
+// reconciled within coalesceChanges, folding every further request until
+// then into the same pass.
+func (c *Controller) Announced(name string) {
+	c.Reconciler.Shares.Finished()
+	c.Queue.AddAfter(name, coalesceChanges)
+}
 
 // Run reconciles until ctx ends, then shuts the queue down and waits.
 func (c *Controller) Run(ctx context.Context) {
@@ -93,7 +98,7 @@ func (c *Controller) Run(ctx context.Context) {
 func (c *Controller) resync(ctx context.Context, log *zap.Logger) {
 	if c.WorkerCount != nil {
 		if n, err := c.WorkerCount(ctx); err == nil {
-			c.Reconciler.Shares.SetTotal(WindowFor(n))
+			c.Reconciler.Shares.SetFloor(WindowFor(n))
 		} else {
 			log.Warn("counting workers failed", zap.Error(err))
 		}

@@ -119,6 +119,44 @@ func TestSharesByPriority(t *testing.T) {
 	}
 }
 
+// TestSharesWindowHoldsASecondOfWork: the window grows to the runs
+// finished in the last second (above the floor, at most maxWindow) and
+// falls back to the floor when runs stop finishing.
+func TestSharesWindowHoldsASecondOfWork(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s := NewShares(32)
+	s.Now = func() time.Time { return now }
+	finish := func(n int, over time.Duration) {
+		for range n {
+			s.Finished()
+			now = now.Add(over / time.Duration(n))
+		}
+	}
+	finish(20, time.Second)
+	if w := s.Window("c", 0, now, 100000); w != 32 {
+		t.Fatalf("20 runs/s: window %d, want the floor 32", w)
+	}
+	finish(150, time.Second)
+	if w := s.Window("c", 0, now, 100000); w != 150 {
+		t.Fatalf("150 runs/s: window %d, want 150", w)
+	}
+	if w := s.Window("c", 0, now, 90); w != 90 {
+		t.Fatalf("demand 90: window %d, want 90", w)
+	}
+	finish(2*maxWindow, time.Second)
+	if w := s.Window("c", 0, now, 100000); w != maxWindow {
+		t.Fatalf("%d runs/s: window %d, want maxWindow %d", 2*maxWindow, w, maxWindow)
+	}
+	now = now.Add(3 * time.Second)
+	if w := s.Window("c", 0, now, 100000); w != 32 {
+		t.Fatalf("nothing finished for 3s: window %d, want the floor 32", w)
+	}
+	s.SetFloor(64)
+	if w := s.Total(); w != 64 {
+		t.Fatalf("floor 64: total %d", w)
+	}
+}
+
 func TestChunkBounds(t *testing.T) {
 	for _, tc := range []struct{ created, total, start, end int }{
 		{0, 100000, 0, 1000}, {500, 100000, 0, 1000}, {1000, 100000, 1000, 6000},

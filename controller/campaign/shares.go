@@ -9,11 +9,24 @@ import (
 // Shares divides the dispatch window (how many run tasks may be queued or
 // running at once, over all campaigns) between campaigns: higher
 // spec.priority first, then older campaigns, each up to its demand.
+//
+// The window is the larger of a floor (set from the worker count) and the
+// runs finished in the last second, at most maxWindow. The controller
+// refills the queue a few times a second, so a second of work keeps short
+// runs from waiting for a refill; with long runs the window stays at the
+// floor, so a new campaign of higher priority gets the workers soon.
 type Shares struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
 	mu     sync.Mutex
-	total  int
+	floor  int
+	rate   rateMeter
 	demand map[string]shareEntry
 }
+
+// maxWindow bounds the window however fast runs finish.
+const maxWindow = 4096
 
 type shareEntry struct {
 	priority int32
@@ -21,18 +34,25 @@ type shareEntry struct {
 	demand   int
 }
 
-// NewShares returns Shares with a total window.
-func NewShares(total int) *Shares {
-	return &Shares{total: total, demand: map[string]shareEntry{}}
+// NewShares returns Shares with a floor for the window.
+func NewShares(floor int) *Shares {
+	return &Shares{floor: floor, demand: map[string]shareEntry{}}
 }
 
-// WindowFor sizes the window for a worker count: max(2×workers, 32).
+// WindowFor sizes the window's floor for a worker count: max(2×workers, 32).
 func WindowFor(workers int) int { return max(2*workers, 32) }
 
-// SetTotal changes the total window.
-func (s *Shares) SetTotal(n int) {
+// SetFloor changes the window's floor.
+func (s *Shares) SetFloor(n int) {
 	s.mu.Lock()
-	s.total = n
+	s.floor = n
+	s.mu.Unlock()
+}
+
+// Finished counts a finished run towards the rate that sizes the window.
+func (s *Shares) Finished() {
+	s.mu.Lock()
+	s.rate.add(s.now())
 	s.mu.Unlock()
 }
 
@@ -40,7 +60,46 @@ func (s *Shares) SetTotal(n int) {
 func (s *Shares) Total() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.total
+	return s.total()
+}
+
+func (s *Shares) total() int {
+	return max(s.floor, min(s.rate.perSecond(s.now()), maxWindow))
+}
+
+func (s *Shares) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// rateMeter counts events in one-second buckets.
+type rateMeter struct {
+	sec       int64 // the current bucket's second
+	cur, prev int   // events in the current and the previous second
+}
+
+func (m *rateMeter) roll(t time.Time) {
+	switch s := t.Unix(); {
+	case s == m.sec:
+	case s == m.sec+1:
+		m.sec, m.prev, m.cur = s, m.cur, 0
+	default:
+		m.sec, m.prev, m.cur = s, 0, 0
+	}
+}
+
+func (m *rateMeter) add(t time.Time) {
+	m.roll(t)
+	m.cur++
+}
+
+// perSecond is the events of the last whole second, or of the current
+// one if it already has more.
+func (m *rateMeter) perSecond(t time.Time) int {
+	m.roll(t)
+	return max(m.prev, m.cur)
 }
 
 // Window records a campaign's demand (runs not finished, capped by its
@@ -67,7 +126,7 @@ func (s *Shares) Window(name string, priority int32, created time.Time, demand i
 		}
 		return names[i] < names[j]
 	})
-	left := s.total
+	left := s.total()
 	for _, n := range names {
 		give := min(left, s.demand[n].demand)
 		if n == name {

@@ -217,7 +217,7 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 				if !ok {
 					return
 				}
-				ctl.EnqueueCoalesced(m.Payload)
+				ctl.Announced(m.Payload)
 			}
 		}
 	}()
