@@ -128,9 +128,13 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 	hb := &heartbeat{rdb: rdb, name: cfg.name, role: cfg.role, slots: cfg.slots, tasks: map[int]string{}, log: log,
 		poke: make(chan struct{}, 1)}
 	mux := asynq.NewServeMux()
-	queue := jobs.QueueRun
+	queue, concurrency := jobs.QueueRun, cfg.slots
 	if cfg.role == "run" {
-		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.cache, "artifacts"), db),
+		// Twice the slots in tasks: while a task reads its record or stores
+		// its results, another one's simulation holds the slot, and tasks
+		// storing at once share the database commands (runner.Handler).
+		concurrency = 2 * cfg.slots
+		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.cache, "artifacts"), db), Slots: cfg.slots,
 			WorkDir: filepath.Join(cfg.cache, "runs"), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
 		mux.HandleFunc(jobs.TypeRun, h.ProcessTask)
 	} else {
@@ -141,7 +145,7 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 	}
 	// Its own connection for asynq, closed only after the server stopped.
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(ropt), asynq.Config{
-		Concurrency:     cfg.slots,
+		Concurrency:     concurrency,
 		Queues:          map[string]int{queue: 1},
 		ShutdownTimeout: cfg.grace,
 		// A slot that found the queue empty looks again this soon (asynq's

@@ -81,11 +81,11 @@ func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
 	if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, jobs.RunRecord{ID: runID, Campaign: "c", UID: "uid-1", State: jobs.RunQueued}); err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "uid-1", Run: 0, ArtifactKey: key, Attempt: 1,
+	payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "uid-1", Run: 0, ArtifactKey: key, Attempt: 0,
 		Simulation: api.SimulationSpec{Program: []string{"./fakesim"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: ".",
 			Env: map[string]string{"FAKESIM_SLOW": "5s"}},
 		Results: []string{"results/*.sca", "results/*.vec"}, Timeout: api.Duration{Duration: time.Minute}})
-	taskID := jobs.RunTaskID("c", "uid-1", 0, 1)
+	taskID := jobs.RunTaskID("c", "uid-1", 0, 0)
 	ropt, _ := redis.ParseURL(rs.URL())
 	aq := asynq.NewClientFromRedisClient(redis.NewClient(ropt))
 	defer aq.Close()

@@ -57,7 +57,10 @@ type RunTask struct {
 	Simulation  api.SimulationSpec `json:"simulation"`
 	Results     []string           `json:"results"`
 	Timeout     api.Duration       `json:"timeout"`
-	Attempt     int                `json:"attempt"`
+	// Attempt is how many attempts the run's record counted when the task
+	// was sent (0 for a first dispatch); the runner numbers its attempt
+	// from it without reading the record.
+	Attempt int `json:"attempt"`
 }
 
 // Marshal encodes a task payload.

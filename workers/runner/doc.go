@@ -3,8 +3,14 @@
 // key into a local cache, runs the simulation with its timeout, stores the
 // result files in GridFS and records the outcome on the run record.
 //
-//	h := &runner.Handler{DB: db, Cache: runner.NewCache(dir, db), Worker: "node1-3"}
-//	mux.HandleFunc(jobs.TypeRun, h.ProcessTask)
+//	h := &runner.Handler{DB: db, Cache: runner.NewCache(dir, db), Worker: "node1-3", Slots: 4}
+//	mux.HandleFunc(jobs.TypeRun, h.ProcessTask) // with asynq concurrency 2×Slots
+//
+// Slots bounds the simulations running at once; the queue's concurrency
+// should be larger, since a task storing its results holds no slot. Tasks
+// storing at once share their database commands (a group commit): one
+// insert of chunks, one of file documents, one of completions and one bulk
+// update of run records for all of them, with no timer holding any back.
 //
 // Guarantees:
 //   - Results are stored exactly once per run: files are uploaded first, then
@@ -12,9 +18,11 @@
 //     then the run record is set from it; an attempt whose insert collides
 //     deletes what it uploaded and settles the record from the completion
 //     already there.
-//   - A run in flight writes nothing but inserts until its outcome: one
-//     update then records Succeeded or Failed (the queue, not the record,
-//     says a run is queued or running).
+//   - A run in flight reads nothing and writes nothing but inserts until
+//     its outcome: one update then records Succeeded or Failed (the queue,
+//     not the record, says a run is queued or running; the task carries
+//     the attempts so far). Only a redelivered task reads the run's
+//     completion and record first.
 //   - A simulation failure (exit status, signal, timeout, no result files) is
 //     recorded on the run and is not an error for the queue; an
 //     infrastructure failure (MongoDB, GridFS) is returned so that the queue

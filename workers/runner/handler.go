@@ -39,7 +39,16 @@ type Handler struct {
 	// returns) when it ends, for heartbeats.
 	Track func(task string) (done func())
 
-	scratch sync.Pool // chunk-sized read buffers of concurrent uploads
+	// Slots, if above zero, bounds the simulations running at once. The
+	// tasks carried out at once (the queue's concurrency) may be more: a
+	// task reading its record or storing its results holds no slot, so
+	// the next simulation starts meanwhile.
+	Slots int
+
+	scratch  sync.Pool // chunk-sized read buffers of concurrent uploads
+	commits  groupCommit
+	simsOnce sync.Once
+	sims     chan struct{}
 }
 
 // ProcessTask implements asynq.Handler for jobs.TypeRun.
@@ -55,40 +64,41 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	id := jobs.RunID(rt.Campaign, rt.UID, rt.Run)
 	runs := h.DB.Collection(jobs.CollRuns)
 
-	// Nothing to do if the run already succeeded, or if its campaign was
-	// deleted (no record). The record is not claimed: while the run is in
-	// flight the queue says so (the controller reads Queued and Running
-	// off it), and every write here is an insert but the one that records
-	// the outcome. On FerretDB's SQLite backend an update costs a scan of
-	// the collection; inserts do not.
-	var cur struct {
-		State    string `bson:"state"`
-		Attempts int    `bson:"attempts"`
-	}
-	err := runs.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"state": 1, "attempts": 1})).Decode(&cur)
-	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && cur.State == jobs.RunSucceeded {
-		log.Info("run already done or gone")
-		return nil
-	}
-	if err == nil && cur.State == jobs.RunFailed {
-		// Only the controller sends a failed run back (to Pending, within
-		// its retries); this task is stale.
-		log.Info("run already failed; not retrying it unasked")
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read run %s: %w", id, err)
-	}
-	// Deliveries of this task that recorded nothing (a worker died, a
-	// transient error) count as attempts too.
+	// The record is not read, nor claimed: while the run is in flight the
+	// queue says so (the controller reads Queued and Running off it), and
+	// the task carries the attempts recorded when it was sent. Every write
+	// here is an insert but the one that records the outcome, and the
+	// insert of the completion is what decides, exactly once, which
+	// attempt's results count. A stale task (a run that finished since it
+	// was sent) costs the run and nothing else.
 	retried, _ := asynq.GetRetryCount(ctx)
-	attempt := cur.Attempts + retried + 1
+	attempt := rt.Attempt + retried + 1
 	if retried > 0 {
-		// A redelivery: the attempt before may have stored its results
-		// and died before it recorded them.
+		// A redelivery: the attempt before may have stored its results and
+		// died before it recorded them, or recorded an outcome.
 		if done, err := h.settle(ctx, id); err != nil || done {
 			return err
 		}
+		var cur struct {
+			State    string `bson:"state"`
+			Attempts int    `bson:"attempts"`
+		}
+		err := runs.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"state": 1, "attempts": 1})).Decode(&cur)
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			log.Info("run gone (campaign deleted)")
+			return nil
+		case err != nil:
+			return fmt.Errorf("read run %s: %w", id, err)
+		case cur.State == jobs.RunFailed:
+			// Only the controller sends a failed run back (to Pending,
+			// within its retries).
+			log.Info("run already failed; not retrying it unasked")
+			return nil
+		}
+		// Deliveries of this task that recorded nothing (a worker died, a
+		// transient error) count as attempts too.
+		attempt = max(attempt, cur.Attempts+retried+1)
 	}
 	started := time.Now().UTC()
 	defer h.changed(rt.Campaign)
@@ -110,12 +120,17 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	for k, v := range sim.Env {
 		env = append(env, k+"="+v)
 	}
+	release, err := h.slot(ctx)
+	if err != nil {
+		return fmt.Errorf("run %s interrupted: %w", id, err)
+	}
 	out := procexec.Run(ctx, procexec.Cmd{
 		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
 		Dir:     filepath.Join(dir, filepath.FromSlash(sim.WorkingDir)),
 		Env:     env,
 		Timeout: rt.Timeout.Duration,
 	})
+	release()
 	if out.Canceled {
 		// Shutting down: hand the task back for another worker.
 		return fmt.Errorf("run %s interrupted: %w", id, ctx.Err())
@@ -135,29 +150,43 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return h.recordFailure(ctx, id, attempt, started, out, err.Error())
 	}
-	files, err := h.upload(ctx, rt, attempt, paths)
+	files, c, err := h.upload(ctx, rt, attempt, paths)
 	if err != nil {
 		return err
 	}
-	comp := jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: attempt, Worker: h.Worker,
+	c.comp = &jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: attempt, Worker: h.Worker,
 		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
 		StartedAt: started, FinishedAt: time.Now().UTC()}
-	if _, err := h.DB.Collection(jobs.CollCompletions).InsertOne(ctx, comp); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			// Another attempt stored its results first: keep exactly one set.
-			log.Info("run succeeded elsewhere first; dropping duplicate results")
-			h.deleteFiles(files)
-			_, err := h.settle(ctx, id)
-			return err
-		}
-		// The insert may have happened: the files stay (the retry settles
-		// the run from the completion, or stores a new set).
-		return fmt.Errorf("record completion of run %s: %w", id, err)
-	}
-	if err := h.setSucceeded(ctx, &comp); err != nil {
-		return err // the retry settles the run from its completion
+	switch err := h.commits.store(h.DB, c); {
+	case errors.Is(err, errCompletedElsewhere):
+		// Another attempt stored its results first: keep exactly one set.
+		log.Info("run succeeded elsewhere first; dropping duplicate results")
+		h.deleteFiles(files)
+		_, err := h.settle(ctx, id)
+		return err
+	case errors.Is(err, errUnstored):
+		h.deleteFiles(files)
+		return fmt.Errorf("store results of run %s: %w", id, err)
+	case err != nil:
+		// The completion may have been stored: the files stay (the retry
+		// settles the run from the completion, or stores a new set).
+		return fmt.Errorf("store results of run %s: %w", id, err)
 	}
 	return nil
+}
+
+// slot waits for a simulation slot (see Slots) and returns its release.
+func (h *Handler) slot(ctx context.Context) (func(), error) {
+	if h.Slots <= 0 {
+		return func() {}, nil
+	}
+	h.simsOnce.Do(func() { h.sims = make(chan struct{}, h.Slots) })
+	select {
+	case h.sims <- struct{}{}:
+		return func() { <-h.sims }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // setSucceeded writes a completion's outcome onto its run record.
@@ -187,10 +216,13 @@ func (h *Handler) settle(ctx context.Context, id string) (bool, error) {
 
 func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, started time.Time, out procexec.Result, msg string) error {
 	now := time.Now().UTC()
+	// $max: a stale task's attempt must not lower the count the
+	// controller's retries go by.
 	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id},
-		bson.M{"$set": bson.M{"state": jobs.RunFailed, "attempts": attempt, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
-			"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
-			"startedAt": started, "finishedAt": now, "updatedAt": now, "worker": h.Worker}})
+		bson.M{"$max": bson.M{"attempts": attempt},
+			"$set": bson.M{"state": jobs.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
+				"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
+				"startedAt": started, "finishedAt": now, "updatedAt": now, "worker": h.Worker}})
 	if err != nil {
 		return fmt.Errorf("record failure of run %s: %w", id, err)
 	}

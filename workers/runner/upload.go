@@ -28,16 +28,18 @@ const chunkSize = 255 * 1024
 // holds at most 48 MB).
 const maxBatchBytes = 8 << 20
 
-// upload stores the result files in the results bucket with their
-// metadata, writing the GridFS documents itself: all chunks first, then
-// all file documents, so that no file document names a missing chunk. The
-// driver's upload stream costs a 16 MiB buffer per file and a query per
-// bucket; here a run's files cost two inserts. The bucket's indexes are
-// the controller's (store.EnsureIndexes).
-func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, paths []string) ([]jobs.ResultFile, error) {
+// upload reads the result files into GridFS documents of the results
+// bucket, with their metadata, for a group commit to write (chunks first,
+// then file documents, so that no file document names a missing chunk).
+// Only the chunks of large results are written here, 8 MiB at a time, to
+// bound the memory a run holds. The driver's upload stream would cost a
+// 16 MiB buffer per file and a query per bucket; here a run's files cost
+// a share of two inserts. The bucket's indexes are the controller's
+// (store.EnsureIndexes).
+func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, paths []string) ([]jobs.ResultFile, *commit, error) {
 	for _, p := range paths {
 		if name := filepath.Base(p); !resultfiles.SafeName(name) {
-			return nil, fmt.Errorf("refusing result file name %q: %w", name, asynq.SkipRetry)
+			return nil, nil, fmt.Errorf("refusing result file name %q: %w", name, asynq.SkipRetry)
 		}
 	}
 	bp, _ := h.scratch.Get().(*[]byte)
@@ -63,9 +65,9 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 		batch, batched = batch[:0], 0
 		return err
 	}
-	fail := func(err error) ([]jobs.ResultFile, error) {
+	fail := func(err error) ([]jobs.ResultFile, *commit, error) {
 		h.deleteFiles(files)
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range paths {
 		name := filepath.Base(p)
@@ -114,13 +116,7 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 			{Key: "chunkSize", Value: int32(chunkSize)}, {Key: "uploadDate", Value: time.Now().UTC()},
 			{Key: "filename", Value: jobs.ResultName(rt.Campaign, rt.UID, rt.Run, name)}, {Key: "metadata", Value: meta}})
 	}
-	if err := flush(); err != nil {
-		return fail(fmt.Errorf("upload results: %w", err))
-	}
-	if _, err := db.Collection(jobs.BucketResults+".files").InsertMany(ctx, fileDoc); err != nil {
-		return fail(fmt.Errorf("upload results: %w", err))
-	}
-	return files, nil
+	return files, &commit{chunks: batch, files: fileDoc}, nil
 }
 
 // deleteFiles removes uploads that must not stay (their file documents and

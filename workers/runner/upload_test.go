@@ -41,8 +41,12 @@ func TestUploadWritesGridFSTheDriverReads(t *testing.T) {
 		paths = append(paths, p)
 	}
 	h := &Handler{DB: db}
-	files, err := h.upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 7}, 2, paths)
+	files, c, err := h.upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 7}, 2, paths)
 	if err != nil {
+		t.Fatal(err)
+	}
+	c.comp = &jobs.Completion{ID: jobs.RunID("c", "u1", 7), Files: files}
+	if err := h.commits.store(db, c); err != nil {
 		t.Fatal(err)
 	}
 	if len(files) != 3 {
@@ -87,7 +91,7 @@ func TestUploadOfAMissingFileLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	ok := filepath.Join(dir, "a.sca")
 	os.WriteFile(ok, bytes.Repeat([]byte("x"), 9<<20), 0o644) // more than one batch: written before the failure
-	if _, err := (&Handler{DB: db}).upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 1}, 1,
+	if _, _, err := (&Handler{DB: db}).upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 1}, 1,
 		[]string{ok, filepath.Join(dir, "gone.sca")}); err == nil {
 		t.Fatal("upload with a missing file succeeded")
 	}

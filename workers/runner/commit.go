@@ -1,0 +1,205 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// errCompletedElsewhere reports that another attempt of the run inserted
+// its completion first.
+var errCompletedElsewhere = errors.New("run completed by another attempt")
+
+// errUnstored marks a failed write of result chunks or file documents:
+// the run's completion was not written.
+var errUnstored = errors.New("upload results")
+
+// commitTimeout bounds one group commit. It does not follow a task's
+// context: a commit carries other tasks' writes too, and a worker shutting
+// down should still store what it finished.
+const commitTimeout = time.Minute
+
+// maxCommitRuns bounds the runs one group commit carries.
+const maxCommitRuns = 256
+
+// commit is what storing one successful run writes: the tail of its result
+// chunks, its file documents, its completion and its record's outcome.
+type commit struct {
+	chunks []any
+	files  []any
+	comp   *jobs.Completion
+	done   chan commitResult
+}
+
+type commitResult struct {
+	err  error
+	lead bool // the receiver now writes the pending commits
+}
+
+// groupCommit writes the commits of concurrently finishing runs together,
+// one command per collection for all of them. A database command has a
+// fixed cost that dwarfs a small document (on FerretDB's SQLite backend a
+// transaction and about a millisecond of CPU), so with several runs
+// finishing at once this divides a run's share of the database's work.
+// No timer holds a commit back: the first arrival writes at once, and
+// whatever arrives while it writes goes together in the next command, so
+// batches grow only when the database is the bottleneck.
+//
+// Each run's writes keep their order (chunks, files, completion, record),
+// so a crash at any point leaves what a single run's writes would: files
+// without a completion are orphans the retry replaces, a completion
+// without its record's outcome is settled by the retry.
+type groupCommit struct {
+	mu      sync.Mutex
+	pending []*commit
+	writing bool
+}
+
+// store writes c together with whatever else is pending and returns c's
+// outcome: nil, errCompletedElsewhere, or the error of a write (after
+// which any of c's writes may or may not have happened).
+func (g *groupCommit) store(db *mongo.Database, c *commit) error {
+	c.done = make(chan commitResult, 1)
+	g.mu.Lock()
+	g.pending = append(g.pending, c)
+	if g.writing {
+		g.mu.Unlock()
+		r := <-c.done
+		if !r.lead {
+			return r.err
+		}
+	} else {
+		g.writing = true
+		g.mu.Unlock()
+	}
+	// The writer's own commit is first in line (nobody else takes from
+	// pending), so one write stores it; then the writing passes to the
+	// next in line, so that nobody's task waits on more than the batch in
+	// flight and its own.
+	g.mu.Lock()
+	n := min(len(g.pending), maxCommitRuns)
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	g.mu.Unlock()
+	mine := g.write(db, batch, c)
+	g.mu.Lock()
+	if len(g.pending) == 0 {
+		g.writing, g.pending = false, nil
+		g.mu.Unlock()
+		return mine
+	}
+	next := g.pending[0]
+	g.mu.Unlock()
+	next.done <- commitResult{lead: true}
+	return mine
+}
+
+// write stores a batch, tells every other member its outcome, and returns
+// the outcome of self (nil if self is not in the batch).
+func (g *groupCommit) write(db *mongo.Database, batch []*commit, self *commit) error {
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	errs := make([]error, len(batch))
+	writeBatch(ctx, db, batch, errs)
+	var mine error
+	for i, c := range batch {
+		if c == self {
+			mine = errs[i]
+			continue
+		}
+		c.done <- commitResult{err: errs[i]}
+	}
+	return mine
+}
+
+// writeBatch sets errs[i] to the outcome of batch[i]. A failed command
+// fails every run it carried; a refused document fails only its run.
+func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs []error) {
+	fail := func(err error) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	var chunks, files []any
+	for _, c := range batch {
+		chunks = append(chunks, c.chunks...)
+		files = append(files, c.files...)
+	}
+	if len(chunks) > 0 {
+		if _, err := db.Collection(jobs.BucketResults+".chunks").InsertMany(ctx, chunks); err != nil {
+			fail(fmt.Errorf("%w: %w", errUnstored, err))
+			return
+		}
+	}
+	if len(files) > 0 {
+		if _, err := db.Collection(jobs.BucketResults+".files").InsertMany(ctx, files); err != nil {
+			fail(fmt.Errorf("%w: %w", errUnstored, err))
+			return
+		}
+	}
+	comps := make([]any, len(batch))
+	for i, c := range batch {
+		comps[i] = c.comp
+	}
+	// Unordered: a duplicate (another attempt won) refuses only that run.
+	_, err := db.Collection(jobs.CollCompletions).InsertMany(ctx, comps, options.InsertMany().SetOrdered(false))
+	if !perDocument(err, errs, func(we mongo.WriteError) error {
+		if we.HasErrorCode(11000) {
+			return errCompletedElsewhere
+		}
+		return fmt.Errorf("record completion: %w", we)
+	}) {
+		fail(fmt.Errorf("record completion: %w", err))
+		return
+	}
+	var models []mongo.WriteModel
+	var idx []int
+	for i, c := range batch {
+		if errs[i] == nil {
+			models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": c.comp.ID}).
+				SetUpdate(bson.M{"$set": c.comp.RecordFields()}))
+			idx = append(idx, i)
+		}
+	}
+	if len(models) == 0 {
+		return
+	}
+	_, err = db.Collection(jobs.CollRuns).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	sub := make([]error, len(models))
+	if !perDocument(err, sub, func(we mongo.WriteError) error { return fmt.Errorf("record run: %w", we) }) {
+		fail(fmt.Errorf("record runs: %w", err))
+		return
+	}
+	for k, i := range idx {
+		errs[i] = sub[k]
+	}
+}
+
+// perDocument spreads a bulk write's per-document errors over errs (by the
+// index within the write) and reports whether err was nothing but those.
+func perDocument(err error, errs []error, conv func(mongo.WriteError) error) bool {
+	if err == nil {
+		return true
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Index < 0 || we.Index >= len(errs) {
+			return false
+		}
+		errs[we.Index] = conv(we.WriteError)
+	}
+	return true
+}

@@ -1,0 +1,129 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// TestGroupCommitStoresConcurrentRunsTogether: runs finishing at once are
+// stored by fewer commands than runs, every one of them completely
+// (chunk, file document, completion, record outcome), and a run another
+// attempt completed first is refused alone, without failing the others.
+func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
+	ctx := context.Background()
+	var completionInserts atomic.Int32
+	client, err := mongo.Connect(options.Client().ApplyURI(testdb.StartMongo(t)).SetMonitor(&event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			if e.CommandName == "insert" && e.Command.Lookup("insert").StringValue() == jobs.CollCompletions {
+				completionInserts.Add(1)
+			}
+		}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	db := client.Database("simswarm")
+	const n, dup = 24, 5
+	for i := range n {
+		if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, bson.M{"_id": jobs.RunID("c", "u", i), "state": jobs.RunPending}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Collection(jobs.CollCompletions).InsertOne(ctx, jobs.Completion{ID: jobs.RunID("c", "u", dup), Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	completionInserts.Store(0)
+
+	var g groupCommit
+	errs := make([]error, n)
+	var start, wg sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fid := bson.NewObjectID()
+			c := &commit{
+				chunks: []any{bson.M{"_id": bson.NewObjectID(), "files_id": fid, "n": 0, "data": bson.Binary{Data: []byte{byte(i)}}}},
+				files:  []any{bson.M{"_id": fid, "length": 1, "chunkSize": chunkSize, "filename": jobs.ResultName("c", "u", i, "x.sca")}},
+				comp:   &jobs.Completion{ID: jobs.RunID("c", "u", i), Attempt: 2, Files: []jobs.ResultFile{{Name: "x.sca", FileID: fid}}},
+			}
+			start.Wait()
+			errs[i] = g.store(db, c)
+		}()
+	}
+	start.Done()
+	wg.Wait()
+
+	for i, err := range errs {
+		var rec struct {
+			State    string `bson:"state"`
+			Attempts int    `bson:"attempts"`
+		}
+		if err := db.Collection(jobs.CollRuns).FindOne(ctx, bson.M{"_id": jobs.RunID("c", "u", i)}).Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		if i == dup {
+			if !errors.Is(err, errCompletedElsewhere) {
+				t.Errorf("run %d, completed before: %v, want errCompletedElsewhere", i, err)
+			}
+			if rec.State != jobs.RunPending {
+				t.Errorf("run %d, completed before, recorded %s by the refused commit", i, rec.State)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("run %d: %v", i, err)
+		}
+		if rec.State != jobs.RunSucceeded || rec.Attempts != 2 {
+			t.Errorf("run %d recorded %s after %d attempts, want Succeeded after 2", i, rec.State, rec.Attempts)
+		}
+	}
+	for coll, want := range map[string]int64{".chunks": n, ".files": n} {
+		if got, _ := db.Collection(jobs.BucketResults+coll).CountDocuments(ctx, bson.M{}); got != want {
+			t.Errorf("%d documents in %s%s, want %d", got, jobs.BucketResults, coll, want)
+		}
+	}
+	if got, _ := db.Collection(jobs.CollCompletions).CountDocuments(ctx, bson.M{}); got != n {
+		t.Errorf("%d completions, want %d", got, n)
+	}
+	if k := completionInserts.Load(); k >= n/2 {
+		t.Errorf("%d runs finishing at once took %d completion inserts, want batches (fewer than %d)", n, k, n/2)
+	} else {
+		t.Logf("%d runs stored by %d completion inserts", n, k)
+	}
+}
+
+// TestGroupCommitFailsEveryRunOfAFailedCommand: when the database refuses
+// a batch's command (here: it is gone), every run in it gets the error,
+// marked unstored when no completion can have been written.
+func TestGroupCommitFailsEveryRunOfAFailedCommand(t *testing.T) {
+	m := testdb.StartMongoServer(t)
+	client, db, err := jobs.Connect(context.Background(), m.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	m.Stop()
+	var g groupCommit
+	fid := bson.NewObjectID()
+	err = g.store(db, &commit{
+		chunks: []any{bson.M{"_id": bson.NewObjectID(), "files_id": fid, "n": 0, "data": bson.Binary{Data: []byte("x")}}},
+		files:  []any{bson.M{"_id": fid, "length": 1}},
+		comp:   &jobs.Completion{ID: jobs.RunID("c", "u", 1)},
+	})
+	if !errors.Is(err, errUnstored) {
+		t.Fatalf("store with the database gone: %v, want errUnstored", err)
+	}
+}
