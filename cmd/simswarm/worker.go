@@ -35,7 +35,7 @@ const (
 func newWorkerCmd(g *globals) *cobra.Command {
 	var (
 		role, redisURL, mongoURI, cache, distccHosts, name string
-		slots                                              int
+		slots, prefetch                                    int
 		shutdownGrace, distccWait                          time.Duration
 	)
 	cmd := &cobra.Command{
@@ -46,6 +46,9 @@ func newWorkerCmd(g *globals) *cobra.Command {
   --role run     executes simulation runs, --slots at a time: fetches the build
                  artifact once per key into --cache, runs the simulation with its
                  timeout, stores result files in MongoDB GridFS, records the outcome.
+                 It also holds up to --prefetch tasks waiting for a slot, so that
+                 a slot starts its next run while the last one's results are being
+                 stored; runs stored at once share their database writes.
   --role build   builds a campaign's model once: git checkout or the uploaded
                  source archive, make -jN (through distcc when hosts are known:
                  --distcc-hosts, or the list the controller keeps in Redis),
@@ -55,6 +58,10 @@ Workers are disposable: SIGTERM hands unfinished tasks back to the queue; a
 worker that dies has its task redelivered after its lease runs out; after a
 Redis or MongoDB outage it reconnects by itself. Every flag can also be set
 as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS, SIMSWARM_SLOTS.
+
+With --prefetch a task can wait behind a busy slot while another worker is
+idle; that costs nothing with short runs and at most one run's time per task
+at a campaign's end. For long runs of very uneven length, --prefetch 0.
 
 Examples:
   simswarm worker --role run --slots 8 --redis redis://manager:6379/0 --mongo mongodb://manager:27017/simswarm
@@ -70,6 +77,9 @@ Examples:
 			if slots < 1 {
 				return invalidInput(fmt.Errorf("--slots: %d is not a number of slots (must be at least 1)", slots))
 			}
+			if prefetch < 0 {
+				prefetch = slots
+			}
 			log, err := g.logger()
 			if err != nil {
 				return err
@@ -82,7 +92,7 @@ Examples:
 			log = log.With(zap.String("worker", name), zap.String("role", role))
 			return runWorker(cmd.Context(), workerConfig{
 				role: role, redisURL: redisURL, mongoURI: mongoURI, cache: cache, distccHosts: distccHosts,
-				name: name, slots: slots, grace: shutdownGrace, distccWait: distccWait,
+				name: name, slots: slots, prefetch: prefetch, grace: shutdownGrace, distccWait: distccWait,
 			}, log)
 		},
 	}
@@ -90,7 +100,8 @@ Examples:
 	f.StringVar(&role, "role", "run", "build or run")
 	f.StringVar(&redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL (the queue)")
 	f.StringVar(&mongoURI, "mongo", "mongodb://127.0.0.1:27017/simswarm", "MongoDB URI (records and GridFS)")
-	f.IntVar(&slots, "slots", 1, "tasks carried out at once (a runner: one per CPU it may use)")
+	f.IntVar(&slots, "slots", 1, "tasks carried out at once (a runner: simulations, one per CPU it may use)")
+	f.IntVar(&prefetch, "prefetch", -1, "with --role run: tasks held beyond --slots, waiting for a slot (default as many as --slots)")
 	f.StringVar(&cache, "cache", filepath.Join(os.TempDir(), "simswarm-worker"), "directory for unpacked artifacts and work files")
 	f.StringVar(&distccHosts, "distcc-hosts", "", "with --role build: distcc hosts when Redis holds no list (DISTCC_HOSTS syntax)")
 	f.DurationVar(&distccWait, "distcc-wait", 0, "with --role build: how long a build waits for a distcc host list before compiling locally")
@@ -101,7 +112,7 @@ Examples:
 
 type workerConfig struct {
 	role, redisURL, mongoURI, cache, distccHosts, name string
-	slots                                              int
+	slots, prefetch                                    int
 	grace, distccWait                                  time.Duration
 }
 
@@ -130,10 +141,10 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 	mux := asynq.NewServeMux()
 	queue, concurrency := jobs.QueueRun, cfg.slots
 	if cfg.role == "run" {
-		// Twice the slots in tasks: while a task reads its record or stores
-		// its results, another one's simulation holds the slot, and tasks
-		// storing at once share the database commands (runner.Handler).
-		concurrency = 2 * cfg.slots
+		// Tasks beyond the slots: while a task stores its results, another
+		// one's simulation holds the slot, and tasks storing at once share
+		// the database commands (runner.Handler).
+		concurrency = cfg.slots + cfg.prefetch
 		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.cache, "artifacts"), db), Slots: cfg.slots,
 			WorkDir: filepath.Join(cfg.cache, "runs"), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
 		mux.HandleFunc(jobs.TypeRun, h.ProcessTask)

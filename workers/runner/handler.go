@@ -100,7 +100,6 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		// transient error) count as attempts too.
 		attempt = max(attempt, cur.Attempts+retried+1)
 	}
-	started := time.Now().UTC()
 	defer h.changed(rt.Campaign)
 
 	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
@@ -124,6 +123,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("run %s interrupted: %w", id, err)
 	}
+	started := time.Now().UTC()
 	out := procexec.Run(ctx, procexec.Cmd{
 		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
 		Dir:     filepath.Join(dir, filepath.FromSlash(sim.WorkingDir)),
