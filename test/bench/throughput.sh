@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end throughput of no-op runs (a trivial program writing one tiny
 # result file), side by side on one machine:
-#   simswarm: controller + queue (asynq on redis-server) + P runner workers,
-#             results stored in GridFS on FerretDB (a real MongoDB-wire server)
+#   simswarm: controller + queue (asynq on redis-server) + one runner worker
+#             with P slots (as on one host: simswarm worker --slots P), results
+#             stored in GridFS on FerretDB (a real MongoDB-wire server)
 #   RQ:       the original system's stack: python3-rq with its default forking
-#             worker, P workers, the job runs the program and stores the file
-#             in GridFS with pymongo, on the same redis-server and FerretDB.
+#             worker, P workers (one runs one job at a time), the job runs the
+#             program and stores the file in GridFS with pymongo, on the same
+#             redis-server and FerretDB.
+# Both run P simulations at once.
 # Both run once per MongoDB-wire server mode (MODES, default both):
 #   stock     FerretDB 1.24 as it ships: every lookup or update by _id scans
 #             its collection (its _id index is on an expression its queries
@@ -15,6 +18,7 @@
 # Also reports simswarm's own CPU per run (controller + workers, not the
 # simulation processes) and the database servers' CPU per run.
 # Usage: test/bench/throughput.sh [N] [P]     (needs bin/simswarm: make build)
+#        SIMSWARM_ONLY=1 skips RQ (for comparing changes to simswarm itself)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -50,7 +54,7 @@ YAML
 echo bench-token > token
 hz=$(getconf CLK_TCK)
 export PYTHONPATH=$here
-echo "$N no-op runs, $P workers each, on one redis-server and FerretDB per mode:"
+echo "$N no-op runs, $P at a time, on one redis-server and FerretDB per mode:"
 
 for mode in $MODES; do
   case $mode in
@@ -72,9 +76,7 @@ for mode in $MODES; do
   "$simswarm" controller --listen "127.0.0.1:$aport" --redis "$REDIS" --mongo "$MONGO" --token-file token >"$d/controller.log" 2>&1 & pids+=($!)
   ctl=$!
   wpids=()
-  for i in $(seq 1 "$P"); do
-    "$simswarm" worker --role run --redis "$REDIS" --mongo "$MONGO" --cache "$d/cache$i" --name "r$i" >"$d/worker$i.log" 2>&1 & pids+=($!); wpids+=($!)
-  done
+  "$simswarm" worker --role run --slots "$P" --redis "$REDIS" --mongo "$MONGO" --cache "$d/cache" --name r >"$d/worker.log" 2>&1 & pids+=($!); wpids+=($!)
   "$simswarm" worker --role build --redis "$REDIS" --mongo "$MONGO" --cache "$d/build" --name b >"$d/builder.log" 2>&1 & pids+=($!); wpids+=($!)
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$aport/healthz" >/dev/null && break; sleep 0.1; done
   export SIMSWARM_SERVER=http://127.0.0.1:$aport SIMSWARM_TOKEN=bench-token
@@ -91,6 +93,11 @@ for mode in $MODES; do
   for p in "$ctl" "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
 
   # --- RQ --------------------------------------------------------------------
+  if [ -n "${SIMSWARM_ONLY:-}" ]; then
+    /usr/bin/python3 -c 'import sys; n, t0, t1, c, hz, db = map(float, sys.argv[1:7]); print(f"[{sys.argv[7]}] simswarm {t1 - t0:.2f} s {n / (t1 - t0):.1f} runs/s, own CPU {c / hz / n * 1e3:.2f} ms/run, DB CPU {db / hz / n * 1e3:.2f} ms/run")' \
+      "$N" "$t0" "$t1" "$((cpu1 - cpu0))" "$hz" "$((db1 - db0))" "$mode"
+    stop_all; continue
+  fi
   # Timed from submission, like simswarm's apply (which also uploads the
   # model and builds it).
   rdb0=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
