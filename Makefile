@@ -33,7 +33,7 @@ test-short: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	./test/bench/runall-vs-xargs.sh
-	./test/bench/throughput.sh 1000
+	./test/bench/throughput.sh 2000
 
 ## fuzz: a minute of fuzzing on the manifest decoder.
 fuzz:
