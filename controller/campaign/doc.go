@@ -10,8 +10,10 @@
 //     so a 100,000-run campaign dispatches its first runs at once;
 //   - create the BuildRecord and enqueue the build task unless a Succeeded
 //     build with the content key exists (a cache hit);
-//   - keep a bounded window of run tasks queued (shared between campaigns
-//     by spec.priority), deduplicated by asynq TaskID; send Failed runs with
+//   - keep a bounded window of run tasks queued (about a second of work:
+//     the runs finished in the last second, at least 2 per worker slot and
+//     32, at most 4,096; shared between campaigns by spec.priority),
+//     deduplicated by asynq TaskID; send Failed runs with
 //     attempts left back to Pending. A run record stays Pending while its
 //     task is in the queue (the status counts it Queued or Running from the
 //     queue's listing), so dispatching writes no record, and a run whose

@@ -57,7 +57,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
 		return fmt.Errorf("run task payload: %v: %w", err, asynq.SkipRetry)
 	}
-	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.Int("run", rt.Run), zap.Int("attempt", rt.Attempt))
+	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.Int("run", rt.Run))
 	if h.Track != nil {
 		defer h.Track(fmt.Sprintf("%s run %d", rt.Campaign, rt.Run))()
 	}
@@ -100,6 +100,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		// transient error) count as attempts too.
 		attempt = max(attempt, cur.Attempts+retried+1)
 	}
+	log = log.With(zap.Int("attempt", attempt))
 	defer h.changed(rt.Campaign)
 
 	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
