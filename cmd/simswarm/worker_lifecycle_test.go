@@ -50,6 +50,19 @@ func storeFakesimArtifact(t *testing.T, db *mongo.Database, key, ini string) {
 	}
 }
 
+// startRedisAndMongo starts a redis-server and a MongoDB-wire server for
+// one test and connects to the latter.
+func startRedisAndMongo(t *testing.T) (rs *testdb.Redis, mongoURI string, db *mongo.Database) {
+	t.Helper()
+	rs, mongoURI = testdb.StartRedis(t), testdb.StartMongo(t)
+	client, db, err := jobs.Connect(context.Background(), mongoURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return rs, mongoURI, db
+}
+
 func waitUntil(t *testing.T, what string, limit time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -67,14 +80,8 @@ func waitUntil(t *testing.T, what string, limit time.Duration, ok func() bool) {
 // to the queue and withdraws its heartbeat; a second worker then completes
 // the run, whose results are stored once.
 func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
+	rs, mongoURI, db := startRedisAndMongo(t)
 	ctx := context.Background()
-	client, db, err := jobs.Connect(ctx, mongoURI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Disconnect(ctx)
 	const key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	storeFakesimArtifact(t, db, key, "[General]\n**.mode = ${mode=slow}\n")
 	runID := jobs.RunID("c", "uid-1", 0)

@@ -12,7 +12,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -26,14 +25,8 @@ func TestWorkerPrefetchHoldsTasksBeyondItsSlots(t *testing.T) {
 		wantActive int
 	}{{"1", 2}, {"0", 1}} {
 		t.Run("prefetch="+tc.prefetch, func(t *testing.T) {
-			rs := testdb.StartRedis(t)
-			mongoURI := testdb.StartMongo(t)
+			rs, mongoURI, db := startRedisAndMongo(t)
 			ctx := context.Background()
-			client, db, err := jobs.Connect(ctx, mongoURI)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Disconnect(ctx)
 			const key = "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 			storeFakesimArtifact(t, db, key, "[General]\n**.mode = ${mode=slow}\n**.n = ${n=1,2,3}\n")
 			ropt, _ := redis.ParseURL(rs.URL())
