@@ -279,3 +279,38 @@ func TestLateAttemptsSettleFromTheCompletion(t *testing.T) {
 		t.Fatalf("late attempts stored %d files", n)
 	}
 }
+
+// TestAttemptsComeFromTheTaskAndNeverGoDown: a first delivery numbers its
+// attempt from the attempts the task carries (without reading the record),
+// and a stale task's failure cannot lower the attempts a record already
+// counts, which the controller's retries go by.
+func TestAttemptsComeFromTheTaskAndNeverGoDown(t *testing.T) {
+	db := setup(t, "[General]\n**.mode = ${mode=ok,crash}\n")
+	ctx := context.Background()
+	withAttempts := func(tk *asynq.Task, n int) *asynq.Task {
+		var rt jobs.RunTask
+		if err := json.Unmarshal(tk.Payload(), &rt); err != nil {
+			t.Fatal(err)
+		}
+		rt.Attempt = n
+		b, _ := json.Marshal(rt)
+		return asynq.NewTask(jobs.TypeRun, b)
+	}
+	ok := withAttempts(task(t, db, 0), 2)
+	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, ok); err != nil {
+		t.Fatal(err)
+	}
+	if r := record(t, db, 0); r.State != jobs.RunSucceeded || r.Attempts != 3 {
+		t.Errorf("sent after 2 attempts: record says %s after %d attempts, want Succeeded after 3", r.State, r.Attempts)
+	}
+
+	crash := task(t, db, 1)
+	db.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": jobs.RunID("c", "u1", 1)},
+		bson.M{"$set": bson.M{"state": jobs.RunFailed, "attempts": 4}})
+	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, crash); err != nil {
+		t.Fatal(err)
+	}
+	if r := record(t, db, 1); r.State != jobs.RunFailed || r.Attempts != 4 {
+		t.Errorf("a stale task's failure: record says %s after %d attempts, want Failed after 4", r.State, r.Attempts)
+	}
+}
