@@ -101,7 +101,7 @@ Examples:
 	f.StringVar(&redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL (the queue)")
 	f.StringVar(&mongoURI, "mongo", "mongodb://127.0.0.1:27017/simswarm", "MongoDB URI (records and GridFS)")
 	f.IntVar(&slots, "slots", 1, "tasks carried out at once (a runner: simulations, one per CPU it may use)")
-	f.IntVar(&prefetch, "prefetch", -1, "with --role run: tasks held beyond --slots, waiting for a slot (default as many as --slots)")
+	f.IntVar(&prefetch, "prefetch", -1, "with --role run: tasks held beyond --slots, waiting for a slot (-1: as many as --slots)")
 	f.StringVar(&cache, "cache", filepath.Join(os.TempDir(), "simswarm-worker"), "directory for unpacked artifacts and work files")
 	f.StringVar(&distccHosts, "distcc-hosts", "", "with --role build: distcc hosts when Redis holds no list (DISTCC_HOSTS syntax)")
 	f.DurationVar(&distccWait, "distcc-wait", 0, "with --role build: how long a build waits for a distcc host list before compiling locally")
