@@ -295,11 +295,17 @@ spec:
 	// its worker lives) expired more than 30s ago; a worker starting up
 	// checks at once. The live runner keeps its own leases fresh, so the
 	// first lease that old is the dead runner's: start a fresh worker then.
+	// The live runner's own recoverer (once a minute) may get there first
+	// and move the task to the retry set.
 	leases := "asynq:{" + jobs.QueueRun + "}:lease"
+	retries := "asynq:{" + jobs.QueueRun + "}:retry"
 	deadline = time.Now().Add(90 * time.Second)
 	for {
 		cutoff := strconv.FormatInt(time.Now().Add(-31*time.Second).Unix(), 10)
 		if n, _ := rdb.ZCount(ctx, leases, "-inf", cutoff).Result(); n > 0 {
+			break
+		}
+		if n, _ := rdb.ZCard(ctx, retries).Result(); n > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
