@@ -51,6 +51,8 @@ func TestValidateStackReportsEveryProblem(t *testing.T) {
 	s := DefaultStack("Bad_Name")
 	neg := -1.0
 	s.Spec.Runner.CPUReservation = &neg
+	many := int32(100)
+	s.Spec.Runner.Prefetch = &many
 	s.Spec.Controller.Port = 70000
 	s.Spec.EndpointMode = "ipvs"
 	s.Spec.Distcc.Allow = "everyone"
@@ -63,7 +65,7 @@ func TestValidateStackReportsEveryProblem(t *testing.T) {
 	for _, fe := range ve.Errors {
 		paths = append(paths, fe.Path)
 	}
-	want := []string{"metadata.name", "spec.controller.port", "spec.distcc.allow", "spec.endpointMode", "spec.runner.cpuReservation"}
+	want := []string{"metadata.name", "spec.controller.port", "spec.distcc.allow", "spec.endpointMode", "spec.runner.cpuReservation", "spec.runner.prefetch"}
 	if !reflect.DeepEqual(paths, want) {
 		t.Errorf("paths = %v, want %v", paths, want)
 	}

@@ -64,6 +64,12 @@ type RunnerSettings struct {
 	// ExcludeLabel: nodes whose label of this name is "false" run no
 	// runners. Default io.simswarm.runner (swarm constraints allow no "/" in label names).
 	ExcludeLabel string `json:"excludeLabel,omitempty"`
+	// Prefetch is how many tasks a runner replica holds beyond the one it
+	// runs (simswarm worker --prefetch). Unset: the worker's default, 1,
+	// which keeps a replica busy while it stores a short run's results; 0
+	// for long runs of uneven length, so that no task waits behind a busy
+	// replica at a campaign's end.
+	Prefetch *int32 `json:"prefetch,omitempty"`
 }
 
 // ManagerSettings say how much of the manager simswarm keeps for itself.

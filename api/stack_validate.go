@@ -47,6 +47,9 @@ func ValidateStack(s *Stack) error {
 	if sp.Runner.MaxReplicas < 0 {
 		add("spec.runner.maxReplicas", "must not be negative")
 	}
+	if p := sp.Runner.Prefetch; p != nil && (*p < 0 || *p > 64) {
+		add("spec.runner.prefetch", "%d is not a number of tasks in [0, 64]", *p)
+	}
 	if r := sp.Manager.CPUReserve; r == nil || *r < 0 || *r > 1024 {
 		add("spec.manager.cpuReserve", "must be a number of CPUs in [0, 1024]")
 	}

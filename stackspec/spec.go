@@ -248,6 +248,9 @@ func (b builder) runner(replicas uint64) Service {
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
 	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=run")
+	if p := sp.Runner.Prefetch; p != nil {
+		c.Env = append(c.Env, fmt.Sprintf("SIMSWARM_PREFETCH=%d", *p))
+	}
 	spec.TaskTemplate.Resources = &swarm.ResourceRequirements{
 		Reservations: &swarm.Resources{NanoCPUs: cpuNanos(*sp.Runner.CPUReservation)},
 	}

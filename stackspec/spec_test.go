@@ -74,6 +74,8 @@ func goldenCases() []goldenCase {
 				f := false
 				s.Spec.Manager.RunRunners = &f
 				s.Spec.Runner.MaxReplicas = 10
+				none := int32(0)
+				s.Spec.Runner.Prefetch = &none
 				half := 0.5
 				s.Spec.Runner.CPUReservation = &half
 				s.Spec.Controller.Port = 9443
