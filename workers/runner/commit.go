@@ -103,7 +103,7 @@ func (g *groupCommit) store(db *mongo.Database, c *commit) error {
 }
 
 // write stores a batch, tells every other member its outcome, and returns
-// the outcome of self (nil if self is not in the batch).
+// the outcome of self (the writer, first in the batch).
 func (g *groupCommit) write(db *mongo.Database, batch []*commit, self *commit) error {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
