@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -128,6 +131,13 @@ func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs i
 		if page.Next < 0 {
 			break
 		}
+		// Next is the last run number of the page: a server that hands
+		// back a cursor not past the one it was given would be asked for
+		// the same page forever.
+		if page.Next <= after {
+			listErr = fmt.Errorf("list results of %s: the server's next cursor %d does not advance past %d", name, page.Next, after)
+			break
+		}
 		after = page.Next
 	}
 	close(work)
@@ -157,7 +167,7 @@ func pullOne(ctx context.Context, c *client.Client, campaign, dir string, e apis
 		return false, fmt.Errorf("download %s: %w", e.Name, err)
 	}
 	defer body.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
+	tmp, err := createPart(dst)
 	if err != nil {
 		return false, err
 	}
@@ -177,4 +187,18 @@ func pullOne(ctx context.Context, c *client.Client, campaign, dir string, e apis
 		return false, err
 	}
 	return true, nil
+}
+
+// createPart creates a new temporary file next to dst with the mode a
+// simulation's own fopen would give dst (0666 less the umask), which is
+// what `simswarm run` leaves; os.CreateTemp would make it 0600.
+func createPart(dst string) (*os.File, error) {
+	for {
+		p := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".part-"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
 }
