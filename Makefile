@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Static binary: it goes into FROM-scratch images and onto any Linux node.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build demo test test-short deps bench fuzz vet clean images
+.PHONY: all build demo test test-short deps omnetpp bench fuzz vet clean images
 
 all: build
 
@@ -21,8 +21,18 @@ demo: build
 deps:
 	./test/install-deps.sh
 
+## omnetpp: build OMNeT++ 6.1.0 with its samples into a per-machine cache outside the checkout, for
+## the tests against the real opp_run/opp_runall (instant when cached; test/omnetpp finds it).
+## Without ../shared/omnetpp (a user's own clone), set SIMSWARM_OMNETPP_ROOT to a built OMNeT++.
+OMNETPP_SRC  ?= ../shared/omnetpp
+OMNETPP_ROOT ?= /var/cache/simswarm-test/omnetpp-6.1.0
+omnetpp:
+	@if [ -n "$$SIMSWARM_OMNETPP_ROOT" ]; then echo "omnetpp: using SIMSWARM_OMNETPP_ROOT=$$SIMSWARM_OMNETPP_ROOT"; \
+	elif [ -x $(OMNETPP_SRC)/build.sh ]; then $(OMNETPP_SRC)/build.sh $(OMNETPP_ROOT); \
+	else echo "omnetpp: no $(OMNETPP_SRC)/build.sh and no SIMSWARM_OMNETPP_ROOT: the tests against real OMNeT++ will be skipped (fail in CI)"; fi
+
 ## test: install what the tests need, then run the whole suite.
-test: deps build
+test: deps omnetpp build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
