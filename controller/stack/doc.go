@@ -9,7 +9,10 @@
 // intended one, so daemon rewrites such as image digests do not count),
 // and removes labelled objects that are no longer desired. Updates carry
 // the observed service Version and are retried on "update out of
-// sequence". It also reads the running tasks of the distcc service and
+// sequence"; like docker stack deploy, they keep what simswarm does not
+// own — the ForceUpdate counter of `docker service update --force` and an
+// image the daemon pinned by digest — so changing the replica count never
+// redeploys the running tasks. It also reads the running tasks of the distcc service and
 // publishes their buildnet addresses (ip:port, sorted) through a
 // HostPublisher (Redis key simswarm:distcc:hosts in production), which the
 // builder reads before every build, so no restart and no fixed subnet is

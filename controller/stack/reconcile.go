@@ -242,9 +242,9 @@ func specReplicas(s swarm.ServiceSpec) int64 {
 // got in between ("update out of sequence") it re-reads the version and
 // tries again.
 func (r *Reconciler) updateService(ctx context.Context, o swarm.Service, spec swarm.ServiceSpec) error {
-	version := o.Version
+	version, observed := o.Version, o.Spec
 	for attempt := 0; ; attempt++ {
-		_, err := r.docker.ServiceUpdate(ctx, o.ID, version, spec, swarm.ServiceUpdateOptions{})
+		_, err := r.docker.ServiceUpdate(ctx, o.ID, version, keepUnowned(observed, spec), swarm.ServiceUpdateOptions{})
 		if err == nil {
 			return nil
 		}
@@ -255,8 +255,27 @@ func (r *Reconciler) updateService(ctx context.Context, o swarm.Service, spec sw
 		if ierr != nil {
 			return fmt.Errorf("update service %s: re-read after out-of-sequence: %w", spec.Name, ierr)
 		}
-		version = cur.Version
+		version, observed = cur.Version, cur.Spec
 	}
+}
+
+// keepUnowned returns spec with the fields of the observed spec that the
+// daemon or a user set and simswarm does not own, as docker stack deploy
+// keeps them: the ForceUpdate counter (`docker service update --force`
+// bumps it; a spec without it differs from every task's and swarm would
+// redeploy them all, killing the simulations in flight) and an image the
+// daemon pinned by digest when it is otherwise the one wanted (dropping
+// the digest would also redeploy every task, and could move them to
+// another build of the tag). spec is not modified.
+func keepUnowned(observed, spec swarm.ServiceSpec) swarm.ServiceSpec {
+	spec.TaskTemplate.ForceUpdate = observed.TaskTemplate.ForceUpdate
+	oc, wc := observed.TaskTemplate.ContainerSpec, spec.TaskTemplate.ContainerSpec
+	if oc != nil && wc != nil && oc.Image != wc.Image && stackspec.StripDigest(oc.Image) == wc.Image {
+		cc := *wc
+		cc.Image = oc.Image
+		spec.TaskTemplate.ContainerSpec = &cc
+	}
+	return spec
 }
 
 // secretIDs maps the secret names the desired services refer to onto IDs.
