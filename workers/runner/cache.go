@@ -102,9 +102,9 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 		os.RemoveAll(unpack)
 		return fmt.Errorf("unpack artifact %s: %w", key, err)
 	}
-	if err := os.WriteFile(filepath.Join(unpack, completeMarker), nil, 0o644); err != nil {
+	if err := writeMarker(unpack); err != nil {
 		os.RemoveAll(unpack)
-		return err
+		return fmt.Errorf("unpack artifact %s: %w", key, err)
 	}
 	os.RemoveAll(final) // a half-unpacked leftover of a crashed runner
 	if err := os.Rename(unpack, final); err != nil {
@@ -112,6 +112,22 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 		return fmt.Errorf("install artifact %s: %w", key, err)
 	}
 	return nil
+}
+
+// writeMarker creates the complete marker in dir, never through a link: an
+// artifact that brought its own marker (or a link by that name) is refused
+// rather than trusted to say it is complete.
+func writeMarker(dir string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	f, err := root.OpenFile(completeMarker, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s (does the artifact carry one?): %w", completeMarker, err)
+	}
+	return f.Close()
 }
 
 // validKey accepts the hex keys jobs.BuildKey makes (and nothing that could

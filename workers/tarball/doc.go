@@ -4,9 +4,16 @@
 //	sha, size, err := tarball.Pack(root, []string{"aloha", "omnetpp.ini"}, w)
 //	err = tarball.Extract(r, dir, tarball.DefaultLimit)
 //
-// Guarantees: Pack is reproducible (sorted entries, zero times and owners)
-// and never follows symlinks. Extract writes nothing outside dir: absolute
-// names, ".." components, links pointing out of dir, hard links and device
-// files are refused with an error naming the entry, and the total unpacked
-// size is bounded.
+// Guarantees: Pack is reproducible (sorted entries, zero times and owners),
+// never follows symlinks, and reads only inside root (an artifact path that
+// crosses a link out of it is an error). Extract treats every archive as
+// hostile and writes nothing outside dir, judged against what is on disk and
+// not only by name: absolute names, ".." components, an entry under a
+// symlink (one from the archive, such as the a -> ., a/l1 -> .. chain, or
+// one already on disk), a symlink whose target leads out of dir once
+// resolved through the other links, hard links, device files and a name
+// given twice (except a repeated directory) are refused with an error
+// wrapping ErrUnsafe and naming the entry. All writes go through an os.Root
+// of dir. The total unpacked size is bounded. A pax global header (as `git
+// archive` writes) is skipped.
 package tarball

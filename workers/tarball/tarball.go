@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,16 +13,22 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
-
-// DefaultLimit bounds what Extract unpacks: 16 GiB.
-const DefaultLimit int64 = 16 << 30
 
 // Pack writes a reproducible tar.gz of the given paths (files or
 // directories, relative to root; "." for all of it) to w and returns its
 // sha256 and size.
 func Pack(root string, paths []string, w io.Writer) (string, int64, error) {
+	// The tree is the build's output: every stat and open goes through an
+	// os.Root, so a link in an artifact's path cannot make Pack read a file
+	// from outside it.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return "", 0, err
+	}
+	defer r.Close()
 	var names []string
 	seen := map[string]bool{}
 	for _, p := range paths {
@@ -32,7 +37,7 @@ func Pack(root string, paths []string, w io.Writer) (string, int64, error) {
 			return "", 0, fmt.Errorf("artifact %q is outside the source tree", p)
 		}
 		start := filepath.Join(root, filepath.FromSlash(clean))
-		if _, err := os.Lstat(start); err != nil {
+		if _, err := r.Lstat(clean); err != nil {
 			return "", 0, fmt.Errorf("artifact %q: %w", p, err)
 		}
 		err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
@@ -64,14 +69,13 @@ func Pack(root string, paths []string, w io.Writer) (string, int64, error) {
 	gz := gzip.NewWriter(cw)
 	tw := tar.NewWriter(gz)
 	for _, name := range names {
-		full := filepath.Join(root, filepath.FromSlash(name))
-		info, err := os.Lstat(full)
+		info, err := r.Lstat(name)
 		if err != nil {
 			return "", 0, err
 		}
 		link := ""
 		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(full); err != nil {
+			if link, err = r.Readlink(name); err != nil {
 				return "", 0, err
 			}
 		} else if !info.Mode().IsRegular() && !info.IsDir() {
@@ -92,7 +96,7 @@ func Pack(root string, paths []string, w io.Writer) (string, int64, error) {
 			return "", 0, err
 		}
 		if info.Mode().IsRegular() {
-			f, err := os.Open(full)
+			f, err := r.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 			if err != nil {
 				return "", 0, err
 			}
@@ -121,101 +125,4 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// ErrUnsafe marks an archive entry that Extract refused.
-var ErrUnsafe = errors.New("unsafe archive entry")
-
-// Extract unpacks the tar.gz r into dir (created if missing), refusing
-// anything that would land outside it and stopping past limit bytes.
-func Extract(r io.Reader, dir string, limit int64) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return fmt.Errorf("not a tar.gz: %w", err)
-	}
-	tr := tar.NewReader(gz)
-	var total int64
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read archive: %w", err)
-		}
-		name, err := safePath(hdr.Name)
-		if err != nil {
-			return err
-		}
-		if name == "." {
-			continue
-		}
-		target := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		mode := fs.FileMode(hdr.Mode) & 0o777
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, mode|0o700); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			total += hdr.Size
-			if total > limit {
-				return fmt.Errorf("archive unpacks to more than %d bytes", limit)
-			}
-			if err := writeFile(target, tr, mode|0o600); err != nil {
-				return fmt.Errorf("unpack %s: %w", name, err)
-			}
-		case tar.TypeSymlink:
-			// The link must resolve inside dir from where it stands.
-			if path.IsAbs(hdr.Linkname) {
-				return fmt.Errorf("%w: %s links to absolute path %s", ErrUnsafe, name, hdr.Linkname)
-			}
-			if _, err := safePath(path.Join(path.Dir(name), hdr.Linkname)); err != nil {
-				return fmt.Errorf("%w: %s links outside the archive (%s)", ErrUnsafe, name, hdr.Linkname)
-			}
-			_ = os.Remove(target)
-			if err := os.Symlink(hdr.Linkname, target); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("%w: %s has type %q (only files, directories and symlinks)", ErrUnsafe, name, hdr.Typeflag)
-		}
-	}
-}
-
-// safePath cleans an archive name and refuses absolute ones and ".."
-// components.
-func safePath(name string) (string, error) {
-	if name == "" || strings.ContainsRune(name, 0) {
-		return "", fmt.Errorf("%w: empty or invalid name %q", ErrUnsafe, name)
-	}
-	if path.IsAbs(name) || strings.HasPrefix(name, `\`) || filepath.IsAbs(name) {
-		return "", fmt.Errorf("%w: absolute path %s", ErrUnsafe, name)
-	}
-	clean := path.Clean(name)
-	if clean == ".." || strings.HasPrefix(clean, "../") {
-		return "", fmt.Errorf("%w: %s leaves the archive's directory", ErrUnsafe, name)
-	}
-	return clean, nil
-}
-
-// writeFile creates target fresh: an existing symlink there is replaced,
-// never followed.
-func writeFile(target string, r io.Reader, mode fs.FileMode) error {
-	_ = os.Remove(target)
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
