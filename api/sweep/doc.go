@@ -13,25 +13,37 @@
 // For large sweeps, ini.Sweep(config) gives Count and any single Run(n)
 // without expanding the others; ini.Count(config) only counts.
 //
-// The dialect (shared with the example model examples/aloha, which a test
-// cross-checks) is:
+// The dialect is OMNeT++ 6.1's (src/envir: inifilereader.cc,
+// sectionbasedconfig.cc, scenario.cc, valueiterator.cc), and a test
+// cross-checks every testdata ini against the real opp_run -q runs:
 //
-//   - Sections [General] and [Config NAME]; "extends = NAME" in a config names
-//     its single parent; General is the implicit root of every chain. A key in
-//     a child overrides the parent's. "-c General" is the General section alone.
-//   - "key = value" lines; '#' starts a comment outside double quotes; blank
-//     lines are ignored; include is not supported.
-//   - Iteration variables in values: ${name=v1,v2,v3} (list, values trimmed,
-//     as written), ${name=A..B} and ${name=A..B step S} (inclusive numeric
-//     range, S > 0 and possibly fractional, values formatted like C's "%g").
-//     ${name} alone refers to a variable defined elsewhere. An unnamed
-//     ${1,2,3} and a variable defined twice are errors.
-//   - repeat = N (default 1) adds $repetition = 0..N-1.
-//   - Variables are ordered by first appearance, scanning the config's own
-//     section first (line order), then its parent, ..., then General; only
-//     entries not overridden by a child count. The first variable is the
-//     outermost loop and the repetition the innermost; a run's number is its
-//     index in this nested iteration.
+//   - Sections [General], [Config NAME] and [NAME] (the "Config " prefix is
+//     optional since OMNeT++ 6); keys before the first header belong to
+//     General. "extends = A, B" names one or more parents; the fallback
+//     chain is OMNeT++'s C3 linearization, General last. A key in a section
+//     earlier in the chain overrides a later one's.
+//   - "key = value" lines; '#' starts a comment outside double quotes.
+//   - Iteration variables ${name=...}, and unnamed ones ${...}, numbered
+//     $0, $1, ... in the order found. A definition is a comma-separated list
+//     (commas inside quotes or parentheses do not split; empty items are
+//     skipped) of texts and ranges "A..B [step S]" (S may be negative;
+//     values from A + k*S formatted like C's "%g"). Names are letters and
+//     digits: ${my_var=1,2} is, as in OMNeT++, the unnamed list "my_var=1",
+//     "2". A range bound or text may refer to another variable ($a or
+//     ${a}): that variable becomes an outer loop, and an inner range left
+//     empty skips the combination. ${name} alone refers to a variable.
+//   - Every ${...} of every entry of every section in the chain is a
+//     variable, even of an overridden key; defining one twice is an error.
+//   - repeat = N adds $repetition = 0..N-1, the innermost loop. The first
+//     variable found is the outermost loop; a run's number is its index in
+//     the nested iteration.
+//
+// What it cannot evaluate it refuses with an *Error that names the file,
+// line, config and feature and matches ErrUnsupported (errors.Is), never a
+// guessed count: include, constraint, iteration-nesting-order, parallel
+// iteration (${b=... ! a}), expressions in range bounds (1..2*$n),
+// $repetition inside a definition, and continued lines. Only the program
+// (opp_run -q runs) can list those configs' runs; the cluster asks it.
 //
 // Guarantees: errors name the file and line; no config expands to more than
 // api.MaxRuns runs (such a config is an error, found without expanding it);

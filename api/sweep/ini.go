@@ -3,6 +3,7 @@ package sweep
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,11 +19,30 @@ const MaxIniBytes = 4 << 20
 // General is the name of the [General] section, the root of every config.
 const General = "General"
 
+// ErrUnsupported marks the refusals: valid OMNeT++ input that this
+// package does not evaluate (include, constraint, expressions, ...). Only
+// the program itself (opp_run -q runs) can list such a config's runs;
+// errors.Is(err, ErrUnsupported) tells a refusal from a broken ini.
+var ErrUnsupported = errors.New("not supported by simswarm's ini reader")
+
 // Error is a problem at a line of an ini file.
 type Error struct {
 	File string
 	Line int // 0 when the problem has no single line
 	Msg  string
+	// Unsupported marks a refusal (errors.Is(err, ErrUnsupported)).
+	Unsupported bool
+}
+
+// Is makes a refusal match ErrUnsupported.
+func (e *Error) Is(target error) bool { return target == ErrUnsupported && e.Unsupported }
+
+// unsupportedMsg is the message of a refusal of feature in config.
+func unsupportedMsg(feature, config string) string {
+	if config == "" {
+		return feature + " is " + ErrUnsupported.Error() + " (only the program can list the runs: opp_run -q runs)"
+	}
+	return fmt.Sprintf("%s is %s (only the program can list these runs: opp_run -c %s -q runs)", feature, ErrUnsupported, config)
 }
 
 func (e *Error) Error() string {
@@ -40,12 +60,13 @@ type Ini struct {
 }
 
 type section struct {
-	name        string // General or the config's name
-	line        int
-	extends     string
+	name        string   // General or the config's name
+	line        int      // of the header; 0 for General made by keys before any header
+	extends     []string // the parents named by "extends", in order
 	extendsLine int
 	entries     []*entry
 	byKey       map[string]*entry
+	chain       []*section // the C3 linearization, computed once by checkExtends
 }
 
 type entry struct {
@@ -58,7 +79,8 @@ type entry struct {
 func (ini *Ini) Name() string { return ini.name }
 
 // Configs lists the file's configs in file order: General (if the file has
-// a [General] section) and every [Config NAME].
+// a [General] section or keys before its first header) and every
+// [Config NAME] or [NAME].
 func (ini *Ini) Configs() []string {
 	out := make([]string, 0, len(ini.sections))
 	for _, s := range ini.sections {
@@ -118,15 +140,21 @@ func (p *parser) errorf(format string, args ...any) error {
 }
 
 func (p *parser) line(raw string) error {
+	if strings.TrimSpace(raw) != "" && (raw[0] == ' ' || raw[0] == '\t') && !strings.HasPrefix(strings.TrimSpace(raw), "#") {
+		// OMNeT++ joins an indented line to the line before it.
+		return p.unsupportedf("an indented line (OMNeT++ continues the previous line with it)")
+	}
 	text := strings.TrimSpace(stripComment(raw))
 	switch {
 	case text == "":
 		return nil
+	case strings.HasSuffix(text, "\\"):
+		return p.unsupportedf("a line ending in a backslash (OMNeT++ continues it on the next line)")
 	case strings.HasPrefix(text, "["):
 		return p.header(text)
 	}
 	if first, _, _ := strings.Cut(text, " "); first == "include" || strings.HasPrefix(text, "include\t") {
-		return p.errorf("include is not supported")
+		return p.unsupportedf("include")
 	}
 	key, value, ok := strings.Cut(text, "=")
 	if !ok {
@@ -140,7 +168,8 @@ func (p *parser) line(raw string) error {
 		return p.errorf("%q is not a valid key", truncate(key, 60))
 	}
 	if p.cur == nil {
-		return p.errorf("%q is outside a section: start the file with [General]", key)
+		// OMNeT++ puts keys before the first header into [General].
+		p.cur = p.section(General, 0)
 	}
 	s := p.cur
 	if prev, dup := s.byKey[key]; dup {
@@ -152,16 +181,21 @@ func (p *parser) line(raw string) error {
 		if s.name == General {
 			return p.errorf("[General] cannot extend another config")
 		}
-		if strings.Contains(value, ",") {
-			return p.errorf("extends = %s: only a single parent config is supported", value)
-		}
-		if !api.ValidConfigName(value) {
+		// sectionbasedconfig.cc getBaseConfigIds: names separated by
+		// commas, spaces or tabs.
+		parents := strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		if len(parents) == 0 {
 			return p.errorf("extends = %q: not a config name", value)
 		}
-		if value == s.name {
-			return p.errorf("config %s extends itself", s.name)
+		for _, parent := range parents {
+			if !validSectionName(parent) {
+				return p.errorf("extends = %s: %q is not a config name", value, parent)
+			}
+			if parent == s.name {
+				return p.errorf("config %s extends itself", s.name)
+			}
 		}
-		s.extends, s.extendsLine = value, p.lineNo
+		s.extends, s.extendsLine = parents, p.lineNo
 	case "repeat":
 		if _, err := parseRepeat(value); err != nil {
 			return p.errorf("%v", err)
@@ -178,6 +212,36 @@ func (p *parser) line(raw string) error {
 	return nil
 }
 
+func (p *parser) unsupportedf(format string, args ...any) error {
+	return &Error{File: p.ini.name, Line: p.lineNo, Msg: unsupportedMsg(fmt.Sprintf(format, args...), ""), Unsupported: true}
+}
+
+// section returns the section called name, made if new.
+func (p *parser) section(name string, line int) *section {
+	if s, ok := p.ini.byName[name]; ok {
+		return s
+	}
+	s := &section{name: name, line: line, byKey: map[string]*entry{}}
+	p.ini.sections = append(p.ini.sections, s)
+	p.ini.byName[name] = s
+	return s
+}
+
+// validSectionName is OMNeT++'s rule for section names
+// (SectionBasedConfiguration::validate): a letter or '_', then letters,
+// digits, '-', '_' and '@'.
+func validSectionName(s string) bool {
+	if s == "" || !(isAlphaExt(s[0]) || s[0] == '_') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnumExt(s[i]) && !strings.ContainsRune("-_@", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *section) header() string {
 	if s.name == General {
 		return General
@@ -189,58 +253,122 @@ func (p *parser) header(text string) error {
 	if !strings.HasSuffix(text, "]") {
 		return p.errorf("section header %q lacks its closing ']'", truncate(text, 60))
 	}
-	inner := strings.Fields(text[1 : len(text)-1])
-	var name string
-	switch {
-	case len(inner) == 1 && inner[0] == General:
-		name = General
-	case len(inner) == 2 && inner[0] == "Config" && inner[1] != General && api.ValidConfigName(inner[1]):
-		name = inner[1]
-	default:
-		return p.errorf("section header %q: want [General] or [Config NAME] (NAME: letters, digits, '_', '.', '-')", truncate(text, 60))
+	// inifilereader.cc: the "Config " prefix is optional since OMNeT++ 6.
+	name := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text[1:len(text)-1]), "Config "))
+	if !validSectionName(name) {
+		return p.errorf("section header %q: want [General], [Config NAME] or [NAME] (NAME: a letter or '_', then letters, digits, '-', '_', '@')", truncate(text, 60))
 	}
-	if prev, dup := p.ini.byName[name]; dup {
+	if prev, dup := p.ini.byName[name]; dup && prev.line > 0 {
 		return p.errorf("section [%s] appears twice (first at line %d)", prev.header(), prev.line)
 	}
-	s := &section{name: name, line: p.lineNo, byKey: map[string]*entry{}}
-	p.ini.sections = append(p.ini.sections, s)
-	p.ini.byName[name] = s
+	s := p.section(name, p.lineNo)
+	s.line = p.lineNo
 	p.cur = s
 	return nil
 }
 
-// checkExtends makes sure every parent exists and no chain is a cycle.
+// checkExtends makes sure every parent exists and computes each section's
+// fallback chain, refusing cycles and chains OMNeT++ cannot linearize.
 func (ini *Ini) checkExtends() error {
 	for _, s := range ini.sections {
-		if s.extends == "" || s.extends == General {
-			continue
-		}
-		if _, ok := ini.byName[s.extends]; !ok {
-			return &Error{File: ini.name, Line: s.extendsLine, Msg: fmt.Sprintf("config %s extends %s, which is not defined", s.name, s.extends)}
+		for _, parent := range s.extends {
+			if _, ok := ini.byName[parent]; !ok && parent != General {
+				return &Error{File: ini.name, Line: s.extendsLine, Msg: fmt.Sprintf("config %s extends %s, which is not defined", s.name, parent)}
+			}
 		}
 	}
 	for _, s := range ini.sections {
-		seen := map[string]bool{}
-		for c := s; c != nil; c = ini.parent(c) {
-			if seen[c.name] {
-				return &Error{File: ini.name, Line: s.extendsLine, Msg: fmt.Sprintf("config %s: extends chain is a cycle", s.name)}
-			}
-			seen[c.name] = true
+		if _, err := ini.linearize(s, map[*section]bool{}); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// parent is the section s extends (General for a config without extends),
-// or nil for General.
-func (ini *Ini) parent(s *section) *section {
+// parents are the sections s falls back to directly, in the order of its
+// extends (General for a config without extends; none for General).
+func (ini *Ini) parents(s *section) []*section {
 	if s.name == General {
 		return nil
 	}
-	if s.extends == "" || s.extends == General {
-		return ini.byName[General] // may be nil: a file without [General]
+	if len(s.extends) == 0 {
+		if g := ini.byName[General]; g != nil {
+			return []*section{g}
+		}
+		return nil
 	}
-	return ini.byName[s.extends]
+	var out []*section
+	for _, name := range s.extends {
+		if p := ini.byName[name]; p != nil { // "extends = General" without a [General] section
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// linearize computes s's section chain: s, then the merge of its parents'
+// chains and the parents themselves, by the C3 rule OMNeT++ uses
+// (sectionbasedconfig.cc computeSectionChain, mergeSectionChains,
+// selectNext): the next section is the head of the first list that is in no
+// list's tail.
+func (ini *Ini) linearize(s *section, visiting map[*section]bool) ([]*section, error) {
+	if s.chain != nil {
+		return s.chain, nil
+	}
+	if visiting[s] {
+		return nil, &Error{File: ini.name, Line: s.extendsLine, Msg: fmt.Sprintf("config %s: extends chain is a cycle", s.name)}
+	}
+	visiting[s] = true
+	defer delete(visiting, s)
+	parents := ini.parents(s)
+	var lists [][]*section
+	for _, p := range parents {
+		c, err := ini.linearize(p, visiting)
+		if err != nil {
+			return nil, err
+		}
+		lists = append(lists, append([]*section(nil), c...))
+	}
+	lists = append(lists, append([]*section(nil), parents...))
+	out := []*section{s}
+	for {
+		empty := true
+		var next *section
+		for _, l := range lists {
+			if len(l) == 0 {
+				continue
+			}
+			empty = false
+			if next == nil && !inTail(lists, l[0]) {
+				next = l[0]
+			}
+		}
+		if empty {
+			break
+		}
+		if next == nil {
+			return nil, &Error{File: ini.name, Line: s.extendsLine, Msg: fmt.Sprintf("config %s: the configs it extends cannot be put in one fallback order (OMNeT++: section fallback chain inconsistency)", s.name)}
+		}
+		out = append(out, next)
+		for i, l := range lists {
+			if len(l) > 0 && l[0] == next {
+				lists[i] = l[1:]
+			}
+		}
+	}
+	s.chain = out
+	return out, nil
+}
+
+func inTail(lists [][]*section, s *section) bool {
+	for _, l := range lists {
+		for _, t := range l[min(1, len(l)):] {
+			if t == s {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stripComment cuts a '#' comment that is outside double quotes.

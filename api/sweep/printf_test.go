@@ -23,7 +23,11 @@ func TestFormatGMatchesC(t *testing.T) {
 		"0.0001..0.001 step 0.00007", "1e-07..1e-06 step 1.3e-07", "0..3e+06 step 123457",
 		"999990..1000010 step 0.5", "0..100 step 0.7", "123456.4..123456.6 step 0.05",
 	} {
-		vals, err := rangeNumbers(def)
+		it, _, unsupported, err := parseItem(def)
+		if err != nil || unsupported != "" {
+			t.Fatalf("%s: %v %s", def, err, unsupported)
+		}
+		vals, err := rangeNumbers(it, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", def, err)
 		}

@@ -45,7 +45,10 @@ func (r Run) ResultBase() string {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		b.WriteString(v.Name + "=" + sanitize(v.Value))
+		if v.Name != "" && isAlphaExt(v.Name[0]) {
+			b.WriteString(v.Name + "=")
+		} // an unnamed variable ($0, $1, ...) gives its value alone
+		b.WriteString(sanitize(v.Value))
 	}
 	if len(r.IterVars) > 0 {
 		b.WriteString("-")
@@ -69,12 +72,23 @@ func sanitize(s string) string {
 // plan is a config's sweep: variables in loop order and the repeat count.
 type plan struct {
 	config string
-	vars   []varUse // definitions only
+	vars   []*iterVar // loop order, outermost first; without repetition
 	repeat int
 	count  int
+	// positions holds, for a sweep whose variables depend on others, each
+	// run's value index per variable (len(vars) per run): such a sweep
+	// cannot be numbered by mixed-radix arithmetic.
+	positions []int32
 }
 
-// Count is the number of runs of config, computed without expanding them.
+// iterVar is a variable of a config's sweep.
+type iterVar struct {
+	name   string
+	use    *varUse
+	values []string // when the definition has no deps
+}
+
+// Count is the number of runs of config.
 func (ini *Ini) Count(config string) (int, error) {
 	p, err := ini.plan(config)
 	if err != nil {
@@ -132,12 +146,27 @@ func (s *Sweep) Run(n int) (Run, error) {
 
 func (s *Sweep) run(n int) Run {
 	p := s.p
-	// Mixed-radix digits of n: the repetition is the least significant,
-	// the first variable the most.
 	rest := n
 	rep := rest % p.repeat
 	rest /= p.repeat
 	iv := make([]IterVar, len(p.vars))
+	if p.positions != nil {
+		// The values of a dependent variable are computed again from its
+		// outer variables' values, which plan did without error.
+		pos := p.positions[rest*len(p.vars):]
+		env := map[string]string{}
+		for i, v := range p.vars {
+			vals := v.values
+			if vals == nil {
+				vals, _ = itemValues(v.use.items, env)
+			}
+			iv[i] = IterVar{Name: v.name, Value: vals[pos[i]]}
+			env[v.name] = iv[i].Value
+		}
+		return Run{Number: n, Config: p.config, IterVars: iv, Repetition: rep}
+	}
+	// Mixed-radix digits: the repetition is the least significant, the
+	// first variable the most.
 	for i := len(p.vars) - 1; i >= 0; i-- {
 		k := len(p.vars[i].values)
 		iv[i] = IterVar{Name: p.vars[i].name, Value: p.vars[i].values[rest%k]}
@@ -146,7 +175,8 @@ func (s *Sweep) run(n int) Run {
 	return Run{Number: n, Config: p.config, IterVars: iv, Repetition: rep}
 }
 
-// chain is config's section followed by its ancestors up to General.
+// chain is config's section followed by the sections it falls back to,
+// General last.
 func (ini *Ini) chain(config string) ([]*section, error) {
 	s, ok := ini.byName[config]
 	if !ok {
@@ -155,13 +185,25 @@ func (ini *Ini) chain(config string) ([]*section, error) {
 		}
 		return nil, &Error{File: ini.name, Msg: fmt.Sprintf("no config %q (configs: %s)", config, strings.Join(ini.Configs(), ", "))}
 	}
-	var out []*section
-	for c := s; c != nil; c = ini.parent(c) {
-		out = append(out, c) // checkExtends ruled out cycles
-	}
-	return out, nil
+	return s.chain, nil // computed by checkExtends
 }
 
+// effective is the entry of key that config sees: the first of its chain.
+func effective(chain []*section, key string) *entry {
+	for _, s := range chain {
+		if e, ok := s.byKey[key]; ok {
+			return e
+		}
+	}
+	return nil
+}
+
+// plan collects config's iteration variables as OMNeT++ does
+// (sectionbasedconfig.cc collectIterationVariables): every ${...} of every
+// entry of every section of the chain, overridden or not, in chain and line
+// order; unnamed ones are named $0, $1, ... in that order. Then it orders
+// them as scenario.cc does: a variable whose values refer to others comes
+// after them.
 func (ini *Ini) plan(config string) (*plan, error) {
 	chain, err := ini.chain(config)
 	if err != nil {
@@ -170,58 +212,146 @@ func (ini *Ini) plan(config string) (*plan, error) {
 	errAt := func(line int, format string, args ...any) error {
 		return &Error{File: ini.name, Line: line, Msg: fmt.Sprintf("config %s: ", config) + fmt.Sprintf(format, args...)}
 	}
-	// The effective entry of each key is the one nearest to config.
-	owner := map[string]*section{}
-	for _, s := range chain {
-		for _, e := range s.entries {
-			if _, ok := owner[e.key]; !ok {
-				owner[e.key] = s
-			}
-		}
+	refuse := func(line int, feature string) error {
+		return &Error{File: ini.name, Line: line, Msg: fmt.Sprintf("config %s: ", config) + unsupportedMsg(feature, config), Unsupported: true}
+	}
+	if e := effective(chain, "constraint"); e != nil && e.value != "" {
+		return nil, refuse(e.line, "constraint ("+e.value+")")
+	}
+	if e := effective(chain, "iteration-nesting-order"); e != nil && e.value != "" {
+		return nil, refuse(e.line, "iteration-nesting-order")
 	}
 	p := &plan{config: config, repeat: 1}
+	if e := effective(chain, "repeat"); e != nil {
+		p.repeat, _ = parseRepeat(e.value) // checked when parsed
+	}
 	defined := map[string]int{} // name -> line
 	type ref struct {
 		name string
 		line int
 	}
 	var refs []ref
+	var vars []*iterVar
+	unnamed := 0
 	for _, s := range chain {
 		for _, e := range s.entries {
-			if owner[e.key] != s {
-				continue // overridden by a child
-			}
-			if e.key == "repeat" {
-				p.repeat, _ = parseRepeat(e.value) // checked when parsed
-			}
-			for _, v := range e.vars {
+			for i := range e.vars {
+				v := &e.vars[i]
 				if v.ref {
 					refs = append(refs, ref{v.name, e.line})
 					continue
 				}
-				if first, dup := defined[v.name]; dup {
-					return nil, errAt(e.line, "iteration variable $%s is defined twice (first at line %d)", v.name, first)
+				if v.unsupported != "" {
+					return nil, refuse(e.line, v.unsupported)
 				}
-				defined[v.name] = e.line
-				p.vars = append(p.vars, v)
+				name := v.name
+				if name == "" {
+					name = strconv.Itoa(unnamed)
+					unnamed++
+				} else if first, dup := defined[name]; dup {
+					return nil, errAt(e.line, "iteration variable $%s is defined twice (first at line %d)", name, first)
+				}
+				defined[name] = e.line
+				vars = append(vars, &iterVar{name: name, use: v, values: v.values})
 			}
 		}
 	}
 	for _, r := range refs {
-		if _, ok := defined[r.name]; !ok && r.name != Repetition {
+		if _, ok := defined[r.name]; !ok && !predefined[r.name] {
 			return nil, errAt(r.line, "${%s} refers to an iteration variable that this config does not define", r.name)
 		}
 	}
-	count, total := p.repeat, float64(p.repeat)
+	for _, v := range vars {
+		for _, d := range v.use.deps {
+			if _, ok := defined[d]; !ok {
+				return nil, errAt(defined[v.name], "${%s} refers to $%s, which this config does not define", v.use.body, d)
+			}
+		}
+	}
+	// scenario.cc: take the first variable that refers to none of the
+	// variables not yet taken, until none is left.
+	left := vars
+	dependent := false
+	for len(left) > 0 {
+		pick := -1
+		for i, v := range left {
+			ok := true
+			for _, d := range v.use.deps {
+				for _, l := range left {
+					ok = ok && l.name != d
+				}
+			}
+			if ok {
+				pick = i
+				break
+			}
+		}
+		if pick < 0 {
+			return nil, errAt(defined[left[0].name], "iteration variables refer to each other in a cycle")
+		}
+		dependent = dependent || len(left[pick].use.deps) > 0
+		p.vars = append(p.vars, left[pick])
+		left = append(left[:pick:pick], left[pick+1:]...)
+	}
+	if dependent {
+		return p, p.enumerate(errAt)
+	}
+	total := float64(p.repeat)
 	for _, v := range p.vars {
 		total *= float64(len(v.values))
 	}
 	if total > api.MaxRuns {
 		return nil, errAt(0, "the sweep has %.0f runs, more than the limit of %d", total, api.MaxRuns)
 	}
-	for _, v := range p.vars {
-		count *= len(v.values)
-	}
-	p.count = count
+	p.count = int(total)
 	return p, nil
+}
+
+// enumerate walks the nested loops of a sweep with dependent variables and
+// records each run's value positions; combinations where an inner variable
+// has no values are skipped, as OMNeT++'s Scenario skips them.
+func (p *plan) enumerate(errAt func(int, string, ...any) error) error {
+	n := len(p.vars)
+	pos := make([]int32, n)
+	env := map[string]string{}
+	var walk func(i int) error
+	walk = func(i int) error {
+		if i == n {
+			if (len(p.positions)/max(n, 1)+1)*p.repeat > api.MaxRuns {
+				return errAt(0, "the sweep has more than the limit of %d runs", api.MaxRuns)
+			}
+			p.positions = append(p.positions, pos...)
+			return nil
+		}
+		v := p.vars[i]
+		vals := v.values
+		if vals == nil {
+			var err error
+			if vals, err = itemValues(v.use.items, env); err != nil {
+				return errAt(0, "${%s}: %v", v.use.body, err)
+			}
+		}
+		for k, val := range vals {
+			pos[i] = int32(k)
+			env[v.name] = val
+			if err := walk(i + 1); err != nil {
+				return err
+			}
+		}
+		delete(env, v.name)
+		return nil
+	}
+	if err := walk(0); err != nil {
+		return err
+	}
+	if n == 0 {
+		p.positions = nil
+		p.count = p.repeat
+		return nil
+	}
+	p.count = len(p.positions) / n * p.repeat
+	if p.count == 0 {
+		return errAt(0, "the sweep has no runs: an inner range is empty for every value of the outer ones")
+	}
+	return nil
 }

@@ -189,11 +189,18 @@ func TestExpandCommandErrors(t *testing.T) {
 		})
 	}
 	// A broken ini names its file and line.
-	writeTestFile(t, dir, "model/sim/omnetpp.ini", "[General]\n**.x = ${1,2}\n")
+	writeTestFile(t, dir, "model/sim/omnetpp.ini", "[General]\n**.x = ${x=1,2\n")
 	m := writeTestFile(t, dir, "c.yaml", campaignYAML("one", "General", "0"))
 	if _, errOut, status := runManifestCmd(t, "expand", "-f", m); status != 2 ||
-		!strings.Contains(errOut, filepath.Join(dir, "model/sim/omnetpp.ini")+":2: **.x: ${1,2}: iteration variable needs a name") {
+		!strings.Contains(errOut, filepath.Join(dir, "model/sim/omnetpp.ini")+":2: **.x: ${x=1,2 lacks its closing '}'") {
 		t.Errorf("broken ini: status %d, %s", status, errOut)
+	}
+	// What expand cannot evaluate offline it refuses, never miscounts (a
+	// constraint over a, b = 1..3 has 3 runs in OMNeT++, not 9).
+	writeTestFile(t, dir, "model/sim/omnetpp.ini", "[General]\n**.a = ${a=1..3}\n**.b = ${b=1..3}\nconstraint = $a < $b\n")
+	if out, errOut, status := runManifestCmd(t, "expand", "-f", m); status != 2 ||
+		!strings.Contains(errOut, filepath.Join(dir, "model/sim/omnetpp.ini")+":4: config General: constraint ($a < $b) is not supported by simswarm's ini reader (only the program can list these runs: opp_run -c General -q runs)") {
+		t.Errorf("constraint: status %d, stdout %s, stderr %s", status, out, errOut)
 	}
 }
 

@@ -387,8 +387,10 @@ static int make_plan(ini_t *ini, const char *config, plan_t *p, char *err, int l
     for (int si = 0; si < nch; si++)
         for (int j = 0; j < ch[si]->n; j++) {
             entry_t *e = &ch[si]->entries[j];
-            if (!owned(ch, nch, si, e)) continue;
-            if (!strcmp(e->key, "repeat")) p->repeat = parse_repeat(e->value);
+            /* Every ${...} of the chain is a variable, even of an overridden
+             * key (OMNeT++'s collectIterationVariables); the values a run
+             * uses are the owned entries'. */
+            if (!strcmp(e->key, "repeat") && owned(ch, nch, si, e)) p->repeat = parse_repeat(e->value);
             for (int k = 0; k < e->nvars; k++) {
                 var_t *v = &e->vars[k];
                 if (v->ref) continue;
@@ -407,7 +409,6 @@ static int make_plan(ini_t *ini, const char *config, plan_t *p, char *err, int l
     for (int si = 0; si < nch; si++)
         for (int j = 0; j < ch[si]->n; j++) {
             entry_t *e = &ch[si]->entries[j];
-            if (!owned(ch, nch, si, e)) continue;
             for (int k = 0; k < e->nvars; k++) {
                 if (!e->vars[k].ref || !strcmp(e->vars[k].name, "repetition")) continue;
                 int found = 0;

@@ -108,13 +108,18 @@ func TestRunNumbersBannerAndSilentForms(t *testing.T) {
 	}
 }
 
+// fixtureDialect are the api/sweep goldens written in the dialect the C
+// model reads (one parent per config, named variables, plain lists and
+// ranges); the others use OMNeT++ features only api/sweep and the real
+// OMNeT++ read, and api/sweep's own cross-check compares those.
+var fixtureDialect = []string{"config_errors", "extends", "lists", "ranges", "refs"}
+
 // TestQueriesMatchGoSweep checks the C model and package api/sweep read the
 // same ini dialect the same way: run lists, variables and result names.
 func TestQueriesMatchGoSweep(t *testing.T) {
 	inis := map[string][]string{filepath.Join(exampleDir(t), "omnetpp.ini"): nil}
-	goldens, _ := filepath.Glob("../../api/sweep/testdata/*.ini")
-	for _, g := range goldens {
-		inis[g] = nil
+	for _, g := range fixtureDialect {
+		inis["../../api/sweep/testdata/"+g+".ini"] = nil
 	}
 	checked := 0
 	for path := range inis {

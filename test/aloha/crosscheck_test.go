@@ -27,8 +27,10 @@ var (
 		"${e=0.0001..0.0003 step 0.0001}", "uniform(${lo=1,2}s, ${hi}s)",
 		`"a\"#b" # escaped quote`, `${k="x\",y", z}`, `${j="x\"#y", z}`,
 	}
-	// Values that make the file invalid, used now and then.
-	randBadValues = []string{"${1,2}", "${=1}", "${v=5..2}", "${v=1..2 step 0}", "${u=a..b}", "${r=1..2", "${n=${m=1}}"}
+	// Values that make the file invalid, used now and then. (OMNeT++ reads
+	// "${1,2}", "${=1}" and "${n=${m=1}}" as unnamed or text values, and
+	// api/sweep with it; the C model does not, so they are not used here.)
+	randBadValues = []string{"${v=5..2}", "${v=1..2 step 0}", "${r=1..2", "${repetition=1,2}"}
 	randRepeats   = []string{"1", "2", "3", "0", "x", " 2 "}
 	randConfigs   = []string{"A", "B", "C", "D"}
 )
