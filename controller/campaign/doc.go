@@ -18,6 +18,10 @@
 //     task is in the queue (the status counts it Queued or Running from the
 //     queue's listing), so dispatching writes no record, and a run whose
 //     task vanished (Redis wiped) is simply dispatched again;
+//   - record the tasks the queue gave up on (archived: a worker refused
+//     them or their retries ran out) as failures with the worker's last
+//     error: a failed attempt of the run, counted against its retries, or
+//     a failed build; then delete them (logged once, at warning level);
 //   - remove the queued tasks of suspended and deleted campaigns, and the
 //     run records of deleted campaigns (results stay in GridFS);
 //   - write the status (phase, observedGeneration, conditions Ready /

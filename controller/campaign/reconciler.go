@@ -218,13 +218,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 
 	buildDone := o.Build != nil && o.Build.State == jobs.BuildSucceeded
 	var live map[int]string
+	buried := 0
 	if buildDone {
 		if live, err = r.Tasks.RunTasks(ctx, name, uid); err != nil {
 			return 0, err
 		}
+		if buried, err = r.buryDeadRuns(ctx, name, uid); err != nil {
+			return 0, err
+		}
 	}
 	// Nothing in flight: the campaign may just have finished, count now.
-	counts, fresh, err := r.counts(ctx, name, uid, buildDone && len(live) == 0)
+	counts, fresh, err := r.counts(ctx, name, uid, buildDone && (len(live) == 0 || buried > 0))
 	if err != nil {
 		return 0, err
 	}
@@ -244,6 +248,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	} else if !buildDone && o.Build != nil && o.Build.State != jobs.BuildFailed {
 		if o.BuildTaskQueued, err = r.Tasks.BuildQueued(ctx, o.BuildKey); err != nil {
 			return 0, err
+		}
+		if !o.BuildTaskQueued {
+			if o.Build, err = r.buryDeadBuild(ctx, name, o.Build); err != nil {
+				return 0, err
+			}
 		}
 	}
 	o.Inflight = len(live)

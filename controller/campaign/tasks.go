@@ -26,6 +26,13 @@ type TaskQueue interface {
 	// RunTasks lists the live run tasks of (campaign, uid), by run number,
 	// with their state ("pending", "active", "scheduled", "retry").
 	RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error)
+	// DeadRuns lists the run tasks of (campaign, uid) that the queue gave
+	// up on (archived: a worker refused them, or their retries ran out).
+	DeadRuns(ctx context.Context, campaign, uid string) ([]DeadTask, error)
+	// DeadBuild returns the build task of key if the queue gave up on it.
+	DeadBuild(ctx context.Context, key string) (*DeadTask, bool, error)
+	// Bury deletes a dead task whose outcome is recorded.
+	Bury(ctx context.Context, t DeadTask) error
 	// Unqueue deletes the not-yet-active run tasks of campaign whose uid is
 	// uid ("" = any uid) or, with others, whose uid is not uid. It returns
 	// the run numbers removed for uid (when !others).
@@ -151,19 +158,28 @@ func (q *AsynqQueue) liveStates() []struct {
 
 // parseRunTaskID splits "run:<campaign>:<uid8>:<run>:<attempt>".
 func parseRunTaskID(id string) (campaign, uid8 string, run int, ok bool) {
+	campaign, uid8, run, _, ok = parseRunTaskIDAttempt(id)
+	return campaign, uid8, run, ok
+}
+
+func parseRunTaskIDAttempt(id string) (campaign, uid8 string, run, attempt int, ok bool) {
 	if !strings.HasPrefix(id, "run:") {
-		return "", "", 0, false
+		return "", "", 0, 0, false
 	}
 	parts := strings.Split(id[len("run:"):], ":")
 	if len(parts) < 4 {
-		return "", "", 0, false
+		return "", "", 0, 0, false
 	}
 	n := len(parts)
 	r, err := strconv.Atoi(parts[n-2])
 	if err != nil {
-		return "", "", 0, false
+		return "", "", 0, 0, false
 	}
-	return strings.Join(parts[:n-3], ":"), parts[n-3], r, true
+	a, err := strconv.Atoi(parts[n-1])
+	if err != nil {
+		return "", "", 0, 0, false
+	}
+	return strings.Join(parts[:n-3], ":"), parts[n-3], r, a, true
 }
 
 func uidPrefix(uid string) string {
@@ -214,6 +230,58 @@ func (q *AsynqQueue) RunTasks(ctx context.Context, campaign, uid string) (map[in
 		}
 	}
 	return out, nil
+}
+
+// DeadTask is a task the queue gave up on, with the last error a worker
+// reported for it.
+type DeadTask struct {
+	Queue, ID string
+	// Run and Attempt: of a run task (Attempt as the task carried it).
+	Run, Attempt int
+	Err          string
+}
+
+// DeadRuns implements TaskQueue.
+func (q *AsynqQueue) DeadRuns(ctx context.Context, campaign, uid string) ([]DeadTask, error) {
+	if err := q.register(ctx); err != nil {
+		return nil, err
+	}
+	var out []DeadTask
+	u := uidPrefix(uid)
+	err := q.each(q.Inspector.ListArchivedTasks, func(t *asynq.TaskInfo) error {
+		if c, tu, run, attempt, ok := parseRunTaskIDAttempt(t.ID); ok && c == campaign && tu == u {
+			out = append(out, DeadTask{Queue: jobs.QueueRun, ID: t.ID, Run: run, Attempt: attempt, Err: t.LastErr})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeadBuild implements TaskQueue.
+func (q *AsynqQueue) DeadBuild(ctx context.Context, key string) (*DeadTask, bool, error) {
+	if err := q.register(ctx); err != nil {
+		return nil, false, err
+	}
+	id := jobs.BuildTaskID(key)
+	info, err := q.Inspector.GetTaskInfo(jobs.QueueBuild, id)
+	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("inspect build task: %w", err)
+	}
+	if info.State != asynq.TaskStateArchived {
+		return nil, false, nil
+	}
+	return &DeadTask{Queue: jobs.QueueBuild, ID: id, Err: info.LastErr}, true, nil
+}
+
+// Bury implements TaskQueue.
+func (q *AsynqQueue) Bury(ctx context.Context, t DeadTask) error {
+	if err := q.Inspector.DeleteTask(t.Queue, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		return fmt.Errorf("delete dead task %s: %w", t.ID, err)
+	}
+	return nil
 }
 
 // Unqueue implements TaskQueue. Active tasks are left to finish.

@@ -163,6 +163,36 @@ func (s *Store) SetRunState(ctx context.Context, id, from, to, message string) (
 	return res.ModifiedCount == 1, nil
 }
 
+// FailRun records a failed attempt that no worker recorded (the queue
+// gave up on its task, sent after attempt-1 attempts): unless the record
+// has an outcome, or counts attempt already (the task is stale), it
+// becomes Failed with message after attempt attempts. It reports whether
+// the record changed.
+func (s *Store) FailRun(ctx context.Context, id string, attempt int, message string) (bool, error) {
+	now := s.now().UTC()
+	res, err := s.DB.Collection(collRuns).UpdateOne(ctx,
+		bson.M{"_id": id, "state": bson.M{"$nin": bson.A{jobs.RunSucceeded, jobs.RunFailed}}, "attempts": bson.M{"$lt": attempt}},
+		bson.M{"$set": bson.M{"state": jobs.RunFailed, "message": message, "exitCode": -1, "updatedAt": now, "finishedAt": now},
+			"$max": bson.M{"attempts": attempt}})
+	if err != nil {
+		return false, fmt.Errorf("record failure of run %s: %w", id, err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// FailBuild records a build failure that no builder recorded (the queue
+// gave up on its task), unless the build has an outcome. It reports
+// whether the record changed.
+func (s *Store) FailBuild(ctx context.Context, key, message string) (bool, error) {
+	res, err := s.DB.Collection(collBuilds).UpdateOne(ctx,
+		bson.M{"_id": key, "state": bson.M{"$nin": bson.A{jobs.BuildSucceeded, jobs.BuildFailed}}},
+		bson.M{"$set": bson.M{"state": jobs.BuildFailed, "logTail": message, "updatedAt": s.now().UTC()}})
+	if err != nil {
+		return false, fmt.Errorf("record failure of build %s: %w", key, err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
 // DeleteRuns removes the run records (and their completions) of campaign
 // except those of keepUID ("" removes all). Result files in GridFS are not
 // touched.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -72,15 +73,57 @@ type Handler struct {
 const logTailBytes = 8 << 10
 
 // ProcessTask implements asynq.Handler for jobs.TypeBuild.
-func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	var bt jobs.BuildTask
 	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
+		// No build to record it on: the queue archives the task, and the
+		// controller fails the build its campaign waits for.
+		h.logger().Warn("unreadable build task", zap.Error(err))
 		return fmt.Errorf("build task payload: %v: %w", err, asynq.SkipRetry)
 	}
 	log := h.logger().With(zap.String("campaign", bt.Campaign), zap.String("key", bt.Key))
 	if h.Track != nil {
 		defer h.Track("build " + bt.Campaign)()
 	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, limited := asynq.GetMaxRetry(ctx)
+	last := limited && retried >= maxRetry
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("build panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			err = h.ended(ctx, bt.Key, log, true, fmt.Errorf("builder panicked: %v", p))
+		}
+	}()
+	return h.ended(ctx, bt.Key, log, last, h.process(ctx, bt, log))
+}
+
+// ended turns the error of one delivery into its outcome: on the last
+// delivery the queue allows (or after a panic) the build is recorded as
+// failed, which is no error for the queue; before it the error goes back
+// to the queue, which retries the task. Every failure is logged here,
+// once, at warning level.
+func (h *Handler) ended(ctx context.Context, key string, log *zap.Logger, last bool, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		log.Info("build interrupted; the task goes back to the queue", zap.Error(err))
+		return err
+	}
+	if !last {
+		log.Warn("build attempt failed; the queue retries it", zap.Error(err))
+		return err
+	}
+	log.Warn("build failed", zap.Error(err))
+	if ferr := h.fail(ctx, key, err.Error(), ""); ferr != nil {
+		// The controller fails a build whose task the queue gave up on.
+		return fmt.Errorf("%w (and recording it: %v)", err, ferr)
+	}
+	return nil
+}
+
+// process carries out one delivery of a build task.
+func (h *Handler) process(ctx context.Context, bt jobs.BuildTask, log *zap.Logger) error {
 	builds := h.DB.Collection(jobs.CollBuilds)
 	now := time.Now().UTC()
 	res, err := builds.UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
@@ -106,11 +149,11 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 
 	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("work directory: %w", err)
 	}
 	dir, err := os.MkdirTemp(h.WorkDir, "build-")
 	if err != nil {
-		return err
+		return fmt.Errorf("work directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	src := filepath.Join(dir, "src")

@@ -11,5 +11,8 @@
 // second campaign on the same source, recipe and toolchain is a cache hit);
 // the distcc host list is read at the start of every build, so the stack
 // reconciler can change it without restarting the builder; a failed build is
-// recorded with the tail of its log and is not retried by the queue.
+// recorded with the tail of its log and is not retried by the queue. Every
+// delivery ends with an outcome or hands the task back: an error the
+// queue retries (MongoDB, the local disk) fails the build on the task's
+// last delivery, a panic at once, each logged once at warning level.
 package builder

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,7 +35,7 @@ const completeMarker = ".simswarm-complete"
 // downloading it first if no runner on this host has yet.
 func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 	if !validKey(key) {
-		return "", fmt.Errorf("invalid artifact key %q", key)
+		return "", refuse(fmt.Errorf("invalid artifact key %q", key))
 	}
 	final := filepath.Join(c.dir, key)
 	if _, err := os.Stat(filepath.Join(final, completeMarker)); err == nil {
@@ -66,10 +67,13 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 func (c *Cache) fetch(ctx context.Context, key, final string) error {
 	var rec jobs.BuildRecord
 	if err := c.db.Collection(jobs.CollBuilds).FindOne(ctx, bson.M{"_id": key}).Decode(&rec); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return refuse(fmt.Errorf("build %s: no build record", key))
+		}
 		return fmt.Errorf("build record %s: %w", key, err)
 	}
 	if rec.State != jobs.BuildSucceeded {
-		return fmt.Errorf("build %s is %s, not Succeeded", key, rec.State)
+		return refuse(fmt.Errorf("build %s is %s, not Succeeded", key, rec.State))
 	}
 	tmpFile, err := os.CreateTemp(c.dir, ".download-*")
 	if err != nil {
@@ -79,6 +83,9 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 	defer tmpFile.Close()
 	b := c.db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
 	stream, err := b.OpenDownloadStreamByName(ctx, jobs.ArtifactName(key))
+	if errors.Is(err, mongo.ErrFileNotFound) {
+		return refuse(fmt.Errorf("artifact %s is not stored", key))
+	}
 	if err != nil {
 		return fmt.Errorf("open artifact %s: %w", key, err)
 	}
@@ -89,7 +96,7 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 		return fmt.Errorf("download artifact %s: %w", key, err)
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); rec.SHA256 != "" && sum != rec.SHA256 {
-		return fmt.Errorf("artifact %s: sha256 %s does not match the build record's %s", key, sum, rec.SHA256)
+		return refuse(fmt.Errorf("artifact %s: sha256 %s does not match the build record's %s", key, sum, rec.SHA256))
 	}
 	if _, err := tmpFile.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -100,7 +107,11 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 	}
 	if err := tarball.Extract(tmpFile, unpack, tarball.DefaultLimit); err != nil {
 		os.RemoveAll(unpack)
-		return fmt.Errorf("unpack artifact %s: %w", key, err)
+		err = fmt.Errorf("unpack artifact %s: %w", key, err)
+		if errors.Is(err, tarball.ErrUnsafe) {
+			return refuse(err)
+		}
+		return err
 	}
 	if err := writeMarker(unpack); err != nil {
 		os.RemoveAll(unpack)

@@ -23,10 +23,17 @@
 //     not the record, says a run is queued or running; the task carries
 //     the attempts so far). Only a redelivered task reads the run's
 //     completion and record first.
-//   - A simulation failure (exit status, signal, timeout, no result files) is
-//     recorded on the run and is not an error for the queue; an
-//     infrastructure failure (MongoDB, GridFS) is returned so that the queue
-//     retries the task.
+//   - Every delivery ends with an outcome on the run record or hands the
+//     task back to the queue, never neither. A simulation failure (exit
+//     status, signal, timeout, no result files), a refusal (an artifact
+//     that cannot be used, a result file name that cannot be stored), a
+//     panic, and any error on the task's last delivery are recorded as a
+//     failed attempt with the reason as its message (the controller's
+//     retries decide what next) and are no error for the queue; any other
+//     error (MongoDB, GridFS, the local disk) is returned so that the queue
+//     retries the task. Each failure is logged once, at warning level. A
+//     task the queue still gives up on (an unreadable payload, an outcome
+//     that could not be written) is recorded by the controller.
 //   - The cache is shared safely by concurrent runner processes on one host:
 //     one downloads and unpacks under a file lock, into a temporary directory
 //     renamed into place after the artifact's sha256 matched its record.

@@ -52,9 +52,12 @@ type Handler struct {
 }
 
 // ProcessTask implements asynq.Handler for jobs.TypeRun.
-func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	var rt jobs.RunTask
 	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
+		// No run to record it on: the queue archives the task, and the
+		// controller records the failure on the run its ID names.
+		h.logger().Warn("unreadable run task", zap.Error(err))
 		return fmt.Errorf("run task payload: %v: %w", err, asynq.SkipRetry)
 	}
 	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.Int("run", rt.Run))
@@ -62,6 +65,21 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		defer h.Track(fmt.Sprintf("%s run %d", rt.Campaign, rt.Run))()
 	}
 	id := jobs.RunID(rt.Campaign, rt.UID, rt.Run)
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, limited := asynq.GetMaxRetry(ctx)
+	last := limited && retried >= maxRetry
+	a := &attempt{n: rt.Attempt + retried + 1, out: procexec.Result{ExitCode: -1}, log: log}
+	defer func() {
+		if p := recover(); p != nil {
+			err = h.ended(ctx, id, a, last, panicked(p, a.log))
+		}
+	}()
+	return h.ended(ctx, id, a, last, h.process(ctx, t, rt, id, retried, a))
+}
+
+// process carries out one delivery of a run task; a is kept up to date
+// for the record of a failure.
+func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, id string, retried int, a *attempt) error {
 	runs := h.DB.Collection(jobs.CollRuns)
 
 	// The record is not read, nor claimed: while the run is in flight the
@@ -71,8 +89,6 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	// insert of the completion is what decides, exactly once, which
 	// attempt's results count. A stale task (a run that finished since it
 	// was sent) costs the run and nothing else.
-	retried, _ := asynq.GetRetryCount(ctx)
-	attempt := rt.Attempt + retried + 1
 	if retried > 0 {
 		// A redelivery: the attempt before may have stored its results and
 		// died before it recorded them, or recorded an outcome.
@@ -86,21 +102,21 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		err := runs.FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"state": 1, "attempts": 1})).Decode(&cur)
 		switch {
 		case errors.Is(err, mongo.ErrNoDocuments):
-			log.Info("run gone (campaign deleted)")
+			a.log.Info("run gone (campaign deleted)")
 			return nil
 		case err != nil:
 			return fmt.Errorf("read run %s: %w", id, err)
 		case cur.State == jobs.RunFailed:
 			// Only the controller sends a failed run back (to Pending,
 			// within its retries).
-			log.Info("run already failed; not retrying it unasked")
+			a.log.Info("run already failed; not retrying it unasked")
 			return nil
 		}
 		// Deliveries of this task that recorded nothing (a worker died, a
 		// transient error) count as attempts too.
-		attempt = max(attempt, cur.Attempts+retried+1)
+		a.n = max(a.n, cur.Attempts+retried+1)
 	}
-	log = log.With(zap.Int("attempt", attempt))
+	a.log = a.log.With(zap.Int("attempt", a.n))
 	defer h.changed(rt.Campaign)
 
 	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
@@ -108,11 +124,11 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("artifact for run %s: %w", id, err)
 	}
 	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("work directory: %w", err)
 	}
 	runDir, err := os.MkdirTemp(h.WorkDir, "run-")
 	if err != nil {
-		return err
+		return fmt.Errorf("work directory: %w", err)
 	}
 	defer os.RemoveAll(runDir)
 	sim := rt.Simulation
@@ -124,7 +140,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("run %s interrupted: %w", id, err)
 	}
-	started := time.Now().UTC()
+	a.started = time.Now().UTC()
 	out := procexec.Run(ctx, procexec.Cmd{
 		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
 		Dir:     filepath.Join(dir, filepath.FromSlash(sim.WorkingDir)),
@@ -132,6 +148,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		Timeout: rt.Timeout.Duration,
 	})
 	release()
+	a.out = out
 	if out.Canceled {
 		// Shutting down: hand the task back for another worker.
 		return fmt.Errorf("run %s interrupted: %w", id, ctx.Err())
@@ -141,27 +158,27 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if out.TimedOut {
 			msg = fmt.Sprintf("timed out after %s", rt.Timeout.Duration)
 		}
-		log.Info("run failed", zap.String("reason", msg))
-		return h.recordFailure(ctx, id, attempt, started, out, msg)
+		a.log.Info("run failed", zap.String("reason", msg))
+		return h.recordFailure(ctx, id, a.n, a.started, out, msg)
 	}
 	paths, err := resultfiles.Match(runDir, rt.Results)
 	if err == nil && len(paths) == 0 {
 		err = fmt.Errorf("the run produced no result files matching %s", strings.Join(rt.Results, ", "))
 	}
 	if err != nil {
-		return h.recordFailure(ctx, id, attempt, started, out, err.Error())
+		return h.recordFailure(ctx, id, a.n, a.started, out, err.Error())
 	}
-	files, c, err := h.upload(ctx, rt, attempt, paths)
+	files, c, err := h.upload(ctx, rt, a.n, paths)
 	if err != nil {
 		return err
 	}
-	c.comp = &jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: attempt, Worker: h.Worker,
+	c.comp = &jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: a.n, Worker: h.Worker,
 		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
-		StartedAt: started, FinishedAt: time.Now().UTC()}
+		StartedAt: a.started, FinishedAt: time.Now().UTC()}
 	switch err := h.commits.store(h.DB, c); {
 	case errors.Is(err, errCompletedElsewhere):
 		// Another attempt stored its results first: keep exactly one set.
-		log.Info("run succeeded elsewhere first; dropping duplicate results")
+		a.log.Info("run succeeded elsewhere first; dropping duplicate results")
 		h.deleteFiles(files)
 		_, err := h.settle(ctx, id)
 		return err
@@ -217,13 +234,16 @@ func (h *Handler) settle(ctx context.Context, id string) (bool, error) {
 
 func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, started time.Time, out procexec.Result, msg string) error {
 	now := time.Now().UTC()
+	set := bson.M{"state": jobs.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
+		"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
+		"finishedAt": now, "updatedAt": now, "worker": h.Worker}
+	if !started.IsZero() {
+		set["startedAt"] = started
+	}
 	// $max: a stale task's attempt must not lower the count the
 	// controller's retries go by.
 	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id},
-		bson.M{"$max": bson.M{"attempts": attempt},
-			"$set": bson.M{"state": jobs.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
-				"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
-				"startedAt": started, "finishedAt": now, "updatedAt": now, "worker": h.Worker}})
+		bson.M{"$max": bson.M{"attempts": attempt}, "$set": set})
 	if err != nil {
 		return fmt.Errorf("record failure of run %s: %w", id, err)
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -39,7 +38,7 @@ const maxBatchBytes = 8 << 20
 func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, paths []string) ([]jobs.ResultFile, *commit, error) {
 	for _, p := range paths {
 		if name := filepath.Base(p); !resultfiles.SafeName(name) {
-			return nil, nil, fmt.Errorf("refusing result file name %q: %w", name, asynq.SkipRetry)
+			return nil, nil, refuse(fmt.Errorf("refusing result file name %q: not a plain file name, or one simswarm keeps for itself (.simswarm*)", name))
 		}
 	}
 	bp, _ := h.scratch.Get().(*[]byte)

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/simswarm/simswarm/test/testdb"
+)
+
+// scriptCampaign writes a campaign whose simulation is the shell script
+// sim (it gets opp_run's arguments, with $RESULTS set to --result-dir) and
+// returns the manifest's path.
+func scriptCampaign(t *testing.T, dir, name, sim, runs string, retries int) string {
+	t.Helper()
+	model := filepath.Join(dir, "model")
+	os.MkdirAll(model, 0o755)
+	os.WriteFile(filepath.Join(model, "omnetpp.ini"), []byte("[General]\n"), 0o644)
+	script := "#!/bin/sh\nfor a; do case $a in --result-dir=*) RESULTS=${a#--result-dir=};; esac; done\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
+	os.WriteFile(filepath.Join(model, "sim.sh"), []byte(script), 0o755)
+	manifest := filepath.Join(dir, name+".yaml")
+	os.WriteFile(manifest, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
+kind: Campaign
+metadata:
+  name: %s
+spec:
+  source:
+    path: model
+  build:
+    command: ["true"]
+  simulation:
+    program: ["./sim.sh"]
+    runs: %q
+  results: ["results/*.sca"]
+  retries: %d
+  timeout: 1m
+`, name, runs, retries)), 0o644)
+	return manifest
+}
+
+// TestRefusedResultNameFailsTheCampaign: a run whose result file name the
+// runner refuses (a backslash) was dropped by the runner without an
+// outcome and sent again by the controller about twice a second, for
+// ever. It must fail like `simswarm run` fails it: each attempt recorded
+// (here 2, retries: 1), the campaign Failed, the reason in describe and
+// logs and the runner's log.
+func TestRefusedResultNameFailsTheCampaign(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
+	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+	dir := t.TempDir()
+	count := filepath.Join(dir, "executions")
+	manifest := scriptCampaign(t, dir, "badname", fmt.Sprintf(`echo x >> %q; echo x > "$RESULTS/a\\b.sca"`, count), "0", 1)
+	ps := startWorkers(t, rs.URL(), mongoURI, 1)
+	mustCLI(t, "apply", "-f", manifest)
+	out, err := cli(t, "wait", "badname", "--timeout", "60s")
+	if err == nil || !strings.Contains(err.Error(), "Failed") {
+		t.Fatalf("wait: %v, want the campaign Failed\n%s", err, out)
+	}
+	desc := mustCLI(t, "describe", "campaign", "badname")
+	if !strings.Contains(desc, `refusing result file name "a\\b.sca"`) || !strings.Contains(desc, "after 2 attempt(s)") {
+		t.Fatalf("describe does not show the refusal after 2 attempts:\n%s", desc)
+	}
+	logs := mustCLI(t, "logs", "badname", "--run", "0")
+	if !strings.Contains(logs, `refusing result file name`) {
+		t.Fatalf("logs:\n%s", logs)
+	}
+	data, _ := os.ReadFile(count)
+	if n := strings.Count(string(data), "x"); n != 2 {
+		t.Fatalf("the simulation ran %d times, want 2 (1 + retries: 1)", n)
+	}
+	runnerLog, _ := os.ReadFile(ps[1].log)
+	if !strings.Contains(string(runnerLog), "WARN") || !strings.Contains(string(runnerLog), "refusing result file name") {
+		t.Fatalf("the runner's log does not warn of the refusal:\n%s", tail(string(runnerLog), 3000))
+	}
+}
