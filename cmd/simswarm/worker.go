@@ -23,6 +23,7 @@ import (
 	"github.com/simswarm/simswarm/workers/builder"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/runner"
+	"github.com/simswarm/simswarm/workers/workdir"
 )
 
 // heartbeatEvery and heartbeatTTL: a worker's key disappears within a TTL
@@ -140,18 +141,27 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 		poke: make(chan struct{}, 1)}
 	mux := asynq.NewServeMux()
 	queue, concurrency := jobs.QueueRun, cfg.slots
+	sub := map[bool]string{true: "runs", false: "builds"}[cfg.role == "run"]
+	work, stale, err := workdir.Claim(filepath.Join(cfg.cache, sub))
+	for _, p := range stale {
+		log.Info("removed the work directory of a dead worker", zap.String("dir", p))
+	}
+	if err != nil {
+		return fmt.Errorf("work directory: %w", err)
+	}
+	defer work.Release() //nolint:errcheck
 	if cfg.role == "run" {
 		// Tasks beyond the slots: while a task stores its results, another
 		// one's simulation holds the slot, and tasks storing at once share
 		// the database commands (runner.Handler).
 		concurrency = cfg.slots + cfg.prefetch
 		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.cache, "artifacts"), db), Slots: cfg.slots,
-			WorkDir: filepath.Join(cfg.cache, "runs"), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
+			WorkDir: work.Path, Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
 		mux.HandleFunc(jobs.TypeRun, h.ProcessTask)
 	} else {
 		queue = jobs.QueueBuild
 		h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.distccHosts}, HostsWait: cfg.distccWait,
-			WorkDir: filepath.Join(cfg.cache, "builds"), Jobs: runtime.NumCPU(), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
+			WorkDir: work.Path, Jobs: runtime.NumCPU(), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
 		mux.HandleFunc(jobs.TypeBuild, h.ProcessTask)
 	}
 	// Its own connection for asynq, closed only after the server stopped.

@@ -24,6 +24,7 @@ import (
 	"github.com/simswarm/simswarm/workers/local"
 	"github.com/simswarm/simswarm/workers/procexec"
 	"github.com/simswarm/simswarm/workers/tarball"
+	"github.com/simswarm/simswarm/workers/workdir"
 )
 
 // HostSource tells the current distcc host list (DISTCC_HOSTS syntax,
@@ -265,7 +266,7 @@ func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (
 			h.logger().Info("building through distcc", zap.String("hosts", hosts), zap.Int("jobs", jobsN))
 		}
 	}
-	env = append(env, fmt.Sprintf("MAKEFLAGS=-j%d", jobsN))
+	env = append(env, fmt.Sprintf("MAKEFLAGS=-j%d", jobsN), workdir.Env(h.WorkDir))
 	logFile, err := os.Create(filepath.Join(dir, "build.log"))
 	if err != nil {
 		return procexec.Result{}, err

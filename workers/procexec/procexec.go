@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -87,17 +88,18 @@ func Run(ctx context.Context, c Cmd) Result {
 	}
 	// Own process group so that a timeout reaches the program's children
 	// too (opp_run scripts, wrappers), not just the direct child.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the worker dies (even by SIGKILL, when no shutdown path
+	// runs) the program gets SIGKILL instead of running on with parent 1.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	// A background process left behind would hold the stderr pipe open and
 	// keep Wait from returning; bound that wait (the group is killed below).
 	cmd.WaitDelay = killGrace
 
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	done := make(chan error, 1)
+	if err := startLocked(cmd, done); err != nil {
 		return Result{ExitCode: -1, Err: fmt.Errorf("start %s: %w", c.Argv[0], err)}
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 
 	var timeout <-chan time.Time
 	if c.Timeout > 0 {
@@ -134,6 +136,28 @@ func Run(ctx context.Context, c Cmd) Result {
 		res.Err = fmt.Errorf("wait %s: %w", c.Argv[0], waitErr)
 	}
 	return res
+}
+
+// startLocked starts cmd and sends its Wait result to done. The kernel
+// sends the parent-death signal when the *thread* that forked the child
+// exits, not the process, and the Go runtime ends a thread when a goroutine
+// locked to it returns without unlocking. So the start and the wait happen
+// on one goroutine locked to its thread until the child is gone: no other
+// goroutine can run there (and end it) meanwhile. The thread is in wait4
+// for the child's whole life, which costs nothing it would not anyway.
+func startLocked(cmd *exec.Cmd, done chan<- error) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		done <- cmd.Wait()
+	}()
+	return <-started
 }
 
 // killGroup terminates the process group politely, then forcibly, and

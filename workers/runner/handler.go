@@ -21,6 +21,7 @@ import (
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/procexec"
 	"github.com/simswarm/simswarm/workers/resultfiles"
+	"github.com/simswarm/simswarm/workers/workdir"
 )
 
 // Handler processes run tasks.
@@ -136,6 +137,9 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	for k, v := range sim.Env {
 		env = append(env, k+"="+v)
 	}
+	// Last, so that the simulation's own env cannot hide it: marks the
+	// simulation and its children as this worker's (workdir).
+	env = append(env, workdir.Env(h.WorkDir))
 	release, err := h.slot(ctx)
 	if err != nil {
 		return fmt.Errorf("run %s interrupted: %w", id, err)

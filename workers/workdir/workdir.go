@@ -1,0 +1,155 @@
+package workdir
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// prefix names the owner directories Claim makes; nothing else under base
+// is ever removed.
+const prefix = "owner-"
+
+// Dir is a claimed work directory.
+type Dir struct {
+	Path string
+	lock *os.File
+}
+
+// Claim makes base (if missing) and a directory of this process's own in
+// it, and removes the owner directories of processes that are gone,
+// returning their paths.
+func Claim(base string) (*Dir, []string, error) {
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return nil, nil, err
+	}
+	// Absolute and without links, as the kernel shows working directories.
+	base, err := filepath.Abs(base)
+	if err == nil {
+		base, err = filepath.EvalSymlinks(base)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	stale, err := clearStale(base)
+	if err != nil {
+		return nil, stale, err
+	}
+	for range 10 {
+		p, err := os.MkdirTemp(base, prefix)
+		if err != nil {
+			return nil, stale, err
+		}
+		f, err := lockDir(p, false)
+		if err != nil {
+			return nil, stale, err
+		}
+		// Another process's Claim may have found the directory unlocked
+		// between MkdirTemp and the lock and removed it: the lock is then
+		// on a deleted directory, so make another.
+		if same(f, p) {
+			return &Dir{Path: p, lock: f}, stale, nil
+		}
+		f.Close()
+	}
+	return nil, stale, fmt.Errorf("claim a work directory in %s: lost the race ten times", base)
+}
+
+// Release removes the directory and drops the claim.
+func (d *Dir) Release() error {
+	err := os.RemoveAll(d.Path)
+	d.lock.Close()
+	return err
+}
+
+func lockDir(p string, nonBlocking bool) (*os.File, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	how := syscall.LOCK_EX
+	if nonBlocking {
+		how |= syscall.LOCK_NB
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func same(f *os.File, p string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Lstat(p)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}
+
+// clearStale removes the owner directories in base that nobody holds.
+func clearStale(base string) ([]string, error) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(base, e.Name())
+		f, err := lockDir(p, true)
+		if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, os.ErrNotExist) {
+			continue // a live owner, or another Claim got there first
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		killInside(p)
+		if err := os.RemoveAll(p); err != nil {
+			errs = append(errs, fmt.Errorf("remove stale %s: %w", p, err))
+		} else {
+			removed = append(removed, p)
+		}
+		f.Close()
+	}
+	return removed, errors.Join(errs...)
+}
+
+// EnvVar is set, in the environment of every program a worker starts, to
+// the worker's claimed directory: it marks the program and what it starts
+// in turn as that directory's, for killInside.
+const EnvVar = "SIMSWARM_WORKDIR"
+
+// Env is the EnvVar entry for programs started for dir.
+func Env(dir string) string { return EnvVar + "=" + dir }
+
+// killInside SIGKILLs every process that works for dir: its working
+// directory is under dir, or its environment carries Env(dir). That is
+// what a dead worker's programs left running (a simulation's children,
+// which the parent-death signal does not reach).
+func killInside(dir string) {
+	mark := []byte(Env(dir) + "\x00")
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		cwd, _ := os.Readlink("/proc/" + e.Name() + "/cwd")
+		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if cwd == dir || strings.HasPrefix(cwd, dir+"/") ||
+			bytes.HasPrefix(env, mark) || bytes.Contains(env, append([]byte{0}, mark...)) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}

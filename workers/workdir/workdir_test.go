@@ -1,0 +1,82 @@
+package workdir
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+// TestClaimClearsOnlyDeadOwners: an owner directory whose holder lives is
+// left alone, one whose holder died is removed with the program still
+// working for it, and nothing else under base is touched.
+func TestClaimClearsOnlyDeadOwners(t *testing.T) {
+	base, _ := filepath.EvalSymlinks(t.TempDir())
+	live, dead := filepath.Join(base, prefix+"live"), filepath.Join(base, prefix+"dead")
+	other := filepath.Join(base, "run-not-ours")
+	for _, d := range []string{live, dead, other} {
+		os.MkdirAll(filepath.Join(d, "run-1"), 0o755)
+	}
+	// A live sibling worker holds its directory.
+	holder := exec.Command("flock", "-o", live, "sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	// A dead worker's simulation's child, still running, marked as working
+	// for the dead directory.
+	orphan := exec.Command("sleep", "60")
+	orphan.Env = append(os.Environ(), Env(dead))
+	if err := orphan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { orphan.Process.Kill() })
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- orphan.Wait() }()
+	time.Sleep(200 * time.Millisecond) // let flock take its lock
+
+	d, stale, err := Claim(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	if !slices.Equal(stale, []string{dead}) {
+		t.Fatalf("removed %v, want just %s", stale, dead)
+	}
+	if exists(dead) || !exists(filepath.Join(live, "run-1")) || !exists(filepath.Join(other, "run-1")) {
+		t.Fatalf("dead %v, live %v, other %v", exists(dead), exists(live), exists(other))
+	}
+	select {
+	case <-waitErr:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the dead owner's orphan still runs")
+	}
+
+	// A second claim in the same base does not take the first one's.
+	d2, stale2, err := Claim(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stale2) != 0 || d2.Path == d.Path || !exists(d.Path) {
+		t.Fatalf("second claim removed %v, path %s vs %s", stale2, d2.Path, d.Path)
+	}
+	d2.Release()
+	if exists(d2.Path) {
+		t.Fatal("release left the directory")
+	}
+	// Once the sibling dies its directory goes at the next claim.
+	holder.Process.Kill()
+	holder.Wait()
+	d3, stale3, err := Claim(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d3.Release()
+	if !slices.Equal(stale3, []string{live}) {
+		t.Fatalf("removed %v after the sibling died, want %s", stale3, live)
+	}
+}
