@@ -62,8 +62,9 @@ func (d *destroyer) alarm(ctx context.Context) error {
 		d.skip("alarm", d.n.alarm())
 		return nil
 	}
-	if _, err := d.p.cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{d.n.alarm()}}); err != nil {
-		return wrap("delete alarm "+d.n.alarm(), err)
+	_, err = d.p.cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{d.n.alarm()}})
+	if err := deleted("delete alarm "+d.n.alarm(), err); err != nil {
+		return err
 	}
 	d.done("alarm", d.n.alarm())
 	return nil
@@ -87,10 +88,11 @@ func (d *destroyer) group(ctx context.Context) error {
 		return err
 	}
 	if pol != nil {
-		if _, err := d.p.asg.DeletePolicy(ctx, &autoscaling.DeletePolicyInput{
+		_, err := d.p.asg.DeletePolicy(ctx, &autoscaling.DeletePolicyInput{
 			AutoScalingGroupName: aws.String(d.n.asg()), PolicyName: pol.PolicyName,
-		}); err != nil {
-			return wrap("delete scaling policy "+d.n.scaleInPolicy(), err)
+		})
+		if err := deleted("delete scaling policy "+d.n.scaleInPolicy(), err); err != nil {
+			return err
 		}
 		d.done("scaling policy", d.n.scaleInPolicy())
 	}
@@ -101,8 +103,8 @@ func (d *destroyer) group(ctx context.Context) error {
 		_, err := d.p.asg.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
 			AutoScalingGroupName: aws.String(d.n.asg()), ForceDelete: aws.Bool(true),
 		})
-		if err != nil && !isCode(err, "ScalingActivityInProgress") {
-			return wrap("delete auto scaling group "+d.n.asg(), err)
+		if err := deleted("delete auto scaling group "+d.n.asg(), err); err != nil && !isCode(err, "ScalingActivityInProgress") {
+			return err
 		}
 	}
 	err = d.p.poll(ctx, "wait for auto scaling group "+d.n.asg()+" to go", func() (bool, error) {
@@ -159,9 +161,9 @@ func (d *destroyer) launchTemplates(ctx context.Context) error {
 		if !ec2HasTag(lt.Tags, TagCluster, d.n.cluster) {
 			continue // the filter already says so; checked again because deleting is final
 		}
-		if _, err := d.p.ec2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: lt.LaunchTemplateId}); err != nil &&
-			!isCode(err, "InvalidLaunchTemplateId.NotFound") {
-			return wrap("delete launch template "+aws.ToString(lt.LaunchTemplateName), err)
+		_, err := d.p.ec2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: lt.LaunchTemplateId})
+		if err := deleted("delete launch template "+aws.ToString(lt.LaunchTemplateName), err); err != nil {
+			return err
 		}
 		d.done("launch template", aws.ToString(lt.LaunchTemplateName))
 	}
@@ -211,8 +213,9 @@ func (d *destroyer) keyPairs(ctx context.Context) error {
 		if !ec2HasTag(kp.Tags, TagCluster, d.n.cluster) {
 			continue
 		}
-		if _, err := d.p.ec2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: kp.KeyName}); err != nil {
-			return wrap("delete key pair "+aws.ToString(kp.KeyName), err)
+		_, err := d.p.ec2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: kp.KeyName})
+		if err := deleted("delete key pair "+aws.ToString(kp.KeyName), err); err != nil {
+			return err
 		}
 		d.done("key pair", aws.ToString(kp.KeyName))
 	}
@@ -232,9 +235,9 @@ func (d *destroyer) parameter(ctx context.Context) error {
 		d.skip("SSM parameter", d.n.tokenParameter())
 		return nil
 	}
-	if _, err := d.p.ssm.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(d.n.tokenParameter())}); err != nil &&
-		!isCode(err, "ParameterNotFound") {
-		return wrap("delete parameter "+d.n.tokenParameter(), err)
+	_, err = d.p.ssm.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(d.n.tokenParameter())})
+	if err := deleted("delete parameter "+d.n.tokenParameter(), err); err != nil {
+		return err
 	}
 	d.done("SSM parameter", d.n.tokenParameter())
 	return nil
@@ -252,14 +255,16 @@ func (d *destroyer) iam(ctx context.Context) error {
 			d.skip("instance profile", name)
 		default:
 			for _, ro := range prof.InstanceProfile.Roles {
-				if _, err := d.p.iam.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{
+				_, err := d.p.iam.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{
 					InstanceProfileName: aws.String(name), RoleName: ro.RoleName,
-				}); err != nil {
-					return wrap("remove role from instance profile "+name, err)
+				})
+				if err := deleted("remove role from instance profile "+name, err); err != nil {
+					return err
 				}
 			}
-			if _, err := d.p.iam.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(name)}); err != nil {
-				return wrap("delete instance profile "+name, err)
+			_, err := d.p.iam.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(name)})
+			if err := deleted("delete instance profile "+name, err); err != nil {
+				return err
 			}
 			d.done("instance profile", name)
 		}
@@ -279,12 +284,14 @@ func (d *destroyer) iam(ctx context.Context) error {
 			return wrap("list policies of IAM role "+name, err)
 		}
 		for _, pn := range pols.PolicyNames {
-			if _, err := d.p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)}); err != nil {
-				return wrap("delete policy of IAM role "+name, err)
+			_, err := d.p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)})
+			if err := deleted("delete policy of IAM role "+name, err); err != nil {
+				return err
 			}
 		}
-		if _, err := d.p.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)}); err != nil {
-			return wrap("delete IAM role "+name, err)
+		_, err = d.p.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
+		if err := deleted("delete IAM role "+name, err); err != nil {
+			return err
 		}
 		d.done("IAM role", name)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,6 +118,49 @@ func configError(profile string, err error) error {
 		return fmt.Errorf("AWS profile %q not found in ~/.aws/config or ~/.aws/credentials", profile)
 	}
 	return fmt.Errorf("load AWS configuration: %s", redact(lastLine(err.Error())))
+}
+
+// alreadyThereCodes are what AWS answers a create whose object exists.
+var alreadyThereCodes = []string{
+	"EntityAlreadyExists", "AlreadyExists", "InvalidKeyPair.Duplicate", "InvalidGroup.Duplicate",
+	"InvalidPermission.Duplicate", "InvalidLaunchTemplateName.AlreadyExistsException", "ParameterAlreadyExists",
+}
+
+// alreadyThere tells whether err says the object a create made exists.
+func alreadyThere(err error) bool { return slices.Contains(alreadyThereCodes, apiCode(err)) }
+
+// staleViewError is a create that found its object already there: the view
+// it was planned from is stale, most often because the SDK retried a create
+// whose first answer was lost. Up observes again and adopts the object when
+// it carries the cluster's tag (and refuses it when it does not).
+type staleViewError struct {
+	kind, name string
+	err        error
+}
+
+func (e *staleViewError) Error() string { return e.err.Error() }
+func (e *staleViewError) Unwrap() error { return e.err }
+
+// goneCodes are what AWS answers a delete whose object is not there.
+var goneCodes = []string{
+	"NoSuchEntity", "InvalidGroup.NotFound", "InvalidKeyPair.NotFound", "InvalidLaunchTemplateId.NotFound",
+	"InvalidLaunchTemplateName.NotFoundException", "ParameterNotFound", "ResourceNotFound",
+}
+
+// deleted wraps the answer to a delete. The object being gone is what the
+// delete wanted, whoever removed it: most often the delete itself, whose
+// first answer was lost and which the SDK sent again. (Auto Scaling and
+// CloudWatch answer a missing object with a ValidationError that only its
+// text tells apart.)
+func deleted(step string, err error) error {
+	if err == nil || slices.Contains(goneCodes, apiCode(err)) {
+		return nil
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" && strings.Contains(strings.ToLower(ae.ErrorMessage()), "not found") {
+		return nil
+	}
+	return wrap(step, err)
 }
 
 func apiCode(err error) string {

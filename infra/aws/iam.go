@@ -109,7 +109,7 @@ func (r *run) instanceProfile(ctx context.Context, role string) error {
 			_, err := r.p.iam.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{
 				InstanceProfileName: aws.String(name), RoleName: aws.String(name),
 			})
-			return wrap("add role to instance profile "+name, err)
+			return roleAdded(name, err)
 		})
 	case err != nil:
 		return wrap("get instance profile "+name, err)
@@ -125,7 +125,7 @@ func (r *run) instanceProfile(ctx context.Context, role string) error {
 		_, err := r.p.iam.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{
 			InstanceProfileName: aws.String(name), RoleName: aws.String(name),
 		})
-		return wrap("add role to instance profile "+name, err)
+		return roleAdded(name, err)
 	})
 }
 
@@ -142,4 +142,15 @@ func samePolicy(got, want string) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
+}
+
+// roleAdded wraps the answer to AddRoleToInstanceProfile. A profile holds
+// one role, so a retried call whose first answer was lost is refused with
+// LimitExceeded: observe again, and the role is found attached.
+func roleAdded(profile string, err error) error {
+	err = wrap("add role to instance profile "+profile, err)
+	if isCode(err, "LimitExceeded") {
+		return &staleViewError{kind: "instance profile role", name: profile, err: err}
+	}
+	return err
 }

@@ -47,9 +47,25 @@ func (r *run) keyPair(ctx context.Context) error {
 		})
 	}
 	return r.act(Action{Op: OpCreate, Kind: "key pair", Name: name, Note: "ed25519, private key saved locally"}, func() error {
-		out, err := r.p.ec2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{
-			KeyName: aws.String(name), KeyType: ec2types.KeyTypeEd25519, KeyFormat: ec2types.KeyFormatPem, TagSpecifications: tags,
-		})
+		create := func() (*ec2.CreateKeyPairOutput, error) {
+			return r.p.ec2.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{
+				KeyName: aws.String(name), KeyType: ec2types.KeyTypeEd25519, KeyFormat: ec2types.KeyFormatPem, TagSpecifications: tags,
+			})
+		}
+		out, err := create()
+		if isCode(err, "InvalidKeyPair.Duplicate") {
+			// The answer to our own first attempt was lost, and with it the
+			// only copy of the private key: a key pair nobody can use. Make
+			// it again (only one that carries the cluster's tag).
+			kp, ferr := r.p.findKeyPair(ctx, r.n)
+			if ferr != nil || kp == nil || !ec2HasTag(kp.Tags, TagCluster, r.n.cluster) {
+				return wrap("create key pair "+name, err)
+			}
+			if _, derr := r.p.ec2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(name)}); derr != nil {
+				return wrap("delete unusable key pair "+name, derr)
+			}
+			out, err = create()
+		}
 		if err != nil {
 			return wrap("create key pair "+name, err)
 		}

@@ -2,8 +2,11 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"go.uber.org/zap"
 )
 
 // Operations of an Action.
@@ -91,11 +94,34 @@ func (p *Provider) Up(ctx context.Context, spec Spec) (Result, error) {
 	return p.converge(ctx, spec, false)
 }
 
+// converge observes and converges until a pass finds no create racing an
+// object already there. Each object may be found so once: a second time
+// means it is not a lost answer but a real conflict, and Up fails.
 func (p *Provider) converge(ctx context.Context, spec Spec, dry bool) (Result, error) {
 	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
 		return Result{}, err
 	}
+	var key string
+	seen := map[string]bool{}
+	for {
+		res, err := p.convergeOnce(ctx, spec, dry)
+		if res.PrivateKey == "" {
+			res.PrivateKey = key // made by an earlier pass of this Up
+		}
+		key = res.PrivateKey
+		var stale *staleViewError
+		if !errors.As(err, &stale) || seen[stale.kind+"/"+stale.name] {
+			return res, err
+		}
+		seen[stale.kind+"/"+stale.name] = true
+		p.log.Info("a create found its object already there (a lost answer, or another Up); observing again",
+			zap.String("cluster", spec.Name), zap.String("kind", stale.kind), zap.String("name", stale.name))
+	}
+}
+
+// convergeOnce observes and converges every resource once, in dependency order.
+func (p *Provider) convergeOnce(ctx context.Context, spec Spec, dry bool) (Result, error) {
 	r := &run{p: p, spec: spec, n: names{spec.Name}, dry: dry}
 	r.res.Cluster, r.res.Region = spec.Name, p.region
 	r.res.Estimate = EstimateSpec(spec)
@@ -140,6 +166,9 @@ func (r *run) act(a Action, do func() error) error {
 		return nil
 	}
 	if err := do(); err != nil {
+		if a.Op == OpCreate && alreadyThere(err) {
+			return &staleViewError{kind: a.Kind, name: a.Name, err: err}
+		}
 		return err
 	}
 	if a.Op != OpKeep && a.Op != OpSkip {

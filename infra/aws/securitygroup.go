@@ -195,6 +195,9 @@ func (r *run) securityGroup(ctx context.Context) error {
 			// and a tag-scoped IAM policy could not allow tagging them.
 			GroupId: aws.String(r.sgID), IpPermissions: add,
 		}); err != nil {
+			if alreadyThere(err) {
+				return &staleViewError{kind: "ingress rules", name: name, err: wrap("authorize ingress rules of "+name, err)}
+			}
 			return wrap("authorize ingress rules of "+name, err)
 		}
 		r.p.log.Info("changed", zapAction(Action{Op: OpCreate, Kind: "ingress rules", Name: name})...)
