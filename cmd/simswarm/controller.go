@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/controller/dashboard"
+	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/controller/manifests"
 	"github.com/simswarm/simswarm/controller/metrics"
@@ -19,7 +21,7 @@ import (
 func newControllerCmd(g *globals) *cobra.Command {
 	var (
 		listen, redisURL, mongoURI, tokenFile, manifestDir string
-		gitURL, gitRef, gitDir                             string
+		gitURL, gitRef, gitDir, trustedProxies             string
 		prune                                              bool
 		lease, resync, gitInterval                         time.Duration
 	)
@@ -47,6 +49,10 @@ Examples:
 			if err != nil {
 				return err
 			}
+			proxies, err := httpauth.ParsePrefixes(trustedProxies)
+			if err != nil {
+				return invalidInput(fmt.Errorf("--trusted-proxies: %w", err))
+			}
 			log, err := g.logger()
 			if err != nil {
 				return err
@@ -55,7 +61,7 @@ Examples:
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			cfg := manager.Config{Listen: listen, RedisURL: redisURL, MongoURI: mongoURI, Token: token,
-				LeaseDuration: lease, Resync: resync, Logger: log}
+				TrustedProxies: proxies, LeaseDuration: lease, Resync: resync, Logger: log}
 			hooks.configure(&cfg)
 			cfg.Metrics = metrics.New()
 			// Set when running as a stack's controller service.
@@ -91,6 +97,7 @@ Examples:
 	f.StringVar(&gitURL, "git", "", "git repository of Campaign manifests to keep applied (GitOps)")
 	f.StringVar(&gitRef, "git-ref", "HEAD", "with --git: branch, tag or commit to follow")
 	f.StringVar(&gitDir, "git-dir", "", "with --git: manifest directory inside the repository")
+	f.StringVar(&trustedProxies, "trusted-proxies", "", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For names the client (failed logins and tokens are limited per client address; default: the connection's address)")
 	f.DurationVar(&gitInterval, "git-interval", time.Minute, "with --git: poll period")
 	f.DurationVar(&lease, "lease", 15*time.Second, "leader lease duration (a standby takes over within it)")
 	f.DurationVar(&resync, "resync", 30*time.Second, "full resync period")

@@ -22,7 +22,11 @@
 // Every endpoint but /healthz needs "Authorization: Bearer TOKEN" (compared
 // in constant time; 401 otherwise; the token is never logged), or, when the
 // controller wires Server.Session, a logged-in dashboard session (cookie,
-// plus the session's X-CSRF-Token header on writes). Manifests are
+// plus the session's X-CSRF-Token header on writes). Wrong bearer tokens
+// count against the client's address (Server.Limiter, see httpauth): an
+// address over its budget gets 429 with Retry-After, whatever token it
+// sends, until enough of its failures have drained; other addresses are
+// not affected. Manifests are
 // JSON (or YAML through the injected decoder), at most 1 MiB (413 beyond);
 // invalid ones get 422 with the validator's field-path errors. Errors are
 // JSON Status objects {kind: Status, code, reason, message, causes}.

@@ -3,7 +3,6 @@ package apiserver
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,11 +13,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
@@ -56,7 +57,14 @@ type Server struct {
 	// it approves them: the dashboard's logged-in pages (session cookie
 	// plus CSRF token on writes). Nil: the bearer token only.
 	Session func(r *http.Request) bool
+	// Limiter limits wrong bearer tokens per client address; share one
+	// with the dashboard's login so both draw on one budget. Default: a
+	// limiter of this Server's own (httpauth defaults).
+	Limiter *httpauth.Limiter
 	Logger  *zap.Logger
+
+	limOnce sync.Once
+	lim     *httpauth.Limiter
 }
 
 // Handler returns the HTTP handler.
@@ -101,19 +109,45 @@ func (s *Server) log() *zap.Logger {
 	return s.Logger
 }
 
+func (s *Server) limiter() *httpauth.Limiter {
+	s.limOnce.Do(func() {
+		s.lim = s.Limiter
+		if s.lim == nil {
+			s.lim = &httpauth.Limiter{}
+		}
+	})
+	return s.lim
+}
+
+// auth lets h serve requests with the right bearer token (scheme in any
+// case), or approved by Session when they carry no bearer token. Wrong
+// tokens count against the client's address; a limited address is
+// refused before its token is looked at.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
-	want := sha256.Sum256([]byte(s.Token))
+	tok := httpauth.NewToken(s.Token)
+	lim := s.limiter()
 	return func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		// Compare digests so the comparison is constant-time whatever the
-		// lengths.
-		gd := sha256.Sum256([]byte(got))
-		if !ok || s.Token == "" || subtle.ConstantTimeCompare(gd[:], want[:]) != 1 {
-			if !ok && s.Session != nil && s.Session(r) {
+		got, ok := httpauth.Bearer(r)
+		if !ok {
+			if s.Session != nil && s.Session(r) {
 				h(w, r)
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="simswarm"`)
+			writeStatus(w, http.StatusUnauthorized, "Unauthorized", "a valid bearer token is required", nil)
+			return
+		}
+		if wait, allowed := lim.Allow(r); !allowed {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+			writeStatus(w, http.StatusTooManyRequests, "TooManyRequests",
+				fmt.Sprintf("too many wrong tokens from this address: try again in %s", wait), nil)
+			return
+		}
+		if !tok.Equal(got) {
+			lim.Fail(r)
+			// Never the token itself.
+			s.log().Info("bearer token refused", zap.Stringer("client", lim.Key(r)), zap.String("path", r.URL.Path))
+			w.Header().Set("WWW-Authenticate", `Bearer realm="simswarm", error="invalid_token"`)
 			writeStatus(w, http.StatusUnauthorized, "Unauthorized", "a valid bearer token is required", nil)
 			return
 		}

@@ -187,32 +187,81 @@ func TestPageWritesNeedTheCSRFTokenAndMetricsTakeTheBearerToken(t *testing.T) {
 	}
 }
 
-func TestFailedLoginsAreRateLimited(t *testing.T) {
+// TestFailedLoginsAndBearerTokensAreLimitedPerAddress: wrong logins and
+// wrong bearer tokens from one address share one budget (20, draining
+// over a minute); beyond it that address gets 429 even with the right
+// token, while every other address, the owner's, logs in and calls the
+// API at once. Real HTTP from distinct loopback addresses.
+func TestFailedLoginsAndBearerTokensAreLimitedPerAddress(t *testing.T) {
 	e := newEnv(t)
-	c := e.client(t)
-	codes := map[int]int{}
-	for i := 0; i < 25; i++ {
-		resp, err := c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {"guess"}})
+	attacker, owner, other := e.clientFrom(t, "127.0.0.2"), e.clientFrom(t, "127.0.0.3"), e.clientFrom(t, "127.0.0.4")
+	login := func(c *http.Client, tok string) int {
+		t.Helper()
+		resp, err := c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {tok}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		codes[resp.StatusCode]++
+		return resp.StatusCode
 	}
-	if codes[http.StatusUnauthorized] != 20 || codes[http.StatusTooManyRequests] != 5 {
-		t.Fatalf("25 wrong logins: %v, want 20×401 then 429", codes)
+	list := e.srv.URL + apiserver.Prefix + "/campaigns"
+	bearer := func(c *http.Client, tok string) int {
+		t.Helper()
+		code, _ := do(t, c, "GET", list, map[string]string{"Authorization": "Bearer " + tok})
+		return code
 	}
-	// Even the right token waits for the window to pass ...
-	resp, _ := c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {token}})
+	codes := map[int]int{}
+	for i := 0; i < 10; i++ {
+		codes[login(attacker, "guess")]++
+		codes[bearer(attacker, "guess-guess-guess")]++
+	}
+	codes[bearer(attacker, "guess")]++
+	codes[login(attacker, "guess")]++
+	code, _ := do(t, attacker, "GET", e.srv.URL+"/metrics", map[string]string{"Authorization": "Bearer guess"})
+	codes[code]++
+	if codes[http.StatusUnauthorized] != 20 || codes[http.StatusTooManyRequests] != 3 {
+		t.Fatalf("23 wrong logins and bearer tokens from one address: %v, want 20×401 then 429", codes)
+	}
+	// The limited address is refused even with the right token ...
+	if c := login(attacker, token); c != http.StatusTooManyRequests {
+		t.Fatalf("right login from the limited address: %d, want 429", c)
+	}
+	if c := bearer(attacker, token); c != http.StatusTooManyRequests {
+		t.Fatalf("right bearer token from the limited address: %d, want 429", c)
+	}
+	// ... every other address is not: the owner logs in and uses the API.
+	if c := login(owner, token); c != http.StatusSeeOther {
+		t.Fatalf("owner's login from another address during the attack: %d, want 303", c)
+	}
+	if c := bearer(owner, token); c != http.StatusOK {
+		t.Fatalf("owner's bearer token from another address during the attack: %d, want 200", c)
+	}
+	// A third address still has its whole budget (20 failures, not 1).
+	for i := 0; i < 20; i++ {
+		if c := bearer(other, "nope-nope-nope-nope"); c != http.StatusUnauthorized {
+			t.Fatalf("failure %d from a third address: %d, want 401", i+1, c)
+		}
+	}
+	// A 429 says when to come back; three seconds later one more try is
+	// allowed (20 per minute drain), a minute later all of them.
+	resp, err := attacker.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {"guess"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("right token during the lockout: %s", resp.Status)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("limited login: %s, Retry-After %q", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	e.clock.Advance(3100 * time.Millisecond)
+	if c := bearer(attacker, "guess"); c != http.StatusUnauthorized {
+		t.Fatalf("3s later: %d, want one more 401", c)
+	}
+	if c := bearer(attacker, "guess"); c != http.StatusTooManyRequests {
+		t.Fatalf("then: %d, want 429 again", c)
 	}
 	e.clock.Advance(61 * time.Second)
-	resp, _ = c.PostForm(e.srv.URL+"/ui/login", url.Values{"token": {token}})
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("right token after the window: %s", resp.Status)
+	if c := login(attacker, token); c != http.StatusSeeOther {
+		t.Fatalf("right token after the window: %d", c)
 	}
 }
 

@@ -31,8 +31,12 @@
 // says the run list is being read.
 //
 // Security: every page and view needs a session, made by logging in with
-// the API token (compared in constant time on digests; at most 20 failures
-// a minute). The session is a signed cookie (HttpOnly, SameSite=Strict,
+// the API token (compared in constant time on digests). Wrong logins and
+// wrong bearer tokens on /metrics count against the client's address in
+// an httpauth.Limiter (shared with the API when the controller wires one
+// into both; 20 at once, draining at 20 a minute): that address is then
+// refused (429, Retry-After) even with the right token, and no other
+// address is affected. The session is a signed cookie (HttpOnly, SameSite=Strict,
 // Secure over TLS) keyed by the token; writes through the API also need
 // the session's CSRF token (X-CSRF-Token). Pages without a session are
 // redirected to /ui/login; views and API calls answer 401. A strict

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/dashboard"
+	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/controller/metrics"
 	"github.com/simswarm/simswarm/controller/store"
@@ -71,8 +73,9 @@ func newEnv(t testing.TB, tweak ...func(*dashboard.Config)) *env {
 	t.Cleanup(func() { rdb.Close() })
 	e := &env{st: st, rdb: rdb, redis: rs, clock: &clock{}}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
+	lim := &httpauth.Limiter{Now: e.clock.Now}
 	cfg := dashboard.Config{Token: token, Campaigns: st, Runs: st, Builds: st, Queues: insp,
-		Workers: dashboard.RedisWorkers{Client: rdb}, Now: e.clock.Now,
+		Workers: dashboard.RedisWorkers{Client: rdb}, Now: e.clock.Now, Limiter: lim,
 		StreamInterval: 200 * time.Millisecond, IndexMinInterval: 100 * time.Millisecond}
 	for _, f := range tweak {
 		f(&cfg)
@@ -85,7 +88,7 @@ func newEnv(t testing.TB, tweak ...func(*dashboard.Config)) *env {
 	if err := m.AddSources(metrics.Sources{Campaigns: st, Builds: st, Queues: insp, Workers: cfg.Workers}); err != nil {
 		t.Fatal(err)
 	}
-	apiSrv := &apiserver.Server{Store: st, Token: token, Session: e.dash.APISession, Notify: e.dash.Changed}
+	apiSrv := &apiserver.Server{Store: st, Token: token, Session: e.dash.APISession, Notify: e.dash.Changed, Limiter: cfg.Limiter}
 	e.srv = httptest.NewServer(manager.Routes(apiSrv.Handler(), e.dash, m.Handler()))
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -102,6 +105,17 @@ func (e *env) client(t testing.TB) *http.Client {
 	}
 	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// clientFrom is a client whose connections come from the loopback
+// address ip (127.0.0.0/8 is all loopback on Linux), so that tests can be
+// several clients as the server sees them.
+func (e *env) clientFrom(t testing.TB, ip string) *http.Client {
+	c := e.client(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	c.Transport = &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
 }
 
 // login logs c in and returns the page's CSRF token.

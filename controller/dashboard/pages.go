@@ -6,7 +6,10 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/controller/apiserver"
 )
@@ -70,13 +73,15 @@ const maxLoginBody = 8 << 10
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
 	next := safeNext(r.PostFormValue("next"))
-	if !s.sessions.loginAllowed() {
-		s.renderLogin(w, http.StatusTooManyRequests, loginData{Next: next, Error: "Too many failed logins: wait a minute."})
+	if wait, ok := s.limiter.Allow(r); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		s.renderLogin(w, http.StatusTooManyRequests, loginData{Next: next,
+			Error: "Too many failed attempts from this address: try again in " + wait.String() + "."})
 		return
 	}
 	if !s.sessions.tokenOK(strings.TrimSpace(r.PostFormValue("token"))) {
-		s.sessions.loginFailed()
-		s.log.Info("dashboard login refused") // never the token itself
+		s.limiter.Fail(r)
+		s.log.Info("dashboard login refused", zap.Stringer("client", s.limiter.Key(r))) // never the token itself
 		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, Error: "That is not the API token."})
 		return
 	}

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -33,6 +34,10 @@ type Config struct {
 	Logger     *zap.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Limiter limits failed logins and wrong bearer tokens (Protect) per
+	// client address; share one with the API server. Default: one of the
+	// dashboard's own, on Now.
+	Limiter *httpauth.Limiter
 	// SessionTTL is how long a login lasts. Default 12h.
 	SessionTTL time.Duration
 	// StreamInterval is how often live views are recomputed and pushed
@@ -52,6 +57,7 @@ type Server struct {
 	cfg      Config
 	log      *zap.Logger
 	sessions *sessions
+	limiter  *httpauth.Limiter
 	index    *runIndex
 	memo     memo
 	// done is closed when Run returns: live streams end with it, so a
@@ -83,10 +89,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IndexIdleAfter <= 0 {
 		cfg.IndexIdleAfter = 2 * time.Minute
 	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = &httpauth.Limiter{Now: cfg.Now}
+	}
 	if len(cfg.QueueNames) == 0 {
 		cfg.QueueNames = []string{jobs.QueueBuild, jobs.QueueRun}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: newSessions(cfg.Token, cfg.SessionTTL, cfg.Now), done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: newSessions(cfg.Token, cfg.SessionTTL, cfg.Now),
+		limiter: cfg.Limiter, done: make(chan struct{})}
 	s.index = newRunIndex(cfg.Runs, cfg.Now, cfg.IndexMinInterval, cfg.IndexIdleAfter, cfg.Logger)
 	s.memo.ttl = min(cfg.StreamInterval/2, time.Second)
 	return s, nil

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/simswarm/simswarm/controller/httpauth"
 )
 
 // Sessions: logging in with the API token sets a cookie that is HttpOnly
@@ -26,39 +27,26 @@ import (
 const (
 	cookieName = "simswarm_session"
 	csrfHeader = "X-CSRF-Token"
-	// maxLoginFailures per loginWindow, then logins are refused (429)
-	// until the window has passed: a token cannot be guessed at speed.
-	maxLoginFailures = 20
-	loginWindow      = time.Minute
 )
 
 type sessions struct {
-	token []byte // the API token
-	key   []byte // HMAC key of session cookies
+	token httpauth.Token // the API token
+	key   []byte         // HMAC key of session cookies
 	ttl   time.Duration
 	now   func() time.Time
 
-	mu       sync.Mutex
-	revoked  map[string]time.Time // session id -> its expiry
-	failures []time.Time          // recent failed logins
+	mu      sync.Mutex
+	revoked map[string]time.Time // session id -> its expiry
 }
 
 func newSessions(token string, ttl time.Duration, now func() time.Time) *sessions {
 	m := hmac.New(sha256.New, []byte(token))
 	m.Write([]byte("simswarm dashboard session v1"))
-	return &sessions{token: []byte(token), key: m.Sum(nil), ttl: ttl, now: now, revoked: map[string]time.Time{}}
+	return &sessions{token: httpauth.NewToken(token), key: m.Sum(nil), ttl: ttl, now: now, revoked: map[string]time.Time{}}
 }
 
-// tokenOK compares a presented token with the API token in constant time
-// (digests, so lengths leak nothing either).
-func (s *sessions) tokenOK(got string) bool {
-	if len(s.token) == 0 {
-		return false
-	}
-	want := sha256.Sum256(s.token)
-	gd := sha256.Sum256([]byte(got))
-	return subtle.ConstantTimeCompare(gd[:], want[:]) == 1
-}
+// tokenOK compares a presented token with the API token in constant time.
+func (s *sessions) tokenOK(got string) bool { return s.token.Equal(got) }
 
 func (s *sessions) mac(parts ...string) string {
 	m := hmac.New(sha256.New, s.key)
@@ -136,30 +124,6 @@ func (s *sessions) revoke(id string, exp time.Time) {
 	s.revoked[id] = exp
 }
 
-// loginAllowed reports whether a login may be tried now.
-func (s *sessions) loginAllowed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.trimFailures()
-	return len(s.failures) < maxLoginFailures
-}
-
-func (s *sessions) loginFailed() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.trimFailures()
-	s.failures = append(s.failures, s.now())
-}
-
-func (s *sessions) trimFailures() {
-	cut := s.now().Add(-loginWindow)
-	i := 0
-	for i < len(s.failures) && s.failures[i].Before(cut) {
-		i++
-	}
-	s.failures = s.failures[i:]
-}
-
 // safeMethod: requests that change nothing need no CSRF token.
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
 
@@ -172,15 +136,27 @@ func (s *Server) APISession(r *http.Request) bool {
 	return ok && (safeMethod(r.Method) || s.sessions.csrfOK(r, id, false))
 }
 
+// tooManyFailures answers a client address that is being limited.
+func tooManyFailures(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+	writeError(w, http.StatusTooManyRequests, "TooManyRequests", "too many wrong tokens from this address: try again in "+wait.String())
+}
+
 // Protect wraps h (e.g. /metrics) so that it needs either the API token
 // as a bearer token, as Prometheus sends it, or a dashboard session.
 func (s *Server) Protect(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.sessions.tokenOK(got) {
-			h.ServeHTTP(w, r)
-			return
-		}
-		if s.APISession(r) {
+		if got, ok := httpauth.Bearer(r); ok {
+			if wait, allowed := s.limiter.Allow(r); !allowed {
+				tooManyFailures(w, wait)
+				return
+			}
+			if s.sessions.tokenOK(got) {
+				h.ServeHTTP(w, r)
+				return
+			}
+			s.limiter.Fail(r)
+		} else if s.APISession(r) {
 			h.ServeHTTP(w, r)
 			return
 		}

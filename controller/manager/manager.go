@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/campaign"
 	"github.com/simswarm/simswarm/controller/dashboard"
+	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/leader"
 	"github.com/simswarm/simswarm/controller/metrics"
 	"github.com/simswarm/simswarm/controller/store"
@@ -34,6 +36,10 @@ type Config struct {
 	RedisURL string // redis://host:port/db
 	MongoURI string // mongodb://host:port/db
 	Token    string // bearer token of the API
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address that failed logins are counted against; none by
+	// default (the connection's address counts).
+	TrustedProxies []netip.Prefix
 
 	// Identity names this instance in the leader lease. Default hostname+pid.
 	Identity string
@@ -101,7 +107,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := mtr.AddSources(metrics.Sources{Campaigns: st, Builds: st, Queues: inspector, Workers: workers}); err != nil {
 		return err
 	}
-	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st,
+	// One budget of failed attempts per client address for the login, the
+	// API and /metrics.
+	lim := &httpauth.Limiter{TrustedProxies: cfg.TrustedProxies}
+	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st, Limiter: lim,
 		Queues: inspector, Live: campaign.NewAsynqQueue(rdb), Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
 	if err != nil {
 		return err
@@ -109,7 +118,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	var notify atomic.Pointer[func(string)]
 	srv := &apiserver.Server{Store: st, Token: cfg.Token, Decode: cfg.Decode, Default: cfg.Default,
-		Validate: cfg.Validate, Logger: log.Named("api"), Session: dash.APISession,
+		Validate: cfg.Validate, Logger: log.Named("api"), Session: dash.APISession, Limiter: lim,
 		Notify: func(name string) {
 			dash.Changed(name)
 			if f := notify.Load(); f != nil {
