@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/controller/dashboard"
 )
 
 // TestWithoutSessionPagesRedirectToLoginAndCallsGet401 is the issue's
@@ -330,4 +332,162 @@ func TestStreamEndsWhenTheSessionIsLoggedOut(t *testing.T) {
 			t.Fatalf("event %q, want logout", ev)
 		}
 	}
+}
+
+// TestLogoutReachesEveryControllerAndSurvivesARestart: two controllers
+// over one Redis and MongoDB (the active one and a standby). A session
+// logged in on A works on B; once logged out on A, B refuses its cookie at
+// once, for pages, views, API reads and writes, and so does a controller
+// started afterwards over the same store.
+func TestLogoutReachesEveryControllerAndSurvivesARestart(t *testing.T) {
+	a := newEnv(t)
+	b := a.another(t)
+	a.campaign(t, "demo", 4, api.CampaignStatus{Phase: api.PhaseRunning})
+	c := a.client(t)
+	csrf := a.login(t, c)
+	ua, _ := url.Parse(a.srv.URL)
+	cookie := c.Jar.Cookies(ua)[0]
+
+	// The same browser session, presented to another controller.
+	on := func(e *env) *http.Client {
+		cl := e.client(t)
+		u, _ := url.Parse(e.srv.URL)
+		cl.Jar.SetCookies(u, []*http.Cookie{{Name: cookie.Name, Value: cookie.Value, Path: "/"}})
+		return cl
+	}
+	type check struct {
+		method, path string
+		hdr          map[string]string
+		ok           int
+	}
+	checks := []check{
+		{"GET", "/ui/", nil, 200},
+		{"GET", "/ui/api/overview", nil, 200},
+		{"GET", apiserver.Prefix + "/campaigns/demo", nil, 200},
+		{"POST", apiserver.Prefix + "/campaigns/demo/suspend", map[string]string{"X-CSRF-Token": csrf}, 200},
+		{"POST", apiserver.Prefix + "/campaigns/demo/resume", map[string]string{"X-CSRF-Token": csrf}, 200},
+	}
+	bc := on(b)
+	for _, ck := range checks {
+		if code, body := do(t, bc, ck.method, b.srv.URL+ck.path, ck.hdr); code != ck.ok {
+			t.Fatalf("before logout, on B: %s %s = %d %s", ck.method, ck.path, code, body)
+		}
+	}
+
+	resp, err := c.PostForm(a.srv.URL+"/ui/logout", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout on A: %s", resp.Status)
+	}
+
+	refused := func(e *env, who string) {
+		t.Helper()
+		cl := on(e)
+		for _, ck := range checks[:4] { // reads, and the suspend
+			code, body := do(t, cl, ck.method, e.srv.URL+ck.path, ck.hdr)
+			want := http.StatusUnauthorized
+			if ck.path == "/ui/" {
+				want = http.StatusSeeOther
+			}
+			if code != want {
+				t.Errorf("after logout, on %s: %s %s = %d %s, want %d", who, ck.method, ck.path, code, body, want)
+			}
+		}
+		if cp, _ := e.st.Get(t.Context(), "demo"); cp.Spec.Suspend {
+			t.Fatalf("a logged-out session suspended the campaign on %s", who)
+		}
+	}
+	refused(a, "A")
+	refused(b, "B")
+	// A restarted controller (a new Server over the same store) still
+	// refuses it, until the session would have expired anyway.
+	refused(a.another(t), "a restarted controller")
+}
+
+// brokenRevocations is a store that does not answer.
+type brokenRevocations struct{}
+
+func (brokenRevocations) RevokeSession(context.Context, string, time.Time) error {
+	return errors.New("database down")
+}
+func (brokenRevocations) SessionRevoked(context.Context, string) (bool, error) {
+	return false, errors.New("database down")
+}
+func (brokenRevocations) PruneSessionRevocations(context.Context, time.Time) error {
+	return errors.New("database down")
+}
+
+// TestSessionsThatCannotBeCheckedAreRefusedNotLoggedOut: when the store of
+// revocations does not answer, a session is not trusted (503, not the
+// page), nor treated as logged out, and a logout says it failed.
+func TestSessionsThatCannotBeCheckedAreRefusedNotLoggedOut(t *testing.T) {
+	var broken bool
+	e := newEnv(t, func(cfg *dashboard.Config) {
+		real := cfg.Revocations
+		cfg.Revocations = switchable{on: &broken, real: real}
+	})
+	c := e.client(t)
+	csrf := e.login(t, c)
+	broken = true
+	if code, body, _ := get(t, c, e.srv.URL+"/ui/"); code != http.StatusServiceUnavailable {
+		t.Errorf("page while the store is down: %d %s, want 503", code, body)
+	}
+	if code, body, _ := get(t, c, e.srv.URL+"/ui/api/overview"); code != http.StatusServiceUnavailable {
+		t.Errorf("view while the store is down: %d %s, want 503", code, body)
+	}
+	resp, err := c.PostForm(e.srv.URL+"/ui/logout", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("logout while the store is down: %s, want 503", resp.Status)
+	}
+	// The failed logout holds on this controller; tried again once the
+	// store is back, it holds everywhere.
+	broken = false
+	if code, _, _ := get(t, c, e.srv.URL+"/ui/"); code != http.StatusSeeOther {
+		t.Errorf("page after the failed logout: %d, want the login redirect", code)
+	}
+	u, _ := url.Parse(e.srv.URL)
+	cookie := c.Jar.Cookies(u)[0]
+	resp, err = c.PostForm(e.srv.URL+"/ui/logout", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout once the store is back: %s", resp.Status)
+	}
+	o := e.another(t)
+	oc := o.client(t)
+	ou, _ := url.Parse(o.srv.URL)
+	oc.Jar.SetCookies(ou, []*http.Cookie{{Name: cookie.Name, Value: cookie.Value, Path: "/"}})
+	if code, _, _ := get(t, oc, o.srv.URL+"/ui/"); code != http.StatusSeeOther {
+		t.Errorf("on another controller after the retried logout: %d, want the login redirect", code)
+	}
+}
+
+type switchable struct {
+	on   *bool
+	real dashboard.Revocations
+}
+
+func (s switchable) pick() dashboard.Revocations {
+	if *s.on {
+		return brokenRevocations{}
+	}
+	return s.real
+}
+func (s switchable) RevokeSession(ctx context.Context, id string, exp time.Time) error {
+	return s.pick().RevokeSession(ctx, id, exp)
+}
+func (s switchable) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	return s.pick().SessionRevoked(ctx, id)
+}
+func (s switchable) PruneSessionRevocations(ctx context.Context, t time.Time) error {
+	return s.pick().PruneSessionRevocations(ctx, t)
 }

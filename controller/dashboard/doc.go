@@ -37,13 +37,20 @@
 // into both; 20 at once, draining at 20 a minute): that address is then
 // refused (429, Retry-After) even with the right token, and no other
 // address is affected. The session is a signed cookie (HttpOnly, SameSite=Strict,
-// Secure over TLS) keyed by the token; writes through the API also need
-// the session's CSRF token (X-CSRF-Token). Pages without a session are
-// redirected to /ui/login; views and API calls answer 401. A strict
+// Secure over TLS) keyed by the token, so it works on every controller of
+// a stack; writes through the API also need the session's CSRF token
+// (X-CSRF-Token). Logging out records the session in Config.Revocations
+// (the MongoDB store the controllers share) until it would have expired,
+// and every session check reads it there: a logout holds on every
+// controller, standby or restarted, at once (only "revoked" answers are
+// cached, never "not revoked"). When the store cannot answer, a session is
+// neither trusted nor logged out: pages and views answer 503, API calls
+// 401. Pages without a session are redirected to /ui/login; views and API
+// calls answer 401. A strict
 // Content-Security-Policy allows scripts, styles and connections to the
 // controller only; all assets are embedded (go:embed), nothing is fetched
 // from the internet. Data is inserted into pages as text only.
 //
 // Use: s, _ := dashboard.New(dashboard.Config{Token: tok, Campaigns: st,
-// Runs: st, ...}); go s.Run(ctx); mount s.Handler() at /ui/.
+// Runs: st, Revocations: st, Limiter: lim, ...}); go s.Run(ctx); mount s.Handler() at /ui/.
 package dashboard

@@ -72,10 +72,30 @@ func newEnv(t testing.TB, tweak ...func(*dashboard.Config)) *env {
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	t.Cleanup(func() { rdb.Close() })
 	e := &env{st: st, rdb: rdb, redis: rs, clock: &clock{}}
+	e.serve(t, tweak...)
+	return e
+}
+
+// another is a second controller's HTTP side over e's Redis and MongoDB
+// (a standby, or e's controller after a restart), on e's clock.
+func (e *env) another(t testing.TB, tweak ...func(*dashboard.Config)) *env {
+	t.Helper()
+	o := &env{st: e.st, rdb: e.rdb, redis: e.redis, clock: e.clock}
+	o.serve(t, tweak...)
+	return o
+}
+
+// serve wires the dashboard, API and metrics over e's stores as
+// manager.Run does and serves them.
+func (e *env) serve(t testing.TB, tweak ...func(*dashboard.Config)) {
+	t.Helper()
+	ctx := context.Background()
+	st, rdb := e.st, e.rdb
+	var err error
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	lim := &httpauth.Limiter{Now: e.clock.Now}
 	cfg := dashboard.Config{Token: token, Campaigns: st, Runs: st, Builds: st, Queues: insp,
-		Workers: dashboard.RedisWorkers{Client: rdb}, Now: e.clock.Now, Limiter: lim,
+		Workers: dashboard.RedisWorkers{Client: rdb}, Now: e.clock.Now, Limiter: lim, Revocations: st,
 		StreamInterval: 200 * time.Millisecond, IndexMinInterval: 100 * time.Millisecond}
 	for _, f := range tweak {
 		f(&cfg)
@@ -94,7 +114,6 @@ func newEnv(t testing.TB, tweak ...func(*dashboard.Config)) *env {
 	done := make(chan struct{})
 	go func() { defer close(done); e.dash.Run(rctx) }()
 	t.Cleanup(func() { cancel(); <-done; e.srv.Close() })
-	return e
 }
 
 // client is a browser-like client that does not follow redirects.

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -42,7 +43,7 @@ type pageData struct {
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
-	id, _, _ := s.sessions.session(r)
+	id, _, _ := s.sessions.parse(r) // requirePage checked it
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := templates.ExecuteTemplate(w, "index.html", pageData{CSRF: s.sessions.csrf(id), APIPrefix: apiserver.Prefix}); err != nil {
@@ -90,8 +91,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if id, exp, ok := s.sessions.session(r); ok && s.sessions.csrfOK(r, id, true) {
-		s.sessions.revoke(id, exp)
+	// A session the store cannot vouch for is logged out all the same.
+	if id, exp, ok := s.sessions.parse(r); ok && s.sessions.csrfOK(r, id, true) {
+		if err := s.sessions.revoke(r.Context(), id, exp); err != nil {
+			// The session is ended here (revoke cached it) but would still
+			// work on other controllers: say so, keep the cookie for a retry.
+			s.log.Warn("logout not recorded", zap.Error(err))
+			http.Error(w, "Logging out failed (the controller's database did not answer): try again.", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
@@ -112,8 +120,14 @@ func safeNext(next string) string {
 // requirePage sends visitors without a session to the login page.
 func (s *Server) requirePage(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, _, ok := s.sessions.session(r); !ok {
+		_, _, err := s.sessions.session(r)
+		if errors.Is(err, errNoSession) {
 			http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			s.log.Warn("cannot check a dashboard session", zap.Error(err))
+			http.Error(w, "The session cannot be checked (the controller's database did not answer): try again.", http.StatusServiceUnavailable)
 			return
 		}
 		h(w, r)
@@ -123,7 +137,13 @@ func (s *Server) requirePage(h http.HandlerFunc) http.HandlerFunc {
 // requireAPI answers 401 to requests without a session.
 func (s *Server) requireAPI(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.APISession(r) {
+		ok, err := s.apiSession(r)
+		if err != nil {
+			s.log.Warn("cannot check a dashboard session", zap.Error(err))
+			writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the session cannot be checked: "+err.Error())
+			return
+		}
+		if !ok {
 			writeError(w, http.StatusUnauthorized, "Unauthorized", "log in to the dashboard first (session missing or expired)")
 			return
 		}

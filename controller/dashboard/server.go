@@ -38,6 +38,9 @@ type Config struct {
 	// client address; share one with the API server. Default: one of the
 	// dashboard's own, on Now.
 	Limiter *httpauth.Limiter
+	// Revocations keeps logged-out sessions where every controller of the
+	// stack sees them (the store). Default: this process only.
+	Revocations Revocations
 	// SessionTTL is how long a login lasts. Default 12h.
 	SessionTTL time.Duration
 	// StreamInterval is how often live views are recomputed and pushed
@@ -89,13 +92,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IndexIdleAfter <= 0 {
 		cfg.IndexIdleAfter = 2 * time.Minute
 	}
+	if cfg.Revocations == nil {
+		cfg.Revocations = &memRevocations{}
+	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = &httpauth.Limiter{Now: cfg.Now}
 	}
 	if len(cfg.QueueNames) == 0 {
 		cfg.QueueNames = []string{jobs.QueueBuild, jobs.QueueRun}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: newSessions(cfg.Token, cfg.SessionTTL, cfg.Now),
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: newSessions(cfg.Token, cfg.SessionTTL, cfg.Now, cfg.Revocations),
 		limiter: cfg.Limiter, done: make(chan struct{})}
 	s.index = newRunIndex(cfg.Runs, cfg.Now, cfg.IndexMinInterval, cfg.IndexIdleAfter, cfg.Logger)
 	s.memo.ttl = min(cfg.StreamInterval/2, time.Second)

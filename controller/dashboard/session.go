@@ -1,16 +1,21 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/controller/httpauth"
 )
@@ -18,16 +23,23 @@ import (
 // Sessions: logging in with the API token sets a cookie that is HttpOnly
 // (page scripts cannot read it), SameSite=Strict (other sites' pages
 // cannot make the browser send it) and Secure when served over TLS. The
-// cookie is signed, not stored: its key is derived from the API token, so
-// sessions survive a controller restart, work on every controller
-// instance, and all end when the token changes. Logging out revokes the
-// session in this process. State-changing requests made with a session
-// must also carry its CSRF token in the X-CSRF-Token header.
+// cookie is signed: its key is derived from the API token, so sessions
+// work on every controller instance, survive a restart, and all end when
+// the token changes. Logging out records the session in Revocations (the
+// store every controller shares) until it would have expired; every
+// session check reads it there, so a logout holds on every controller at
+// once. Only revocations are cached (they never end early), never the
+// absence of one. State-changing requests made with a session must also
+// carry its CSRF token in the X-CSRF-Token header.
 
 const (
 	cookieName = "simswarm_session"
 	csrfHeader = "X-CSRF-Token"
 )
+
+// errNoSession: the request has no valid session (as opposed to an error
+// checking it).
+var errNoSession = errors.New("no valid session")
 
 type sessions struct {
 	token httpauth.Token // the API token
@@ -35,14 +47,17 @@ type sessions struct {
 	ttl   time.Duration
 	now   func() time.Time
 
+	store Revocations
+
 	mu      sync.Mutex
-	revoked map[string]time.Time // session id -> its expiry
+	revoked map[string]time.Time // known revoked session id -> its expiry
 }
 
-func newSessions(token string, ttl time.Duration, now func() time.Time) *sessions {
+func newSessions(token string, ttl time.Duration, now func() time.Time, store Revocations) *sessions {
 	m := hmac.New(sha256.New, []byte(token))
 	m.Write([]byte("simswarm dashboard session v1"))
-	return &sessions{token: httpauth.NewToken(token), key: m.Sum(nil), ttl: ttl, now: now, revoked: map[string]time.Time{}}
+	return &sessions{token: httpauth.NewToken(token), key: m.Sum(nil), ttl: ttl, now: now, store: store,
+		revoked: map[string]time.Time{}}
 }
 
 // tokenOK compares a presented token with the API token in constant time.
@@ -66,8 +81,9 @@ func (s *sessions) issue(secure bool) *http.Cookie {
 		SameSite: http.SameSiteStrictMode}
 }
 
-// session returns the id and expiry of r's valid session.
-func (s *sessions) session(r *http.Request) (string, time.Time, bool) {
+// parse returns the id and expiry of r's session cookie if it is signed
+// and unexpired; it does not look for a revocation (see session).
+func (s *sessions) parse(r *http.Request) (string, time.Time, bool) {
 	c, err := r.Cookie(cookieName)
 	if err != nil {
 		return "", time.Time{}, false
@@ -87,13 +103,32 @@ func (s *sessions) session(r *http.Request) (string, time.Time, bool) {
 	if !s.now().Before(exp) {
 		return "", time.Time{}, false
 	}
-	s.mu.Lock()
-	_, revoked := s.revoked[parts[1]]
-	s.mu.Unlock()
-	if revoked {
-		return "", time.Time{}, false
-	}
 	return parts[1], exp, true
+}
+
+// session returns the id and expiry of r's valid session: errNoSession
+// when it has none (or it was logged out), another error when the store
+// of revocations could not say.
+func (s *sessions) session(r *http.Request) (string, time.Time, error) {
+	id, exp, ok := s.parse(r)
+	if !ok {
+		return "", time.Time{}, errNoSession
+	}
+	s.mu.Lock()
+	_, known := s.revoked[id]
+	s.mu.Unlock()
+	if known {
+		return "", time.Time{}, errNoSession
+	}
+	revoked, err := s.store.SessionRevoked(r.Context(), id)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("checking the session: %w", err)
+	}
+	if revoked {
+		s.remember(id, exp)
+		return "", time.Time{}, errNoSession
+	}
+	return id, exp, nil
 }
 
 // csrf is the CSRF token of session id.
@@ -110,9 +145,20 @@ func (s *sessions) csrfOK(r *http.Request, id string, form bool) bool {
 	return got != "" && hmac.Equal([]byte(got), []byte(s.csrf(id)))
 }
 
-// revoke ends session id (until its expiry, after which it is invalid
-// anyway and forgotten).
-func (s *sessions) revoke(id string, exp time.Time) {
+// revoke ends session id on every controller: it is recorded in the
+// shared store until exp, after which it is invalid anyway.
+func (s *sessions) revoke(ctx context.Context, id string, exp time.Time) error {
+	s.remember(id, exp)
+	if err := s.store.RevokeSession(ctx, id, exp); err != nil {
+		return err
+	}
+	// Best effort: revocations of expired sessions are dead weight.
+	_ = s.store.PruneSessionRevocations(ctx, s.now())
+	return nil
+}
+
+// remember caches that session id is revoked (until exp).
+func (s *sessions) remember(id string, exp time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -132,8 +178,24 @@ func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodH
 // The controller hands it to the API server so the page can use the API
 // (suspend, delete, downloads) without holding the token.
 func (s *Server) APISession(r *http.Request) bool {
-	id, _, ok := s.sessions.session(r)
-	return ok && (safeMethod(r.Method) || s.sessions.csrfOK(r, id, false))
+	ok, err := s.apiSession(r)
+	if err != nil {
+		s.log.Warn("refusing a dashboard session that cannot be checked", zap.Error(err))
+	}
+	return ok
+}
+
+// apiSession is APISession with the error of a session check that could
+// not be made (the caller answers 503 instead of 401).
+func (s *Server) apiSession(r *http.Request) (bool, error) {
+	id, _, err := s.sessions.session(r)
+	switch {
+	case errors.Is(err, errNoSession):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return safeMethod(r.Method) || s.sessions.csrfOK(r, id, false), nil
 }
 
 // tooManyFailures answers a client address that is being limited.

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -45,12 +46,18 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	for {
 		// Every tick: a session that expired or logged out (in another tab)
 		// ends the stream.
-		if _, _, ok := s.sessions.session(r); !ok {
+		// A check that cannot be made is a problem of this tick, not a
+		// logout.
+		_, _, err := s.sessions.session(r)
+		if errors.Is(err, errNoSession) {
 			fmt.Fprint(w, "event: logout\ndata: {}\n\n")
 			fl.Flush()
 			return
 		}
-		b, err := s.compute(r.Context(), v)
+		var b []byte
+		if err == nil {
+			b, err = s.compute(r.Context(), v)
+		}
 		switch {
 		case r.Context().Err() != nil:
 			return

@@ -111,7 +111,8 @@ func Run(ctx context.Context, cfg Config) error {
 	// API and /metrics.
 	lim := &httpauth.Limiter{TrustedProxies: cfg.TrustedProxies}
 	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st, Limiter: lim,
-		Queues: inspector, Live: campaign.NewAsynqQueue(rdb), Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
+		Revocations: st,
+		Queues:      inspector, Live: campaign.NewAsynqQueue(rdb), Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
 	if err != nil {
 		return err
 	}
