@@ -36,16 +36,17 @@ queue) and applies the manifest directory given with --manifests.
 Every flag can also be given as SIMSWARM_<FLAG>, e.g. SIMSWARM_REDIS.
 
 Examples:
-  SIMSWARM_TOKEN=s3cret simswarm controller --listen 127.0.0.1:8080 \
+  export SIMSWARM_TOKEN=$(openssl rand -hex 32)   # at least 16 characters
+  simswarm controller --listen 127.0.0.1:8080 \
       --redis redis://127.0.0.1:6379/0 --mongo mongodb://127.0.0.1:27017/simswarm
   # then open http://127.0.0.1:8080/ in a browser
-  curl -H "Authorization: Bearer s3cret" http://127.0.0.1:8080/metrics`,
+  curl -H "Authorization: Bearer $SIMSWARM_TOKEN" http://127.0.0.1:8080/metrics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := flagsFromEnv(cmd.Flags()); err != nil {
 				return err
 			}
-			token, err := readToken(tokenFile)
+			token, err := readServerToken(tokenFile)
 			if err != nil {
 				return err
 			}
@@ -91,7 +92,7 @@ Examples:
 	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address of the API, the dashboard (/ui/) and /metrics")
 	f.StringVar(&redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL (queue and leader lease)")
 	f.StringVar(&mongoURI, "mongo", "mongodb://127.0.0.1:27017/simswarm", "MongoDB URI (campaigns, runs, GridFS)")
-	f.StringVar(&tokenFile, "token-file", "", "file holding the API bearer token (or SIMSWARM_TOKEN)")
+	f.StringVar(&tokenFile, "token-file", "", "file holding the API bearer token, at least 16 characters (or SIMSWARM_TOKEN)")
 	f.StringVar(&manifestDir, "manifests", "", "directory of Campaign manifests to keep applied (GitOps)")
 	f.BoolVar(&prune, "prune", false, "with --manifests/--git: delete campaigns whose manifest file disappeared (results are kept)")
 	f.StringVar(&gitURL, "git", "", "git repository of Campaign manifests to keep applied (GitOps)")

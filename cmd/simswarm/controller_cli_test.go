@@ -21,7 +21,7 @@ import (
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
-const testToken = "cli-test-token"
+const testToken = "cli-test-token-0123456789"
 
 // startController runs a controller in this process against a private
 // redis-server and FerretDB and returns its URL and the Mongo URI.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/simswarm/simswarm/controller/httpauth"
 )
 
 // flagsFromEnv sets every flag of fs that was not given on the command line
@@ -25,6 +27,27 @@ func flagsFromEnv(fs *pflag.FlagSet) error {
 		}
 	})
 	return err
+}
+
+// tokenSource names where readToken(file) takes the token from.
+func tokenSource(file string) string {
+	if file != "" {
+		return "--token-file " + file
+	}
+	return "SIMSWARM_TOKEN"
+}
+
+// readServerToken is readToken for a command that sets the API token of
+// a controller: it must be long enough (httpauth.MinTokenLength).
+func readServerToken(file string) (string, error) {
+	tok, err := readToken(file)
+	if err != nil {
+		return "", err
+	}
+	if err := httpauth.CheckToken(tok, tokenSource(file)); err != nil {
+		return "", invalidInput(err)
+	}
+	return tok, nil
 }
 
 // readToken returns the API token from file (if given) or SIMSWARM_TOKEN.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/stackspec"
 	"github.com/spf13/cobra"
@@ -154,6 +155,9 @@ func newStackDeployCmd(g *globals) *cobra.Command {
 					return invalidInput(fmt.Errorf("--token-file: %w", err))
 				}
 				token = strings.TrimSpace(string(b))
+				if err := httpauth.CheckToken(token, tokenSource(tokenFile)); err != nil {
+					return invalidInput(err)
+				}
 			}
 			dc, err := dockerClient()
 			if err != nil {

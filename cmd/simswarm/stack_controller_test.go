@@ -40,7 +40,7 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 	t.Setenv(stackspec.StackManifestEnv, string(manifest))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "simswarm_api-token"}, Data: []byte("t")}); err != nil {
+	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "simswarm_api-token"}, Data: []byte("stack-test-token-0123456789")}); err != nil {
 		t.Fatal(err)
 	}
 	rs := testdb.StartRedis(t)
@@ -49,7 +49,7 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 	if err != nil || len(srcs) != 1 {
 		t.Fatalf("stack sources: %v, %d", err, len(srcs))
 	}
-	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: testdb.StartMongo(t), Token: "t",
+	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: testdb.StartMongo(t), Token: "stack-test-token-0123456789",
 		LeaseDuration: 2 * time.Second, Resync: 2 * time.Second, Sources: srcs, Logger: log}
 	hooks.configure(&cfg)
 	done := make(chan error, 1)

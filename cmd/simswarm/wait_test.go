@@ -39,7 +39,7 @@ func TestWaitRidesOutAnUnreachableController(t *testing.T) {
 	}))
 	defer srv.Close()
 	t.Setenv("SIMSWARM_SERVER", srv.URL)
-	t.Setenv("SIMSWARM_TOKEN", "t")
+	t.Setenv("SIMSWARM_TOKEN", "wait-test-token-0123456789")
 	out, err := cli(t, "wait", "c", "--interval", "10ms", "--timeout", "10s")
 	if err != nil || !strings.Contains(out, "campaign/c succeeded (3 runs)") {
 		t.Fatalf("wait across a controller restart: %v\n%s", err, out)

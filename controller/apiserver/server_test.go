@@ -19,7 +19,7 @@ import (
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
-const token = "s3cret-token"
+const token = "s3cret-token-0123456789"
 
 func start(t *testing.T) (*client.Client, *store.Store, *[]string) {
 	t.Helper()

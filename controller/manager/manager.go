@@ -83,8 +83,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	if cfg.Token == "" {
-		return errors.New("no API token (--token-file or SIMSWARM_TOKEN)")
+	if err := httpauth.CheckToken(cfg.Token, "--token-file or SIMSWARM_TOKEN"); err != nil {
+		return err
 	}
 	ropt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {

@@ -99,7 +99,7 @@ func newBenchFixture(b *testing.B, d *dockertest.Daemon) *fixture {
 	ctx := context.Background()
 	if _, err := d.Client.SecretCreate(ctx, swarm.SecretSpec{
 		Annotations: swarm.Annotations{Name: stackspec.ObjectName(s, s.Spec.Controller.APITokenSecret)},
-		Data:        []byte("bench-token"),
+		Data:        []byte("bench-token-0123456789abcdef"),
 	}); err != nil {
 		b.Fatal(err)
 	}

@@ -51,7 +51,7 @@ spec:
   simulation: {program: ["./trivial"], runs: "0..$((N - 1))"}
   results: ["results/*.sca"]
 YAML
-echo bench-token > token
+echo bench-token-0123456789abcdef > token
 hz=$(getconf CLK_TCK)
 export PYTHONPATH=$here
 echo "$N no-op runs, $P at a time, on one redis-server and FerretDB per mode:"
@@ -79,7 +79,7 @@ for mode in $MODES; do
   "$simswarm" worker --role run --slots "$P" --redis "$REDIS" --mongo "$MONGO" --cache "$d/cache" --name r >"$d/worker.log" 2>&1 & pids+=($!); wpids+=($!)
   "$simswarm" worker --role build --redis "$REDIS" --mongo "$MONGO" --cache "$d/build" --name b >"$d/builder.log" 2>&1 & pids+=($!); wpids+=($!)
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$aport/healthz" >/dev/null && break; sleep 0.1; done
-  export SIMSWARM_SERVER=http://127.0.0.1:$aport SIMSWARM_TOKEN=bench-token
+  export SIMSWARM_SERVER=http://127.0.0.1:$aport SIMSWARM_TOKEN=bench-token-0123456789abcdef
   cpu0=0; for p in "$ctl" "${wpids[@]}"; do cpu0=$((cpu0 + $(cpu_ticks "$p"))); done
   db0=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
   ctl0=$(cpu_ticks "$ctl")
