@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,5 +86,23 @@ func TestWrongBearerTokensAreLimitedPerAddress(t *testing.T) {
 	clk.Advance(time.Minute)
 	if c, _ := status(t, attacker, url, "Bearer "+token); c != 200 {
 		t.Fatalf("right token a minute later: %d, want 200", c)
+	}
+}
+
+// TestBearerSchemeIsCaseInsensitive: RFC 7235 auth schemes are
+// case-insensitive; the token itself is not.
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	c, _, _ := start(t)
+	url := c.Server + apiserver.Prefix + "/campaigns"
+	cl := from(t, "127.0.0.7")
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+		if code, _ := status(t, cl, url, scheme+" "+token); code != 200 {
+			t.Errorf("%q scheme: %d, want 200", scheme, code)
+		}
+	}
+	for _, auth := range []string{"Bearer", "Bearer ", "Bearertoken" + token, "Basic " + token, "bearer " + strings.ToUpper(token)} {
+		if code, _ := status(t, cl, url, auth); code != 401 {
+			t.Errorf("Authorization %q: %d, want 401", auth, code)
+		}
 	}
 }

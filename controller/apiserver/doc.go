@@ -19,7 +19,8 @@
 //	PUT    /apis/simswarm.io/v1alpha1/sources/SHA256   upload a source archive (verified)
 //	HEAD   /apis/simswarm.io/v1alpha1/sources/SHA256   is it stored?
 //
-// Every endpoint but /healthz needs "Authorization: Bearer TOKEN" (compared
+// Every endpoint but /healthz needs "Authorization: Bearer TOKEN" (scheme
+// in any case, RFC 7235; the token compared
 // in constant time; 401 otherwise; the token is never logged), or, when the
 // controller wires Server.Session, a logged-in dashboard session (cookie,
 // plus the session's X-CSRF-Token header on writes). Wrong bearer tokens

@@ -491,3 +491,13 @@ func (s switchable) SessionRevoked(ctx context.Context, id string) (bool, error)
 func (s switchable) PruneSessionRevocations(ctx context.Context, t time.Time) error {
 	return s.pick().PruneSessionRevocations(ctx, t)
 }
+
+// TestMetricsTakeTheBearerSchemeInAnyCase (RFC 7235).
+func TestMetricsTakeTheBearerSchemeInAnyCase(t *testing.T) {
+	e := newEnv(t)
+	for _, scheme := range []string{"bearer", "BEARER"} {
+		if code, body := do(t, e.client(t), "GET", e.srv.URL+"/metrics", map[string]string{"Authorization": scheme + " " + token}); code != 200 {
+			t.Errorf("/metrics with %q scheme: %d %s", scheme, code, body)
+		}
+	}
+}
