@@ -53,13 +53,13 @@ func TestParseManifestsMultiDocument(t *testing.T) {
 
 func TestParseManifestsJSON(t *testing.T) {
 	js := `{"apiVersion":"simswarm.io/v1alpha1","kind":"Campaign","metadata":{"name":"j"},
-	"spec":{"source":{"git":{"url":"https://example.org/inet.git","commit":"abc123"}},"simulation":{"program":["opp_run"]},"timeout":600}}`
+	"spec":{"source":{"git":{"url":"https://example.org/inet.git","commit":"abc123"}},"simulation":{"program":["opp_run"]},"timeout":"10m"}}`
 	cs, err := ParseManifests([]byte(js), "body")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := cs[0].Spec.Timeout.Duration; got != 10*time.Minute {
-		t.Errorf("timeout in seconds = %v, want 10m", got)
+		t.Errorf("timeout = %v, want 10m", got)
 	}
 	if cs[0].Spec.Source.Git.Commit != "abc123" {
 		t.Errorf("git source not decoded: %+v", cs[0].Spec.Source)

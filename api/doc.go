@@ -29,4 +29,12 @@
 // decoder panic or use unbounded time or memory: manifests are capped at
 // MaxManifestBytes before parsing, YAML alias expansion is bounded (also for
 // aliases of long strings), and run filters and sweeps at MaxRuns runs.
+//
+// Durations (every one is a Duration, e.g. spec.timeout) are strings with
+// a unit: "90s", "10m", "1h30m". A bare number (5) and a string without a
+// unit ("5") are refused alike, with the suggestion `write "5s"`; 0s is
+// refused at decoding (it would read as "left out" and take the default;
+// there is no "no timeout"); negative ones fail validation. An unset
+// Duration is left out when encoding (omitzero), so a campaign encoded
+// before defaulting decodes again.
 package api

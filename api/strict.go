@@ -158,6 +158,12 @@ func (w *walker) unmarshaler(t reflect.Type, v any, path string) {
 	p := reflect.New(t).Interface().(json.Unmarshaler)
 	if err := p.UnmarshalJSON(b); err != nil {
 		w.add(path, err.Error(), v)
+		return
+	}
+	// 0s would otherwise be taken for "left out" and silently defaulted
+	// (negative ones are Validate's: they cannot be mistaken for unset).
+	if d, ok := p.(*Duration); ok && d.Duration == 0 {
+		w.add(path, "0s is not a positive duration (leave the field out for its default)", v)
 	}
 }
 

@@ -2,8 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,7 +55,7 @@ type CampaignSpec struct {
 	// results/*.vec, results/*.vci.
 	Results []string `json:"results,omitempty"`
 	// Timeout bounds one run's wall time. Default 1h.
-	Timeout Duration `json:"timeout,omitempty"`
+	Timeout Duration `json:"timeout,omitzero"`
 	// Retries is how many times a failed run is tried again. Default 2.
 	Retries *int32 `json:"retries,omitempty"`
 	// Parallelism bounds how many runs of this campaign execute at once
@@ -182,26 +184,33 @@ type Condition struct {
 	LastTransitionTime time.Time `json:"lastTransitionTime"`
 }
 
-// Duration is a time.Duration written as "90s", "10m", "1h30m".
+// Duration is a time.Duration written as a string with a unit: "90s",
+// "10m", "1h30m". A bare number (5, "5") is refused rather than guessed
+// at (seconds? minutes?), and a manifest's durations must be positive
+// (the decoder refuses 0s; leave the field out for its default).
 type Duration struct{ time.Duration }
+
+// IsZero reports an unset duration, left out when encoding (omitzero): a
+// campaign sent before defaulting must not carry an explicit "0s".
+func (d Duration) IsZero() bool { return d.Duration == 0 }
 
 // MarshalJSON writes the duration as a Go duration string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
-// UnmarshalJSON reads a Go duration string ("10m") or a number of seconds.
+// UnmarshalJSON reads a Go duration string with a unit ("10m").
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	const hint = "a duration is a string with a unit: 90s, 10m, 1h30m"
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		var secs float64
-		if err2 := json.Unmarshal(b, &secs); err2 != nil {
-			return fmt.Errorf("duration must be a string like \"10m\" or a number of seconds")
+		var n json.Number
+		if json.Unmarshal(b, &n) == nil {
+			return fmt.Errorf("%s has no unit: write %q (%s)", n, n.String()+"s", hint)
 		}
-		// Out of range, the float-to-int conversion would give garbage.
-		if math.Abs(secs) > float64(math.MaxInt64)/float64(time.Second) {
-			return fmt.Errorf("%v seconds is out of range", secs)
-		}
-		d.Duration = time.Duration(secs * float64(time.Second))
-		return nil
+		return errors.New(hint)
+	}
+	// time.ParseDuration takes "0" without a unit; no other number.
+	if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+		return fmt.Errorf("%q has no unit: write %q (%s)", s, strings.TrimSpace(s)+"s", hint)
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {

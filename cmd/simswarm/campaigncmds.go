@@ -322,6 +322,9 @@ func newWaitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := positiveDurations(cmd.Flags(), "interval"); err != nil {
+				return err
+			}
 			cp, err := waitCampaign(cmd, c, args[0], timeout, interval, quiet)
 			if err != nil {
 				return err

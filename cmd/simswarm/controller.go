@@ -46,6 +46,9 @@ Examples:
 			if err := flagsFromEnv(cmd.Flags()); err != nil {
 				return err
 			}
+			if err := positiveDurations(cmd.Flags(), "lease", "resync", "git-interval"); err != nil {
+				return err
+			}
 			token, err := readServerToken(tokenFile)
 			if err != nil {
 				return err

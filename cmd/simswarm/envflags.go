@@ -68,3 +68,19 @@ func readToken(file string) (string, error) {
 	}
 	return "", invalidInput(fmt.Errorf("no API token: give --token-file or set SIMSWARM_TOKEN"))
 }
+
+// positiveDurations refuses a zero or negative value of the named duration
+// flags of fs: for them zero would silently mean a default, no limit or a
+// busy loop (the rule of the manifests' durations too).
+func positiveDurations(fs *pflag.FlagSet, names ...string) error {
+	for _, n := range names {
+		d, err := fs.GetDuration(n)
+		if err != nil {
+			return err
+		}
+		if d <= 0 {
+			return invalidInput(fmt.Errorf("--%s must be positive, got %s (e.g. 30s, 5m)", n, d))
+		}
+	}
+	return nil
+}

@@ -58,6 +58,9 @@ followed until it finishes, and its result files are pulled into --results.
 				return err
 			}
 			defer log.Sync() //nolint:errcheck
+			if err := positiveDurations(cmd.Flags(), "timeout"); err != nil {
+				return err
+			}
 			inv, err := parseOppArgs(args)
 			if err != nil {
 				return invalidInput(err)

@@ -43,3 +43,26 @@ func TestShortAPITokensAreRefusedWithTheirSource(t *testing.T) {
 		t.Errorf("stack deploy with a one-character token: %v; want the token refused", err)
 	}
 }
+
+// TestZeroDurationFlagsAreRefused: a duration flag whose zero would
+// silently mean a default (or no limit, or a busy loop) is refused,
+// naming the flag, as the manifest refuses timeout: 0s.
+func TestZeroDurationFlagsAreRefused(t *testing.T) {
+	t.Setenv("SIMSWARM_TOKEN", "a-long-enough-token-0123456789")
+	for _, args := range [][]string{
+		{"controller", "--lease", "0s", "--mongo", "not-a-uri"},
+		{"controller", "--resync", "0", "--mongo", "not-a-uri"},
+		{"controller", "--git-interval", "-1m", "--mongo", "not-a-uri"},
+		{"runall", "--timeout", "0", "--", "./no-such-program", "-c", "X"},
+		{"wait", "c", "--server", "http://127.0.0.1:1", "--interval", "0s"},
+	} {
+		flag := args[1]
+		if args[0] == "wait" {
+			flag = args[4]
+		}
+		_, err := cli(t, args...)
+		if err == nil || !strings.Contains(err.Error(), flag+" must be positive") {
+			t.Errorf("%v: %v; want %s refused", args, err, flag)
+		}
+	}
+}
