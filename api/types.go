@@ -168,6 +168,11 @@ const (
 	ConditionReady       = "Ready"
 	ConditionReconciling = "Reconciling"
 	ConditionStalled     = "Stalled"
+	// ConditionDegraded is True while the campaign works around failures
+	// of its workers: the latest one (a failed run attempt that is
+	// retried, a task the queue retries after a worker's error) is its
+	// message. It turns False when the campaign succeeds.
+	ConditionDegraded = "Degraded"
 
 	ConditionTrue    = "True"
 	ConditionFalse   = "False"

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simswarm/simswarm/test/testdb"
 )
@@ -76,5 +77,45 @@ func TestRefusedResultNameFailsTheCampaign(t *testing.T) {
 	runnerLog, _ := os.ReadFile(ps[1].log)
 	if !strings.Contains(string(runnerLog), "WARN") || !strings.Contains(string(runnerLog), "refusing result file name") {
 		t.Fatalf("the runner's log does not warn of the refusal:\n%s", tail(string(runnerLog), 3000))
+	}
+}
+
+// TestRunnerThatCannotFetchArtifactsDegradesTheCampaign: a runner whose
+// artifact cache is unusable fails every delivery, which the queue
+// retries. The campaign said Running with no message, nothing was logged
+// at -v, and the reason sat only in the task's Redis hash: now the
+// campaign's Degraded condition says why (describe and the dashboard show
+// it), and both the runner and the controller log it at warning level.
+func TestRunnerThatCannotFetchArtifactsDegradesTheCampaign(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
+	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+	dir := t.TempDir()
+	manifest := scriptCampaign(t, dir, "nocache", `echo x > "$RESULTS/r.sca"`, "0", 1)
+	startProc(t, nil, "worker", "--role", "build", "--redis", rs.URL(), "--mongo", mongoURI, "--cache", t.TempDir(), "--name", "builder")
+	notDir := filepath.Join(dir, "cache-is-a-file")
+	os.WriteFile(notDir, nil, 0o644)
+	runner := startProc(t, nil, "worker", "--role", "run", "--redis", rs.URL(), "--mongo", mongoURI, "--cache", notDir,
+		"--name", "runner-0", "-v")
+	mustCLI(t, "apply", "-f", manifest)
+	var desc string
+	waitUntil(t, "the campaign to say why its run does not progress", 30*time.Second, func() bool {
+		desc = mustCLI(t, "describe", "campaign", "nocache")
+		return strings.Contains(desc, "Degraded") && strings.Contains(desc, "not a directory")
+	})
+	if !strings.Contains(desc, "TaskRetrying") || !strings.Contains(desc, "Running") {
+		t.Fatalf("describe:\n%s", desc)
+	}
+	for what, log := range map[string]string{"runner": runner.log, "controller": p.log} {
+		b, _ := os.ReadFile(log)
+		warned := false
+		for _, line := range strings.Split(string(b), "\n") {
+			warned = warned || strings.Contains(line, "WARN") && strings.Contains(line, "not a directory")
+		}
+		if !warned {
+			t.Errorf("the %s's log does not warn of the failure:\n%s", what, tail(string(b), 3000))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"slices"
 	"time"
 
 	"github.com/simswarm/simswarm/api"
@@ -31,6 +32,9 @@ type Observed struct {
 	Inflight, Active int
 	// Window is this campaign's share of the dispatch window.
 	Window int
+	// Failure is the latest failure of a worker this pass saw (nil: none):
+	// a failed run attempt sent back to Pending, a task the queue retries.
+	Failure *Failure
 	// SourceRevision is the git commit of the manifest that declared the
 	// campaign (GitOps), from AnnotationSourceRevision.
 	SourceRevision string
@@ -68,6 +72,10 @@ const (
 	ReasonCreatingRuns  = "CreatingRuns"
 	ReasonWaitingBuild  = "WaitingForBuild"
 	ReasonWaitingWindow = "WaitingForCapacity"
+	// Reasons of the Degraded condition.
+	ReasonAttemptFailed = "AttemptFailed"
+	ReasonTaskRetrying  = "TaskRetrying"
+	ReasonBuildRetrying = "BuildRetrying"
 )
 
 // poll is how often an active campaign is looked at again (run records are
@@ -77,6 +85,9 @@ const poll = time.Second
 // Compute derives the actions and status from an observation. Pure.
 func Compute(o Observed) Desired {
 	st := o.Status
+	// A copy: the conditions are set in place, and the stored status is
+	// what tells whether anything changed.
+	st.Conditions = slices.Clone(o.Status.Conditions)
 	st.ObservedGeneration = o.Generation
 	st.SourceRevision = o.SourceRevision
 	st.Runs = inFlight(o.Counts, o.Inflight, o.Active)
@@ -178,6 +189,16 @@ func Compute(o Observed) Desired {
 			d.Requeue = time.Millisecond
 		}
 	}
+	switch {
+	case st.Phase == api.PhaseSucceeded:
+		if findCondition(st.Conditions, api.ConditionDegraded) != nil {
+			st.Conditions = setCondition(st.Conditions, api.ConditionDegraded, F, ReasonSucceeded,
+				"every run succeeded in the end", o.Generation, o.Now)
+		}
+	case o.Failure != nil:
+		st.Conditions = setCondition(st.Conditions, api.ConditionDegraded, T, o.Failure.Reason, o.Failure.Message,
+			o.Generation, o.Now)
+	}
 	if o.Expanded < 0 && buildDone {
 		d.Requeue = poll
 	}
@@ -210,6 +231,15 @@ func setCondition(conds []api.Condition, typ, status, reason, msg string, gen in
 	}
 	return append(conds, api.Condition{Type: typ, Status: status, Reason: reason, Message: msg,
 		ObservedGeneration: gen, LastTransitionTime: now})
+}
+
+func findCondition(conds []api.Condition, typ string) *api.Condition {
+	for i := range conds {
+		if conds[i].Type == typ {
+			return &conds[i]
+		}
+	}
+	return nil
 }
 
 func short(s string) string {

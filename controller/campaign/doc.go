@@ -26,7 +26,12 @@
 //     run records of deleted campaigns (results stay in GridFS);
 //   - write the status (phase, observedGeneration, conditions Ready /
 //     Reconciling / Stalled, counts, times) only when it changed, fenced by
-//     the leader epoch.
+//     the leader epoch. Workers' failures reach it: Degraded is True, with
+//     the latest failure as its reason and message, while failed run
+//     attempts are retried (AttemptFailed) or the queue retries a task
+//     after a worker's error (TaskRetrying, BuildRetrying); each new one
+//     is logged once, at warning level. It turns False when the campaign
+//     succeeds.
 //
 // An invalid spec is terminal (Stalled, reason InvalidSpec, not retried);
 // any other error is returned so the workqueue retries with backoff.

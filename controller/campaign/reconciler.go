@@ -226,6 +226,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		if buried, err = r.buryDeadRuns(ctx, name, uid); err != nil {
 			return 0, err
 		}
+		if o.Failure, err = r.retrying(ctx, name, uid, live); err != nil {
+			return 0, err
+		}
 	}
 	// Nothing in flight: the campaign may just have finished, count now.
 	counts, fresh, err := r.counts(ctx, name, uid, buildDone && (len(live) == 0 || buried > 0))
@@ -234,9 +237,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	}
 	o.Counts, o.CountsFresh = counts, fresh
 	if buildDone && !c.Spec.Suspend && fresh {
-		changed, err := r.repair(ctx, c, o.Counts, live)
+		changed, failed, err := r.repair(ctx, c, o.Counts, live)
 		if err != nil {
 			return 0, err
+		}
+		if failed != nil {
+			o.Failure = failed
 		}
 		if changed {
 			// Runs sent back to Pending are behind the dispatch frontier.
@@ -249,10 +255,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		if o.BuildTaskQueued, err = r.Tasks.BuildQueued(ctx, o.BuildKey); err != nil {
 			return 0, err
 		}
-		if !o.BuildTaskQueued {
-			if o.Build, err = r.buryDeadBuild(ctx, name, o.Build); err != nil {
-				return 0, err
-			}
+		if o.Build, o.Failure, err = r.buildFailure(ctx, name, o.Build); err != nil {
+			return 0, err
 		}
 	}
 	o.Inflight = len(live)
@@ -315,23 +319,32 @@ func maxAttempts(spec api.CampaignSpec) int {
 }
 
 // repair sends retryable Failed runs and task-less Queued/Running runs back
-// to Pending. It reports whether it changed anything.
-func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.RunCounts, live map[int]string) (bool, error) {
+// to Pending. It reports whether it changed anything, and the latest
+// failed attempt it sent back.
+func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.RunCounts, live map[int]string) (bool, *Failure, error) {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	changed := false
+	var latest *jobs.RunRecord
 	if counts.Failed > 0 {
 		failed, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunFailed, After: -1,
 			MaxAttempts: maxAttempts(c.Spec), Limit: 1000})
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
-		for _, f := range failed {
+		for i, f := range failed {
 			ok, err := r.Store.SetRunState(ctx, f.ID, jobs.RunFailed, jobs.RunPending, "")
 			if err != nil {
-				return changed, err
+				return changed, nil, err
 			}
 			changed = changed || ok
+			if ok && (latest == nil || f.UpdatedAt.After(latest.UpdatedAt)) {
+				latest = &failed[i]
+			}
 		}
+	}
+	var failure *Failure
+	if latest != nil {
+		failure = attemptFailed(*latest)
 	}
 	if int(counts.Queued+counts.Running) > len(live) && r.lostScanDue(name, len(live)) {
 		grace := r.Grace
@@ -341,7 +354,7 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 		for _, state := range []string{jobs.RunQueued, jobs.RunRunning} {
 			recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: state, After: -1})
 			if err != nil {
-				return changed, err
+				return changed, failure, err
 			}
 			for _, rec := range recs {
 				if _, ok := live[rec.Run]; ok || r.now().Sub(rec.UpdatedAt) < grace {
@@ -349,7 +362,7 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 				}
 				ok, err := r.Store.SetRunState(ctx, rec.ID, state, jobs.RunPending, "task lost from the queue; dispatching again")
 				if err != nil {
-					return changed, err
+					return changed, failure, err
 				}
 				if ok {
 					r.log().Info("run task lost, re-dispatching", zap.String("campaign", name), zap.Int("run", rec.Run))
@@ -358,7 +371,7 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 			}
 		}
 	}
-	return changed, nil
+	return changed, failure, nil
 }
 
 func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d Desired, live map[int]string) (time.Duration, error) {
@@ -402,6 +415,13 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 	if statusChanged(c.Status, d.Status) {
 		if err := r.Store.UpdateStatus(ctx, name, uid, d.Status, r.Epoch); err != nil {
 			return 0, err
+		}
+		// Each new failure of a worker is logged once, when it reaches
+		// the status.
+		was, now := findCondition(c.Status.Conditions, api.ConditionDegraded), findCondition(d.Status.Conditions, api.ConditionDegraded)
+		if now != nil && now.Status == api.ConditionTrue && (was == nil || was.Status != now.Status || was.Message != now.Message) {
+			r.log().Warn("campaign degraded", zap.String("campaign", name), zap.String("reason", now.Reason),
+				zap.String("message", now.Message))
 		}
 	}
 	return d.Requeue, nil

@@ -28,11 +28,15 @@ type TaskQueue interface {
 	RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error)
 	// DeadRuns lists the run tasks of (campaign, uid) that the queue gave
 	// up on (archived: a worker refused them, or their retries ran out).
-	DeadRuns(ctx context.Context, campaign, uid string) ([]DeadTask, error)
-	// DeadBuild returns the build task of key if the queue gave up on it.
-	DeadBuild(ctx context.Context, key string) (*DeadTask, bool, error)
+	DeadRuns(ctx context.Context, campaign, uid string) ([]TaskFailure, error)
+	// RetryingRuns lists the run tasks of (campaign, uid) that wait for
+	// the queue to retry them after a worker's error.
+	RetryingRuns(ctx context.Context, campaign, uid string) ([]TaskFailure, error)
+	// BuildFailure returns the build task of key if a builder failed it:
+	// Dead when the queue gave up on it, else waiting for a retry.
+	BuildFailure(ctx context.Context, key string) (*TaskFailure, error)
 	// Bury deletes a dead task whose outcome is recorded.
-	Bury(ctx context.Context, t DeadTask) error
+	Bury(ctx context.Context, t TaskFailure) error
 	// Unqueue deletes the not-yet-active run tasks of campaign whose uid is
 	// uid ("" = any uid) or, with others, whose uid is not uid. It returns
 	// the run numbers removed for uid (when !others).
@@ -137,6 +141,10 @@ func (q *AsynqQueue) BuildQueued(ctx context.Context, key string) (bool, error) 
 	return info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted, nil
 }
 
+// stateRetry is the listing state of a task that waits for the queue to
+// retry it after a worker's error.
+const stateRetry = "retry"
+
 type lister func(queue string, opts ...asynq.ListOption) ([]*asynq.TaskInfo, error)
 
 // liveStates is the listing order: pending before active, so a task moving
@@ -151,7 +159,7 @@ func (q *AsynqQueue) liveStates() []struct {
 	}{
 		{"pending", q.Inspector.ListPendingTasks},
 		{"scheduled", q.Inspector.ListScheduledTasks},
-		{"retry", q.Inspector.ListRetryTasks},
+		{stateRetry, q.Inspector.ListRetryTasks},
 		{jobs.TaskActive, q.Inspector.ListActiveTasks},
 	}
 }
@@ -232,52 +240,64 @@ func (q *AsynqQueue) RunTasks(ctx context.Context, campaign, uid string) (map[in
 	return out, nil
 }
 
-// DeadTask is a task the queue gave up on, with the last error a worker
-// reported for it.
-type DeadTask struct {
+// TaskFailure is a task a worker failed, with the last error it reported:
+// the queue gave up on it (Dead, archived) or retries it later.
+type TaskFailure struct {
 	Queue, ID string
 	// Run and Attempt: of a run task (Attempt as the task carried it).
 	Run, Attempt int
 	Err          string
+	Dead         bool
 }
 
-// DeadRuns implements TaskQueue.
-func (q *AsynqQueue) DeadRuns(ctx context.Context, campaign, uid string) ([]DeadTask, error) {
+// failedRuns lists the run tasks of (campaign, uid) in one state.
+func (q *AsynqQueue) failedRuns(ctx context.Context, campaign, uid string, list lister, dead bool) ([]TaskFailure, error) {
 	if err := q.register(ctx); err != nil {
 		return nil, err
 	}
-	var out []DeadTask
+	var out []TaskFailure
 	u := uidPrefix(uid)
-	err := q.each(q.Inspector.ListArchivedTasks, func(t *asynq.TaskInfo) error {
+	err := q.each(list, func(t *asynq.TaskInfo) error {
 		if c, tu, run, attempt, ok := parseRunTaskIDAttempt(t.ID); ok && c == campaign && tu == u {
-			out = append(out, DeadTask{Queue: jobs.QueueRun, ID: t.ID, Run: run, Attempt: attempt, Err: t.LastErr})
+			out = append(out, TaskFailure{Queue: jobs.QueueRun, ID: t.ID, Run: run, Attempt: attempt, Err: t.LastErr, Dead: dead})
 		}
 		return nil
 	})
 	return out, err
 }
 
-// DeadBuild implements TaskQueue.
-func (q *AsynqQueue) DeadBuild(ctx context.Context, key string) (*DeadTask, bool, error) {
+// DeadRuns implements TaskQueue.
+func (q *AsynqQueue) DeadRuns(ctx context.Context, campaign, uid string) ([]TaskFailure, error) {
+	return q.failedRuns(ctx, campaign, uid, q.Inspector.ListArchivedTasks, true)
+}
+
+// RetryingRuns implements TaskQueue.
+func (q *AsynqQueue) RetryingRuns(ctx context.Context, campaign, uid string) ([]TaskFailure, error) {
+	return q.failedRuns(ctx, campaign, uid, q.Inspector.ListRetryTasks, false)
+}
+
+// BuildFailure implements TaskQueue.
+func (q *AsynqQueue) BuildFailure(ctx context.Context, key string) (*TaskFailure, error) {
 	if err := q.register(ctx); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	id := jobs.BuildTaskID(key)
 	info, err := q.Inspector.GetTaskInfo(jobs.QueueBuild, id)
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil, false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("inspect build task: %w", err)
+		return nil, fmt.Errorf("inspect build task: %w", err)
 	}
-	if info.State != asynq.TaskStateArchived {
-		return nil, false, nil
+	dead := info.State == asynq.TaskStateArchived
+	if !dead && (info.State != asynq.TaskStateRetry || info.LastErr == "") {
+		return nil, nil
 	}
-	return &DeadTask{Queue: jobs.QueueBuild, ID: id, Err: info.LastErr}, true, nil
+	return &TaskFailure{Queue: jobs.QueueBuild, ID: id, Err: info.LastErr, Dead: dead}, nil
 }
 
 // Bury implements TaskQueue.
-func (q *AsynqQueue) Bury(ctx context.Context, t DeadTask) error {
+func (q *AsynqQueue) Bury(ctx context.Context, t TaskFailure) error {
 	if err := q.Inspector.DeleteTask(t.Queue, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
 		return fmt.Errorf("delete dead task %s: %w", t.ID, err)
 	}

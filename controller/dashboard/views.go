@@ -37,7 +37,8 @@ type CampaignSummary struct {
 	Progress float64         `json:"progress"`
 	Pace     Pace            `json:"pace"`
 	Build    api.BuildStatus `json:"build"`
-	// Reason and Message come from the Ready condition (or the first).
+	// Reason and Message come from the Degraded condition while it is
+	// True, else from the Ready condition (or the first).
 	Reason         string          `json:"reason,omitempty"`
 	Message        string          `json:"message,omitempty"`
 	Conditions     []api.Condition `json:"conditions,omitempty"`
@@ -75,6 +76,12 @@ func summarize(c *api.Campaign, snap *snapshot, now time.Time) CampaignSummary {
 	}
 	for i, cond := range st.Conditions {
 		if cond.Type == api.ConditionReady || i == 0 {
+			s.Reason, s.Message = cond.Reason, cond.Message
+		}
+	}
+	// While its workers fail, that is what the one line says.
+	for _, cond := range st.Conditions {
+		if cond.Type == api.ConditionDegraded && cond.Status == api.ConditionTrue {
 			s.Reason, s.Message = cond.Reason, cond.Message
 		}
 	}

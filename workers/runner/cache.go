@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -108,7 +109,9 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 	if err := tarball.Extract(tmpFile, unpack, tarball.DefaultLimit); err != nil {
 		os.RemoveAll(unpack)
 		err = fmt.Errorf("unpack artifact %s: %w", key, err)
-		if errors.Is(err, tarball.ErrUnsafe) {
+		if errors.Is(err, tarball.ErrUnsafe) || !localError(err) {
+			// The bytes are the builder's (their digest matched): any
+			// delivery would meet the same.
 			return refuse(err)
 		}
 		return err
@@ -153,4 +156,13 @@ func validKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// localError reports whether err is this host's (a file system call that
+// failed: a full disk, a permission), not the archive's.
+func localError(err error) bool {
+	var pe *fs.PathError
+	var le *os.LinkError
+	var se *os.SyscallError
+	return errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &se)
 }

@@ -3,6 +3,8 @@ package runner
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -170,5 +172,29 @@ func TestLastDeliveryAndPanicsAreRecorded(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if dead, _ := insp.ListArchivedTasks(jobs.QueueRun); len(dead) != 0 {
 		t.Fatalf("%d tasks archived without an outcome: %v", len(dead), dead[0].LastErr)
+	}
+}
+
+// TestCorruptArtifactIsARecordedFailure: an artifact whose bytes are the
+// builder's (the digest matches) but do not unpack fails the attempt on
+// the record at once: another delivery would unpack the same bytes.
+func TestCorruptArtifactIsARecordedFailure(t *testing.T) {
+	db := setup(t, "[General]\n")
+	ctx := context.Background()
+	garbage := []byte("this is not a tar.gz")
+	sum := sha256.Sum256(garbage)
+	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).
+		UploadFromStream(ctx, jobs.ArtifactName(scriptKey), bytes.NewReader(garbage)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: scriptKey, State: jobs.BuildSucceeded,
+		SHA256: hex.EncodeToString(sum[:])}); err != nil {
+		t.Fatal(err)
+	}
+	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, scriptTask(t, db, 0)); err != nil {
+		t.Fatalf("an artifact that does not unpack is an outcome, not a queue error: %v", err)
+	}
+	if r := record(t, db, 0); r.State != jobs.RunFailed || r.Attempts != 1 || !strings.Contains(r.Message, "unpack artifact") {
+		t.Errorf("record %+v, want Failed with the unpack error", r)
 	}
 }
