@@ -40,6 +40,7 @@ type Daemon struct {
 	logPath   string
 	gwBridge  string
 	swarmAddr string // host:port of the swarm listener
+	opts      engineOptions
 }
 
 // storageDriver is overlay2 where the kernel has overlayfs (containers
@@ -68,9 +69,23 @@ func Start(t testing.TB) *Daemon {
 	return d
 }
 
+// engineOptions place an engine in a test host (see Hosts); the zero
+// value is an engine in this machine's namespaces.
+type engineOptions struct {
+	netns        string   // network namespace to run dockerd in
+	hostname     string   // UTS hostname (the swarm node's name); with netns
+	cgroupParent string   // absolute cgroup of its containers, to kill them all
+	dirPattern   string   // os.MkdirTemp pattern under /tmp (default "ssd")
+	args         []string // extra dockerd flags
+}
+
 // startEngine runs a private dockerd and waits until it answers.
-func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
+func startEngine(t testing.TB, opts ...engineOptions) (*Daemon, context.Context, context.CancelFunc) {
 	t.Helper()
+	var o engineOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	for _, bin := range []string{"dockerd", "containerd", "runc"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Fatalf("%s not installed (make deps installs docker.io): %v", bin, err)
@@ -80,9 +95,12 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 		t.Fatalf("dockerd needs root")
 	}
 	release := acquireMachineLock(t)
+	if o.dirPattern == "" {
+		o.dirPattern = "ssd"
+	}
 	// Short directory: unix socket paths (ours and containerd's shims)
 	// must stay under 108 bytes, and t.TempDir() paths can be long.
-	dir, err := os.MkdirTemp("/tmp", "ssd")
+	dir, err := os.MkdirTemp("/tmp", o.dirPattern)
 	if err != nil {
 		release()
 		t.Fatal(err)
@@ -92,50 +110,78 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 		Host:     "unix://" + filepath.Join(dir, "docker.sock"),
 		logPath:  filepath.Join(dir, "dockerd.log"),
 		gwBridge: "ssgw" + randHex(4),
+		opts:     o,
+	}
+	if o.netns != "" {
+		// The bridge lives in the host's own namespace and goes with it.
+		d.gwBridge = ""
 	}
 	t.Cleanup(func() {
 		defer release()
 		d.teardown(t)
 	})
-
-	logFile, err := os.Create(d.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	d.cmd = exec.Command("dockerd",
-		"--data-root", filepath.Join(dir, "data"),
-		"--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "docker.pid"),
-		"-H", d.Host,
-		"--bridge=none",
-		"--iptables=false",
-		"--ip6tables=false",
-		"--storage-driver="+storageDriver(),
-		// Without iptables, published ports reach containers only through
-		// the userland proxy (docker-proxy, a child of this daemon).
-		"--userland-proxy=true",
-	)
-	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
-	// Swarm tasks try a registry pull before using a local image; with this
-	// the engine uses the local image and never looks up a registry (tests
-	// must not touch the network, and there is no registry anyway).
-	d.cmd.Env = append(os.Environ(), "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1")
-	// Own process group: teardown signals dockerd and the containerd it
-	// started together, and nothing else.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("start dockerd: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.cmd.Wait() }()
-	d.waitExit = exited
-
 	d.Client, err = client.NewClientWithOpts(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
 	if err != nil {
 		t.Fatalf("docker client: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	if err := d.launch(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return d, ctx, cancel
+}
+
+// launch starts the dockerd process (again, after a Kill: same data root)
+// and waits until it answers.
+func (d *Daemon) launch(ctx context.Context) error {
+	logFile, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	args := []string{
+		"--data-root", filepath.Join(d.Dir, "data"),
+		"--exec-root", filepath.Join(d.Dir, "exec"),
+		"--pidfile", filepath.Join(d.Dir, "docker.pid"),
+		"-H", d.Host,
+		"--bridge=none",
+		"--iptables=false",
+		"--ip6tables=false",
+		"--storage-driver=" + storageDriver(),
+		// Without iptables, published ports reach containers only through
+		// the userland proxy (docker-proxy, a child of this daemon).
+		"--userland-proxy=true",
+	}
+	if d.opts.cgroupParent != "" {
+		args = append(args, "--cgroup-parent="+d.opts.cgroupParent)
+	}
+	args = append(args, d.opts.args...)
+	cmd := exec.Command("dockerd", args...)
+	if d.opts.netns != "" {
+		// A UTS namespace of its own names the node; nsenter then enters
+		// the host's network namespace and execs dockerd: one process, one
+		// group. Not ip netns exec: its mount namespace remounts /sys, which
+		// hides the cgroup file systems dockerd needs.
+		cmd = exec.Command("unshare", append([]string{"--uts", "--", "sh", "-c",
+			`hostname "$0" && ns="$1" && shift && exec nsenter --net="$ns" dockerd "$@"`,
+			d.opts.hostname, "/run/netns/" + d.opts.netns}, args...)...)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Swarm tasks try a registry pull before using a local image; with this
+	// the engine uses the local image and never looks up a registry (tests
+	// must not touch the network, and there is no registry anyway).
+	cmd.Env = append(os.Environ(), "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1")
+	// Own process group: teardown signals dockerd and the containerd it
+	// started together, and nothing else.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start dockerd: %w", err)
+	}
+	d.cmd = cmd
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	d.waitExit = exited
 	for {
 		if _, err := d.Client.Ping(ctx); err == nil {
 			break
@@ -143,16 +189,14 @@ func startEngine(t testing.TB) (*Daemon, context.Context, context.CancelFunc) {
 		select {
 		case err := <-exited:
 			exited <- err
-			cancel()
-			t.Fatalf("dockerd exited during start: %v\n%s", err, d.logTail())
+			return fmt.Errorf("dockerd exited during start: %v\n%s", err, d.logTail())
 		case <-ctx.Done():
-			cancel()
-			t.Fatalf("dockerd did not answer within %v\n%s", startTimeout, d.logTail())
+			return fmt.Errorf("dockerd did not answer within %v\n%s", startTimeout, d.logTail())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	d.Client.NegotiateAPIVersion(ctx)
-	return d, ctx, cancel
+	return nil
 }
 
 // initSwarm makes the daemon a one-node swarm manager without touching the

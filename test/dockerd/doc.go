@@ -19,8 +19,26 @@
 // directory are detached, its gateway bridge is deleted and its directory
 // removed. On failure the tail of the daemon log is written to the test log.
 //
+// Several hosts: StartHosts(t, n) makes n test hosts on this machine, each
+// a network namespace of its own (named ssmh<id>-h<i>) joined by a veth
+// pair to a bridge in a "switch" namespace the harness makes, with an
+// address from a 10.x.0.0/16 that no route or address of the machine
+// overlaps, and its own dockerd (own data root, exec root, socket, cgroup
+// parent, UTS hostname h<i>, local address pool from the same block). The
+// engines are not in a swarm yet: the caller forms it (Hosts.SwarmPool is
+// the --default-addr-pool to give it), so VXLAN and the swarm ports are
+// per host as on real machines. Host.LinkDown/LinkUp cut and restore the
+// host's cable at the switch, Host.Crash SIGKILLs its engine and every
+// container at once, Host.Restart starts the engine again on its data;
+// Host.Forward relays a 127.0.0.1 port of this machine into the host (how
+// a test reaches a published port), CopyImages moves images between
+// engines with docker save/load through a per-machine cache. Nothing is
+// attached to the machine's own interfaces; everything is torn down with
+// the test, and the leftovers of a crashed earlier run (namespaces,
+// processes, cgroups, directories named ssmh*) are removed at the start.
+//
 // Requirements: root, dockerd/containerd/runc (Debian docker.io), ldd,
-// ip. The storage driver is overlay2 where the kernel has overlayfs, else
+// ip, nsenter and unshare (util-linux). The storage driver is overlay2 where the kernel has overlayfs, else
 // vfs (SIMSWARM_TEST_STORAGE_DRIVER overrides). No registry is ever
 // contacted (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1; teardown fails the test
 // if the daemon log shows a registry lookup).

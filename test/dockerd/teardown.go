@@ -53,6 +53,7 @@ func (d *Daemon) teardown(t testing.TB) {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	d.killStragglers(t)
+	killCgroup(t, d.opts.cgroupParent)
 	d.unmountAll(t)
 	if d.gwBridge != "" {
 		// Only exists once swarm init ran; ignore "cannot find device".
