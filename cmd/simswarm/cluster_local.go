@@ -45,6 +45,9 @@ nothing and prints the join command again.
   simswarm cluster local init --advertise-addr 192.168.1.10`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return invalidInput(err)
+			}
 			dc, err := dockerClient()
 			if err != nil {
 				return err
@@ -70,6 +73,8 @@ nothing and prints the join command again.
 	c.Flags().StringVar(&o.AdvertiseAddr, "advertise-addr", "", "address the other machines reach this one at (IP, interface or IP:port)")
 	c.Flags().StringVar(&o.ListenAddr, "listen-addr", "", "swarm listen address (default 0.0.0.0:2377)")
 	c.Flags().Uint32Var(&o.DataPathPort, "data-path-port", 0, "UDP port of overlay traffic (default 4789)")
+	c.Flags().StringSliceVar(&o.DefaultAddrPool, "default-addr-pool", nil, "CIDR the overlay networks' subnets come from (default 10.0.0.0/8; repeatable)")
+	c.Flags().Uint32Var(&o.SubnetSize, "default-addr-pool-mask-length", 0, "mask length of those subnets (default 24)")
 	return c
 }
 

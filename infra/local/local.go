@@ -35,6 +35,28 @@ type InitOptions struct {
 	ListenAddr string
 	// DataPathPort is the VXLAN port of overlay networks (default 4789).
 	DataPathPort uint32
+	// DefaultAddrPool are the CIDRs overlay networks get their subnets
+	// from (default 10.0.0.0/8), SubnetSize those subnets' mask length
+	// (default 24): set them when the machines' own networks lie there.
+	DefaultAddrPool []string
+	SubnetSize      uint32
+}
+
+// Validate checks the options and names the one at fault.
+func (o InitOptions) Validate() error {
+	for _, p := range o.DefaultAddrPool {
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("default address pool %q: not a CIDR such as 10.20.0.0/16", p)
+		}
+		if o.SubnetSize != 0 && int(o.SubnetSize) < pre.Bits() {
+			return fmt.Errorf("default address pool %q: subnet mask length %d is shorter than the pool's /%d", p, o.SubnetSize, pre.Bits())
+		}
+	}
+	if o.SubnetSize != 0 && (o.SubnetSize < 8 || o.SubnetSize > 29) {
+		return fmt.Errorf("default address pool mask length %d: want 8 to 29", o.SubnetSize)
+	}
+	return nil
 }
 
 // InitResult is what joining the swarm takes.
@@ -54,6 +76,9 @@ func (r InitResult) JoinCommand() string {
 // Init makes the engine a single-node swarm manager, or finds the swarm it
 // already manages.
 func Init(ctx context.Context, d Docker, o InitOptions) (InitResult, error) {
+	if err := o.Validate(); err != nil {
+		return InitResult{}, fmt.Errorf("swarm init: %w", err)
+	}
 	info, err := d.Info(ctx)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("swarm init: ask the Docker engine: %w", err)
@@ -67,6 +92,7 @@ func Init(ctx context.Context, d Docker, o InitOptions) (InitResult, error) {
 	case swarm.LocalNodeStateInactive:
 		id, err := d.SwarmInit(ctx, swarm.InitRequest{
 			ListenAddr: orDefault(o.ListenAddr, "0.0.0.0:"+strconv.Itoa(SwarmPort)), AdvertiseAddr: o.AdvertiseAddr, DataPathPort: o.DataPathPort,
+			DefaultAddrPool: o.DefaultAddrPool, SubnetSize: o.SubnetSize,
 		})
 		if err != nil {
 			return InitResult{}, fmt.Errorf("swarm init: %w", err)
