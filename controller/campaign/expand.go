@@ -10,10 +10,11 @@ import (
 	"path"
 	"strings"
 
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -69,13 +70,12 @@ func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *jobs.Buil
 	if config == "" {
 		config = "General"
 	}
-	gb := e.Store.DB.GridFSBucket(options.GridFSBucket().SetName(bucket))
-	st, err := gb.OpenDownloadStreamByName(ctx, file)
+	st, err := gridfs.OpenByName(ctx, e.Store.DB, bucket, file)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil, false, err
 		}
-		if c.Spec.Source.Archive != "" && strings.Contains(err.Error(), "not found") {
+		if c.Spec.Source.Archive != "" && errors.Is(err, mongo.ErrFileNotFound) {
 			return nil, false, fmt.Errorf("%w: source archive %s was never uploaded", ErrInvalid, c.Spec.Source.Archive)
 		}
 		return nil, false, fmt.Errorf("open %s/%s: %w", bucket, file, err)

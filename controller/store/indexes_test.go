@@ -37,11 +37,14 @@ func TestEnsureIndexesMakesTheResultBucketsIndexes(t *testing.T) {
 		}
 		return out
 	}
-	if got := names(jobs.BucketResults + ".files"); !got["filename_1_uploadDate_1"] {
-		t.Errorf("files indexes %v", got)
-	}
-	if got := names(jobs.BucketResults + ".chunks"); !got["files_id_1_n_1"] {
-		t.Errorf("chunks indexes %v", got)
+	// Builders and the source upload write theirs too (workers/gridfs).
+	for _, bucket := range []string{jobs.BucketResults, jobs.BucketArtifacts, jobs.BucketSources} {
+		if got := names(bucket + ".files"); !got["filename_1_uploadDate_1"] {
+			t.Errorf("%s.files indexes %v", bucket, got)
+		}
+		if got := names(bucket + ".chunks"); !got["files_id_1_n_1"] {
+			t.Errorf("%s.chunks indexes %v", bucket, got)
+		}
 	}
 	chunks := s.DB.Collection(jobs.BucketResults + ".chunks")
 	fid := bson.NewObjectID()

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // SourceName is the GridFS file name of the source archive with digest sha.
@@ -35,17 +35,16 @@ func (s *Store) PutSource(ctx context.Context, sha string, r io.Reader) error {
 	if err != nil || ok {
 		return err
 	}
-	b := s.DB.GridFSBucket(options.GridFSBucket().SetName(bucketSources))
-	if _, err := b.UploadFromStream(ctx, SourceName(sha), r); err != nil {
+	if _, err := gridfs.Upload(ctx, s.DB, bucketSources, SourceName(sha), r, nil); err != nil {
 		return fmt.Errorf("upload source %s: %w", sha, err)
 	}
 	return nil
 }
 
-// OpenFile opens a GridFS file by id in bucket.
-func (s *Store) OpenFile(ctx context.Context, bucket string, id any) (*mongo.GridFSDownloadStream, error) {
-	b := s.DB.GridFSBucket(options.GridFSBucket().SetName(bucket))
-	st, err := b.OpenDownloadStream(ctx, id)
+// OpenFile opens a GridFS file by id in bucket, to stream it in bounded
+// batches of chunks (see workers/gridfs).
+func (s *Store) OpenFile(ctx context.Context, bucket string, id any) (*gridfs.Reader, error) {
+	st, err := gridfs.OpenByID(ctx, s.DB, bucket, id)
 	if errors.Is(err, mongo.ErrFileNotFound) {
 		return nil, fmt.Errorf("file %v in %s: %w", id, bucket, ErrNotFound)
 	}
@@ -56,9 +55,8 @@ func (s *Store) OpenFile(ctx context.Context, bucket string, id any) (*mongo.Gri
 }
 
 // OpenSource opens the archive with digest sha.
-func (s *Store) OpenSource(ctx context.Context, sha string) (*mongo.GridFSDownloadStream, error) {
-	b := s.DB.GridFSBucket(options.GridFSBucket().SetName(bucketSources))
-	st, err := b.OpenDownloadStreamByName(ctx, SourceName(sha))
+func (s *Store) OpenSource(ctx context.Context, sha string) (*gridfs.Reader, error) {
+	st, err := gridfs.OpenByName(ctx, s.DB, bucketSources, SourceName(sha))
 	if errors.Is(err, mongo.ErrFileNotFound) {
 		return nil, fmt.Errorf("source %s: %w", sha, ErrNotFound)
 	}

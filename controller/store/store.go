@@ -61,10 +61,11 @@ func (s *Store) Close(ctx context.Context) error { return s.Client.Disconnect(ct
 // missing ones (FerretDB 1.24 fails on re-creating an existing compound
 // index), so it is idempotent everywhere.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	for _, ci := range []struct {
+	type collIndexes struct {
 		coll string
 		want []mongo.IndexModel
-	}{
+	}
+	all := []collIndexes{
 		{collRuns, []mongo.IndexModel{
 			{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "state", Value: 1}, {Key: "run", Value: 1}},
 				Options: options.Index().SetName("campaign_uid_state_run")},
@@ -72,18 +73,23 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 				Options: options.Index().SetName("campaign_uid_run")},
 			{Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")},
 		}},
-		// Runners write result files' GridFS documents themselves, so the
-		// bucket's indexes (what the driver's upload stream would create,
-		// under the same names) are made here.
-		{jobs.BucketResults + ".files", []mongo.IndexModel{
-			{Keys: bson.D{{Key: "filename", Value: 1}, {Key: "uploadDate", Value: 1}},
-				Options: options.Index().SetName("filename_1_uploadDate_1")},
-		}},
-		{jobs.BucketResults + ".chunks", []mongo.IndexModel{
-			{Keys: bson.D{{Key: "files_id", Value: 1}, {Key: "n", Value: 1}},
-				Options: options.Index().SetName("files_id_1_n_1").SetUnique(true)},
-		}},
-	} {
+	}
+	// Runners, builders and the source upload write GridFS documents
+	// themselves (workers/gridfs), so each bucket's indexes (what the
+	// driver's upload stream would create, under the same names) are made
+	// here; reading a file's chunks in order needs files_id_1_n_1.
+	for _, bucket := range []string{jobs.BucketResults, jobs.BucketArtifacts, bucketSources} {
+		all = append(all,
+			collIndexes{bucket + ".files", []mongo.IndexModel{
+				{Keys: bson.D{{Key: "filename", Value: 1}, {Key: "uploadDate", Value: 1}},
+					Options: options.Index().SetName("filename_1_uploadDate_1")},
+			}},
+			collIndexes{bucket + ".chunks", []mongo.IndexModel{
+				{Keys: bson.D{{Key: "files_id", Value: 1}, {Key: "n", Value: 1}},
+					Options: options.Index().SetName("files_id_1_n_1").SetUnique(true)},
+			}})
+	}
+	for _, ci := range all {
 		if err := ensureIndexes(ctx, s.DB.Collection(ci.coll), ci.want); err != nil {
 			return err
 		}

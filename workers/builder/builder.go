@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/local"
 	"github.com/simswarm/simswarm/workers/procexec"
@@ -189,8 +190,7 @@ func (h *Handler) fetchSource(ctx context.Context, s api.SourceSpec, src string)
 		}
 		return nil
 	case s.Archive != "":
-		b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources))
-		stream, err := b.OpenDownloadStreamByName(ctx, jobs.SourceName(s.Archive))
+		stream, err := gridfs.OpenByName(ctx, h.DB, jobs.BucketSources, jobs.SourceName(s.Archive))
 		if errors.Is(err, mongo.ErrFileNotFound) {
 			return fmt.Errorf("%w: source archive %s was never uploaded", errBadSource, s.Archive)
 		}
@@ -292,7 +292,6 @@ func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, src, dir, logTai
 	if err != nil {
 		return h.fail(ctx, bt.Key, "pack artifacts: "+err.Error(), logTail)
 	}
-	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
 	// A crashed earlier attempt may have left a partial upload under the name.
 	if err := deleteByName(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key)); err != nil {
 		return err
@@ -301,12 +300,13 @@ func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, src, dir, logTai
 	if err != nil {
 		return err
 	}
-	fid, err := b.UploadFromStream(ctx, jobs.ArtifactName(bt.Key), in,
-		options.GridFSUpload().SetMetadata(bson.M{"key": bt.Key, "sha256": sha, "campaign": bt.Campaign}))
+	up, err := gridfs.Upload(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key), in,
+		bson.M{"key": bt.Key, "sha256": sha, "campaign": bt.Campaign})
 	in.Close()
 	if err != nil {
 		return fmt.Errorf("upload artifact %s: %w", bt.Key, err)
 	}
+	fid := up.ID
 	now := time.Now().UTC()
 	res, err := h.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
 		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded, "artifactId": fid, "size": size, "sha256": sha,
@@ -315,7 +315,8 @@ func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, src, dir, logTai
 		return fmt.Errorf("record build %s: %w", bt.Key, err)
 	}
 	if res.MatchedCount == 0 {
-		_ = b.Delete(ctx, fid) // built twice: keep the first
+		// Built twice: keep the first.
+		_ = h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).Delete(ctx, fid)
 	}
 	h.logger().Info("build stored", zap.String("key", bt.Key), zap.Int64("bytes", size), zap.Duration("took", took))
 	return nil

@@ -14,8 +14,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
@@ -82,8 +82,7 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 	}
 	defer os.Remove(tmpFile.Name())
 	defer tmpFile.Close()
-	b := c.db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
-	stream, err := b.OpenDownloadStreamByName(ctx, jobs.ArtifactName(key))
+	stream, err := gridfs.OpenByName(ctx, c.db, jobs.BucketArtifacts, jobs.ArtifactName(key))
 	if errors.Is(err, mongo.ErrFileNotFound) {
 		return refuse(fmt.Errorf("artifact %s is not stored", key))
 	}

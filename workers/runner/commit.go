@@ -33,7 +33,7 @@ const maxCommitRuns = 256
 // commit is what storing one successful run writes: the tail of its result
 // chunks, its file documents, its completion and its record's outcome.
 type commit struct {
-	chunks []any
+	chunks []chunkDoc
 	files  []any
 	comp   *jobs.Completion
 	done   chan commitResult
@@ -130,16 +130,27 @@ func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs [
 			}
 		}
 	}
-	var chunks, files []any
+	var chunks []chunkDoc
+	var files []any
 	for _, c := range batch {
 		chunks = append(chunks, c.chunks...)
 		files = append(files, c.files...)
 	}
-	if len(chunks) > 0 {
-		if _, err := db.Collection(jobs.BucketResults+".chunks").InsertMany(ctx, chunks); err != nil {
+	// Each run's share is below maxBatchBytes (upload flushes at that), but
+	// the runs of one batch together are not: insert them in commands of
+	// at most maxBatchBytes of chunk data each.
+	coll := db.Collection(jobs.BucketResults + ".chunks")
+	for len(chunks) > 0 {
+		k, bytes := 0, 0
+		for k < len(chunks) && (k == 0 || bytes+len(chunks[k].Data) <= maxBatchBytes) {
+			bytes += len(chunks[k].Data)
+			k++
+		}
+		if _, err := coll.InsertMany(ctx, chunks[:k]); err != nil {
 			fail(fmt.Errorf("%w: %w", errUnstored, err))
 			return
 		}
+		chunks = chunks[k:]
 	}
 	if len(files) > 0 {
 		if _, err := db.Collection(jobs.BucketResults+".files").InsertMany(ctx, files); err != nil {

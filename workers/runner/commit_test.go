@@ -55,7 +55,7 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 			defer wg.Done()
 			fid := bson.NewObjectID()
 			c := &commit{
-				chunks: []any{bson.M{"_id": bson.NewObjectID(), "files_id": fid, "n": 0, "data": bson.Binary{Data: []byte{byte(i)}}}},
+				chunks: []chunkDoc{{ID: bson.NewObjectID(), FilesID: fid, N: 0, Data: []byte{byte(i)}}},
 				files:  []any{bson.M{"_id": fid, "length": 1, "chunkSize": chunkSize, "filename": jobs.ResultName("c", "u", i, "x.sca")}},
 				comp:   &jobs.Completion{ID: jobs.RunID("c", "u", i), Attempt: 2, Files: []jobs.ResultFile{{Name: "x.sca", FileID: fid}}},
 			}
@@ -119,11 +119,61 @@ func TestGroupCommitFailsEveryRunOfAFailedCommand(t *testing.T) {
 	var g groupCommit
 	fid := bson.NewObjectID()
 	err = g.store(db, &commit{
-		chunks: []any{bson.M{"_id": bson.NewObjectID(), "files_id": fid, "n": 0, "data": bson.Binary{Data: []byte("x")}}},
+		chunks: []chunkDoc{{ID: bson.NewObjectID(), FilesID: fid, N: 0, Data: []byte("x")}},
 		files:  []any{bson.M{"_id": fid, "length": 1}},
 		comp:   &jobs.Completion{ID: jobs.RunID("c", "u", 1)},
 	})
 	if !errors.Is(err, errUnstored) {
 		t.Fatalf("store with the database gone: %v, want errUnstored", err)
+	}
+}
+
+// TestGroupCommitBoundsChunkInsertsByBytes: each run's share of chunks is
+// under maxBatchBytes, but a batch of runs is not; no chunk insert carries
+// more than maxBatchBytes of data (plus the chunk that crosses it), so no
+// command approaches the 48 MB message limit however many runs finish at
+// once, and every run's chunks are stored.
+func TestGroupCommitBoundsChunkInsertsByBytes(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var sizes []int
+	client, err := mongo.Connect(options.Client().ApplyURI(testdb.StartMongo(t)).SetMonitor(&event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			if e.CommandName == "insert" && e.Command.Lookup("insert").StringValue() == jobs.BucketResults+".chunks" {
+				mu.Lock()
+				sizes = append(sizes, len(e.Command))
+				mu.Unlock()
+			}
+		}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	db := client.Database("simswarm")
+	const runs, perRun = 5, 28 // 7 MiB of chunks per run, 35 MiB together
+	data := make([]byte, chunkSize)
+	var batch []*commit
+	for i := range runs {
+		fid := bson.NewObjectID()
+		c := &commit{comp: &jobs.Completion{ID: jobs.RunID("c", "u", i), Attempt: 1}}
+		for n := range perRun {
+			c.chunks = append(c.chunks, chunkDoc{ID: bson.NewObjectID(), FilesID: fid, N: int32(n), Data: data})
+		}
+		batch = append(batch, c)
+	}
+	errs := make([]error, runs)
+	writeBatch(ctx, db, batch, errs)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	if got, _ := db.Collection(jobs.BucketResults+".chunks").CountDocuments(ctx, bson.M{}); got != runs*perRun {
+		t.Errorf("%d chunks stored, want %d", got, runs*perRun)
+	}
+	for _, n := range sizes {
+		if n > maxBatchBytes+2*chunkSize {
+			t.Errorf("a chunk insert of %d bytes (%d commands: %v), want at most about %d", n, len(sizes), sizes, maxBatchBytes)
+		}
 	}
 }

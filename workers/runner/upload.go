@@ -16,21 +16,30 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
 // chunkSize is GridFS's default chunk size (255 KiB).
-const chunkSize = 255 * 1024
+const chunkSize = gridfs.ChunkSize
 
-// maxBatchBytes bounds the chunk data one insert carries (a wire message
-// holds at most 48 MB).
-const maxBatchBytes = 8 << 20
+// maxBatchBytes bounds the chunk data one insert carries, far below the
+// 48 MB of a wire message, and so the memory a storing run holds.
+const maxBatchBytes = gridfs.MaxInsertBytes
+
+// chunkDoc is a GridFS chunk document.
+type chunkDoc struct {
+	ID      bson.ObjectID `bson:"_id"`
+	FilesID bson.ObjectID `bson:"files_id"`
+	N       int32         `bson:"n"`
+	Data    []byte        `bson:"data"`
+}
 
 // upload reads the result files into GridFS documents of the results
 // bucket, with their metadata, for a group commit to write (chunks first,
 // then file documents, so that no file document names a missing chunk).
-// Only the chunks of large results are written here, 8 MiB at a time, to
+// Only the chunks of large results are written here, maxBatchBytes at a time, to
 // bound the memory a run holds. The driver's upload stream would cost a
 // 16 MiB buffer per file and a query per bucket; here a run's files cost
 // a share of two inserts. The bucket's indexes are the controller's
@@ -53,7 +62,7 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 	var (
 		files   []jobs.ResultFile
 		fileDoc []any
-		batch   []any
+		batch   []chunkDoc
 		batched int
 	)
 	flush := func() error {
@@ -89,8 +98,7 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 				// The batch holds each chunk until the insert: a copy of
 				// the chunk's own size, not a whole chunk per small file.
 				data := append([]byte(nil), scratch[:k]...)
-				batch = append(batch, bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "files_id", Value: id},
-					{Key: "n", Value: n}, {Key: "data", Value: bson.Binary{Data: data}}})
+				batch = append(batch, chunkDoc{ID: bson.NewObjectID(), FilesID: id, N: n, Data: data})
 				batched += k
 				if batched >= maxBatchBytes {
 					if err := flush(); err != nil {
