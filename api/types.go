@@ -128,6 +128,9 @@ const (
 	PhaseSucceeded = "Succeeded"
 	PhaseFailed    = "Failed"
 	PhaseSuspended = "Suspended"
+	// PhaseDeleting: the campaign was deleted; its run records are being
+	// removed in bounded batches (status.deletion tells how far).
+	PhaseDeleting = "Deleting"
 )
 
 // CampaignStatus is what the controller observed, written only by it.
@@ -141,6 +144,17 @@ type CampaignStatus struct {
 	SourceRevision string     `json:"sourceRevision,omitempty"`
 	StartTime      *time.Time `json:"startTime,omitempty"`
 	CompletionTime *time.Time `json:"completionTime,omitempty"`
+	// Deletion reports a delete in progress (metadata.deletionTimestamp).
+	Deletion *DeletionStatus `json:"deletion,omitempty"`
+}
+
+// DeletionStatus is the progress of a campaign's deletion.
+type DeletionStatus struct {
+	// Purge: the results go too; otherwise they are kept under the
+	// campaign's uid (simswarm results list / prune).
+	Purge bool `json:"purge,omitempty"`
+	// RunsRemoved counts the run records removed so far, of Runs.Total.
+	RunsRemoved int64 `json:"runsRemoved"`
 }
 
 // RunCounts counts a campaign's runs by state.

@@ -222,32 +222,6 @@ func tailLines(s string, n int) []string {
 	return lines
 }
 
-func newDeleteCmd(g *globals) *cobra.Command {
-	var cf clientFlags
-	cmd := &cobra.Command{
-		Use:   "delete campaign NAME",
-		Short: "Delete a campaign (queued runs are dropped; stored results are kept)",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := kindArg(args)
-			if err != nil {
-				return err
-			}
-			c, err := cf.client(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.Delete(cmd.Context(), name); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "campaign/%s deleted\n", name)
-			return nil
-		},
-	}
-	cf.add(cmd)
-	return cmd
-}
-
 func newSuspendCmd(g *globals, suspend bool) *cobra.Command {
 	var cf clientFlags
 	use, short, verb := "suspend NAME", "Stop dispatching a campaign's runs (running ones finish)", "suspended"

@@ -8,7 +8,7 @@
 //	PUT    /apis/simswarm.io/v1alpha1/campaigns/NAME   replace; metadata.resourceVersion required, 409 when stale
 //	PATCH  /apis/simswarm.io/v1alpha1/campaigns/NAME   apply (create or update, no resourceVersion)
 //	POST   /apis/simswarm.io/v1alpha1/campaigns/NAME/apply     same as PATCH
-//	DELETE /apis/simswarm.io/v1alpha1/campaigns/NAME
+//	DELETE /apis/simswarm.io/v1alpha1/campaigns/NAME[?purge=true]   202 + the object
 //	POST   .../campaigns/NAME/suspend, .../resume
 //	POST   .../campaigns/NAME/retry             failed runs back to Pending (one more attempt each)
 //	GET    .../campaigns/NAME/runs?state=S&after=N&limit=L      paginated run records
@@ -16,8 +16,17 @@
 //	GET    .../campaigns/NAME/runs/N/logs       its stderr tail and message (text)
 //	GET    .../campaigns/NAME/results?after=N&limit=L  result files of succeeded runs
 //	GET    .../campaigns/NAME/results/N/FILE    download one result file
+//	GET    /apis/simswarm.io/v1alpha1/resultsets       results kept by deleted campaigns
+//	GET    .../resultsets/UID, .../resultsets/UID/results?continue=C&limit=L, .../results/N/FILE
+//	DELETE .../resultsets/UID                  prune (202; freed by the controller in batches)
 //	PUT    /apis/simswarm.io/v1alpha1/sources/SHA256   upload a source archive (verified)
 //	HEAD   /apis/simswarm.io/v1alpha1/sources/SHA256   is it stored?
+//
+// A deleted campaign stays, phase Deleting and refusing changes (409
+// Deleting), until the controller has removed its run records in bounded
+// batches; then it is gone (404) and, unless purged, its results stay as a
+// result set under its uid until pruned. Pruning a live campaign's uid,
+// or one still being deleted, is 409 InUse; an unknown uid 404.
 //
 // Every endpoint but /healthz needs "Authorization: Bearer TOKEN" (scheme
 // in any case, RFC 7235; the token compared

@@ -91,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/{name}/results/{run}/{file}", s.auth(s.download))
 	mux.HandleFunc("PUT "+Prefix+"/sources/{sha}", s.auth(s.upload))
 	mux.HandleFunc("HEAD "+Prefix+"/sources/{sha}", s.auth(s.hasSource))
+	s.resultSetRoutes(mux)
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	}))
@@ -224,6 +225,10 @@ func causesOf(err error) []Cause {
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if reason, ok := conflictOf(err); ok {
+		writeStatus(w, http.StatusConflict, reason, err.Error(), nil)
+		return
+	}
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -234,6 +239,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeStatus(w, http.StatusConflict, "AlreadyExists", err.Error(), nil)
 	case errors.Is(err, store.ErrConflict):
 		writeStatus(w, http.StatusConflict, "Conflict", err.Error(), nil)
+
 	case errors.Is(err, errInvalid):
 		writeStatus(w, http.StatusUnprocessableEntity, "Invalid", err.Error(), causesOf(errors.Unwrap(err)))
 	case errors.Is(err, errBadRequest):
@@ -416,14 +422,35 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, out)
 }
 
+// delete marks the campaign deleted (?purge=true: its results too) and
+// returns it: the reconciler removes its run records in bounded batches,
+// showing progress in its status (phase Deleting), then the object.
 func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if err := s.Store.Delete(r.Context(), name); err != nil {
+	purge, err := boolParam(r, "purge")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Store.MarkDeleted(r.Context(), name, purge)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.notify(name)
-	writeStatus(w, http.StatusOK, "Deleted", "campaign "+name+" deleted (results are kept)", nil)
+	writeJSON(w, http.StatusAccepted, c)
+}
+
+func boolParam(r *http.Request, key string) (bool, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s=%q is not true or false", errBadRequest, key, v)
+	}
+	return b, nil
 }
 
 func (s *Server) setSuspend(suspend bool) http.HandlerFunc {

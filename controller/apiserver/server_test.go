@@ -118,8 +118,12 @@ func TestCRUDWithOptimisticConcurrency(t *testing.T) {
 	if err := c.Delete(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Get(ctx, "a"); code(err) != 404 {
-		t.Fatalf("get deleted: %v", err)
+	// Marked deleted until the reconciler has removed its run records.
+	if got, err := c.Get(ctx, "a"); err != nil || got.Metadata.DeletionTimestamp == nil {
+		t.Fatalf("get deleted: %+v %v", got, err)
+	}
+	if _, err := c.Apply(ctx, a); code(err) != 409 {
+		t.Fatalf("apply to a campaign being deleted: %v, want 409", err)
 	}
 	if len(*notified) < 6 {
 		t.Fatalf("reconciler not notified of writes: %v", *notified)

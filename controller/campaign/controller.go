@@ -113,6 +113,14 @@ func (c *Controller) resync(ctx context.Context, log *zap.Logger) {
 		seen[cp.Metadata.Name] = true
 		c.Queue.Add(cp.Metadata.Name)
 	}
+	// Prunes in progress (one that a previous leader was doing too).
+	if uids, err := c.Reconciler.Store.PruningResultSets(ctx); err != nil {
+		log.Warn("resync: listing result sets being pruned failed", zap.Error(err))
+	} else {
+		for _, u := range uids {
+			c.Queue.Add(PruneKey(u))
+		}
+	}
 	c.resyncs++
 	if c.resyncs%orphanEvery != 1 {
 		return

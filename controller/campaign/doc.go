@@ -22,8 +22,14 @@
 //     them or their retries ran out) as failures with the worker's last
 //     error: a failed attempt of the run, counted against its retries, or
 //     a failed build; then delete them (logged once, at warning level);
-//   - remove the queued tasks of suspended and deleted campaigns, and the
-//     run records of deleted campaigns (results stay in GridFS);
+//   - remove the queued tasks of suspended and deleted campaigns; delete a
+//     campaign marked deleted in passes of bounded length (batches of run
+//     records by run-number window, progress in status.deletion, phase
+//     Deleting), resumable by any later leader, then remove the object.
+//     Its results stay as a result set under its uid (store.ResultSet)
+//     unless purged; keys PruneKey(uid) free a result set the same way;
+//   - remove run records that objects gone without this left (older
+//     versions), keeping their results as result sets;
 //   - write the status (phase, observedGeneration, conditions Ready /
 //     Reconciling / Stalled, counts, times) only when it changed, fenced by
 //     the leader epoch. Workers' failures reach it: Degraded is True, with

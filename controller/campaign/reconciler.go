@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,12 @@ type Reconciler struct {
 	// versions that marked dispatches and claims; records now stay Pending
 	// while in flight.)
 	Grace time.Duration
+	// DeleteBatch is how many run records one statement of a delete
+	// removes (default store.DeleteBatch); DeletePassBudget how long one
+	// pass of a delete goes on before it writes its progress and yields
+	// (default 2s; at least one batch).
+	DeleteBatch      int
+	DeletePassBudget time.Duration
 
 	mu         sync.Mutex
 	cache      map[string]expansion  // by name
@@ -166,22 +173,33 @@ func (r *Reconciler) log() *zap.Logger {
 // Reconcile brings campaign name one step closer to its spec. It returns
 // when to look again (0 = no need).
 func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration, error) {
+	if uid, ok := strings.CutPrefix(name, PruneKeyPrefix); ok {
+		return r.prune(ctx, uid)
+	}
 	c, err := r.Store.Get(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, r.cleanup(ctx, name)
+		return r.cleanup(ctx, name)
 	}
 	if err != nil {
 		return 0, err
 	}
+	if c.Metadata.DeletionTimestamp != nil {
+		return r.finalize(ctx, c)
+	}
 	uid := c.Metadata.UID
 	if c.Status.ObservedGeneration == 0 {
 		// First look at this object: a previous campaign of the same name
-		// may have left records and tasks.
+		// may have left records and tasks (a delete now finishes before
+		// the name can be used again; this is for older versions' leftovers).
 		if _, err := r.Tasks.Unqueue(ctx, name, uid, true); err != nil {
 			return 0, err
 		}
-		if _, err := r.Store.DeleteRuns(ctx, name, uid); err != nil {
+		left, err := r.removeOrphans(ctx, store.RunSelector{Campaign: name, NotUID: uid})
+		if err != nil {
 			return 0, err
+		}
+		if left {
+			return deleteAgain, nil
 		}
 	}
 
@@ -509,20 +527,17 @@ func statusChanged(a, b api.CampaignStatus) bool {
 	return string(ja) != string(jb)
 }
 
-// cleanup removes what a deleted campaign left: queued tasks and run
-// records. Result files stay.
-func (r *Reconciler) cleanup(ctx context.Context, name string) error {
-	r.Shares.Forget(name)
-	r.mu.Lock()
-	delete(r.cache, name)
-	delete(r.countCache, name)
-	delete(r.frontiers, name)
-	r.mu.Unlock()
+// cleanup removes what a campaign gone without finalizing left (deleted
+// by an older version): queued tasks and, a bounded pass at a time, run
+// records. Their results are kept as result sets.
+func (r *Reconciler) cleanup(ctx context.Context, name string) (time.Duration, error) {
+	r.forget(name)
 	if _, err := r.Tasks.Unqueue(ctx, name, "", false); err != nil {
-		return fmt.Errorf("unqueue deleted %s: %w", name, err)
+		return 0, fmt.Errorf("unqueue deleted %s: %w", name, err)
 	}
-	if _, err := r.Store.DeleteRuns(ctx, name, ""); err != nil {
-		return err
+	left, err := r.removeOrphans(ctx, store.RunSelector{Campaign: name})
+	if err != nil || !left {
+		return 0, err
 	}
-	return nil
+	return deleteAgain, nil
 }

@@ -237,7 +237,8 @@ func (d *Dir) Sync(ctx context.Context, st Applier, notify func(string)) {
 		return
 	}
 	for _, c := range all {
-		if c.Metadata.Labels[LabelManagedBy] != ManagedByValue || want[c.Metadata.Name] != nil {
+		if c.Metadata.Labels[LabelManagedBy] != ManagedByValue || want[c.Metadata.Name] != nil ||
+			c.Metadata.DeletionTimestamp != nil { // already being deleted
 			continue
 		}
 		if err := st.Delete(ctx, c.Metadata.Name); err != nil && !errors.Is(err, store.ErrNotFound) {

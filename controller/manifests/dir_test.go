@@ -118,7 +118,7 @@ func TestDirectorySyncAppliesRevertsReportsAndPrunes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sync()
-	if _, err := st.Get(ctx, "b"); !errors.Is(err, store.ErrNotFound) {
+	if c, err := st.Get(ctx, "b"); !errors.Is(err, store.ErrNotFound) && (err != nil || c.Metadata.DeletionTimestamp == nil) {
 		t.Fatalf("b not pruned: %v", err)
 	}
 	if _, err := st.Get(ctx, "mine"); err != nil {
@@ -156,8 +156,8 @@ func TestDirectoryWatchAppliesNewFiles(t *testing.T) {
 	}
 	os.Remove(filepath.Join(dir, "new.json"))
 	for {
-		if _, err := st.Get(context.Background(), "new"); errors.Is(err, store.ErrNotFound) {
-			break
+		if c, err := st.Get(context.Background(), "new"); errors.Is(err, store.ErrNotFound) || err == nil && c.Metadata.DeletionTimestamp != nil {
+			break // deleted (the reconciler removes it)
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("removed manifest file not pruned by the watcher")

@@ -28,6 +28,11 @@ type campaignDoc struct {
 	Created         time.Time `bson:"created"`
 	Object          string    `bson:"object"` // Campaign without status
 	Status          string    `bson:"status,omitempty"`
+	// Deletion is set by Delete: the object stays, refusing changes, until
+	// the reconciler has removed its run records (Finish).
+	Deletion *time.Time `bson:"deletion,omitempty"`
+	// Purge: delete the results too (else kept as a result set).
+	Purge bool `bson:"purge,omitempty"`
 }
 
 func newUID() string {
@@ -73,6 +78,14 @@ func (d *campaignDoc) campaign() (*api.Campaign, error) {
 	c.Metadata.Generation = d.Generation
 	c.Metadata.ResourceVersion = fmt.Sprint(d.ResourceVersion)
 	c.Metadata.CreationTimestamp = &created
+	if d.Deletion != nil {
+		t := d.Deletion.UTC()
+		c.Metadata.DeletionTimestamp = &t
+		if c.Status.Deletion == nil {
+			c.Status.Deletion = &api.DeletionStatus{}
+		}
+		c.Status.Deletion.Purge = d.Purge
+	}
 	return &c, nil
 }
 
@@ -153,6 +166,9 @@ func (s *Store) Update(ctx context.Context, c *api.Campaign) (*api.Campaign, err
 	if cur.ResourceVersion != rv || (c.Metadata.UID != "" && c.Metadata.UID != cur.UID) {
 		return nil, fmt.Errorf("campaign %s: %w", c.Metadata.Name, ErrConflict)
 	}
+	if cur.Deletion != nil {
+		return nil, deletingError(cur.Name)
+	}
 	old, err := cur.campaign()
 	if err != nil {
 		return nil, err
@@ -169,7 +185,7 @@ func (s *Store) Update(ctx context.Context, c *api.Campaign) (*api.Campaign, err
 		return old, nil // nothing changed: no write, no new resourceVersion
 	}
 	res, err := s.DB.Collection(collCampaigns).UpdateOne(ctx,
-		bson.M{"_id": cur.Name, "uid": cur.UID, "resourceVersion": rv},
+		bson.M{"_id": cur.Name, "uid": cur.UID, "resourceVersion": rv, "deletion": bson.M{"$exists": false}},
 		bson.M{"$set": bson.M{"object": obj, "generation": gen},
 			"$inc": bson.M{"resourceVersion": 1}})
 	if err != nil {
@@ -207,19 +223,6 @@ func (s *Store) Apply(ctx context.Context, c *api.Campaign) (out *api.Campaign, 
 		return out, false, err
 	}
 	return nil, false, fmt.Errorf("apply campaign %s: %w", c.Metadata.Name, ErrConflict)
-}
-
-// Delete removes the campaign. Its run records and queued tasks become
-// orphans that the reconciler removes; results are kept.
-func (s *Store) Delete(ctx context.Context, name string) error {
-	res, err := s.DB.Collection(collCampaigns).DeleteOne(ctx, bson.M{"_id": name})
-	if err != nil {
-		return fmt.Errorf("delete campaign %s: %w", name, err)
-	}
-	if res.DeletedCount == 0 {
-		return fmt.Errorf("campaign %s: %w", name, ErrNotFound)
-	}
-	return nil
 }
 
 // UpdateStatus writes the status of the campaign (name, uid) as the leader

@@ -13,6 +13,14 @@
 //     writer's is refused with ErrFenced, so a deposed leader cannot
 //     overwrite its successor.
 //
+// Delete only marks a campaign (metadata.deletionTimestamp; it refuses
+// changes with ErrDeleting): its run records are removed by
+// DeleteRunBatch, at most DeleteBatch per statement, and the object last
+// by FinishDelete. Unless purged, the results of a deleted object stay as
+// a ResultSet (collection resultsets, _id = its uid), indexed by its
+// completions, until PruneBatch frees them (chunks, then file documents,
+// then completions, a bounded number per statement).
+//
 // Run records (collection runs, _id "<campaign>/<uid>/<run>") are created
 // in bulk (unordered InsertMany in chunks; re-creating is idempotent) and
 // counted by state with an aggregation. Source archives go into the GridFS

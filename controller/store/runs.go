@@ -193,24 +193,25 @@ func (s *Store) FailBuild(ctx context.Context, key, message string) (bool, error
 	return res.ModifiedCount == 1, nil
 }
 
-// DeleteRuns removes the run records (and their completions) of campaign
-// except those of keepUID ("" removes all). Result files in GridFS are not
-// touched.
-func (s *Store) DeleteRuns(ctx context.Context, campaign, keepUID string) (int64, error) {
-	f := bson.M{"campaign": campaign}
-	if keepUID != "" {
-		f["uid"] = bson.M{"$ne": keepUID}
+// DeleteRuns removes every run record of sel, DeleteRunBatch after
+// DeleteRunBatch (so the result lists of succeeded runs are kept as
+// completions), and returns how many it removed. It takes as long as the
+// records need: the reconciler uses DeleteRunBatch with a time budget.
+func (s *Store) DeleteRuns(ctx context.Context, sel RunSelector) (int64, error) {
+	var n int64
+	for {
+		d, err := s.DeleteRunBatch(ctx, sel, DeleteBatch)
+		n += int64(d.N)
+		if err != nil || d.Found == 0 {
+			return n, err
+		}
 	}
-	res, err := s.DB.Collection(collRuns).DeleteMany(ctx, f)
-	if err != nil {
-		return 0, fmt.Errorf("delete runs of %s: %w", campaign, err)
-	}
-	// The completions go with their records (the result files stay).
-	if _, err := s.DB.Collection(jobs.CollCompletions).DeleteMany(ctx, f); err != nil {
-		return res.DeletedCount, fmt.Errorf("delete completions of %s: %w", campaign, err)
-	}
-	return res.DeletedCount, nil
 }
+
+// DeleteBatch is how many run records one statement removes at most, by
+// default (FerretDB's SQLite backend puts each in a variable of one SQL
+// statement, and allows 32,766).
+const DeleteBatch = 10000
 
 // RunCampaigns returns the names of campaigns that have run records.
 func (s *Store) RunCampaigns(ctx context.Context) ([]string, error) {

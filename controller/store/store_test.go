@@ -88,8 +88,18 @@ func TestCampaignGenerationAndResourceVersion(t *testing.T) {
 	if err != nil || created || same.Metadata.ResourceVersion != "4" {
 		t.Fatalf("no-op apply: created %v rv %s err %v", created, same.Metadata.ResourceVersion, err)
 	}
-	// Delete, then re-create: new UID.
+	// Delete (marked, refusing changes, until the reconciler finishes it),
+	// then re-create: new UID.
 	if err := s.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if del, err := s.Get(ctx, "a"); err != nil || del.Metadata.DeletionTimestamp == nil {
+		t.Fatalf("get while deleting: %+v %v", del, err)
+	}
+	if _, _, err := s.Apply(ctx, campaign("a")); !errors.Is(err, ErrDeleting) {
+		t.Fatalf("apply while deleting: %v", err)
+	}
+	if err := s.FinishDelete(ctx, "a", c.Metadata.UID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrNotFound) {
@@ -175,10 +185,10 @@ func TestRunRecordsBulkCreateAndCounts(t *testing.T) {
 	if err != nil || len(names) != 1 || names[0] != "big" {
 		t.Fatalf("RunCampaigns = %v %v", names, err)
 	}
-	if d, err := s.DeleteRuns(ctx, "big", "u1"); err != nil || d != 0 {
+	if d, err := s.DeleteRuns(ctx, RunSelector{Campaign: "big", NotUID: "u1"}); err != nil || d != 0 {
 		t.Fatalf("DeleteRuns keeping the live uid deleted %d (%v)", d, err)
 	}
-	if d, err := s.DeleteRuns(ctx, "big", ""); err != nil || d != n {
+	if d, err := s.DeleteRuns(ctx, RunSelector{Campaign: "big"}); err != nil || d != n {
 		t.Fatalf("DeleteRuns = %d, %v", d, err)
 	}
 }

@@ -1,0 +1,229 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/store"
+)
+
+// ReasonDeleting is the condition reason of a campaign being deleted.
+const ReasonDeleting = "Deleting"
+
+// PruneKeyPrefix marks a workqueue key that asks for the result set of
+// the uid after it to be pruned (campaign names cannot hold a colon).
+const PruneKeyPrefix = "prune:"
+
+// PruneKey is the workqueue key of pruning the result set of uid.
+func PruneKey(uid string) string { return PruneKeyPrefix + uid }
+
+// Deleting in passes: each pass removes batches of deleteBatch records
+// (one statement each) until deletePassBudget has passed, writes the
+// progress to the status and asks to be called again at once. A pass is
+// thus bounded whatever the campaign's size, the leader stays responsive
+// to other campaigns, and a controller that dies part way leaves only
+// what is not yet removed: the next leader continues from the store.
+const (
+	defaultDeleteBudget = 2 * time.Second
+	deleteAgain         = time.Millisecond
+	pruneBatch          = 200
+)
+
+func (r *Reconciler) deleteBatch() int {
+	if r.DeleteBatch > 0 {
+		return r.DeleteBatch
+	}
+	return store.DeleteBatch
+}
+
+func (r *Reconciler) deleteBudget() time.Duration {
+	if r.DeletePassBudget > 0 {
+		return r.DeletePassBudget
+	}
+	return defaultDeleteBudget
+}
+
+// finalize does one bounded pass of deleting campaign c (marked deleted):
+// unqueue its tasks, remove its run records (keeping the result lists as
+// completions), then either record its results as a kept result set or,
+// with purge, free them; finally remove the object.
+func (r *Reconciler) finalize(ctx context.Context, c *api.Campaign) (time.Duration, error) {
+	name, uid := c.Metadata.Name, c.Metadata.UID
+	purge := c.Status.Deletion != nil && c.Status.Deletion.Purge
+	st := c.Status
+	first := st.Phase != api.PhaseDeleting
+	removed := int64(0)
+	if st.Deletion != nil {
+		removed = st.Deletion.RunsRemoved
+	}
+	if first {
+		r.forget(name)
+		if _, err := r.Tasks.Unqueue(ctx, name, uid, false); err != nil {
+			return 0, fmt.Errorf("unqueue deleted %s: %w", name, err)
+		}
+		if !purge {
+			if err := r.Store.KeepResults(ctx, name, uid, *c.Metadata.DeletionTimestamp); err != nil {
+				return 0, err
+			}
+		}
+	}
+	start := time.Now()
+	runsLeft := true
+	for {
+		d, err := r.Store.DeleteRunBatch(ctx, store.RunSelector{Campaign: name, UID: uid}, r.deleteBatch())
+		removed += int64(d.N)
+		if err != nil {
+			r.writeDeleting(ctx, c, removed, purge, "")
+			return 0, err
+		}
+		if d.Found == 0 {
+			runsLeft = false
+			break
+		}
+		if time.Since(start) >= r.deleteBudget() {
+			break
+		}
+	}
+	if runsLeft {
+		return deleteAgain, r.writeDeleting(ctx, c, removed, purge, "")
+	}
+	if purge {
+		for {
+			done, err := r.Store.PruneBatch(ctx, uid, pruneBatch)
+			if err != nil {
+				return 0, err
+			}
+			if done {
+				return 0, r.finish(ctx, name, uid, removed, purge)
+			}
+			if time.Since(start) >= r.deleteBudget() {
+				break
+			}
+		}
+		return deleteAgain, r.writeDeleting(ctx, c, removed, purge, "freeing its result files")
+	}
+	if err := r.Store.TallyResults(ctx, uid); err != nil {
+		return 0, err
+	}
+	return 0, r.finish(ctx, name, uid, removed, purge)
+}
+
+func (r *Reconciler) finish(ctx context.Context, name, uid string, removed int64, purge bool) error {
+	if err := r.Store.FinishDelete(ctx, name, uid); err != nil {
+		return err
+	}
+	r.forget(name)
+	kept := "results kept under uid " + uid
+	if purge {
+		kept = "results freed"
+	}
+	r.log().Info("campaign deleted", zap.String("campaign", name), zap.String("uid", uid),
+		zap.Int64("runRecords", removed), zap.String("results", kept))
+	return nil
+}
+
+// writeDeleting writes the progress of a delete into the status.
+func (r *Reconciler) writeDeleting(ctx context.Context, c *api.Campaign, removed int64, purge bool, doing string) error {
+	st := c.Status
+	st.Phase = api.PhaseDeleting
+	st.Deletion = &api.DeletionStatus{Purge: purge, RunsRemoved: removed}
+	msg := fmt.Sprintf("deleting: %d run records removed", removed)
+	if st.Runs.Total > 0 {
+		msg += fmt.Sprintf(" of %d", st.Runs.Total)
+	}
+	if doing != "" {
+		msg += ", " + doing
+	}
+	if purge {
+		msg += "; its results go too (--purge)"
+	} else {
+		msg += "; its results are kept under uid " + c.Metadata.UID
+	}
+	now := r.now().UTC()
+	st.Conditions = setCondition(st.Conditions, api.ConditionReady, "False", ReasonDeleting, msg, c.Metadata.Generation, now)
+	st.Conditions = setCondition(st.Conditions, api.ConditionReconciling, "True", ReasonDeleting, msg, c.Metadata.Generation, now)
+	st.Conditions = setCondition(st.Conditions, api.ConditionStalled, "False", ReasonDeleting, msg, c.Metadata.Generation, now)
+	if !statusChanged(c.Status, st) {
+		return nil
+	}
+	return r.Store.UpdateStatus(ctx, c.Metadata.Name, c.Metadata.UID, st, r.Epoch)
+}
+
+// forget drops what the reconciler remembers of name.
+func (r *Reconciler) forget(name string) {
+	r.Shares.Forget(name)
+	r.mu.Lock()
+	delete(r.cache, name)
+	delete(r.countCache, name)
+	delete(r.frontiers, name)
+	r.mu.Unlock()
+}
+
+// prune does one bounded pass of freeing the result set of uid.
+func (r *Reconciler) prune(ctx context.Context, uid string) (time.Duration, error) {
+	start := time.Now()
+	for {
+		done, err := r.Store.PruneBatch(ctx, uid, pruneBatch)
+		if err != nil {
+			return 0, err
+		}
+		if done {
+			r.log().Info("result set pruned", zap.String("uid", uid))
+			return 0, nil
+		}
+		if time.Since(start) >= r.deleteBudget() {
+			return deleteAgain, nil
+		}
+	}
+}
+
+// removeOrphans removes, within a pass's budget, run records of sel left
+// by campaign objects that are gone (deleted before deletes were done in
+// batches, or by a re-created name): their results are kept as result
+// sets like any deleted campaign's. It reports whether records are left.
+func (r *Reconciler) removeOrphans(ctx context.Context, sel store.RunSelector) (bool, error) {
+	start := time.Now()
+	uids := map[string]bool{}
+	left := true
+	for {
+		d, err := r.Store.DeleteRunBatch(ctx, sel, r.deleteBatch())
+		if err != nil {
+			return true, err
+		}
+		for _, u := range d.UIDs {
+			if !uids[u] {
+				uids[u] = true
+				if err := r.Store.KeepResults(ctx, sel.Campaign, u, r.now()); err != nil {
+					return true, err
+				}
+			}
+		}
+		if d.Found == 0 {
+			left = false
+			break
+		}
+		if time.Since(start) >= r.deleteBudget() {
+			break
+		}
+	}
+	if left {
+		return true, nil
+	}
+	// Every orphan record of the name is gone: count what was kept.
+	sets, err := r.Store.ResultSets(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, rs := range sets {
+		if rs.Name == sel.Campaign && rs.State == store.ResultSetDeleting && rs.UID != sel.NotUID {
+			if err := r.Store.TallyResults(ctx, rs.UID); err != nil {
+				return false, err
+			}
+		}
+	}
+	return false, nil
+}
