@@ -23,25 +23,40 @@ import (
 )
 
 func newResultsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "results", Short: "Fetch the result files of a campaign"}
+	cmd := &cobra.Command{Use: "results", Short: "Fetch the result files of a campaign, or of a deleted one (list, pull --uid, prune)"}
 	var cf clientFlags
-	var dir string
+	var dir, uid string
 	var jobs int
 	pull := &cobra.Command{
-		Use:   "pull NAME -o DIR",
+		Use:   "pull (NAME | --uid UID) -o DIR",
 		Short: "Download a campaign's result files into DIR (resumable, sha256-verified)",
 		Long: `Download every stored result file of a campaign into DIR, as opp_runall
 would have left them in results/. Files already present with the right
 sha256 are skipped, so an interrupted pull resumes; each file is written to
 a temporary name, verified and renamed. Stored names that are absolute or
-contain ".." are refused.`,
-		Args: cobra.ExactArgs(1),
+contain ".." are refused.
+
+--uid UID pulls the results a deleted campaign kept instead (simswarm
+results list shows the uids).`,
+		Example: `  simswarm results pull aloha -o results
+  simswarm results pull --uid 0b7c...-9e2f -o old-results`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if (uid == "") == (len(args) == 1) && len(args) <= 1 {
+				return nil
+			}
+			return invalidInput(fmt.Errorf("give a campaign NAME or --uid UID (of a deleted campaign), not both"))
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			st, err := pullResults(cmd.Context(), c, args[0], dir, jobs)
+			var st pullStats
+			if uid != "" {
+				st, err = pullKept(cmd.Context(), c, uid, dir, jobs)
+			} else {
+				st, err = pullResults(cmd.Context(), c, args[0], dir, jobs)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d files downloaded, %d already present, into %s\n", st.downloaded, st.skipped, dir)
 			return err
 		},
@@ -49,7 +64,8 @@ contain ".." are refused.`,
 	cf.add(pull)
 	pull.Flags().StringVarP(&dir, "output", "o", "results", "directory to write the files into")
 	pull.Flags().IntVarP(&jobs, "jobs", "j", 4, "parallel downloads")
-	cmd.AddCommand(pull)
+	pull.Flags().StringVar(&uid, "uid", "", "pull the results kept by the deleted campaign of this uid (see results list)")
+	cmd.AddCommand(pull, newResultsListCmd(), newResultsPruneCmd())
 	return cmd
 }
 
@@ -90,6 +106,36 @@ func fileSHA(p string) (string, error) {
 }
 
 func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs int) (pullStats, error) {
+	list := func(yield func(apiserver.ResultEntry)) error {
+		after := -1
+		for {
+			page, err := c.Results(ctx, name, after, 1000)
+			if err != nil {
+				return err
+			}
+			for _, e := range page.Items {
+				yield(e)
+			}
+			if page.Next < 0 {
+				return nil
+			}
+			// Next is the last run number of the page: a server that hands
+			// back a cursor not past the one it was given would be asked for
+			// the same page forever.
+			if page.Next <= after {
+				return fmt.Errorf("list results of %s: the server's next cursor %d does not advance past %d", name, page.Next, after)
+			}
+			after = page.Next
+		}
+	}
+	open := func(e apiserver.ResultEntry) (io.ReadCloser, error) { return c.OpenResult(ctx, name, e.Run, e.Name) }
+	return pullAll(ctx, dir, jobs, list, open)
+}
+
+// pullAll downloads, jobs at a time, every file that list yields and
+// open reads.
+func pullAll(ctx context.Context, dir string, jobs int, list func(yield func(apiserver.ResultEntry)) error,
+	open func(apiserver.ResultEntry) (io.ReadCloser, error)) (pullStats, error) {
 	var st pullStats
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return st, err
@@ -103,7 +149,7 @@ func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs i
 		go func() {
 			defer wg.Done()
 			for e := range work {
-				got, err := pullOne(ctx, c, name, dir, e)
+				got, err := pullOne(dir, e, open)
 				mu.Lock()
 				switch {
 				case err != nil:
@@ -117,29 +163,7 @@ func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs i
 			}
 		}()
 	}
-	after := -1
-	var listErr error
-	for {
-		page, err := c.Results(ctx, name, after, 1000)
-		if err != nil {
-			listErr = err
-			break
-		}
-		for _, e := range page.Items {
-			work <- e
-		}
-		if page.Next < 0 {
-			break
-		}
-		// Next is the last run number of the page: a server that hands
-		// back a cursor not past the one it was given would be asked for
-		// the same page forever.
-		if page.Next <= after {
-			listErr = fmt.Errorf("list results of %s: the server's next cursor %d does not advance past %d", name, page.Next, after)
-			break
-		}
-		after = page.Next
-	}
+	listErr := list(func(e apiserver.ResultEntry) { work <- e })
 	close(work)
 	wg.Wait()
 	if listErr != nil {
@@ -150,7 +174,7 @@ func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs i
 
 // pullOne downloads one file unless it is already there; it reports
 // whether it downloaded.
-func pullOne(ctx context.Context, c *client.Client, campaign, dir string, e apiserver.ResultEntry) (bool, error) {
+func pullOne(dir string, e apiserver.ResultEntry, open func(apiserver.ResultEntry) (io.ReadCloser, error)) (bool, error) {
 	rel, err := safeName(e.Name)
 	if err != nil {
 		return false, fmt.Errorf("run %d: %w", e.Run, err)
@@ -162,7 +186,7 @@ func pullOne(ctx context.Context, c *client.Client, campaign, dir string, e apis
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, err
 	}
-	body, err := c.OpenResult(ctx, campaign, e.Run, e.Name)
+	body, err := open(e)
 	if err != nil {
 		return false, fmt.Errorf("download %s: %w", e.Name, err)
 	}
