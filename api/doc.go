@@ -30,6 +30,10 @@
 // MaxManifestBytes before parsing, YAML alias expansion is bounded (also for
 // aliases of long strings), and run filters and sweeps at MaxRuns runs.
 //
+// A Stack (ParseStack, LoadStackFile) is decoded by the same strict walk,
+// with the same errors; an explicit port: 0 is refused there rather than
+// defaulted.
+//
 // Durations (every one is a Duration, e.g. spec.timeout) are strings with
 // a unit: "90s", "10m", "1h30m". A bare number (5) and a string without a
 // unit ("5") are refused alike, with the suggestion `write "5s"`; 0s is
