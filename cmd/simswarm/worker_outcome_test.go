@@ -95,9 +95,11 @@ func TestRunnerThatCannotFetchArtifactsDegradesTheCampaign(t *testing.T) {
 	dir := t.TempDir()
 	manifest := scriptCampaign(t, dir, "nocache", `echo x > "$RESULTS/r.sca"`, "0", 1)
 	startProc(t, nil, "worker", "--role", "build", "--redis", rs.URL(), "--mongo", mongoURI, "--cache", t.TempDir(), "--name", "builder")
-	notDir := filepath.Join(dir, "cache-is-a-file")
-	os.WriteFile(notDir, nil, 0o644)
-	runner := startProc(t, nil, "worker", "--role", "run", "--redis", rs.URL(), "--mongo", mongoURI, "--cache", notDir,
+	// The artifact cache under --cache is a file (the work directory is
+	// fine: a worker that cannot claim one does not start).
+	cache := t.TempDir()
+	os.WriteFile(filepath.Join(cache, "artifacts"), nil, 0o644)
+	runner := startProc(t, nil, "worker", "--role", "run", "--redis", rs.URL(), "--mongo", mongoURI, "--cache", cache,
 		"--name", "runner-0", "-v")
 	mustCLI(t, "apply", "-f", manifest)
 	var desc string
