@@ -18,6 +18,12 @@ type RunFilter struct {
 
 type span struct{ lo, hi int }
 
+// IsRunExpression reports whether a run filter is an OMNeT++ filter
+// expression ("$numHosts>10", "$x==2 and $y<5") rather than run numbers:
+// only the simulation program can evaluate one (opp_run -r), so simswarm
+// passes it on and lets the program list the runs it selects.
+func IsRunExpression(s string) bool { return strings.Contains(s, "$") }
+
 // ParseRunFilter parses a run filter. Whitespace around items and around
 // ".." is ignored; overlapping items are merged. Empty items, negative or
 // non-numeric numbers, numbers above MaxRunNumber and reversed ranges

@@ -183,7 +183,11 @@ func (v *validator) simulation(s *SimulationSpec) {
 	if !ValidConfigName(s.Config) {
 		v.add("spec.simulation.config", s.Config, "%q is not a config name: letters, digits, '_', '.', '-', starting with a letter or '_'", truncate(s.Config, 80))
 	}
-	if s.Runs != "" {
+	if IsRunExpression(s.Runs) {
+		if len(s.Runs) > 1024 || strings.ContainsAny(s.Runs, "\x00\n\r") {
+			v.add("spec.simulation.runs", s.Runs, "%q: a filter expression is one line of at most 1024 bytes", truncate(s.Runs, 80))
+		}
+	} else if s.Runs != "" {
 		f, err := ParseRunFilter(s.Runs)
 		switch {
 		case err != nil:

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/api/sweep"
 	"github.com/simswarm/simswarm/controller/manager"
 )
 
@@ -18,12 +14,11 @@ type campaignHooks struct {
 	Default       func(*api.Campaign)
 	Validate      func(*api.Campaign) error
 	FilterNumbers func(string) ([]int, error)
-	IniRunCount   func(r io.Reader, name, config string) (int, error)
 }
 
 func (h campaignHooks) configure(cfg *manager.Config) {
 	cfg.Decode, cfg.Default, cfg.Validate = h.Decode, h.Default, h.Validate
-	cfg.FilterNumbers, cfg.IniRunCount = h.FilterNumbers, h.IniRunCount
+	cfg.FilterNumbers = h.FilterNumbers
 }
 
 var hooks = campaignHooks{
@@ -37,16 +32,5 @@ var hooks = campaignHooks{
 			return nil, err
 		}
 		return f.Numbers(0), nil
-	},
-	IniRunCount: func(r io.Reader, name, config string) (int, error) {
-		ini, err := sweep.Parse(r, name)
-		if err != nil {
-			return 0, err
-		}
-		n, err := ini.Count(config)
-		if err == nil && n > api.MaxRuns {
-			err = fmt.Errorf("config %s has %d runs, more than the limit of %d", config, n, api.MaxRuns)
-		}
-		return n, err
 	},
 }

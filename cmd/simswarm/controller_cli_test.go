@@ -80,7 +80,9 @@ func writeManifest(t *testing.T, dir, name string) string {
 	if err := os.WriteFile(filepath.Join(src, "Makefile"), []byte("all:\n\ttrue\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// No runs filter: the controller expands the ini from the uploaded archive.
+	// A filter of run numbers is known at once, before any build (without
+	// one, the built program lists the runs: see
+	// TestRealOMNeTppCampaignHasTheProgramsRuns).
 	ini := "[General]\nrepeat = 2\n[Config PureAloha]\n**.numHosts = ${numHosts=10,15,20}\n"
 	if err := os.WriteFile(filepath.Join(src, "omnetpp.ini"), []byte(ini), 0o644); err != nil {
 		t.Fatal(err)
@@ -95,6 +97,7 @@ spec:
   simulation:
     program: ["./aloha"]
     config: PureAloha
+    runs: "0..5"
 `
 	p := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(p, []byte(m), 0o644); err != nil {

@@ -19,9 +19,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/simswarm/simswarm/api/sweep"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/oppcli"
+	"github.com/simswarm/simswarm/workers/runlist"
+	"github.com/simswarm/simswarm/workers/tarball"
 )
 
 // contractWorker consumes build and run tasks the way the CORE contract
@@ -40,9 +44,50 @@ func (w *contractWorker) build(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
 		return err
 	}
+	if bt.Simulation != nil {
+		if err := w.listRuns(ctx, bt); err != nil {
+			return err
+		}
+	}
 	_, err := w.st.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
 		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded, "worker": "contract", "updatedAt": time.Now()}})
 	return err
+}
+
+// listRuns stands in for the built program's -q runs: the runs api/sweep
+// reads from the ini of the uploaded source, saved as the build's run list.
+func (w *contractWorker) listRuns(ctx context.Context, bt jobs.BuildTask) error {
+	q := runlist.QueryOf(*bt.Simulation)
+	id := runlist.ID(bt.Key, q)
+	if rec, err := runlist.Get(ctx, w.st.DB, id); err != nil || rec != nil {
+		return err
+	}
+	st, err := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources)).OpenDownloadStreamByName(ctx, jobs.SourceName(bt.Source.Archive))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	dir, err := os.MkdirTemp("", "contract-src-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := tarball.Extract(st, dir, tarball.DefaultLimit); err != nil {
+		return err
+	}
+	ini, err := sweep.ParseFile(filepath.Join(dir, q.WorkingDir, q.IniFile))
+	if err != nil {
+		return runlist.SaveFailure(ctx, w.st.DB, id, bt.Key, err.Error())
+	}
+	runs, err := ini.Runs(q.Config)
+	if err != nil {
+		return runlist.SaveFailure(ctx, w.st.DB, id, bt.Key, err.Error())
+	}
+	var list []oppcli.RunInfo
+	for _, r := range runs {
+		list = append(list, oppcli.RunInfo{Number: r.Number, Vars: strings.TrimPrefix(r.String(), fmt.Sprintf("Run %d: ", r.Number))})
+	}
+	return runlist.Save(ctx, w.st.DB, id, bt.Key, list)
 }
 
 func (w *contractWorker) run(ctx context.Context, t *asynq.Task) error {

@@ -98,6 +98,9 @@ func expandCampaign(cmd *cobra.Command, manifest string, c *api.Campaign, filter
 	if filter == "" {
 		filter = sim.Runs
 	}
+	if api.IsRunExpression(filter) {
+		return invalidInput(fmt.Errorf("%s: run filter %q is an expression, which only the program can evaluate: ask it (%s -c %s -r '%s' -q runs), or apply the campaign: its builder asks the program", name, filter, strings.Join(sim.Program, " "), config, filter))
+	}
 	ini, err := sweep.ParseFile(iniPath)
 	if err != nil {
 		return invalidInput(fmt.Errorf("%s: %w", name, err))

@@ -5,9 +5,14 @@
 // build record and the asynq queue; Compute (a pure function, table-tested)
 // turns that into the desired actions and status; the pass applies them:
 //
-//   - expand the run list (spec.simulation.runs, or the ini sweep read from
-//     the uploaded source archive) and create run records, lazily in chunks
-//     so a 100,000-run campaign dispatches its first runs at once;
+//   - expand the run list and create run records, lazily in chunks so a
+//     100,000-run campaign dispatches its first runs at once. A
+//     spec.simulation.runs of run numbers is the list; otherwise (every run
+//     of the config, or a filter expression such as '$numHosts>10') the
+//     program decides: the builder lists the runs with the built program
+//     (-q runs, -r FILTER) and records them with the build (package
+//     workers/runlist), asked again of the stored artifact when another
+//     campaign's build is reused; the controller never counts runs itself;
 //   - create the BuildRecord and enqueue the build task unless a Succeeded
 //     build with the content key exists (a cache hit);
 //   - keep a bounded window of run tasks queued (about a second of work:

@@ -420,8 +420,9 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 		if err := r.Store.EnsureBuild(ctx, o.BuildKey); err != nil {
 			return 0, err
 		}
+		sim := c.Spec.Simulation // the builder lists the runs with the built program
 		if err := r.Tasks.EnqueueBuild(ctx, jobs.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
-			Source: c.Spec.Source, Build: c.Spec.Build}); err != nil {
+			Source: c.Spec.Source, Build: c.Spec.Build, Simulation: &sim}); err != nil {
 			return 0, err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -54,7 +53,6 @@ type Config struct {
 	Default       func(*api.Campaign)
 	Validate      func(*api.Campaign) error
 	FilterNumbers func(string) ([]int, error)
-	IniRunCount   func(r io.Reader, name, config string) (int, error)
 
 	// Sources are extra components run while this instance leads (e.g. the
 	// manifest directory source); they get the store and a notify func.
@@ -201,9 +199,10 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 	}
 	log.Info("leading", zap.Int64("epoch", epoch))
 	q := workqueue.New(workqueue.Options{BaseDelay: 200 * time.Millisecond, MaxDelay: time.Minute})
-	rec := &campaign.Reconciler{Store: st, Tasks: campaign.NewAsynqQueue(rdb), Shares: campaign.NewShares(campaign.WindowFor(0)),
+	tasks := campaign.NewAsynqQueue(rdb)
+	rec := &campaign.Reconciler{Store: st, Tasks: tasks, Shares: campaign.NewShares(campaign.WindowFor(0)),
 		Validate: cfg.Validate, Epoch: epoch, Logger: log.Named("campaign"),
-		Expander: &campaign.SpecExpander{Store: st, FilterNumbers: cfg.FilterNumbers, IniRunCount: cfg.IniRunCount}}
+		Expander: &campaign.SpecExpander{Store: st, FilterNumbers: cfg.FilterNumbers, RequestRuns: tasks.EnqueueRunsQuery}}
 	ctl := &campaign.Controller{Reconciler: rec, Queue: q, Resync: cfg.Resync, Logger: log.Named("campaign"),
 		OnReconcile: mtr.ObserveReconcile(metrics.ReconcilerCampaign),
 		WorkerCount: func(ctx context.Context) (int, error) { return RunSlots(ctx, rdb) }}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/runlist"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -78,7 +79,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	// themselves (workers/gridfs), so each bucket's indexes (what the
 	// driver's upload stream would create, under the same names) are made
 	// here; reading a file's chunks in order needs files_id_1_n_1.
-	for _, bucket := range []string{jobs.BucketResults, jobs.BucketArtifacts, bucketSources} {
+	for _, bucket := range []string{jobs.BucketResults, jobs.BucketArtifacts, bucketSources, runlist.Bucket} {
 		all = append(all,
 			collIndexes{bucket + ".files", []mongo.IndexModel{
 				{Keys: bson.D{{Key: "filename", Value: 1}, {Key: "uploadDate", Value: 1}},

@@ -134,13 +134,13 @@ func (h *Handler) process(ctx context.Context, bt jobs.BuildTask, log *zap.Logge
 	if err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			log.Info("build cache hit")
-			return nil // the upsert met a Succeeded record
+			return h.listRunsOfArtifact(ctx, bt) // the upsert met a Succeeded record
 		}
 		return fmt.Errorf("claim build %s: %w", bt.Key, err)
 	}
 	if res.MatchedCount == 0 && res.UpsertedCount == 0 {
 		log.Info("build cache hit")
-		return nil
+		return h.listRunsOfArtifact(ctx, bt)
 	}
 	if h.Changed != nil {
 		defer func() {
@@ -176,6 +176,11 @@ func (h *Handler) process(ctx context.Context, bt jobs.BuildTask, log *zap.Logge
 	if !out.Success() {
 		log.Info("build failed", zap.String("reason", out.Describe()))
 		return h.fail(ctx, bt.Key, "build "+out.Describe(), out.StderrTail)
+	}
+	// The runs are listed before the build is marked Succeeded, so the
+	// controller finds them with it.
+	if err := h.listRuns(ctx, bt, src); err != nil {
+		return err
 	}
 	return h.store(ctx, bt, src, dir, out.StderrTail, time.Since(start))
 }

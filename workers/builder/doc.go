@@ -7,6 +7,12 @@
 //	b := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb}, WorkDir: dir}
 //	mux.HandleFunc(jobs.TypeBuild, b.ProcessTask)
 //
+// A task that carries the campaign's simulation also asks the built program
+// which runs the campaign has (`-q runs`, with its -r filter) and saves the
+// answer with the build (package runlist) before the build is marked
+// Succeeded; on a cache hit it asks the stored artifact instead, unpacked as
+// a runner unpacks it. The program's refusal is saved as the list's failure.
+//
 // Guarantees: a key whose build already succeeded is never built again (a
 // second campaign on the same source, recipe and toolchain is a cache hit);
 // the distcc host list is read at the start of every build, so the stack

@@ -46,6 +46,10 @@ type BuildTask struct {
 	Key      string         `json:"key"`
 	Source   api.SourceSpec `json:"source"`
 	Build    api.BuildSpec  `json:"build"`
+	// Simulation, when set, asks the builder to list the campaign's runs
+	// with the built program (package runlist) once the build succeeded,
+	// or from the stored artifact when it had already.
+	Simulation *api.SimulationSpec `json:"simulation,omitempty"`
 }
 
 // RunTask asks a runner to execute one run with the artifact ArtifactKey.

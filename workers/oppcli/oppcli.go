@@ -110,3 +110,84 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// RunInfo is one line of `-q runs`: a run number and its iteration
+// variables as the program prints them ("$numHosts=10, $repetition=0").
+type RunInfo struct {
+	Number int
+	Vars   string
+}
+
+// QueryRunsArgv is the argv that asks program to list the runs of config
+// (restricted by filter when non-empty) with their iteration variables.
+func QueryRunsArgv(program []string, ini, config, filter string) []string {
+	argv := append(slices.Clone(program), "-u", "Cmdenv", "-f", ini, "-c", config)
+	if filter != "" {
+		argv = append(argv, "-r", filter)
+	}
+	return append(argv, "-q", "runs")
+}
+
+// QueryRuns runs `program -u Cmdenv -f ini -c config [-r filter] -q runs`
+// in dir and returns the runs it lists, in its order.
+func QueryRuns(ctx context.Context, program []string, dir, ini, config, filter string, env []string) ([]RunInfo, error) {
+	var out bytes.Buffer
+	res := procexec.Run(ctx, procexec.Cmd{Argv: QueryRunsArgv(program, ini, config, filter), Dir: dir, Env: env, Timeout: queryTimeout, Stdout: &out})
+	if !res.Success() {
+		msg := strings.TrimSpace(res.StderrTail)
+		if msg == "" {
+			msg = strings.TrimSpace(lastLines(out.String(), 5))
+		}
+		return nil, fmt.Errorf("%s -q runs: %s: %s", program[0], res.Describe(), msg)
+	}
+	runs, err := ParseRuns(out.String())
+	if err != nil {
+		return nil, fmt.Errorf("%s -q runs: %w", program[0], err)
+	}
+	return runs, nil
+}
+
+// ParseRuns reads the output of `-q runs`, with the banner (which says
+// "Number of runs: N", or "Number of runs selected: N" under -r, and is
+// checked against the lines) or without (-s): every "Run N: ..." line.
+func ParseRuns(out string) ([]RunInfo, error) {
+	var runs []RunInfo
+	declared := -1
+	for _, l := range strings.Split(strings.ReplaceAll(out, "\r\n", "\n"), "\n") {
+		l = strings.TrimSpace(l)
+		if rest, ok := strings.CutPrefix(l, "Number of runs selected:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(rest)); err == nil {
+				declared = n
+			}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(l, "Number of runs:"); ok && declared < 0 {
+			if n, err := strconv.Atoi(strings.TrimSpace(rest)); err == nil {
+				declared = n
+			}
+			continue
+		}
+		rest, ok := strings.CutPrefix(l, "Run ")
+		if !ok {
+			continue
+		}
+		num, vars, ok := strings.Cut(rest, ":")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil || n < 0 {
+			continue // not a run line ("Run numbers: ..." and the like)
+		}
+		runs = append(runs, RunInfo{Number: n, Vars: strings.TrimSpace(vars)})
+	}
+	if declared >= 0 && declared != len(runs) {
+		return nil, fmt.Errorf("the program says %d runs but lists %d", declared, len(runs))
+	}
+	if len(runs) == 0 && declared != 0 {
+		return nil, fmt.Errorf("no runs in output %q", lastLines(out, 3))
+	}
+	for i := 1; i < len(runs); i++ {
+		if runs[i].Number <= runs[i-1].Number {
+			return nil, fmt.Errorf("run %d listed after run %d", runs[i].Number, runs[i-1].Number)
+		}
+	}
+	return runs, nil
+}

@@ -1,0 +1,96 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/workers/gridfs"
+	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/oppcli"
+	"github.com/simswarm/simswarm/workers/runlist"
+	"github.com/simswarm/simswarm/workers/tarball"
+)
+
+// listRuns asks the program built in root which runs the task's campaign
+// has (-q runs, with its -r filter) and saves the answer as the build's run
+// list. The program's refusal (a bad ini, a filter that selects a run that
+// does not exist) is saved as the list's failure for the campaign to show;
+// only storage errors are returned.
+func (h *Handler) listRuns(ctx context.Context, bt jobs.BuildTask, root string) error {
+	if bt.Simulation == nil || len(bt.Simulation.Program) == 0 {
+		return nil
+	}
+	q := runlist.QueryOf(*bt.Simulation)
+	id := runlist.ID(bt.Key, q)
+	dir, err := securejoin(root, q.WorkingDir)
+	if err != nil {
+		return runlist.SaveFailure(ctx, h.DB, id, bt.Key, err.Error())
+	}
+	env := os.Environ()
+	for k, v := range bt.Build.Env {
+		env = append(env, k+"="+v)
+	}
+	runs, qerr := oppcli.QueryRuns(ctx, q.Program, dir, q.IniFile, q.Config, q.Filter, env)
+	if qerr != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		h.logger().Info("the program did not list its runs", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Error(qerr))
+		return runlist.SaveFailure(ctx, h.DB, id, bt.Key, qerr.Error())
+	}
+	if err := runlist.Save(ctx, h.DB, id, bt.Key, runs); err != nil {
+		return err
+	}
+	h.logger().Info("runs listed by the program", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Int("runs", len(runs)))
+	return nil
+}
+
+// listRunsOfArtifact lists the runs of a campaign whose build had already
+// succeeded (another campaign's, or an earlier query): from the stored
+// artifact, unpacked as a runner would unpack it.
+func (h *Handler) listRunsOfArtifact(ctx context.Context, bt jobs.BuildTask) error {
+	if bt.Simulation == nil || len(bt.Simulation.Program) == 0 {
+		return nil
+	}
+	id := runlist.ID(bt.Key, runlist.QueryOf(*bt.Simulation))
+	if rec, err := runlist.Get(ctx, h.DB, id); err != nil || rec != nil {
+		return err
+	}
+	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(h.WorkDir, "runs-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := gridfs.OpenByName(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key))
+	if errors.Is(err, mongo.ErrFileNotFound) {
+		return fmt.Errorf("artifact %s of a succeeded build is missing", bt.Key)
+	}
+	if err != nil {
+		return fmt.Errorf("open artifact %s: %w", bt.Key, err)
+	}
+	defer st.Close()
+	root := filepath.Join(dir, "artifact")
+	if err := tarball.Extract(st, root, tarball.DefaultLimit); err != nil {
+		return fmt.Errorf("unpack artifact %s: %w", bt.Key, err)
+	}
+	return h.listRuns(ctx, bt, root)
+}
+
+// securejoin joins a manifest's relative working directory to root,
+// refusing one that leaves it.
+func securejoin(root, rel string) (string, error) {
+	p := filepath.Join(root, rel)
+	if r, err := filepath.Rel(root, p); err != nil || r == ".." || filepath.IsAbs(rel) || len(r) > 2 && r[:3] == "../" {
+		return "", fmt.Errorf("workingDir %q leaves the build tree", rel)
+	}
+	return p, nil
+}

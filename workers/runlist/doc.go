@@ -1,0 +1,20 @@
+// Package runlist keeps, with each build, the runs its program says a
+// campaign's config has: the builder asks the built program (`-q runs`,
+// with the campaign's -r filter) and saves the answer here; the controller
+// creates run records from it. The program, not an ini parser of ours,
+// decides which runs exist, so constraints, includes and filter expressions
+// such as '$numHosts>10' mean what OMNeT++ means.
+//
+//	q := runlist.QueryOf(c.Spec.Simulation)
+//	id := runlist.ID(buildKey, q)
+//	err := runlist.Save(ctx, db, id, buildKey, runs)   // builder
+//	rec, err := runlist.Get(ctx, db, id)               // controller
+//	nums, err := runlist.Numbers(ctx, db, rec)
+//
+// Guarantees: a list is bounded in no document: the runs (a million is
+// fine) are a GridFS file, the record holds its count and file id; a record
+// is written only after its file is complete, so a reader never sees a
+// partial list; Numbers checks the file against the recorded count; a
+// query that failed is recorded with the program's message, so a campaign
+// can fail with it instead of waiting.
+package runlist

@@ -1,0 +1,207 @@
+package runlist
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/gridfs"
+	"github.com/simswarm/simswarm/workers/oppcli"
+)
+
+const (
+	// Coll holds one Record per build and query.
+	Coll = "runlists"
+	// Bucket holds each list's runs, one "N<TAB>$var=value, ..." line each.
+	Bucket = "runlists"
+
+	StateSucceeded = "succeeded"
+	StateFailed    = "failed"
+)
+
+// Query is what a run list answers: which runs does the program list for
+// this config (and filter), started in this directory of the build.
+type Query struct {
+	Program    []string `json:"program"`
+	WorkingDir string   `json:"workingDir"`
+	IniFile    string   `json:"iniFile"`
+	Config     string   `json:"config"`
+	Filter     string   `json:"filter,omitempty"`
+}
+
+// QueryOf is the query of a campaign's simulation spec, with OMNeT++'s
+// defaults filled in.
+func QueryOf(sim api.SimulationSpec) Query {
+	q := Query{Program: sim.Program, WorkingDir: sim.WorkingDir, IniFile: sim.IniFile, Config: sim.Config, Filter: sim.Runs}
+	if q.WorkingDir == "" {
+		q.WorkingDir = "."
+	}
+	if q.IniFile == "" {
+		q.IniFile = "omnetpp.ini"
+	}
+	if q.Config == "" {
+		q.Config = "General"
+	}
+	return q
+}
+
+// ID names the run list of query q on the build with key buildKey.
+func ID(buildKey string, q Query) string {
+	b, _ := json.Marshal(q)
+	sum := sha256.Sum256(b)
+	k := buildKey
+	if len(k) > 24 {
+		k = k[:24]
+	}
+	return k + "-" + hex.EncodeToString(sum[:8])
+}
+
+// Record is a run list's entry in Coll.
+type Record struct {
+	ID        string    `bson:"_id"`
+	BuildKey  string    `bson:"buildKey"`
+	State     string    `bson:"state"`
+	Count     int       `bson:"count"`
+	FileID    any       `bson:"fileId,omitempty"`
+	Error     string    `bson:"error,omitempty"`
+	UpdatedAt time.Time `bson:"updatedAt"`
+}
+
+func fileName(id string) string { return id + ".runs" }
+
+// Save stores runs as the run list id: the file first (streamed, in
+// bounded inserts), then the record.
+func Save(ctx context.Context, db *mongo.Database, id, buildKey string, runs []oppcli.RunInfo) error {
+	if err := deleteFiles(ctx, db, fileName(id)); err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriterSize(pw, 64<<10)
+		for _, r := range runs {
+			// A tab or newline in the variables would break the line format.
+			vars := strings.NewReplacer("\t", " ", "\n", " ").Replace(r.Vars)
+			w.WriteString(strconv.Itoa(r.Number))
+			w.WriteByte('\t')
+			w.WriteString(vars)
+			w.WriteByte('\n')
+		}
+		pw.CloseWithError(w.Flush())
+	}()
+	up, err := gridfs.Upload(ctx, db, Bucket, fileName(id), pr, bson.M{"buildKey": buildKey, "count": len(runs)})
+	pr.CloseWithError(err) // stops the writer if the upload gave up
+	if err != nil {
+		return fmt.Errorf("save run list %s: %w", id, err)
+	}
+	_, err = db.Collection(Coll).ReplaceOne(ctx, bson.M{"_id": id}, Record{ID: id, BuildKey: buildKey, State: StateSucceeded,
+		Count: len(runs), FileID: up.ID, UpdatedAt: time.Now().UTC()}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("record run list %s: %w", id, err)
+	}
+	return nil
+}
+
+// SaveFailure records that the program could not list the runs, with why.
+func SaveFailure(ctx context.Context, db *mongo.Database, id, buildKey, msg string) error {
+	if len(msg) > 4<<10 {
+		msg = msg[len(msg)-4<<10:]
+	}
+	_, err := db.Collection(Coll).ReplaceOne(ctx, bson.M{"_id": id}, Record{ID: id, BuildKey: buildKey, State: StateFailed,
+		Error: msg, UpdatedAt: time.Now().UTC()}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("record run list %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get returns the record of run list id, or nil if there is none yet.
+func Get(ctx context.Context, db *mongo.Database, id string) (*Record, error) {
+	var rec Record
+	err := db.Collection(Coll).FindOne(ctx, bson.M{"_id": id}).Decode(&rec)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run list %s: %w", id, err)
+	}
+	return &rec, nil
+}
+
+// Runs reads a succeeded list's runs.
+func Runs(ctx context.Context, db *mongo.Database, rec *Record) ([]oppcli.RunInfo, error) {
+	var out []oppcli.RunInfo
+	err := scan(ctx, db, rec, func(n int, vars string) { out = append(out, oppcli.RunInfo{Number: n, Vars: vars}) })
+	return out, err
+}
+
+// Numbers reads a succeeded list's run numbers, ascending.
+func Numbers(ctx context.Context, db *mongo.Database, rec *Record) ([]int, error) {
+	out := make([]int, 0, rec.Count)
+	err := scan(ctx, db, rec, func(n int, _ string) { out = append(out, n) })
+	return out, err
+}
+
+func scan(ctx context.Context, db *mongo.Database, rec *Record, f func(int, string)) error {
+	if rec.State != StateSucceeded {
+		return fmt.Errorf("run list %s: %s", rec.ID, rec.Error)
+	}
+	st, err := gridfs.OpenByID(ctx, db, Bucket, rec.FileID)
+	if err != nil {
+		return fmt.Errorf("open run list %s: %w", rec.ID, err)
+	}
+	defer st.Close()
+	sc := bufio.NewScanner(st)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	count, prev := 0, -1
+	for sc.Scan() {
+		num, vars, _ := bytes.Cut(sc.Bytes(), []byte{'\t'})
+		n, err := strconv.Atoi(string(num))
+		if err != nil || n <= prev {
+			return fmt.Errorf("run list %s: line %d is not a run after %d", rec.ID, count+1, prev)
+		}
+		f(n, string(vars))
+		prev = n
+		count++
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read run list %s: %w", rec.ID, err)
+	}
+	if count != rec.Count {
+		return fmt.Errorf("run list %s has %d runs, its record says %d", rec.ID, count, rec.Count)
+	}
+	return nil
+}
+
+func deleteFiles(ctx context.Context, db *mongo.Database, name string) error {
+	gb := db.GridFSBucket(options.GridFSBucket().SetName(Bucket))
+	cur, err := gb.Find(ctx, bson.M{"filename": name})
+	if err != nil {
+		return fmt.Errorf("find %s: %w", name, err)
+	}
+	var files []struct {
+		ID any `bson:"_id"`
+	}
+	if err := cur.All(ctx, &files); err != nil {
+		return fmt.Errorf("find %s: %w", name, err)
+	}
+	for _, f := range files {
+		if err := gb.Delete(ctx, f.ID); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
+			return fmt.Errorf("delete %s: %w", name, err)
+		}
+	}
+	return nil
+}

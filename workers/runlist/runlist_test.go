@@ -1,0 +1,65 @@
+package runlist
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/oppcli"
+)
+
+// A list of 200,000 runs round-trips through a MongoDB-wire server: one
+// small record, the runs in a file, read back in order; a list whose file
+// disagrees with its record is an error, not a shorter campaign.
+func TestSaveAndReadLargeList(t *testing.T) {
+	ctx := context.Background()
+	_, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200_000
+	runs := make([]oppcli.RunInfo, n)
+	for i := range runs {
+		runs[i] = oppcli.RunInfo{Number: 2 * i, Vars: fmt.Sprintf("$numHosts=%d, $app=\"a\tb\", $repetition=%d", i/10, i%10)}
+	}
+	id := ID("k", QueryOf(api.SimulationSpec{Program: []string{"./aloha"}, Runs: "$numHosts>1"}))
+	if err := Save(ctx, db, id, "k", runs); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := db.Collection(Coll).FindOne(ctx, bson.M{"_id": id}).Raw()
+	if err != nil || len(raw) > 1024 {
+		t.Fatalf("record of %d bytes, %v", len(raw), err)
+	}
+	rec, err := Get(ctx, db, id)
+	if err != nil || rec == nil || rec.Count != n {
+		t.Fatalf("Get = %+v, %v", rec, err)
+	}
+	nums, err := Numbers(ctx, db, rec)
+	if err != nil || len(nums) != n || nums[n-1] != 2*(n-1) || !slices.IsSorted(nums) {
+		t.Fatalf("Numbers: %d, %v", len(nums), err)
+	}
+	got, err := Runs(ctx, db, rec)
+	if err != nil || got[7].Vars != `$numHosts=0, $app="a b", $repetition=7` {
+		t.Fatalf("Runs[7] = %+v, %v", got[7], err)
+	}
+	rec.Count = n + 1
+	if _, err := Numbers(ctx, db, rec); err == nil || !strings.Contains(err.Error(), "its record says 200001") {
+		t.Fatalf("count mismatch: %v", err)
+	}
+	if r, err := Get(ctx, db, "none"); r != nil || err != nil {
+		t.Fatalf("missing list: %+v, %v", r, err)
+	}
+	if err := SaveFailure(ctx, db, id, "k", "<!> Error: Run number 99 is out of range"); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := Get(ctx, db, id); rec.State != StateFailed || !strings.Contains(rec.Error, "out of range") {
+		t.Fatalf("failure: %+v", rec)
+	}
+}
