@@ -98,7 +98,9 @@ type DeletedRuns struct {
 // not use); a window costs one scan per limit records there, and an
 // index range on MongoDB (campaign_uid_run). The window starts at the
 // lowest run number among the first limit records found (no sort: the
-// server stops at the limit).
+// server stops at the limit); when they fill the window, as records stored
+// in run order do, that is the only read, and each batch costs one scan
+// of the collection on FerretDB.
 //
 // Before Succeeded records go, their result files are recorded in
 // completions (collection completions, the run's _id; a runner's own
@@ -112,14 +114,11 @@ func (s *Store) DeleteRunBatch(ctx context.Context, sel RunSelector, limit int) 
 	var out DeletedRuns
 	runs := s.DB.Collection(collRuns)
 	cur, err := runs.Find(ctx, sel.filter(), options.Find().SetLimit(int64(limit)).
-		SetProjection(bson.M{"run": 1, "uid": 1}))
+		SetProjection(bson.M{"stderrTail": 0}))
 	if err != nil {
 		return out, fmt.Errorf("list runs of %s to delete: %w", sel.Campaign, err)
 	}
-	var sample []struct {
-		Run int    `bson:"run"`
-		UID string `bson:"uid"`
-	}
+	var sample []jobs.RunRecord
 	if err := cur.All(ctx, &sample); err != nil {
 		return out, fmt.Errorf("list runs of %s to delete: %w", sel.Campaign, err)
 	}
@@ -137,21 +136,35 @@ func (s *Store) DeleteRunBatch(ctx context.Context, sel RunSelector, limit int) 
 	out.UIDs = []string{uid}
 	window := bson.M{"campaign": sel.Campaign, "uid": uid, "run": bson.M{"$gte": lo, "$lt": lo + limit}}
 
-	succeeded := bson.M{"state": jobs.RunSucceeded}
-	for k, v := range window {
-		succeeded[k] = v
+	// The records the window removes are those of the sample in it when
+	// the sample holds every record left, or fills the window (run numbers
+	// are unique per uid): the common case, records stored in run order.
+	// Otherwise the window's Succeeded records are read (a second scan on
+	// FerretDB).
+	var inWindow []jobs.RunRecord
+	for _, r := range sample {
+		if r.UID == uid && r.Run < lo+limit {
+			inWindow = append(inWindow, r)
+		}
 	}
-	cur, err = runs.Find(ctx, succeeded, options.Find().SetProjection(bson.M{"stderrTail": 0}))
-	if err != nil {
-		return out, fmt.Errorf("list succeeded runs of %s to delete: %w", sel.Campaign, err)
-	}
-	var recs []jobs.RunRecord
-	if err := cur.All(ctx, &recs); err != nil {
-		return out, fmt.Errorf("list succeeded runs of %s to delete: %w", sel.Campaign, err)
+	succeeded := inWindow
+	if len(sample) == limit && len(inWindow) < limit {
+		f := bson.M{"state": jobs.RunSucceeded}
+		for k, v := range window {
+			f[k] = v
+		}
+		cur, err = runs.Find(ctx, f, options.Find().SetProjection(bson.M{"stderrTail": 0}))
+		if err != nil {
+			return out, fmt.Errorf("list succeeded runs of %s to delete: %w", sel.Campaign, err)
+		}
+		succeeded = nil
+		if err := cur.All(ctx, &succeeded); err != nil {
+			return out, fmt.Errorf("list succeeded runs of %s to delete: %w", sel.Campaign, err)
+		}
 	}
 	var comps []any
-	for _, r := range recs {
-		if len(r.Files) == 0 {
+	for _, r := range succeeded {
+		if r.State != jobs.RunSucceeded || len(r.Files) == 0 {
 			continue
 		}
 		fin := r.UpdatedAt

@@ -211,7 +211,7 @@ func (s *Store) DeleteRuns(ctx context.Context, sel RunSelector) (int64, error) 
 // DeleteBatch is how many run records one statement removes at most, by
 // default (FerretDB's SQLite backend puts each in a variable of one SQL
 // statement, and allows 32,766).
-const DeleteBatch = 10000
+const DeleteBatch = 20000
 
 // RunCampaigns returns the names of campaigns that have run records.
 func (s *Store) RunCampaigns(ctx context.Context) ([]string, error) {
