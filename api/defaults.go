@@ -12,9 +12,10 @@ const (
 )
 
 // DefaultResults are the result globs of a campaign that names none: what
-// OMNeT++ writes into results/.
+// OMNeT++ writes into results/, with the .out files of runs whose output
+// is redirected there (as opp_runall and simswarm run do).
 func DefaultResults() []string {
-	return []string{"results/*.sca", "results/*.vec", "results/*.vci"}
+	return []string{"results/*.sca", "results/*.vec", "results/*.vci", "results/*.out"}
 }
 
 // SetDefaults fills what the user left out. It is separate from decoding

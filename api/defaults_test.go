@@ -21,7 +21,7 @@ func TestSetDefaults(t *testing.T) {
 				Source:     SourceSpec{Path: "."},
 				Build:      BuildSpec{Command: []string{"make"}, Artifacts: []string{"."}},
 				Simulation: SimulationSpec{WorkingDir: ".", Program: []string{"./aloha"}, IniFile: "omnetpp.ini", Config: "General"},
-				Results:    []string{"results/*.sca", "results/*.vec", "results/*.vci"},
+				Results:    []string{"results/*.sca", "results/*.vec", "results/*.vci", "results/*.out"},
 				Timeout:    Duration{time.Hour},
 				Retries:    int32p(2),
 			},

@@ -51,8 +51,9 @@ type CampaignSpec struct {
 	Build      BuildSpec      `json:"build,omitempty"`
 	Simulation SimulationSpec `json:"simulation"`
 	// Results are glob patterns, relative to the simulation's working
-	// directory, of the files each run produces. Default: results/*.sca,
-	// results/*.vec, results/*.vci.
+	// directory, of the files each run produces; files keep their path
+	// below the glob's leading directories (results/*/*.sca: Cfg/x.sca).
+	// Default: results/*.sca, results/*.vec, results/*.vci, results/*.out.
 	Results []string `json:"results,omitempty"`
 	// Timeout bounds one run's wall time. Default 1h.
 	Timeout Duration `json:"timeout,omitzero"`

@@ -152,7 +152,7 @@ func executeLocal(ctx context.Context, cmd *cobra.Command, plan *local.Plan, lf 
 	if f, ok := stderr.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	fmt.Fprintf(stderr, "%d runs of %s, config %s\n", len(plan.Runs), plan.Program[0], plan.Config)
+	fmt.Fprintf(stderr, "%d runs of %s, config %s\n", len(plan.Runs), plan.Args[0], plan.Config)
 	sum, err := local.Execute(ctx, plan, local.Options{
 		ResultsDir: lf.results, Jobs: jobs, Force: lf.force, Progress: stderr, TTY: tty, Logger: log,
 	})

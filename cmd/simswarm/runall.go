@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -21,36 +23,48 @@ func newRunallCmd(g *globals) *cobra.Command {
 		batch   int
 		timeout time.Duration
 		retries int
+		chdir   string
+		verbose bool
 		cf      clientFlags // --server: run on a controller instead (runall_remote.go)
 	)
 	cmd := &cobra.Command{
-		Use:   "runall [-j N] [-b N] -- PROGRAM [ARGS...]",
+		Use:   "runall [-j N] [-b N] [-C DIR] [-V] PROGRAM [ARGS...]",
 		Short: "Run every run of a simulation config in parallel (a drop-in for opp_runall)",
-		Long: `Runall does what OMNeT++'s opp_runall does, on this machine: it asks the
-program which runs the config has (-q runnumbers, honouring -c, -r and -f in
-ARGS), then executes each run as its own process (or batches of -b runs per
-process) on -j parallel slots, and collects the result files into --results.
-There is no build step: PROGRAM must already be built.
+		Long: `Runall does what OMNeT++'s opp_runall does, on this machine, with the same
+arguments: options before PROGRAM are runall's, PROGRAM and everything after it
+is the simulation command, passed on untouched but for the run filter. It asks
+the program which runs the command selects (ARGS -s -q runnumbers), then runs
+them in batches of -b runs per process (default, as opp_runall:
+min(5, ceil(runs / jobs))) on -j parallel slots, each process as opp_runall
+starts it: ARGS -s -u Cmdenv --cmdenv-redirect-output=true -r BATCH. The
+program writes its result files (and one .out per run) where it always does,
+its result-dir (default results/). There is no build step: PROGRAM must
+already be built.
 
-Like "simswarm run", it resumes: runs whose completion record and result
-files (sha256) are intact are skipped; --force redoes them.
+Unlike opp_runall it resumes: a run is skipped when its completion record was
+made for the same program, arguments and ini content and its result files
+(sha256) are intact; --force redoes them. Each run is kept or reported on its
+own: in a batch where one run fails, the runs that finished are kept, the
+failed one is reported with the program's own "<!> Error" line, and the
+runs after it run again in another process.
+
+Exit status: 0 all runs succeeded, 1 some run failed (or the program cannot
+list its runs), 2 invalid flags, 130 interrupted.
 
 Examples:
-  simswarm runall -j 8 -- ./aloha -c PureAloha
-  simswarm runall -j 4 -b 5 -- opp_run -l ../src/INET -n ../src -c Wifi -r 0..99
-  simswarm runall -- ./aloha -f other.ini -c SlottedAloha --force
+  simswarm runall -j 8 ./aloha -c PureAlohaExperiment
+  simswarm runall -j 4 -b 5 opp_run -l ../src/INET -n ../src -c Wifi -r 0..99
+  simswarm runall -C samples/fifo ./fifo -f omnetpp.ini -c TandemQueueExperiment
+  simswarm runall --force -- ./aloha -f other.ini -c SlottedAloha
 
 With --server URL (and --token-file or SIMSWARM_TOKEN) the runs execute on a
 simswarm controller's workers instead: the current directory is uploaded as
 the source (built with make if it has a Makefile), submitted as a Campaign,
 followed until it finishes, and its result files are pulled into --results.
-  simswarm runall --server http://manager:8080 -- ./aloha -c PureAloha`,
+  simswarm runall --server http://manager:8080 ./aloha -c PureAloha`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.ArgsLenAtDash() != 0 {
-				return invalidInput(errors.New("put the simulation command after --, e.g. simswarm runall -j 4 -- ./aloha -c PureAloha"))
-			}
-			if batch < 1 {
+			if batch < 0 {
 				return invalidInput(fmt.Errorf("-b: %d is not a batch size (must be at least 1)", batch))
 			}
 			log, err := g.logger()
@@ -61,36 +75,83 @@ followed until it finishes, and its result files are pulled into --results.
 			if err := positiveDurations(cmd.Flags(), "timeout"); err != nil {
 				return err
 			}
-			inv, err := parseOppArgs(args)
+			if cmd.Flags().Changed("server") {
+				inv, err := parseOppArgs(args)
+				if err != nil {
+					return invalidInput(err)
+				}
+				// opp_runall users say where results go with --result-dir.
+				if inv.resultDir != "" && !cmd.Flags().Changed("results") {
+					lf.results = inv.resultDir
+				}
+				return runallRemote(cmd, &cf, inv, timeout, retries, lf.results)
+			}
+			inv, err := oppcli.ParseInvocation(args)
 			if err != nil {
 				return invalidInput(err)
 			}
-			// opp_runall users say where results go with --result-dir.
-			if inv.resultDir != "" && !cmd.Flags().Changed("results") {
-				lf.results = inv.resultDir
+			dir := "."
+			if chdir != "" {
+				if st, err := os.Stat(chdir); err != nil || !st.IsDir() {
+					return invalidInput(fmt.Errorf("-C %s: not a directory", chdir))
+				}
+				dir = chdir
 			}
-			if cmd.Flags().Changed("server") {
-				return runallRemote(cmd, &cf, inv, timeout, retries, lf.results)
+			if prog := args[0]; strings.ContainsRune(prog, '/') {
+				if _, err := os.Stat(inDir(dir, prog)); err != nil {
+					return invalidInput(fmt.Errorf("program %s: %w", prog, err))
+				}
+			}
+			// --results is the program's --result-dir, unless it has one.
+			if cmd.Flags().Changed("results") && inv.ResultDir == "" {
+				inv.Args = append(inv.Args, "--result-dir="+lf.results)
+				inv.ResultDir = lf.results
+			}
+			jobs := lf.jobs
+			if jobs <= 0 {
+				jobs = runtime.NumCPU()
+			}
+			chatter := func(format string, a ...any) {
+				if verbose {
+					fmt.Fprintf(cmd.ErrOrStderr(), format+"\n", a...)
+				}
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			runs, err := oppcli.QueryRunNumbers(ctx, inv.program, ".", inv.ini, inv.config, inv.filter, nil)
+			chatter("running: %s -s -q runnumbers (in %s)", strings.Join(inv.Args, " "), dir)
+			runs, err := oppcli.QueryRunNumbersOf(ctx, inv, dir, nil)
 			if err != nil {
 				return err
 			}
+			chatter("run numbers: %v", runs)
+			resultDir := "results"
+			if len(runs) > 0 {
+				if resultDir, err = oppcli.ResultDir(ctx, inv, dir, nil, runs[0]); err != nil {
+					return err
+				}
+			}
+			lf.results = inDir(dir, resultDir)
 			plan := &local.Plan{
-				Name:      "runall-" + inv.config,
-				Program:   inv.program,
-				Dir:       ".",
-				IniFile:   inv.ini,
-				Config:    inv.config,
+				Name:      "runall-" + inv.Config,
+				Args:      inv.BatchArgs(),
+				Dir:       dir,
+				Config:    inv.Config,
+				Key:       inv.Key(dir),
 				Runs:      runs,
 				BatchSize: batch,
 				Timeout:   timeout,
 				Retries:   retries,
-				Results:   []string{"results/*"},
 			}
-			ok, err := executeLocal(ctx, cmd, plan, lf, lf.jobs, log)
+			if verbose {
+				b := batch
+				if b == 0 {
+					b = local.DefaultBatchSize(len(runs), jobs)
+				}
+				chatter("batch size: %d", b)
+				chatter("simulation command: %s -r BATCH", strings.Join(plan.Args, " "))
+				chatter("result directory: %s", lf.results)
+			}
+			ok, err := executeLocal(ctx, cmd, plan, lf, jobs, log)
 			if err != nil {
 				return err
 			}
@@ -100,12 +161,24 @@ followed until it finishes, and its result files are pulled into --results.
 			return nil
 		},
 	}
+	// Everything from the program on is the program's (opp_runall's
+	// habit): runall's own flags come before it.
+	cmd.Flags().SetInterspersed(false)
 	lf.register(cmd)
 	cf.add(cmd)
-	cmd.Flags().IntVarP(&batch, "batch", "b", 1, "runs per process (opp_runall -b)")
+	cmd.Flags().IntVarP(&batch, "batchsize", "b", 0, "runs per process (default min(5, ceil(runs / jobs)), as opp_runall)")
+	cmd.Flags().StringVarP(&chdir, "directory", "C", "", "change to DIR before doing anything (as opp_runall -C)")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "V", false, "print what runall does (the queries, batch size, the simulation command)")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Hour, "wall-time limit of one run")
 	cmd.Flags().IntVar(&retries, "retries", 0, "times a failed run is tried again")
 	return cmd
+}
+
+func inDir(dir, p string) string {
+	if filepath.IsAbs(p) || dir == "." {
+		return p
+	}
+	return filepath.Join(dir, p)
 }
 
 // oppInvocation is an opp_run-style command line split into the program

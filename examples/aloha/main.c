@@ -1,9 +1,11 @@
 /* aloha - a pure/slotted ALOHA channel simulation that honours OMNeT++'s
  * command-line contract (opp_run -u Cmdenv -f INI -c CONFIG -r RUNS
- * -q runnumbers|runs -s --result-dir=DIR), written for simswarm's examples
- * and tests. See README.md. */
+ * -q runnumbers|runs -s --result-dir=DIR --cmdenv-redirect-output=BOOL),
+ * written for simswarm's examples and tests. See README.md. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,7 @@ static int error(const char *fmt, const char *a, const char *b) {
 
 static void usage(void) {
     puts("usage: aloha [-u Cmdenv] [-f omnetpp.ini] [-c CONFIG] [-r RUNS] [-q runnumbers|runs] [-s]\n"
-         "             [--result-dir=DIR]\n"
+         "             [--result-dir=DIR] [--cmdenv-redirect-output=true]\n"
          "RUNS: comma-separated run numbers and ranges, e.g. 0..9,20");
 }
 
@@ -66,13 +68,49 @@ static int quantity(const char *s, double *out) {
     return -1;
 }
 
-typedef struct { const char *config, *inifile, *result_dir; ini_t *ini; } ctx_t;
+typedef struct { const char *config, *inifile, *result_dir; ini_t *ini; int silent, redirect; } ctx_t;
 
+static int simulate_run(const ctx_t *c, ini_run_t *run_);
+
+/* simulate runs one run as Cmdenv does: announced on stdout ("<Config> run
+ * <N>: <vars>, $repetition=<R>" with -s), its output redirected to
+ * <result-dir>/<base>.out under --cmdenv-redirect-output=true. */
 static int simulate(const ctx_t *c, int number) {
     char err[1024];
     ini_run_t run;
     if (ini_run(c->ini, c->config, number, &run, err, sizeof err)) return error("%s%s", err, "");
-    printf("Preparing for running configuration %s, run #%d...\n", c->config, number);
+    if (c->silent) {
+        printf("%s run %d: ", c->config, number);
+        for (int i = 0; i < run.nvars; i++) printf("%s$%s=%s", i ? ", " : "", run.names[i], run.values[i]);
+        printf(", $repetition=%d\n", run.repetition);
+    } else {
+        printf("Preparing for running configuration %s, run #%d...\n", c->config, number);
+    }
+    fflush(stdout);
+    int saved = -1;
+    if (c->redirect) {
+        char base[2048], path[4096];
+        ini_result_base(c->config, &run, base, sizeof base);
+        if (result_mkdirs(c->result_dir)) return error("cannot create result directory %s%s", c->result_dir, "");
+        snprintf(path, sizeof path, "%s/%s.out", c->result_dir, base);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) return error("cannot write %s: %s", path, strerror(errno));
+        saved = dup(1);
+        dup2(fd, 1);
+        close(fd);
+    }
+    int rc = simulate_run(c, &run);
+    if (saved >= 0) {
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+    }
+    return rc;
+}
+
+static int simulate_run(const ctx_t *c, ini_run_t *run_) {
+    char err[1024];
+    ini_run_t run = *run_;
 
     sim_params_t p = {.num_hosts = 10, .ia_mean = 1, .tx_duration = 0.1, .slotted = 0, .sim_time = 10000, .seed = (uint64_t)run.repetition};
     result_set_t rs = {.config = c->config, .inifile = c->inifile, .run = &run, .params = &p};
@@ -121,13 +159,14 @@ static int simulate(const ctx_t *c, int number) {
 
 int main(int argc, char **argv) {
     const char *inifile = "omnetpp.ini", *config = "General", *filter = NULL, *query = NULL, *result_dir = "results";
-    int silent = 0;
+    int silent = 0, redirect = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
         else if (!strcmp(a, "-s")) silent = 1;
         else if (!strncmp(a, "--result-dir=", 13)) result_dir = a + 13;
+        else if (!strncmp(a, "--cmdenv-redirect-output=", 25)) redirect = !strcmp(a + 25, "true");
         else if (!strcmp(a, "-u") || !strcmp(a, "-f") || !strcmp(a, "-c") || !strcmp(a, "-r") || !strcmp(a, "-q") || !strcmp(a, "--result-dir")) {
             if (!next) return error("option %s needs a value%s", a, "");
             if (!strcmp(a, "-u")) { if (strcmp(next, "Cmdenv")) return error("user interface %s is not available (only Cmdenv)%s", next, ""); }
@@ -174,7 +213,7 @@ int main(int argc, char **argv) {
     } else if (query) {
         return error("unknown query \"%s\": use runnumbers or runs%s", query, "");
     } else {
-        ctx_t c = {config, inifile, result_dir, ini};
+        ctx_t c = {config, inifile, result_dir, ini, silent, redirect};
         for (int r = 0; r < count; r++)
             if (sel[r] && simulate(&c, r)) return 1;
     }

@@ -6,7 +6,7 @@
 #include "results.h"
 
 /* mkdirs creates dir and its parents (mkdir -p). */
-static int mkdirs(const char *dir) {
+int result_mkdirs(const char *dir) {
     char path[4096];
     size_t n = strlen(dir);
     if (n == 0 || n >= sizeof path) return -1;
@@ -95,7 +95,7 @@ static int finish_file(FILE *f, const char *tmp, const char *path, char *err, in
 }
 
 int write_results(const char *dir, const result_set_t *rs, char *err, int len) {
-    if (mkdirs(dir)) {
+    if (result_mkdirs(dir)) {
         snprintf(err, (size_t)len, "cannot create result directory %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -19,5 +19,6 @@ typedef struct {
 
 /* write_results writes <dir>/<base>.sca and .vec; returns 0 or -1 with a
  * message in err. */
+int result_mkdirs(const char *dir);
 int write_results(const char *dir, const result_set_t *rs, char *err, int errlen);
 #endif

@@ -166,7 +166,7 @@ func TestRunallDropInOnAloha(t *testing.T) {
 	}
 	var want []string
 	for _, run := range runs {
-		want = append(want, run.ResultBase()+".sca", run.ResultBase()+".vec")
+		want = append(want, run.ResultBase()+".out", run.ResultBase()+".sca", run.ResultBase()+".vec")
 	}
 	slices.Sort(want)
 	if got := resultFiles(t, filepath.Join(project, "results")); !slices.Equal(got, want) {

@@ -42,7 +42,7 @@ func TestRunProducesNamedResultFiles(t *testing.T) {
 	var want []string
 	for run, n := range []string{"1", "1", "2", "2", "3", "3"} {
 		base := "General-n=" + n + "-#" + string(rune('0'+run))
-		want = append(want, base+".sca", base+".vec")
+		want = append(want, base+".out", base+".sca", base+".vec")
 	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
@@ -132,8 +132,8 @@ func TestCrashingRunIsReportedWithStderrWhileOthersFinish(t *testing.T) {
 		}
 	}
 	files := resultFiles(t, filepath.Join(dir, "results"))
-	if len(files) != 6 || slices.ContainsFunc(files, func(n string) bool { return strings.Contains(n, "#1.") }) {
-		t.Fatalf("want the 3 good runs' 6 files only, got %q", files)
+	if len(files) != 9 || slices.ContainsFunc(files, func(n string) bool { return strings.Contains(n, "#1.") }) {
+		t.Fatalf("want the 3 good runs' 9 files only, got %q", files)
 	}
 }
 
@@ -189,9 +189,13 @@ func TestInterruptKeepsNoPartialResults(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// ...and until both slots have their private directory (they now hold
-	// slow runs, or are about to: either way nothing of those may remain).
-	for countEntries(filepath.Join(res, ".simswarm", "tmp")) < 2 {
+	// ...and until both slots run slow ones (their .out files appear in
+	// the work directory): nothing of those may reach the results.
+	for {
+		outs, _ := filepath.Glob(filepath.Join(dir, ".simswarm", "work", "fake", "src", "results", "*.out"))
+		if len(outs) >= 2 {
+			break
+		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatal("slow runs never started")
@@ -211,11 +215,8 @@ func TestInterruptKeepsNoPartialResults(t *testing.T) {
 		t.Fatalf("%d completion records, want 2 (only finished runs)", n)
 	}
 	files := resultFiles(t, res)
-	if len(files) != 4 {
+	if len(files) != 6 {
 		t.Fatalf("want only the 2 finished runs' files, got %q", files)
-	}
-	if tmp, _ := os.ReadDir(filepath.Join(res, ".simswarm", "tmp")); len(tmp) != 0 {
-		t.Fatalf("interrupted runs left %d private dirs", len(tmp))
 	}
 	// Resuming runs only the four that were interrupted.
 	cmd2 := exec.Command(simswarmBin, "run", "-f", "campaign.yaml", "-j", "4")
@@ -244,15 +245,15 @@ func TestRunallBatchesAndResumes(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "6 runs: 6 succeeded") {
 		t.Fatal(r)
 	}
-	if files := resultFiles(t, filepath.Join(dir, "results")); len(files) != 12 {
-		t.Fatalf("want 12 files for runs 0..5, got %q", files)
+	if files := resultFiles(t, filepath.Join(dir, "results")); len(files) != 18 {
+		t.Fatalf("want 18 files for runs 0..5, got %q", files)
 	}
 	// Each run has its own record listing exactly its own files.
 	recs, err := local.ReadRecords(filepath.Join(dir, "results"), "runall-Sweep")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec := recs[4]; len(rec.Files) != 2 || !strings.Contains(rec.Files[0].Name, "#4.") {
+	if rec := recs[4]; len(rec.Files) != 3 || !strings.Contains(rec.Files[0].Name, "#4.") {
 		t.Fatalf("record of run 4: %+v", rec)
 	}
 	r = simswarm(t, dir, "runall", "-j", "2", "--", fakesimBin, "-c", "Sweep")
@@ -266,7 +267,7 @@ func TestRunallBatchesAndResumes(t *testing.T) {
 	if r := simswarm(t, dir, "runall", "--", fakesimBin, "-c", "Sweep", "-r", "6", "--result-dir=alt"); r.code != 0 {
 		t.Fatal(r)
 	}
-	if files := resultFiles(t, filepath.Join(dir, "alt")); !slices.Equal(files, []string{"Sweep-n=7-#6.sca", "Sweep-n=7-#6.vec"}) {
+	if files := resultFiles(t, filepath.Join(dir, "alt")); !slices.Equal(files, []string{"Sweep-n=7-#6.out", "Sweep-n=7-#6.sca", "Sweep-n=7-#6.vec"}) {
 		t.Fatalf("--result-dir=alt holds %q", files)
 	}
 }
@@ -293,8 +294,8 @@ func TestSeveralCampaignsStopAtAFailureUnlessKeepGoing(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "2 runs: 2 succeeded, 0 failed, 0 skipped") {
 		t.Fatalf("want campaign good run with --keep-going:\n%s", r)
 	}
-	if got := resultFiles(t, filepath.Join(dir, "results")); len(got) != 6 {
-		t.Fatalf("want 2 files of bad's run 0 and 4 of good's runs, got %q", got)
+	if got := resultFiles(t, filepath.Join(dir, "results")); len(got) != 9 {
+		t.Fatalf("want 3 files of bad's run 0 and 6 of good's runs, got %q", got)
 	}
 	var logged map[string]any
 	for _, line := range strings.Split(r.stderr, "\n") {

@@ -59,8 +59,14 @@ func (r result) String() string {
 // simswarm runs the binary in dir and waits for it.
 func simswarm(t *testing.T, dir string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(simswarmBin, args...)
-	cmd.Dir = dir
+	return runIn(t, dir, nil, simswarmBin, args...)
+}
+
+// runIn runs a program in dir with env (nil: inherit) and waits for it.
+func runIn(t *testing.T, dir string, env []string, prog string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(prog, args...)
+	cmd.Dir, cmd.Env = dir, env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -68,7 +74,7 @@ func simswarm(t *testing.T, dir string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("simswarm %v: %v", args, err)
+		t.Fatalf("%s %v: %v", filepath.Base(prog), args, err)
 	}
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }

@@ -17,11 +17,12 @@ func BenchmarkExecuteOverhead(b *testing.B) {
 	const runs = 200
 	dir := b.TempDir()
 	prog := filepath.Join(dir, "sim")
-	script := "#!/bin/sh\nfor a; do case $a in --result-dir=*) d=${a#--result-dir=};; esac; done\nmkdir -p $d && echo x > $d/r-#$$.sca\n"
+	// One run per process, writing one result file with its header.
+	script := "#!/bin/sh\nr=$2\nmkdir -p results && printf 'version 3\\nrun x\\nattr configname General\\nattr runnumber %s\\n' $r > results/r-#$r.sca\n"
 	if err := os.WriteFile(prog, []byte(script), 0o755); err != nil {
 		b.Fatal(err)
 	}
-	p := &Plan{Name: "bench", Program: []string{prog}, Dir: dir, IniFile: "omnetpp.ini", Config: "General",
+	p := &Plan{Name: "bench", Args: []string{prog}, Dir: dir, Config: "General",
 		BatchSize: 1, Timeout: time.Minute, Results: []string{"results/*.sca"}}
 	for i := range runs {
 		p.Runs = append(p.Runs, i)
@@ -30,7 +31,7 @@ func BenchmarkExecuteOverhead(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		sum, err := Execute(context.Background(), p, Options{ResultsDir: filepath.Join(dir, "results"), Jobs: runtime.NumCPU(), Force: true})
+		sum, err := Execute(context.Background(), p, Options{ResultsDir: filepath.Join(dir, "out"), Jobs: runtime.NumCPU(), Force: true})
 		total += time.Since(start)
 		if err != nil || sum.Succeeded != runs {
 			b.Fatalf("%v %+v", err, sum)

@@ -1,67 +1,234 @@
 package local
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
+	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
-// safeName and matchResults: the rules shared with the runner.
-func safeName(name string) bool { return resultfiles.SafeName(name) }
+// mtimeSlack is how much older than its process a result file may look:
+// file times come from a coarse clock (and some filesystems keep whole
+// seconds).
+const mtimeSlack = time.Second
 
-func matchResults(runDir string, globs []string) ([]string, error) {
-	return resultfiles.Match(runDir, globs)
+// safeName and safePath: the rules shared with the runner.
+func safeName(name string) bool { return resultfiles.SafeName(name) }
+func safePath(name string) bool { return resultfiles.SafePath(name) }
+
+// collector finds the result files of finished runs and attributes each to
+// the run that wrote it by what the file says, never by its name: a
+// text result file (.sca, .vec, .vci) starts with its config and run
+// number (attr configname, attr runnumber); a file without such a header
+// belongs to a run if it is that run's redirected output (the run's
+// cmdenv-output-file, by default <resultdir>/<config>-<vars>#<rep>.out) or
+// shares the name, up to the extension, of one of the run's files.
+// Batches running at the same time write into the same directories; a
+// file names one run, and a run is in one batch at a time.
+type collector struct {
+	dir        string // the program's working directory (absolute)
+	resultsDir string
+	globs      []string // nil: the files are written in place, below resultsDir
+	config     string
+
+	mu      sync.Mutex
+	headers map[string]cachedHeader
 }
 
-// runNumberInName finds OMNeT++'s "#<run>" marker in a result file name.
-var runNumberInName = regexp.MustCompile(`#(\d+)\.[A-Za-z0-9]+$`)
+type cachedHeader struct {
+	size  int64
+	mtime time.Time
+	h     oppcli.Header
+	ok    bool
+}
 
-// collect moves the files of a successful batch into resultsDir and returns
-// them grouped by run: a file is attributed to the run whose "#N" its name
-// carries, else to the batch's first run.
-func collect(runDir, resultsDir string, globs []string, batch []int) (map[int][]FileRecord, error) {
-	paths, err := matchResults(runDir, globs)
+type candidate struct {
+	resultfiles.Found
+	size  int64
+	mtime time.Time
+}
+
+// collect attributes the files written since since to runs, stores them
+// (moved into resultsDir, or left in place) and returns them by run.
+func (c *collector) collect(runs []int, since time.Time) (map[int][]FileRecord, error) {
+	want := map[int]bool{}
+	for _, r := range runs {
+		want[r] = true
+	}
+	cands, err := c.candidates(since.Add(-mtimeSlack))
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("the run produced no result files matching %s", strings.Join(globs, ", "))
+	owner := map[string]int{} // path -> run
+	outs := map[string]int{}  // predicted .out path -> run
+	stems := map[string]int{} // path without extension -> run
+	var headerless []candidate
+	for _, f := range cands {
+		h, ok := c.header(f)
+		config, run, hasRun := h.Run()
+		if !ok || !hasRun {
+			headerless = append(headerless, f)
+			continue
+		}
+		if config != c.config || !want[run] {
+			continue // another config's, or a run of another batch
+		}
+		owner[f.Path] = run
+		stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))] = run
+		if out, ok := h.OutFile(); ok {
+			outs[filepath.Join(c.dir, filepath.FromSlash(out))] = run
+		}
 	}
-	inBatch := map[int]bool{}
-	for _, r := range batch {
-		inBatch[r] = true
+	for _, f := range headerless {
+		if run, ok := outs[f.Path]; ok {
+			owner[f.Path] = run
+		} else if run, ok := stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))]; ok {
+			owner[f.Path] = run
+		}
 	}
 	byRun := map[int][]FileRecord{}
-	for _, p := range paths {
-		name := filepath.Base(p)
-		if !safeName(name) {
-			return nil, fmt.Errorf("refusing result file name %q", name)
+	for _, f := range cands {
+		run, ok := owner[f.Path]
+		if !ok {
+			continue
 		}
-		st, err := os.Stat(p)
+		if !safePath(f.Name) {
+			return nil, fmt.Errorf("refusing result file name %q (run %d)", f.Name, run)
+		}
+		sum, err := fileSHA256(f.Path)
 		if err != nil {
 			return nil, err
 		}
-		sum, err := fileSHA256(p)
-		if err != nil {
-			return nil, err
-		}
-		// The file is complete (the run exited 0); rename makes it appear
-		// under its final name atomically.
-		if err := os.Rename(p, filepath.Join(resultsDir, name)); err != nil {
-			return nil, fmt.Errorf("store result %s: %w", name, err)
-		}
-		run := batch[0]
-		if m := runNumberInName.FindStringSubmatch(name); m != nil {
-			if n, err := strconv.Atoi(m[1]); err == nil && inBatch[n] {
-				run = n
+		if c.globs != nil {
+			if err := moveInto(f.Path, filepath.Join(c.resultsDir, filepath.FromSlash(f.Name)), f.mtime); err != nil {
+				return nil, fmt.Errorf("store result %s: %w", f.Name, err)
 			}
 		}
-		byRun[run] = append(byRun[run], FileRecord{Name: name, Size: st.Size(), SHA256: sum})
+		byRun[run] = append(byRun[run], FileRecord{Name: f.Name, Size: f.size, SHA256: sum})
 	}
 	return byRun, nil
+}
+
+// candidates lists the regular files that may be results, modified at or
+// after since.
+func (c *collector) candidates(since time.Time) ([]candidate, error) {
+	var found []resultfiles.Found
+	if c.globs != nil {
+		var err error
+		if found, err = resultfiles.MatchTree(c.dir, c.globs); err != nil {
+			return nil, err
+		}
+	} else {
+		err := filepath.WalkDir(c.resultsDir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() && d.Name() == ".simswarm" && filepath.Dir(p) == c.resultsDir {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() {
+				rel, err := filepath.Rel(c.resultsDir, p)
+				if err != nil {
+					return err
+				}
+				found = append(found, resultfiles.Found{Path: p, Name: filepath.ToSlash(rel)})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list results in %s: %w", c.resultsDir, err)
+		}
+	}
+	out := make([]candidate, 0, len(found))
+	for _, f := range found {
+		st, err := os.Lstat(f.Path)
+		if err != nil || !st.Mode().IsRegular() || st.ModTime().Before(since) {
+			continue
+		}
+		out = append(out, candidate{Found: f, size: st.Size(), mtime: st.ModTime()})
+	}
+	return out, nil
+}
+
+// header reads a file's result-file header, remembering it while the file
+// keeps its size and time (a directory of results is listed per batch).
+func (c *collector) header(f candidate) (oppcli.Header, bool) {
+	c.mu.Lock()
+	if ch, ok := c.headers[f.Path]; ok && ch.size == f.size && ch.mtime.Equal(f.mtime) {
+		c.mu.Unlock()
+		return ch.h, ch.ok
+	}
+	c.mu.Unlock()
+	var h oppcli.Header
+	ok := false
+	if fh, err := os.Open(f.Path); err == nil {
+		h, ok = oppcli.ReadHeader(fh)
+		fh.Close()
+	}
+	c.mu.Lock()
+	if c.headers == nil {
+		c.headers = map[string]cachedHeader{}
+	}
+	c.headers[f.Path] = cachedHeader{size: f.size, mtime: f.mtime, h: h, ok: ok}
+	c.mu.Unlock()
+	return h, ok
+}
+
+// moveInto renames src to dst (creating dst's directory), copying across
+// filesystems; the modification time is kept, since a .vci records its
+// .vec's.
+func moveInto(src, dst string, mtime time.Time) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	err := os.Rename(src, dst)
+	if err == nil || !errors.Is(err, syscall.EXDEV) {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".simswarm-tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return os.Remove(src)
+}
+
+// where says where the collector looks for result files.
+func (c *collector) where() string {
+	if c.globs == nil {
+		return c.resultsDir
+	}
+	return strings.Join(c.globs, ", ") + " in " + c.dir
 }

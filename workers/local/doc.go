@@ -1,29 +1,45 @@
 // Package local is simswarm's embedded single-machine executor: what
-// `simswarm run -f campaign.yaml` and `simswarm runall -- program args`
-// do without any cluster.
+// `simswarm run -f campaign.yaml` and `simswarm runall PROGRAM ARGS` do
+// without any cluster.
 //
 // Prepare copies (or clones) a Campaign's source into a work directory,
-// builds it and asks the program for its run numbers; Execute runs them on
-// N parallel slots with their timeout and retries and moves each run's
-// result files into the results directory:
+// builds it and asks the program for its run numbers; Execute runs them in
+// batches of runs per process (opp_runall's default size, or
+// Plan.BatchSize) on N parallel slots with their timeout and retries:
 //
 //	plan, err := local.Prepare(ctx, campaign, manifestDir, local.PrepareOptions{WorkDir: ".simswarm/work/aloha"})
 //	sum, err := local.Execute(ctx, plan, local.Options{ResultsDir: "results", Jobs: 8})
 //
+// Each process is started as opp_runall starts it (the user's arguments,
+// -s -u Cmdenv --cmdenv-redirect-output=true -r BATCH), so the program
+// writes the files opp_runall's would, with the same content: simswarm
+// forces no result directory. A Campaign's files are then moved from the
+// work directory into the results directory; runall's stay where the
+// program wrote them (its result-dir).
+//
 // Guarantees:
-//   - A result file appears under its final name only when complete: the
-//     program writes into a private directory and files are renamed into
-//     place after the run succeeded.
+//   - Files are attributed to runs by what they say, never by their names:
+//     a result file's header names its config and run number; the .out
+//     file is the one the run's header names (cmdenv-output-file) or shares
+//     a name stem with one of the run's files. Only files written since the
+//     batch started count. Paths below the result directory are kept.
+//   - Each run of a batch is kept or reported on its own: a run counts as
+//     finished when Cmdenv announces the next one or exits 0; when a run
+//     fails, the finished ones are recorded, the failed one is retried or
+//     reported with the program's own "<!> Error" line, and the runs after
+//     it run again in a new process without losing an attempt. A finished
+//     run that left no result file of its own is a failure.
 //   - A run counts as complete only through its completion record, which
-//     holds every file's size and sha256; on the next Execute a run is
-//     skipped only if the record exists and every file still matches it.
-//     Deleted or truncated results are redone; Force redoes everything.
-//     Records are lines appended to one journal per campaign
-//     (DIR/.simswarm/runs/NAME.jsonl, ReadRecords reads it), synced once at
-//     the end: after a crash that loses data, the digest check costs a
-//     rerun, never a wrong skip.
+//     holds the plan's Key (program, arguments, ini content) and every
+//     file's size and sha256; on the next Execute a run is skipped only if
+//     the record has the same key and every file still matches it. Edited
+//     inis, other arguments, deleted or truncated results are redone;
+//     Force redoes everything. Records are lines appended to one journal
+//     per campaign (DIR/.simswarm/runs/NAME.jsonl, ReadRecords reads it),
+//     synced once at the end: after a crash that loses data, the digest
+//     check costs a rerun, never a wrong skip.
 //   - Cancelling ctx (Ctrl-C) kills every running simulation's process
 //     group and records nothing for the runs it interrupted.
-//   - Result file names are the base names the simulation chose; anything
-//     that could escape the results directory is refused.
+//   - Result file names are slash paths of safe names below the results
+//     directory; anything that could escape it is refused.
 package local

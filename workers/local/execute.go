@@ -7,12 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/procexec"
 )
@@ -32,7 +33,7 @@ type Options struct {
 	Logger   *zap.Logger
 }
 
-// Failure is a run (or batch of runs) that failed on its last attempt.
+// Failure is a run that failed on its last attempt.
 type Failure struct {
 	Runs       []int
 	Attempts   int
@@ -60,7 +61,6 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	if opts.Jobs <= 0 {
 		opts.Jobs = runtime.NumCPU()
 	}
-	batchSize := max(p.BatchSize, 1)
 	// The simulation runs in its own directory: every path handed to it
 	// must be absolute.
 	resultsDir, err := filepath.Abs(opts.ResultsDir)
@@ -80,22 +80,19 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 			log.Error("closing completion records", zap.Error(err))
 		}
 	}()
-	// Private run directories live beside the results so that finished
-	// files are renamed, not copied, into place.
-	tmpRoot := filepath.Join(opts.ResultsDir, ".simswarm", "tmp")
-	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
-		return nil, fmt.Errorf("results directory: %w", err)
-	}
-
 	sum := &Summary{Total: len(p.Runs)}
 	var pending []int
 	for _, r := range p.Runs {
-		if !opts.Force && recs.complete(r) {
+		if !opts.Force && recs.complete(r, p.Key) {
 			sum.Skipped++
 			continue
 		}
 		recs.forget(r)
 		pending = append(pending, r)
+	}
+	batchSize := p.BatchSize
+	if batchSize <= 0 {
+		batchSize = DefaultBatchSize(len(pending), opts.Jobs)
 	}
 	var batches [][]int
 	for i := 0; i < len(pending); i += batchSize {
@@ -103,42 +100,24 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	}
 	jobs := min(opts.Jobs, max(len(batches), 1))
 
+	dir, err := filepath.Abs(p.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
+	}
+	col := &collector{dir: dir, resultsDir: opts.ResultsDir, globs: p.Results, config: p.Config}
 	prog := newProgress(opts.Progress, opts.TTY, sum.Total, sum.Skipped)
 	defer prog.stop()
+	t := &tally{sum: sum, prog: prog}
 	start := time.Now()
 
 	work := make(chan []int)
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// One private directory per slot, reused run after run: creating
-			// and deleting directories per run costs more than a trivial run.
-			slot, err := os.MkdirTemp(tmpRoot, "slot-")
-			if err == nil {
-				defer os.RemoveAll(slot)
-			}
 			for batch := range work {
-				var out batchOutcome
-				if err != nil {
-					out.failure = &Failure{Runs: batch, Attempts: 1, Reason: fmt.Sprintf("private run directory: %v", err)}
-				} else {
-					out = runBatch(ctx, p, batch, opts.ResultsDir, slot, recs, log)
-				}
-				mu.Lock()
-				sum.CPU += out.cpu
-				switch {
-				case out.canceled:
-				case out.failure != nil:
-					sum.Failed += len(batch)
-					sum.Failures = append(sum.Failures, *out.failure)
-				default:
-					sum.Succeeded += len(batch)
-				}
-				mu.Unlock()
-				prog.finished(len(batch), out.failure, out.canceled)
+				runBatch(ctx, p, batch, col, recs, t, log)
 			}
 		}()
 	}
@@ -157,102 +136,249 @@ feed:
 	return sum, nil
 }
 
-type batchOutcome struct {
-	failure  *Failure
-	canceled bool
-	cpu      time.Duration
+// tally counts what became of each run, for the Summary and the progress
+// display.
+type tally struct {
+	mu   sync.Mutex
+	sum  *Summary
+	prog *progress
 }
 
-// runBatch executes one batch with retries and records its runs on success.
-// runDir is the slot's private directory: the program writes into
-// runDir/results, which is emptied before each attempt.
-func runBatch(ctx context.Context, p *Plan, batch []int, resultsDir, runDir string, recs *records, log *zap.Logger) batchOutcome {
-	sim := api.SimulationSpec{Program: p.Program, IniFile: p.IniFile, Config: p.Config}
-	var out batchOutcome
-	attempts := 1 + max(p.Retries, 0)
-	for attempt := 1; attempt <= attempts; attempt++ {
+func (t *tally) cpu(d time.Duration) {
+	t.mu.Lock()
+	t.sum.CPU += d
+	t.mu.Unlock()
+}
+
+func (t *tally) succeeded(n int) {
+	t.mu.Lock()
+	t.sum.Succeeded += n
+	t.mu.Unlock()
+	t.prog.finished(n, nil, false)
+}
+
+func (t *tally) failed(f Failure) {
+	t.mu.Lock()
+	t.sum.Failed += len(f.Runs)
+	t.sum.Failures = append(t.sum.Failures, f)
+	t.mu.Unlock()
+	t.prog.finished(len(f.Runs), &f, false)
+}
+
+// runBatch executes one batch of runs in one process, as opp_runall does,
+// and keeps what each run achieved: runs that finished are recorded even
+// when a later run of the batch failed; a failed run is tried again (alone
+// or with the runs the failure kept from starting) until its retries are
+// spent, and runs the failure kept from starting run again without losing
+// an attempt.
+func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *records, t *tally, log *zap.Logger) {
+	attempts := map[int]int{}
+	maxAttempts := 1 + max(p.Retries, 0)
+	remaining := batch
+	for len(remaining) > 0 {
 		if ctx.Err() != nil {
-			out.canceled = true
-			return out
+			return
 		}
-		if err := emptyDir(runDir); err != nil {
-			out.failure = &Failure{Runs: batch, Attempts: attempt, Reason: err.Error()}
-			return out
+		if ce := log.Check(zap.DebugLevel, "batch started"); ce != nil {
+			ce.Write(zap.Ints("runs", remaining))
 		}
-		resultDir := filepath.Join(runDir, "results")
-		if ce := log.Check(zap.DebugLevel, "run started"); ce != nil {
-			ce.Write(zap.Ints("runs", batch), zap.Int("attempt", attempt))
-		}
-		res := procexec.Run(ctx, procexec.Cmd{
-			Argv:    oppcli.RunArgv(sim, batch, resultDir),
-			Dir:     p.Dir,
-			Env:     p.Env,
-			Timeout: p.Timeout * time.Duration(len(batch)),
-		})
-		out.cpu += res.CPU()
-		if res.Canceled {
-			out.canceled = true
-			return out
-		}
-		reason := ""
-		if res.Success() {
-			files, err := collect(runDir, resultsDir, p.Results, batch)
-			if err == nil {
-				err = writeRecords(recs, p.Config, batch, files, attempt, res)
-			}
-			if err == nil {
-				out.failure = nil
-				if ce := log.Check(zap.DebugLevel, "run complete"); ce != nil {
-					ce.Write(zap.Ints("runs", batch), zap.Duration("wall", res.Duration), zap.Duration("cpu", res.CPU()))
+		blog := oppcli.NewBatchLog(p.Config, remaining)
+		start := time.Now()
+		timeout := p.Timeout * time.Duration(len(remaining))
+		// settle collects and records finished runs: each as soon as the
+		// next one starts (so a long batch shows progress and an
+		// interruption keeps what finished), the rest when the process
+		// exits.
+		settled := map[int]bool{}
+		failure := map[int]string{}
+		last := start
+		settle := func(runs []int) {
+			var todo []int
+			for _, r := range runs {
+				if !settled[r] {
+					settled[r] = true
+					todo = append(todo, r)
 				}
-				return out
 			}
-			reason = err.Error()
-		} else {
-			reason = res.Describe()
-			if res.TimedOut {
-				reason = fmt.Sprintf("timed out after %s", p.Timeout*time.Duration(len(batch)))
+			if len(todo) == 0 {
+				return
+			}
+			files, err := col.collect(todo, start)
+			now := time.Now()
+			took := now.Sub(last) / time.Duration(len(todo))
+			last = now
+			ok := 0
+			for _, r := range todo {
+				switch {
+				case err != nil:
+					failure[r] = err.Error()
+					continue
+				case len(files[r]) == 0:
+					failure[r] = fmt.Sprintf("the run wrote no result files that say they are run %d of %s (looked in %s)", r, p.Config, col.where())
+					continue
+				}
+				rec := Record{
+					Run: r, Config: p.Config, Key: p.Key, Attempts: attempts[r] + 1, Finished: now.UTC(), Files: files[r],
+					DurationMS: took.Milliseconds(),
+				}
+				if err := recs.write(rec); err != nil {
+					failure[r] = err.Error()
+					continue
+				}
+				ok++
+			}
+			if ok > 0 {
+				t.succeeded(ok)
 			}
 		}
-		log.Info("run attempt failed", zap.Ints("runs", batch), zap.Int("attempt", attempt), zap.String("reason", reason))
-		out.failure = &Failure{Runs: batch, Attempts: attempt, Reason: reason, StderrTail: res.StderrTail}
+		blog.OnFinished(func(run int) { settle([]int{run}) })
+		res := procexec.Run(ctx, procexec.Cmd{
+			Argv:     append(slices.Clone(p.Args), "-r", oppcli.JoinRuns(remaining)),
+			Dir:      p.Dir,
+			Env:      p.Env,
+			Timeout:  timeout,
+			Stdout:   blog,
+			Combined: true,
+		})
+		t.cpu(res.CPU())
+		finished, failed := batchOutcome(res, remaining, blog)
+		settle(finished)
+		if res.Canceled {
+			return // the interrupted run is not a failure, and is not recorded
+		}
+		for _, r := range failed {
+			failure[r] = runFailure(p, res, timeout, r, blog)
+		}
+		var next []int
+		for _, r := range remaining {
+			reason, bad := failure[r]
+			switch {
+			case !bad && slices.Contains(finished, r):
+				continue
+			case !bad:
+				next = append(next, r) // never started: the batch stopped before it
+				continue
+			}
+			attempts[r]++
+			log.Info("run attempt failed", zap.Int("run", r), zap.Int("attempt", attempts[r]), zap.String("reason", reason))
+			if attempts[r] < maxAttempts {
+				next = append(next, r)
+				continue
+			}
+			t.failed(Failure{Runs: []int{r}, Attempts: attempts[r], Reason: reason, StderrTail: runOutput(p, blog, r, len(blog.Started()) == 0)})
+		}
+		remaining = next
+	}
+}
+
+// batchOutcome splits a batch by what the process reported: with exit
+// status 0 every run finished; otherwise the runs Cmdenv announced before
+// the last one it announced finished (it runs them in order and by default
+// stops at the first failure), unless an error was printed while they
+// ran; the last one and those failed; runs never announced did not start.
+// A failure before any run started is every run's.
+func batchOutcome(res procexec.Result, runs []int, blog *oppcli.BatchLog) (finished, failed []int) {
+	if res.Success() {
+		return runs, nil
+	}
+	started := blog.Started()
+	if len(started) == 0 {
+		if res.Canceled {
+			return nil, nil
+		}
+		return nil, runs
+	}
+	for i, r := range started {
+		if i == len(started)-1 || len(blog.Errors(r)) > 0 {
+			failed = append(failed, r)
+		} else {
+			finished = append(finished, r)
+		}
+	}
+	return finished, failed
+}
+
+// runFailure says why run failed: how the process ended, and the
+// program's own error line.
+func runFailure(p *Plan, res procexec.Result, timeout time.Duration, run int, blog *oppcli.BatchLog) string {
+	reason := res.Describe()
+	started := blog.Started()
+	last := len(started) == 0 || started[len(started)-1] == run
+	if res.TimedOut && last {
+		return fmt.Sprintf("timed out after %s", timeout)
+	}
+	if errs := programErrors(p, blog, run, len(started) == 0); len(errs) > 0 {
+		reason += ": " + errs[0]
+	}
+	return reason
+}
+
+// programErrors are the "<!> Error" lines of run (before any run started,
+// when early), read from the run's redirected output when Cmdenv only
+// pointed there.
+func programErrors(p *Plan, blog *oppcli.BatchLog, run int, early bool) []string {
+	lines := blog.Errors(run)
+	if early {
+		lines = append(blog.Errors(-1), lines...)
+	}
+	var out []string
+	for _, l := range lines {
+		file, ok := oppcli.RedirectedError(l)
+		if !ok {
+			out = append(out, l)
+			continue
+		}
+		path := file
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(p.Dir, path)
+		}
+		found := false
+		if data, err := readTail(path, 64<<10); err == nil {
+			for _, fl := range strings.Split(data, "\n") {
+				if strings.HasPrefix(fl, "<!> Error") {
+					out = append(out, fl)
+					found = true
+				}
+			}
+		}
+		if !found {
+			out = append(out, l)
+		}
 	}
 	return out
 }
 
-func writeRecords(recs *records, config string, batch []int, files map[int][]FileRecord, attempt int, res procexec.Result) error {
-	now := time.Now().UTC()
-	for _, r := range batch {
-		rec := Record{
-			Run: r, Config: config, Attempts: attempt, Finished: now, Files: files[r],
-			DurationMS: res.Duration.Milliseconds() / int64(len(batch)),
-			CPUMS:      res.CPU().Milliseconds() / int64(len(batch)),
-		}
-		if err := recs.write(rec); err != nil {
-			return err
+// runOutput is what the summary shows under a failed run: the program's
+// error lines, then the last lines it printed while the run was current.
+func runOutput(p *Plan, blog *oppcli.BatchLog, run int, early bool) string {
+	var b strings.Builder
+	errs := programErrors(p, blog, run, early)
+	for _, e := range errs {
+		b.WriteString(e + "\n")
+	}
+	out := blog.Output(run)
+	if early {
+		out = strings.TrimSpace(blog.Output(-1) + "\n" + out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if l != "" && !slices.Contains(errs, l) {
+			b.WriteString(l + "\n")
 		}
 	}
-	return nil
+	return b.String()
 }
 
-// emptyDir removes everything inside dir (what a failed attempt left),
-// keeping dir/results itself so that the next run need not create it.
-func emptyDir(dir string) error {
-	entries, err := os.ReadDir(dir)
+func readTail(path string, n int64) (string, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return "", err
 	}
-	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
-		if e.Name() == "results" && e.IsDir() {
-			if err := emptyDir(p); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := os.RemoveAll(p); err != nil {
-			return err
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > n {
+		if _, err := f.Seek(st.Size()-n, io.SeekStart); err != nil {
+			return "", err
 		}
 	}
-	return nil
+	data, err := io.ReadAll(f)
+	return string(data), err
 }

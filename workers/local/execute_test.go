@@ -14,9 +14,12 @@ import (
 )
 
 // simScript honours the part of opp_run's contract Execute uses (-c, -r with
-// a comma list, --result-dir) and writes <Config>-#<run>.sca and .vec. What
-// a run does besides is chosen by the environment: SIM_SLEEP=<run> sleeps,
-// SIM_FAIL=<run> exits 1 with a message, SIM_EXTRA names one more file.
+// a comma list, --result-dir, -s) and, like Cmdenv -s, announces each run
+// ("Cfg run N: ...") and writes <Config>-#<run>.sca and .vec that start with
+// the run's header (attr configname, attr runnumber). What a run does
+// besides is chosen by the environment: SIM_SLEEP=<run> sleeps,
+// SIM_FAIL=<run> exits 1 with a message, SIM_EXTRA names one more file
+// (with a header) written for each run.
 const simScript = `#!/bin/sh
 config=General; runs=""; dir=results
 while [ $# -gt 0 ]; do
@@ -29,11 +32,16 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$dir"
 for r in $(echo "$runs" | tr ',' ' '); do
+  echo "$config run $r: \$repetition=$r"
   [ "$r" = "$SIM_FAIL" ] && { echo "<!> Error: run $r diverged" >&2; exit 1; }
   [ "$r" = "$SIM_SLEEP" ] && sleep 60
-  echo "scalar Net value $r $SIM_TAG" > "$dir/$config-#$r.sca"
-  echo "vector 0 Net v $r" > "$dir/$config-#$r.vec"
-  [ -n "$SIM_EXTRA" ] && echo x > "$dir/$SIM_EXTRA"
+  head="version 3
+run $config-$r-$$
+attr configname $config
+attr runnumber $r"
+  printf '%s\nscalar Net value %s %s\n' "$head" "$r" "$SIM_TAG" > "$dir/$config-#$r.sca"
+  printf '%s\nvector 0 Net v %s\n' "$head" "$r" > "$dir/$config-#$r.vec"
+  [ -n "$SIM_EXTRA" ] && printf '%s\n' "$head" > "$dir/$SIM_EXTRA"
 done
 exit 0
 `
@@ -46,8 +54,8 @@ func testPlan(t *testing.T, runs []int, env ...string) *Plan {
 		t.Fatal(err)
 	}
 	return &Plan{
-		Name: "test", Program: []string{prog}, Dir: dir, Env: append(os.Environ(), env...),
-		IniFile: "omnetpp.ini", Config: "Cfg", Runs: runs, BatchSize: 1,
+		Name: "test", Args: []string{prog, "-c", "Cfg", "-s"}, Dir: dir, Env: append(os.Environ(), env...),
+		Config: "Cfg", Key: "k1", Runs: runs, BatchSize: 1,
 		Timeout: 30 * time.Second, Results: []string{"results/*.sca", "results/*.vec"},
 	}
 }
@@ -124,8 +132,8 @@ func TestExecuteStoresFilesAndRecordsTheirDigests(t *testing.T) {
 			t.Fatalf("record of %s: %+v does not match the file", f.Name, f)
 		}
 	}
-	if tmp, _ := os.ReadDir(filepath.Join(results, ".simswarm", "tmp")); len(tmp) != 0 {
-		t.Fatalf("%d private run directories left behind", len(tmp))
+	if left, _ := filepath.Glob(filepath.Join(p.Dir, "results", "*")); len(left) != 0 {
+		t.Fatalf("files left in the program's directory: %q", left)
 	}
 }
 
@@ -178,7 +186,7 @@ func TestFailedRunIsRetriedAndReported(t *testing.T) {
 		t.Fatalf("summary %+v", sum)
 	}
 	f := sum.Failures[0]
-	if !slices.Equal(f.Runs, []int{1}) || f.Attempts != 3 || f.Reason != "exit status 1" || !strings.Contains(f.StderrTail, "run 1 diverged") {
+	if !slices.Equal(f.Runs, []int{1}) || f.Attempts != 3 || f.Reason != "exit status 1: <!> Error: run 1 diverged" || !strings.Contains(f.StderrTail, "run 1 diverged") {
 		t.Fatalf("failure %+v", f)
 	}
 	if hasRecord(t, results, 1) {
@@ -186,7 +194,7 @@ func TestFailedRunIsRetriedAndReported(t *testing.T) {
 	}
 	var out strings.Builder
 	sum.Print(&out, results)
-	for _, want := range []string{"run 1 FAILED (3 attempt(s)): exit status 1", "<!> Error: run 1 diverged", "3 runs: 2 succeeded, 1 failed, 0 skipped"} {
+	for _, want := range []string{"run 1 FAILED (3 attempt(s)): exit status 1: <!> Error: run 1 diverged", "3 runs: 2 succeeded, 1 failed, 0 skipped"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
@@ -281,11 +289,11 @@ func TestSymlinkedResultsAreNotCollected(t *testing.T) {
 	// A "result" that is a symlink to a file outside the run must not be
 	// followed: the program wraps the sim and adds the link.
 	wrapper := filepath.Join(p.Dir, "wrap")
-	script := "#!/bin/sh\n" + p.Program[0] + " \"$@\" || exit 1\nfor a; do case $a in --result-dir=*) ln -s /etc/passwd \"${a#--result-dir=}/passwd.sca\";; esac; done\n"
+	script := "#!/bin/sh\n" + p.Args[0] + " \"$@\" || exit 1\nln -s /etc/passwd results/passwd.sca\n"
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p.Program = []string{wrapper}
+	p.Args[0] = wrapper
 	results := t.TempDir()
 	if sum := execute(t, context.Background(), p, Options{ResultsDir: results}); sum.Succeeded != 1 {
 		t.Fatalf("summary %+v", sum)
@@ -326,5 +334,47 @@ func TestJournalSurvivesATornLineAndCompacts(t *testing.T) {
 	data, _ := os.ReadFile(journalPath(results, "j"))
 	if n := strings.Count(string(data), "\n"); n != 4 {
 		t.Fatalf("journal has %d lines after compaction, want 4:\n%s", n, data)
+	}
+}
+
+func TestFailingBatchKeepsItsFinishedRunsAndRunsTheRest(t *testing.T) {
+	p := testPlan(t, []int{0, 1, 2, 3, 4}, "SIM_FAIL=2")
+	p.BatchSize = 5
+	results := t.TempDir()
+	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 1})
+	if sum.Succeeded != 4 || sum.Failed != 1 || !slices.Equal(sum.Failures[0].Runs, []int{2}) {
+		t.Fatalf("summary %+v", sum)
+	}
+	for _, run := range []int{0, 1, 3, 4} {
+		if rec := readRecord(t, results, "test", run); len(rec.Files) != 2 {
+			t.Errorf("run %d: record %+v", run, rec)
+		}
+	}
+	if hasRecord(t, results, 2) {
+		t.Fatal("the failed run has a record")
+	}
+}
+
+func TestAnotherKeyRedoesRecordedRuns(t *testing.T) {
+	p := testPlan(t, []int{0, 1})
+	results := t.TempDir()
+	execute(t, context.Background(), p, Options{ResultsDir: results})
+	if sum := execute(t, context.Background(), p, Options{ResultsDir: results}); sum.Skipped != 2 {
+		t.Fatalf("same key: %+v", sum)
+	}
+	p.Key = "k2"
+	if sum := execute(t, context.Background(), p, Options{ResultsDir: results}); sum.Succeeded != 2 || sum.Skipped != 0 {
+		t.Fatalf("another key: %+v", sum)
+	}
+	if rec := readRecord(t, results, "test", 1); rec.Key != "k2" {
+		t.Fatalf("record %+v", rec)
+	}
+}
+
+func TestDefaultBatchSizeIsOppRunalls(t *testing.T) {
+	for _, c := range []struct{ runs, jobs, want int }{{42, 2, 5}, {6, 2, 3}, {1, 8, 1}, {0, 2, 1}, {7, 0, 5}} {
+		if got := DefaultBatchSize(c.runs, c.jobs); got != c.want {
+			t.Errorf("DefaultBatchSize(%d, %d) = %d, want %d", c.runs, c.jobs, got, c.want)
+		}
 	}
 }

@@ -11,18 +11,35 @@ type Plan struct {
 	// Name keys the completion records (campaign name, or the config for
 	// runall), so that two campaigns can share a results directory.
 	Name string
-	// Program is the simulation's argv prefix, Dir its working directory.
-	Program []string
-	Dir     string
-	Env     []string // nil: inherit
-	IniFile string
-	Config  string
-	Runs    []int
-	// BatchSize is how many runs one process executes (opp_runall -b).
+	// Args is the simulation's command line without a run filter, as
+	// oppcli.Invocation.BatchArgs gives it; Execute appends "-r RUNS" per
+	// process. Dir is its working directory.
+	Args []string
+	Dir  string
+	Env  []string // nil: inherit
+	// Config is the ini config the runs belong to: result files say which
+	// config and run wrote them, and only the plan's own are collected.
+	Config string
+	// Key identifies what decides the results besides the run number
+	// (oppcli.Invocation.Key): a run recorded under another key is redone.
+	Key  string
+	Runs []int
+	// BatchSize is how many runs one process executes (opp_runall -b);
+	// 0 picks opp_runall's default, min(5, ceil(runs / jobs)).
 	BatchSize int
 	Timeout   time.Duration
 	Retries   int
-	// Results are glob patterns relative to a run's working directory,
-	// where "results/" is the run's private result directory.
+	// Results are glob patterns relative to Dir of the files a run leaves;
+	// they are moved into the results directory under their path below
+	// the glob's leading directories (results/*/*.sca: Cfg/x.sca). Nil
+	// means that the program writes straight into the results directory
+	// (runall: its own result-dir), where the files stay.
 	Results []string
+}
+
+// DefaultBatchSize is opp_runall's batch size for runs spread over jobs
+// slots: min(5, ceil(runs / jobs)), at least 1.
+func DefaultBatchSize(runs, jobs int) int {
+	jobs = max(jobs, 1)
+	return max(1, min(5, (runs+jobs-1)/jobs))
 }

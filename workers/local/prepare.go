@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,7 +72,15 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 
 	dir := filepath.Join(src, spec.Simulation.WorkingDir)
 	env := mergeEnv(os.Environ(), spec.Simulation.Env)
-	runs, err := oppcli.QueryRunNumbers(ctx, spec.Simulation.Program, dir, spec.Simulation.IniFile, spec.Simulation.Config, spec.Simulation.Runs, env)
+	args := append(slices.Clone(spec.Simulation.Program), "-f", spec.Simulation.IniFile, "-c", spec.Simulation.Config)
+	if spec.Simulation.Runs != "" {
+		args = append(args, "-r", spec.Simulation.Runs)
+	}
+	inv, err := oppcli.ParseInvocation(args)
+	if err != nil {
+		return nil, fmt.Errorf("spec.simulation: %w", err)
+	}
+	runs, err := oppcli.QueryRunNumbersOf(ctx, inv, dir, env)
 	if err != nil {
 		return nil, fmt.Errorf("resolve runs: %w", err)
 	}
@@ -81,13 +90,13 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 	}
 	return &Plan{
 		Name:      c.Metadata.Name,
-		Program:   spec.Simulation.Program,
+		Args:      inv.BatchArgs(),
 		Dir:       dir,
 		Env:       env,
-		IniFile:   spec.Simulation.IniFile,
 		Config:    spec.Simulation.Config,
+		Key:       inv.Key(dir),
 		Runs:      runs,
-		BatchSize: 1,
+		BatchSize: 0, // opp_runall's default
 		Timeout:   spec.Timeout.Duration,
 		Retries:   retries,
 		Results:   spec.Results,

@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// FileRecord is one result file of a completed run.
+// FileRecord is one result file of a completed run; Name is its slash path
+// below the results directory.
 type FileRecord struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
@@ -28,6 +29,7 @@ type FileRecord struct {
 type Record struct {
 	Run        int          `json:"run"`
 	Config     string       `json:"config"`
+	Key        string       `json:"key,omitempty"`
 	Attempts   int          `json:"attempts"`
 	DurationMS int64        `json:"durationMs"`
 	CPUMS      int64        `json:"cpuMs"`
@@ -140,18 +142,19 @@ func rewriteJournal(path string, known map[int]Record) error {
 	return os.Rename(tmp, path)
 }
 
-// complete reports whether run has a record and every file it lists is
-// present with the recorded size and sha256.
-func (r *records) complete(run int) bool {
+// complete reports whether run has a record made under key (the same
+// program, arguments and ini content) and every file it lists is present
+// with the recorded size and sha256.
+func (r *records) complete(run int, key string) bool {
 	rec, ok := r.known[run]
-	if !ok || rec.Run != run {
+	if !ok || rec.Run != run || rec.Key != key || len(rec.Files) == 0 {
 		return false
 	}
 	for _, f := range rec.Files {
-		if !safeName(f.Name) {
+		if !safePath(f.Name) {
 			return false
 		}
-		p := filepath.Join(r.resultsDir, f.Name)
+		p := filepath.Join(r.resultsDir, filepath.FromSlash(f.Name))
 		st, err := os.Stat(p)
 		if err != nil || st.Size() != f.Size {
 			return false

@@ -1,7 +1,11 @@
-// Package oppcli speaks OMNeT++'s command-line contract: it asks a
-// simulation program which runs a config has (`-q runnumbers`) and builds
-// the argv of a batch run (`-u Cmdenv -f INI -c CONFIG -r RUNS
-// --result-dir=DIR`).
+// Package oppcli speaks OMNeT++'s command-line contract: it reads an
+// opp_run command line as OMNeT++ does (Invocation: config, run filter, ini
+// files, --result-dir), asks a simulation program which runs it selects
+// (`-q runnumbers`) and where its results go (`-e result-dir`), builds the
+// command of a batch as opp_runall does (BatchArgs) and that of one
+// cluster run (RunArgv), reads what a batch prints (BatchLog: which runs
+// started, finished, and their "<!> Error" lines) and what a result file
+// says about the run that wrote it (ReadHeader).
 //
 // QueryRuns asks `-q runs` for the runs with their iteration variables.
 //
@@ -9,5 +13,9 @@
 // whose run count it checks against the lines, and -s) and rejects output
 // that lists no runs without saying there are none. ParseRunNumbers accepts both the silent form (`-s`: numbers on
 // one line) and the banner form (copyright, version, "Config: X", then
-// "Run numbers: 0 1 2"), ignoring anything else the program prints.
+// "Run numbers: 0 1 2"), ignoring anything else the program prints;
+// BatchArgs passes the user's arguments through untouched (ini files,
+// options) except the run filter; Invocation.Key changes whenever the
+// arguments, the program file or the content of an ini file the program
+// reads (includes too) does.
 package oppcli

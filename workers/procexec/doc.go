@@ -13,5 +13,6 @@
 // SIGKILL from the kernel (parent-death signal) instead of running on with
 // parent 1. That signal reaches the program only, not what it started:
 // workers also mark their programs' environment (workdir.EnvVar) so the
-// next worker on the host can find and stop such leftovers.
+// next worker on the host can find and stop such leftovers. With Combined,
+// stdout and stderr share one pipe, so their lines keep their order.
 package procexec

@@ -27,6 +27,10 @@ type Cmd struct {
 	Stdout, Stderr io.Writer
 	// TailBytes bounds the stderr tail kept in the Result.
 	TailBytes int
+	// Combined sends stdout and stderr through one pipe into Stdout (and
+	// the tail), so that their lines keep the order the program wrote them
+	// in.
+	Combined bool
 }
 
 // Result is what became of one invocation.
@@ -81,7 +85,15 @@ func Run(ctx context.Context, c Cmd) Result {
 	cmd.Dir = c.Dir
 	cmd.Env = c.Env
 	cmd.Stdout = c.Stdout
-	if c.Stderr != nil {
+	if c.Combined {
+		// One writer value for both: os/exec then gives the program a
+		// single pipe.
+		var w io.Writer = tail
+		if c.Stdout != nil {
+			w = io.MultiWriter(tail, c.Stdout)
+		}
+		cmd.Stdout, cmd.Stderr = w, w
+	} else if c.Stderr != nil {
 		cmd.Stderr = io.MultiWriter(tail, c.Stderr)
 	} else {
 		cmd.Stderr = tail

@@ -3,10 +3,13 @@
 // the runner and `results pull` share.
 //
 // A campaign's result globs (default results/*.sca, results/*.vec,
-// results/*.vci) are relative to the run's working directory, where
-// "results/" is the run's private result directory (--result-dir).
+// results/*.vci, results/*.out) are relative to the run's working
+// directory, where "results/" is the run's result directory.
 //
-// Guarantees: Match returns only regular files (never symlinks or
-// directories) in a stable order; SafeName accepts only plain base names
-// that cannot escape a directory.
+// Guarantees: Match and MatchTree return only regular files (never
+// symlinks or directories) in a stable order; MatchTree names each file by
+// its path below the glob's leading directories without wildcards, so that
+// files written into subdirectories keep their relative paths; SafeName
+// accepts only plain base names and SafePath only relative paths of such
+// names, neither of which can escape a directory.
 package resultfiles

@@ -1,0 +1,283 @@
+package oppcli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/simswarm/simswarm/workers/procexec"
+)
+
+// shortWithValue are opp_run's one-letter options that take a value
+// (OMNeT++ 6.1 ARGSPEC "h?f:u:l:c:r:n:x:i:p:q:e:avwsm"); -h takes one only
+// when one follows.
+const shortWithValue = "fulcrnxipqe"
+
+// Invocation is an opp_run-style command line as the user typed it
+// (`./aloha -f a.ini -c X -r 0..9`): simswarm passes it to the program
+// untouched except for the run filter, which it sets per batch.
+type Invocation struct {
+	// Args is the program and all its arguments.
+	Args []string
+	// Config is -c (default General), Filter is -r, IniFiles are the -f
+	// values and positional arguments in order (none: omnetpp.ini is read),
+	// ResultDir is --result-dir: what the program itself will make of them.
+	Config, Filter string
+	IniFiles       []string
+	ResultDir      string
+	// filterAt are the indexes in Args of the -r option and its value.
+	filterAt []int
+}
+
+// ParseInvocation reads an opp_run command line the way OMNeT++ 6.1 parses
+// its arguments (src/envir/args.cc): -X VALUE or -XVALUE for the options
+// that take a value, --name=value or --name value for long options,
+// anything else an ini file; the first -c and -r count.
+func ParseInvocation(args []string) (Invocation, error) {
+	if len(args) == 0 || args[0] == "" {
+		return Invocation{}, fmt.Errorf("no simulation program given")
+	}
+	inv := Invocation{Args: slices.Clone(args), Config: "General"}
+	configSet, filterSet := false, false
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			inv.IniFiles = append(inv.IniFiles, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "--"):
+			name, value, hasValue := strings.Cut(a[2:], "=")
+			if !hasValue {
+				if i+1 >= len(args) {
+					break
+				}
+				i++
+				value = args[i]
+			}
+			if name == "result-dir" {
+				inv.ResultDir = value
+			}
+		case len(a) >= 2 && a[0] == '-':
+			c := a[1]
+			if !strings.ContainsRune(shortWithValue, rune(c)) && c != 'h' {
+				break
+			}
+			at := []int{i}
+			value := a[2:]
+			if value == "" {
+				if i+1 >= len(args) {
+					if c == 'h' {
+						break
+					}
+					return inv, fmt.Errorf("option %s needs a value", a)
+				}
+				i++
+				at = append(at, i)
+				value = args[i]
+			}
+			switch c {
+			case 'f':
+				inv.IniFiles = append(inv.IniFiles, value)
+			case 'c':
+				if !configSet {
+					inv.Config, configSet = value, true
+				}
+			case 'r':
+				if !filterSet {
+					inv.Filter, filterSet = value, true
+				}
+				inv.filterAt = append(inv.filterAt, at...)
+			}
+		default:
+			inv.IniFiles = append(inv.IniFiles, a)
+		}
+	}
+	return inv, nil
+}
+
+// withoutFilter is Args without its -r options.
+func (inv Invocation) withoutFilter() []string {
+	out := make([]string, 0, len(inv.Args))
+	for i, a := range inv.Args {
+		if !slices.Contains(inv.filterAt, i) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// BatchArgs is the command line without the run filter plus what
+// opp_runall adds to it (-s, -u Cmdenv, --cmdenv-redirect-output=true, each
+// unless already given): the result files record the command-line options,
+// so this must be opp_runall's command for them to come out the same.
+// Append "-r RUNS" to run a batch.
+func (inv Invocation) BatchArgs() []string {
+	args := inv.withoutFilter()
+	if !slices.Contains(args, "-s") {
+		args = append(args, "-s")
+	}
+	if !slices.Contains(args, "-u") {
+		args = append(args, "-u", "Cmdenv")
+	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--cmdenv-redirect-output=") }) {
+		args = append(args, "--cmdenv-redirect-output=true")
+	}
+	return args
+}
+
+// QueryRunNumbersOf asks the program which runs the invocation selects, as
+// opp_runall does (ARGS -s -q runnumbers), in dir.
+func QueryRunNumbersOf(ctx context.Context, inv Invocation, dir string, env []string) ([]int, error) {
+	argv := append(slices.Clone(inv.Args), "-s", "-q", "runnumbers")
+	var out bytes.Buffer
+	res := procexec.Run(ctx, procexec.Cmd{Argv: argv, Dir: dir, Env: env, Timeout: queryTimeout, Stdout: &out})
+	if !res.Success() {
+		msg := strings.TrimSpace(res.StderrTail)
+		if msg == "" {
+			msg = strings.TrimSpace(lastLines(out.String(), 5))
+		}
+		return nil, fmt.Errorf("%s -q runnumbers: %s: %s", inv.Args[0], res.Describe(), msg)
+	}
+	runs, err := ParseRunNumbers(out.String())
+	if err != nil {
+		return nil, fmt.Errorf("%s -q runnumbers: %w", inv.Args[0], err)
+	}
+	return runs, nil
+}
+
+// Key is a digest of what decides the invocation's results besides the run
+// number: the arguments, the program file (path, size, modification time;
+// likewise each -l library found) and the content of every ini file the
+// program reads, with the files they include. Two invocations with the same
+// key simulate the same thing.
+func (inv Invocation) Key(dir string) string {
+	h := sha256.New()
+	for _, a := range inv.withoutFilter() {
+		fmt.Fprintf(h, "arg %q\n", a)
+	}
+	stamp := func(kind, path string) {
+		if st, err := os.Stat(path); err == nil {
+			fmt.Fprintf(h, "%s %q %d %d\n", kind, path, st.Size(), st.ModTime().UnixNano())
+		} else {
+			fmt.Fprintf(h, "%s %q missing\n", kind, path)
+		}
+	}
+	prog := inv.Args[0]
+	if !strings.ContainsRune(prog, '/') {
+		if p, err := exec.LookPath(prog); err == nil {
+			prog = p
+		}
+	}
+	stamp("program", inDir(dir, prog))
+	for i := 1; i+1 < len(inv.Args); i++ {
+		if inv.Args[i] == "-l" {
+			lib := inDir(dir, inv.Args[i+1])
+			stamp("library", filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so"))
+			stamp("library", lib+".so")
+		}
+	}
+	inis := inv.IniFiles
+	if len(inis) == 0 {
+		inis = []string{"omnetpp.ini"}
+	}
+	seen := map[string]bool{}
+	for _, ini := range inis {
+		hashIni(h, inDir(dir, ini), seen)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// hashIni adds an ini file and, recursively, the files it includes.
+func hashIni(h interface{ Write([]byte) (int, error) }, path string, seen map[string]bool) {
+	if seen[path] {
+		return
+	}
+	seen[path] = true
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(h, "ini %q missing\n", path)
+		return
+	}
+	fmt.Fprintf(h, "ini %q %d\n", path, len(data))
+	h.Write(data)
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "include "); ok {
+			if inc := strings.TrimSpace(rest); inc != "" {
+				hashIni(h, inDir(filepath.Dir(path), inc), seen)
+			}
+		}
+	}
+}
+
+func inDir(dir, p string) string {
+	if filepath.IsAbs(p) || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// ResultDir is the result directory the program uses for run (its
+// result-dir option, relative to dir unless absolute): --result-dir when the
+// command line gives it; "results", OMNeT++'s default, when no ini file
+// the program reads mentions result-dir; else what the program answers to
+// `-r RUN -e result-dir`.
+func ResultDir(ctx context.Context, inv Invocation, dir string, env []string, run int) (string, error) {
+	if inv.ResultDir != "" {
+		return inv.ResultDir, nil
+	}
+	inis := inv.IniFiles
+	if len(inis) == 0 {
+		inis = []string{"omnetpp.ini"}
+	}
+	mentioned := false
+	seen := map[string]bool{}
+	for _, ini := range inis {
+		mentioned = mentioned || mentions(inDir(dir, ini), "result-dir", seen)
+	}
+	if !mentioned {
+		return "results", nil
+	}
+	argv := append(inv.withoutFilter(), "-s", "-r", strconv.Itoa(run), "-e", "result-dir")
+	var out bytes.Buffer
+	res := procexec.Run(ctx, procexec.Cmd{Argv: argv, Dir: dir, Env: env, Timeout: queryTimeout, Stdout: &out})
+	if !res.Success() {
+		return "", fmt.Errorf("%s -e result-dir: %s: %s", inv.Args[0], res.Describe(), strings.TrimSpace(res.StderrTail))
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	rd := strings.TrimSpace(lines[len(lines)-1])
+	if rd == "" {
+		return "", fmt.Errorf("%s -e result-dir: no answer", inv.Args[0])
+	}
+	return rd, nil
+}
+
+// mentions reports whether an ini file or one it includes holds word.
+func mentions(path, word string, seen map[string]bool) bool {
+	if seen[path] {
+		return false
+	}
+	seen[path] = true
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	if strings.Contains(string(data), word) {
+		return true
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "include "); ok {
+			if mentions(inDir(filepath.Dir(path), strings.TrimSpace(rest)), word, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
