@@ -27,7 +27,7 @@ func TestLoadFile(t *testing.T) {
 		t.Fatalf("campaigns = %v", cs)
 	}
 	// Defaulted.
-	if cs[1].Spec.Simulation.IniFile != "omnetpp.ini" || len(cs[1].Spec.Results) != 3 {
+	if cs[1].Spec.Simulation.IniFile != "omnetpp.ini" || len(cs[1].Spec.Results) != len(DefaultResults()) {
 		t.Errorf("not defaulted: %+v", cs[1].Spec)
 	}
 }
