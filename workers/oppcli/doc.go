@@ -5,15 +5,15 @@
 // command of a batch as opp_runall does (BatchArgs) and that of one
 // cluster run (RunArgv), reads what a batch prints (BatchLog: which runs
 // started, finished, and their "<!> Error" lines) and what a result file
-// says about the run that wrote it (ReadHeader).
-//
-// QueryRuns asks `-q runs` for the runs with their iteration variables.
+// says about the run that wrote it (ReadHeader). QueryRuns asks `-q runs`
+// for the runs with their iteration variables.
 //
 // Guarantees: ParseRuns accepts both forms of `-q runs` (with the banner,
 // whose run count it checks against the lines, and -s) and rejects output
-// that lists no runs without saying there are none. ParseRunNumbers accepts both the silent form (`-s`: numbers on
-// one line) and the banner form (copyright, version, "Config: X", then
-// "Run numbers: 0 1 2"), ignoring anything else the program prints;
+// that lists no runs without saying there are none. ParseRunNumbers
+// accepts both the silent form (`-s`: numbers on one line) and the banner
+// form (copyright, version, "Config: X", then "Run numbers: 0 1 2"),
+// ignoring anything else the program prints;
 // BatchArgs passes the user's arguments through untouched (ini files,
 // options) except the run filter; Invocation.Key changes whenever the
 // arguments, the program file or the content of an ini file the program
