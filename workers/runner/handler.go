@@ -244,12 +244,21 @@ func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, sta
 	if !started.IsZero() {
 		set["startedAt"] = started
 	}
-	// $max: a stale task's attempt must not lower the count the
-	// controller's retries go by.
-	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id},
+	// Conditional: a stale attempt (a runner paused past its run's redo)
+	// never writes over a Succeeded record, not even for the moment
+	// before settle would set it back. It costs FerretDB's SQLite backend
+	// a scan of the collection (a filter beyond a lone _id), paid by
+	// failures only. $max: a stale task's attempt must not lower the count
+	// the controller's retries go by.
+	res, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
 		bson.M{"$max": bson.M{"attempts": attempt}, "$set": set})
 	if err != nil {
 		return fmt.Errorf("record failure of run %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		h.logger().Info("run already succeeded; this attempt's failure is not recorded", zap.String("run", id),
+			zap.String("reason", msg))
+		return nil
 	}
 	// Another attempt of the run may have succeeded meanwhile: its
 	// completion wins over this failure.

@@ -198,3 +198,27 @@ func TestCorruptArtifactIsARecordedFailure(t *testing.T) {
 		t.Errorf("record %+v, want Failed with the unpack error", r)
 	}
 }
+
+// TestStaleFailureNeverOverwritesSucceeded: a paused runner that resumes
+// after its run was redone elsewhere (its simulation then counts as timed
+// out) wrote its failure over the Succeeded record, and only the
+// completion set it back a moment later. The failure's write is
+// conditional: a Succeeded record stays as it is, even without a
+// completion to settle from.
+func TestStaleFailureNeverOverwritesSucceeded(t *testing.T) {
+	db := setup(t, "[General]\n**.mode = ${mode=crash}\n")
+	ctx := context.Background()
+	tk := task(t, db, 0)
+	id := jobs.RunID("c", "u1", 0)
+	win := []jobs.ResultFile{{Name: "winner.sca", Size: 1, SHA256: "ab", FileID: "f1"}}
+	if _, err := db.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{
+		"state": jobs.RunSucceeded, "attempts": 2, "files": win, "worker": "w0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if r := record(t, db, 0); r.State != jobs.RunSucceeded || r.Worker != "w0" || len(r.Files) != 1 || r.Message != "" {
+		t.Fatalf("a stale attempt's failure wrote over the Succeeded record: %+v", r)
+	}
+}
