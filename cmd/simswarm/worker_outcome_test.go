@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // scriptCampaign writes a campaign whose simulation is the shell script
@@ -119,5 +126,50 @@ func TestRunnerThatCannotFetchArtifactsDegradesTheCampaign(t *testing.T) {
 		if !warned {
 			t.Errorf("the %s's log does not warn of the failure:\n%s", what, tail(string(b), 3000))
 		}
+	}
+}
+
+// TestPrefetchedRunsCountAsQueued: a runner with --slots 1 --prefetch 1
+// holds two tasks but runs one simulation; the status counted both as
+// Running. A held task is Queued until its simulation starts.
+func TestPrefetchedRunsCountAsQueued(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
+	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
+	t.Setenv("SIMSWARM_TOKEN", testToken)
+	dir := t.TempDir()
+	manifest := scriptCampaign(t, dir, "held", `sleep 3; echo x > "$RESULTS/r.sca"`, "0..1", 0)
+	startProc(t, nil, "worker", "--role", "build", "--redis", rs.URL(), "--mongo", mongoURI, "--cache", t.TempDir(), "--name", "builder")
+	startProc(t, nil, "worker", "--role", "run", "--redis", rs.URL(), "--mongo", mongoURI, "--cache", t.TempDir(),
+		"--name", "runner-0", "--slots", "1", "--prefetch", "1")
+	mustCLI(t, "apply", "-f", manifest)
+	ctx := context.Background()
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	insp := asynq.NewInspectorFromRedisClient(redis.NewClient(&redis.Options{Addr: rs.Addr}))
+	defer insp.Close()
+	held := false
+	waitUntil(t, "both runs to succeed", 60*time.Second, func() bool {
+		active := 0
+		if q, err := insp.GetQueueInfo(jobs.QueueRun); err == nil {
+			active = q.Active
+		}
+		c, err := st.Get(ctx, "held")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := c.Status.Runs
+		if r.Running > 1 {
+			t.Fatalf("status says %d runs running on one slot: %+v", r.Running, r)
+		}
+		held = held || active == 2 && r.Running == 1 && r.Queued == 1
+		return c.Status.Phase == api.PhaseSucceeded
+	})
+	if !held {
+		t.Fatal("never saw the held task counted as Queued while the other ran")
 	}
 }

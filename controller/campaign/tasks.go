@@ -24,7 +24,8 @@ type TaskQueue interface {
 	// BuildQueued reports whether a live build task for key exists.
 	BuildQueued(ctx context.Context, key string) (bool, error)
 	// RunTasks lists the live run tasks of (campaign, uid), by run number,
-	// with their state ("pending", "active", "scheduled", "retry").
+	// with their state ("pending", "scheduled", "retry", jobs.TaskHeld or
+	// jobs.TaskActive).
 	RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error)
 	// DeadRuns lists the run tasks of (campaign, uid) that the queue gave
 	// up on (archived: a worker refused them, or their retries ran out).
@@ -230,6 +231,9 @@ func (q *AsynqQueue) RunTasks(ctx context.Context, campaign, uid string) (map[in
 		err := q.each(st.list, func(t *asynq.TaskInfo) error {
 			if c, tu, run, ok := parseRunTaskID(t.ID); ok && c == campaign && tu == u {
 				out[run] = st.name
+				if st.name == jobs.TaskActive && string(t.Result) != jobs.TaskStarted {
+					out[run] = jobs.TaskHeld // prefetched, waiting for a slot
+				}
 			}
 			return nil
 		})

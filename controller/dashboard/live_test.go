@@ -31,12 +31,16 @@ func TestCampaignPageShowsInFlightRunsFromTheQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A worker with one slot takes the first task (run 4) and holds it.
+	// A worker with one slot takes the first task (run 4), starts it (as
+	// a runner marks a task whose simulation took a slot) and holds it.
 	release := make(chan struct{})
 	srv := asynq.NewServerFromRedisClient(e.rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{jobs.QueueRun: 1},
 		LogLevel: asynq.ErrorLevel})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeRun, func(ctx context.Context, _ *asynq.Task) error {
+	mux.HandleFunc(jobs.TypeRun, func(ctx context.Context, tk *asynq.Task) error {
+		if _, err := tk.ResultWriter().Write([]byte(jobs.TaskStarted)); err != nil {
+			t.Error(err)
+		}
 		select {
 		case <-release:
 		case <-ctx.Done():

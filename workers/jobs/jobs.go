@@ -18,11 +18,21 @@ const (
 	QueueRun   = "run"
 )
 
-// TaskActive is the state a listing of the queue gives a task that a
-// worker holds (asynq's name); any other live state means waiting. Run
-// records say Pending until the outcome, so this is what tells a running
-// run from a queued one.
+// TaskActive is the state a listing of the queue gives a run task whose
+// simulation a worker runs (asynq's active, with the TaskStarted result);
+// any other live state means waiting. Run records say Pending until the
+// outcome, so this is what tells a running run from a queued one.
 const TaskActive = "active"
+
+// TaskHeld is the listing state of a run task a runner holds (asynq's
+// active) but has not started: prefetched, it waits for a simulation
+// slot. It counts as queued.
+const TaskHeld = "held"
+
+// TaskStarted is the result a runner writes on its run task (asynq's
+// ResultWriter) when the simulation takes a slot: an active task without
+// it is held, not running.
+const TaskStarted = "started"
 
 // MongoDB collections (database = path of the mongodb:// URI, default
 // "simswarm") and GridFS buckets.

@@ -22,7 +22,10 @@
 //     its outcome: one update then records Succeeded or Failed (the queue,
 //     not the record, says a run is queued or running; the task carries
 //     the attempts so far). Only a redelivered task reads the run's
-//     completion and record first.
+//     completion and record first. When its simulation takes a slot the
+//     runner marks the task started in the queue (jobs.TaskStarted): a
+//     task held beyond the slots counts as queued, not running, and the
+//     heartbeat lists only the tasks the slots run.
 //   - Every delivery ends with an outcome on the run record or hands the
 //     task back to the queue, never neither. A simulation failure (exit
 //     status, signal, timeout, no result files), a refusal (an artifact

@@ -62,9 +62,6 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 		return fmt.Errorf("run task payload: %v: %w", err, asynq.SkipRetry)
 	}
 	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.Int("run", rt.Run))
-	if h.Track != nil {
-		defer h.Track(fmt.Sprintf("%s run %d", rt.Campaign, rt.Run))()
-	}
 	id := jobs.RunID(rt.Campaign, rt.UID, rt.Run)
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, limited := asynq.GetMaxRetry(ctx)
@@ -91,6 +88,8 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	// attempt's results count. A stale task (a run that finished since it
 	// was sent) costs the run and nothing else.
 	if retried > 0 {
+		// Held again, until the simulation takes a slot.
+		h.started(t, false)
 		// A redelivery: the attempt before may have stored its results and
 		// died before it recorded them, or recorded an outcome.
 		if done, err := h.settle(ctx, id); err != nil || done {
@@ -144,6 +143,12 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	if err != nil {
 		return fmt.Errorf("run %s interrupted: %w", id, err)
 	}
+	h.started(t, true)
+	untrack := func() {}
+	if h.Track != nil {
+		// The heartbeat lists what the slots run, not the tasks held.
+		untrack = h.Track(fmt.Sprintf("%s run %d", rt.Campaign, rt.Run))
+	}
 	a.started = time.Now().UTC()
 	out := procexec.Run(ctx, procexec.Cmd{
 		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
@@ -151,6 +156,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 		Env:     env,
 		Timeout: rt.Timeout.Duration,
 	})
+	untrack()
 	release()
 	a.out = out
 	if out.Canceled {
@@ -195,6 +201,24 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 		return fmt.Errorf("store results of run %s: %w", id, err)
 	}
 	return nil
+}
+
+// started marks task t started (its simulation has a slot) or held, on
+// the task in the queue (jobs.TaskStarted), where the controller counts
+// Running and Queued from. Best effort: a mark that fails to be written
+// miscounts one run for a moment.
+func (h *Handler) started(t *asynq.Task, yes bool) {
+	w := t.ResultWriter()
+	if w == nil {
+		return // not from a queue (tests)
+	}
+	mark := []byte(nil)
+	if yes {
+		mark = []byte(jobs.TaskStarted)
+	}
+	if _, err := w.Write(mark); err != nil {
+		h.logger().Debug("cannot mark the task started", zap.String("task", w.TaskID()), zap.Error(err))
+	}
 }
 
 // slot waits for a simulation slot (see Slots) and returns its release.
