@@ -166,6 +166,9 @@ type RunCounts struct {
 	Running   int64 `json:"running"`
 	Succeeded int64 `json:"succeeded"`
 	Failed    int64 `json:"failed"`
+	// Blocked are the runs that cannot run because the campaign's build
+	// failed (counted instead of Pending).
+	Blocked int64 `json:"blocked,omitempty"`
 }
 
 // BuildStatus reports the campaign's build.

@@ -168,7 +168,11 @@ func newDescribeCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(w, "Phase:         %s\n", s.Phase)
 			fmt.Fprintf(w, "Build:         %s key %s cached=%v %s\n", s.Build.Phase, short12(s.Build.Key), s.Build.CacheHit, s.Build.Message)
 			r := s.Runs
-			fmt.Fprintf(w, "Runs:          total %d, succeeded %d, failed %d, running %d, queued %d, pending %d\n", r.Total, r.Succeeded, r.Failed, r.Running, r.Queued, r.Pending)
+			fmt.Fprintf(w, "Runs:          total %d, succeeded %d, failed %d, running %d, queued %d, pending %d", r.Total, r.Succeeded, r.Failed, r.Running, r.Queued, r.Pending)
+			if r.Blocked > 0 {
+				fmt.Fprintf(w, ", blocked %d (the build failed)", r.Blocked)
+			}
+			fmt.Fprintln(w)
 			if s.StartTime != nil {
 				fmt.Fprintf(w, "Started:       %s\n", s.StartTime.Format(time.RFC3339))
 			}

@@ -142,6 +142,12 @@ func Compute(o Observed) Desired {
 			msg += ": " + lastLine(o.Build.LogTail)
 		}
 		st.Build.Message = msg
+		// Nothing will run them: they are not pending but blocked.
+		st.Runs.Blocked, st.Runs.Pending = st.Runs.Pending+st.Runs.Queued, 0
+		st.Runs.Queued = 0
+		if st.Runs.Blocked > 0 {
+			msg += "; " + plural(st.Runs.Blocked, "run") + " blocked"
+		}
 		set(api.PhaseFailed, F, F, T, ReasonBuildFailed, msg)
 		d.Unqueue = true
 		d.CreateRuns = false

@@ -106,3 +106,28 @@ func TestBuildTaskTheQueueGaveUpOnFailsTheBuild(t *testing.T) {
 	}
 	_ = store.ErrNotFound
 }
+
+// TestFailedBuildBlocksItsRuns: a campaign whose build failed counted its
+// runs as Pending, as if they were going to run. They are Blocked, and
+// the status says how many.
+func TestFailedBuildBlocksItsRuns(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.st.Create(ctx, newCampaign("blocked", "0..9")); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "blocked")
+	c, _ := e.st.Get(ctx, "blocked")
+	if _, err := e.st.FailBuild(ctx, c.Status.Build.Key, "make: *** [all] Error 1"); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "blocked")
+	c, _ = e.st.Get(ctx, "blocked")
+	r := c.Status.Runs
+	if c.Status.Phase != api.PhaseFailed || r.Pending != 0 || r.Blocked != 10 || r.Total != 10 {
+		t.Fatalf("status %+v, want Failed with 10 runs blocked and none pending", c.Status)
+	}
+	if m := cond(c.Status, api.ConditionStalled).Message; !strings.Contains(m, "10 runs blocked") || !strings.Contains(m, "Error 1") {
+		t.Fatalf("Stalled says %q", m)
+	}
+}

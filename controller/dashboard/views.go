@@ -155,6 +155,7 @@ func (s *Server) overview(ctx context.Context) (*Overview, error) {
 func addCounts(t *api.RunCounts, c api.RunCounts) {
 	t.Total += c.Total
 	t.Pending += c.Pending
+	t.Blocked += c.Blocked
 	t.Queued += c.Queued
 	t.Running += c.Running
 	t.Succeeded += c.Succeeded

@@ -140,7 +140,7 @@ function live(params, render, onError) {
 function progressBar(c) {
   const r = c.runs, t = r.total || 0;
   const pct = (n) => (t ? (100 * n) / t : 0) + "%";
-  const bar = h("div", { class: "bar", title: `${r.succeeded} succeeded, ${r.failed} failed, ${r.running} running, ${r.queued} queued, ${r.pending} pending` });
+  const bar = h("div", { class: "bar", title: `${r.succeeded} succeeded, ${r.failed} failed, ${r.running} running, ${r.queued} queued, ${r.pending} pending${r.blocked ? `, ${r.blocked} blocked by the failed build` : ""}` });
   for (const [cls, n] of [["s", r.succeeded], ["f", r.failed], ["r", r.running], ["q", r.queued]]) {
     const seg = h("span", { class: cls });
     seg.style.width = pct(n);
