@@ -19,14 +19,16 @@ import (
 )
 
 // scriptCampaign writes a campaign whose simulation is the shell script
-// sim (it gets opp_run's arguments, with $RESULTS set to --result-dir) and
-// returns the manifest's path.
+// sim (it gets opp_run's arguments, with $RESULTS set to --result-dir; a
+// query, -q, prints nothing and does not run it) and returns the
+// manifest's path.
 func scriptCampaign(t *testing.T, dir, name, sim, runs string, retries int) string {
 	t.Helper()
 	model := filepath.Join(dir, "model")
 	os.MkdirAll(model, 0o755)
 	os.WriteFile(filepath.Join(model, "omnetpp.ini"), []byte("[General]\n"), 0o644)
-	script := "#!/bin/sh\nfor a; do case $a in --result-dir=*) RESULTS=${a#--result-dir=};; esac; done\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
+	script := "#!/bin/sh\ncase \" $* \" in *\" -q \"*) exit 0;; esac\n" +
+		"for a; do case $a in --result-dir=*) RESULTS=${a#--result-dir=};; esac; done\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
 	os.WriteFile(filepath.Join(model, "sim.sh"), []byte(script), 0o755)
 	manifest := filepath.Join(dir, name+".yaml")
 	os.WriteFile(manifest, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
