@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -32,8 +33,9 @@ func newResultsCmd(g *globals) *cobra.Command {
 		Short: "Download a campaign's result files into DIR (resumable, sha256-verified)",
 		Long: `Download every stored result file of a campaign into DIR, as opp_runall
 would have left them in results/. Files already present with the right
-sha256 are skipped, so an interrupted pull resumes; each file is written to
-a temporary name, verified and renamed. Stored names that are absolute or
+sha256 are skipped, so an interrupted pull resumes; small files of one run
+are fetched together, larger ones one by one, -j at a time; each file is
+written to a temporary name, verified and renamed. Stored names that are absolute or
 contain ".." are refused.
 
 --uid UID pulls the results a deleted campaign kept instead (simswarm
@@ -129,41 +131,64 @@ func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs i
 		}
 	}
 	open := func(e apiserver.ResultEntry) (io.ReadCloser, error) { return c.OpenResult(ctx, name, e.Run, e.Name) }
-	return pullAll(ctx, dir, jobs, list, open)
+	batch := func(run int, names []string) (io.ReadCloser, error) { return c.OpenResultBatch(ctx, name, run, names) }
+	return pullBatched(ctx, dir, jobs, list, open, batch)
 }
 
 // pullAll downloads, jobs at a time, every file that list yields and
 // open reads.
 func pullAll(ctx context.Context, dir string, jobs int, list func(yield func(apiserver.ResultEntry)) error,
 	open func(apiserver.ResultEntry) (io.ReadCloser, error)) (pullStats, error) {
+	return pullBatched(ctx, dir, jobs, list, open, nil)
+}
+
+// openBatch reads several result files of one run as a tar archive.
+type openBatch func(run int, names []string) (io.ReadCloser, error)
+
+// pullBatched is pullAll that fetches the small files of a run together
+// through batch, if not nil.
+func pullBatched(ctx context.Context, dir string, jobs int, list func(yield func(apiserver.ResultEntry)) error,
+	open func(apiserver.ResultEntry) (io.ReadCloser, error), batch openBatch) (pullStats, error) {
 	var st pullStats
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return st, err
 	}
 	var mu sync.Mutex
 	var errs []error
-	work := make(chan apiserver.ResultEntry)
+	work := make(chan []apiserver.ResultEntry)
 	var wg sync.WaitGroup
 	for i := 0; i < max(jobs, 1); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for e := range work {
-				got, err := pullOne(dir, e, open)
+			for group := range work {
+				got, err := pullGroup(dir, group, open, batch)
 				mu.Lock()
-				switch {
-				case err != nil:
+				st.downloaded += got.downloaded
+				st.skipped += got.skipped
+				if err != nil {
 					errs = append(errs, err)
-				case got:
-					st.downloaded++
-				default:
-					st.skipped++
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	listErr := list(func(e apiserver.ResultEntry) { work <- e })
+	// Entries are grouped a listing page at a time (a page holds whole
+	// runs); singles go at once when there is no batching.
+	var page []apiserver.ResultEntry
+	flush := func() {
+		for _, g := range groupEntries(page, batch != nil) {
+			work <- g
+		}
+		page = page[:0]
+	}
+	listErr := list(func(e apiserver.ResultEntry) {
+		page = append(page, e)
+		if batch == nil || len(page) >= pullBatchFiles {
+			flush()
+		}
+	})
+	flush()
 	close(work)
 	wg.Wait()
 	if listErr != nil {
@@ -172,28 +197,158 @@ func pullAll(ctx context.Context, dir string, jobs int, list func(yield func(api
 	return st, errors.Join(errs...)
 }
 
-// pullOne downloads one file unless it is already there; it reports
-// whether it downloaded.
-func pullOne(dir string, e apiserver.ResultEntry, open func(apiserver.ResultEntry) (io.ReadCloser, error)) (bool, error) {
+// Small result files of one run are fetched together, in one request per
+// batch (see apiserver.ResultBatchRequest): the server then reads the
+// campaign and the run record once per batch, not once per file.
+const (
+	pullBatchFiles = 5000     // files of one batch
+	pullBatchBytes = 32 << 20 // bytes of one batch
+	pullAloneBytes = 4 << 20  // larger files are downloaded one by one
+)
+
+// groupEntries splits a listing page into download groups: with
+// batching, small files of one run in batches and larger files alone;
+// without, every file alone.
+func groupEntries(items []apiserver.ResultEntry, batching bool) [][]apiserver.ResultEntry {
+	var out [][]apiserver.ResultEntry
+	open := map[int]int{} // run -> its batch being filled, in out
+	size := map[int]int64{}
+	for _, e := range items {
+		if !batching || e.Size > pullAloneBytes {
+			out = append(out, []apiserver.ResultEntry{e})
+			continue
+		}
+		i, ok := open[e.Run]
+		if !ok || len(out[i]) >= pullBatchFiles || size[e.Run]+e.Size > pullBatchBytes {
+			out = append(out, nil)
+			i = len(out) - 1
+			open[e.Run], size[e.Run] = i, 0
+		}
+		out[i] = append(out[i], e)
+		size[e.Run] += e.Size
+	}
+	return out
+}
+
+// pullGroup downloads the files of a group that are not already present
+// with their digest.
+func pullGroup(dir string, group []apiserver.ResultEntry, open func(apiserver.ResultEntry) (io.ReadCloser, error), batch openBatch) (pullStats, error) {
+	var st pullStats
+	var errs []error
+	var missing []apiserver.ResultEntry
+	for _, e := range group {
+		dst, err := resultPath(dir, e)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if sum, err := fileSHA(dst); err == nil && sum == e.SHA256 {
+			st.skipped++
+			continue
+		}
+		missing = append(missing, e)
+	}
+	if len(missing) > 1 && batch != nil {
+		n, err := pullBatch(dir, missing, batch)
+		st.downloaded += n
+		if !batchUnsupported(err) {
+			return st, errors.Join(append(errs, err)...)
+		}
+	}
+	// One file, or a server without batch downloads.
+	for _, e := range missing {
+		if err := pullOne(dir, e, open); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		st.downloaded++
+	}
+	return st, errors.Join(errs...)
+}
+
+// batchUnsupported reports the answer of a controller that predates batch
+// downloads.
+func batchUnsupported(err error) bool {
+	return client.IsNotFound(err) && strings.Contains(err.Error(), "no such endpoint")
+}
+
+// pullBatch downloads files of one run in one request and reports how
+// many it wrote.
+func pullBatch(dir string, files []apiserver.ResultEntry, batch openBatch) (int, error) {
+	run := files[0].Run
+	want := make(map[string]apiserver.ResultEntry, len(files))
+	names := make([]string, 0, len(files))
+	for _, e := range files {
+		want[e.Name] = e
+		names = append(names, e.Name)
+	}
+	body, err := batch(run, names)
+	if err != nil {
+		return 0, fmt.Errorf("download results of run %d: %w", run, err)
+	}
+	defer body.Close()
+	tr := tar.NewReader(body)
+	got := 0
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return got, fmt.Errorf("download results of run %d: %w", run, err)
+		}
+		e, ok := want[h.Name]
+		if !ok || h.Typeflag != tar.TypeReg || h.Size != e.Size {
+			return got, fmt.Errorf("download results of run %d: the server sent %q (%d bytes), which was not asked for", run, h.Name, h.Size)
+		}
+		delete(want, h.Name)
+		dst, err := resultPath(dir, e)
+		if err != nil {
+			return got, err
+		}
+		if err := writeResult(dst, e, tr); err != nil {
+			return got, err
+		}
+		got++
+	}
+	if len(want) > 0 {
+		return got, fmt.Errorf("download results of run %d: %d files missing from the server's answer", run, len(want))
+	}
+	return got, nil
+}
+
+// resultPath is where a listed result file goes under dir.
+func resultPath(dir string, e apiserver.ResultEntry) (string, error) {
 	rel, err := safeName(e.Name)
 	if err != nil {
-		return false, fmt.Errorf("run %d: %w", e.Run, err)
+		return "", fmt.Errorf("run %d: %w", e.Run, err)
 	}
-	dst := filepath.Join(dir, filepath.FromSlash(rel))
-	if sum, err := fileSHA(dst); err == nil && sum == e.SHA256 {
-		return false, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return false, err
+	return filepath.Join(dir, filepath.FromSlash(rel)), nil
+}
+
+// pullOne downloads one file.
+func pullOne(dir string, e apiserver.ResultEntry, open func(apiserver.ResultEntry) (io.ReadCloser, error)) error {
+	dst, err := resultPath(dir, e)
+	if err != nil {
+		return err
 	}
 	body, err := open(e)
 	if err != nil {
-		return false, fmt.Errorf("download %s: %w", e.Name, err)
+		return fmt.Errorf("download %s: %w", e.Name, err)
 	}
 	defer body.Close()
+	return writeResult(dst, e, body)
+}
+
+// writeResult writes body to dst through a temporary file, verified
+// against the listed digest before it is renamed into place.
+func writeResult(dst string, e apiserver.ResultEntry, body io.Reader) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
 	tmp, err := createPart(dst)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
@@ -202,15 +357,12 @@ func pullOne(dir string, e apiserver.ResultEntry, open func(apiserver.ResultEntr
 		err = cerr
 	}
 	if err != nil {
-		return false, fmt.Errorf("download %s: %w", e.Name, err)
+		return fmt.Errorf("download %s: %w", e.Name, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 {
-		return false, fmt.Errorf("download %s: sha256 %s, want %s", e.Name, got, e.SHA256)
+		return fmt.Errorf("download %s: sha256 %s, want %s", e.Name, got, e.SHA256)
 	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return false, err
-	}
-	return true, nil
+	return os.Rename(tmp.Name(), dst)
 }
 
 // createPart creates a new temporary file next to dst with the mode a

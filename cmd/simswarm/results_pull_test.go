@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -82,5 +83,46 @@ func TestPulledFilesHaveTheModeRunLeaves(t *testing.T) {
 	}
 	if got.Mode().Perm() != want.Mode().Perm() {
 		t.Errorf("pulled file mode %v, want %v (as run leaves it)", got.Mode().Perm(), want.Mode().Perm())
+	}
+}
+
+// TestPullRefusesABatchEntryItDidNotAskFor: a batch download's archive
+// may hold only the files asked for, at their listed sizes; anything else
+// (here an entry climbing out of the results directory) fails the pull
+// and is not written.
+func TestPullRefusesABatchEntryItDidNotAskFor(t *testing.T) {
+	files := map[string][]byte{"a.sca": []byte("scalar a\n"), "b.sca": []byte("scalar b\n")}
+	var items []apiserver.ResultEntry
+	for _, n := range []string{"a.sca", "b.sca"} {
+		sum := sha256.Sum256(files[n])
+		items = append(items, apiserver.ResultEntry{Run: 0, Name: n, Size: int64(len(files[n])), SHA256: hex.EncodeToString(sum[:])})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/results"):
+			_ = json.NewEncoder(w).Encode(apiserver.ResultList{Kind: "ResultList", Next: -1, Items: items})
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/results/0"):
+			tw := tar.NewWriter(w)
+			for _, n := range []string{"a.sca", "../evil.sca"} {
+				_ = tw.WriteHeader(&tar.Header{Name: n, Size: int64(len(files["a.sca"])), Mode: 0o644, Typeflag: tar.TypeReg})
+				_, _ = tw.Write(files["a.sca"])
+			}
+			_ = tw.Close()
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "results")
+	_, err := pullResults(context.Background(), client.New(srv.URL, "t"), "c", dir, 2)
+	if err == nil || !strings.Contains(err.Error(), "not asked for") {
+		t.Fatalf("pull = %v, want a refusal of the entry not asked for", err)
+	}
+	if _, err := os.Stat(filepath.Join(parent, "evil.sca")); !os.IsNotExist(err) {
+		t.Errorf("the entry outside the results directory was written: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "a.sca")); err != nil || string(b) != "scalar a\n" {
+		t.Errorf("a.sca: %q, %v", b, err)
 	}
 }

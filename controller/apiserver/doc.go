@@ -16,6 +16,7 @@
 //	GET    .../campaigns/NAME/runs/N/logs       its stderr tail and message (text)
 //	GET    .../campaigns/NAME/results?after=N&limit=L  result files of succeeded runs
 //	GET    .../campaigns/NAME/results/N/FILE    download one result file
+//	POST   .../campaigns/NAME/results/N         {"names": [...]}: several files of run N as a tar
 //	GET    /apis/simswarm.io/v1alpha1/resultsets       results kept by deleted campaigns
 //	GET    .../resultsets/UID, .../resultsets/UID/results?continue=C&limit=L, .../results/N/FILE
 //	DELETE .../resultsets/UID                  prune (202; freed by the controller in batches)

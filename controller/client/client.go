@@ -266,6 +266,20 @@ func (c *Client) OpenResult(ctx context.Context, name string, run int, file stri
 	return resp.Body, nil
 }
 
+// OpenResultBatch streams several result files of one run as a tar
+// archive (entries named as the files); see apiserver.ResultBatchRequest.
+func (c *Client) OpenResultBatch(ctx context.Context, name string, run int, files []string) (io.ReadCloser, error) {
+	body, err := jsonBody(apiserver.ResultBatchRequest{Names: files})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.raw(ctx, http.MethodPost, campaignPath(name)+"/results/"+strconv.Itoa(run), body, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
 // HasSource reports whether the source archive sha is stored.
 func (c *Client) HasSource(ctx context.Context, sha string) (bool, error) {
 	resp, err := c.raw(ctx, http.MethodHead, apiserver.Prefix+"/sources/"+sha, nil, "")

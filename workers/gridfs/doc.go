@@ -29,6 +29,10 @@
 //   - One query per file for the chunks (by files_id, sorted by n, which
 //     the bucket's files_id_1_n_1 index serves), so the cost on a server
 //     that scans per query (FerretDB) is one scan per file.
+//   - ReadEach reads many files (the small results of one run) through one
+//     chunk query over the range of their ids, passing over other files'
+//     chunks in that range: a server that scans per query (FerretDB, where
+//     $in also costs a comparison per id) pays one scan per batch.
 //   - Upload writes the files document after every chunk, so a reader
 //     never opens a file whose chunks are still being written.
 //

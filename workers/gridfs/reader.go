@@ -16,6 +16,15 @@ import (
 // far below MongoDB's 16 MiB document and 48 MB message limits.
 const MaxReplyBytes = 4 << 20
 
+// maxBatchChunks bounds the chunks of one reply of small files.
+const maxBatchChunks = 4096
+
+// batchSize is how many chunks of at most largest bytes one reply may
+// carry.
+func batchSize(largest int64) int32 {
+	return int32(min(maxBatchChunks, max(1, MaxReplyBytes/max(largest, 1))))
+}
+
 // File is a GridFS files document.
 type File struct {
 	ID        any      `bson:"_id"`
@@ -68,6 +77,8 @@ type Reader struct {
 	chunks *mongo.Collection
 	file   File
 	cur    *mongo.Cursor
+	shared bool   // cur belongs to ReadEach, positioned on the first chunk
+	key    string // with shared: the idKey of the file
 	next   int64  // the chunk expected next
 	left   int64  // bytes not yet returned
 	buf    []byte // unread part of the current chunk (a view into the reply)
@@ -101,8 +112,23 @@ func (r *Reader) nextChunk() error {
 	if size <= 0 {
 		return fmt.Errorf("file %v (%s): chunk size %d", r.file.ID, r.file.Filename, size)
 	}
+	if r.shared {
+		// The first chunk is the cursor's current one already; the next
+		// ones must still be this file's.
+		if r.next > 0 && !r.cur.Next(r.ctx) {
+			if err := r.cur.Err(); err != nil {
+				return fmt.Errorf("read chunks of %v (%s): %w", r.file.ID, r.file.Filename, err)
+			}
+			return fmt.Errorf("file %v (%s): chunk %d missing: %w", r.file.ID, r.file.Filename, r.next, io.ErrUnexpectedEOF)
+		}
+		rv := r.cur.Current.Lookup("files_id")
+		if string(rune(rv.Type))+string(rv.Value) != r.key {
+			return fmt.Errorf("file %v (%s): chunk %d missing: %w", r.file.ID, r.file.Filename, r.next, io.ErrUnexpectedEOF)
+		}
+		return r.takeChunk(size)
+	}
 	if r.cur == nil {
-		batch := int32(max(1, MaxReplyBytes/size))
+		batch := batchSize(min(size, r.file.Length))
 		cur, err := r.chunks.Find(r.ctx, bson.M{"files_id": r.file.ID},
 			options.Find().SetSort(bson.D{{Key: "n", Value: 1}}).SetBatchSize(batch))
 		if err != nil {
@@ -116,6 +142,11 @@ func (r *Reader) nextChunk() error {
 		}
 		return fmt.Errorf("file %v (%s): chunk %d missing: %w", r.file.ID, r.file.Filename, r.next, io.ErrUnexpectedEOF)
 	}
+	return r.takeChunk(size)
+}
+
+// takeChunk checks the cursor's current chunk and makes it the one read.
+func (r *Reader) takeChunk(size int64) error {
 	n, ok := r.cur.Current.Lookup("n").AsInt64OK()
 	if !ok || n != r.next {
 		return fmt.Errorf("file %v (%s): chunk %d where %d was due: %w", r.file.ID, r.file.Filename, n, r.next, io.ErrUnexpectedEOF)
@@ -133,7 +164,7 @@ func (r *Reader) nextChunk() error {
 }
 
 func (r *Reader) closeCursor() {
-	if r.cur != nil {
+	if r.cur != nil && !r.shared {
 		// Its own short deadline: the read's context may be what ended.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 5*time.Second)
 		_ = r.cur.Close(ctx)

@@ -138,3 +138,53 @@ func TestReadRefusesAMissingOrShortChunk(t *testing.T) {
 		t.Errorf("empty file: %d bytes, %v", len(got), err)
 	}
 }
+
+// TestReadEachStreamsManyFilesThroughOneQuery: files of every shape (empty,
+// one chunk, several) come back whole from one chunk query, the chunks of
+// a file not asked for in the same range of ids are passed over, and a
+// file with a missing chunk fails the read.
+func TestReadEachStreamsManyFilesThroughOneQuery(t *testing.T) {
+	db := connect(t)
+	ctx := context.Background()
+	want := map[string][]byte{
+		"empty": nil, "one": []byte("scalar 1\n"), "three": pseudoRandom(600<<10, 3), "exact": pseudoRandom(255<<10, 4),
+	}
+	var ids []any
+	for _, name := range []string{"empty", "one", "other", "three", "exact"} {
+		id := upload(t, db, "r", name, append([]byte(nil), want[name]...))
+		if name != "other" {
+			ids = append(ids, id)
+		}
+	}
+	files, err := gridfs.Files(ctx, db, "r", ids)
+	if err != nil || len(files) != len(ids) {
+		t.Fatalf("Files: %d of %d, %v", len(files), len(ids), err)
+	}
+	got := map[string][]byte{}
+	err = gridfs.ReadEach(ctx, db, "r", files, func(f gridfs.File, r io.Reader) error {
+		b, err := io.ReadAll(r)
+		got[f.Filename] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("read %d files, want %d", len(got), len(want))
+	}
+	for name, b := range want {
+		if !bytes.Equal(got[name], b) {
+			t.Errorf("%s: %d bytes, want %d", name, len(got[name]), len(b))
+		}
+	}
+	if _, err := db.Collection("r.chunks").DeleteOne(ctx, bson.M{"files_id": ids[2], "n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	err = gridfs.ReadEach(ctx, db, "r", files, func(f gridfs.File, r io.Reader) error {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	})
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a file with a chunk missing: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
