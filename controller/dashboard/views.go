@@ -71,6 +71,9 @@ func summarize(c *api.Campaign, snap *snapshot, now time.Time) CampaignSummary {
 	if s.Phase == "" {
 		s.Phase = api.PhasePending
 	}
+	if c.Metadata.DeletionTimestamp != nil {
+		s.Phase = api.PhaseDeleting // before the reconciler's first pass says so
+	}
 	if st.Runs.Total > 0 {
 		s.Progress = float64(st.Runs.Succeeded+st.Runs.Failed) / float64(st.Runs.Total)
 	}

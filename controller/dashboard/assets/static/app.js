@@ -161,6 +161,11 @@ const confirming = new Set();
 function campaignActions(c, rerender) {
   const name = encodeURIComponent(c.name);
   const box = h("div", { class: "actions" });
+  if (c.phase === "Deleting") {
+    // Its run records are being removed; it takes no changes meanwhile.
+    box.append(h("span", { class: "muted", "data-action": "deleting" }, "being deleted (its run records go in batches; see Status)"));
+    return box;
+  }
   if (c.suspended) {
     box.append(h("button", { "data-action": "resume", onclick: (e) => act(e.target, "POST", `/campaigns/${name}/resume`, () => `Resumed ${c.name}`) }, "Resume"));
   } else if (c.phase !== "Succeeded") {
@@ -170,7 +175,7 @@ function campaignActions(c, rerender) {
     box.append(h("button", { "data-action": "retry", onclick: (e) => act(e.target, "POST", `/campaigns/${name}/retry`, (o) => o.message) }, `Retry ${fmtInt(c.runs.failed)} failed`));
   }
   if (confirming.has(c.name)) {
-    box.append(h("span", { class: "confirm" }, "Delete the campaign and its queued runs? Results are kept."),
+    box.append(h("span", { class: "confirm" }, "Delete the campaign, its queued runs and run records? Its results are kept (simswarm results list / prune)."),
       h("button", { class: "danger", "data-action": "confirm-cancel", onclick: (e) => { confirming.delete(c.name); act(e.target, "DELETE", `/campaigns/${name}`, () => `Cancelled ${c.name}`); } }, "Yes, cancel"),
       h("button", { onclick: () => { confirming.delete(c.name); rerender(); } }, "No"));
   } else {
@@ -238,7 +243,7 @@ function campaignPage(name) {
     liveEl.textContent = "";
     liveEl.className = "live";
     document.getElementById("main").replaceChildren(h("h1", {}, name, " ", badge("Deleted")),
-      h("p", { id: "gone" }, `Campaign ${name} does not exist (any more): it was cancelled or never created. Its results are kept.`),
+      h("p", { id: "gone" }, `Campaign ${name} does not exist (any more): it was cancelled or never created. A cancelled campaign's results are kept: simswarm results list shows them, results pull --uid fetches them.`),
       h("p", {}, h("a", { href: "/ui/" }, "← All campaigns")));
     return true;
   };
