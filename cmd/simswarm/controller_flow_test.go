@@ -165,7 +165,7 @@ func flowManifest(t *testing.T, dir, name, runs string) string {
 	t.Helper()
 	p := writeManifest(t, dir, name)
 	b, _ := os.ReadFile(p)
-	m := strings.Replace(string(b), "    config: PureAloha\n", "    config: PureAloha\n    runs: \""+runs+"\"\n", 1)
+	m := strings.Replace(string(b), "    runs: \"0..5\"\n", "    runs: \""+runs+"\"\n", 1)
 	if err := os.WriteFile(p, []byte(m), 0o644); err != nil {
 		t.Fatal(err)
 	}
