@@ -43,6 +43,7 @@ test-short: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	./test/bench/runall-vs-xargs.sh
+	./test/bench/runall-vs-opp_runall.sh
 	./test/bench/throughput.sh 2000
 
 ## fuzz: a minute of fuzzing on the manifest decoder.

@@ -38,7 +38,8 @@ touch "$work/omnetpp.ini"
 } >"$work/Makefile"
 
 cd "$work"
-cmd_simswarm="$SIMSWARM runall -j $P --results $work/out -- $sim -c Bench"
+# -b 1: one run per process, as the others start them.
+cmd_simswarm="$SIMSWARM runall -j $P -b 1 --results $work/out -- $sim -c Bench"
 cmd_xargs="seq 0 $((RUNS - 1)) | xargs -P $P -I{} $sim -u Cmdenv -c Bench -r {} --result-dir=$work/out"
 cmd_make="make -s -j $P -f $work/Makefile"
 

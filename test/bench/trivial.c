@@ -1,7 +1,8 @@
 /* trivial: the smallest program that honours the OMNeT++ command-line
  * contract simswarm relies on, for measuring per-run overhead. It has
  * $BENCH_RUNS runs (default 1000); -q runnumbers [-s] lists them, -r N writes one tiny result
- * file <Config>-#N.sca into --result-dir (default results). */
+ * file <Config>-#N.sca into --result-dir (default results), whose header says
+ * which config and run wrote it, as OMNeT++'s do. Other options are ignored. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ int main(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/%s-#%s.sca", dir, config, tok);
         FILE *f = fopen(path, "w");
         if (!f) { perror(path); return 1; }
-        fprintf(f, "version 3\nrun %s-%s\nscalar Net x %s\n", config, tok, tok);
+        fprintf(f, "version 3\nrun %s-%s\nattr configname %s\nattr runnumber %s\nscalar Net x %s\n", config, tok, config, tok, tok);
         fclose(f);
     }
     free(list);

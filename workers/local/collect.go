@@ -42,6 +42,9 @@ type collector struct {
 
 	mu      sync.Mutex
 	headers map[string]cachedHeader
+	// claimed are the files already attributed in place: a file is one
+	// run's, so later batches need not look at them again.
+	claimed map[string]bool
 }
 
 type cachedHeader struct {
@@ -112,6 +115,8 @@ func (c *collector) collect(runs []int, since time.Time) (map[int][]FileRecord, 
 			if err := moveInto(f.Path, filepath.Join(c.resultsDir, filepath.FromSlash(f.Name)), f.mtime); err != nil {
 				return nil, fmt.Errorf("store result %s: %w", f.Name, err)
 			}
+		} else {
+			c.claim(f.Path)
 		}
 		byRun[run] = append(byRun[run], FileRecord{Name: f.Name, Size: f.size, SHA256: sum})
 	}
@@ -151,8 +156,16 @@ func (c *collector) candidates(since time.Time) ([]candidate, error) {
 			return nil, fmt.Errorf("list results in %s: %w", c.resultsDir, err)
 		}
 	}
-	out := make([]candidate, 0, len(found))
+	c.mu.Lock()
+	unclaimed := found[:0]
 	for _, f := range found {
+		if !c.claimed[f.Path] {
+			unclaimed = append(unclaimed, f)
+		}
+	}
+	c.mu.Unlock()
+	out := make([]candidate, 0, len(unclaimed))
+	for _, f := range unclaimed {
 		st, err := os.Lstat(f.Path)
 		if err != nil || !st.Mode().IsRegular() || st.ModTime().Before(since) {
 			continue
@@ -231,4 +244,13 @@ func (c *collector) where() string {
 		return c.resultsDir
 	}
 	return strings.Join(c.globs, ", ") + " in " + c.dir
+}
+
+func (c *collector) claim(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.claimed == nil {
+		c.claimed = map[string]bool{}
+	}
+	c.claimed[path] = true
 }

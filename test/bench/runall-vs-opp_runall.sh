@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# simswarm runall against the tool it replaces: OMNeT++ 6.1's opp_runall on
+# the real samples, the same sweep with the same arguments, both at -j J
+# (default 2), first with each tool's default batch size, then with -b 5.
+# Wall time of each is measured BENCH_REPS times (default 5), the two tools
+# interleaved (alternating which goes first) so that a shared machine's
+# changing load hits both alike; each round starts from an empty results/
+# (simswarm's resume records go with it). Prints the medians and the
+# median of the per-round ratios simswarm/opp_runall (aim: <= 1.00).
+#
+#   test/bench/runall-vs-opp_runall.sh
+#   BENCH_REPS=9 TICTOC_RUNS=0..199 test/bench/runall-vs-opp_runall.sh
+#
+# Needs bin/simswarm (make build) and OMNeT++ with its samples built
+# (make omnetpp, or SIMSWARM_OMNETPP_ROOT).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+SIMSWARM=${SIMSWARM:-$root/bin/simswarm}
+OMNETPP=${SIMSWARM_OMNETPP_ROOT:-/var/cache/simswarm-test/omnetpp-6.1.0}
+REPS=${BENCH_REPS:-5}
+J=${J:-2}
+TICTOC_RUNS=${TICTOC_RUNS:-0..39}
+ALOHA_RUNS=${ALOHA_RUNS:-0..41}
+
+if [ ! -x "$SIMSWARM" ]; then
+  echo "runall-vs-opp_runall: $SIMSWARM not built (run make build)" >&2
+  exit 1
+fi
+if [ ! -x "$OMNETPP/bin/opp_runall" ] || [ ! -x "$OMNETPP/samples/tictoc/tictoc" ]; then
+  echo "runall-vs-opp_runall: no built OMNeT++ at $OMNETPP (run make omnetpp, or set SIMSWARM_OMNETPP_ROOT)" >&2
+  exit 1
+fi
+export PATH="$OMNETPP/bin:$PATH"
+export LD_LIBRARY_PATH="$OMNETPP/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+work=$(mktemp -d "${TMPDIR:-/tmp}/simswarm-bench-opp.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# one TOOL DIR ARGS...: a timed run of TOOL (opp or simswarm) in DIR from an
+# empty results directory; prints the wall seconds.
+one() {
+  local tool=$1 dir=$2
+  shift 2
+  rm -rf "$dir/results"
+  local t0 t1
+  t0=$(date +%s.%N)
+  if [ "$tool" = opp ]; then
+    (cd "$dir" && opp_runall "$@" >/dev/null 2>&1)
+  else
+    (cd "$dir" && "$SIMSWARM" runall "$@" >/dev/null 2>&1)
+  fi
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}'
+}
+
+median() { sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+
+# bench LABEL SAMPLE OPTS -- PROGRAM ARGS...
+bench() {
+  local label=$1 sample=$2
+  shift 2
+  local opts=()
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done
+  shift
+  for tool in opp simswarm; do
+    rm -rf "${work:?}/$tool"
+    mkdir -p "$work/$tool"
+    (cd "$OMNETPP/samples/$sample" && tar --exclude=./out --exclude=./results -cf - .) | tar -xf - -C "$work/$tool"
+  done
+  # Warm-up round, and a check that both leave the same files.
+  one opp "$work/opp" "${opts[@]}" "$@" >/dev/null
+  one simswarm "$work/simswarm" "${opts[@]}" "$@" >/dev/null
+  local a b
+  a=$(cd "$work/opp/results" && find . -type f | sort | md5sum)
+  b=$(cd "$work/simswarm/results" && find . -type f -not -path './.simswarm/*' | sort | md5sum)
+  if [ "$a" != "$b" ]; then
+    echo "runall-vs-opp_runall: $label: the two tools left different files" >&2
+    exit 1
+  fi
+  local to ts ratios=() opps=() sss=()
+  for ((i = 0; i < REPS; i++)); do
+    if ((i % 2 == 0)); then
+      to=$(one opp "$work/opp" "${opts[@]}" "$@"); ts=$(one simswarm "$work/simswarm" "${opts[@]}" "$@")
+    else
+      ts=$(one simswarm "$work/simswarm" "${opts[@]}" "$@"); to=$(one opp "$work/opp" "${opts[@]}" "$@")
+    fi
+    opps+=("$to"); sss+=("$ts")
+    ratios+=("$(awk -v s="$ts" -v o="$to" 'BEGIN{printf "%.3f", s/o}')")
+  done
+  local mo ms mr
+  mo=$(printf '%s\n' "${opps[@]}" | median)
+  ms=$(printf '%s\n' "${sss[@]}" | median)
+  mr=$(printf '%s\n' "${ratios[@]}" | median)
+  printf '%-34s opp_runall %7.2f s   simswarm runall %7.2f s   ratio %.2f (rounds: %s)\n' \
+    "$label ${opts[*]}" "$mo" "$ms" "$mr" "${ratios[*]}"
+}
+
+echo "== simswarm runall vs opp_runall, -j $J, $REPS interleaved rounds each, median wall time (aim: ratio <= 1.00)"
+bench "tictoc TicToc18 -r $TICTOC_RUNS" tictoc -j"$J" -- ./tictoc -c TicToc18 -r "$TICTOC_RUNS"
+bench "aloha PureAlohaExperiment -r $ALOHA_RUNS" aloha -j"$J" -- ./aloha -c PureAlohaExperiment -r "$ALOHA_RUNS"
+bench "tictoc TicToc18 -r $TICTOC_RUNS" tictoc -j"$J" -b 5 -- ./tictoc -c TicToc18 -r "$TICTOC_RUNS"
+bench "aloha PureAlohaExperiment -r $ALOHA_RUNS" aloha -j"$J" -b 5 -- ./aloha -c PureAlohaExperiment -r "$ALOHA_RUNS"
