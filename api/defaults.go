@@ -39,7 +39,7 @@ func SetDefaults(c *Campaign) {
 		r := int32(DefaultRetries)
 		sp.Retries = &r
 	}
-	if sp.Build.Command == nil {
+	if sp.Build.Command == nil && !sp.Build.Prebuilt {
 		sp.Build.Command = []string{"make"}
 	}
 	if sp.Build.Artifacts == nil {

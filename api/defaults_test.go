@@ -98,3 +98,12 @@ func TestMinimalManifestDefaultsToValid(t *testing.T) {
 		t.Errorf("defaulted minimal manifest is invalid: %v", err)
 	}
 }
+
+// A prebuilt model gets no build command: nothing runs before its runs.
+func TestPrebuiltHasNoBuildCommand(t *testing.T) {
+	c := &Campaign{Spec: CampaignSpec{Build: BuildSpec{Prebuilt: true}}}
+	SetDefaults(c)
+	if c.Spec.Build.Command != nil || len(c.Spec.Build.Artifacts) != 1 {
+		t.Fatalf("build %+v", c.Spec.Build)
+	}
+}

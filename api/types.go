@@ -100,6 +100,10 @@ type BuildSpec struct {
 	// Artifacts are paths relative to the source root that runs need
 	// (files or directories). Default ["."]: the whole built tree.
 	Artifacts []string `json:"artifacts,omitempty"`
+	// Prebuilt says the source already holds the built model: no build
+	// command runs (command must be left out), the artifacts are stored as
+	// they are.
+	Prebuilt bool `json:"prebuilt,omitempty"`
 }
 
 // SimulationSpec says how to run one run of the model, following OMNeT++'s

@@ -157,8 +157,11 @@ func (v *validator) build(b *BuildSpec) {
 	if strings.ContainsAny(b.Image, " \t\n\x00") {
 		v.add("spec.build.image", b.Image, "%q is not an image reference", truncate(b.Image, 80))
 	}
-	if b.Command != nil && len(b.Command) == 0 {
-		v.add("spec.build.command", "", "must not be empty (leave it out for [make])")
+	switch {
+	case b.Command != nil && len(b.Command) == 0:
+		v.add("spec.build.command", "", "must not be empty (leave it out for [make], or say prebuilt: true for no build)")
+	case b.Prebuilt && b.Command != nil:
+		v.add("spec.build.command", fmt.Sprintf("%q", b.Command), "a prebuilt model runs no build command (leave command out)")
 	}
 	v.argv("spec.build.command", b.Command)
 	v.env("spec.build.env", b.Env)

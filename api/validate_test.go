@@ -37,7 +37,12 @@ func TestValidateAcceptsValid(t *testing.T) {
 			c.Spec.Simulation.WorkingDir = "simulations/a/../b"
 			c.Spec.Results = []string{"results/**.sca", "out/[a-z]*.vec"}
 		},
-		"1,000,000 runs":      func(c *Campaign) { c.Spec.Simulation.Runs = "0..999999" },
+		"1,000,000 runs":    func(c *Campaign) { c.Spec.Simulation.Runs = "0..999999" },
+		"filter expression": func(c *Campaign) { c.Spec.Simulation.Runs = "$numHosts>10 and $iaMean==2" },
+		"prebuilt": func(c *Campaign) {
+			c.Spec.Build = BuildSpec{Prebuilt: true}
+			SetDefaults(c)
+		},
 		"empty runs = all":    func(c *Campaign) { c.Spec.Simulation.Runs = "" },
 		"archive digest":      func(c *Campaign) { c.Spec.Source.Archive = strings.Repeat("ab", 32) },
 		"env":                 func(c *Campaign) { c.Spec.Simulation.Env = map[string]string{"OMP_NUM_THREADS": "1"} },
@@ -95,7 +100,11 @@ func TestValidateRejects(t *testing.T) {
 		{"empty argv string", func(c *Campaign) { c.Spec.Simulation.Program = []string{"./aloha", ""} },
 			`spec.simulation.program[1]: must not be an empty string`},
 		{"empty build command", func(c *Campaign) { c.Spec.Build.Command = []string{} },
-			`spec.build.command: must not be empty (leave it out for [make])`},
+			`spec.build.command: must not be empty (leave it out for [make], or say prebuilt: true for no build)`},
+		{"prebuilt with a command", func(c *Campaign) { c.Spec.Build.Prebuilt = true },
+			`spec.build.command: a prebuilt model runs no build command (leave command out)`},
+		{"filter expression on two lines", func(c *Campaign) { c.Spec.Simulation.Runs = "$a>1\n" },
+			`spec.simulation.runs: "$a>1\n": a filter expression is one line of at most 1024 bytes`},
 		{"build argv with empty string", func(c *Campaign) { c.Spec.Build.Command = []string{"make", ""} },
 			`spec.build.command[1]: must not be an empty string`},
 		{"absolute workingDir", func(c *Campaign) { c.Spec.Simulation.WorkingDir = "/etc" }, `spec.simulation.workingDir: "/etc" must be a relative path`},

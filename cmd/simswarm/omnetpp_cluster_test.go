@@ -49,7 +49,7 @@ spec:
   source:
     path: model
   build:
-    command: ["true"]
+    prebuilt: true        # the sample's program is built: no build command
   simulation:
     program: ["./aloha"]
     iniFile: constraint.ini

@@ -166,9 +166,11 @@ func (h *Handler) process(ctx context.Context, bt jobs.BuildTask, log *zap.Logge
 		return err
 	}
 	start := time.Now()
-	out, err := h.build(ctx, bt.Build, src, dir)
-	if err != nil {
-		return err
+	var out procexec.Result
+	if !bt.Build.Prebuilt { // a prebuilt model's source is its artifact
+		if out, err = h.build(ctx, bt.Build, src, dir); err != nil {
+			return err
+		}
 	}
 	if out.Canceled {
 		return fmt.Errorf("build %s interrupted: %w", bt.Key, ctx.Err())

@@ -320,3 +320,23 @@ func TestRedisHostsPrefersRedisOverStatic(t *testing.T) {
 		t.Fatal("an unreachable Redis must be an error (the build is retried), not \"no distcc\"")
 	}
 }
+
+// TestPrebuiltSourceIsStoredWithoutBuilding: a prebuilt model's source is
+// its artifact; no command runs (the Makefile here would fail).
+func TestPrebuiltSourceIsStoredWithoutBuilding(t *testing.T) {
+	d := db(t)
+	repo := t.TempDir()
+	git(t, repo, "init", "-q")
+	os.WriteFile(filepath.Join(repo, "Makefile"), []byte("all:\n\texit 3\n"), 0o644)
+	os.WriteFile(filepath.Join(repo, "model"), []byte("built elsewhere"), 0o755)
+	git(t, repo, "add", ".")
+	git(t, repo, "commit", "-qm", "x")
+	h := &Handler{DB: d, WorkDir: t.TempDir(), Worker: "b"}
+	b := api.BuildSpec{Prebuilt: true, Artifacts: []string{"model"}}
+	if err := h.ProcessTask(context.Background(), buildTask("kp", api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: "HEAD"}}, b)); err != nil {
+		t.Fatal(err)
+	}
+	if r := buildRecord(t, d, "kp"); r.State != jobs.BuildSucceeded || r.Size == 0 {
+		t.Fatalf("record %+v", r)
+	}
+}

@@ -103,7 +103,8 @@ func BuildKey(sourceDigest string, b api.BuildSpec) string {
 		Env       map[string]string `json:"env"`
 		Artifacts []string          `json:"artifacts"`
 		Image     string            `json:"image"`
-	}{b.Command, b.Env, b.Artifacts, b.Image})
+		Prebuilt  bool              `json:"prebuilt,omitempty"` // omitted: the keys of builds stay as they were
+	}{b.Command, b.Env, b.Artifacts, b.Image, b.Prebuilt})
 	h := sha256.New()
 	h.Write([]byte(sourceDigest))
 	h.Write([]byte{0})
