@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/test/freeport"
+	"github.com/simswarm/simswarm/test/testproc"
 )
 
 // TestMain lets the test binary act as the simswarm binary: with
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testproc.Main(m))
 }
 
 // proc is a simswarm process started from the test binary.
@@ -51,13 +52,13 @@ func startProc(t testing.TB, env []string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = lf, lf
+	testproc.Prepare(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	p := &proc{cmd: cmd, log: logPath}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		testproc.Stop(cmd)
 		lf.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)

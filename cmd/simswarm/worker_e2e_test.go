@@ -20,6 +20,7 @@ import (
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/test/testproc"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -89,10 +90,12 @@ func startDistccd(t *testing.T) (string, string) {
 	cmd := exec.Command(bin, "--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1",
 		"--port", port, "--log-stderr", "--log-level", "info", "--jobs", "2")
 	cmd.Stderr = lf
+	// distccd forks its workers: stop the whole group, not just the leader.
+	testproc.Prepare(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); lf.Close() })
+	t.Cleanup(func() { testproc.Stop(cmd); lf.Close() })
 	return "127.0.0.1:" + port, logFile
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/test/testproc"
 )
 
 const (
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 		_ = e.Run(context.Background())
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testproc.Main(m))
 }
 
 type recorder struct {
@@ -80,6 +81,7 @@ func TestStandbyTakesOverWhenLeaderIsKilled(t *testing.T) {
 	srv := testdb.StartRedis(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LEADER_HELPER_REDIS="+srv.Addr)
+	testproc.Prepare(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +89,7 @@ func TestStandbyTakesOverWhenLeaderIsKilled(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() { testproc.Stop(cmd) })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "LEADING ") {
 		t.Fatalf("helper did not lead: %q %v", line, err)

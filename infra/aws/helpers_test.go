@@ -12,11 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/middleware"
 	mototest "github.com/simswarm/simswarm/test/moto"
+	"github.com/simswarm/simswarm/test/testproc"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
 
-func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+func TestMain(m *testing.M) {
+	os.Exit(testproc.Wrap(func() int { return mototest.Main(m) }))
+}
 
 // Test credentials, shaped like real ones so that a leak would be caught
 // by the redaction patterns and by the searches of the tests.

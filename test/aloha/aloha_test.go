@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/simswarm/simswarm/api/sweep"
+	"github.com/simswarm/simswarm/test/testproc"
 )
 
 // alohaBin is the model, built once from a copy of this directory.
@@ -50,7 +51,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		alohaBin = filepath.Join(dir, "aloha")
-		return m.Run()
+		return testproc.Main(m)
 	}()
 	os.Exit(code)
 }

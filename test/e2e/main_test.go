@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/simswarm/simswarm/test/testproc"
 )
 
 // Binaries built once for the whole package.
@@ -43,7 +45,7 @@ func buildAndRun(m *testing.M) int {
 			return 1
 		}
 	}
-	return m.Run()
+	return testproc.Main(m)
 }
 
 // result of one simswarm invocation.

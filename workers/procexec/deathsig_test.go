@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/simswarm/simswarm/test/testproc"
 )
 
 // TestMain lets the test binary be a worker that runs a long program
@@ -20,7 +22,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("started")
 		select {}
 	}
-	os.Exit(m.Run())
+	os.Exit(testproc.Main(m))
 }
 
 // childOf returns the pid of a child of parent, or 0.

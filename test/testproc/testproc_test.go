@@ -1,0 +1,92 @@
+package testproc
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
+
+// TestLeakHelper leaks what TESTPROC_SELFTEST says, when run by
+// TestMainFailsOnLeftovers; otherwise it does nothing.
+func TestLeakHelper(t *testing.T) {
+	switch os.Getenv("TESTPROC_SELFTEST") {
+	case "leak-child":
+		// Started and never stopped.
+		exec.Command("sleep", "60").Start()
+	case "leak-grandchild":
+		// The leader is stopped, but only the leader: its forked child
+		// lives on (what distccd's workers did).
+		cmd := exec.Command("sh", "-c", "sleep 60 & wait")
+		cmd.Start()
+		time.Sleep(200 * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+	case "stop-group":
+		cmd := exec.Command("sh", "-c", "sleep 60 & wait")
+		Prepare(cmd)
+		cmd.Start()
+		time.Sleep(200 * time.Millisecond)
+		Stop(cmd)
+	case "explicit-env":
+		cmd := exec.Command("sleep", "60")
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		Prepare(cmd)
+		cmd.Start()
+	}
+}
+
+// TestMainFailsOnLeftovers runs this package's test binary as a package
+// whose test leaks a process: it must exit non-zero naming the process,
+// and must pass when the test stops what it started.
+func TestMainFailsOnLeftovers(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		fail bool
+	}{
+		{"leak-child", true},
+		{"leak-grandchild", true},
+		{"explicit-env", true},
+		{"stop-group", false},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestLeakHelper$")
+			cmd.Env = append(os.Environ(), "TESTPROC_SELFTEST="+tc.mode)
+			out, err := cmd.CombinedOutput()
+			if tc.fail && (err == nil || !strings.Contains(string(out), "sleep 60")) {
+				t.Fatalf("a leaking binary exited with %v:\n%s", err, out)
+			}
+			if !tc.fail && err != nil {
+				t.Fatalf("a clean binary failed: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestLeftoversSeesMarkedProcesses: a process started by this binary is
+// listed until it is stopped.
+func TestLeftoversSeesMarkedProcesses(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	Prepare(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	found := func() bool {
+		for _, p := range Leftovers() {
+			if p.Pid == cmd.Process.Pid {
+				return true
+			}
+		}
+		return false
+	}
+	if !found() {
+		t.Fatal("a running child is not listed")
+	}
+	Stop(cmd)
+	if found() {
+		t.Fatal("a stopped child is still listed")
+	}
+}
