@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/simswarm/simswarm/test/testproc"
 )
 
 func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
@@ -23,10 +25,11 @@ func TestClaimClearsOnlyDeadOwners(t *testing.T) {
 	}
 	// A live sibling worker holds its directory.
 	holder := exec.Command("flock", "-o", live, "sleep", "60")
+	testproc.Prepare(holder)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	t.Cleanup(func() { testproc.Stop(holder) })
 	// A dead worker's simulation's child, still running, marked as working
 	// for the dead directory.
 	orphan := exec.Command("sleep", "60")
@@ -69,8 +72,7 @@ func TestClaimClearsOnlyDeadOwners(t *testing.T) {
 		t.Fatal("release left the directory")
 	}
 	// Once the sibling dies its directory goes at the next claim.
-	holder.Process.Kill()
-	holder.Wait()
+	testproc.Stop(holder)
 	d3, stale3, err := Claim(base)
 	if err != nil {
 		t.Fatal(err)
