@@ -22,20 +22,32 @@ func TestLeakHelper(t *testing.T) {
 		// lives on (what distccd's workers did).
 		cmd := exec.Command("sh", "-c", "sleep 60 & wait")
 		cmd.Start()
-		time.Sleep(200 * time.Millisecond)
+		waitForSleep()
 		cmd.Process.Kill()
 		cmd.Wait()
 	case "stop-group":
 		cmd := exec.Command("sh", "-c", "sleep 60 & wait")
 		Prepare(cmd)
 		cmd.Start()
-		time.Sleep(200 * time.Millisecond)
+		waitForSleep()
 		Stop(cmd)
 	case "explicit-env":
 		cmd := exec.Command("sleep", "60")
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 		Prepare(cmd)
 		cmd.Start()
+	}
+}
+
+// waitForSleep waits (up to 10 s, the machine may be loaded) until the
+// shell has forked its sleep, so that killing the shell leaves it behind.
+func waitForSleep() {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		for _, p := range Leftovers() {
+			if strings.HasPrefix(p.Cmdline, "sleep 60") {
+				return
+			}
+		}
 	}
 }
 
