@@ -162,7 +162,12 @@ func TestCLICampaignLifecycle(t *testing.T) {
 		t.Fatal("suspend not recorded")
 	}
 	mustCLI(t, "resume", "aloha")
-	mustCLI(t, "delete", "campaign", "aloha")
+	// Right after resume, the reconciler's status write races the delete's
+	// mark (on FerretDB one could undo the other): the delete must hold.
+	if _, err := cli(t, "delete", "campaign", "aloha", "--timeout", "30s"); err != nil {
+		out, _ := cli(t, "get", "campaigns", "aloha", "-o", "yaml")
+		t.Fatalf("delete: %v\n%s", err, out)
+	}
 	if _, err := cli(t, "get", "campaigns", "aloha"); err == nil {
 		t.Fatal("deleted campaign still there")
 	}

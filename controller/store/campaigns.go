@@ -98,7 +98,10 @@ func (s *Store) Create(ctx context.Context, c *api.Campaign) (*api.Campaign, err
 	}
 	d := campaignDoc{Name: c.Metadata.Name, UID: newUID(), Generation: 1, ResourceVersion: 1,
 		Created: s.now().UTC().Truncate(time.Millisecond), Object: obj}
-	if _, err := s.DB.Collection(collCampaigns).InsertOne(ctx, d); err != nil {
+	s.campaignWrites.Lock()
+	_, err = s.DB.Collection(collCampaigns).InsertOne(ctx, d)
+	s.campaignWrites.Unlock()
+	if err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return nil, fmt.Errorf("campaign %s: %w", c.Metadata.Name, ErrAlreadyExists)
 		}
@@ -184,10 +187,12 @@ func (s *Store) Update(ctx context.Context, c *api.Campaign) (*api.Campaign, err
 	if obj == cur.Object {
 		return old, nil // nothing changed: no write, no new resourceVersion
 	}
+	s.campaignWrites.Lock()
 	res, err := s.DB.Collection(collCampaigns).UpdateOne(ctx,
 		bson.M{"_id": cur.Name, "uid": cur.UID, "resourceVersion": rv, "deletion": bson.M{"$exists": false}},
 		bson.M{"$set": bson.M{"object": obj, "generation": gen},
 			"$inc": bson.M{"resourceVersion": 1}})
+	s.campaignWrites.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("update campaign %s: %w", c.Metadata.Name, err)
 	}
@@ -233,9 +238,11 @@ func (s *Store) UpdateStatus(ctx context.Context, name, uid string, st api.Campa
 	if err != nil {
 		return err
 	}
+	s.campaignWrites.Lock()
 	res, err := s.DB.Collection(collCampaigns).UpdateOne(ctx,
 		bson.M{"_id": name, "uid": uid, "epoch": bson.M{"$lte": epoch}},
 		bson.M{"$set": bson.M{"status": string(b), "epoch": epoch}, "$inc": bson.M{"resourceVersion": 1}})
+	s.campaignWrites.Unlock()
 	if err != nil {
 		return fmt.Errorf("update status of %s: %w", name, err)
 	}

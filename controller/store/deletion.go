@@ -37,18 +37,37 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 func (s *Store) MarkDeleted(ctx context.Context, name string, purge bool) (*api.Campaign, error) {
 	coll := s.DB.Collection(collCampaigns)
 	now := s.now().UTC().Truncate(time.Millisecond)
-	if _, err := coll.UpdateOne(ctx, bson.M{"_id": name, "deletion": bson.M{"$exists": false}},
-		bson.M{"$set": bson.M{"deletion": now, "purge": purge}, "$inc": bson.M{"resourceVersion": 1}}); err != nil {
-		return nil, fmt.Errorf("delete campaign %s: %w", name, err)
-	}
-	if purge {
-		if _, err := coll.UpdateOne(ctx, bson.M{"_id": name, "purge": bson.M{"$ne": true}},
-			bson.M{"$set": bson.M{"purge": true}, "$inc": bson.M{"resourceVersion": 1}}); err != nil {
+	// Read back until the mark holds: campaignWrites orders this
+	// process's writes, but a standby controller's API can race the
+	// leader's status write on FerretDB (see Store.campaignWrites).
+	for attempt := 1; ; attempt++ {
+		s.campaignWrites.Lock()
+		_, err := coll.UpdateOne(ctx, bson.M{"_id": name, "deletion": bson.M{"$exists": false}},
+			bson.M{"$set": bson.M{"deletion": now, "purge": purge}, "$inc": bson.M{"resourceVersion": 1}})
+		if err == nil && purge {
+			_, err = coll.UpdateOne(ctx, bson.M{"_id": name, "purge": bson.M{"$ne": true}},
+				bson.M{"$set": bson.M{"purge": true}, "$inc": bson.M{"resourceVersion": 1}})
+		}
+		s.campaignWrites.Unlock()
+		if err != nil {
 			return nil, fmt.Errorf("delete campaign %s: %w", name, err)
 		}
+		c, err := s.Get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		marked := c.Metadata.DeletionTimestamp != nil && (!purge || c.Status.Deletion != nil && c.Status.Deletion.Purge)
+		if marked {
+			return c, nil
+		}
+		if attempt == markAttempts {
+			return nil, fmt.Errorf("delete campaign %s: the mark did not hold after %d writes (concurrent updates); try again", name, attempt)
+		}
 	}
-	return s.Get(ctx, name)
 }
+
+// markAttempts bounds the writes of one MarkDeleted.
+const markAttempts = 10
 
 // FinishDelete removes the object (name, uid) marked deleted: the last
 // step, once its run records are gone.

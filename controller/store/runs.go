@@ -96,6 +96,10 @@ func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCou
 	return c, nil
 }
 
+// runsPerReply bounds the run records in one reply: 32 records of 3,000
+// files each are about 18 MB, well under the 48 MB message limit.
+const runsPerReply = 32
+
 // RunQuery selects run records of one campaign object.
 type RunQuery struct {
 	Campaign, UID string
@@ -118,7 +122,10 @@ func (s *Store) Runs(ctx context.Context, q RunQuery) ([]jobs.RunRecord, error) 
 	if q.MaxAttempts > 0 {
 		f["attempts"] = bson.M{"$lt": q.MaxAttempts}
 	}
-	o := options.Find()
+	// A record lists its result files, so it can weigh hundreds of KB:
+	// bound the records per reply so that no reply nears the wire message
+	// limit (FerretDB sends a first batch whole, however large).
+	o := options.Find().SetBatchSize(runsPerReply)
 	if !q.Unsorted {
 		o.SetSort(bson.D{{Key: "run", Value: 1}})
 	}

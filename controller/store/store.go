@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/simswarm/simswarm/workers/jobs"
@@ -35,6 +36,14 @@ type Store struct {
 	Client *mongo.Client
 	DB     *mongo.Database
 	now    func() time.Time
+	// campaignWrites serialises this process's writes of campaign
+	// documents. FerretDB's SQLite backend applies an update by rewriting
+	// the whole document, so two concurrent updates of one campaign (the
+	// API marking it deleted, the reconciler writing its status) could
+	// lose one of them: under load a delete answered 202 and the mark was
+	// gone a moment later. The API and the reconciler of a controller
+	// share one Store.
+	campaignWrites sync.Mutex
 }
 
 // DatabaseName returns the database named by the path of a mongodb:// URI,
