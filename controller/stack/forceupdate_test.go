@@ -64,18 +64,27 @@ func TestReplicaChangeAfterForceUpdateLeavesRunnerTasksAlone(t *testing.T) {
 		return out, fmt.Sprint(states)
 	}
 	var before map[string]string
-	waitTwo := func(what string) {
+	// waitTwo waits for two running runner tasks, none of them in old: the
+	// --force rollout may not have begun when the command returns, and its
+	// replacing the old tasks later must not count against the replica
+	// change (a full suite run under load failed on exactly that).
+	waitTwo := func(what string, old map[string]string) {
 		eventually(t, 90*time.Second, what, func() (bool, string) {
 			var state string
 			before, state = running()
 			svc, _, err := d.Client.ServiceInspectWithRaw(ctx, runner, swarm.ServiceInspectOptions{})
 			updating := err == nil && svc.UpdateStatus != nil && svc.UpdateStatus.State == swarm.UpdateStateUpdating
+			for id := range before {
+				if _, ok := old[id]; ok {
+					return false, state + " (the tasks from before --force still run)"
+				}
+			}
 			return len(before) == 2 && !updating, state
 		})
 	}
-	waitTwo("two runners on the manager")
+	waitTwo("two runners on the manager", nil)
 	d.CLI(t, "service", "update", "--detach", "--force", runner)
-	waitTwo("two runners again after --force")
+	waitTwo("two runners again after --force", before)
 	t.Logf("runner tasks after --force: %v", before)
 
 	// A node joins: simswarm raises the runner replicas.
