@@ -3,14 +3,12 @@ package apiserver
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Result sets: the results a deleted campaign kept, under its uid, until
@@ -121,18 +119,7 @@ func (s *Server) resultSetDownload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	st, err := s.Store.OpenFile(r.Context(), jobs.BucketResults, f.FileID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	defer st.Close()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
-	w.Header().Set("X-Content-SHA256", f.SHA256)
-	if _, err := io.Copy(w, st); err != nil {
-		s.log().Warn("kept result download interrupted", zap.String("uid", rs.UID), zap.Int("run", run), zap.Error(err))
-	}
+	s.sendResult(w, r, *f, zap.String("uid", rs.UID), zap.Int("run", run))
 }
 
 func (s *Server) pruneResultSet(w http.ResponseWriter, r *http.Request) {

@@ -649,21 +649,27 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		if f.Name != name {
 			continue
 		}
-		st, err := s.Store.OpenFile(r.Context(), jobs.BucketResults, f.FileID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		defer st.Close()
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
-		w.Header().Set("X-Content-SHA256", f.SHA256)
-		if _, err := io.Copy(w, st); err != nil {
-			s.log().Warn("result download interrupted", zap.String("campaign", rec.Campaign), zap.Int("run", rec.Run), zap.Error(err))
-		}
+		s.sendResult(w, r, f, zap.String("campaign", rec.Campaign), zap.Int("run", rec.Run))
 		return
 	}
 	s.fail(w, r, fmt.Errorf("result %q of run %d: %w", name, rec.Run, store.ErrNotFound))
+}
+
+// sendResult streams one stored result file with its size and digest;
+// fields name it in the log if the client goes away mid-file.
+func (s *Server) sendResult(w http.ResponseWriter, r *http.Request, f jobs.ResultFile, fields ...zap.Field) {
+	st, err := s.Store.OpenFile(r.Context(), jobs.BucketResults, f.FileID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer st.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	w.Header().Set("X-Content-SHA256", f.SHA256)
+	if _, err := io.Copy(w, st); err != nil {
+		s.log().Warn("result download interrupted", append(fields, zap.Error(err))...)
+	}
 }
 
 var shaRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
