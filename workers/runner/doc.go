@@ -12,6 +12,9 @@
 // insert of chunks, one of file documents, one of completions and one bulk
 // update of run records for all of them, with no timer holding any back.
 //
+// Each simulation is a process (procexec); Handler.Exec replaces that for
+// tests only (the scale harness, test/scale, simulates runs with timers).
+//
 // Guarantees:
 //   - Results are stored exactly once per run: files are uploaded first, then
 //     a Completion keyed by the run's _id is inserted (it can succeed once),

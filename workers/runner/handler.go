@@ -45,6 +45,9 @@ type Handler struct {
 	// task reading its record or storing its results holds no slot, so
 	// the next simulation starts meanwhile.
 	Slots int
+	// Exec runs the simulations; nil: each is a process (procexec). Tests
+	// only set it.
+	Exec Executor
 
 	scratch  sync.Pool // chunk-sized read buffers of concurrent uploads
 	commits  groupCommit
@@ -150,7 +153,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 		untrack = h.Track(fmt.Sprintf("%s run %d", rt.Campaign, rt.Run))
 	}
 	a.started = time.Now().UTC()
-	out := procexec.Run(ctx, procexec.Cmd{
+	out := h.executor().Run(ctx, procexec.Cmd{
 		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
 		Dir:     filepath.Join(dir, filepath.FromSlash(sim.WorkingDir)),
 		Env:     env,
