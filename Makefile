@@ -46,9 +46,10 @@ bench: build
 	./test/bench/runall-vs-opp_runall.sh
 	./test/bench/throughput.sh 2000
 
-## fuzz: a minute of fuzzing on the manifest decoder.
+## fuzz: a minute of fuzzing on the manifest decoder, and one on the .sca parser.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseManifests -fuzztime 60s ./api
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./workers/scafile
 
 ## images: the production images (cmd/simswarm/*Dockerfile) on the engine DOCKER_HOST names,
 ## tagged with the version and as :latest (the Stack's default images);
