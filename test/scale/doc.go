@@ -1,0 +1,23 @@
+// Package scale is the control plane's scale harness: one controller (the
+// real controller.manager code, in a process of its own so that its CPU and
+// memory are its own), one redis-server, one FerretDB (a process, with the
+// _id index MongoDB always has), one real builder and many simulated
+// runners in this process. A simulated runner is the real runner code
+// (runner.Handler under an asynq server with the worker's settings, its own
+// Redis and MongoDB connections, its heartbeat), whose simulation is a timer
+// (Timer, through the runner's Executor seam) instead of a process, so
+// that the 2 cores of a test machine measure what the control plane costs
+// per run and per worker, not what processes cost.
+//
+//	h := scale.Start(tb, scale.Options{IDIndex: true})
+//	f := h.Fleet(tb, scale.FleetOptions{Workers: 100, Slots: 16})
+//	h.Apply(tb, "bench", 1_000_000, 0)
+//	m := h.Measure(tb, f, 10*time.Second, 30*time.Second)
+//	fmt.Println(m)
+//
+// Test binaries using it call ControllerMain first thing in TestMain: the
+// controller process is the test binary itself, started again.
+//
+// Tests and benchmarks only (test/bench/scale.sh); never linked into the
+// simswarm binary.
+package scale

@@ -1,0 +1,242 @@
+package scale
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/client"
+	"github.com/simswarm/simswarm/controller/manager"
+	"github.com/simswarm/simswarm/controller/sourcearchive"
+	"github.com/simswarm/simswarm/test/freeport"
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/test/testproc"
+)
+
+// Options configures the servers of a harness.
+type Options struct {
+	// IDIndex gives FerretDB the _id index (ferretapp -id-index), as
+	// MongoDB always has one; without it every lookup by _id scans.
+	IDIndex bool
+}
+
+// Harness is one controller, one redis-server and one FerretDB, each a
+// process of its own.
+type Harness struct {
+	RedisURL, MongoURI, Server, Token string
+	// PIDs of the server processes, for their CPU and memory.
+	ControllerPID, RedisPID, MongoPID int
+
+	Client *client.Client
+	dir    string
+	log    *zap.Logger
+	ctlLog string
+}
+
+// controllerEnv carries the controller's configuration to the test
+// binary started again as the controller (ControllerMain).
+const controllerEnv = "SIMSWARM_SCALE_CONTROLLER"
+
+type controllerConfig struct {
+	Listen, RedisURL, MongoURI, Token, Log string
+}
+
+// ControllerMain runs the controller and exits when this process was
+// started as one by Start; otherwise it returns at once. Call it first in
+// TestMain.
+func ControllerMain() {
+	v := os.Getenv(controllerEnv)
+	if v == "" {
+		return
+	}
+	var c controllerConfig
+	if err := json.Unmarshal([]byte(v), &c); err != nil {
+		fmt.Fprintln(os.Stderr, controllerEnv+":", err)
+		os.Exit(2)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(zapcore.WarnLevel)
+	zc.OutputPaths, zc.ErrorOutputPaths = []string{c.Log}, []string{c.Log}
+	log, err := zc.Build()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	// The hooks of cmd/simswarm (campaign_hooks.go).
+	err = manager.Run(signalContext(), manager.Config{Listen: c.Listen, RedisURL: c.RedisURL, MongoURI: c.MongoURI,
+		Token: c.Token, Logger: log, Decode: api.ParseManifests, Default: api.SetDefaults, Validate: api.Validate,
+		FilterNumbers: func(s string) ([]int, error) {
+			f, err := api.ParseRunFilter(s)
+			if err != nil {
+				return nil, err
+			}
+			return f.Numbers(0), nil
+		}})
+	_ = log.Sync()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "controller:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// Start starts the servers; they stop when the test ends.
+func Start(tb testing.TB, o Options) *Harness {
+	tb.Helper()
+	h := &Harness{dir: tb.TempDir(), log: zap.NewNop()}
+	if os.Getenv("SIMSWARM_SCALE_LOG") != "" {
+		h.log, _ = zap.NewDevelopment(zap.IncreaseLevel(zapcore.WarnLevel))
+	}
+	rs := testdb.StartRedis(tb)
+	h.RedisURL = rs.URL()
+	h.RedisPID = redisPID(tb, h.RedisURL)
+	h.startFerret(tb, o.IDIndex)
+	h.startController(tb)
+	return h
+}
+
+func (h *Harness) startFerret(tb testing.TB, idIndex bool) {
+	tb.Helper()
+	bin := filepath.Join(h.dir, "ferretapp")
+	build := exec.Command("go", "build", "-o", bin, "github.com/simswarm/simswarm/test/dockerd/ferretapp")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("build ferretapp: %v\n%s", err, out)
+	}
+	addr := freeport.Addr(tb)
+	var args []string
+	if idIndex {
+		args = append(args, "-id-index")
+	}
+	cmd := exec.Command(bin, append(args, filepath.Join(h.dir, "ferret"), addr)...)
+	cmd.Stdout, cmd.Stderr = h.logFile(tb, "ferret.log"), h.logFile(tb, "ferret.log")
+	testproc.Prepare(cmd)
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { testproc.Stop(cmd) })
+	h.MongoPID = cmd.Process.Pid
+	h.MongoURI = "mongodb://" + addr + "/simswarm"
+	waitTCP(tb, addr)
+}
+
+func (h *Harness) logFile(tb testing.TB, name string) *os.File {
+	f, err := os.OpenFile(filepath.Join(h.dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.Close() })
+	return f
+}
+
+func (h *Harness) startController(tb testing.TB) {
+	tb.Helper()
+	tok := make([]byte, 16)
+	_, _ = rand.Read(tok)
+	h.Token = hex.EncodeToString(tok)
+	addr := freeport.Addr(tb)
+	h.ctlLog = filepath.Join(h.dir, "controller.log")
+	cfg, _ := json.Marshal(controllerConfig{Listen: addr, RedisURL: h.RedisURL, MongoURI: h.MongoURI, Token: h.Token, Log: h.ctlLog})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), controllerEnv+"="+string(cfg))
+	out := h.logFile(tb, "controller.out")
+	cmd.Stdout, cmd.Stderr = out, out
+	testproc.Prepare(cmd)
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		testproc.Stop(cmd)
+		if tb.Failed() {
+			b, _ := os.ReadFile(h.ctlLog)
+			o, _ := os.ReadFile(filepath.Join(h.dir, "controller.out"))
+			tb.Logf("controller log (tail):\n%s%s", tail(string(b), 3000), tail(string(o), 2000))
+		}
+	})
+	h.ControllerPID = cmd.Process.Pid
+	h.Server = "http://" + addr
+	h.Client = client.New(h.Server, h.Token)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r, err := http.Get(h.Server + "/healthz")
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("controller not healthy: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// Apply uploads a prebuilt model and applies a campaign of runs runs
+// ("0..runs-1"); the simulations are the fleet's timers.
+func (h *Harness) Apply(tb testing.TB, name string, runs int) *api.Campaign {
+	tb.Helper()
+	ctx := context.Background()
+	src := filepath.Join(h.dir, "model-"+name)
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	// Never started: the runners' Executor is a timer.
+	if err := os.WriteFile(filepath.Join(src, "sim"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "omnetpp.ini"), []byte("[General]\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	sha, size, err := sourcearchive.Pack(src, &buf)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.Client.UploadSource(ctx, sha, &buf, size); err != nil {
+		tb.Fatal(err)
+	}
+	cp := &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign}, Metadata: api.ObjectMeta{Name: name},
+		Spec: api.CampaignSpec{Source: api.SourceSpec{Path: "model", Archive: sha}, Build: api.BuildSpec{Prebuilt: true},
+			Simulation: api.SimulationSpec{Program: []string{"./sim"}, Runs: fmt.Sprintf("0..%d", runs-1)},
+			Results:    []string{"results/*.sca"}}}
+	got, err := h.Client.Apply(ctx, cp)
+	if err != nil {
+		tb.Fatalf("apply %s: %v", name, err)
+	}
+	return got
+}
+
+func waitTCP(tb testing.TB, addr string) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := dialTCP(addr); err == nil {
+			c.Close()
+			return
+		} else if time.Now().After(deadline) {
+			tb.Fatalf("%s not listening: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,89 @@
+package scale
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/simswarm/simswarm/workers/procexec"
+)
+
+// Timer is a runner.Executor whose simulation takes Duration and writes
+// one small result file per run of its -r filter, named as opp_run names
+// them (CONFIG-#N.sca), into the --result-dir of its argv.
+type Timer struct {
+	Duration time.Duration
+	// OnStart, if set, is called as each simulation starts.
+	OnStart func()
+
+	calls   atomic.Int64
+	mu      sync.Mutex
+	running int
+	peak    int
+}
+
+// Run implements runner.Executor.
+func (t *Timer) Run(ctx context.Context, c procexec.Cmd) procexec.Result {
+	t.calls.Add(1)
+	if t.OnStart != nil {
+		t.OnStart()
+	}
+	t.mu.Lock()
+	t.running++
+	t.peak = max(t.peak, t.running)
+	t.mu.Unlock()
+	defer func() { t.mu.Lock(); t.running--; t.mu.Unlock() }()
+	start := time.Now()
+	config, runs, dir := "General", "", ""
+	for i, a := range c.Argv {
+		switch {
+		case a == "-c" && i+1 < len(c.Argv):
+			config = c.Argv[i+1]
+		case a == "-r" && i+1 < len(c.Argv):
+			runs = c.Argv[i+1]
+		case strings.HasPrefix(a, "--result-dir="):
+			dir = strings.TrimPrefix(a, "--result-dir=")
+		}
+	}
+	if t.Duration > 0 {
+		tm := time.NewTimer(t.Duration)
+		select {
+		case <-tm.C:
+		case <-ctx.Done():
+			tm.Stop()
+			return procexec.Result{ExitCode: -1, Canceled: true, Duration: time.Since(start)}
+		}
+	}
+	if dir == "" || runs == "" {
+		return procexec.Result{ExitCode: 1, StderrTail: "timer: no -r or --result-dir in argv", Duration: time.Since(start)}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return procexec.Result{ExitCode: -1, Err: err}
+	}
+	for _, r := range strings.Split(runs, ",") {
+		if _, err := strconv.Atoi(r); err != nil {
+			return procexec.Result{ExitCode: 1, StderrTail: "timer: run filter " + runs, Duration: time.Since(start)}
+		}
+		body := fmt.Sprintf("version 3\nrun %s-%s\nscalar net x %s\n", config, r, r)
+		if err := os.WriteFile(filepath.Join(dir, config+"-#"+r+".sca"), []byte(body), 0o644); err != nil {
+			return procexec.Result{ExitCode: -1, Err: err}
+		}
+	}
+	return procexec.Result{ExitCode: 0, Duration: time.Since(start)}
+}
+
+// Calls is how many simulations the timer started.
+func (t *Timer) Calls() int64 { return t.calls.Load() }
+
+// Peak is the most simulations the timer ran at once.
+func (t *Timer) Peak() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.peak
+}
