@@ -61,7 +61,12 @@ type Handler struct {
 	// is none yet (on a freshly deployed stack the distcc tasks may still
 	// be starting); 0 builds locally at once.
 	HostsWait time.Duration
-	WorkDir   string
+	// DistccMasquerade is distcc's directory of links named like the
+	// compilers (DefaultDistccMasquerade when empty): with distcc hosts it
+	// goes first on the build's PATH, so makefiles that name their
+	// compiler themselves compile through distcc too.
+	DistccMasquerade string
+	WorkDir          string
 	// Jobs is make's parallelism without distcc; 0 = number of CPUs.
 	Jobs   int
 	Worker string
@@ -260,16 +265,16 @@ func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (
 		if hosts != "" {
 			n := len(strings.Fields(hosts))
 			jobsN = max(jobsN, 2*n)
-			cc := "gcc"
-			if v, ok := b.Env["CC"]; ok && v != "" {
-				cc = v
-			}
 			// distcc keeps its locks in DISTCC_DIR, which must exist.
 			distccDir := filepath.Join(dir, ".distcc")
 			if err := os.MkdirAll(distccDir, 0o755); err != nil {
 				return procexec.Result{}, err
 			}
-			env = append(env, "CC=distcc "+cc, "DISTCC_HOSTS="+hosts, "DISTCC_DIR="+distccDir)
+			masquerade := h.DistccMasquerade
+			if masquerade == "" {
+				masquerade = DefaultDistccMasquerade
+			}
+			env = distccEnv(env, b.Env, hosts, distccDir, masquerade)
 			h.logger().Info("building through distcc", zap.String("hosts", hosts), zap.Int("jobs", jobsN))
 		}
 	}

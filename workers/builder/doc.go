@@ -13,6 +13,13 @@
 // Succeeded; on a cache hit it asks the stored artifact instead, unpacked as
 // a runner unpacks it. The program's refusal is saved as the list's failure.
 //
+// Through distcc, the build's environment has CC="distcc gcc" and
+// CXX="distcc g++" (or distcc before the spec's own CC and CXX) and
+// distcc's masquerade directory (Handler.DistccMasquerade, default
+// /usr/lib/distcc) first on PATH when it exists, so that makefiles which
+// name their compilers themselves (OMNeT++'s Makefile.inc: CXX = g++)
+// compile through distcc too.
+//
 // Guarantees: a key whose build already succeeded is never built again (a
 // second campaign on the same source, recipe and toolchain is a cache hit);
 // the distcc host list is read at the start of every build, so the stack
