@@ -2,7 +2,10 @@ package oppcli
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -115,4 +118,134 @@ func unquote(v string) string {
 		b.WriteByte(v[i])
 	}
 	return b.String()
+}
+
+// outputOptions are the per-run options naming a file the run writes
+// besides Cmdenv's output. A result file's header records them with the
+// run's variables substituted, so they give the exact paths.
+var outputOptions = []string{"output-scalar-file", "output-vector-file", "eventlog-file", "snapshot-file"}
+
+// OutputFiles are the files, relative to the program's working directory,
+// that the header says its run writes under names of the ini's choosing:
+// the redirected output (OutFile) and every output option the
+// configuration sets (a vector file's index too). Files left at OMNeT++'s
+// default names share the name stem of the run's result files instead.
+func (h Header) OutputFiles() []string {
+	var out []string
+	if f, ok := h.OutFile(); ok {
+		out = append(out, f)
+	}
+	for _, opt := range outputOptions {
+		v, ok := h.Config[opt]
+		if !ok || v == "" || strings.Contains(v, "${") {
+			continue
+		}
+		out = append(out, v)
+		if opt == "output-vector-file" {
+			out = append(out, strings.TrimSuffix(v, filepath.Ext(v))+".vci")
+		}
+	}
+	return out
+}
+
+// Appends reports whether the run appended to file instead of writing a
+// file of its own: output-scalar-file-append or output-vector-file-append
+// is true and file is that kind of file (by its configured name, else its
+// extension; a .vci goes with its .vec). Relative paths, the file's and
+// the configured ones, are relative to dir, the program's working
+// directory.
+func (h Header) Appends(file, dir string) (option string, ok bool) {
+	file = resolve(file, dir)
+	ext := filepath.Ext(file)
+	for _, k := range []struct{ file, opt, ext string }{
+		{"output-scalar-file", "output-scalar-file-append", ".sca"},
+		{"output-vector-file", "output-vector-file-append", ".vec"},
+	} {
+		if h.Config[k.opt] != "true" {
+			continue
+		}
+		f, set := h.Config[k.file]
+		if !set {
+			if ext == k.ext || (k.ext == ".vec" && ext == ".vci") {
+				return k.opt, true
+			}
+			continue
+		}
+		f = resolve(f, dir)
+		if file == f || (k.ext == ".vec" && ext == ".vci" && strings.TrimSuffix(file, ext) == strings.TrimSuffix(f, filepath.Ext(f))) {
+			return k.opt, true
+		}
+	}
+	return "", false
+}
+
+func resolve(p, dir string) string {
+	p = filepath.FromSlash(p)
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+// RunRef names one run of a config.
+type RunRef struct {
+	Config string
+	Run    int
+}
+
+// ReadRuns lists the runs whose results a text result file holds, in the
+// order of their blocks (a file appended to holds one block per run that
+// wrote to it).
+func ReadRuns(r io.Reader) []RunRef {
+	var out []RunRef
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	var cur RunRef
+	inRun := false
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) < 4 {
+			continue
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("run ")):
+			cur, inRun = RunRef{Run: -1}, true
+		case inRun && bytes.HasPrefix(line, []byte("attr configname ")):
+			cur.Config = unquote(string(line[len("attr configname "):]))
+		case inRun && bytes.HasPrefix(line, []byte("attr runnumber ")):
+			if n, err := strconv.Atoi(string(line[len("attr runnumber "):])); err == nil {
+				cur.Run = n
+			}
+		case inRun && !bytes.HasPrefix(line, []byte("attr ")) && !bytes.HasPrefix(line, []byte("itervar ")) &&
+			!bytes.HasPrefix(line, []byte("config ")):
+			if cur.Run >= 0 && !slices.Contains(out, cur) {
+				out = append(out, cur)
+			}
+			inRun = false
+		}
+	}
+	if inRun && cur.Run >= 0 && !slices.Contains(out, cur) {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// EventlogRunID is the run id an OMNeT++ event log names on its first line
+// ("SB v 1537 rid Config-0-20240101-12:00:00-1234 ..."): the same id as
+// the run line of the run's result files.
+func EventlogRunID(r io.Reader) (string, bool) {
+	line, err := bufio.NewReaderSize(io.LimitReader(r, 4096), 4096).ReadString('\n')
+	if err != nil && line == "" {
+		return "", false
+	}
+	fields := strings.Fields(line)
+	if len(fields) == 0 || fields[0] != "SB" {
+		return "", false
+	}
+	for i := 1; i+1 < len(fields); i++ {
+		if fields[i] == "rid" {
+			return fields[i+1], true
+		}
+	}
+	return "", false
 }

@@ -259,6 +259,111 @@ func ResultDir(ctx context.Context, inv Invocation, dir string, env []string, ru
 	return rd, nil
 }
 
+// ResultRoot is the directory below which every run of the invocation
+// writes its result files: ResultDir of run, unless the result directory
+// varies per run (result-dir = results/${configname}/${runnumber}, in an
+// ini file or on the command line); then the deepest directory that both
+// run's result directory and the fixed part of every such value lie in
+// (results, there), relative to dir unless absolute.
+func ResultRoot(ctx context.Context, inv Invocation, dir string, env []string, run int) (string, error) {
+	return resultRoot(ctx, inv, dir, func() (string, error) { return ResultDir(ctx, inv, dir, env, run) })
+}
+
+// resultRoot is ResultRoot with the run's result directory from runDir.
+func resultRoot(ctx context.Context, inv Invocation, dir string, runDir func() (string, error)) (string, error) {
+	var varying []string
+	if inv.ResultDir != "" {
+		if !strings.Contains(inv.ResultDir, "${") {
+			return inv.ResultDir, nil
+		}
+		varying = []string{inv.ResultDir}
+	} else {
+		inis := inv.IniFiles
+		if len(inis) == 0 {
+			inis = []string{"omnetpp.ini"}
+		}
+		seen := map[string]bool{}
+		for _, ini := range inis {
+			varying = append(varying, varyingResultDirs(inDir(dir, ini), seen)...)
+		}
+	}
+	var root string
+	if inv.ResultDir == "" {
+		rd, err := runDir()
+		if err != nil {
+			return "", err
+		}
+		root = filepath.Clean(rd)
+	}
+	for _, v := range varying {
+		fixed := filepath.Dir(filepath.Clean(v[:strings.Index(v, "${")] + "x"))
+		switch {
+		case root == "":
+			root = fixed
+		case filepath.IsAbs(root) != filepath.IsAbs(fixed):
+			a, err := filepath.Abs(inDir(dir, root))
+			if err != nil {
+				return "", err
+			}
+			b, err := filepath.Abs(inDir(dir, fixed))
+			if err != nil {
+				return "", err
+			}
+			root = commonDir(a, b)
+		default:
+			root = commonDir(root, fixed)
+		}
+	}
+	return root, nil
+}
+
+// commonDir is the deepest directory holding both a and b (clean paths,
+// both relative or both absolute; "." or "/" at worst).
+func commonDir(a, b string) string {
+	for {
+		if b == a || strings.HasPrefix(b, strings.TrimSuffix(a, string(filepath.Separator))+string(filepath.Separator)) {
+			return a
+		}
+		if a == "." || a == string(filepath.Separator) {
+			return a
+		}
+		a = filepath.Dir(a)
+	}
+}
+
+// varyingResultDirs are the values of result-dir in an ini file (and those
+// it includes) that hold ${...}.
+func varyingResultDirs(path string, seen map[string]bool) []string {
+	if seen[path] {
+		return nil
+	}
+	seen[path] = true
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(line, "include "); ok {
+			out = append(out, varyingResultDirs(inDir(filepath.Dir(path), strings.TrimSpace(rest)), seen)...)
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(key) != "result-dir" {
+			continue
+		}
+		if i := strings.Index(value, "#"); i >= 0 {
+			value = value[:i]
+		}
+		value = strings.Trim(strings.TrimSpace(value), `"`)
+		if strings.Contains(value, "${") {
+			out = append(out, value)
+		}
+	}
+	return out
+}
+
 // mentions reports whether an ini file or one it includes holds word.
 func mentions(path, word string, seen map[string]bool) bool {
 	if seen[path] {
