@@ -126,7 +126,7 @@ followed until it finishes, and its result files are pulled into --results.
 			chatter("run numbers: %v", runs)
 			resultDir := "results"
 			if len(runs) > 0 {
-				if resultDir, err = oppcli.ResultDir(ctx, inv, dir, nil, runs[0]); err != nil {
+				if resultDir, err = oppcli.ResultRoot(ctx, inv, dir, nil, runs[0]); err != nil {
 					return err
 				}
 			}

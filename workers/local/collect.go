@@ -60,20 +60,39 @@ type candidate struct {
 	mtime time.Time
 }
 
+// collected is what collect found for a set of runs.
+type collected struct {
+	files map[int][]FileRecord
+	// refused holds, by run, why files the run wrote are not credited to
+	// it (several runs append to them).
+	refused map[int][]string
+	// nameless are files written meanwhile that nothing says a run of the
+	// config wrote (no text header, named by no run's header, sharing no
+	// name stem with a run's file): SQLite result files, files of another
+	// program.
+	nameless []string
+}
+
 // collect attributes the files written since since to runs, stores them
 // (moved into resultsDir, or left in place) and returns them by run.
-func (c *collector) collect(runs []int, since time.Time) (map[int][]FileRecord, error) {
+func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 	want := map[int]bool{}
 	for _, r := range runs {
 		want[r] = true
 	}
+	out := collected{files: map[int][]FileRecord{}, refused: map[int][]string{}}
 	cands, err := c.candidates(since.Add(-mtimeSlack))
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	owner := map[string]int{} // path -> run
-	outs := map[string]int{}  // predicted .out path -> run
-	stems := map[string]int{} // path without extension -> run
+	type named struct {
+		run    int
+		append string // the option that makes runs share the file
+	}
+	owner := map[string]int{}       // path -> run
+	predicted := map[string]named{} // path a header names -> its run
+	stems := map[string]int{}       // path without extension -> run
+	runIDs := map[string]int{}      // run id -> run
 	var headerless []candidate
 	for _, f := range cands {
 		h, ok := c.header(f)
@@ -82,45 +101,109 @@ func (c *collector) collect(runs []int, since time.Time) (map[int][]FileRecord, 
 			headerless = append(headerless, f)
 			continue
 		}
-		if config != c.config || !want[run] {
-			continue // another config's, or a run of another batch
+		if config != c.config {
+			continue // another config's
+		}
+		for _, p := range h.OutputFiles() {
+			opt, _ := h.Appends(p, c.dir)
+			predicted[c.abs(p)] = named{run, opt}
+		}
+		if opt, appends := h.Appends(f.Path, c.dir); appends {
+			// Every run whose block the file holds wrote into it.
+			for _, ref := range c.runsIn(f.Path) {
+				if ref.Config == c.config && want[ref.Run] {
+					out.refused[ref.Run] = append(out.refused[ref.Run], sharedFile(f.Name, opt))
+				}
+			}
+			continue
+		}
+		if !want[run] {
+			continue // a run of another batch
 		}
 		owner[f.Path] = run
+		runIDs[h.RunID] = run
 		stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))] = run
-		if out, ok := h.OutFile(); ok {
-			outs[filepath.Join(c.dir, filepath.FromSlash(out))] = run
-		}
 	}
 	for _, f := range headerless {
-		if run, ok := outs[f.Path]; ok {
-			owner[f.Path] = run
-		} else if run, ok := stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))]; ok {
-			owner[f.Path] = run
+		if n, ok := predicted[f.Path]; ok {
+			switch {
+			case !want[n.run]:
+			case n.append != "":
+				out.refused[n.run] = append(out.refused[n.run], sharedFile(f.Name, n.append))
+			default:
+				owner[f.Path] = n.run
+			}
+			continue
 		}
+		if id, ok := c.eventlogRunID(f); ok {
+			if run, ok := runIDs[id]; ok {
+				owner[f.Path] = run
+			}
+			continue
+		}
+		if run, ok := stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))]; ok {
+			owner[f.Path] = run
+			continue
+		}
+		out.nameless = append(out.nameless, f.Name)
 	}
-	byRun := map[int][]FileRecord{}
 	for _, f := range cands {
 		run, ok := owner[f.Path]
-		if !ok {
+		if !ok || len(out.refused[run]) > 0 {
 			continue
 		}
 		if !safePath(f.Name) {
-			return nil, fmt.Errorf("refusing result file name %q (run %d)", f.Name, run)
+			return out, fmt.Errorf("refusing result file name %q (run %d)", f.Name, run)
 		}
 		sum, err := fileSHA256(f.Path)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		if c.globs != nil {
 			if err := moveInto(f.Path, filepath.Join(c.resultsDir, filepath.FromSlash(f.Name)), f.mtime); err != nil {
-				return nil, fmt.Errorf("store result %s: %w", f.Name, err)
+				return out, fmt.Errorf("store result %s: %w", f.Name, err)
 			}
 		} else {
 			c.claim(f.Path)
 		}
-		byRun[run] = append(byRun[run], FileRecord{Name: f.Name, Size: f.size, SHA256: sum})
+		out.files[run] = append(out.files[run], FileRecord{Name: f.Name, Size: f.size, SHA256: sum})
 	}
-	return byRun, nil
+	return out, nil
+}
+
+// sharedFile says why a file that runs append to is credited to none.
+func sharedFile(name, option string) string {
+	return fmt.Sprintf("%s is written with %s = true, so several runs may share it; simswarm credits each file to exactly one run and refuses this one (give each run its own file, or leave the option false)", name, option)
+}
+
+// abs is a path the program names (relative to its working directory)
+// as an absolute path.
+func (c *collector) abs(p string) string {
+	p = filepath.FromSlash(p)
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// runsIn lists the runs whose blocks a text result file holds.
+func (c *collector) runsIn(path string) []oppcli.RunRef {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	return oppcli.ReadRuns(f)
+}
+
+// eventlogRunID is the run id an event log names, if f is one.
+func (c *collector) eventlogRunID(f candidate) (string, bool) {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return "", false
+	}
+	defer fh.Close()
+	return oppcli.EventlogRunID(fh)
 }
 
 // candidates lists the regular files that may be results, modified at or

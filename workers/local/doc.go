@@ -19,10 +19,18 @@
 //
 // Guarantees:
 //   - Files are attributed to runs by what they say, never by their names:
-//     a result file's header names its config and run number; the .out
-//     file is the one the run's header names (cmdenv-output-file) or shares
-//     a name stem with one of the run's files. Only files written since the
-//     batch started count. Paths below the result directory are kept.
+//     a result file's header names its config and run number; a file
+//     without one is the run's if the run's header names it (its
+//     cmdenv-output-file, eventlog-file, output-vector-file, ... with the
+//     run's variables substituted), if it is an event log naming the run's
+//     id, or if it shares a name stem with one of the run's files. A file
+//     written with output-scalar-file-append or output-vector-file-append
+//     may hold several runs: it is credited to none, and the runs that wrote
+//     it fail saying so. A run that left no file of its own fails, naming the
+//     files written meanwhile that say no run (SQLite result files). Only
+//     files written since the batch started count. Paths below the result
+//     directory are kept; runall looks below the directory that every run's
+//     result-dir shares (results, for results/${configname}/${runnumber}).
 //   - Each run of a batch is kept or reported on its own: a run counts as
 //     finished when Cmdenv announces the next one or exits 0; when a run
 //     fails, the finished ones are recorded, the failed one is retried or

@@ -203,7 +203,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 			if len(todo) == 0 {
 				return
 			}
-			files, err := col.collect(todo, start)
+			got, err := col.collect(todo, start)
 			now := time.Now()
 			took := now.Sub(last) / time.Duration(len(todo))
 			last = now
@@ -213,12 +213,15 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 				case err != nil:
 					failure[r] = err.Error()
 					continue
-				case len(files[r]) == 0:
-					failure[r] = fmt.Sprintf("the run wrote no result files that say they are run %d of %s (looked in %s)", r, p.Config, col.where())
+				case len(got.refused[r]) > 0:
+					failure[r] = strings.Join(got.refused[r], "; ")
+					continue
+				case len(got.files[r]) == 0:
+					failure[r] = fmt.Sprintf("the run wrote no result files that say they are run %d of %s (looked in %s)%s", r, p.Config, col.where(), nameless(got.nameless))
 					continue
 				}
 				rec := Record{
-					Run: r, Config: p.Config, Key: p.Key, Attempts: attempts[r] + 1, Finished: now.UTC(), Files: files[r],
+					Run: r, Config: p.Config, Key: p.Key, Attempts: attempts[r] + 1, Finished: now.UTC(), Files: got.files[r],
 					DurationMS: took.Milliseconds(),
 				}
 				if err := recs.write(rec); err != nil {
@@ -269,6 +272,17 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 		}
 		remaining = next
 	}
+}
+
+// nameless says which files written meanwhile say no run.
+func nameless(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	if len(names) > 5 {
+		names = append(names[:5:5], "...")
+	}
+	return "; not an OMNeT++ text result file, so saying no run (SQLite result files, files of the model's own): " + strings.Join(names, ", ")
 }
 
 // batchOutcome splits a batch by what the process reported: with exit
