@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
 // TestEnsureIndexesMakesTheResultBucketsIndexes: runners write result
@@ -45,6 +46,9 @@ func TestEnsureIndexesMakesTheResultBucketsIndexes(t *testing.T) {
 		if got := names(bucket + ".chunks"); !got["files_id_1_n_1"] {
 			t.Errorf("%s.chunks indexes %v", bucket, got)
 		}
+	}
+	if got := names(resultindex.Collection); !got["uid"] || !got["campaign_uid"] {
+		t.Errorf("%s indexes %v", resultindex.Collection, got)
 	}
 	chunks := s.DB.Collection(jobs.BucketResults + ".chunks")
 	fid := bson.NewObjectID()

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
 // collResultSets holds one ResultSet per deleted campaign object whose
@@ -271,6 +272,11 @@ func (s *Store) PruneBatch(ctx context.Context, uid string, limit int) (done boo
 		}
 		if err := s.deleteResultFiles(ctx, files); err != nil {
 			return false, fmt.Errorf("prune %s: %w", uid, err)
+		}
+		// The result index goes with the results it indexes, before the
+		// completions that find it (same _id).
+		if _, err := s.DB.Collection(resultindex.Collection).DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}}); err != nil {
+			return false, fmt.Errorf("prune %s: remove result index: %w", uid, err)
 		}
 		if _, err := comps.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}}); err != nil {
 			return false, fmt.Errorf("prune %s: remove completions: %w", uid, err)

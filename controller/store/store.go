@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultindex"
 	"github.com/simswarm/simswarm/workers/runlist"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -83,6 +84,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 				Options: options.Index().SetName("campaign_uid_run")},
 			{Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")},
 		}},
+		{resultindex.Collection, resultindex.Indexes()},
 	}
 	// Runners, builders and the source upload write GridFS documents
 	// themselves (workers/gridfs), so each bucket's indexes (what the

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
 // errCompletedElsewhere reports that another attempt of the run inserted
@@ -37,6 +38,10 @@ type commit struct {
 	files  []any
 	comp   *jobs.Completion
 	done   chan commitResult
+	// index is the run's result index document (index.go), nil for none;
+	// indexErr what kept it from being written.
+	index    *resultindex.Doc
+	indexErr error
 }
 
 type commitResult struct {
@@ -173,12 +178,13 @@ func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs [
 		fail(fmt.Errorf("record completion: %w", err))
 		return
 	}
+	writeIndex(ctx, db, batch, errs)
 	var models []mongo.WriteModel
 	var idx []int
 	for i, c := range batch {
 		if errs[i] == nil {
 			models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": c.comp.ID}).
-				SetUpdate(bson.M{"$set": c.comp.RecordFields()}))
+				SetUpdate(bson.M{"$set": c.recordFields()}))
 			idx = append(idx, i)
 		}
 	}

@@ -40,6 +40,13 @@
 //     retries the task. Each failure is logged once, at warning level. A
 //     task the queue still gives up on (an unreadable payload, an outcome
 //     that could not be written) is recorded by the controller.
+//   - A stored run's .sca files are indexed (package resultindex): the
+//     group commit writes the index documents of the runs whose completion
+//     it stored, right after the completions, and sets the run record's
+//     resultIndex (values indexed, records skipped, error). A malformed
+//     .sca or a failed index write is told there and never fails the run;
+//     a crash between the completions and the index write leaves the run
+//     without an index document and without resultIndex on its record.
 //   - The cache is shared safely by concurrent runner processes on one host:
 //     one downloads and unpacks under a file lock, into a temporary directory
 //     renamed into place after the artifact's sha256 matched its record.

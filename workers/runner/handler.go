@@ -185,6 +185,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	if err != nil {
 		return err
 	}
+	c.index = indexResults(rt, a.n, paths)
 	c.comp = &jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: a.n, Worker: h.Worker,
 		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
 		StartedAt: a.started, FinishedAt: time.Now().UTC()}

@@ -107,7 +107,7 @@ func Parse(r io.Reader, lim Limits) (*File, error) {
 	lim = lim.withDefaults()
 	cr := &countingReader{r: r, max: lim.MaxBytes}
 	sc := bufio.NewScanner(cr)
-	sc.Buffer(make([]byte, 0, min(64<<10, lim.MaxLine+1)), lim.MaxLine+1)
+	sc.Buffer(make([]byte, 0, min(4<<10, lim.MaxLine+1)), lim.MaxLine+1)
 	p := parser{f: &File{}, lim: lim}
 	toks := make([]string, 0, maxTokens)
 	tooBig := &ParseError{0, fmt.Sprintf("file larger than %d bytes", lim.MaxBytes), true}

@@ -1,0 +1,31 @@
+// Package resultindex turns a run's .sca files into one index document
+// per run (collection resultindex): the run's campaign, uid and number,
+// its iteration variables and repetition, and every scalar and statistic
+// field as a (module, name, value) triple, so that tables of results by
+// iteration variable need no result file to be read again.
+//
+//	doc := resultindex.Build(resultindex.Run{Campaign: c, UID: u, Run: 3, Attempt: 1}, scaPaths)
+//	// doc.Summary() goes on the run record; the doc into the collection:
+//	err := resultindex.Insert(ctx, db, []*resultindex.Doc{doc})
+//
+// A statistic's fields are named as opp_scavetool's --add-fields-as-scalars
+// names them: "<statistic>:<field>" (e.g. "collisionLength:histogram:mean").
+//
+// Why one document per run: on FerretDB's SQLite backend every query but
+// one by _id scans its collection and every document is a JSON row, so a
+// document per value (thousands per INET run) would multiply both the
+// insert cost in the runner's group commit and the scan cost of a table;
+// per run, a table of a campaign is one scan of one document per run. The
+// _id is the run's (jobs.RunID), so an insert repeated after a crash is a
+// duplicate, not a second copy; the {uid} and {campaign, uid} indexes
+// serve MongoDB (FerretDB scans anyway).
+//
+// Guarantees:
+//   - Build never fails and never panics: a file that cannot be read or
+//     parsed (package scafile, with its limits) is named with the reason
+//     in Doc.Error, together with the values of the files that could be;
+//     records of unknown types are counted in Doc.Skipped.
+//   - A document holds at most MaxValues values (far below MongoDB's 16 MB
+//     document limit); beyond that it says so in Doc.Error.
+//   - Insert treats a document already there (same _id) as written.
+package resultindex
