@@ -79,7 +79,7 @@ func (r *Reconciler) counts(ctx context.Context, name, uid string, force bool) (
 	r.mu.Lock()
 	e, ok := r.countCache[name]
 	r.mu.Unlock()
-	if ok && !force && e.uid == uid && time.Since(e.at) < min(10*e.cost, maxCountAge) {
+	if ok && !force && e.uid == uid && r.now().Sub(e.at) < min(10*e.cost, maxCountAge) {
 		return e.c, false, nil
 	}
 	start := time.Now()
@@ -91,7 +91,7 @@ func (r *Reconciler) counts(ctx context.Context, name, uid string, force bool) (
 	if r.countCache == nil {
 		r.countCache = map[string]countEntry{}
 	}
-	r.countCache[name] = countEntry{uid: uid, c: c, at: time.Now(), cost: time.Since(start)}
+	r.countCache[name] = countEntry{uid: uid, c: c, at: r.now(), cost: time.Since(start)}
 	r.mu.Unlock()
 	return c, true, nil
 }
@@ -248,8 +248,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 			return 0, err
 		}
 	}
-	// Nothing in flight: the campaign may just have finished, count now.
-	counts, fresh, err := r.counts(ctx, name, uid, buildDone && (len(live) == 0 || buried > 0))
+	// Nothing in flight: the campaign may just have finished, count now
+	// (unless runs were never dispatched: then dispatch is only behind).
+	mayBeDone := len(live) == 0 && r.mayBeFinished(name, uid, c.Metadata.Generation, o.Expanded)
+	counts, fresh, err := r.counts(ctx, name, uid, buildDone && (mayBeDone || buried > 0))
 	if err != nil {
 		return 0, err
 	}
@@ -403,7 +405,7 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 		r.rescanFrontier(name)
 		r.Shares.Forget(name)
 	}
-	if d.CreateRuns {
+	if d.CreateRuns && r.needRecords(name, uid, c.Metadata.Generation, int(o.Counts.Total)) {
 		runs, _, err := r.expand(ctx, c, o.Build)
 		if err != nil {
 			return 0, err
