@@ -45,6 +45,7 @@ bench: build
 	./test/bench/runall-vs-xargs.sh
 	./test/bench/runall-vs-opp_runall.sh
 	./test/bench/throughput.sh 2000
+	./test/bench/scale.sh
 
 ## fuzz: a minute of fuzzing on the manifest decoder, and one on the .sca parser.
 fuzz:

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	_ "net/http/pprof" // SIMSWARM_SCALE_PPROF
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,11 +70,18 @@ func ControllerMain() {
 	}
 	zc := zap.NewProductionConfig()
 	zc.Level = zap.NewAtomicLevelAt(zapcore.WarnLevel)
+	if os.Getenv("SIMSWARM_SCALE_DEBUG") != "" {
+		zc.Level = zap.NewAtomicLevelAt(zapcore.DebugLevel)
+	}
 	zc.OutputPaths, zc.ErrorOutputPaths = []string{c.Log}, []string{c.Log}
 	log, err := zc.Build()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if addr := os.Getenv("SIMSWARM_SCALE_PPROF"); addr != "" {
+		// For finding the controller's costs: go tool pprof http://ADDR/debug/pprof/profile
+		go func() { _ = http.ListenAndServe(addr, nil) }()
 	}
 	// The hooks of cmd/simswarm (campaign_hooks.go).
 	err = manager.Run(signalContext(), manager.Config{Listen: c.Listen, RedisURL: c.RedisURL, MongoURI: c.MongoURI,
@@ -160,6 +168,10 @@ func (h *Harness) startController(tb testing.TB) {
 	}
 	tb.Cleanup(func() {
 		testproc.Stop(cmd)
+		if keep := os.Getenv("SIMSWARM_SCALE_KEEP_LOG"); keep != "" {
+			b, _ := os.ReadFile(h.ctlLog)
+			_ = os.WriteFile(keep, b, 0o644)
+		}
 		if tb.Failed() {
 			b, _ := os.ReadFile(h.ctlLog)
 			o, _ := os.ReadFile(filepath.Join(h.dir, "controller.out"))
