@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/simswarm/simswarm/workers/local"
 )
 
 // TestRealRunallTakesOppRunallsCommandLine: `simswarm runall -j2 -V -C DIR
@@ -87,5 +89,54 @@ func TestRealErrorsGiveTheProgramsMessage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(project, "results", "Fails-n=-1-#0.out")); err == nil {
 		t.Error("the failed run's .out was delivered with the results")
+	}
+}
+
+// crashIni makes run 1 of Crash (a negative mean) hit a runtime error that
+// debug-on-errors turns into a SIGTRAP: the process dies by a signal, and
+// the message it printed before is lost with its buffers.
+const crashIni = "include omnetpp.ini\n[Config Crash]\nsim-time-limit = 1min\nAloha.host[*].iaTime = exponential(${m=2,-1,3}s)\ndebug-on-errors = true\n"
+
+// TestRealCrashingRunIsReported: a run that crashes in the middle of a
+// batch fails with the signal that killed it and the program's last words
+// (its stderr), exit status 1, in runall and in run; the runs around it
+// are kept. In run, a wrong ini path gives the program's own error too.
+func TestRealCrashingRunIsReported(t *testing.T) {
+	dir, env := realSample(t, "aloha")
+	writeFile(t, dir, "crash.ini", crashIni)
+	r := runIn(t, dir, env, simswarmBin, "runall", "-j", "1", "-b", "3", "./aloha", "-f", "crash.ini", "-c", "Crash")
+	if r.code != 1 || !strings.Contains(r.stdout, "3 runs: 2 succeeded, 1 failed") ||
+		!strings.Contains(r.stdout, "run 1 FAILED (1 attempt(s)): killed by signal: trace/breakpoint trap") ||
+		!strings.Contains(r.stdout, "cRuntimeError") {
+		t.Fatalf("runall: want run 1 failed by its signal with the program's stack trace, runs 0 and 2 kept:\n%s", r)
+	}
+	recs, err := local.ReadRecords(filepath.Join(dir, "results"), "runall-Crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs[0].Files) == 0 || len(recs[2].Files) == 0 || len(recs[1].Files) != 0 {
+		t.Fatalf("records: %v", recs)
+	}
+
+	project := filepath.Dir(dir)
+	manifest := func(ini, config string) {
+		writeFile(t, project, "campaign.yaml", "apiVersion: simswarm.io/v1alpha1\nkind: Campaign\nmetadata:\n  name: crash\nspec:\n"+
+			"  source:\n    path: aloha\n  build:\n    command: [\"true\"]\n  simulation:\n    program: [\"./aloha\"]\n"+
+			"    iniFile: "+ini+"\n    config: "+config+"\n  retries: 0\n")
+	}
+	manifest("crash.ini", "Crash")
+	r = runIn(t, project, env, simswarmBin, "run", "-f", "campaign.yaml", "--results", "out")
+	if r.code != 1 || !strings.Contains(r.stdout, "3 runs: 2 succeeded, 1 failed") ||
+		!strings.Contains(r.stdout, "run 1 FAILED (1 attempt(s)): killed by signal: trace/breakpoint trap") {
+		t.Fatalf("run: want run 1 failed by its signal:\n%s", r)
+	}
+	for _, f := range tree(t, filepath.Join(project, "out")) {
+		if strings.Contains(f, "m=-1") {
+			t.Errorf("the crashed run's %s was delivered", f)
+		}
+	}
+	manifest("nope.ini", "Crash")
+	if r := runIn(t, project, env, simswarmBin, "run", "-f", "campaign.yaml"); r.code != 1 || !strings.Contains(r.stderr, "<!> Error: Cannot open ini file 'nope.ini'") {
+		t.Errorf("run with a wrong ini path: want exit 1 and the program's error:\n%s", r)
 	}
 }
