@@ -198,6 +198,11 @@ func (r *records) close() error {
 	return serr
 }
 
+// hashBufs are fileSHA256's read buffers: result files run to hundreds of
+// megabytes, and io.Copy's fresh 32 KiB buffer per file meant a read
+// system call per 32 KiB and new pages for every file.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -205,8 +210,19 @@ func fileSHA256(path string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	buf := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(buf)
+	// io.CopyBuffer would hand the copy to the file's WriteTo, which
+	// allocates its own buffer: read by hand.
+	for {
+		n, err := f.Read(*buf)
+		h.Write((*buf)[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
