@@ -20,11 +20,15 @@
 // name their compilers themselves (OMNeT++'s Makefile.inc: CXX = g++)
 // compile through distcc too.
 //
-// Guarantees: a key whose build already succeeded is never built again (a
-// second campaign on the same source, recipe and toolchain is a cache hit);
-// the distcc host list is read at the start of every build, so the stack
-// reconciler can change it without restarting the builder; a failed build is
-// recorded with the tail of its log and is not retried by the queue. Every
+// Guarantees: the artifact is packed into a file and uploaded from it in
+// bounded inserts, so memory does not grow with its size (a 200 MB
+// artifact peaks around 80 MiB resident; the runner's
+// TestLargeArtifactStreamsWithBoundedMemory bounds it). A key whose build
+// already succeeded is never built again (a second campaign on the same
+// source, recipe and toolchain is a cache hit); the distcc host list is
+// read at the start of every build, so the stack reconciler can change it
+// without restarting the builder; a failed build is recorded with the tail
+// of its log and is not retried by the queue. Every
 // delivery ends with an outcome or hands the task back: an error the
 // queue retries (MongoDB, the local disk) fails the build on the task's
 // last delivery, a panic at once, each logged once at warning level.

@@ -47,6 +47,10 @@
 //     .sca or a failed index write is told there and never fails the run;
 //     a crash between the completions and the index write leaves the run
 //     without an index document and without resultIndex on its record.
+//   - An artifact streams from GridFS into a file (its sha256 taken on
+//     the way) and from that file into the unpacked tree: memory does not
+//     grow with its size (a 200 MB artifact peaks under 50 MiB resident,
+//     TestLargeArtifactStreamsWithBoundedMemory).
 //   - The cache is shared safely by concurrent runner processes on one host:
 //     one downloads and unpacks under a file lock, into a temporary directory
 //     renamed into place after the artifact's sha256 matched its record.
