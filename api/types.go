@@ -109,7 +109,12 @@ type BuildSpec struct {
 // SimulationSpec says how to run one run of the model, following OMNeT++'s
 // command-line contract: program args... -u Cmdenv -f INI -c CONFIG -r N.
 type SimulationSpec struct {
-	// WorkingDir is relative to the source root. Default ".".
+	// WorkingDir is where runs start, relative to the source root, and it
+	// must lie in the build's artifacts: on workers the runs start in it
+	// inside the unpacked artifacts, so a model that needs a framework's
+	// tree (NED files and library) ships only what the artifacts name,
+	// e.g. artifacts [src/libINET.so, src, examples/ethernet] and
+	// workingDir examples/ethernet/lans. Default ".".
 	WorkingDir string `json:"workingDir,omitempty"`
 	// Program is the argv prefix, e.g. ["./aloha"] or
 	// ["opp_run", "-l", "../src/INET"].

@@ -104,6 +104,7 @@ func (v *validator) spec(sp *CampaignSpec) {
 	v.source(&sp.Source)
 	v.build(&sp.Build)
 	v.simulation(&sp.Simulation)
+	v.workingDirInArtifacts(sp.Simulation.WorkingDir, sp.Build.Artifacts)
 
 	if sp.Results != nil && len(sp.Results) == 0 {
 		v.add("spec.results", "", "must list at least one glob (or be left out for the defaults)")
@@ -225,6 +226,43 @@ func (v *validator) env(p string, env map[string]string) {
 }
 
 // relPath checks a path that must stay inside its base directory.
+// workingDirInArtifacts checks that the runs' working directory lies in
+// the build's artifacts (WorkingDirInArtifacts).
+func (v *validator) workingDirInArtifacts(wd string, artifacts []string) {
+	if relPathProblem(wd) != "" || len(artifacts) == 0 {
+		return // reported on its own
+	}
+	for _, a := range artifacts {
+		if relPathProblem(a) != "" {
+			return // reported on its own
+		}
+	}
+	if !WorkingDirInArtifacts(wd, artifacts) {
+		v.add("spec.simulation.workingDir", wd, "%q is not in the build's artifacts (%s): runs start in it, in the unpacked artifacts",
+			truncate(wd, 80), truncate(strings.Join(artifacts, ", "), 200))
+	}
+}
+
+// WorkingDirInArtifacts reports whether the directory wd (relative, as
+// validated) lies in a build whose artifacts are the given paths: on
+// workers the runs start in it inside the unpacked artifacts, not in the
+// source tree. It does when it is "." or an artifact or below one, or
+// holds one (unpacking creates it as that artifact's parent); whether it
+// is a directory only the built tree can tell.
+func WorkingDirInArtifacts(wd string, artifacts []string) bool {
+	d := path.Clean(wd)
+	if d == "." {
+		return true
+	}
+	for _, a := range artifacts {
+		a = path.Clean(a)
+		if a == "." || d == a || strings.HasPrefix(d, a+"/") || strings.HasPrefix(a, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *validator) relPath(p, s string) {
 	if msg := relPathProblem(s); msg != "" {
 		v.add(p, s, "%q %s", truncate(s, 80), msg)

@@ -48,6 +48,19 @@ func TestValidateAcceptsValid(t *testing.T) {
 		"env":                 func(c *Campaign) { c.Spec.Simulation.Env = map[string]string{"OMP_NUM_THREADS": "1"} },
 		"config with a dot":   func(c *Campaign) { c.Spec.Simulation.Config = "Aloha.v2-fast" },
 		"parallelism 0 = all": func(c *Campaign) { c.Spec.Parallelism = 0 },
+		"workingDir is an artifact": func(c *Campaign) {
+			c.Spec.Build.Artifacts = []string{"queueinglib", "queuenet"}
+			c.Spec.Simulation.WorkingDir = "queuenet"
+		},
+		"workingDir inside an artifact": func(c *Campaign) {
+			c.Spec.Build.Artifacts = []string{"inet/src/libINET.so", "inet/examples/"}
+			c.Spec.Simulation.WorkingDir = "inet/examples/ethernet/lans"
+		},
+		"workingDir holds an artifact": func(c *Campaign) {
+			c.Spec.Build.Artifacts = []string{"bin/aloha", "sims/aloha/omnetpp.ini"}
+			c.Spec.Simulation.WorkingDir = "./sims"
+		},
+		"workingDir . with file artifacts": func(c *Campaign) { c.Spec.Build.Artifacts = []string{"aloha", "omnetpp.ini"} },
 	} {
 		c := validCampaign()
 		mod(c)
@@ -113,6 +126,14 @@ func TestValidateRejects(t *testing.T) {
 		{"iniFile is a directory", func(c *Campaign) { c.Spec.Simulation.IniFile = "a/.." }, `spec.simulation.iniFile: "a/.." is a directory, not an ini file`},
 		{"escaping artifact", func(c *Campaign) { c.Spec.Build.Artifacts = []string{".", ".."} },
 			`spec.build.artifacts[1]: ".." must not leave its base directory (..)`},
+		{"workingDir not in the artifacts", func(c *Campaign) {
+			c.Spec.Build.Artifacts = []string{"queueinglib", "queuenet/omnetpp.ini"}
+			c.Spec.Simulation.WorkingDir = "simulations"
+		}, `spec.simulation.workingDir: "simulations" is not in the build's artifacts (queueinglib, queuenet/omnetpp.ini): runs start in it, in the unpacked artifacts`},
+		{"workingDir beside an artifact of the same prefix", func(c *Campaign) {
+			c.Spec.Build.Artifacts = []string{"queuenet2"}
+			c.Spec.Simulation.WorkingDir = "queuenet"
+		}, `spec.simulation.workingDir: "queuenet" is not in the build's artifacts (queuenet2)`},
 		{"no artifacts", func(c *Campaign) { c.Spec.Build.Artifacts = []string{} },
 			`spec.build.artifacts: must list at least one path (leave it out for [.])`},
 		{"bad glob", func(c *Campaign) { c.Spec.Results = []string{"results/[a-"} },

@@ -11,7 +11,10 @@
 // which runs the campaign has (`-q runs`, with its -r filter) and saves the
 // answer with the build (package runlist) before the build is marked
 // Succeeded; on a cache hit it asks the stored artifact instead, unpacked as
-// a runner unpacks it. The program's refusal is saved as the list's failure.
+// a runner unpacks it. The program's refusal is saved as the list's failure,
+// and so is a spec.simulation.workingDir that is not a directory in the
+// build's artifacts (where runners start the runs), even if the source tree
+// has it.
 //
 // Through distcc, the build's environment has CC="distcc gcc" and
 // CXX="distcc g++" (or distcc before the spec's own CC and CXX) and

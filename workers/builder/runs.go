@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/oppcli"
@@ -28,7 +30,7 @@ func (h *Handler) listRuns(ctx context.Context, bt jobs.BuildTask, root string) 
 	}
 	q := runlist.QueryOf(*bt.Simulation)
 	id := runlist.ID(bt.Key, q)
-	dir, err := securejoin(root, q.WorkingDir)
+	dir, err := workingDirIn(root, q.WorkingDir, bt.Build.Artifacts)
 	if err != nil {
 		return runlist.SaveFailure(ctx, h.DB, id, bt.Key, err.Error())
 	}
@@ -85,12 +87,28 @@ func (h *Handler) listRunsOfArtifact(ctx context.Context, bt jobs.BuildTask) err
 	return h.listRuns(ctx, bt, root)
 }
 
-// securejoin joins a manifest's relative working directory to root,
-// refusing one that leaves it.
-func securejoin(root, rel string) (string, error) {
-	p := filepath.Join(root, rel)
-	if r, err := filepath.Rel(root, p); err != nil || r == ".." || filepath.IsAbs(rel) || len(r) > 2 && r[:3] == "../" {
-		return "", fmt.Errorf("workingDir %q leaves the build tree", rel)
+// workingDirIn is the directory the runs start in, wd inside root (the
+// built source tree, or the unpacked artifact on a cache hit), refused
+// unless it is a directory there and lies in the build's artifacts:
+// runners start the runs in the unpacked artifacts, so a directory only
+// the source tree has would give a run list that no runner can start.
+func workingDirIn(root, wd string, artifacts []string) (string, error) {
+	if wd == "" {
+		wd = "."
 	}
-	return p, nil
+	if len(artifacts) == 0 {
+		artifacts = []string{"."}
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	// Through the os.Root: neither a ".." nor a link leads out of root.
+	st, err := r.Stat(filepath.FromSlash(wd))
+	if err != nil || !st.IsDir() || !api.WorkingDirInArtifacts(wd, artifacts) {
+		return "", fmt.Errorf("spec.simulation.workingDir %q is not a directory in the build's artifacts (%s)",
+			wd, strings.Join(artifacts, ", "))
+	}
+	return filepath.Join(root, filepath.FromSlash(wd)), nil
 }

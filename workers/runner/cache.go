@@ -165,3 +165,25 @@ func localError(err error) bool {
 	var se *os.SyscallError
 	return errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &se)
 }
+
+// workingDirOf is the directory a run starts in: wd (the manifest's
+// spec.simulation.workingDir) inside the unpacked artifact. One the
+// artifact lacks is refused with the field's name (the runs of a model
+// that needs a framework start inside the build's artifacts, not in its
+// source tree).
+func workingDirOf(artifact, wd string) (string, error) {
+	if wd == "" {
+		wd = "."
+	}
+	root, err := os.OpenRoot(artifact)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	// Through the os.Root: a link in the artifact cannot lead the run out of it.
+	st, err := root.Stat(filepath.FromSlash(wd))
+	if err != nil || !st.IsDir() {
+		return "", refuse(fmt.Errorf("spec.simulation.workingDir %q is not a directory in the build's artifacts", wd))
+	}
+	return filepath.Join(artifact, filepath.FromSlash(wd)), nil
+}

@@ -47,6 +47,9 @@
 //     .sca or a failed index write is told there and never fails the run;
 //     a crash between the completions and the index write leaves the run
 //     without an index document and without resultIndex on its record.
+//   - A run starts in spec.simulation.workingDir inside the unpacked
+//     artifact; one the artifact does not have is a refusal naming the
+//     field.
 //   - An artifact streams from GridFS into a file (its sha256 taken on
 //     the way) and from that file into the unpacked tree: memory does not
 //     grow with its size (a 200 MB artifact peaks under 50 MiB resident,

@@ -122,9 +122,13 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	a.log = a.log.With(zap.Int("attempt", a.n))
 	defer h.changed(rt.Campaign)
 
-	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
+	artifact, err := h.Cache.Get(ctx, rt.ArtifactKey)
 	if err != nil {
 		return fmt.Errorf("artifact for run %s: %w", id, err)
+	}
+	dir, err := workingDirOf(artifact, rt.Simulation.WorkingDir)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", id, err)
 	}
 	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
 		return fmt.Errorf("work directory: %w", err)
@@ -155,7 +159,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	a.started = time.Now().UTC()
 	out := h.executor().Run(ctx, procexec.Cmd{
 		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
-		Dir:     filepath.Join(dir, filepath.FromSlash(sim.WorkingDir)),
+		Dir:     dir,
 		Env:     env,
 		Timeout: rt.Timeout.Duration,
 	})
