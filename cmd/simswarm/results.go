@@ -67,7 +67,7 @@ results list shows the uids).`,
 	pull.Flags().StringVarP(&dir, "output", "o", "results", "directory to write the files into")
 	pull.Flags().IntVarP(&jobs, "jobs", "j", 4, "parallel downloads")
 	pull.Flags().StringVar(&uid, "uid", "", "pull the results kept by the deleted campaign of this uid (see results list)")
-	cmd.AddCommand(pull, newResultsListCmd(), newResultsPruneCmd())
+	cmd.AddCommand(pull, newResultsListCmd(), newResultsPruneCmd(), newResultsTableCmd())
 	return cmd
 }
 

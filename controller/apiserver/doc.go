@@ -17,6 +17,7 @@
 //	GET    .../campaigns/NAME/results?after=N&limit=L  result files of succeeded runs
 //	GET    .../campaigns/NAME/results/N/FILE    download one result file
 //	POST   .../campaigns/NAME/results/N         {"names": [...]}: several files of run N as a tar
+//	GET    .../campaigns/NAME/results/table?scalar=GLOB...  scalars by iteration variables (result index)
 //	GET    /apis/simswarm.io/v1alpha1/resultsets       results kept by deleted campaigns
 //	GET    .../resultsets/UID, .../resultsets/UID/results?continue=C&limit=L, .../results/N/FILE
 //	DELETE .../resultsets/UID                  prune (202; freed by the controller in batches)

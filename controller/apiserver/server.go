@@ -88,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/{name}/runs/{run}", s.auth(s.run))
 	mux.HandleFunc("GET "+p+"/{name}/runs/{run}/logs", s.auth(s.logs))
 	mux.HandleFunc("GET "+p+"/{name}/results", s.auth(s.results))
+	mux.HandleFunc("GET "+p+"/{name}/results/table", s.auth(s.resultTable))
 	mux.HandleFunc("GET "+p+"/{name}/results/{run}/{file}", s.auth(s.download))
 	mux.HandleFunc("POST "+p+"/{name}/results/{run}", s.auth(s.downloadBatch))
 	mux.HandleFunc("PUT "+Prefix+"/sources/{sha}", s.auth(s.upload))
