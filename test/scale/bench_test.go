@@ -57,7 +57,7 @@ func BenchmarkControlPlane(b *testing.B) {
 	var table []Measurement
 	for _, w := range envInts(b, "SIMSWARM_SCALE_WORKERS", "10,100,1000") {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			h := Start(b, Options{IDIndex: true})
+			h := Start(b, Options{IDIndex: true, MongoDir: os.Getenv("SIMSWARM_SCALE_MONGO_DIR")})
 			h.Builder(b)
 			t0 := time.Now()
 			f := h.Fleet(b, FleetOptions{Workers: w, Slots: 16, RunTime: runtime})
@@ -93,16 +93,16 @@ func BenchmarkMillionRuns(b *testing.B) {
 	workers := envInts(b, "SIMSWARM_SCALE_WORKERS", "100")[0]
 	runtime := envDuration(b, "SIMSWARM_SCALE_RUNTIME", time.Second)
 	window := envDuration(b, "SIMSWARM_SCALE_WINDOW", 2*time.Minute)
-	h := Start(b, Options{IDIndex: true})
+	h := Start(b, Options{IDIndex: true, MongoDir: os.Getenv("SIMSWARM_SCALE_MONGO_DIR")})
 	h.Builder(b)
 	f := h.Fleet(b, FleetOptions{Workers: workers, Slots: 16, RunTime: runtime})
 	_, rss0, _ := ProcMem(h.ControllerPID)
 	ctx, cancel := context.WithCancel(context.Background())
 	probed := make(chan *Probe, 1)
 	t0 := time.Now()
-	go func() { probed <- h.Probe(ctx, b, "million", time.Second) }()
 	h.Apply(b, "million", api.MaxRuns)
 	applied := time.Since(t0)
+	go func() { probed <- h.Probe(ctx, b, "million", time.Second) }()
 	mc, db, err := jobs.Connect(context.Background(), h.MongoURI)
 	if err != nil {
 		b.Fatal(err)
@@ -141,7 +141,8 @@ func BenchmarkMillionRuns(b *testing.B) {
 	}
 	fmt.Printf("  controller RSS before %d MB, now %d MB, peak %d MB\n", rss0>>20, rss>>20, peak>>20)
 	fmt.Printf("  %d runs finished in %s\n", f.Finished.Load(), window)
-	fmt.Printf("  get: %s\n  describe: %s\n  dashboard campaign view: %s\n  dashboard overview: %s\n", p.Get, p.Describe, p.Dashboard, p.Overview)
+	fmt.Printf("  get: %s\n  describe: %s\n  runs (first page): %s\n  dashboard campaign view: %s\n  dashboard overview: %s\n",
+		p.Get, p.Describe, p.Runs, p.Dashboard, p.Overview)
 	for i, err := range p.Errors {
 		if i == 5 {
 			break

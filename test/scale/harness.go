@@ -32,6 +32,10 @@ type Options struct {
 	// IDIndex gives FerretDB the _id index (ferretapp -id-index), as
 	// MongoDB always has one; without it every lookup by _id scans.
 	IDIndex bool
+	// MongoDir, if set, is a directory to keep FerretDB's data under
+	// (e.g. on tmpfs: SQLite syncs every write transaction to disk, where
+	// MongoDB's journal commits in groups); default a test directory.
+	MongoDir string
 }
 
 // Harness is one controller, one redis-server and one FerretDB, each a
@@ -108,15 +112,19 @@ func Start(tb testing.TB, o Options) *Harness {
 	if os.Getenv("SIMSWARM_SCALE_LOG") != "" {
 		h.log, _ = zap.NewDevelopment(zap.IncreaseLevel(zapcore.WarnLevel))
 	}
+	if addr := os.Getenv("SIMSWARM_SCALE_PPROF_FLEET"); addr != "" {
+		// The simulated runners' costs (this process).
+		go func() { _ = http.ListenAndServe(addr, nil) }()
+	}
 	rs := testdb.StartRedis(tb)
 	h.RedisURL = rs.URL()
 	h.RedisPID = redisPID(tb, h.RedisURL)
-	h.startFerret(tb, o.IDIndex)
+	h.startFerret(tb, o.IDIndex, o.MongoDir)
 	h.startController(tb)
 	return h
 }
 
-func (h *Harness) startFerret(tb testing.TB, idIndex bool) {
+func (h *Harness) startFerret(tb testing.TB, idIndex bool, dataDir string) {
 	tb.Helper()
 	bin := filepath.Join(h.dir, "ferretapp")
 	build := exec.Command("go", "build", "-o", bin, "github.com/simswarm/simswarm/test/dockerd/ferretapp")
@@ -129,7 +137,16 @@ func (h *Harness) startFerret(tb testing.TB, idIndex bool) {
 	if idIndex {
 		args = append(args, "-id-index")
 	}
-	cmd := exec.Command(bin, append(args, filepath.Join(h.dir, "ferret"), addr)...)
+	data := filepath.Join(h.dir, "ferret")
+	if dataDir != "" {
+		d, err := os.MkdirTemp(dataDir, "simswarm-scale-ferret-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { os.RemoveAll(d) })
+		data = d
+	}
+	cmd := exec.Command(bin, append(args, data, addr)...)
 	cmd.Stdout, cmd.Stderr = h.logFile(tb, "ferret.log"), h.logFile(tb, "ferret.log")
 	testproc.Prepare(cmd)
 	if err := cmd.Start(); err != nil {

@@ -127,6 +127,8 @@ type Measurement struct {
 	ControllerCPU, RedisCPU, MongoCPU, FleetCPU float64
 	ControllerRSS, ControllerPeakRSS            int64
 	RedisOpsPerSec                              float64
+	// Connections the servers hold at the window's end.
+	RedisClients, MongoConns int
 }
 
 // PerRun is a CPU share in milliseconds of CPU per run.
@@ -138,9 +140,10 @@ func (m Measurement) PerRun(share float64) float64 {
 }
 
 func (m Measurement) String() string {
-	return fmt.Sprintf("%5d workers x %d slots: %7.0f runs/s | controller %3.0f%% CPU (%.3f ms/run) RSS %d MB (peak %d) | redis %6.0f ops/s %3.0f%% CPU (%.3f ms/run) | FerretDB %3.0f%% CPU (%.3f ms/run) | fleet %3.0f%% CPU",
+	return fmt.Sprintf("%5d workers x %d slots: %7.0f runs/s | controller %3.0f%% CPU (%.3f ms/run) RSS %d MB (peak %d) | redis %6.0f ops/s %3.0f%% CPU (%.3f ms/run) | FerretDB %3.0f%% CPU (%.3f ms/run) | fleet %3.0f%% CPU | connections: redis %d, FerretDB %d",
 		m.Workers, m.Slots, m.RunsPerSec, m.ControllerCPU*100, m.PerRun(m.ControllerCPU), m.ControllerRSS>>20, m.ControllerPeakRSS>>20,
-		m.RedisOpsPerSec, m.RedisCPU*100, m.PerRun(m.RedisCPU), m.MongoCPU*100, m.PerRun(m.MongoCPU), m.FleetCPU*100)
+		m.RedisOpsPerSec, m.RedisCPU*100, m.PerRun(m.RedisCPU), m.MongoCPU*100, m.PerRun(m.MongoCPU), m.FleetCPU*100,
+		m.RedisClients, m.MongoConns)
 }
 
 // Measure waits until the fleet's first simulation plus warm, then
@@ -177,7 +180,26 @@ func (h *Harness) Measure(tb testing.TB, f *Fleet, total int64, warm, window tim
 	if m.ControllerRSS, m.ControllerPeakRSS, err = ProcMem(h.ControllerPID); err != nil {
 		tb.Fatal(err)
 	}
+	clients, err := redisInfo(context.Background(), rdb, "clients", "connected_clients")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m.RedisClients = int(clients)
+	m.MongoConns = sockets(h.MongoPID) - 1 // less its listener
 	return m
+}
+
+// sockets counts the open sockets of process pid.
+func sockets(pid int) int {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, _ := os.ReadDir(dir)
+	n := 0
+	for _, fd := range fds {
+		if l, err := os.Readlink(dir + "/" + fd.Name()); err == nil && strings.HasPrefix(l, "socket:") {
+			n++
+		}
+	}
+	return n
 }
 
 func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }

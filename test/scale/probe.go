@@ -36,12 +36,13 @@ func (l Latencies) Max() time.Duration {
 }
 
 // Probe times what a user does while a campaign runs: `simswarm get`
-// (GET of the campaign), `simswarm describe` (the same, and a page of
-// runs), and the dashboard's campaign view and overview (as its page
-// fetches them, with a session).
+// (GET of the campaign), `simswarm describe` (the same, and its recent
+// failures when there are), the first page of `simswarm runs`, and the
+// dashboard's campaign view and overview (as its page fetches them, with
+// a session).
 type Probe struct {
-	Get, Describe, Dashboard, Overview Latencies
-	Errors                             []error
+	Get, Describe, Runs, Dashboard, Overview Latencies
+	Errors                                   []error
 }
 
 // Probe logs in to the dashboard and times the requests of Probe every
@@ -85,12 +86,14 @@ func (h *Harness) Probe(ctx context.Context, tb testing.TB, campaign string, eve
 	for {
 		timed(&p.Get, func() error { _, err := h.Client.Get(ctx, campaign); return err })
 		timed(&p.Describe, func() error {
-			if _, err := h.Client.Get(ctx, campaign); err != nil {
+			cp, err := h.Client.Get(ctx, campaign)
+			if err != nil || cp.Status.Runs.Failed == 0 {
 				return err
 			}
-			_, err := h.Client.Runs(ctx, campaign, "", -1, 20)
+			_, err = h.Client.Runs(ctx, campaign, "Failed", -1, 5)
 			return err
 		})
+		timed(&p.Runs, func() error { _, err := h.Client.Runs(ctx, campaign, "", -1, 20); return err })
 		timed(&p.Dashboard, page("/ui/api/campaigns/"+campaign))
 		timed(&p.Overview, page("/ui/api/overview"))
 		select {
