@@ -184,12 +184,65 @@ func (h *Handler) process(ctx context.Context, bt jobs.BuildTask, log *zap.Logge
 		log.Info("build failed", zap.String("reason", out.Describe()))
 		return h.fail(ctx, bt.Key, "build "+out.Describe(), out.StderrTail)
 	}
-	// The runs are listed before the build is marked Succeeded, so the
-	// controller finds them with it.
-	if err := h.listRuns(ctx, bt, src); err != nil {
+	archive := filepath.Join(dir, "artifact.tar.gz")
+	sha, size, err := pack(bt.Build, src, archive)
+	if errors.Is(err, errLocal) {
 		return err
 	}
-	return h.store(ctx, bt, src, dir, out.StderrTail, time.Since(start))
+	if err != nil {
+		return h.fail(ctx, bt.Key, "pack artifacts: "+err.Error(), out.StderrTail)
+	}
+	// The runs are listed before the build is marked Succeeded, so the
+	// controller finds them with it, and in the artifacts unpacked as a
+	// runner unpacks them: the source tree may hold an ini file, NED files
+	// or a working directory that the runners never get.
+	if bt.Simulation != nil && len(bt.Simulation.Program) > 0 {
+		view := filepath.Join(dir, "artifact")
+		if err := unpackFile(archive, view); errors.Is(err, tarball.ErrUnsafe) {
+			// Every runner would refuse it too.
+			return h.fail(ctx, bt.Key, "the artifacts cannot be unpacked on a runner: "+err.Error(), out.StderrTail)
+		} else if err != nil {
+			return fmt.Errorf("unpack artifact %s to list its runs: %w", bt.Key, err)
+		}
+		if err := h.listRuns(ctx, bt, view); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(view); err != nil {
+			return err
+		}
+	}
+	return h.store(ctx, bt, archive, sha, size, out.StderrTail, time.Since(start))
+}
+
+// errLocal marks an error of this host's disk, which the queue retries.
+var errLocal = errors.New("local disk")
+
+// pack writes the build's artifacts (paths in src) to the tar.gz file
+// archive and returns its sha256 and size.
+func pack(b api.BuildSpec, src, archive string) (string, int64, error) {
+	artifacts := b.Artifacts
+	if len(artifacts) == 0 {
+		artifacts = []string{"."}
+	}
+	f, err := os.Create(archive)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: %v", errLocal, err)
+	}
+	sha, size, err := tarball.Pack(src, artifacts, f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		return "", 0, fmt.Errorf("%w: %v", errLocal, cerr)
+	}
+	return sha, size, err
+}
+
+// unpackFile unpacks the tar.gz file archive into dir.
+func unpackFile(archive, dir string) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return tarball.Extract(f, dir, tarball.DefaultLimit)
 }
 
 var errBadSource = errors.New("source unusable")
@@ -288,22 +341,8 @@ func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (
 		TailBytes: logTailBytes}), nil
 }
 
-// store packs and uploads the artifacts and marks the build Succeeded.
-func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, src, dir, logTail string, took time.Duration) error {
-	artifacts := bt.Build.Artifacts
-	if len(artifacts) == 0 {
-		artifacts = []string{"."}
-	}
-	archive := filepath.Join(dir, "artifact.tar.gz")
-	f, err := os.Create(archive)
-	if err != nil {
-		return err
-	}
-	sha, size, err := tarball.Pack(src, artifacts, f)
-	f.Close()
-	if err != nil {
-		return h.fail(ctx, bt.Key, "pack artifacts: "+err.Error(), logTail)
-	}
+// store uploads the packed artifacts and marks the build Succeeded.
+func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, archive, sha string, size int64, logTail string, took time.Duration) error {
 	// A crashed earlier attempt may have left a partial upload under the name.
 	if err := deleteByName(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key)); err != nil {
 		return err

@@ -10,11 +10,13 @@
 // A task that carries the campaign's simulation also asks the built program
 // which runs the campaign has (`-q runs`, with its -r filter) and saves the
 // answer with the build (package runlist) before the build is marked
-// Succeeded; on a cache hit it asks the stored artifact instead, unpacked as
-// a runner unpacks it. The program's refusal is saved as the list's failure,
-// and so is a spec.simulation.workingDir that is not a directory in the
-// build's artifacts (where runners start the runs), even if the source tree
-// has it.
+// Succeeded. It asks in the artifacts unpacked as a runner unpacks them
+// (from the packed file after a build, from the stored artifact on a cache
+// hit), never in the source tree, whose ini files, NED files and
+// directories the runners may not get. The program's refusal is saved as
+// the list's failure, and so is a spec.simulation.workingDir that is not a
+// directory in the artifacts; artifacts that a runner would refuse to
+// unpack (a link out of the tree) fail the build.
 //
 // Through distcc, the build's environment has CC="distcc gcc" and
 // CXX="distcc g++" (or distcc before the spec's own CC and CXX) and
