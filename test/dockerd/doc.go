@@ -12,6 +12,7 @@
 //	d.Client                        // *client.Client on the private socket
 //	d.ImportGoImage(t, "simswarm-test/pause:1", "./cmd/pause") // tiny image, no registry
 //	out := d.CLI(t, "service", "ls")
+//	d.CachedImage(t, ref, "name", inputs, build) // build once per machine, then docker load
 //
 // Guarantees: everything is torn down when the test ends, also on failure:
 // the daemon's process group is terminated (then killed), leftover
