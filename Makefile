@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Static binary: it goes into FROM-scratch images and onto any Linux node.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build demo test test-short deps omnetpp bench fuzz vet clean images
+.PHONY: all build demo test test-short deps omnetpp bench fuzz vet clean images omnetpp-images
 
 all: build
 
@@ -59,6 +59,13 @@ TOOLCHAIN_IMAGE ?= debian:bookworm-slim
 images: build
 	docker build -f cmd/simswarm/Dockerfile -t simswarm/simswarm:$(VERSION) -t simswarm/simswarm:latest bin
 	docker build -f cmd/simswarm/worker.Dockerfile --build-arg TOOLCHAIN_IMAGE=$(TOOLCHAIN_IMAGE) -t simswarm/worker:$(VERSION) -t simswarm/worker:latest bin
+
+## omnetpp-images: the images with a real OMNeT++ as the workers' toolchain: the OMNeT++
+## installation OMNETPP_ROOT names (built on Debian 12) becomes simswarm/omnetpp
+## (cmd/simswarm/omnetpp.Dockerfile), then `make images` on it.
+omnetpp-images:
+	docker build -f cmd/simswarm/omnetpp.Dockerfile -t simswarm/omnetpp:$(VERSION) -t simswarm/omnetpp:latest $(OMNETPP_ROOT)
+	$(MAKE) images TOOLCHAIN_IMAGE=simswarm/omnetpp:$(VERSION)
 
 clean:
 	rm -rf bin results

@@ -11,13 +11,17 @@ ARG TOOLCHAIN_IMAGE=debian:bookworm-slim
 FROM ${TOOLCHAIN_IMAGE}
 # A toolchain that already has distcc, a C compiler and make (as an OMNeT++
 # image with distcc added would) is used as it is, without the network.
-RUN if ! command -v distcc >/dev/null || ! command -v gcc >/dev/null || ! command -v make >/dev/null; then \
-      apt-get update \
-      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-           distcc gcc g++ make ca-certificates \
-      && rm -rf /var/lib/apt/lists/* \
-      && update-distcc-symlinks; \
-    fi
+# distcc's masquerade links are made for every compiler it has, always:
+# distccd runs only compilers that have one, and the builder puts them first
+# on PATH for makefiles that name their compiler themselves.
+RUN set -e; \
+    if ! command -v distcc >/dev/null || ! command -v gcc >/dev/null || ! command -v make >/dev/null; then \
+      apt-get update; \
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        distcc gcc g++ make ca-certificates; \
+      rm -rf /var/lib/apt/lists/*; \
+    fi; \
+    update-distcc-symlinks
 COPY simswarm /usr/local/bin/simswarm
 ENV TMPDIR=/tmp
 ENTRYPOINT ["/usr/local/bin/simswarm"]
