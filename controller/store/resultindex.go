@@ -15,7 +15,7 @@ import (
 // the scan and is returned. One query (a scan of the collection on
 // FerretDB, the uid index on MongoDB), read in batches of 256 documents.
 func (s *Store) ScanResultIndex(ctx context.Context, uid string, fn func(*resultindex.Doc) error) error {
-	cur, err := s.DB.Collection(resultindex.Collection).Find(ctx, bson.M{"uid": uid}, options.Find().SetBatchSize(256))
+	cur, err := s.DB.Collection(resultindex.Collection).Find(ctx, bson.M{"uid": uid}, options.Find().SetBatchSize(2000))
 	if err != nil {
 		return fmt.Errorf("read result index of %s: %w", uid, err)
 	}

@@ -25,17 +25,17 @@ const MaxValues = 100_000
 
 // Doc is a run's index document.
 type Doc struct {
-	ID         string  `bson:"_id" json:"-"`
-	Campaign   string  `bson:"campaign" json:"campaign"`
-	UID        string  `bson:"uid" json:"uid"`
-	Run        int     `bson:"run" json:"run"`
-	Attempt    int     `bson:"attempt" json:"attempt"`
-	Config     string  `bson:"config,omitempty" json:"config,omitempty"`
-	Repetition string  `bson:"repetition,omitempty" json:"repetition,omitempty"`
-	Itervars   []KV    `bson:"itervars" json:"itervars"`
-	Values     []Value `bson:"values" json:"values"`
-	Skipped    int     `bson:"skipped,omitempty" json:"skipped,omitempty"`
-	Error      string  `bson:"error,omitempty" json:"error,omitempty"`
+	ID         string `bson:"_id" json:"-"`
+	Campaign   string `bson:"campaign" json:"campaign"`
+	UID        string `bson:"uid" json:"uid"`
+	Run        int    `bson:"run" json:"run"`
+	Attempt    int    `bson:"attempt" json:"attempt"`
+	Config     string `bson:"config,omitempty" json:"config,omitempty"`
+	Repetition string `bson:"repetition,omitempty" json:"repetition,omitempty"`
+	Itervars   []KV   `bson:"itervars" json:"itervars"`
+	Values     Values `bson:"values" json:"values"`
+	Skipped    int    `bson:"skipped,omitempty" json:"skipped,omitempty"`
+	Error      string `bson:"error,omitempty" json:"error,omitempty"`
 }
 
 // KV is an iteration variable.
@@ -73,7 +73,7 @@ func (d *Doc) Summary() Summary {
 // run's document. See the package's guarantees.
 func Build(r Run, paths []string) *Doc {
 	d := &Doc{ID: jobs.RunID(r.Campaign, r.UID, r.Run), Campaign: r.Campaign, UID: r.UID, Run: r.Run, Attempt: r.Attempt,
-		Itervars: []KV{}, Values: []Value{}}
+		Itervars: []KV{}, Values: Values{}}
 	var errs []string
 	for _, p := range paths {
 		if !strings.HasSuffix(p, ".sca") {
