@@ -259,3 +259,69 @@ spec:
 		t.Error("run delivered the shared all.sca as one run's")
 	}
 }
+
+// sameNameIni makes every run write its scalars to one file name, each
+// run replacing the file the one before it wrote.
+const sameNameIni = `include omnetpp.ini
+[Config Same]
+extends = PureAloha1
+sim-time-limit = 1min
+Aloha.numHosts = ${n=2,3,4}
+output-scalar-file = ${resultdir}/${configname}.sca
+`
+
+// TestRealOneFileNameForSeveralRunsIsRefused: when the runs of a config
+// write one file name in turn, the file is no one run's: runall and run
+// fail every run that wrote it (the earlier ones lost their file to the
+// later ones), saying so, once (another attempt would do the same), and a
+// second runall does not take any of them for complete work.
+func TestRealOneFileNameForSeveralRunsIsRefused(t *testing.T) {
+	dir, env := realSample(t, "aloha")
+	writeFile(t, dir, "same.ini", sameNameIni)
+	args := []string{"runall", "-j", "1", "-b", "3", "./aloha", "-f", "same.ini", "-c", "Same"}
+	r := runIn(t, dir, env, simswarmBin, args...)
+	if r.code != 1 || !strings.Contains(r.stdout, "Same.sca") || !strings.Contains(r.stdout, "3 runs: 0 succeeded, 3 failed") {
+		t.Fatalf("want every run that wrote Same.sca failed, naming it:\n%s", r)
+	}
+	recs, err := local.ReadRecords(filepath.Join(dir, "results"), "runall-Same")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run, rec := range recs {
+		if len(rec.Files) > 0 {
+			t.Errorf("run %d has a record: %+v", run, rec)
+		}
+	}
+	if r := runIn(t, dir, env, simswarmBin, args...); r.code != 1 || strings.Contains(r.stdout, "skipped") && !strings.Contains(r.stdout, "0 skipped") {
+		t.Fatalf("second runall:\n%s", r)
+	}
+
+	project := filepath.Dir(dir)
+	writeFile(t, project, "campaign.yaml", `apiVersion: simswarm.io/v1alpha1
+kind: Campaign
+metadata:
+  name: same
+spec:
+  source:
+    path: aloha
+  build:
+    command: ["true"]
+  simulation:
+    program: ["./aloha"]
+    iniFile: same.ini
+    config: Same
+  results: ["results/*"]
+`)
+	r = runIn(t, project, env, simswarmBin, "run", "-f", "campaign.yaml", "-j", "1", "--results", "out")
+	if r.code != 1 || !strings.Contains(r.stdout, "3 runs: 0 succeeded, 3 failed") || !strings.Contains(r.stdout, "Same.sca") ||
+		strings.Contains(r.stdout, "(3 attempt(s))") {
+		t.Fatalf("run: want every run that wrote Same.sca failed once, naming it:\n%s", r)
+	}
+	// A file that was delivered before the next run overwrote it is the
+	// first run's own.
+	if _, err := os.Stat(filepath.Join(project, "out", "Same.sca")); err == nil {
+		if got := runOf(t, filepath.Join(project, "out", "Same.sca")); got != 0 {
+			t.Fatalf("out/Same.sca is run %d's, delivered over run 0's", got)
+		}
+	}
+}

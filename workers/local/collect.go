@@ -1,12 +1,14 @@
 package local
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +47,29 @@ type collector struct {
 	// claimed are the files already attributed in place: a file is one
 	// run's, so later batches need not look at them again.
 	claimed map[string]bool
+	// namedBy holds, by absolute path, the run whose header named the
+	// file (its own path, or one of its output files) and credited, by
+	// result name, the run the file was credited to (in this Execute or
+	// in a record of a skipped run): a second run naming the same file
+	// means that runs share it.
+	// settling serializes the settling of runs (collect, records, counts)
+	// across batches.
+	settling sync.Mutex
+
+	namedBy     map[string]int
+	credited    map[string]int
+	revokedRuns map[int]bool
+}
+
+func newCollector(dir, resultsDir string, globs []string, config string, skipped map[int]Record) *collector {
+	c := &collector{dir: dir, resultsDir: resultsDir, globs: globs, config: config,
+		namedBy: map[string]int{}, credited: map[string]int{}, revokedRuns: map[int]bool{}}
+	for run, rec := range skipped {
+		for _, f := range rec.Files {
+			c.credited[f.Name] = run
+		}
+	}
+	return c
 }
 
 type cachedHeader struct {
@@ -71,6 +96,9 @@ type collected struct {
 	// name stem with a run's file): SQLite result files, files of another
 	// program.
 	nameless []string
+	// revoked holds runs credited before (settled or skipped) that share a
+	// file name with one of runs, and why: their file is no longer theirs.
+	revoked map[int]string
 }
 
 // collect attributes the files written since since to runs, stores them
@@ -80,7 +108,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 	for _, r := range runs {
 		want[r] = true
 	}
-	out := collected{files: map[int][]FileRecord{}, refused: map[int][]string{}}
+	out := collected{files: map[int][]FileRecord{}, refused: map[int][]string{}, revoked: map[int]string{}}
 	cands, err := c.candidates(since.Add(-mtimeSlack))
 	if err != nil {
 		return out, err
@@ -120,6 +148,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		if !want[run] {
 			continue // a run of another batch
 		}
+		c.name(append([]string{f.Path}, absAll(c, h.OutputFiles())...), run, &out)
 		owner[f.Path] = run
 		runIDs[h.RunID] = run
 		stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))] = run
@@ -130,6 +159,9 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 			case !want[n.run]:
 			case n.append != "":
 				out.refused[n.run] = append(out.refused[n.run], sharedFile(f.Name, n.append))
+			case c.unfinishedResultFile(f):
+				// A text result file still without its run line is being
+				// written, by a later run when runs share its name.
 			default:
 				owner[f.Path] = n.run
 			}
@@ -146,6 +178,21 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 			continue
 		}
 		out.nameless = append(out.nameless, f.Name)
+	}
+	c.mu.Lock()
+	for _, f := range cands {
+		if run, ok := owner[f.Path]; ok {
+			if prev, ok := c.credited[f.Name]; ok && prev != run {
+				c.conflict(f.Name, prev, run, &out)
+			}
+		}
+	}
+	c.mu.Unlock()
+	for run, msg := range out.revoked {
+		if want[run] { // not credited yet: refused instead
+			out.refused[run] = append(out.refused[run], msg)
+			delete(out.revoked, run)
+		}
 	}
 	for _, f := range cands {
 		run, ok := owner[f.Path]
@@ -167,8 +214,58 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 			c.claim(f.Path)
 		}
 		out.files[run] = append(out.files[run], FileRecord{Name: f.Name, Size: f.size, SHA256: sum})
+		c.mu.Lock()
+		c.credited[f.Name] = run
+		c.mu.Unlock()
 	}
 	return out, nil
+}
+
+// name notes that run's header names paths; a path another run's header
+// named is a file the two share.
+func (c *collector) name(paths []string, run int, out *collected) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range paths {
+		if prev, ok := c.namedBy[p]; ok && prev != run {
+			c.conflict(c.display(p), prev, run, out)
+			continue
+		}
+		c.namedBy[p] = run
+	}
+}
+
+// conflict refuses run's claim to a file that prev's header named or that
+// was credited to prev, and revokes prev's: the runs overwrite each
+// other's file, so neither run's results are all there. Callers hold mu.
+func (c *collector) conflict(name string, prev, run int, out *collected) {
+	msg := fmt.Sprintf("%s is written by run %d and by run %d of %s: simswarm credits each file to exactly one run and refuses it (give each run a file name of its own, e.g. with ${runnumber})", name, min(prev, run), max(prev, run), c.config)
+	if !slices.Contains(out.refused[run], msg) {
+		out.refused[run] = append(out.refused[run], msg)
+	}
+	if _, done := c.revokedRuns[prev]; !done {
+		c.revokedRuns[prev] = true
+		out.revoked[prev] = msg
+	}
+}
+
+// display is a path as the user knows it: below the results directory or
+// the working directory when it is there.
+func (c *collector) display(p string) string {
+	for _, base := range []string{c.resultsDir, c.dir} {
+		if r, err := filepath.Rel(base, p); err == nil && !strings.HasPrefix(r, "..") {
+			return filepath.ToSlash(r)
+		}
+	}
+	return p
+}
+
+func absAll(c *collector, paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = c.abs(p)
+	}
+	return out
 }
 
 // sharedFile says why a file that runs append to is credited to none.
@@ -194,6 +291,20 @@ func (c *collector) runsIn(path string) []oppcli.RunRef {
 	}
 	defer f.Close()
 	return oppcli.ReadRuns(f)
+}
+
+// unfinishedResultFile reports whether f is empty or starts like a text
+// result file (which would have a header, had it been written whole).
+func (c *collector) unfinishedResultFile(f candidate) bool {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return true
+	}
+	defer fh.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(fh, head)
+	head = head[:n]
+	return n == 0 || bytes.HasPrefix(head, []byte("version ")) || bytes.HasPrefix(head, []byte("file ")) || bytes.HasPrefix(head, []byte("run "))
 }
 
 // eventlogRunID is the run id an event log names, if f is one.

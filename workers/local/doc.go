@@ -26,7 +26,10 @@
 //     id, or if it shares a name stem with one of the run's files. A file
 //     written with output-scalar-file-append or output-vector-file-append
 //     may hold several runs: it is credited to none, and the runs that wrote
-//     it fail saying so. A run that left no file of its own fails, naming the
+//     it fail saying so. Likewise a file name that two runs' headers name
+//     (output-scalar-file = ${resultdir}/${configname}.sca): both runs fail,
+//     the one that counted as done before too (its record is revoked), and
+//     none is retried, since another attempt would share the file again. A run that left no file of its own fails, naming the
 //     files written meanwhile that say no run (SQLite result files). Only
 //     files written since the batch started count. Paths below the result
 //     directory are kept; runall looks below the directory that every run's

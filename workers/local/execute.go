@@ -82,9 +82,11 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	}()
 	sum := &Summary{Total: len(p.Runs)}
 	var pending []int
+	skipped := map[int]Record{}
 	for _, r := range p.Runs {
 		if !opts.Force && recs.complete(r, p.Key) {
 			sum.Skipped++
+			skipped[r] = recs.known[r]
 			continue
 		}
 		recs.forget(r)
@@ -104,10 +106,10 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("working directory: %w", err)
 	}
-	col := &collector{dir: dir, resultsDir: opts.ResultsDir, globs: p.Results, config: p.Config}
+	col := newCollector(dir, opts.ResultsDir, p.Results, p.Config, skipped)
 	prog := newProgress(opts.Progress, opts.TTY, sum.Total, sum.Skipped)
 	defer prog.stop()
-	t := &tally{sum: sum, prog: prog}
+	t := &tally{sum: sum, prog: prog, skipped: skipped}
 	start := time.Now()
 
 	work := make(chan []int)
@@ -139,9 +141,10 @@ feed:
 // tally counts what became of each run, for the Summary and the progress
 // display.
 type tally struct {
-	mu   sync.Mutex
-	sum  *Summary
-	prog *progress
+	mu      sync.Mutex
+	sum     *Summary
+	prog    *progress
+	skipped map[int]Record // read only
 }
 
 func (t *tally) cpu(d time.Duration) {
@@ -155,6 +158,22 @@ func (t *tally) succeeded(n int) {
 	t.sum.Succeeded += n
 	t.mu.Unlock()
 	t.prog.finished(n, nil, false)
+}
+
+// revoke turns a run counted as succeeded or skipped into a failure: a
+// later run overwrote its file.
+func (t *tally) revoke(run int, reason string) {
+	t.mu.Lock()
+	if _, ok := t.skipped[run]; ok {
+		t.sum.Skipped--
+	} else {
+		t.sum.Succeeded--
+	}
+	t.sum.Failed++
+	f := Failure{Runs: []int{run}, Attempts: 1, Reason: reason}
+	t.sum.Failures = append(t.sum.Failures, f)
+	t.mu.Unlock()
+	t.prog.revoked(&f)
 }
 
 func (t *tally) failed(f Failure) {
@@ -191,6 +210,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 		// exits.
 		settled := map[int]bool{}
 		failure := map[int]string{}
+		final := map[int]bool{} // failures that retrying cannot mend
 		last := start
 		settle := func(runs []int) {
 			var todo []int
@@ -203,10 +223,24 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 			if len(todo) == 0 {
 				return
 			}
+			// One settle at a time: a run another batch revokes must not
+			// be recorded meanwhile.
+			col.settling.Lock()
+			defer col.settling.Unlock()
 			got, err := col.collect(todo, start)
 			now := time.Now()
 			took := now.Sub(last) / time.Duration(len(todo))
 			last = now
+			for run, reason := range got.revoked {
+				// A run settled or skipped before: its record goes (the
+				// last line of a run wins; one without files is never
+				// complete), and it counts as failed.
+				if err := recs.write(Record{Run: run, Config: p.Config, Key: p.Key, Finished: now.UTC()}); err != nil {
+					log.Error("revoking a run's record", zap.Int("run", run), zap.Error(err))
+				}
+				log.Info("run revoked", zap.Int("run", run), zap.String("reason", reason))
+				t.revoke(run, reason)
+			}
 			ok := 0
 			for _, r := range todo {
 				switch {
@@ -214,7 +248,9 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 					failure[r] = err.Error()
 					continue
 				case len(got.refused[r]) > 0:
+					// Another attempt would write the same shared file.
 					failure[r] = strings.Join(got.refused[r], "; ")
+					final[r] = true
 					continue
 				case len(got.files[r]) == 0:
 					failure[r] = fmt.Sprintf("the run wrote no result files that say they are run %d of %s (looked in %s)%s", r, p.Config, col.where(), nameless(got.nameless))
@@ -264,7 +300,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 			}
 			attempts[r]++
 			log.Info("run attempt failed", zap.Int("run", r), zap.Int("attempt", attempts[r]), zap.String("reason", reason))
-			if attempts[r] < maxAttempts {
+			if attempts[r] < maxAttempts && !final[r] {
 				next = append(next, r)
 				continue
 			}

@@ -82,6 +82,20 @@ func (p *progress) finished(n int, f *Failure, canceled bool) {
 	}
 }
 
+// revoked reports a run counted as done before that failed after all.
+func (p *progress) revoked(f *Failure) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failed++
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintf(p.w, "run %s failed: %s\n", runList(f.Runs), f.Reason)
+}
+
 func (p *progress) stop() {
 	if p.w == nil {
 		return
