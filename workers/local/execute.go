@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -109,7 +110,7 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	col := newCollector(dir, opts.ResultsDir, p.Results, p.Config, skipped)
 	prog := newProgress(opts.Progress, opts.TTY, sum.Total, sum.Skipped)
 	defer prog.stop()
-	t := &tally{sum: sum, prog: prog, skipped: skipped}
+	t := &tally{sum: sum, prog: prog, skipped: maps.Clone(skipped)}
 	start := time.Now()
 
 	work := make(chan []int)
@@ -141,10 +142,12 @@ feed:
 // tally counts what became of each run, for the Summary and the progress
 // display.
 type tally struct {
-	mu      sync.Mutex
-	sum     *Summary
-	prog    *progress
-	skipped map[int]Record // read only
+	mu   sync.Mutex
+	sum  *Summary
+	prog *progress
+	// skipped and done are the runs counted as skipped and as succeeded.
+	skipped map[int]Record
+	done    map[int]bool
 }
 
 func (t *tally) cpu(d time.Duration) {
@@ -153,27 +156,41 @@ func (t *tally) cpu(d time.Duration) {
 	t.mu.Unlock()
 }
 
-func (t *tally) succeeded(n int) {
+func (t *tally) succeeded(runs []int) {
 	t.mu.Lock()
-	t.sum.Succeeded += n
+	t.sum.Succeeded += len(runs)
+	if t.done == nil {
+		t.done = map[int]bool{}
+	}
+	for _, r := range runs {
+		t.done[r] = true
+	}
 	t.mu.Unlock()
-	t.prog.finished(n, nil, false)
+	t.prog.finished(len(runs), nil, false)
 }
 
-// revoke turns a run counted as succeeded or skipped into a failure: a
-// later run overwrote its file.
-func (t *tally) revoke(run int, reason string) {
+// revoke turns a run counted as succeeded or skipped into a failure (a
+// later run overwrote its file) and reports whether it was one.
+func (t *tally) revoke(run int, reason string) bool {
 	t.mu.Lock()
-	if _, ok := t.skipped[run]; ok {
-		t.sum.Skipped--
-	} else {
+	_, skipped := t.skipped[run]
+	switch {
+	case t.done[run]:
+		delete(t.done, run)
 		t.sum.Succeeded--
+	case skipped:
+		delete(t.skipped, run)
+		t.sum.Skipped--
+	default:
+		t.mu.Unlock()
+		return false // failed already, or to be retried
 	}
 	t.sum.Failed++
 	f := Failure{Runs: []int{run}, Attempts: 1, Reason: reason}
 	t.sum.Failures = append(t.sum.Failures, f)
 	t.mu.Unlock()
 	t.prog.revoked(&f)
+	return true
 }
 
 func (t *tally) failed(f Failure) {
@@ -235,13 +252,15 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 				// A run settled or skipped before: its record goes (the
 				// last line of a run wins; one without files is never
 				// complete), and it counts as failed.
+				if !t.revoke(run, reason) {
+					continue
+				}
+				log.Info("run revoked", zap.Int("run", run), zap.String("reason", reason))
 				if err := recs.write(Record{Run: run, Config: p.Config, Key: p.Key, Finished: now.UTC()}); err != nil {
 					log.Error("revoking a run's record", zap.Int("run", run), zap.Error(err))
 				}
-				log.Info("run revoked", zap.Int("run", run), zap.String("reason", reason))
-				t.revoke(run, reason)
 			}
-			ok := 0
+			var ok []int
 			for _, r := range todo {
 				switch {
 				case err != nil:
@@ -264,9 +283,9 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 					failure[r] = err.Error()
 					continue
 				}
-				ok++
+				ok = append(ok, r)
 			}
-			if ok > 0 {
+			if len(ok) > 0 {
 				t.succeeded(ok)
 			}
 		}
