@@ -7,6 +7,8 @@
 # changing load hits both alike; each round starts from an empty results/
 # (simswarm's resume records go with it). Prints the medians and the
 # median of the per-round ratios simswarm/opp_runall (aim: <= 1.00).
+# OPP_PYTHON is the interpreter opp_runall runs with (default
+# /usr/bin/python3); SIMSWARM the simswarm binary (default bin/simswarm).
 #
 #   test/bench/runall-vs-opp_runall.sh
 #   BENCH_REPS=9 TICTOC_RUNS=0..199 test/bench/runall-vs-opp_runall.sh
@@ -33,6 +35,12 @@ if [ ! -x "$OMNETPP/bin/opp_runall" ] || [ ! -x "$OMNETPP/samples/tictoc/tictoc"
   exit 1
 fi
 export PATH="$OMNETPP/bin:$PATH"
+# opp_runall is a Python script (#!/usr/bin/env python3): run it with the
+# system's interpreter, as on a plain installation, not through whatever
+# python3 comes first on PATH (a pyenv shim, a shell script that forks a
+# dozen processes, cost opp_runall a few hundred ms per start here).
+OPP_PYTHON=${OPP_PYTHON:-/usr/bin/python3}
+[ -x "$OPP_PYTHON" ] || OPP_PYTHON=python3
 export LD_LIBRARY_PATH="$OMNETPP/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/simswarm-bench-opp.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -46,7 +54,7 @@ one() {
   local t0 t1
   t0=$(date +%s.%N)
   if [ "$tool" = opp ]; then
-    (cd "$dir" && opp_runall "$@" >/dev/null 2>&1)
+    (cd "$dir" && "$OPP_PYTHON" "$OMNETPP/bin/opp_runall" "$@" >/dev/null 2>&1)
   else
     (cd "$dir" && "$SIMSWARM" runall "$@" >/dev/null 2>&1)
   fi
