@@ -62,7 +62,8 @@ type BuildTask struct {
 	Simulation *api.SimulationSpec `json:"simulation,omitempty"`
 }
 
-// RunTask asks a runner to execute one run with the artifact ArtifactKey.
+// RunTask asks a runner to execute one run with the artifact ArtifactKey,
+// or with Runs several runs of the campaign (a batch, see Items).
 type RunTask struct {
 	Campaign    string             `json:"campaign"`
 	UID         string             `json:"uid"`
@@ -75,6 +76,12 @@ type RunTask struct {
 	// was sent (0 for a first dispatch); the runner numbers its attempt
 	// from it without reading the record.
 	Attempt int `json:"attempt"`
+	// Runs, when it holds more than one run, makes the task a batch: the
+	// runner executes them in one process (opp_run -r a,b,c) and records
+	// each run's outcome on its own. Attempts[i] is Runs[i]'s Attempt;
+	// Run and Attempt are then those of Runs[0].
+	Runs     []int `json:"runs,omitempty"`
+	Attempts []int `json:"attempts,omitempty"`
 }
 
 // Marshal encodes a task payload.

@@ -93,3 +93,34 @@ func TestRecordFieldNames(t *testing.T) {
 		t.Errorf("build record %s", bson.Raw(raw))
 	}
 }
+
+func TestBatchTaskIDsAndRunLists(t *testing.T) {
+	base := RunTask{Campaign: "c", UID: "0123456789"}
+	one := base.Batch([]RunItem{{Run: 7, Attempt: 2}})
+	if one.Runs != nil || one.Run != 7 || one.Attempt != 2 || one.TaskID() != RunTaskID("c", "0123456789", 7, 2) {
+		t.Fatalf("a batch of one is not a plain run task: %+v %s", one, one.TaskID())
+	}
+	b := base.Batch([]RunItem{{3, 0}, {4, 1}, {5, 0}, {9, 0}, {11, 0}, {12, 0}})
+	if got, want := b.TaskID(), "run:c:01234567:3-5,9,11-12:1"; got != want {
+		t.Fatalf("TaskID %q, want %q", got, want)
+	}
+	items := b.Items()
+	if len(items) != 6 || items[1] != (RunItem{4, 1}) || items[5] != (RunItem{12, 0}) {
+		t.Fatalf("items %+v", items)
+	}
+	runs, err := ParseRuns("3-5,9,11-12")
+	if err != nil || FormatRuns(runs) != "3-5,9,11-12" || len(runs) != 6 {
+		t.Fatalf("ParseRuns: %v %v", runs, err)
+	}
+	for _, bad := range []string{"", "a", "5-3", "-1", "1-", "0-99999999"} {
+		if _, err := ParseRuns(bad); err == nil {
+			t.Errorf("ParseRuns(%q) accepted", bad)
+		}
+	}
+	if c, n := ParseAnnouncement(Announcement("noop", 25)); c != "noop" || n != 25 {
+		t.Fatalf("announcement: %s %d", c, n)
+	}
+	if c, n := ParseAnnouncement("noop"); c != "noop" || n != 1 {
+		t.Fatalf("plain announcement: %s %d", c, n)
+	}
+}
