@@ -220,3 +220,19 @@ func perDocument(err error, errs []error, conv func(mongo.WriteError) error) boo
 	}
 	return true
 }
+
+// storeAll writes the commits of one batch's runs together, one command
+// per collection as a group commit does (maxCommitRuns at a time), and
+// returns each one's outcome as store does. A batch is a group already: it
+// does not queue behind the commits of single runs.
+func (g *groupCommit) storeAll(db *mongo.Database, cs []*commit) []error {
+	errs := make([]error, len(cs))
+	for len(cs) > 0 {
+		k := min(len(cs), maxCommitRuns)
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		writeBatch(ctx, db, cs[:k], errs[len(errs)-len(cs):][:k])
+		cancel()
+		cs = cs[k:]
+	}
+	return errs
+}

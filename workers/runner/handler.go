@@ -34,7 +34,8 @@ type Handler struct {
 	Worker string
 	Log    *zap.Logger
 	// Changed, if set, is told the campaign after its run/build record
-	// changed, so that the controller reacts at once (jobs.ChangesChannel).
+	// changed, so that the controller reacts at once (jobs.ChangesChannel):
+	// its name, or a jobs.Announcement of a batch's runs.
 	Changed func(ctx context.Context, campaign string)
 	// Track, if set, is told when a task starts and (by calling what it
 	// returns) when it ends, for heartbeats.
@@ -53,6 +54,8 @@ type Handler struct {
 	commits  groupCommit
 	simsOnce sync.Once
 	sims     chan struct{}
+	soloMu   sync.Mutex
+	solo     map[string]bool // campaign uids whose batches run one process per run
 }
 
 // ProcessTask implements asynq.Handler for jobs.TypeRun.
@@ -63,6 +66,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 		// controller records the failure on the run its ID names.
 		h.logger().Warn("unreadable run task", zap.Error(err))
 		return fmt.Errorf("run task payload: %v: %w", err, asynq.SkipRetry)
+	}
+	if len(rt.Runs) > 1 {
+		return h.processBatch(ctx, t, rt)
 	}
 	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.Int("run", rt.Run))
 	id := jobs.RunID(rt.Campaign, rt.UID, rt.Run)
