@@ -11,6 +11,7 @@ import (
 
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
+	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Controller runs the Reconciler over a workqueue: keys come from Enqueue
@@ -53,8 +54,9 @@ const coalesceChanges = 200 * time.Millisecond
 // nearly always a worker's finished run) and asks for name to be
 // reconciled within coalesceChanges, folding every further request until
 // then into the same pass.
-func (c *Controller) Announced(name string) {
-	c.Reconciler.Shares.Finished()
+func (c *Controller) Announced(msg string) {
+	name, runs := jobs.ParseAnnouncement(msg) // a batch's runs count one by one
+	c.Reconciler.Shares.FinishedRuns(runs)
 	c.Queue.AddAfter(name, coalesceChanges)
 }
 
@@ -99,6 +101,7 @@ func (c *Controller) resync(ctx context.Context, log *zap.Logger) {
 	if c.WorkerCount != nil {
 		if n, err := c.WorkerCount(ctx); err == nil {
 			c.Reconciler.Shares.SetFloor(WindowFor(n))
+			c.Reconciler.Shares.SetSlots(n)
 		} else {
 			log.Warn("counting workers failed", zap.Error(err))
 		}

@@ -52,10 +52,11 @@ type Reconciler struct {
 	DeletePassBudget time.Duration
 
 	mu         sync.Mutex
-	cache      map[string]expansion  // by name
-	countCache map[string]countEntry // by name
-	lostScans  map[string]time.Time  // by name: last scan for lost tasks
-	frontiers  map[string]frontier   // by name: dispatch frontier
+	cache      map[string]expansion     // by name
+	countCache map[string]countEntry    // by name
+	lostScans  map[string]time.Time     // by name: last scan for lost tasks
+	frontiers  map[string]frontier      // by name: dispatch frontier
+	durs       map[string]durationEntry // by name: run durations, for batch sizes
 }
 
 // countEntry caches a campaign's run counts. Counting scans the run
@@ -491,6 +492,31 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	if timeout.Duration <= 0 {
 		timeout.Duration = time.Hour
 	}
+	// The record stays Pending: the task in the queue is what says the run
+	// is queued or running, and a lost task needs no repair (a later pass
+	// sends the run again). Writing Queued on every record would cost an
+	// update per run, which FerretDB's SQLite backend pays with a scan of
+	// the collection.
+	proto := jobs.RunTask{Campaign: name, UID: uid, ArtifactKey: o.BuildKey, Simulation: c.Spec.Simulation,
+		Results: c.Spec.Results, Timeout: timeout}
+	waiting := int(o.Counts.Pending) + max(o.Expanded-int(o.Counts.Total), 0)
+	d, err := r.durations(ctx, name, uid, o.Counts.Succeeded)
+	if err != nil {
+		return err
+	}
+	size := batchSize(d, waiting, o.Window, r.Shares.Slots())
+	var batch []jobs.RunItem
+	next := f.next // the frontier once batch is sent
+	send := func() error {
+		if len(batch) > 0 {
+			if err := r.Tasks.EnqueueRun(ctx, proto.Batch(batch)); err != nil {
+				return err
+			}
+			batch = nil
+		}
+		f.next = next
+		return nil
+	}
 	sent, examined := 0, 0
 	for _, cd := range cands {
 		if sent >= n {
@@ -498,23 +524,23 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 		}
 		examined++
 		if _, ok := live[cd.run]; !ok {
-			// The record stays Pending: the task in the queue is what says
-			// the run is queued or running, and a lost task needs no repair
-			// (a later pass sends the run again). Writing Queued on every
-			// record would cost an update per run, which FerretDB's SQLite
-			// backend pays with a scan of the collection.
-			t := jobs.RunTask{Campaign: name, UID: uid, Run: cd.run, ArtifactKey: o.BuildKey, Simulation: c.Spec.Simulation,
-				Results: c.Spec.Results, Timeout: timeout, Attempt: cd.attempts}
-			if err := r.Tasks.EnqueueRun(ctx, t); err != nil {
-				r.setFrontier(name, f)
-				return err
-			}
+			batch = append(batch, jobs.RunItem{Run: cd.run, Attempt: cd.attempts})
 			sent++
 		}
 		// Past this run everything not yet looked at is undispatched.
-		if cd.idx >= 0 && cd.idx+1 > f.next {
-			f.next = cd.idx + 1
+		if cd.idx >= 0 && cd.idx+1 > next {
+			next = cd.idx + 1
 		}
+		if len(batch) == size {
+			if err := send(); err != nil {
+				r.setFrontier(name, f)
+				return err
+			}
+		}
+	}
+	if err := send(); err != nil {
+		r.setFrontier(name, f)
+		return err
 	}
 	if complete && examined == len(cands) {
 		// Every Pending record is dispatched or in the queue.

@@ -21,6 +21,7 @@ type Shares struct {
 
 	mu     sync.Mutex
 	floor  int
+	slots  int // run slots the workers offer (SetSlots), for batch sizes
 	rate   rateMeter
 	demand map[string]shareEntry
 }

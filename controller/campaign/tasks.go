@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -113,9 +114,10 @@ func (q *AsynqQueue) EnqueueRun(ctx context.Context, t jobs.RunTask) error {
 	if err != nil {
 		return err
 	}
-	// asynq's own deadline only backstops the worker's run timeout.
-	return q.enqueue(ctx, jobs.QueueRun, jobs.TypeRun, jobs.RunTaskID(t.Campaign, t.UID, t.Run, t.Attempt), b,
-		t.Timeout.Duration+5*time.Minute)
+	// asynq's own deadline only backstops the worker's run timeouts (one
+	// per run of a batch).
+	return q.enqueue(ctx, jobs.QueueRun, jobs.TypeRun, t.TaskID(), b,
+		t.Timeout.Duration*time.Duration(len(t.Items()))+5*time.Minute)
 }
 
 // EnqueueBuild implements TaskQueue.
@@ -165,30 +167,48 @@ func (q *AsynqQueue) liveStates() []struct {
 	}
 }
 
-// parseRunTaskID splits "run:<campaign>:<uid8>:<run>:<attempt>".
-func parseRunTaskID(id string) (campaign, uid8 string, run int, ok bool) {
-	campaign, uid8, run, _, ok = parseRunTaskIDAttempt(id)
-	return campaign, uid8, run, ok
+// parseRunTaskID splits "run:<campaign>:<uid8>:<runs>:<attempt>", where
+// runs is one run or a batch's list of ranges (jobs.RunTask.TaskID).
+func parseRunTaskID(id string) (campaign, uid8 string, runs []int, ok bool) {
+	campaign, uid8, runs, _, ok = parseRunTaskIDAttempt(id)
+	return campaign, uid8, runs, ok
 }
 
-func parseRunTaskIDAttempt(id string) (campaign, uid8 string, run, attempt int, ok bool) {
+func parseRunTaskIDAttempt(id string) (campaign, uid8 string, runs []int, attempt int, ok bool) {
 	if !strings.HasPrefix(id, "run:") {
-		return "", "", 0, 0, false
+		return "", "", nil, 0, false
 	}
 	parts := strings.Split(id[len("run:"):], ":")
 	if len(parts) < 4 {
-		return "", "", 0, 0, false
+		return "", "", nil, 0, false
 	}
 	n := len(parts)
-	r, err := strconv.Atoi(parts[n-2])
+	runs, err := jobs.ParseRuns(parts[n-2])
 	if err != nil {
-		return "", "", 0, 0, false
+		return "", "", nil, 0, false
 	}
 	a, err := strconv.Atoi(parts[n-1])
 	if err != nil {
-		return "", "", 0, 0, false
+		return "", "", nil, 0, false
 	}
-	return strings.Join(parts[:n-3], ":"), parts[n-3], r, a, true
+	return strings.Join(parts[:n-3], ":"), parts[n-3], runs, a, true
+}
+
+// taskRuns lists the runs of a run task with the attempts it carries: of
+// a batch from its payload, else from its ID.
+func taskRuns(t *asynq.TaskInfo, runs []int, attempt int) []jobs.RunItem {
+	if len(runs) == 1 {
+		return []jobs.RunItem{{Run: runs[0], Attempt: attempt}}
+	}
+	var rt jobs.RunTask
+	if err := json.Unmarshal(t.Payload, &rt); err == nil && len(rt.Runs) == len(runs) {
+		return rt.Items()
+	}
+	out := make([]jobs.RunItem, len(runs))
+	for i, r := range runs {
+		out[i] = jobs.RunItem{Run: r, Attempt: attempt}
+	}
+	return out
 }
 
 func uidPrefix(uid string) string {
@@ -229,10 +249,13 @@ func (q *AsynqQueue) RunTasks(ctx context.Context, campaign, uid string) (map[in
 	u := uidPrefix(uid)
 	for _, st := range q.liveStates() {
 		err := q.each(st.list, func(t *asynq.TaskInfo) error {
-			if c, tu, run, ok := parseRunTaskID(t.ID); ok && c == campaign && tu == u {
-				out[run] = st.name
+			if c, tu, runs, ok := parseRunTaskID(t.ID); ok && c == campaign && tu == u {
+				state := st.name
 				if st.name == jobs.TaskActive && string(t.Result) != jobs.TaskStarted {
-					out[run] = jobs.TaskHeld // prefetched, waiting for a slot
+					state = jobs.TaskHeld // prefetched, waiting for a slot
+				}
+				for _, run := range runs {
+					out[run] = state
 				}
 			}
 			return nil
@@ -262,8 +285,12 @@ func (q *AsynqQueue) failedRuns(ctx context.Context, campaign, uid string, list 
 	var out []TaskFailure
 	u := uidPrefix(uid)
 	err := q.each(list, func(t *asynq.TaskInfo) error {
-		if c, tu, run, attempt, ok := parseRunTaskIDAttempt(t.ID); ok && c == campaign && tu == u {
-			out = append(out, TaskFailure{Queue: jobs.QueueRun, ID: t.ID, Run: run, Attempt: attempt, Err: t.LastErr, Dead: dead})
+		if c, tu, runs, attempt, ok := parseRunTaskIDAttempt(t.ID); ok && c == campaign && tu == u {
+			// One failure per run of a batch: each is recorded on its own
+			// record (Bury of the shared ID after the first is a no-op).
+			for _, it := range taskRuns(t, runs, attempt) {
+				out = append(out, TaskFailure{Queue: jobs.QueueRun, ID: t.ID, Run: it.Run, Attempt: it.Attempt, Err: t.LastErr, Dead: dead})
+			}
 		}
 		return nil
 	})
@@ -317,15 +344,15 @@ func (q *AsynqQueue) Unqueue(ctx context.Context, campaign, uid string, others b
 	var removed []int
 	for _, st := range q.liveStates()[:3] {
 		var ids []string
-		var runs []int
+		var runs [][]int
 		err := q.each(st.list, func(t *asynq.TaskInfo) error {
-			c, tu, run, ok := parseRunTaskID(t.ID)
+			c, tu, rs, ok := parseRunTaskID(t.ID)
 			if !ok || c != campaign {
 				return nil
 			}
 			if uid == "" || (others && tu != u) || (!others && tu == u) {
 				ids = append(ids, t.ID)
-				runs = append(runs, run)
+				runs = append(runs, rs)
 			}
 			return nil
 		})
@@ -338,7 +365,7 @@ func (q *AsynqQueue) Unqueue(ctx context.Context, campaign, uid string, others b
 				return removed, fmt.Errorf("delete task %s: %w", id, err)
 			}
 			if err == nil && !others {
-				removed = append(removed, runs[i])
+				removed = append(removed, runs[i]...)
 			}
 		}
 	}

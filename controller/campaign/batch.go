@@ -1,0 +1,133 @@
+package campaign
+
+import (
+	"context"
+	"time"
+
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+// Batched dispatch: when a campaign's runs are short, one task carries
+// several of them, which one process executes (opp_run -r a,b,c), so that
+// the queue, the database and the process start are paid per batch and
+// not per run. The window stays counted in runs.
+const (
+	// batchWork is about how much work one task carries.
+	batchWork = time.Second
+	// maxBatch bounds the runs of one task however short they are: a
+	// batch that fails is reported run by run, but its task ID and
+	// payload grow with it.
+	maxBatch = 256
+)
+
+// batchSize is how many runs one task of a campaign carries: about
+// batchWork of them by the mean duration of its succeeded runs (one while
+// none has succeeded: nothing is known of a campaign's first runs),
+// capped so that what the campaign still has to run spreads over every
+// slot at least twice (its tail keeps all slots busy) and the window
+// holds at least two tasks per slot (a slot that finishes finds the next
+// one queued).
+func batchSize(d runDurations, waiting, window, slots int) int {
+	mean, ok := d.mean()
+	if !ok {
+		return 1
+	}
+	b := maxBatch
+	if mean > 0 {
+		b = min(b, int(batchWork/mean))
+	}
+	if slots > 0 {
+		b = min(b, ceilDiv(waiting, 2*slots), window/(2*slots))
+	}
+	return max(b, 1)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// batches cuts the runs to send into tasks of at most size runs each,
+// in their order.
+func batches(items []jobs.RunItem, size int) [][]jobs.RunItem {
+	size = max(size, 1)
+	var out [][]jobs.RunItem
+	for len(items) > 0 {
+		k := min(size, len(items))
+		out = append(out, items[:k:k])
+		items = items[k:]
+	}
+	return out
+}
+
+// SetSlots tells Shares how many run slots the workers offer.
+func (s *Shares) SetSlots(n int) {
+	s.mu.Lock()
+	s.slots = n
+	s.mu.Unlock()
+}
+
+// Slots is what SetSlots said (0: not known).
+func (s *Shares) Slots() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.slots
+}
+
+// FinishedRuns counts n finished runs (a batch's) towards the rate that
+// sizes the window.
+func (s *Shares) FinishedRuns(n int) {
+	s.mu.Lock()
+	s.rate.roll(s.now())
+	s.rate.cur += max(n, 1)
+	s.mu.Unlock()
+}
+
+// runDurations is what a campaign's succeeded runs took.
+type runDurations struct {
+	succeeded int64
+	total     time.Duration
+}
+
+// mean is the mean duration of a succeeded run; ok is false before any
+// run succeeded.
+func (d runDurations) mean() (time.Duration, bool) {
+	if d.succeeded == 0 {
+		return 0, false
+	}
+	return d.total / time.Duration(d.succeeded), true
+}
+
+type durationEntry struct {
+	uid string
+	d   runDurations
+	at  time.Time
+}
+
+// durationsEvery is how often a campaign's run durations are summed again
+// (a pass over its succeeded records). Batch sizes follow them loosely.
+const durationsEvery = 30 * time.Second
+
+// durations returns what the succeeded runs of campaign name took, given
+// how many succeeded by the counts: summed again when runs first
+// succeeded, then every durationsEvery.
+func (r *Reconciler) durations(ctx context.Context, name, uid string, succeeded int64) (runDurations, error) {
+	r.mu.Lock()
+	e, ok := r.durs[name]
+	r.mu.Unlock()
+	if succeeded == 0 || (ok && e.uid == uid && e.d.succeeded > 0 && time.Since(e.at) < durationsEvery) {
+		if ok && e.uid == uid {
+			return e.d, nil
+		}
+		return runDurations{}, nil
+	}
+	total, err := r.Store.SucceededTime(ctx, name, uid)
+	if err != nil {
+		return runDurations{}, err
+	}
+	d := runDurations{succeeded: succeeded, total: total}
+	r.mu.Lock()
+	if r.durs == nil {
+		r.durs = map[string]durationEntry{}
+	}
+	r.durs[name] = durationEntry{uid: uid, d: d, at: time.Now()}
+	r.mu.Unlock()
+	return d, nil
+}

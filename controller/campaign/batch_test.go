@@ -1,0 +1,156 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/workers/jobs"
+)
+
+func TestBatchSize(t *testing.T) {
+	ms := func(n int64, each time.Duration) runDurations {
+		return runDurations{succeeded: n, total: time.Duration(n) * each}
+	}
+	for _, c := range []struct {
+		name                   string
+		d                      runDurations
+		waiting, window, slots int
+		want                   int
+	}{
+		{"nothing observed yet", runDurations{}, 10000, 4096, 2, 1},
+		{"runs of a second or more", ms(10, 3*time.Second), 10000, 4096, 2, 1},
+		{"a second of 10 ms runs", ms(10, 10*time.Millisecond), 10000, 4096, 2, 100},
+		{"runs below a millisecond", ms(10, 0), 100000, 4096, 2, maxBatch},
+		{"the tail spreads over every slot twice", ms(10, 10*time.Millisecond), 40, 4096, 2, 10},
+		{"the last runs go one per task", ms(10, 10*time.Millisecond), 3, 4096, 2, 1},
+		{"the window holds two tasks per slot", ms(10, 10*time.Millisecond), 10000, 32, 2, 8},
+		{"slots unknown", ms(10, 10*time.Millisecond), 10000, 32, 0, 100},
+	} {
+		if got := batchSize(c.d, c.waiting, c.window, c.slots); got != c.want {
+			t.Errorf("%s: batchSize = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// queuedBatches lists the pending run tasks' runs, by task ID, checking
+// that each ID names the runs its payload carries.
+func (e *env) queuedBatches(t *testing.T) map[string][]int {
+	t.Helper()
+	tasks, err := e.q.Inspector.ListPendingTasks(jobs.QueueRun, asynq.PageSize(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]int{}
+	for _, tk := range tasks {
+		var rt jobs.RunTask
+		if err := json.Unmarshal(tk.Payload, &rt); err != nil {
+			t.Fatal(err)
+		}
+		var runs []int
+		for _, it := range rt.Items() {
+			runs = append(runs, it.Run)
+		}
+		if rt.TaskID() != tk.ID {
+			t.Errorf("task %s carries runs %v (ID %s)", tk.ID, runs, rt.TaskID())
+		}
+		out[tk.ID] = runs
+	}
+	return out
+}
+
+// Short runs: the window's runs go in tasks of several runs each, sized
+// from the durations of the runs that succeeded; Redis wiped, the queue is
+// rebuilt in batches; a batch task the queue gave up on is a failed
+// attempt of each of its runs; suspend removes the batches.
+func TestShortRunsAreDispatchedInBatches(t *testing.T) {
+	e := newEnv(t)
+	e.r.Shares.SetSlots(2)
+	ctx := context.Background()
+	c, err := e.st.Create(ctx, newCampaign("short", "0..299"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := c.Metadata.UID
+	e.reconcile(t, "short")
+	// Ten runs already took 10 ms each.
+	if _, err := e.st.DB.Collection(jobs.CollRuns).UpdateMany(ctx, bson.M{"campaign": "short", "run": bson.M{"$lt": 10}},
+		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "durationMs": 10}}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = e.st.Get(ctx, "short")
+	e.finishBuild(t, c.Status.Build.Key)
+	e.reconcile(t, "short")
+
+	check := func(when string) {
+		t.Helper()
+		b := e.queuedBatches(t)
+		if len(b) != 4 {
+			t.Fatalf("%s: %d tasks %v, want the window of 32 runs in 4 tasks of 8 (two per slot)", when, len(b), b)
+		}
+		seen := map[int]bool{}
+		for id, runs := range b {
+			if len(runs) != 8 {
+				t.Errorf("%s: task %s carries %d runs, want 8", when, id, len(runs))
+			}
+			for _, r := range runs {
+				if r < 10 || seen[r] {
+					t.Errorf("%s: run %d dispatched twice or after it succeeded", when, r)
+				}
+				seen[r] = true
+			}
+		}
+		if live := e.tasks(t, "short", uid); len(live) != 32 {
+			t.Fatalf("%s: %d runs in the queue, want 32", when, len(live))
+		}
+	}
+	check("first dispatch")
+	e.reconcile(t, "short")
+	check("second pass")
+
+	if err := e.rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "short")
+	check("after FLUSHALL")
+
+	// The queue gives up on one batch: each of its runs gets a failed
+	// attempt (and, with retries left, goes back to Pending).
+	var dead string
+	var deadRuns []int
+	for id, runs := range e.queuedBatches(t) {
+		dead, deadRuns = id, runs
+		break
+	}
+	if err := e.q.Inspector.ArchiveTask(jobs.QueueRun, dead); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "short")
+	for _, r := range deadRuns {
+		rec, err := e.st.Runs(ctx, store.RunQuery{Campaign: "short", UID: uid, After: r - 1, Limit: 1})
+		if err != nil || len(rec) != 1 {
+			t.Fatal(rec, err)
+		}
+		if rec[0].Attempts != 1 || rec[0].State != jobs.RunPending {
+			t.Errorf("run %d of the dead batch: %s with %d attempts, want a failed attempt sent back to Pending", r, rec[0].State, rec[0].Attempts)
+		}
+	}
+	if n, _ := e.q.Inspector.ListArchivedTasks(jobs.QueueRun); len(n) != 0 {
+		t.Errorf("%d dead tasks left in the queue", len(n))
+	}
+
+	c, _ = e.st.Get(ctx, "short")
+	c.Spec.Suspend = true
+	if _, err := e.st.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "short")
+	if live := e.tasks(t, "short", uid); len(live) != 0 {
+		t.Fatalf("suspended campaign still has %d runs queued", len(live))
+	}
+}
