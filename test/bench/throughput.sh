@@ -8,7 +8,10 @@
 #             worker, P workers (one runs one job at a time), the job runs the
 #             program and stores the file in GridFS with pymongo, on the same
 #             redis-server and FerretDB.
-# Both run P simulations at once.
+# Both run P simulations at once. The floor both are measured against is
+# the process launch itself: `xargs -P P` of the same program, one process
+# per run, each writing its one result file to local disk (no queue, no
+# database); simswarm's rate is reported as a share of it.
 # Both run once per MongoDB-wire server mode (MODES, default both):
 #   stock     FerretDB 1.24 as it ships: every lookup or update by _id scans
 #             its collection (its _id index is on an expression its queries
@@ -55,6 +58,15 @@ echo bench-token-0123456789abcdef > token
 hz=$(getconf CLK_TCK)
 export PYTHONPATH=$here
 echo "$N no-op runs, $P at a time, on one redis-server and FerretDB per mode:"
+# The launch floor, once: it uses neither Redis nor FerretDB.
+mkdir xargs-results
+tx0=$(date +%s.%N)
+seq 0 $((N - 1)) | xargs -P "$P" -I{} ./trivial -u Cmdenv -c General -r {} --result-dir=xargs-results
+tx1=$(date +%s.%N)
+nx=$(find xargs-results -name '*.sca' | wc -l)
+[ "$nx" -eq "$N" ] || { echo "xargs -P wrote $nx result files, want $N" >&2; exit 1; }
+xargs_rate=$(/usr/bin/python3 -c 'import sys; print(int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])))' "$N" "$tx0" "$tx1")
+printf '  xargs -P%s  %.2f s  %.1f runs/s (the process-launch floor)\n' "$P" "$(/usr/bin/python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$tx0" "$tx1")" "$xargs_rate"
 
 for mode in $MODES; do
   case $mode in
@@ -94,8 +106,8 @@ for mode in $MODES; do
 
   # --- RQ --------------------------------------------------------------------
   if [ -n "${SIMSWARM_ONLY:-}" ]; then
-    /usr/bin/python3 -c 'import sys; n, t0, t1, c, hz, db = map(float, sys.argv[1:7]); print(f"[{sys.argv[7]}] simswarm {t1 - t0:.2f} s {n / (t1 - t0):.1f} runs/s, own CPU {c / hz / n * 1e3:.2f} ms/run, DB CPU {db / hz / n * 1e3:.2f} ms/run")' \
-      "$N" "$t0" "$t1" "$((cpu1 - cpu0))" "$hz" "$((db1 - db0))" "$mode"
+    /usr/bin/python3 -c 'import sys; n, t0, t1, c, hz, db, x = map(float, sys.argv[1:8]); print(f"[{sys.argv[8]}] simswarm {t1 - t0:.2f} s {n / (t1 - t0):.1f} runs/s ({n / (t1 - t0) / x:.0%} of xargs -P), own CPU {c / hz / n * 1e3:.2f} ms/run, DB CPU {db / hz / n * 1e3:.2f} ms/run")' \
+      "$N" "$t0" "$t1" "$((cpu1 - cpu0))" "$hz" "$((db1 - db0))" "$xargs_rate" "$mode"
     stop_all; continue
   fi
   # Timed from submission, like simswarm's apply (which also uploads the
@@ -111,7 +123,7 @@ for mode in $MODES; do
   done_rq=$(/usr/bin/python3 -c "import pymongo,sys; print(pymongo.MongoClient(sys.argv[1]).get_default_database().rqruns.count_documents({}))" "$MONGO")
   stop_all
 
-  /usr/bin/python3 - "$mode" "$N" "$t0" "$t1" "$t2" "$t3" "$cpu0" "$cpu1" "$hz" "$done_rq" "$db0" "$db1" "$ctl0" "$ctl1" "$rdb0" "$rdb1" <<'PY'
+  /usr/bin/python3 - "$mode" "$N" "$t0" "$t1" "$t2" "$t3" "$cpu0" "$cpu1" "$hz" "$done_rq" "$db0" "$db1" "$ctl0" "$ctl1" "$rdb0" "$rdb1" "$xargs_rate" <<'PY'
 import sys
 mode, n = sys.argv[1], int(sys.argv[2])
 t0, t1, t2, t3 = map(float, sys.argv[3:7])
@@ -121,10 +133,11 @@ rq_done = int(sys.argv[10])
 db = (int(sys.argv[12]) - int(sys.argv[11])) / hz
 ctl = (int(sys.argv[14]) - int(sys.argv[13])) / hz
 rdb = (int(sys.argv[16]) - int(sys.argv[15])) / hz
+xargs = float(sys.argv[17])
 ss, rq = n / (t1 - t0), rq_done / (t3 - t2)
 print(f"[{mode}]")
-print(f"  simswarm  {t1 - t0:7.2f} s  {ss:8.1f} runs/s")
-print(f"  RQ        {t3 - t2:7.2f} s  {rq:8.1f} runs/s   ({rq_done} jobs done)")
+print(f"  simswarm  {t1 - t0:7.2f} s  {ss:8.1f} runs/s   ({ss / xargs:.0%} of xargs -P)")
+print(f"  RQ        {t3 - t2:7.2f} s  {rq:8.1f} runs/s   ({rq_done} jobs done; {rq / xargs:.0%} of xargs -P)")
 print(f"  simswarm / RQ throughput: {ss / rq:.2f}x")
 print(f"  simswarm's own CPU (controller + workers, not the simulations): {cpu / n * 1e3:.2f} ms per run"
       f" (controller {ctl / n * 1e3:.2f} ms)")
