@@ -18,7 +18,13 @@
 //   - keep a bounded window of run tasks queued (about a second of work:
 //     the runs finished in the last second, at least 2 per worker slot and
 //     32, at most 4,096; shared between campaigns by spec.priority),
-//     deduplicated by asynq TaskID; send Failed runs with
+//     deduplicated by asynq TaskID; short runs go several to a task
+//     (batched dispatch: about a second of work by the mean duration of
+//     the campaign's succeeded runs, at most 256, and no more than lets
+//     what is left spread over every slot twice and the window hold two
+//     tasks per slot; one run per task until one succeeded). The window
+//     counts runs, not tasks; a task the queue gave up on is a failed
+//     attempt of each of its runs. Send Failed runs with
 //     attempts left back to Pending. A run record stays Pending while its
 //     task is in the queue (the status counts it Queued or Running from the
 //     queue's listing), so dispatching writes no record, and a run whose

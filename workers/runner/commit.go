@@ -66,6 +66,11 @@ type groupCommit struct {
 	mu      sync.Mutex
 	pending []*commit
 	writing bool
+	// wmu is held by the write in flight: a batch's commits (storeAll)
+	// and the group's take turns, so a process has one write at a time
+	// (two concurrent bulk updates of the runs collection wedged FerretDB
+	// for good in the throughput bench).
+	wmu sync.Mutex
 }
 
 // store writes c together with whatever else is pending and returns c's
@@ -113,7 +118,9 @@ func (g *groupCommit) write(db *mongo.Database, batch []*commit, self *commit) e
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	errs := make([]error, len(batch))
+	g.wmu.Lock()
 	writeBatch(ctx, db, batch, errs)
+	g.wmu.Unlock()
 	var mine error
 	for i, c := range batch {
 		if c == self {
@@ -224,13 +231,16 @@ func perDocument(err error, errs []error, conv func(mongo.WriteError) error) boo
 // storeAll writes the commits of one batch's runs together, one command
 // per collection as a group commit does (maxCommitRuns at a time), and
 // returns each one's outcome as store does. A batch is a group already: it
-// does not queue behind the commits of single runs.
+// does not wait for single runs' commits to join it, only for the write in
+// flight.
 func (g *groupCommit) storeAll(db *mongo.Database, cs []*commit) []error {
 	errs := make([]error, len(cs))
 	for len(cs) > 0 {
 		k := min(len(cs), maxCommitRuns)
 		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		g.wmu.Lock()
 		writeBatch(ctx, db, cs[:k], errs[len(errs)-len(cs):][:k])
+		g.wmu.Unlock()
 		cancel()
 		cs = cs[k:]
 	}

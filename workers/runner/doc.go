@@ -15,6 +15,15 @@
 // Each simulation is a process (procexec); Handler.Exec replaces that for
 // tests only (the scale harness, test/scale, simulates runs with timers).
 //
+// A task of several runs (a batch, jobs.RunTask.Runs) runs them in one
+// process, as opp_runall -b does (opp_run -s -r a,b,c; one slot, for the
+// process's time), and writes the completions of the runs it finished
+// together, one command per collection. Each run of a batch is still a run
+// of its own: its files are those whose result-file header names it (or
+// the .out its header names, or a headerless file sharing a name stem with
+// one of its files), never guessed from names; its completion, attempt and
+// failure are its own.
+//
 // Guarantees:
 //   - Results are stored exactly once per run: files are uploaded first, then
 //     a Completion keyed by the run's _id is inserted (it can succeed once),
@@ -54,6 +63,16 @@
 //     the way) and from that file into the unpacked tree: memory does not
 //     grow with its size (a 200 MB artifact peaks under 50 MiB resident,
 //     TestLargeArtifactStreamsWithBoundedMemory).
+//   - A batch's process that dies part way (a signal, a timeout, an error
+//     of one run) keeps the runs Cmdenv announced before the one that was
+//     running (their files are stored, once); that run is recorded as a
+//     failed attempt of its own; the runs it kept from starting go again in
+//     a new process within the task, without losing an attempt. A batch
+//     delivered again skips the runs whose completion is stored. Where a
+//     batch cannot tell whose a file is (a file no rule attributes, or a
+//     process that failed before announcing any run) the task runs its
+//     runs one process each, and this runner keeps doing so for the
+//     campaign: no file is ever credited to the wrong run.
 //   - The cache is shared safely by concurrent runner processes on one host:
 //     one downloads and unpacks under a file lock, into a temporary directory
 //     renamed into place after the artifact's sha256 matched its record.
