@@ -226,7 +226,7 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 		untrack = h.Track(fmt.Sprintf("%s runs %s", rt.Campaign, jobs.FormatRuns(nums)))
 	}
 	start = time.Now()
-	out := procexec.Run(ctx, procexec.Cmd{Argv: argv, Dir: b.dir, Env: b.env, Timeout: timeout, Stdout: blog, Combined: true})
+	out := h.executor().Run(ctx, procexec.Cmd{Argv: argv, Dir: b.dir, Env: b.env, Timeout: timeout, Stdout: blog, Combined: true})
 	end := time.Now()
 	untrack()
 	release()
@@ -320,6 +320,7 @@ func (b *batchExec) store(ctx context.Context, runDir string, finished []int, by
 		c.comp = &jobs.Completion{ID: r.id, Campaign: rt.Campaign, UID: rt.UID, Attempt: r.a.n, Worker: h.Worker,
 			Files: fs, StderrTail: batchTail(out, len(byNum)), DurationMS: t1.Sub(started).Milliseconds(), CPUMS: cpu.Milliseconds(),
 			StartedAt: started.UTC(), FinishedAt: t1.UTC()}
+		c.index = indexResults(one, r.a.n, files[n])
 		commits = append(commits, c)
 		stored = append(stored, r)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/simswarm/simswarm/test/omnetpp"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultindex"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -76,6 +78,19 @@ func runCampaign(t *testing.T, db *mongo.Database, key, uid string, sim api.Simu
 			t.Fatalf("%s run %d: %s %q", uid, r, rec.State, rec.Message)
 		}
 		out[r] = map[string]string{}
+		// The run's result index (package resultindex) is written for a
+		// batch's runs as for single ones.
+		var idx struct {
+			Index *resultindex.Summary `bson:"resultIndex"`
+		}
+		if err := db.Collection(jobs.CollRuns).FindOne(ctx, bson.M{"_id": jobs.RunID("eq", uid, r)}).Decode(&idx); err != nil {
+			t.Fatal(err)
+		}
+		if idx.Index == nil || idx.Index.Values == 0 || idx.Index.Error != "" {
+			t.Errorf("%s run %d: result index %+v, want the values of its .sca", uid, r, idx.Index)
+		} else {
+			out[r]["(result index)"] = fmt.Sprintf("%+v", *idx.Index)
+		}
 		b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
 		for _, f := range rec.Files {
 			var buf bytes.Buffer

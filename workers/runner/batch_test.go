@@ -83,7 +83,7 @@ func storedResults(t *testing.T, db *mongo.Database) map[int][]string {
 	return out
 }
 
-func processes(t *testing.T, log string) []string {
+func procLines(t *testing.T, log string) []string {
 	t.Helper()
 	data, err := os.ReadFile(log)
 	if err != nil {
@@ -109,7 +109,7 @@ func TestBatchKilledHalfWayRedoesOnlyUnfinishedRuns(t *testing.T) {
 	if err := h.ProcessTask(context.Background(), batchTask(t, db, items(0, 1, 2, 3, 4, 5))); err != nil {
 		t.Fatal(err)
 	}
-	if got := processes(t, procLog); strings.Join(got, " ") != "0,1,2,3,4,5 4,5" {
+	if got := procLines(t, procLog); strings.Join(got, " ") != "0,1,2,3,4,5 4,5" {
 		t.Fatalf("processes ran -r %v, want the batch and then only the runs the kill kept from starting (4,5)", got)
 	}
 	for _, run := range []int{0, 1, 2, 4, 5} {
@@ -134,7 +134,7 @@ func TestBatchKilledHalfWayRedoesOnlyUnfinishedRuns(t *testing.T) {
 	if err := h.ProcessTask(context.Background(), batchTask(t, db, []jobs.RunItem{{Run: 3, Attempt: 1}})); err != nil {
 		t.Fatal(err)
 	}
-	if got := processes(t, procLog); strings.Join(got, " ") != "0,1,2,3,4,5 4,5 3" {
+	if got := procLines(t, procLog); strings.Join(got, " ") != "0,1,2,3,4,5 4,5 3" {
 		t.Fatalf("processes ran -r %v, want run 3 alone last", got)
 	}
 	if r := record(t, db, 3); r.State != jobs.RunSucceeded || r.Attempts != 2 || len(r.Files) != 2 {
