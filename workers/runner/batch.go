@@ -64,9 +64,13 @@ func (h *Handler) processBatch(ctx context.Context, t *asynq.Task, rt jobs.RunTa
 		}
 	}
 	defer h.changedRuns(rt.Campaign, len(runs))
-	dir, err := h.Cache.Get(ctx, rt.ArtifactKey)
+	artifact, err := h.Cache.Get(ctx, rt.ArtifactKey)
 	if err != nil {
 		return fmt.Errorf("artifact for runs %s: %w", jobs.FormatRuns(rt.Runs), err)
+	}
+	dir, err := workingDirOf(artifact, rt.Simulation.WorkingDir)
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
 		return fmt.Errorf("work directory: %w", err)
@@ -76,7 +80,7 @@ func (h *Handler) processBatch(ctx context.Context, t *asynq.Task, rt jobs.RunTa
 		env = append(env, k+"="+v)
 	}
 	env = append(env, workdir.Env(h.WorkDir))
-	b := &batchExec{h: h, t: t, rt: rt, dir: filepath.Join(dir, filepath.FromSlash(rt.Simulation.WorkingDir)), env: env, log: log}
+	b := &batchExec{h: h, t: t, rt: rt, dir: dir, env: env, log: log}
 	for {
 		todo := undone(runs)
 		if len(todo) == 0 {
