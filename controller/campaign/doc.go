@@ -28,7 +28,9 @@
 //     attempts left back to Pending. A run record stays Pending while its
 //     task is in the queue (the status counts it Queued or Running from the
 //     queue's listing), so dispatching writes no record, and a run whose
-//     task vanished (Redis wiped) is simply dispatched again;
+//     task vanished (Redis wiped) is simply dispatched again, also when a
+//     worker still busy with the old queue left a hash under the task's ID
+//     (the half hash is removed: orphans.go);
 //   - record the tasks the queue gave up on (archived: a worker refused
 //     them or their retries ran out) as failures with the worker's last
 //     error: a failed attempt of the run, counted against its retries, or

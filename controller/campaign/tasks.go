@@ -88,7 +88,7 @@ func (q *AsynqQueue) enqueue(ctx context.Context, queue, typ, id string, payload
 		if !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
 			return fmt.Errorf("enqueue %s: %w", id, err)
 		}
-		info, ierr := q.Inspector.GetTaskInfo(queue, id)
+		info, ierr := q.taskInfo(ctx, queue, id)
 		if ierr != nil {
 			if errors.Is(ierr, asynq.ErrTaskNotFound) {
 				continue // gone meanwhile: try again
@@ -134,7 +134,7 @@ func (q *AsynqQueue) BuildQueued(ctx context.Context, key string) (bool, error) 
 	if err := q.register(ctx); err != nil {
 		return false, err
 	}
-	info, err := q.Inspector.GetTaskInfo(jobs.QueueBuild, jobs.BuildTaskID(key))
+	info, err := q.taskInfo(ctx, jobs.QueueBuild, jobs.BuildTaskID(key))
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return false, nil
 	}
@@ -313,7 +313,7 @@ func (q *AsynqQueue) BuildFailure(ctx context.Context, key string) (*TaskFailure
 		return nil, err
 	}
 	id := jobs.BuildTaskID(key)
-	info, err := q.Inspector.GetTaskInfo(jobs.QueueBuild, id)
+	info, err := q.taskInfo(ctx, jobs.QueueBuild, id)
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil, nil
 	}
