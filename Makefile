@@ -46,6 +46,7 @@ bench: build
 	./test/bench/runall-vs-opp_runall.sh
 	./test/bench/throughput.sh 2000
 	./test/bench/scale.sh
+	./test/bench/multihost.sh
 
 ## fuzz: a minute of fuzzing on the manifest decoder, and one on the .sca parser.
 fuzz:

@@ -352,3 +352,33 @@ func mustIP(t testing.TB, args ...string) {
 		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
+
+// ContainerCommands are the command lines (argv) of the processes running
+// in the host's containers: what the host is doing, read from its cgroup,
+// without asking its engine (which may be cut off or dead).
+func (h *Host) ContainerCommands() [][]string {
+	var out [][]string
+	seen := map[string]bool{}
+	roots := []string{"/sys/fs/cgroup/pids" + h.opts.cgroupParent, "/sys/fs/cgroup" + h.opts.cgroupParent}
+	for _, root := range roots {
+		_ = filepath.WalkDir(root, func(p string, de os.DirEntry, err error) error {
+			if err != nil || de.IsDir() || de.Name() != "cgroup.procs" {
+				return nil
+			}
+			b, _ := os.ReadFile(p)
+			for _, pid := range strings.Fields(string(b)) {
+				if seen[pid] {
+					continue
+				}
+				seen[pid] = true
+				cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
+				if err != nil || len(cmdline) == 0 {
+					continue
+				}
+				out = append(out, strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00"))
+			}
+			return nil
+		})
+	}
+	return out
+}
