@@ -213,19 +213,39 @@ func (mh *multihost) waitRunnersOn(t *testing.T, what string, hosts ...*dockerte
 func (mh *multihost) runs(t *testing.T, campaign string) []jobs.RunRecord {
 	t.Helper()
 	var all []jobs.RunRecord
-	after := -1
-	for {
-		list, err := mh.cl.Runs(context.Background(), campaign, "", after, 500)
+	// The API can be away for a while (the controller's task restarting
+	// after a node loss): wait for it, and say so in the log.
+	waitFor(t, 3*time.Minute, "run records from the API", func() (bool, string) {
+		all = nil
+		after := -1
+		for {
+			list, err := mh.cl.Runs(context.Background(), campaign, "", after, 500)
+			if err != nil {
+				t.Logf("list runs (retrying): %v", err)
+				time.Sleep(time.Second)
+				return false, err.Error()
+			}
+			all = append(all, list.Items...)
+			if list.Next <= after || len(list.Items) == 0 {
+				return true, ""
+			}
+			after = list.Next
+		}
+	})
+	return all
+}
+
+// apply applies a manifest, waiting for an API that is away for a while.
+func (mh *multihost) apply(t *testing.T, manifest string) {
+	t.Helper()
+	waitFor(t, 3*time.Minute, "apply "+manifest, func() (bool, string) {
+		out, err := cli(t, "apply", "-f", manifest)
 		if err != nil {
-			t.Logf("list runs: %v", err)
-			return nil
+			t.Logf("apply (retrying): %v", err)
+			time.Sleep(time.Second)
 		}
-		all = append(all, list.Items...)
-		if list.Next <= after || len(list.Items) == 0 {
-			return all
-		}
-		after = list.Next
-	}
+		return err == nil, fmt.Sprint(out, err)
+	})
 }
 
 // exactlyOnce checks that every run of the campaign succeeded with its two
@@ -281,7 +301,7 @@ func TestMultihostSwarm(t *testing.T) {
 		dir := t.TempDir()
 		manifest := alohaManifest(t, dir, "aloha", "PureAloha", "0..29")
 		start := time.Now()
-		mustCLI(t, "apply", "-f", manifest)
+		mh.apply(t, manifest)
 		if out, err := cli(t, "wait", "aloha", "--timeout", "6m"); err != nil {
 			t.Fatalf("wait: %v\n%s\n%s", err, out, controllerLogs(t, mh.m.Daemon))
 		}
@@ -382,7 +402,7 @@ func TestMultihostSwarm(t *testing.T) {
 	t.Run("manager-restart", func(t *testing.T) {
 		dir := t.TempDir()
 		manifest := longAloha(t, dir, "manager-restart")
-		mustCLI(t, "apply", "-f", manifest)
+		mh.apply(t, manifest)
 		waitFor(t, 4*time.Minute, "runs in progress", func() (bool, string) {
 			n := 0
 			for _, h := range mh.hosts.Hosts {
@@ -417,7 +437,7 @@ func TestMultihostSwarm(t *testing.T) {
 			dir := t.TempDir()
 			manifest := longAloha(t, dir, name)
 			start := time.Now()
-			mustCLI(t, "apply", "-f", manifest)
+			mh.apply(t, manifest)
 			if out, err := cli(t, "wait", name, "--timeout", "10m", "--interval", "200ms"); err != nil {
 				t.Fatalf("wait: %v\n%s", err, out)
 			}
@@ -447,7 +467,7 @@ func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host
 	campaign := "loss-" + mode
 	dir := t.TempDir()
 	manifest := longAloha(t, dir, campaign)
-	mustCLI(t, "apply", "-f", manifest)
+	mh.apply(t, manifest)
 	// Wait until the victim is simulating (its containers' processes say
 	// which runs: a run record names its worker only once it is done).
 	var held map[int]bool
