@@ -18,6 +18,19 @@
 // builder reads before every build, so no restart and no fixed subnet is
 // needed.
 //
+// Swarm's scheduler can give up on a task that waits for a node once its
+// service's revision has moved on (moby/moby#36699, #53722): after a lost
+// node returns, its runner tasks may stay Pending while it has room. A
+// full pass therefore also looks for tasks of the stack's replicated
+// services that are Pending, unassigned and desired Running while a
+// ready, active node meets their constraints and has their reservation
+// free; seen so for Config.StuckGrace (default 30 s), their service is
+// nudged: its replica count lowered by their number (swarm removes
+// unassigned tasks first) and restored by the next pass, which creates
+// fresh tasks. The nudge writes the observed spec with only the count
+// changed, so it keeps unowned fields and never restarts a running task;
+// it is logged as an action ("nudged service/...").
+//
 // Run drives passes: Docker events (service, node, container) only enqueue
 // a pass (coalesced), a jittered periodic resync catches anything missed,
 // failed passes are retried with capped exponential backoff, and nothing is

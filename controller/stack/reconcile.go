@@ -27,6 +27,10 @@ type Result struct {
 	// no event marks the moment they get there (the container's start
 	// event comes first), so Run looks again shortly.
 	DistccStarting bool
+	// StuckWatched is set while tasks wait for a node that has room for
+	// them, not yet for StuckGrace; Nudged when a service with tasks swarm
+	// stopped scheduling was scaled down to be restored by the next pass.
+	StuckWatched, Nudged bool
 }
 
 // Writes is the number of Docker write calls the pass made.
@@ -74,6 +78,9 @@ func (r *Reconciler) pass(ctx context.Context, only map[string]bool) (Result, er
 	}
 	if prune {
 		if err := r.publishDistccHosts(ctx, &res); err != nil {
+			errs = append(errs, err)
+		}
+		if err := r.nudgeStuck(ctx, nodes, stackFilter, &res); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -21,11 +21,13 @@ type Reconciler struct {
 	resync  time.Duration
 	jitter  func() float64
 
-	lastHosts []string
-	passes    atomic.Int64 // completed passes of Run
-	actions   actionLog    // what passes did, for dashboards
-	now       func() time.Time
-	onPass    func(took time.Duration, err error)
+	lastHosts  []string
+	stuckGrace time.Duration
+	stuckSince map[string]time.Time // task ID -> first pass that saw it stuck
+	passes     atomic.Int64         // completed passes of Run
+	actions    actionLog            // what passes did, for dashboards
+	now        func() time.Time
+	onPass     func(took time.Duration, err error)
 }
 
 // Config configures a Reconciler.
@@ -48,6 +50,10 @@ type Config struct {
 	Jitter func() float64
 	// Now is the clock of the action log; default time.Now.
 	Now func() time.Time
+	// StuckGrace is how long a task must wait for a node that has room
+	// for it before the reconciler nudges its service (see pending.go);
+	// default DefaultStuckGrace.
+	StuckGrace time.Duration
 	// OnPass, if set, is told how long every pass of Run took and how it
 	// ended (metrics).
 	OnPass func(took time.Duration, err error)
@@ -64,7 +70,10 @@ func New(cfg Config) (*Reconciler, error) {
 	r := &Reconciler{
 		docker: cfg.Docker, events: cfg.Events, hosts: cfg.Hosts, stack: cfg.Stack,
 		log: cfg.Logger, leading: cfg.Leading, resync: cfg.Resync, jitter: cfg.Jitter,
-		now: cfg.Now, onPass: cfg.OnPass,
+		now: cfg.Now, onPass: cfg.OnPass, stuckGrace: cfg.StuckGrace,
+	}
+	if r.stuckGrace <= 0 {
+		r.stuckGrace = DefaultStuckGrace
 	}
 	if r.now == nil {
 		r.now = time.Now

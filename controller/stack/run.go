@@ -62,8 +62,11 @@ func (r *Reconciler) Run(ctx context.Context) error {
 				r.log.Warn("stack reconcile failed; retrying", zap.Error(err), zap.Duration("retryIn", backoff))
 			case err == nil:
 				backoff = 0
-				if res.DistccStarting {
+				if res.DistccStarting || res.Nudged {
 					wait = min(wait, startingRecheck)
+				}
+				if res.StuckWatched {
+					wait = min(wait, r.stuckGrace)
 				}
 				if res.Writes() > 0 {
 					r.log.Info("stack reconciled", zap.Strings("created", res.Created),
