@@ -37,6 +37,8 @@ type multihost struct {
 	server string // the controller's API, forwarded from 127.0.0.1
 	token  string
 	cl     *client.Client
+
+	lastAway time.Time // apiAway logged the controller's state
 }
 
 // mhControllerPort is the controller's published port inside the
@@ -221,7 +223,7 @@ func (mh *multihost) runs(t *testing.T, campaign string) []jobs.RunRecord {
 		for {
 			list, err := mh.cl.Runs(context.Background(), campaign, "", after, 500)
 			if err != nil {
-				t.Logf("list runs (retrying): %v", err)
+				mh.apiAway(t, "list runs", err)
 				time.Sleep(time.Second)
 				return false, err.Error()
 			}
@@ -235,13 +237,34 @@ func (mh *multihost) runs(t *testing.T, campaign string) []jobs.RunRecord {
 	return all
 }
 
+// apiAway logs a failed API call and, the first time in a while, what the
+// manager's engine says about the controller: its tasks, and the logs of
+// every controller container it still has (a replaced or crashed one
+// included: a later engine restart removes them).
+func (mh *multihost) apiAway(t *testing.T, what string, err error) {
+	t.Helper()
+	t.Logf("%s (retrying): %v", what, err)
+	if time.Since(mh.lastAway) < 30*time.Second {
+		return
+	}
+	mh.lastAway = time.Now()
+	ps, _ := mh.m.TryCLI(nil, "service", "ps", "--no-trunc", "--format", "{{.Name}} {{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}", "simswarm_controller", "simswarm_mongo", "simswarm_redis")
+	t.Logf("API away: tasks on the manager:\n%s", ps)
+	ids, _ := mh.m.TryCLI(nil, "ps", "-aq", "--filter", "label=com.docker.swarm.service.name=simswarm_controller")
+	for _, id := range strings.Fields(ids) {
+		st, _ := mh.m.TryCLI(nil, "inspect", "--format", "{{.Name}} {{.State.Status}} exit={{.State.ExitCode}} oom={{.State.OOMKilled}} {{.State.StartedAt}} {{.State.FinishedAt}}", id)
+		logs, _ := mh.m.TryCLI(nil, "logs", "--tail", "30", id)
+		t.Logf("API away: controller container %s\n%s", st, logs)
+	}
+}
+
 // apply applies a manifest, waiting for an API that is away for a while.
 func (mh *multihost) apply(t *testing.T, manifest string) {
 	t.Helper()
 	waitFor(t, 3*time.Minute, "apply "+manifest, func() (bool, string) {
 		out, err := cli(t, "apply", "-f", manifest)
 		if err != nil {
-			t.Logf("apply (retrying): %v", err)
+			mh.apiAway(t, "apply", err)
 			time.Sleep(time.Second)
 		}
 		return err == nil, fmt.Sprint(out, err)
@@ -383,7 +406,7 @@ func TestMultihostSwarm(t *testing.T) {
 
 	victim := mh.hosts.Hosts[1]
 	t.Run("partition", func(t *testing.T) {
-		mh.nodeLoss(t, "partition", victim, func() { victim.LinkDown(t) }, func() { victim.LinkUp(t) }, true)
+		mh.nodeLoss(t, "partition", victim, func() { victim.LinkDown(t) }, func() { victim.LinkUp(t) })
 	})
 	t.Run("drain", func(t *testing.T) {
 		var id string
@@ -393,11 +416,11 @@ func TestMultihostSwarm(t *testing.T) {
 			}
 		}
 		mh.nodeLoss(t, "drain", victim, func() { mh.m.CLI(t, "node", "update", "--availability", "drain", id) },
-			func() { mh.m.CLI(t, "node", "update", "--availability", "active", id) }, true)
+			func() { mh.m.CLI(t, "node", "update", "--availability", "active", id) })
 	})
 	crashed := mh.hosts.Hosts[2]
 	t.Run("crash", func(t *testing.T) {
-		mh.nodeLoss(t, "crash", crashed, func() { crashed.Crash(t) }, func() { crashed.Restart(t) }, false)
+		mh.nodeLoss(t, "crash", crashed, func() { crashed.Crash(t) }, func() { crashed.Restart(t) })
 	})
 	t.Run("manager-restart", func(t *testing.T) {
 		dir := t.TempDir()
@@ -462,7 +485,7 @@ func TestMultihostSwarm(t *testing.T) {
 // the campaign completes with every result exactly once, and, after
 // restore, that the host gets runners again and no late result of its
 // lost attempts is stored on top.
-func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host, lose, restore func(), runnersBack bool) {
+func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host, lose, restore func()) {
 	t.Helper()
 	campaign := "loss-" + mode
 	dir := t.TempDir()
@@ -526,17 +549,12 @@ func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host
 			filters.Arg("label", "com.docker.swarm.service.name=simswarm_distcc"))})
 		return err == nil && len(cs) == 1, fmt.Sprint(len(cs), err)
 	})
-	if runnersBack {
-		took := mh.waitRunnersOn(t, victim.Name+" back with runners", mh.hosts.Hosts...)
-		t.Logf("MEASURE %s back (%s) -> runners on it again: %v", victim.Name, mode, took)
-	} else {
-		// Swarm's scheduler can drop runner tasks that it tried to place
-		// while the returning node was not yet available from its retry
-		// queue (moby/moby#36699, #53722): they stay Pending. Not asserted
-		// here until simswarm works around it; the figure is logged.
-		time.Sleep(20 * time.Second)
-		t.Logf("%s back (%s): %d runners on it after 20 s", victim.Name, mode, len(runnerContainers(victim)))
-	}
+	// After a crash, swarm's scheduler may have given up on the runner
+	// tasks meant for the returning node (moby/moby#53722); the stack
+	// reconciler nudges them (controller/stack pending.go), within its
+	// StuckGrace (30 s) plus a pass.
+	took := mh.waitRunnersOn(t, victim.Name+" back with runners", mh.hosts.Hosts...)
+	t.Logf("MEASURE %s back (%s) -> runners on it again: %v", victim.Name, mode, took)
 	// Whatever the returning host still had in flight finishes or is
 	// stopped now; give late results time to arrive, then nothing changed.
 	time.Sleep(10 * time.Second)
