@@ -13,7 +13,9 @@
 // own — the ForceUpdate counter of `docker service update --force` and an
 // image the daemon pinned by digest — so changing the replica count never
 // redeploys the running tasks. It also reads the running tasks of the distcc service and
-// publishes their buildnet addresses (ip:port, sorted) through a
+// publishes their buildnet addresses (ip:port; worker nodes'
+// first, the managers' last, each group sorted: distcc prefers the first
+// hosts of its list) through a
 // HostPublisher (Redis key simswarm:distcc:hosts in production), which the
 // builder reads before every build, so no restart and no fixed subnet is
 // needed.

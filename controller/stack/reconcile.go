@@ -77,7 +77,7 @@ func (r *Reconciler) pass(ctx context.Context, only map[string]bool) (Result, er
 		errs = append(errs, err)
 	}
 	if prune {
-		if err := r.publishDistccHosts(ctx, &res); err != nil {
+		if err := r.publishDistccHosts(ctx, nodes, &res); err != nil {
 			errs = append(errs, err)
 		}
 		if err := r.nudgeStuck(ctx, nodes, stackFilter, &res); err != nil {
@@ -333,9 +333,17 @@ func withSecretIDs(w stackspec.Service, ids map[string]string) (swarm.ServiceSpe
 }
 
 // publishDistccHosts publishes the buildnet addresses of the running
-// distcc tasks. It publishes on every pass (a Redis write, not a Docker
+// distcc tasks: those on worker nodes first, the managers' last, each
+// group sorted. distcc sends a compile to the first host of its list with
+// a free slot, so a small build would otherwise go wholly to whichever
+// host sorts first, and the manager's CPUs run the control plane and the
+// builder itself. It publishes on every pass (a Redis write, not a Docker
 // one) so a restarted Redis gets the list back at the next pass.
-func (r *Reconciler) publishDistccHosts(ctx context.Context, res *Result) error {
+func (r *Reconciler) publishDistccHosts(ctx context.Context, nodes []swarm.Node, res *Result) error {
+	manager := map[string]bool{}
+	for _, n := range nodes {
+		manager[n.ID] = n.Spec.Role == swarm.NodeRoleManager
+	}
 	svc := stackspec.ObjectName(r.stack, stackspec.Distcc)
 	buildnet := stackspec.ObjectName(r.stack, stackspec.Buildnet)
 	tasks, err := r.docker.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
@@ -344,7 +352,11 @@ func (r *Reconciler) publishDistccHosts(ctx context.Context, res *Result) error 
 		return fmt.Errorf("list distcc tasks: %w", err)
 	}
 	port := strconv.Itoa(int(r.stack.Spec.Distcc.Port))
-	hosts := []string{}
+	type host struct {
+		addr    string
+		manager bool
+	}
+	var found []host
 	for _, t := range tasks {
 		if t.Status.State != swarm.TaskStateRunning {
 			res.DistccStarting = true
@@ -356,12 +368,24 @@ func (r *Reconciler) publishDistccHosts(ctx context.Context, res *Result) error 
 			}
 			for _, a := range na.Addresses {
 				if p, err := netip.ParsePrefix(a); err == nil {
-					hosts = append(hosts, p.Addr().String()+":"+port)
+					found = append(found, host{p.Addr().String() + ":" + port, manager[t.NodeID]})
 				}
 			}
 		}
 	}
-	slices.Sort(hosts)
+	slices.SortFunc(found, func(a, b host) int {
+		if a.manager != b.manager {
+			if a.manager {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.addr, b.addr)
+	})
+	hosts := make([]string, 0, len(found))
+	for _, h := range found {
+		hosts = append(hosts, h.addr)
+	}
 	res.DistccHosts = hosts
 	if r.hosts == nil {
 		return nil
