@@ -147,6 +147,19 @@ type RunRecord struct {
 	UpdatedAt  time.Time    `bson:"updatedAt" json:"updatedAt"`
 	StartedAt  *time.Time   `bson:"startedAt,omitempty" json:"startedAt,omitempty"`
 	FinishedAt *time.Time   `bson:"finishedAt,omitempty" json:"finishedAt,omitempty"`
+	// ResultIndex is what the result index holds of a stored run (package
+	// resultindex), or why its .sca could not be indexed; nil for a run
+	// not indexed.
+	ResultIndex *IndexSummary `bson:"resultIndex,omitempty" json:"resultIndex,omitempty"`
+}
+
+// IndexSummary is a run's result index in brief: the values indexed, the
+// records of unknown types skipped, and what kept a .sca (or the index
+// write) from being indexed.
+type IndexSummary struct {
+	Values  int    `bson:"values" json:"values"`
+	Skipped int    `bson:"skipped,omitempty" json:"skipped,omitempty"`
+	Error   string `bson:"error,omitempty" json:"error,omitempty"`
 }
 
 // ResultFile is one stored result file of a run (GridFS bucket results,

@@ -58,11 +58,7 @@ type Run struct {
 }
 
 // Summary is what the run record says of its index (field resultIndex).
-type Summary struct {
-	Values  int    `bson:"values" json:"values"`
-	Skipped int    `bson:"skipped,omitempty" json:"skipped,omitempty"`
-	Error   string `bson:"error,omitempty" json:"error,omitempty"`
-}
+type Summary = jobs.IndexSummary
 
 // Summary is d's summary for the run record.
 func (d *Doc) Summary() Summary {

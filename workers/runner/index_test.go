@@ -40,8 +40,8 @@ func TestStoredRunsAreIndexed(t *testing.T) {
 		if err := db.Collection(resultindex.Collection).FindOne(ctx, bson.M{"_id": rec.ID}).Decode(&doc); err != nil {
 			t.Fatalf("run %d: no index document: %v", run, err)
 		}
-		if withIndex.Index == nil {
-			t.Fatalf("run %d: no resultIndex on the record", run)
+		if withIndex.Index == nil || rec.ResultIndex == nil || *rec.ResultIndex != *withIndex.Index {
+			t.Fatalf("run %d: resultIndex %+v on the record, %+v in the RunRecord", run, withIndex.Index, rec.ResultIndex)
 		}
 		vars := map[string]string{}
 		for _, kv := range doc.Itervars {
