@@ -2,6 +2,7 @@ package scale
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -46,8 +47,20 @@ func TestHarnessSmall(t *testing.T) {
 	if cp.Status.Phase != api.PhaseSucceeded || cp.Status.Runs.Succeeded != runs {
 		t.Fatalf("campaign %s with runs %+v, want Succeeded with %d", cp.Status.Phase, cp.Status.Runs, runs)
 	}
-	if n := f.Calls(); n != runs {
-		t.Errorf("the timers ran %d simulations for %d runs, want exactly one each", n, runs)
+	sims := map[string]int{}
+	for _, w := range f.Workers {
+		for r, n := range w.Timer.Simulated() {
+			sims[r] += n
+		}
+	}
+	var twice []string
+	for r, n := range sims {
+		if n != 1 {
+			twice = append(twice, fmt.Sprintf("%s:%d", r, n))
+		}
+	}
+	if len(sims) != runs || len(twice) > 0 {
+		t.Errorf("%d runs simulated (in %d invocations), want %d exactly once each; more or less than once: %v", len(sims), f.Calls(), runs, twice)
 	}
 	for _, w := range f.Workers {
 		if p := w.Timer.Peak(); p > slots || p == 0 {

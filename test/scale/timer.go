@@ -26,6 +26,7 @@ type Timer struct {
 	mu      sync.Mutex
 	running int
 	peak    int
+	runs    map[string]int // simulations of each run (argv -r item)
 }
 
 // Run implements runner.Executor.
@@ -51,26 +52,37 @@ func (t *Timer) Run(ctx context.Context, c procexec.Cmd) procexec.Result {
 			dir = strings.TrimPrefix(a, "--result-dir=")
 		}
 	}
-	if t.Duration > 0 {
-		tm := time.NewTimer(t.Duration)
-		select {
-		case <-tm.C:
-		case <-ctx.Done():
-			tm.Stop()
-			return procexec.Result{ExitCode: -1, Canceled: true, Duration: time.Since(start)}
-		}
-	}
 	if dir == "" || runs == "" {
 		return procexec.Result{ExitCode: 1, StderrTail: "timer: no -r or --result-dir in argv", Duration: time.Since(start)}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return procexec.Result{ExitCode: -1, Err: err}
 	}
+	// One run after the other, as opp_run -r a,b,c: each announced on
+	// stdout as Cmdenv does, each writing a file whose header names it.
 	for _, r := range strings.Split(runs, ",") {
 		if _, err := strconv.Atoi(r); err != nil {
 			return procexec.Result{ExitCode: 1, StderrTail: "timer: run filter " + runs, Duration: time.Since(start)}
 		}
-		body := fmt.Sprintf("version 3\nrun %s-%s\nscalar net x %s\n", config, r, r)
+		if c.Stdout != nil {
+			fmt.Fprintf(c.Stdout, "%s run %s: $repetition=0\n", config, r)
+		}
+		if t.Duration > 0 {
+			tm := time.NewTimer(t.Duration)
+			select {
+			case <-tm.C:
+			case <-ctx.Done():
+				tm.Stop()
+				return procexec.Result{ExitCode: -1, Canceled: true, Duration: time.Since(start)}
+			}
+		}
+		t.mu.Lock()
+		if t.runs == nil {
+			t.runs = map[string]int{}
+		}
+		t.runs[r]++
+		t.mu.Unlock()
+		body := fmt.Sprintf("version 3\nrun %s-%s-timer\nattr configname %s\nattr runnumber %s\n\nscalar net x %s\n", config, r, config, r, r)
 		if err := os.WriteFile(filepath.Join(dir, config+"-#"+r+".sca"), []byte(body), 0o644); err != nil {
 			return procexec.Result{ExitCode: -1, Err: err}
 		}
@@ -80,6 +92,17 @@ func (t *Timer) Run(ctx context.Context, c procexec.Cmd) procexec.Result {
 
 // Calls is how many simulations the timer started.
 func (t *Timer) Calls() int64 { return t.calls.Load() }
+
+// Simulated returns how many times each run (by number) was simulated.
+func (t *Timer) Simulated() map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]int, len(t.runs))
+	for r, n := range t.runs {
+		out[r] = n
+	}
+	return out
+}
 
 // Peak is the most simulations the timer ran at once.
 func (t *Timer) Peak() int {
