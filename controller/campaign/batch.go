@@ -24,10 +24,8 @@ const (
 // batchWork of them by the mean duration of its succeeded runs (one while
 // none has succeeded: nothing is known of a campaign's first runs),
 // capped so that what the campaign still has to run spreads over every
-// slot at least twice (its tail keeps all slots busy) and the window
-// holds at least two tasks per slot (a slot that finishes finds the next
-// one queued).
-func batchSize(d runDurations, waiting, window, slots int) int {
+// slot at least twice (its tail keeps all slots busy).
+func batchSize(d runDurations, waiting, slots int) int {
 	mean, ok := d.mean()
 	if !ok {
 		return 1
@@ -37,9 +35,33 @@ func batchSize(d runDurations, waiting, window, slots int) int {
 		b = min(b, int(batchWork/mean))
 	}
 	if slots > 0 {
-		b = min(b, ceilDiv(waiting, 2*slots), window/(2*slots))
+		b = min(b, ceilDiv(waiting, 2*slots))
 	}
 	return max(b, 1)
+}
+
+// batchWindow widens a campaign's share of the window (counted in runs)
+// for its batches: to two tasks per slot, as the window's floor gives
+// single runs, so that a slot that finishes a batch finds the next one
+// queued; never beyond its demand. Only a share that others did not cut
+// (the whole window, or the campaign's whole demand) is widened: where
+// campaigns of higher priority take part of the window, the shares stay
+// as they are.
+func batchWindow(window, total, demand, size, slots int) int {
+	if window <= 0 || size <= 1 || window < min(demand, total) {
+		return window
+	}
+	return max(window, min(demand, 2*max(slots, 1)*size))
+}
+
+// batchFor is the batch size of campaign name in this pass.
+func (r *Reconciler) batchFor(ctx context.Context, name, uid string, o Observed) (int, error) {
+	d, err := r.durations(ctx, name, uid, o.Counts.Succeeded)
+	if err != nil {
+		return 0, err
+	}
+	waiting := int(o.Counts.Pending) + max(o.Expanded-int(o.Counts.Total), 0)
+	return batchSize(d, waiting, r.Shares.Slots()), nil
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -87,9 +109,10 @@ type runDurations struct {
 }
 
 // mean is the mean duration of a succeeded run; ok is false before any
-// run succeeded.
+// run succeeded with a duration (records of older versions, or runs all
+// below a millisecond, say none).
 func (d runDurations) mean() (time.Duration, bool) {
-	if d.succeeded == 0 {
+	if d.succeeded == 0 || d.total <= 0 {
 		return 0, false
 	}
 	return d.total / time.Duration(d.succeeded), true

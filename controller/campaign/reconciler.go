@@ -301,6 +301,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		created = *c.Metadata.CreationTimestamp
 	}
 	o.Window = r.Shares.Window(name, c.Spec.Priority, created, demand)
+	if o.Window > 0 {
+		size, err := r.batchFor(ctx, name, uid, o)
+		if err != nil {
+			return 0, err
+		}
+		o.Window = batchWindow(o.Window, r.Shares.Total(), demand, size, r.Shares.Slots())
+	}
 	return r.apply(ctx, c, o, Compute(o), live)
 }
 
@@ -499,12 +506,10 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	// the collection.
 	proto := jobs.RunTask{Campaign: name, UID: uid, ArtifactKey: o.BuildKey, Simulation: c.Spec.Simulation,
 		Results: c.Spec.Results, Timeout: timeout}
-	waiting := int(o.Counts.Pending) + max(o.Expanded-int(o.Counts.Total), 0)
-	d, err := r.durations(ctx, name, uid, o.Counts.Succeeded)
+	size, err := r.batchFor(ctx, name, uid, o)
 	if err != nil {
 		return err
 	}
-	size := batchSize(d, waiting, o.Window, r.Shares.Slots())
 	var batch []jobs.RunItem
 	next := f.next // the frontier once batch is sent
 	send := func() error {

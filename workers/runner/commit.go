@@ -228,15 +228,20 @@ func perDocument(err error, errs []error, conv func(mongo.WriteError) error) boo
 	return true
 }
 
+// maxBatchCommit bounds the runs of a batch one write carries: a bulk
+// update of a few hundred run records at once left FerretDB 1.24 wedged
+// for good in the throughput bench (every later command timed out).
+const maxBatchCommit = 16
+
 // storeAll writes the commits of one batch's runs together, one command
-// per collection as a group commit does (maxCommitRuns at a time), and
+// per collection as a group commit does (maxBatchCommit at a time), and
 // returns each one's outcome as store does. A batch is a group already: it
 // does not wait for single runs' commits to join it, only for the write in
 // flight.
 func (g *groupCommit) storeAll(db *mongo.Database, cs []*commit) []error {
 	errs := make([]error, len(cs))
 	for len(cs) > 0 {
-		k := min(len(cs), maxCommitRuns)
+		k := min(len(cs), maxBatchCommit)
 		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 		g.wmu.Lock()
 		writeBatch(ctx, db, cs[:k], errs[len(errs)-len(cs):][:k])
