@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simswarm/simswarm/workers/jobs"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -33,7 +34,12 @@ func TestListingRunsWithManyFilesStaysUnderTheMessageLimit(t *testing.T) {
 		fs[i] = jobs.ResultFile{Name: fmt.Sprintf("results/PureAloha-numHosts=%d,iaMean=1-#%d.vec", i, i),
 			Size: 123456, SHA256: strings.Repeat("ab", 32), FileID: bson.NewObjectID()}
 	}
-	if _, err := s.DB.Collection(collRuns).UpdateMany(ctx, bson.M{"campaign": "big"}, bson.M{"$set": bson.M{"files": fs}}); err != nil {
+	// Storing 60 MB of records outlasted the client's 60 s operation
+	// timeout on FerretDB under load (one statement per record is far worse:
+	// each scans every record); a deadline of its own takes precedence.
+	uctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if _, err := s.DB.Collection(collRuns).UpdateMany(uctx, bson.M{"campaign": "big"}, bson.M{"$set": bson.M{"files": fs}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Runs(ctx, RunQuery{Campaign: "big", UID: "u1", After: -1, Limit: 1000})
