@@ -16,7 +16,9 @@ import (
 
 // Timer is a runner.Executor whose simulation takes Duration and writes
 // one small result file per run of its -r filter, named as opp_run names
-// them (CONFIG-#N.sca), into the --result-dir of its argv.
+// them (CONFIG-#N.sca) with the header that says whose it is, into the
+// --result-dir of its argv, else results/ in its working directory (as
+// opp_run).
 type Timer struct {
 	Duration time.Duration
 	// OnStart, if set, is called as each simulation starts.
@@ -52,8 +54,11 @@ func (t *Timer) Run(ctx context.Context, c procexec.Cmd) procexec.Result {
 			dir = strings.TrimPrefix(a, "--result-dir=")
 		}
 	}
-	if dir == "" || runs == "" {
-		return procexec.Result{ExitCode: 1, StderrTail: "timer: no -r or --result-dir in argv", Duration: time.Since(start)}
+	if runs == "" {
+		return procexec.Result{ExitCode: 1, StderrTail: "timer: no -r in argv", Duration: time.Since(start)}
+	}
+	if dir == "" {
+		dir = filepath.Join(c.Dir, "results")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return procexec.Result{ExitCode: -1, Err: err}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -248,4 +249,15 @@ func EventlogRunID(r io.Reader) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ReadFileHeader is ReadHeader of the file at path (ok false when it
+// cannot be read).
+func ReadFileHeader(path string) (Header, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, false
+	}
+	defer f.Close()
+	return ReadHeader(f)
 }

@@ -85,13 +85,18 @@ func parseNumbers(s string) ([]int, error) {
 	return nums, nil
 }
 
-// RunArgv is the argv that executes runs of sim with results in resultDir.
-func RunArgv(sim api.SimulationSpec, runs []int, resultDir string) []string {
-	argv := append(slices.Clone(sim.Program), "-u", "Cmdenv", "-f", sim.IniFile, "-c", sim.Config, "-r", JoinRuns(runs))
-	if resultDir != "" {
-		argv = append(argv, "--result-dir="+resultDir)
+// RunArgv is the argv that executes runs of sim as one opp_runall batch:
+// the campaign's command line (program, -f INI, -c CONFIG) with what
+// opp_runall adds (BatchArgs) and -r RUNS, the command the local executor
+// starts too, so that the program writes the same files with the same
+// metadata (no result directory of simswarm's: the program's own is used).
+func RunArgv(sim api.SimulationSpec, runs []int) []string {
+	args := append(slices.Clone(sim.Program), "-f", sim.IniFile, "-c", sim.Config)
+	inv, err := ParseInvocation(args)
+	if err != nil {
+		inv = Invocation{Args: args} // no program: the start fails and says so
 	}
-	return argv
+	return append(inv.BatchArgs(), "-r", JoinRuns(runs))
 }
 
 // JoinRuns writes run numbers as an opp_run -r filter ("3" or "3,4,9").

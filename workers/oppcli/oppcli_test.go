@@ -60,8 +60,10 @@ func TestParseRunNumbersRejectsGarbage(t *testing.T) {
 
 func TestRunArgv(t *testing.T) {
 	sim := api.SimulationSpec{Program: []string{"opp_run", "-l", "../src/INET"}, IniFile: "omnetpp.ini", Config: "Wifi"}
-	got := RunArgv(sim, []int{3, 4}, "/tmp/r")
-	want := []string{"opp_run", "-l", "../src/INET", "-u", "Cmdenv", "-f", "omnetpp.ini", "-c", "Wifi", "-r", "3,4", "--result-dir=/tmp/r"}
+	got := RunArgv(sim, []int{3, 4})
+	// opp_runall's command, and no result directory of simswarm's.
+	want := []string{"opp_run", "-l", "../src/INET", "-f", "omnetpp.ini", "-c", "Wifi", "-s", "-u", "Cmdenv",
+		"--cmdenv-redirect-output=true", "-r", "3,4"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q", got)
 	}

@@ -6,6 +6,11 @@
 // results/*.vci, results/*.out) are relative to the run's working
 // directory, where "results/" is the run's result directory.
 //
+// MatchCreated lists what a run created in a tree of its own, following no
+// link; Attribute says which run of a batch each file belongs to, by the
+// file's header (configname, runnumber) or, for a headerless .out, by the
+// output file the run's header names.
+//
 // Guarantees: Match and MatchTree return only regular files (never
 // symlinks or directories) in a stable order; MatchTree names each file by
 // its path below the glob's leading directories without wildcards, so that

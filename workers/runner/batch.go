@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -80,7 +79,7 @@ func (h *Handler) processBatch(ctx context.Context, t *asynq.Task, rt jobs.RunTa
 		env = append(env, k+"="+v)
 	}
 	env = append(env, workdir.Env(h.WorkDir))
-	b := &batchExec{h: h, t: t, rt: rt, dir: dir, env: env, log: log}
+	b := &batchExec{h: h, t: t, rt: rt, artifact: artifact, dir: dir, env: env, log: log}
 	for {
 		todo := undone(runs)
 		if len(todo) == 0 {
@@ -187,12 +186,15 @@ func (h *Handler) setSolo(uid string) {
 
 // batchExec executes the processes of one batch delivery.
 type batchExec struct {
-	h   *Handler
-	t   *asynq.Task
-	rt  jobs.RunTask
-	dir string // the program's working directory
-	env []string
-	log *zap.Logger
+	h  *Handler
+	t  *asynq.Task
+	rt jobs.RunTask
+	// artifact is the unpacked artifact in the cache; dir the program's
+	// working directory in it (checked; each process runs in its copy in
+	// a tree of its own, see linkTree).
+	artifact, dir string
+	env           []string
+	log           *zap.Logger
 }
 
 // execute runs todo in one process and records the outcome of every run
@@ -204,6 +206,10 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 		return fmt.Errorf("work directory: %w", err)
 	}
 	defer os.RemoveAll(runDir)
+	cwd, err := linkTree(b.artifact, runDir, rt.Simulation.WorkingDir, rt.Results)
+	if err != nil {
+		return err
+	}
 	nums := make([]int, len(todo))
 	byNum := map[int]*batchRun{}
 	for i, r := range todo {
@@ -216,7 +222,7 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 	// start for the first) to the announcement of the next.
 	ends := map[int]time.Time{}
 	blog.OnFinished(func(run int) { ends[run] = time.Now() })
-	argv := append(oppcli.RunArgv(rt.Simulation, nums, filepath.Join(runDir, "results")), "-s")
+	argv := oppcli.RunArgv(rt.Simulation, nums) // -s included
 	timeout := rt.Timeout.Duration * time.Duration(len(todo))
 	// The slot is held while the process runs; storing its results holds
 	// none, so that the next simulation starts meanwhile.
@@ -230,14 +236,14 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 		untrack = h.Track(fmt.Sprintf("%s runs %s", rt.Campaign, jobs.FormatRuns(nums)))
 	}
 	start = time.Now()
-	out := h.executor().Run(ctx, procexec.Cmd{Argv: argv, Dir: b.dir, Env: b.env, Timeout: timeout, Stdout: blog, Combined: true})
+	out := h.executor().Run(ctx, procexec.Cmd{Argv: argv, Dir: cwd, Env: b.env, Timeout: timeout, Stdout: blog, Combined: true})
 	end := time.Now()
 	untrack()
 	release()
 	finished, failed := batchOutcome(out, nums, blog)
 	if out.Canceled {
 		// Shutting down: what finished is stored, the rest goes back.
-		if err := b.store(ctx, runDir, finished, byNum, start, ends, end, out); err != nil {
+		if err := b.store(ctx, runDir, cwd, finished, byNum, start, ends, end, out); err != nil {
 			return err
 		}
 		return fmt.Errorf("runs %s interrupted: %w", jobs.FormatRuns(nums), ctx.Err())
@@ -248,7 +254,7 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 		h.setSolo(rt.UID)
 		return nil
 	}
-	if err := b.store(ctx, runDir, finished, byNum, start, ends, end, out); err != nil {
+	if err := b.store(ctx, runDir, cwd, finished, byNum, start, ends, end, out); err != nil {
 		return err
 	}
 	for _, n := range failed {
@@ -272,13 +278,13 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 
 // store attributes the result files of the finished runs and writes them
 // and their completions in one group commit.
-func (b *batchExec) store(ctx context.Context, runDir string, finished []int, byNum map[int]*batchRun,
+func (b *batchExec) store(ctx context.Context, runDir, cwd string, finished []int, byNum map[int]*batchRun,
 	start time.Time, ends map[int]time.Time, end time.Time, out procexec.Result) error {
 	if len(finished) == 0 {
 		return nil
 	}
 	h, rt := b.h, b.rt
-	files, stray, err := attribute(runDir, b.dir, rt.Results, rt.Simulation.Config, finished, len(byNum) == 1)
+	files, stray, err := attribute(runDir, cwd, rt.Results, rt.Simulation.Config, finished, len(byNum) == 1)
 	if err != nil {
 		return refuse(err)
 	}
@@ -324,7 +330,7 @@ func (b *batchExec) store(ctx context.Context, runDir string, finished []int, by
 		c.comp = &jobs.Completion{ID: r.id, Campaign: rt.Campaign, UID: rt.UID, Attempt: r.a.n, Worker: h.Worker,
 			Files: fs, StderrTail: batchTail(out, len(byNum)), DurationMS: t1.Sub(started).Milliseconds(), CPUMS: cpu.Milliseconds(),
 			StartedAt: started.UTC(), FinishedAt: t1.UTC()}
-		c.index = indexResults(one, r.a.n, files[n])
+		c.index = indexResults(one, r.a.n, pathsOf(files[n]))
 		commits = append(commits, c)
 		stored = append(stored, r)
 	}

@@ -9,7 +9,8 @@ import (
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
-// attribute finds the result files (globs, below runDir) of the runs a
+// attribute finds the result files (globs relative to progDir, created in
+// the process's own tree runDir: resultfiles.MatchCreated) of the runs a
 // batch process finished and attributes each to the run that wrote it by
 // what it says, never by its name, by the local executor's rules: a text
 // result file (.sca, .vec, .vci) names its config and run number in its
@@ -21,15 +22,21 @@ import (
 // attributes (of the simulation's own making, or SQLite result files):
 // with them, the batch cannot say whose they are. A process of one run
 // (single) owns every file.
-func attribute(runDir, progDir string, globs []string, config string, finished []int, single bool) (byRun map[int][]string, stray []string, err error) {
-	paths, err := resultfiles.Match(runDir, globs)
+func attribute(runDir, progDir string, globs []string, config string, finished []int, single bool) (byRun map[int][]resultfiles.Found, stray []string, err error) {
+	found, err := resultfiles.MatchCreated(runDir, progDir, globs)
 	if err != nil {
 		return nil, nil, err
 	}
-	byRun = map[int][]string{}
+	paths := make([]string, len(found))
+	named := map[string]resultfiles.Found{}
+	for i, f := range found {
+		paths[i] = f.Path
+		named[f.Path] = f
+	}
+	byRun = map[int][]resultfiles.Found{}
 	if single {
 		if len(finished) == 1 {
-			byRun[finished[0]] = paths
+			byRun[finished[0]] = found
 		}
 		return byRun, nil, nil
 	}
@@ -72,7 +79,7 @@ func attribute(runDir, progDir string, globs []string, config string, finished [
 	}
 	for _, p := range paths {
 		if run, ok := owner[p]; ok && want[run] {
-			byRun[run] = append(byRun[run], p)
+			byRun[run] = append(byRun[run], named[p])
 		}
 	}
 	return byRun, stray, nil

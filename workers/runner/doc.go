@@ -24,7 +24,22 @@
 // one of its files), never guessed from names; its completion, attempt and
 // failure are its own.
 //
+// Each attempt runs in a private tree (linkTree): the artifact's
+// directories made anew, its files linked from the cache. The program is
+// started as opp_runall and the local executor start it (oppcli.RunArgv),
+// with no result directory of simswarm's, so it writes where its ini says
+// and its files carry the metadata they would anywhere else.
+//
 // Guarantees:
+//   - A run's result files are what the program created in its own tree
+//     and the campaign's globs match, never a link, never a file of the
+//     cache or of another run; each is stored under its path below the
+//     glob's leading directories (results/Cfg/x=1/rep0.sca: Cfg/x=1/rep0.sca),
+//     a relative path of safe names (resultfiles.SafePath) or the run fails
+//     naming it. With several runs in one process, files go to runs by
+//     what their headers say (resultfiles.Attribute), as in the local
+//     executor. A failed run's "<!> Error -- see FILE" is replaced by FILE's
+//     error lines, read inside the tree only.
 //   - Results are stored exactly once per run: files are uploaded first, then
 //     a Completion keyed by the run's _id is inserted (it can succeed once),
 //     then the run record is set from it; an attempt whose insert collides

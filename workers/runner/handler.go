@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/procexec"
-	"github.com/simswarm/simswarm/workers/resultfiles"
 	"github.com/simswarm/simswarm/workers/workdir"
 )
 
@@ -132,8 +130,9 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	if err != nil {
 		return fmt.Errorf("artifact for run %s: %w", id, err)
 	}
-	dir, err := workingDirOf(artifact, rt.Simulation.WorkingDir)
-	if err != nil {
+	// The working directory must be a directory of the artifact (the run
+	// starts in its copy in the run's tree).
+	if _, err := workingDirOf(artifact, rt.Simulation.WorkingDir); err != nil {
 		return fmt.Errorf("run %s: %w", id, err)
 	}
 	if err := os.MkdirAll(h.WorkDir, 0o755); err != nil {
@@ -145,6 +144,10 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	}
 	defer os.RemoveAll(runDir)
 	sim := rt.Simulation
+	cwd, err := linkTree(artifact, runDir, sim.WorkingDir, rt.Results)
+	if err != nil {
+		return err
+	}
 	env := os.Environ()
 	for k, v := range sim.Env {
 		env = append(env, k+"="+v)
@@ -164,8 +167,8 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	}
 	a.started = time.Now().UTC()
 	out := h.executor().Run(ctx, procexec.Cmd{
-		Argv:    oppcli.RunArgv(sim, []int{rt.Run}, filepath.Join(runDir, "results")),
-		Dir:     dir,
+		Argv:    oppcli.RunArgv(sim, []int{rt.Run}),
+		Dir:     cwd,
 		Env:     env,
 		Timeout: rt.Timeout.Duration,
 	})
@@ -177,6 +180,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 		return fmt.Errorf("run %s interrupted: %w", id, ctx.Err())
 	}
 	if !out.Success() {
+		out.StderrTail = redirectedError(runDir, cwd, out.StderrTail)
 		msg := out.Describe()
 		if out.TimedOut {
 			msg = fmt.Sprintf("timed out after %s", rt.Timeout.Duration)
@@ -184,7 +188,8 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 		a.log.Info("run failed", zap.String("reason", msg))
 		return h.recordFailure(ctx, id, a.n, a.started, out, msg)
 	}
-	paths, err := resultfiles.Match(runDir, rt.Results)
+	byRun, err := runFiles(runDir, cwd, sim.Config, rt.Results, []int{rt.Run})
+	paths := byRun[rt.Run]
 	if err == nil && len(paths) == 0 {
 		err = fmt.Errorf("the run produced no result files matching %s", strings.Join(rt.Results, ", "))
 	}
@@ -195,7 +200,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 	if err != nil {
 		return err
 	}
-	c.index = indexResults(rt, a.n, paths)
+	c.index = indexResults(rt, a.n, pathsOf(paths))
 	c.comp = &jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: a.n, Worker: h.Worker,
 		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
 		StartedAt: a.started, FinishedAt: time.Now().UTC()}

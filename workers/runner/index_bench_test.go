@@ -15,6 +15,7 @@ import (
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/test/testproc"
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
 // BenchmarkIndexCost measures what the result index adds to storing a
@@ -61,6 +62,10 @@ func benchIndexCost(b *testing.B, paths []string, slots int) {
 		st, _ := os.Stat(p)
 		size += st.Size()
 	}
+	var found []resultfiles.Found
+	for _, p := range paths {
+		found = append(found, resultfiles.Found{Path: p, Name: filepath.Base(p)})
+	}
 	ctx := context.Background()
 	client, db, err := jobs.Connect(ctx, testdb.StartMongo(b))
 	if err != nil {
@@ -83,7 +88,7 @@ func benchIndexCost(b *testing.B, paths []string, slots int) {
 						return
 					}
 					rt := jobs.RunTask{Campaign: campaign, UID: "u", Run: i}
-					files, c, err := h.upload(ctx, rt, 1, paths)
+					files, c, err := h.upload(ctx, rt, 1, found)
 					if err != nil {
 						b.Error(err)
 						return

@@ -29,13 +29,13 @@ import (
 const scriptKey = "5c5c5c5c22cc33dd44ee55ff66778899aabbccddeeff00112233445566778899"
 
 // setupScript stores an artifact whose simulation is the shell script sim
-// (it gets opp_run's arguments; $RESULTS is set to its --result-dir) and
+// (it gets opp_run's arguments; $RESULTS is its result directory, results) and
 // records its build.
 func setupScript(t *testing.T, db *mongo.Database, sim string) {
 	t.Helper()
 	ctx := context.Background()
 	src := t.TempDir()
-	script := "#!/bin/sh\nfor a; do case $a in --result-dir=*) RESULTS=${a#--result-dir=};; esac; done\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
+	script := "#!/bin/sh\nRESULTS=results\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
 	if err := os.WriteFile(filepath.Join(src, "sim.sh"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -44,10 +43,10 @@ type chunkDoc struct {
 // 16 MiB buffer per file and a query per bucket; here a run's files cost
 // a share of two inserts. The bucket's indexes are the controller's
 // (store.EnsureIndexes).
-func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, paths []string) ([]jobs.ResultFile, *commit, error) {
+func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, paths []resultfiles.Found) ([]jobs.ResultFile, *commit, error) {
 	for _, p := range paths {
-		if name := filepath.Base(p); !resultfiles.SafeName(name) {
-			return nil, nil, refuse(fmt.Errorf("refusing result file name %q: not a plain file name, or one simswarm keeps for itself (.simswarm*)", name))
+		if !resultfiles.SafePath(p.Name) {
+			return nil, nil, refuse(fmt.Errorf("refusing result file name %q: not a relative path of plain names, or one simswarm keeps for itself (.simswarm*)", p.Name))
 		}
 	}
 	bp, _ := h.scratch.Get().(*[]byte)
@@ -77,8 +76,8 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 		h.deleteFiles(files)
 		return nil, nil, err
 	}
-	for _, p := range paths {
-		name := filepath.Base(p)
+	for _, found := range paths {
+		name, p := found.Name, found.Path
 		id := bson.NewObjectID()
 		// Listed before its chunks are written, so that a failure part way
 		// removes what was written.

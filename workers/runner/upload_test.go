@@ -16,6 +16,7 @@ import (
 
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
 // TestUploadWritesGridFSTheDriverReads: the result files' GridFS documents
@@ -32,13 +33,13 @@ func TestUploadWritesGridFSTheDriverReads(t *testing.T) {
 		big[i] = byte(rng.IntN(256))
 	}
 	contents := map[string][]byte{"empty.sca": nil, "small.sca": []byte("scalar . x 1\n"), "big.vec": big}
-	var paths []string
+	var paths []resultfiles.Found
 	for name, b := range contents {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		paths = append(paths, p)
+		paths = append(paths, resultfiles.Found{Path: p, Name: name})
 	}
 	h := &Handler{DB: db}
 	files, c, err := h.upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 7}, 2, paths)
@@ -92,7 +93,7 @@ func TestUploadOfAMissingFileLeavesNothing(t *testing.T) {
 	ok := filepath.Join(dir, "a.sca")
 	os.WriteFile(ok, bytes.Repeat([]byte("x"), 9<<20), 0o644) // more than one batch: written before the failure
 	if _, _, err := (&Handler{DB: db}).upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 1}, 1,
-		[]string{ok, filepath.Join(dir, "gone.sca")}); err == nil {
+		[]resultfiles.Found{{Path: ok, Name: "a.sca"}, {Path: filepath.Join(dir, "gone.sca"), Name: "gone.sca"}}); err == nil {
 		t.Fatal("upload with a missing file succeeded")
 	}
 	for _, coll := range []string{".files", ".chunks"} {
