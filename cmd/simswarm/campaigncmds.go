@@ -195,6 +195,9 @@ func newDescribeCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(w, "Recent failures:")
 					for _, f := range page.Items {
 						fmt.Fprintf(w, "  run %d: exit %d after %d attempt(s) on %s %s\n", f.Run, f.ExitCode, f.Attempts, f.Worker, f.Message)
+						if f.Attempts > 1 && len(f.FailureKinds) == 1 {
+							fmt.Fprintf(w, "    every attempt failed the same way: deterministic, retrying will not help\n")
+						}
 						for _, line := range tailLines(f.StderrTail, 5) {
 							fmt.Fprintf(w, "    | %s\n", line)
 						}

@@ -144,9 +144,14 @@ type RunRecord struct {
 	CPUMS      int64        `bson:"cpuMs" json:"cpuMs"`
 	Files      []ResultFile `bson:"files,omitempty" json:"files,omitempty"`
 	Message    string       `bson:"message,omitempty" json:"message,omitempty"`
-	UpdatedAt  time.Time    `bson:"updatedAt" json:"updatedAt"`
-	StartedAt  *time.Time   `bson:"startedAt,omitempty" json:"startedAt,omitempty"`
-	FinishedAt *time.Time   `bson:"finishedAt,omitempty" json:"finishedAt,omitempty"`
+	// FailureKinds are the distinct ways the run's attempts failed (exit
+	// status or timeout, and the program's "<!> Error" lines): one kind
+	// over several attempts is a deterministic failure that retries will
+	// not cure.
+	FailureKinds []string   `bson:"failureKinds,omitempty" json:"failureKinds,omitempty"`
+	UpdatedAt    time.Time  `bson:"updatedAt" json:"updatedAt"`
+	StartedAt    *time.Time `bson:"startedAt,omitempty" json:"startedAt,omitempty"`
+	FinishedAt   *time.Time `bson:"finishedAt,omitempty" json:"finishedAt,omitempty"`
 	// ResultIndex is what the result index holds of a stored run (package
 	// resultindex), or why its .sca could not be indexed; nil for a run
 	// not indexed.

@@ -294,7 +294,8 @@ func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, sta
 	// failures only. $max: a stale task's attempt must not lower the count
 	// the controller's retries go by.
 	res, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
-		bson.M{"$max": bson.M{"attempts": attempt}, "$set": set})
+		bson.M{"$max": bson.M{"attempts": attempt}, "$set": set,
+			"$addToSet": bson.M{"failureKinds": failureKind(msg, out.StderrTail)}})
 	if err != nil {
 		return fmt.Errorf("record failure of run %s: %w", id, err)
 	}
