@@ -71,7 +71,8 @@ func SameFiles(t testing.TB, who, wantDir, gotDir string) {
 // Normalize removes what differs between two runs of the same sweep: the
 // run line, attr datetime/datetimef/processid; in a .vci also its .vec's
 // modification time and the block offsets those lines shift (kept relative
-// to the first block); in a .out the timing-dependent progress lines.
+// to the first block); in a .elog the run id; in a .out the
+// timing-dependent progress lines.
 func Normalize(name string, data []byte) []byte {
 	var out bytes.Buffer
 	firstOffset := int64(-1)
@@ -95,6 +96,17 @@ func Normalize(name string, data []byte) []byte {
 					f[1] = strconv.FormatInt(off-firstOffset, 10)
 					line = strings.Join(f, " ")
 				}
+			}
+		case ".elog":
+			// The eventlog names the run by its id (date and process id).
+			if i := strings.Index(line, " rid "); i >= 0 {
+				rest := line[i+5:]
+				if j := strings.IndexByte(rest, ' '); j >= 0 {
+					rest = rest[j:]
+				} else {
+					rest = ""
+				}
+				line = line[:i] + " rid" + rest
 			}
 		case ".out":
 			if strings.HasPrefix(line, "** Event #") || strings.HasPrefix(line, "     Speed:") || strings.HasPrefix(line, "     Messages:") {
