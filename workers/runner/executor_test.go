@@ -5,25 +5,22 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/procexec"
 )
 
-// timerExec stands in for the program: it writes one result file where
-// the argv says and records the argv it was given.
+// timerExec stands in for the program: it writes one result file into
+// its result directory (results/ in its working directory, as opp_run)
+// and records the argv it was given.
 type timerExec struct{ argv [][]string }
 
 func (e *timerExec) Run(_ context.Context, c procexec.Cmd) procexec.Result {
 	e.argv = append(e.argv, c.Argv)
-	for _, a := range c.Argv {
-		if dir, ok := strings.CutPrefix(a, "--result-dir="); ok {
-			os.MkdirAll(dir, 0o755)
-			os.WriteFile(filepath.Join(dir, "General-#7.sca"), []byte("run injected\n"), 0o644)
-		}
-	}
+	dir := filepath.Join(c.Dir, "results")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "General-#7.sca"), []byte("run injected\n"), 0o644)
 	return procexec.Result{ExitCode: 0}
 }
 
