@@ -19,7 +19,7 @@ import (
 )
 
 // scriptCampaign writes a campaign whose simulation is the shell script
-// sim (it gets opp_run's arguments, with $RESULTS set to --result-dir; a
+// sim (it gets opp_run's arguments, with $RESULTS its result directory; a
 // query, -q, prints nothing and does not run it) and returns the
 // manifest's path.
 func scriptCampaign(t *testing.T, dir, name, sim, runs string, retries int) string {
@@ -28,7 +28,7 @@ func scriptCampaign(t *testing.T, dir, name, sim, runs string, retries int) stri
 	os.MkdirAll(model, 0o755)
 	os.WriteFile(filepath.Join(model, "omnetpp.ini"), []byte("[General]\n"), 0o644)
 	script := "#!/bin/sh\ncase \" $* \" in *\" -q \"*) exit 0;; esac\n" +
-		"for a; do case $a in --result-dir=*) RESULTS=${a#--result-dir=};; esac; done\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
+		"RESULTS=results\nfor a; do case $a in --result-dir=*) RESULTS=${a#--result-dir=};; esac; done\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
 	os.WriteFile(filepath.Join(model, "sim.sh"), []byte(script), 0o755)
 	manifest := filepath.Join(dir, name+".yaml")
 	os.WriteFile(manifest, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
