@@ -333,7 +333,7 @@ spec:
 	}
 	redone := 0
 	for _, r := range recs {
-		if len(r.Files) != 2 {
+		if len(r.Files) != 3 { // .sca, .vec and the .out of its redirected output
 			t.Errorf("run %d has %d files", r.Run, len(r.Files))
 		}
 		if r.Attempts > 1 {
@@ -343,7 +343,7 @@ spec:
 	if redone == 0 {
 		t.Error("no run shows a second attempt: the killed runner's run was not redelivered")
 	}
-	if n, _ := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 8 {
-		t.Fatalf("%d result files stored, want 8 (4 runs x .sca+.vec, once each)", n)
+	if n, _ := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 12 {
+		t.Fatalf("%d result files stored, want 12 (4 runs x .sca+.vec+.out, once each)", n)
 	}
 }
