@@ -59,6 +59,16 @@ func (f *Fleet) FirstStart() time.Time {
 	return time.Time{}
 }
 
+// Simulated is how many runs the fleet's timers have simulated (a batch
+// task simulates several in one invocation).
+func (f *Fleet) Simulated() int64 {
+	var n int64
+	for _, w := range f.Workers {
+		n += w.Timer.simulated.Load()
+	}
+	return n
+}
+
 // Calls is how many simulations the fleet started.
 func (f *Fleet) Calls() int64 {
 	var n int64

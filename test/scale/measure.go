@@ -100,7 +100,7 @@ type sample struct {
 
 func (h *Harness) sample(tb testing.TB, rdb *redis.Client, f *Fleet) sample {
 	tb.Helper()
-	s := sample{at: time.Now(), finished: f.Finished.Load()}
+	s := sample{at: time.Now(), finished: f.Simulated()}
 	var err error
 	for _, p := range []struct {
 		pid int
@@ -163,7 +163,7 @@ func (h *Harness) Measure(tb testing.TB, f *Fleet, total int64, warm, window tim
 	time.Sleep(time.Until(f.FirstStart().Add(warm)))
 	a := h.sample(tb, rdb, f)
 	end := a.at.Add(window)
-	for time.Now().Before(end) && f.Finished.Load() < total {
+	for time.Now().Before(end) && f.Simulated() < total {
 		time.Sleep(50 * time.Millisecond)
 	}
 	b := h.sample(tb, rdb, f)

@@ -24,11 +24,12 @@ type Timer struct {
 	// OnStart, if set, is called as each simulation starts.
 	OnStart func()
 
-	calls   atomic.Int64
-	mu      sync.Mutex
-	running int
-	peak    int
-	runs    map[string]int // simulations of each run (argv -r item)
+	calls     atomic.Int64
+	simulated atomic.Int64
+	mu        sync.Mutex
+	running   int
+	peak      int
+	runs      map[string]int // simulations of each run (argv -r item)
 }
 
 // Run implements runner.Executor.
@@ -87,6 +88,7 @@ func (t *Timer) Run(ctx context.Context, c procexec.Cmd) procexec.Result {
 		}
 		t.runs[r]++
 		t.mu.Unlock()
+		t.simulated.Add(1)
 		body := fmt.Sprintf("version 3\nrun %s-%s-timer\nattr configname %s\nattr runnumber %s\n\nscalar net x %s\n", config, r, config, r, r)
 		if err := os.WriteFile(filepath.Join(dir, config+"-#"+r+".sca"), []byte(body), 0o644); err != nil {
 			return procexec.Result{ExitCode: -1, Err: err}
