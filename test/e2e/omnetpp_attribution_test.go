@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simswarm/simswarm/test/omnetpp"
 	"github.com/simswarm/simswarm/workers/local"
 )
 
@@ -106,7 +107,7 @@ spec:
 		want = append(want, logsFiles(run)...)
 	}
 	slices.Sort(want)
-	if got := tree(t, filepath.Join(project, "out")); !slices.Equal(got, want) {
+	if got := omnetpp.Tree(t, filepath.Join(project, "out")); !slices.Equal(got, want) {
 		t.Fatalf("run delivered\n%q\nwant\n%q", got, want)
 	}
 }
@@ -157,7 +158,7 @@ func TestRealPerRunResultDirectories(t *testing.T) {
 	if r.code != 0 {
 		t.Fatal(r)
 	}
-	if got := tree(t, filepath.Join(dir, "results")); !slices.Equal(got, want) {
+	if got := omnetpp.Tree(t, filepath.Join(dir, "results")); !slices.Equal(got, want) {
 		t.Fatalf("runall left\n%q\nwant\n%q", got, want)
 	}
 	recs, err := local.ReadRecords(filepath.Join(dir, "results"), "runall-Dirs")
@@ -197,7 +198,7 @@ spec:
 	if r := runIn(t, project, env, simswarmBin, "run", "-f", "campaign.yaml", "-j", "2", "--results", "out"); r.code != 0 {
 		t.Fatal(r)
 	}
-	if got := tree(t, filepath.Join(project, "out")); !slices.Equal(got, want) {
+	if got := omnetpp.Tree(t, filepath.Join(project, "out")); !slices.Equal(got, want) {
 		t.Fatalf("run delivered\n%q\nwant\n%q", got, want)
 	}
 }

@@ -1,12 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -40,16 +36,12 @@ func TestRealSameFilesAsOppRunall(t *testing.T) {
 			if r := runIn(t, omnDir, env, omnetpp.Find(t).Bin("opp_runall"), append([]string{"-j2"}, args...)...); r.code != 0 {
 				t.Fatalf("opp_runall: %s", r)
 			}
-			want := tree(t, filepath.Join(omnDir, "results"))
-			if len(want) == 0 {
-				t.Fatal("opp_runall wrote nothing")
-			}
 
 			ssDir, _ := realSample(t, tc.sample)
 			if r := runIn(t, ssDir, env, simswarmBin, append([]string{"runall", "-j2"}, args...)...); r.code != 0 {
 				t.Fatalf("simswarm runall: %s", r)
 			}
-			sameFiles(t, "simswarm runall", filepath.Join(omnDir, "results"), filepath.Join(ssDir, "results"), want)
+			omnetpp.SameFiles(t, "simswarm runall", filepath.Join(omnDir, "results"), filepath.Join(ssDir, "results"))
 
 			runDir, _ := realSample(t, tc.sample)
 			project := filepath.Dir(runDir)
@@ -71,88 +63,7 @@ spec:
 			if r := runIn(t, project, env, simswarmBin, "run", "-f", "campaign.yaml", "-j", "2", "--results", "out"); r.code != 0 {
 				t.Fatalf("simswarm run: %s", r)
 			}
-			sameFiles(t, "simswarm run", filepath.Join(omnDir, "results"), filepath.Join(project, "out"), want)
+			omnetpp.SameFiles(t, "simswarm run", filepath.Join(omnDir, "results"), filepath.Join(project, "out"))
 		})
 	}
-}
-
-// sameFiles compares the tree got with opp_runall's (want lists its
-// files).
-func sameFiles(t *testing.T, who, wantDir, gotDir string, want []string) {
-	t.Helper()
-	got := tree(t, gotDir)
-	if !slices.Equal(got, want) {
-		t.Fatalf("%s left\n%q\nopp_runall left\n%q", who, got, want)
-	}
-	for _, name := range want {
-		w, err := os.ReadFile(filepath.Join(wantDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := os.ReadFile(filepath.Join(gotDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		nw, ng := normalize(name, w), normalize(name, g)
-		if !bytes.Equal(nw, ng) {
-			t.Errorf("%s: %s differs from opp_runall's beyond run id, date and process id:\n%s", who, name, firstDiff(nw, ng))
-		}
-	}
-}
-
-// normalize removes what differs between two opp_runall runs of the same
-// sweep: the run line, attr datetime/datetimef/processid; in a .vci also
-// its .vec's modification time and the block offsets those lines shift
-// (kept relative to the first block); in a .out the timing-dependent
-// progress lines.
-func normalize(name string, data []byte) []byte {
-	var out bytes.Buffer
-	firstOffset := int64(-1)
-	for _, line := range strings.Split(string(data), "\n") {
-		switch {
-		case strings.HasPrefix(line, "run "), strings.HasPrefix(line, "attr datetime "), strings.HasPrefix(line, "attr datetimef "),
-			strings.HasPrefix(line, "attr processid "):
-			continue
-		}
-		switch filepath.Ext(name) {
-		case ".vci":
-			if strings.HasPrefix(line, "file ") {
-				continue
-			}
-			// A block: vector id, offset in the .vec, length, statistics.
-			if f := strings.Fields(line); len(f) > 2 && line[0] >= '0' && line[0] <= '9' {
-				if off, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-					if firstOffset < 0 {
-						firstOffset = off
-					}
-					f[1] = strconv.FormatInt(off-firstOffset, 10)
-					line = strings.Join(f, " ")
-				}
-			}
-		case ".out":
-			if strings.HasPrefix(line, "** Event #") || strings.HasPrefix(line, "     Speed:") || strings.HasPrefix(line, "     Messages:") {
-				continue
-			}
-		}
-		out.WriteString(line)
-		out.WriteByte('\n')
-	}
-	return out.Bytes()
-}
-
-func firstDiff(a, b []byte) string {
-	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			return fmt.Sprintf("line %d: opp_runall %q, simswarm %q", i+1, x, y)
-		}
-	}
-	return "(none)"
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simswarm/simswarm/test/omnetpp"
 	"github.com/simswarm/simswarm/workers/local"
 )
 
@@ -21,7 +22,7 @@ func TestRealRunallTakesOppRunallsCommandLine(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "batch size: 3") || !strings.Contains(r.stdout, "6 runs: 6 succeeded") {
 		t.Fatal(r)
 	}
-	files := tree(t, filepath.Join(dir, "results"))
+	files := omnetpp.Tree(t, filepath.Join(dir, "results"))
 	if len(files) != 24 {
 		t.Fatalf("want .out, .sca, .vci, .vec of 6 runs, got %q", files)
 	}
@@ -130,7 +131,7 @@ func TestRealCrashingRunIsReported(t *testing.T) {
 		!strings.Contains(r.stdout, "run 1 FAILED (1 attempt(s)): killed by signal: trace/breakpoint trap") {
 		t.Fatalf("run: want run 1 failed by its signal:\n%s", r)
 	}
-	for _, f := range tree(t, filepath.Join(project, "out")) {
+	for _, f := range omnetpp.Tree(t, filepath.Join(project, "out")) {
 		if strings.Contains(f, "m=-1") {
 			t.Errorf("the crashed run's %s was delivered", f)
 		}

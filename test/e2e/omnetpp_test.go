@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,31 +22,6 @@ func realSample(t *testing.T, name string) (string, []string) {
 	t.Helper()
 	omn := omnetpp.Find(t)
 	return omn.Sample(t, name), omn.Env()
-}
-
-// tree lists the regular files under dir as slash paths relative to it,
-// leaving out simswarm's own bookkeeping.
-func tree(t *testing.T, dir string) []string {
-	t.Helper()
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == ".simswarm" {
-			return filepath.SkipDir
-		}
-		if d.Type().IsRegular() {
-			rel, _ := filepath.Rel(dir, p)
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(files)
-	return files
 }
 
 // attrs reads the run attributes (attr NAME VALUE) and config lines of an
@@ -169,7 +143,7 @@ func TestRealResultFilesInSubdirectories(t *testing.T) {
 	if r := runIn(t, dir, env, simswarmBin, args...); r.code != 0 {
 		t.Fatal(r)
 	}
-	if got := tree(t, dir+"/results"); !slices.Equal(got, trimPrefix(subFiles, "results/")) {
+	if got := omnetpp.Tree(t, dir+"/results"); !slices.Equal(got, trimPrefix(subFiles, "results/")) {
 		t.Fatalf("runall left\n%q\nwant\n%q", got, trimPrefix(subFiles, "results/"))
 	}
 	if r := runIn(t, dir, env, simswarmBin, args...); r.code != 0 || !strings.Contains(r.stdout, "4 runs: 0 succeeded, 0 failed, 4 skipped") {
@@ -198,7 +172,7 @@ spec:
 	if r := runIn(t, project, env, simswarmBin, run...); r.code != 0 {
 		t.Fatal(r)
 	}
-	if got := tree(t, filepath.Join(project, "out")); !slices.Equal(got, trimPrefix(subFiles, "results/")) {
+	if got := omnetpp.Tree(t, filepath.Join(project, "out")); !slices.Equal(got, trimPrefix(subFiles, "results/")) {
 		t.Fatalf("run left\n%q\nwant\n%q", got, trimPrefix(subFiles, "results/"))
 	}
 	if r := runIn(t, project, env, simswarmBin, run...); r.code != 0 || !strings.Contains(r.stdout, "4 runs: 0 succeeded, 0 failed, 4 skipped") {
@@ -276,7 +250,7 @@ func TestRealResultDirIsTheProgramsOwn(t *testing.T) {
 	if r := runIn(t, dir, env, simswarmBin, "runall", "--", "./aloha", "-f", "own.ini", "-c", "Own"); r.code != 0 {
 		t.Fatal(r)
 	}
-	got := tree(t, filepath.Join(dir, "out"))
+	got := omnetpp.Tree(t, filepath.Join(dir, "out"))
 	if want := []string{"Own-#0.out", "Own-#0.sca", "Own-#0.vci", "Own-#0.vec"}; !slices.Equal(got, want) {
 		t.Fatalf("out/ holds %q, want %q", got, want)
 	}
