@@ -299,7 +299,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 			Combined: true,
 		})
 		t.cpu(res.CPU())
-		finished, failed := batchOutcome(res, remaining, blog)
+		finished, failed := blog.Outcome(res, remaining)
 		settle(finished)
 		if res.Canceled {
 			return // the interrupted run is not a failure, and is not recorded
@@ -338,33 +338,6 @@ func nameless(names []string) string {
 		names = append(names[:5:5], "...")
 	}
 	return "; not an OMNeT++ text result file, so saying no run (SQLite result files, files of the model's own): " + strings.Join(names, ", ")
-}
-
-// batchOutcome splits a batch by what the process reported: with exit
-// status 0 every run finished; otherwise the runs Cmdenv announced before
-// the last one it announced finished (it runs them in order and by default
-// stops at the first failure), unless an error was printed while they
-// ran; the last one and those failed; runs never announced did not start.
-// A failure before any run started is every run's.
-func batchOutcome(res procexec.Result, runs []int, blog *oppcli.BatchLog) (finished, failed []int) {
-	if res.Success() {
-		return runs, nil
-	}
-	started := blog.Started()
-	if len(started) == 0 {
-		if res.Canceled {
-			return nil, nil
-		}
-		return nil, runs
-	}
-	for i, r := range started {
-		if i == len(started)-1 || len(blog.Errors(r)) > 0 {
-			failed = append(failed, r)
-		} else {
-			finished = append(finished, r)
-		}
-	}
-	return finished, failed
 }
 
 // runFailure says why run failed: how the process ended, and the

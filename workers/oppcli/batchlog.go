@@ -1,9 +1,12 @@
 package oppcli
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/simswarm/simswarm/workers/procexec"
 )
 
 // batchLogLines bounds the lines kept per run.
@@ -143,4 +146,32 @@ func RedirectedError(line string) (string, bool) {
 		return "", false
 	}
 	return strings.CutSuffix(rest, " for details")
+}
+
+// Outcome splits the batch runs by how its process ended (res) and what it
+// printed: with exit status 0 every run finished; otherwise the runs Cmdenv
+// announced before the last one it announced finished (it runs them in
+// order and by default stops at the first failure), unless an error was
+// printed while they ran; the last one and those failed; runs never
+// announced did not start. A failure before any run started is every
+// run's; a cancellation before then is nobody's.
+func (l *BatchLog) Outcome(res procexec.Result, runs []int) (finished, failed []int) {
+	if res.Success() {
+		return runs, nil
+	}
+	started := l.Started()
+	if len(started) == 0 {
+		if res.Canceled {
+			return nil, nil
+		}
+		return nil, runs
+	}
+	for i, r := range started {
+		if i == len(started)-1 || len(l.Errors(r)) > 0 {
+			failed = append(failed, r)
+		} else {
+			finished = append(finished, r)
+		}
+	}
+	return finished, slices.Clip(failed)
 }

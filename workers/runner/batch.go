@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -240,7 +239,7 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 	end := time.Now()
 	untrack()
 	release()
-	finished, failed := batchOutcome(out, nums, blog)
+	finished, failed := blog.Outcome(out, nums)
 	if out.Canceled {
 		// Shutting down: what finished is stored, the rest goes back.
 		if err := b.store(ctx, runDir, cwd, finished, byNum, start, ends, end, out); err != nil {
@@ -371,34 +370,4 @@ func batchTail(out procexec.Result, runs int) string {
 		return out.StderrTail
 	}
 	return ""
-}
-
-// batchOutcome splits a batch by what the process reported, as the local
-// executor does: with exit status 0 every run finished; otherwise the
-// runs Cmdenv announced before the last one it announced finished (it
-// runs them in order and by default stops at the first failure), unless
-// an error was printed while they ran; the last one and those failed;
-// runs never announced did not start. A failure before any run started
-// is every run's.
-func batchOutcome(res procexec.Result, runs []int, blog *oppcli.BatchLog) (finished, failed []int) {
-	if res.Success() {
-		return runs, nil
-	}
-	started := blog.Started()
-	if len(started) == 0 {
-		if res.Canceled {
-			return nil, nil
-		}
-		return nil, runs
-	}
-	for i, r := range started {
-		if i == len(started)-1 || len(blog.Errors(r)) > 0 {
-			if !res.Canceled {
-				failed = append(failed, r)
-			}
-		} else {
-			finished = append(finished, r)
-		}
-	}
-	return finished, slices.Clip(failed)
 }
