@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // apiErr maps a rejected manifest (422) to exit status 2.
@@ -190,7 +190,7 @@ func newDescribeCmd(g *globals) *cobra.Command {
 			}
 			tw.Flush()
 			if r.Failed > 0 {
-				page, err := c.Runs(cmd.Context(), name, jobs.RunFailed, -1, 5)
+				page, err := c.Runs(cmd.Context(), name, schema.RunFailed, -1, 5)
 				if err == nil && len(page.Items) > 0 {
 					fmt.Fprintln(w, "Recent failures:")
 					for _, f := range page.Items {

@@ -13,10 +13,10 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // BenchmarkApply100kCampaign applies a 100,000-run campaign (its build a
@@ -60,7 +60,7 @@ func bench100k(b *testing.B) {
 			b.Fatal("warm campaign not reconciled")
 		}
 	}
-	if _, err := st.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"state": jobs.BuildSucceeded}}); err != nil {
+	if _, err := st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"state": schema.BuildSucceeded}}); err != nil {
 		b.Fatal(err)
 	}
 	if err := c.Delete(ctx, "warm"); err != nil {
@@ -74,8 +74,8 @@ func bench100k(b *testing.B) {
 	}
 	var first time.Duration
 	for deadline := time.Now().Add(60 * time.Second); first == 0; time.Sleep(5 * time.Millisecond) {
-		_ = rdb.SAdd(ctx, "asynq:queues", jobs.QueueRun).Err()
-		tasks, _ := insp.ListPendingTasks(jobs.QueueRun, asynq.PageSize(1))
+		_ = rdb.SAdd(ctx, "asynq:queues", schema.QueueRun).Err()
+		tasks, _ := insp.ListPendingTasks(schema.QueueRun, asynq.PageSize(1))
 		if len(tasks) > 0 && strings.HasPrefix(tasks[0].ID, "run:big:") {
 			first = time.Since(start)
 		}
@@ -88,11 +88,11 @@ func bench100k(b *testing.B) {
 	// (FerretDB's SQLite backend scans a collection per query, so creating
 	// all 100,000 records takes minutes there; a real MongoDB uses the
 	// indexes).
-	runs := st.DB.Collection(jobs.CollRuns)
+	runs := st.DB.Collection(schema.CollRuns)
 	time.Sleep(30 * time.Second)
 	n, _ := runs.EstimatedDocumentCount(ctx)
 	b.ReportMetric(float64(n), "records-after-30s")
-	pending, _ := insp.GetQueueInfo(jobs.QueueRun)
+	pending, _ := insp.GetQueueInfo(schema.QueueRun)
 	rss, hwm := rssKB(p.cmd.Process.Pid)
 	b.ReportMetric(float64(first.Milliseconds()), "ms-to-first-dispatch")
 	b.ReportMetric(float64(rss)/1024, "MB-rss")
@@ -135,10 +135,10 @@ func BenchmarkControllerCPUPerRun(b *testing.B) {
 	defer rdb.Close()
 	w := &contractWorker{st: st, noFail: true}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 16,
-		Queues: map[string]int{jobs.QueueBuild: 1, jobs.QueueRun: 1}, Logger: quietAsynq{}})
+		Queues: map[string]int{schema.QueueBuild: 1, schema.QueueRun: 1}, Logger: quietAsynq{}})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeBuild, w.build)
-	mux.HandleFunc(jobs.TypeRun, w.run)
+	mux.HandleFunc(schema.TypeBuild, w.build)
+	mux.HandleFunc(schema.TypeRun, w.run)
 	if err := srv.Start(mux); err != nil {
 		b.Fatal(err)
 	}

@@ -15,10 +15,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 const testToken = "cli-test-token-0123456789"
@@ -195,15 +195,15 @@ func asExit(err error, ex **exitError) bool {
 }
 
 // storeResult puts one result file into GridFS and returns its record.
-func storeResult(t *testing.T, st *store.Store, name string, data []byte) jobs.ResultFile {
+func storeResult(t *testing.T, st *store.Store, name string, data []byte) schema.ResultFile {
 	t.Helper()
-	b := st.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	b := st.DB.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults))
 	id, err := b.UploadFromStream(context.Background(), "x/"+name, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(data)
-	return jobs.ResultFile{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: id}
+	return schema.ResultFile{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: id}
 }
 
 func TestResultsPullIsVerifiedResumableAndRefusesHostileNames(t *testing.T) {
@@ -222,10 +222,10 @@ func TestResultsPullIsVerifiedResumableAndRefusesHostileNames(t *testing.T) {
 	good := storeResult(t, st, "PureAloha-#0.sca", []byte("scalar 1\n"))
 	evil1 := storeResult(t, st, "../evil.sca", []byte("evil"))
 	evil2 := storeResult(t, st, "/tmp/evil-abs.sca", []byte("evil"))
-	runs := st.DB.Collection(jobs.CollRuns)
-	for i, files := range [][]jobs.ResultFile{{good}, {evil1, evil2}} {
-		rec := jobs.RunRecord{ID: store.RunID("res", c.Metadata.UID, i), Campaign: "res", UID: c.Metadata.UID, Run: i,
-			State: jobs.RunSucceeded, Files: files, UpdatedAt: time.Now()}
+	runs := st.DB.Collection(schema.CollRuns)
+	for i, files := range [][]schema.ResultFile{{good}, {evil1, evil2}} {
+		rec := schema.RunRecord{ID: store.RunID("res", c.Metadata.UID, i), Campaign: "res", UID: c.Metadata.UID, Run: i,
+			State: schema.RunSucceeded, Files: files, UpdatedAt: time.Now()}
 		if _, err := runs.InsertOne(ctx, rec); err != nil {
 			t.Fatal(err)
 		}

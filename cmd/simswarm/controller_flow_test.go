@@ -19,10 +19,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/api/sweep"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/runlist"
 	"github.com/simswarm/simswarm/workers/tarball"
@@ -40,7 +40,7 @@ type contractWorker struct {
 }
 
 func (w *contractWorker) build(ctx context.Context, t *asynq.Task) error {
-	var bt jobs.BuildTask
+	var bt schema.BuildTask
 	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
 		return err
 	}
@@ -49,20 +49,20 @@ func (w *contractWorker) build(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
-	_, err := w.st.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded, "worker": "contract", "updatedAt": time.Now()}})
+	_, err := w.st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": schema.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": schema.BuildSucceeded, "worker": "contract", "updatedAt": time.Now()}})
 	return err
 }
 
 // listRuns stands in for the built program's -q runs: the runs api/sweep
 // reads from the ini of the uploaded source, saved as the build's run list.
-func (w *contractWorker) listRuns(ctx context.Context, bt jobs.BuildTask) error {
+func (w *contractWorker) listRuns(ctx context.Context, bt schema.BuildTask) error {
 	q := runlist.QueryOf(*bt.Simulation)
 	id := runlist.ID(bt.Key, q)
 	if rec, err := runlist.Get(ctx, w.st.DB, id); err != nil || rec != nil {
 		return err
 	}
-	st, err := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources)).OpenDownloadStreamByName(ctx, jobs.SourceName(bt.Source.Archive))
+	st, err := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(schema.BucketSources)).OpenDownloadStreamByName(ctx, schema.SourceName(bt.Source.Archive))
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (w *contractWorker) listRuns(ctx context.Context, bt jobs.BuildTask) error 
 }
 
 func (w *contractWorker) run(ctx context.Context, t *asynq.Task) error {
-	var rt jobs.RunTask
+	var rt schema.RunTask
 	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
 		return err
 	}
@@ -104,27 +104,27 @@ func (w *contractWorker) run(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	id := store.RunID(rt.Campaign, rt.UID, rt.Run)
-	runs := w.st.DB.Collection(jobs.CollRuns)
-	if _, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.RunRunning, "worker": "contract", "updatedAt": time.Now()}, "$inc": bson.M{"attempts": 1}}); err != nil {
+	runs := w.st.DB.Collection(schema.CollRuns)
+	if _, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": schema.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": schema.RunRunning, "worker": "contract", "updatedAt": time.Now()}, "$inc": bson.M{"attempts": 1}}); err != nil {
 		return err
 	}
 	if rt.Run == 1 && rt.Attempt == 0 && !w.noFail {
-		_, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
-			bson.M{"$set": bson.M{"state": jobs.RunFailed, "exitCode": 1, "stderrTail": "<!> Error: boom\n", "updatedAt": time.Now()}})
+		_, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": schema.RunSucceeded}},
+			bson.M{"$set": bson.M{"state": schema.RunFailed, "exitCode": 1, "stderrTail": "<!> Error: boom\n", "updatedAt": time.Now()}})
 		return err
 	}
 	name := fmt.Sprintf("%s-#%d.sca", rt.Simulation.Config, rt.Run)
 	data := []byte(fmt.Sprintf("version 3\nrun %s-%d\nscalar . x %d\n", rt.Simulation.Config, rt.Run, rt.Run*rt.Run))
-	b := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	b := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults))
 	fid, err := b.UploadFromStream(ctx, fmt.Sprintf("%s/%s/%d/%s", rt.Campaign, rt.UID, rt.Run, name), bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(data)
-	files := []jobs.ResultFile{{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: fid}}
-	res, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "files": files, "exitCode": 0, "updatedAt": time.Now()}})
+	files := []schema.ResultFile{{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: fid}}
+	res, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": schema.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": schema.RunSucceeded, "files": files, "exitCode": 0, "updatedAt": time.Now()}})
 	if err != nil {
 		return err
 	}
@@ -141,11 +141,11 @@ func startContractWorker(t *testing.T, addr string, st *store.Store, w *contract
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { rdb.Close() })
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 3,
-		Queues: map[string]int{jobs.QueueBuild: 1, jobs.QueueRun: 1}, Logger: quietAsynq{},
+		Queues: map[string]int{schema.QueueBuild: 1, schema.QueueRun: 1}, Logger: quietAsynq{},
 		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeBuild, w.build)
-	mux.HandleFunc(jobs.TypeRun, w.run)
+	mux.HandleFunc(schema.TypeBuild, w.build)
+	mux.HandleFunc(schema.TypeRun, w.run)
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestCampaignFlowThroughQueueRetriesAndRedisWipe(t *testing.T) {
 		}
 	}
 	// Every run's result stored exactly once, even those redone after the wipe.
-	n, err := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{})
+	n, err := st.DB.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{})
 	if err != nil || n != 6 {
 		t.Fatalf("%d result files stored, want 6 (%v)", n, err)
 	}
@@ -283,7 +283,7 @@ func TestCampaignSurvivesControllerKillAndMongoRestart(t *testing.T) {
 	if out, err := cli(t, "wait", "survivor", "--timeout", "90s", "-q"); err != nil {
 		t.Fatalf("wait after controller kill and mongo restart: %v (%s)", err, out)
 	}
-	n, err := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{})
+	n, err := st.DB.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{})
 	if err != nil || n != 8 {
 		t.Fatalf("%d result files stored, want 8 (%v)", n, err)
 	}

@@ -9,10 +9,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // A controller process SIGKILLed in the middle of deleting a big campaign
@@ -43,7 +43,7 @@ func TestDeleteFinishedByTheNextControllerAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	left := func() int64 {
-		k, err := st.DB.Collection(jobs.CollRuns).CountDocuments(ctx, bson.M{"campaign": "big"})
+		k, err := st.DB.Collection(schema.CollRuns).CountDocuments(ctx, bson.M{"campaign": "big"})
 		if err != nil {
 			t.Fatal(err)
 		}

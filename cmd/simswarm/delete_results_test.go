@@ -16,8 +16,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // storedCampaign is a suspended campaign with two succeeded runs whose
@@ -40,30 +40,30 @@ func storeCampaignWithResults(t *testing.T, st *store.Store, name string) *store
 		t.Fatal(err)
 	}
 	sc := &storedCampaign{name: name, uid: c.Metadata.UID, files: map[string][]byte{}}
-	b := st.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults).SetChunkSizeBytes(1024))
+	b := st.DB.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults).SetChunkSizeBytes(1024))
 	for run := 0; run < 2; run++ {
-		var files []jobs.ResultFile
+		var files []schema.ResultFile
 		for _, ext := range []string{"sca", "vec"} {
 			fname := fmt.Sprintf("General-#%d.%s", run, ext)
 			data := bytes.Repeat([]byte(fmt.Sprintf("%s %s run %d\n", name, ext, run)), 200) // several chunks
-			id, err := b.UploadFromStream(ctx, jobs.ResultName(name, sc.uid, run, fname), bytes.NewReader(data),
+			id, err := b.UploadFromStream(ctx, schema.ResultName(name, sc.uid, run, fname), bytes.NewReader(data),
 				options.GridFSUpload().SetMetadata(bson.M{"campaign": name, "uid": sc.uid, "run": run, "name": fname}))
 			if err != nil {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(data)
-			files = append(files, jobs.ResultFile{Name: fname, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: id})
+			files = append(files, schema.ResultFile{Name: fname, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: id})
 			sc.files[fname] = data
 			sc.fileIDs = append(sc.fileIDs, id)
 		}
 		id := store.RunID(name, sc.uid, run)
 		now := time.Now().UTC()
-		if _, err := st.DB.Collection(jobs.CollRuns).InsertOne(ctx, jobs.RunRecord{ID: id, Campaign: name, UID: sc.uid, Run: run,
-			State: jobs.RunSucceeded, Attempts: 1, Files: files, UpdatedAt: now, FinishedAt: &now}); err != nil {
+		if _, err := st.DB.Collection(schema.CollRuns).InsertOne(ctx, schema.RunRecord{ID: id, Campaign: name, UID: sc.uid, Run: run,
+			State: schema.RunSucceeded, Attempts: 1, Files: files, UpdatedAt: now, FinishedAt: &now}); err != nil {
 			t.Fatal(err)
 		}
 		if run == 0 {
-			if _, err := st.DB.Collection(jobs.CollCompletions).InsertOne(ctx, jobs.Completion{ID: id, Campaign: name, UID: sc.uid,
+			if _, err := st.DB.Collection(schema.CollCompletions).InsertOne(ctx, schema.Completion{ID: id, Campaign: name, UID: sc.uid,
 				Attempt: 1, Files: files, FinishedAt: now}); err != nil {
 				t.Fatal(err)
 			}
@@ -84,11 +84,11 @@ func (sc *storedCampaign) bytes() int64 {
 func (sc *storedCampaign) stored(t *testing.T, st *store.Store) (files, chunks int64) {
 	t.Helper()
 	ctx := context.Background()
-	files, err := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{"_id": bson.M{"$in": sc.fileIDs}})
+	files, err := st.DB.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{"_id": bson.M{"$in": sc.fileIDs}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunks, err = st.DB.Collection(jobs.BucketResults+".chunks").CountDocuments(ctx, bson.M{"files_id": bson.M{"$in": sc.fileIDs}})
+	chunks, err = st.DB.Collection(schema.BucketResults+".chunks").CountDocuments(ctx, bson.M{"files_id": bson.M{"$in": sc.fileIDs}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestDeletedCampaignResultsAreListedPulledAndPruned(t *testing.T) {
 		}
 	}
 	mustCLI(t, "delete", "campaign", "two")
-	if n := count(t, st, jobs.CollRuns, bson.M{"campaign": bson.M{"$in": []string{"one", "two"}}}); n != 0 {
+	if n := count(t, st, schema.CollRuns, bson.M{"campaign": bson.M{"$in": []string{"one", "two"}}}); n != 0 {
 		t.Fatalf("%d run records of deleted campaigns left", n)
 	}
 	if _, err := cli(t, "get", "campaigns", "one"); err == nil {
@@ -204,7 +204,7 @@ func TestDeletedCampaignResultsAreListedPulledAndPruned(t *testing.T) {
 	if f, c := two.stored(t, st); f != 4 || c != twoChunks {
 		t.Fatalf("another uid's results touched by the prune: %d files, %d chunks (want 4, %d)", f, c, twoChunks)
 	}
-	if n := count(t, st, jobs.CollCompletions, bson.M{"uid": one.uid}); n != 0 {
+	if n := count(t, st, schema.CollCompletions, bson.M{"uid": one.uid}); n != 0 {
 		t.Fatalf("%d completions of the pruned uid left", n)
 	}
 	if out := mustCLI(t, "results", "list"); strings.Contains(out, one.uid) || !strings.Contains(out, two.uid) {
@@ -222,7 +222,7 @@ func TestDeletedCampaignResultsAreListedPulledAndPruned(t *testing.T) {
 	if f, c := gone.stored(t, st); f != 0 || c != 0 {
 		t.Fatalf("after delete --purge: %d files, %d chunks left", f, c)
 	}
-	if n := count(t, st, jobs.CollRuns, bson.M{"campaign": "gone"}) + count(t, st, jobs.CollCompletions, bson.M{"uid": gone.uid}); n != 0 {
+	if n := count(t, st, schema.CollRuns, bson.M{"campaign": "gone"}) + count(t, st, schema.CollCompletions, bson.M{"uid": gone.uid}); n != 0 {
 		t.Fatalf("after delete --purge: %d records and completions left", n)
 	}
 	if out := mustCLI(t, "results", "list"); strings.Contains(out, gone.uid) {

@@ -19,12 +19,12 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // multihost is a simswarm stack on a swarm of test hosts, each a network
@@ -212,9 +212,9 @@ func (mh *multihost) waitRunnersOn(t *testing.T, what string, hosts ...*dockerte
 }
 
 // runs are the campaign's run records.
-func (mh *multihost) runs(t *testing.T, campaign string) []jobs.RunRecord {
+func (mh *multihost) runs(t *testing.T, campaign string) []schema.RunRecord {
 	t.Helper()
-	var all []jobs.RunRecord
+	var all []schema.RunRecord
 	// The API can be away for a while (the controller's task restarting
 	// after a node loss): wait for it, and say so in the log.
 	waitFor(t, 3*time.Minute, "run records from the API", func() (bool, string) {
@@ -281,7 +281,7 @@ func (mh *multihost) exactlyOnce(t *testing.T, campaign string, total int) map[i
 	}
 	files := map[int]string{}
 	for _, r := range recs {
-		if r.State != jobs.RunSucceeded || len(r.Files) != 2 || r.Files[0].Name == r.Files[1].Name {
+		if r.State != schema.RunSucceeded || len(r.Files) != 2 || r.Files[0].Name == r.Files[1].Name {
 			t.Errorf("%s run %d: state %s, files %+v", campaign, r.Run, r.State, r.Files)
 		}
 		files[r.Run] = fmt.Sprint(r.Files)
@@ -512,7 +512,7 @@ func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host
 				}
 			}
 		}
-		byRun := map[int]jobs.RunRecord{}
+		byRun := map[int]schema.RunRecord{}
 		for _, r := range mh.runs(t, campaign) {
 			byRun[r.Run] = r
 		}
@@ -521,7 +521,7 @@ func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host
 			// Done counts too: elsewhere, or by the victim itself when it
 			// could finish the run (a drained runner's shutdown grace).
 			r := byRun[run]
-			if !elsewhere[run] && r.State != jobs.RunSucceeded {
+			if !elsewhere[run] && r.State != schema.RunSucceeded {
 				waiting = append(waiting, fmt.Sprintf("%d:%s@%s", run, r.State, r.Worker))
 			}
 		}
@@ -529,7 +529,7 @@ func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host
 	})
 	t.Logf("MEASURE node loss (%s) -> its runs running elsewhere: %v", mode, time.Since(start))
 	for _, r := range mh.runs(t, campaign) {
-		if held[r.Run] && r.State == jobs.RunSucceeded && mine[strings.SplitN(r.Worker, "-", 2)[0]] {
+		if held[r.Run] && r.State == schema.RunSucceeded && mine[strings.SplitN(r.Worker, "-", 2)[0]] {
 			t.Logf("%s: run %d was finished by %s itself", mode, r.Run, victim.Name)
 		}
 	}

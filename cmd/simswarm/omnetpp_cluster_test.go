@@ -13,10 +13,10 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/omnetpp"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 )
 
@@ -162,7 +162,7 @@ func TestRealOMNeTppCampaignHasTheProgramsRuns(t *testing.T) {
 	if got := runNumbers(t, st, "filtered"); len(got) != 6 || !slices.Equal(got, numbersOf(wantF)) {
 		t.Fatalf("filtered campaign runs %v, opp_run -r '$numHosts>5' -q runs lists %v", got, numbersOf(wantF))
 	}
-	if n, _ := st.DB.Collection(jobs.CollBuilds).CountDocuments(ctx, bson.M{}); n != 1 {
+	if n, _ := st.DB.Collection(schema.CollBuilds).CountDocuments(ctx, bson.M{}); n != 1 {
 		t.Fatalf("%d build records, want 1", n)
 	}
 
@@ -189,13 +189,13 @@ func runNumbers(t *testing.T, st *store.Store, campaign string) []int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []jobs.RunRecord
+	var recs []schema.RunRecord
 	if err := cur.All(context.Background(), &recs); err != nil {
 		t.Fatal(err)
 	}
 	var out []int
 	for _, r := range recs {
-		if r.State != jobs.RunSucceeded {
+		if r.State != schema.RunSucceeded {
 			t.Errorf("%s run %d is %s: %s", campaign, r.Run, r.State, r.StderrTail)
 		}
 		out = append(out, r.Run)

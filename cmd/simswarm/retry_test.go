@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // TestRetrySendsFailedRunsBack: `simswarm retry` moves exactly the failed
@@ -34,7 +34,7 @@ func TestRetrySendsFailedRunsBack(t *testing.T) {
 		}
 	}
 	for _, run := range []int{1, 4} {
-		if ok, err := st.SetRunState(ctx, store.RunID("aloha", uid, run), jobs.RunPending, jobs.RunFailed, "boom"); !ok || err != nil {
+		if ok, err := st.SetRunState(ctx, store.RunID("aloha", uid, run), schema.RunPending, schema.RunFailed, "boom"); !ok || err != nil {
 			t.Fatalf("fail run %d: %v %v", run, ok, err)
 		}
 	}
@@ -44,7 +44,7 @@ func TestRetrySendsFailedRunsBack(t *testing.T) {
 	}
 	for _, run := range []int{1, 4} {
 		r, err := st.GetRun(ctx, "aloha", uid, run)
-		if err != nil || r.State == jobs.RunFailed {
+		if err != nil || r.State == schema.RunFailed {
 			t.Errorf("run %d after retry: %+v %v", run, r, err)
 		}
 	}

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/omnetpp"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 )
 
@@ -185,11 +185,11 @@ func resultData(b []byte) string {
 
 func artifactEntries(t *testing.T, st *store.Store, ctx context.Context) []string {
 	t.Helper()
-	var b jobs.BuildRecord
-	if err := st.DB.Collection(jobs.CollBuilds).FindOne(ctx, map[string]any{}).Decode(&b); err != nil {
+	var b schema.BuildRecord
+	if err := st.DB.Collection(schema.CollBuilds).FindOne(ctx, map[string]any{}).Decode(&b); err != nil {
 		t.Fatal(err)
 	}
-	r, err := gridfs.OpenByName(ctx, st.DB, jobs.BucketArtifacts, jobs.ArtifactName(b.Key))
+	r, err := gridfs.OpenByName(ctx, st.DB, schema.BucketArtifacts, schema.ArtifactName(b.Key))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,11 +15,11 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
 	"github.com/simswarm/simswarm/test/freeport"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // workerToolchain is the toolchain of the test worker image: what the
@@ -172,7 +172,7 @@ spec:
 		t.Fatalf("%d run records, want 12", len(list.Items))
 	}
 	for _, r := range list.Items {
-		if r.State != jobs.RunSucceeded || len(r.Files) != 2 || r.Files[0].Name == r.Files[1].Name {
+		if r.State != schema.RunSucceeded || len(r.Files) != 2 || r.Files[0].Name == r.Files[1].Name {
 			t.Errorf("run %d: state %s, files %+v", r.Run, r.State, r.Files)
 		}
 		if r.Attempts > 1 {

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/builder"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/runner"
@@ -125,7 +126,7 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	client, db, err := jobs.Connect(startCtx, cfg.mongoURI)
+	client, db, err := schema.Connect(startCtx, cfg.mongoURI)
 	cancel()
 	if err != nil {
 		return err
@@ -133,14 +134,14 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 	defer client.Disconnect(context.Background()) //nolint:errcheck
 
 	changed := func(ctx context.Context, campaign string) {
-		if err := rdb.Publish(ctx, jobs.ChangesChannel, campaign).Err(); err != nil {
+		if err := rdb.Publish(ctx, schema.ChangesChannel, campaign).Err(); err != nil {
 			log.Debug("announce change failed", zap.String("campaign", campaign), zap.Error(err))
 		}
 	}
 	hb := &heartbeat{rdb: rdb, name: cfg.name, role: cfg.role, slots: cfg.slots, tasks: map[int]string{}, log: log,
 		poke: make(chan struct{}, 1)}
 	mux := asynq.NewServeMux()
-	queue, concurrency := jobs.QueueRun, cfg.slots
+	queue, concurrency := schema.QueueRun, cfg.slots
 	sub := map[bool]string{true: "runs", false: "builds"}[cfg.role == "run"]
 	work, stale, err := workdir.Claim(filepath.Join(cfg.cache, sub))
 	for _, p := range stale {
@@ -157,12 +158,12 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 		concurrency = cfg.slots + cfg.prefetch
 		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.cache, "artifacts"), db), Slots: cfg.slots,
 			WorkDir: work.Path, Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
-		mux.HandleFunc(jobs.TypeRun, h.ProcessTask)
+		mux.HandleFunc(schema.TypeRun, h.ProcessTask)
 	} else {
-		queue = jobs.QueueBuild
+		queue = schema.QueueBuild
 		h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.distccHosts}, HostsWait: cfg.distccWait,
 			WorkDir: work.Path, Jobs: runtime.NumCPU(), Worker: cfg.name, Log: log, Track: hb.track, Changed: changed}
-		mux.HandleFunc(jobs.TypeBuild, h.ProcessTask)
+		mux.HandleFunc(schema.TypeBuild, h.ProcessTask)
 	}
 	// Its own connection for asynq, closed only after the server stopped.
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(ropt), asynq.Config{
@@ -198,11 +199,11 @@ func runWorker(ctx context.Context, cfg workerConfig, log *zap.Logger) error {
 	<-hbDone
 	delCtx, cancelDel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancelDel()
-	_ = rdb.Del(delCtx, jobs.WorkerKey(cfg.name)).Err()
+	_ = rdb.Del(delCtx, schema.WorkerKey(cfg.name)).Err()
 	return nil
 }
 
-// heartbeat publishes what the worker is doing under jobs.WorkerKey, with
+// heartbeat publishes what the worker is doing under schema.WorkerKey, with
 // a TTL so that a dead worker's entry expires.
 type heartbeat struct {
 	rdb         *redis.Client
@@ -282,7 +283,7 @@ func (h *heartbeat) beat(ctx context.Context) {
 	// "task" is the contract's one-line summary; "tasks" lists each slot's.
 	body, _ := json.Marshal(jobs.Heartbeat{Name: h.name, Role: h.role, Slots: h.slots,
 		Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
-	err := h.rdb.Set(ctx, jobs.WorkerKey(h.name), body, heartbeatTTL).Err()
+	err := h.rdb.Set(ctx, schema.WorkerKey(h.name), body, heartbeatTTL).Err()
 	// Say it once per outage, not every 10 s.
 	if err != nil && !errors.Is(err, context.Canceled) && !h.lastFailure {
 		h.log.Warn("heartbeat failed", zap.Error(err))

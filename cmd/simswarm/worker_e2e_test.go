@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
@@ -172,7 +173,7 @@ func TestAlohaOnWorkersEqualsLocalRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(ctx)
-	if n, _ := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 24 {
+	if n, _ := st.DB.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 24 {
 		t.Fatalf("%d result files in GridFS, want 24", n)
 	}
 
@@ -187,7 +188,7 @@ func TestAlohaOnWorkersEqualsLocalRun(t *testing.T) {
 	if after := strings.Count(string(must(os.ReadFile(distccLog))), "COMPILE_OK"); after != before {
 		t.Fatalf("second campaign on the same source compiled again (%d -> %d jobs)", before, after)
 	}
-	if n, _ := st.DB.Collection(jobs.CollBuilds).CountDocuments(ctx, bson.M{}); n != 1 {
+	if n, _ := st.DB.Collection(schema.CollBuilds).CountDocuments(ctx, bson.M{}); n != 1 {
 		t.Fatalf("%d build records, want 1", n)
 	}
 }
@@ -281,7 +282,7 @@ spec:
 		// Run records are not written until the outcome: the heartbeat
 		// says what a worker runs.
 		var hb jobs.Heartbeat
-		if v, err := rdb.Get(ctx, jobs.WorkerKey("runner-0")).Result(); err == nil && json.Unmarshal([]byte(v), &hb) == nil && hb.Task != "" {
+		if v, err := rdb.Get(ctx, schema.WorkerKey("runner-0")).Result(); err == nil && json.Unmarshal([]byte(v), &hb) == nil && hb.Task != "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -300,8 +301,8 @@ spec:
 	// first lease that old is the dead runner's: start a fresh worker then.
 	// The live runner's own recoverer (once a minute) may get there first
 	// and move the task to the retry set.
-	leases := "asynq:{" + jobs.QueueRun + "}:lease"
-	retries := "asynq:{" + jobs.QueueRun + "}:retry"
+	leases := "asynq:{" + schema.QueueRun + "}:lease"
+	retries := "asynq:{" + schema.QueueRun + "}:retry"
 	deadline = time.Now().Add(90 * time.Second)
 	for {
 		cutoff := strconv.FormatInt(time.Now().Add(-31*time.Second).Unix(), 10)
@@ -326,8 +327,8 @@ spec:
 	if err != nil || c.Status.Runs.Succeeded != 4 {
 		t.Fatalf("status %+v %v", c.Status.Runs, err)
 	}
-	var recs []jobs.RunRecord
-	cur, err := st.DB.Collection(jobs.CollRuns).Find(ctx, bson.M{"campaign": "slow"})
+	var recs []schema.RunRecord
+	cur, err := st.DB.Collection(schema.CollRuns).Find(ctx, bson.M{"campaign": "slow"})
 	if err != nil || cur.All(ctx, &recs) != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +344,7 @@ spec:
 	if redone == 0 {
 		t.Error("no run shows a second attempt: the killed runner's run was not redelivered")
 	}
-	if n, _ := st.DB.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 12 {
+	if n, _ := st.DB.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 12 {
 		t.Fatalf("%d result files stored, want 12 (4 runs x .sca+.vec+.out, once each)", n)
 	}
 }

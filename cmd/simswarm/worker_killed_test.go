@@ -15,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // markedPids lists the live processes whose environment carries
@@ -80,15 +80,15 @@ func TestKilledWorkerTakesItsSimulationAlong(t *testing.T) {
 	})
 	// The simulation leaves a child behind (as wrapper scripts do): the
 	// parent-death signal reaches only the simulation itself.
-	payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "uid-k", Run: 0, ArtifactKey: key, Attempt: 0,
+	payload, _ := json.Marshal(schema.RunTask{Campaign: "c", UID: "uid-k", Run: 0, ArtifactKey: key, Attempt: 0,
 		Simulation: api.SimulationSpec{Program: []string{"sh", "-c", `sleep 3600 & exec ./fakesim "$@"`, "sh"},
 			IniFile: "omnetpp.ini", Config: "General", WorkingDir: ".", Env: map[string]string{"FAKESIM_MARK": mark}},
 		Results: []string{"results/*.sca"}, Timeout: api.Duration{Duration: time.Hour}})
 	ropt, _ := redis.ParseURL(rs.URL())
 	aq := asynq.NewClientFromRedisClient(redis.NewClient(ropt))
 	defer aq.Close()
-	if _, err := aq.Enqueue(asynq.NewTask(jobs.TypeRun, payload), asynq.TaskID(jobs.RunTaskID("c", "uid-k", 0, 0)),
-		asynq.Queue(jobs.QueueRun)); err != nil {
+	if _, err := aq.Enqueue(asynq.NewTask(schema.TypeRun, payload), asynq.TaskID(schema.RunTaskID("c", "uid-k", 0, 0)),
+		asynq.Queue(schema.QueueRun)); err != nil {
 		t.Fatal(err)
 	}
 

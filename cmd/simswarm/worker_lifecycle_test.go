@@ -19,8 +19,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -41,11 +41,11 @@ func storeFakesimArtifact(t *testing.T, db *mongo.Database, key, ini string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).
-		UploadFromStream(ctx, jobs.ArtifactName(key), &buf); err != nil {
+	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).
+		UploadFromStream(ctx, schema.ArtifactName(key), &buf); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: key, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -55,7 +55,7 @@ func storeFakesimArtifact(t *testing.T, db *mongo.Database, key, ini string) {
 func startRedisAndMongo(t *testing.T) (rs *testdb.Redis, mongoURI string, db *mongo.Database) {
 	t.Helper()
 	rs, mongoURI = testdb.StartRedis(t), testdb.StartMongo(t)
-	client, db, err := jobs.Connect(context.Background(), mongoURI)
+	client, db, err := schema.Connect(context.Background(), mongoURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,19 +84,19 @@ func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
 	ctx := context.Background()
 	const key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	storeFakesimArtifact(t, db, key, "[General]\n**.mode = ${mode=slow}\n")
-	runID := jobs.RunID("c", "uid-1", 0)
-	if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, jobs.RunRecord{ID: runID, Campaign: "c", UID: "uid-1", State: jobs.RunQueued}); err != nil {
+	runID := schema.RunID("c", "uid-1", 0)
+	if _, err := db.Collection(schema.CollRuns).InsertOne(ctx, schema.RunRecord{ID: runID, Campaign: "c", UID: "uid-1", State: schema.RunQueued}); err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "uid-1", Run: 0, ArtifactKey: key, Attempt: 0,
+	payload, _ := json.Marshal(schema.RunTask{Campaign: "c", UID: "uid-1", Run: 0, ArtifactKey: key, Attempt: 0,
 		Simulation: api.SimulationSpec{Program: []string{"./fakesim"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: ".",
 			Env: map[string]string{"FAKESIM_SLOW": "5s"}},
 		Results: []string{"results/*.sca", "results/*.vec"}, Timeout: api.Duration{Duration: time.Minute}})
-	taskID := jobs.RunTaskID("c", "uid-1", 0, 0)
+	taskID := schema.RunTaskID("c", "uid-1", 0, 0)
 	ropt, _ := redis.ParseURL(rs.URL())
 	aq := asynq.NewClientFromRedisClient(redis.NewClient(ropt))
 	defer aq.Close()
-	if _, err := aq.Enqueue(asynq.NewTask(jobs.TypeRun, payload), asynq.TaskID(taskID), asynq.Queue(jobs.QueueRun), asynq.MaxRetry(5)); err != nil {
+	if _, err := aq.Enqueue(asynq.NewTask(schema.TypeRun, payload), asynq.TaskID(taskID), asynq.Queue(schema.QueueRun), asynq.MaxRetry(5)); err != nil {
 		t.Fatal(err)
 	}
 	rdb := redis.NewClient(ropt)
@@ -111,21 +111,21 @@ func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
 		Task  string `json:"task"`
 	}
 	waitUntil(t, "the heartbeat", 20*time.Second, func() bool {
-		v, err := rdb.Get(ctx, jobs.WorkerKey("hb-1")).Result()
+		v, err := rdb.Get(ctx, schema.WorkerKey("hb-1")).Result()
 		return err == nil && json.Unmarshal([]byte(v), &hb) == nil
 	})
 	if hb.Name != "hb-1" || hb.Role != "run" || hb.Slots != 2 {
 		t.Fatalf("heartbeat %+v", hb)
 	}
-	if ttl := rdb.TTL(ctx, jobs.WorkerKey("hb-1")).Val(); ttl <= 0 || ttl > heartbeatTTL {
+	if ttl := rdb.TTL(ctx, schema.WorkerKey("hb-1")).Val(); ttl <= 0 || ttl > heartbeatTTL {
 		t.Fatalf("heartbeat TTL %s, want (0, %s]", ttl, heartbeatTTL)
 	}
-	runs := db.Collection(jobs.CollRuns)
-	var rec jobs.RunRecord
+	runs := db.Collection(schema.CollRuns)
+	var rec schema.RunRecord
 	// The run record is not written until the outcome: the heartbeat says
 	// what the worker runs.
 	waitUntil(t, "the run to start", 30*time.Second, func() bool {
-		v, err := rdb.Get(ctx, jobs.WorkerKey("hb-1")).Result()
+		v, err := rdb.Get(ctx, schema.WorkerKey("hb-1")).Result()
 		return err == nil && json.Unmarshal([]byte(v), &hb) == nil && hb.Task != ""
 	})
 
@@ -145,33 +145,33 @@ func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
 		t.Fatal("worker did not stop within 15s of SIGTERM")
 	}
 	t.Logf("worker stopped %s after SIGTERM", time.Since(stopped).Round(time.Millisecond))
-	if n := rdb.Exists(ctx, jobs.WorkerKey("hb-1")).Val(); n != 0 {
+	if n := rdb.Exists(ctx, schema.WorkerKey("hb-1")).Val(); n != 0 {
 		t.Fatal("a stopped worker left its heartbeat")
 	}
 	insp := asynq.NewInspectorFromRedisClient(redis.NewClient(ropt))
 	defer insp.Close()
-	info, err := insp.GetTaskInfo(jobs.QueueRun, taskID)
+	info, err := insp.GetTaskInfo(schema.QueueRun, taskID)
 	if err != nil {
 		t.Fatalf("the interrupted task is gone from the queue: %v", err)
 	}
 	if info.State != asynq.TaskStatePending && info.State != asynq.TaskStateRetry {
 		t.Fatalf("interrupted task is %v, want handed back (pending or retry)", info.State)
 	}
-	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 0 {
+	if n, _ := db.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 0 {
 		t.Fatalf("an interrupted run stored %d files", n)
 	}
 
 	startProc(t, nil, "worker", "--role", "run", "--redis", rs.URL(), "--mongo", mongoURI,
 		"--cache", t.TempDir(), "--name", "hb-2")
 	waitUntil(t, "the handed-back run to succeed", 60*time.Second, func() bool {
-		return runs.FindOne(ctx, bson.M{"_id": runID}).Decode(&rec) == nil && rec.State == jobs.RunSucceeded
+		return runs.FindOne(ctx, bson.M{"_id": runID}).Decode(&rec) == nil && rec.State == schema.RunSucceeded
 	})
 	// The handed-back attempt does not count: draining a worker must not
 	// use up a run's retries.
 	if rec.Worker != "hb-2" || rec.Attempts != 1 || len(rec.Files) != 2 {
 		t.Fatalf("record %+v", rec)
 	}
-	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 2 {
+	if n, _ := db.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 2 {
 		t.Fatalf("%d result files stored, want 2 (.sca and .vec once)", n)
 	}
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // scriptCampaign writes a campaign whose simulation is the shell script
@@ -157,7 +157,7 @@ func TestPrefetchedRunsCountAsQueued(t *testing.T) {
 	held := false
 	waitUntil(t, "both runs to succeed", 60*time.Second, func() bool {
 		active := 0
-		if q, err := insp.GetQueueInfo(jobs.QueueRun); err == nil {
+		if q, err := insp.GetQueueInfo(schema.QueueRun); err == nil {
 			active = q.Active
 		}
 		c, err := st.Get(ctx, "held")

@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // TestWorkerPrefetchHoldsTasksBeyondItsSlots: a runner with --slots 1
@@ -34,16 +34,16 @@ func TestWorkerPrefetchHoldsTasksBeyondItsSlots(t *testing.T) {
 			defer aq.Close()
 			const runs = 3
 			for run := range runs {
-				if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, jobs.RunRecord{ID: jobs.RunID("c", "uid-1", run),
-					Campaign: "c", UID: "uid-1", Run: run, State: jobs.RunPending}); err != nil {
+				if _, err := db.Collection(schema.CollRuns).InsertOne(ctx, schema.RunRecord{ID: schema.RunID("c", "uid-1", run),
+					Campaign: "c", UID: "uid-1", Run: run, State: schema.RunPending}); err != nil {
 					t.Fatal(err)
 				}
-				payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "uid-1", Run: run, ArtifactKey: key,
+				payload, _ := json.Marshal(schema.RunTask{Campaign: "c", UID: "uid-1", Run: run, ArtifactKey: key,
 					Simulation: api.SimulationSpec{Program: []string{"./fakesim"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: ".",
 						Env: map[string]string{"FAKESIM_SLOW": "1500ms"}},
 					Results: []string{"results/*.sca"}, Timeout: api.Duration{Duration: time.Minute}})
-				if _, err := aq.Enqueue(asynq.NewTask(jobs.TypeRun, payload), asynq.TaskID(jobs.RunTaskID("c", "uid-1", run, 0)),
-					asynq.Queue(jobs.QueueRun), asynq.MaxRetry(3)); err != nil {
+				if _, err := aq.Enqueue(asynq.NewTask(schema.TypeRun, payload), asynq.TaskID(schema.RunTaskID("c", "uid-1", run, 0)),
+					asynq.Queue(schema.QueueRun), asynq.MaxRetry(3)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -54,8 +54,8 @@ func TestWorkerPrefetchHoldsTasksBeyondItsSlots(t *testing.T) {
 			most := 0
 			defer func() {
 				if t.Failed() {
-					cur, _ := db.Collection(jobs.CollRuns).Find(ctx, bson.M{})
-					var all []jobs.RunRecord
+					cur, _ := db.Collection(schema.CollRuns).Find(ctx, bson.M{})
+					var all []schema.RunRecord
 					_ = cur.All(ctx, &all)
 					for _, r := range all {
 						t.Logf("record %+v", r)
@@ -63,10 +63,10 @@ func TestWorkerPrefetchHoldsTasksBeyondItsSlots(t *testing.T) {
 				}
 			}()
 			waitUntil(t, "every run to succeed", 60*time.Second, func() bool {
-				if q, err := insp.GetQueueInfo(jobs.QueueRun); err == nil {
+				if q, err := insp.GetQueueInfo(schema.QueueRun); err == nil {
 					most = max(most, q.Active)
 				}
-				n, _ := db.Collection(jobs.CollRuns).CountDocuments(ctx, bson.M{"state": jobs.RunSucceeded})
+				n, _ := db.Collection(schema.CollRuns).CountDocuments(ctx, bson.M{"state": schema.RunSucceeded})
 				return n == runs
 			})
 			if most != tc.wantActive {
@@ -75,8 +75,8 @@ func TestWorkerPrefetchHoldsTasksBeyondItsSlots(t *testing.T) {
 			// One slot: the simulations ran one after the other. A record's
 			// start is when its simulation got the slot and its duration the
 			// simulation's (both stored to the millisecond).
-			var recs []jobs.RunRecord
-			cur, err := db.Collection(jobs.CollRuns).Find(ctx, bson.M{})
+			var recs []schema.RunRecord
+			cur, err := db.Collection(schema.CollRuns).Find(ctx, bson.M{})
 			if err != nil || cur.All(ctx, &recs) != nil {
 				t.Fatal(err)
 			}

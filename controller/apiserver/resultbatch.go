@@ -9,9 +9,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Bounds of one batch download (POST .../results/{run}).
@@ -47,7 +47,7 @@ func (s *Server) downloadBatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	byName := make(map[string]jobs.ResultFile, len(rec.Files))
+	byName := make(map[string]schema.ResultFile, len(rec.Files))
 	for _, f := range rec.Files {
 		byName[f.Name] = f
 	}
@@ -77,7 +77,7 @@ func (s *Server) downloadBatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: the batch holds %d bytes, more than %d: download large files one by one", errBadRequest, total, MaxResultBatchBytes))
 		return
 	}
-	files, err := gridfs.Files(r.Context(), s.Store.DB, jobs.BucketResults, ids)
+	files, err := gridfs.Files(r.Context(), s.Store.DB, schema.BucketResults, ids)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -88,7 +88,7 @@ func (s *Server) downloadBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-tar")
 	tw := tar.NewWriter(w)
-	err = gridfs.ReadEach(r.Context(), s.Store.DB, jobs.BucketResults, files, func(f gridfs.File, body io.Reader) error {
+	err = gridfs.ReadEach(r.Context(), s.Store.DB, schema.BucketResults, files, func(f gridfs.File, body io.Reader) error {
 		k, _ := gridfs.IDKey(f.ID)
 		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: names[k], Size: f.Length, Mode: 0o644,
 			ModTime: rec.UpdatedAt, Format: tar.FormatPAX}); err != nil {

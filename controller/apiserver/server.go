@@ -19,9 +19,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Prefix is the path of the API group version.
@@ -519,9 +519,9 @@ func intParam(r *http.Request, key string, def int) (int, error) {
 // RunList is one page of run records; Next is the After of the next page
 // (-1 when this is the last).
 type RunList struct {
-	Kind  string           `json:"kind"`
-	Items []jobs.RunRecord `json:"items"`
-	Next  int              `json:"next"`
+	Kind  string             `json:"kind"`
+	Items []schema.RunRecord `json:"items"`
+	Next  int                `json:"next"`
 }
 
 func (s *Server) campaignAndPage(r *http.Request) (*api.Campaign, int, int, error) {
@@ -557,7 +557,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 	}
 	out := RunList{Kind: "RunList", Items: recs, Next: -1}
 	if out.Items == nil {
-		out.Items = []jobs.RunRecord{}
+		out.Items = []schema.RunRecord{}
 	}
 	if len(recs) == limit {
 		out.Next = recs[len(recs)-1].Run
@@ -565,7 +565,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) runRecord(r *http.Request) (*jobs.RunRecord, error) {
+func (s *Server) runRecord(r *http.Request) (*schema.RunRecord, error) {
 	c, err := s.Store.Get(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return nil, err
@@ -622,7 +622,7 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	recs, err := s.Store.Runs(r.Context(), store.RunQuery{Campaign: c.Metadata.Name, UID: c.Metadata.UID,
-		State: jobs.RunSucceeded, After: after, Limit: limit})
+		State: schema.RunSucceeded, After: after, Limit: limit})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -658,8 +658,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 
 // sendResult streams one stored result file with its size and digest;
 // fields name it in the log if the client goes away mid-file.
-func (s *Server) sendResult(w http.ResponseWriter, r *http.Request, f jobs.ResultFile, fields ...zap.Field) {
-	st, err := s.Store.OpenFile(r.Context(), jobs.BucketResults, f.FileID)
+func (s *Server) sendResult(w http.ResponseWriter, r *http.Request, f schema.ResultFile, fields ...zap.Field) {
+	st, err := s.Store.OpenFile(r.Context(), schema.BucketResults, f.FileID)
 	if err != nil {
 		s.fail(w, r, err)
 		return

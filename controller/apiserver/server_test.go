@@ -12,11 +12,11 @@ import (
 	"testing"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 const token = "s3cret-token-0123456789"
@@ -204,7 +204,7 @@ func TestRunsArePaginated(t *testing.T) {
 	seen := 0
 	after := -1
 	for pages := 0; after != -1 || pages == 0; pages++ {
-		page, err := c.Runs(ctx, "p", jobs.RunPending, after, 10)
+		page, err := c.Runs(ctx, "p", schema.RunPending, after, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // Batched dispatch: when a campaign's runs are short, one task carries
@@ -68,9 +68,9 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // batches cuts the runs to send into tasks of at most size runs each,
 // in their order.
-func batches(items []jobs.RunItem, size int) [][]jobs.RunItem {
+func batches(items []schema.RunItem, size int) [][]schema.RunItem {
 	size = max(size, 1)
-	var out [][]jobs.RunItem
+	var out [][]schema.RunItem
 	for len(items) > 0 {
 		k := min(size, len(items))
 		out = append(out, items[:k:k])

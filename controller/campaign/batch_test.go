@@ -9,8 +9,8 @@ import (
 	"github.com/hibiken/asynq"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 func TestBatchSize(t *testing.T) {
@@ -55,13 +55,13 @@ func TestBatchSize(t *testing.T) {
 // that each ID names the runs its payload carries.
 func (e *env) queuedBatches(t *testing.T) map[string][]int {
 	t.Helper()
-	tasks, err := e.q.Inspector.ListPendingTasks(jobs.QueueRun, asynq.PageSize(1000))
+	tasks, err := e.q.Inspector.ListPendingTasks(schema.QueueRun, asynq.PageSize(1000))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string][]int{}
 	for _, tk := range tasks {
-		var rt jobs.RunTask
+		var rt schema.RunTask
 		if err := json.Unmarshal(tk.Payload, &rt); err != nil {
 			t.Fatal(err)
 		}
@@ -93,8 +93,8 @@ func TestShortRunsAreDispatchedInBatches(t *testing.T) {
 	uid := c.Metadata.UID
 	e.reconcile(t, "short")
 	// Ten runs already took 10 ms each.
-	if _, err := e.st.DB.Collection(jobs.CollRuns).UpdateMany(ctx, bson.M{"campaign": "short", "run": bson.M{"$lt": 10}},
-		bson.M{"$set": bson.M{"state": jobs.RunSucceeded, "durationMs": 10}}); err != nil {
+	if _, err := e.st.DB.Collection(schema.CollRuns).UpdateMany(ctx, bson.M{"campaign": "short", "run": bson.M{"$lt": 10}},
+		bson.M{"$set": bson.M{"state": schema.RunSucceeded, "durationMs": 10}}); err != nil {
 		t.Fatal(err)
 	}
 	c, _ = e.st.Get(ctx, "short")
@@ -144,7 +144,7 @@ func TestShortRunsAreDispatchedInBatches(t *testing.T) {
 		dead, deadRuns = id, runs
 		break
 	}
-	if err := e.q.Inspector.ArchiveTask(jobs.QueueRun, dead); err != nil {
+	if err := e.q.Inspector.ArchiveTask(schema.QueueRun, dead); err != nil {
 		t.Fatal(err)
 	}
 	e.reconcile(t, "short")
@@ -153,11 +153,11 @@ func TestShortRunsAreDispatchedInBatches(t *testing.T) {
 		if err != nil || len(rec) != 1 {
 			t.Fatal(rec, err)
 		}
-		if rec[0].Attempts != 1 || rec[0].State != jobs.RunPending {
+		if rec[0].Attempts != 1 || rec[0].State != schema.RunPending {
 			t.Errorf("run %d of the dead batch: %s with %d attempts, want a failed attempt sent back to Pending", r, rec[0].State, rec[0].Attempts)
 		}
 	}
-	if n, _ := e.q.Inspector.ListArchivedTasks(jobs.QueueRun); len(n) != 0 {
+	if n, _ := e.q.Inspector.ListArchivedTasks(schema.QueueRun); len(n) != 0 {
 		t.Errorf("%d dead tasks left in the queue", len(n))
 	}
 

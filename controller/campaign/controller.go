@@ -9,9 +9,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Controller runs the Reconciler over a workqueue: keys come from Enqueue
@@ -50,12 +50,12 @@ func (c *Controller) Enqueue(name string) { c.Queue.Add(name) }
 // a second of work (Shares), so the runners do not wait for it.
 const coalesceChanges = 200 * time.Millisecond
 
-// Announced takes an announcement that name changed (jobs.ChangesChannel:
+// Announced takes an announcement that name changed (schema.ChangesChannel:
 // nearly always a worker's finished run) and asks for name to be
 // reconciled within coalesceChanges, folding every further request until
 // then into the same pass.
 func (c *Controller) Announced(msg string) {
-	name, runs := jobs.ParseAnnouncement(msg) // a batch's runs count one by one
+	name, runs := schema.ParseAnnouncement(msg) // a batch's runs count one by one
 	c.Reconciler.Shares.FinishedRuns(runs)
 	c.Queue.AddAfter(name, coalesceChanges)
 }

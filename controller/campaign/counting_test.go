@@ -7,7 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // TestLongCampaignPassesCreateAndCountOnlyWhatTheyNeed: passes over a
@@ -25,7 +25,7 @@ func TestLongCampaignPassesCreateAndCountOnlyWhatTheyNeed(t *testing.T) {
 	const total = 24_000
 	c := e.built(t, "long", "0..23999")
 	uid := c.Metadata.UID
-	runs := e.st.DB.Collection(jobs.CollRuns)
+	runs := e.st.DB.Collection(schema.CollRuns)
 	counted := 0
 	dispatched := 0
 	for pass := range 4 {
@@ -40,7 +40,7 @@ func TestLongCampaignPassesCreateAndCountOnlyWhatTheyNeed(t *testing.T) {
 		dispatched += len(tasks)
 		// The workers ran them all: records Succeeded, queue empty.
 		if _, err := runs.UpdateMany(ctx, bson.M{"campaign": "long", "uid": uid, "run": bson.M{"$gte": lo, "$lte": hi}},
-			bson.M{"$set": bson.M{"state": jobs.RunSucceeded}}); err != nil {
+			bson.M{"$set": bson.M{"state": schema.RunSucceeded}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.rdb.FlushAll(ctx).Err(); err != nil {

@@ -14,8 +14,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // failFor plays a worker that fails every task of queue with err, which
@@ -24,8 +24,8 @@ func (e *env) failFor(t *testing.T, queue string, want int, err error) {
 	t.Helper()
 	mux := asynq.NewServeMux()
 	fail := func(context.Context, *asynq.Task) error { return err }
-	mux.HandleFunc(jobs.TypeRun, fail)
-	mux.HandleFunc(jobs.TypeBuild, fail)
+	mux.HandleFunc(schema.TypeRun, fail)
+	mux.HandleFunc(schema.TypeBuild, fail)
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(&redis.Options{Addr: e.rdb.Options().Addr}),
 		asynq.Config{Concurrency: 2, Queues: map[string]int{queue: 1}, LogLevel: asynq.FatalLevel,
 			RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return time.Hour }})
@@ -59,7 +59,7 @@ func TestWorkerFailuresReachTheStatusAndTheLog(t *testing.T) {
 	ctx := context.Background()
 	c := e.built(t, "deg", "0..1")
 	uid := c.Metadata.UID
-	e.failFor(t, jobs.QueueRun, 2, errors.New("artifact for run: open artifact: connection refused"))
+	e.failFor(t, schema.QueueRun, 2, errors.New("artifact for run: open artifact: connection refused"))
 	e.reconcile(t, "deg")
 	e.reconcile(t, "deg")
 	c, _ = e.st.Get(ctx, "deg")
@@ -77,8 +77,8 @@ func TestWorkerFailuresReachTheStatusAndTheLog(t *testing.T) {
 	if err := e.rdb.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.st.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": store.RunID("deg", uid, 1)},
-		bson.M{"$set": bson.M{"state": jobs.RunFailed, "attempts": 1, "updatedAt": time.Now().UTC(),
+	_, err := e.st.DB.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": store.RunID("deg", uid, 1)},
+		bson.M{"$set": bson.M{"state": schema.RunFailed, "attempts": 1, "updatedAt": time.Now().UTC(),
 			"message": "artifact 8cd8: sha256 1f2e does not match the build record's 0a0b"}})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func TestRetryingBuildReachesTheStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.reconcile(t, "bdeg")
-	e.failFor(t, jobs.QueueBuild, 1, errors.New("upload artifact: connection refused"))
+	e.failFor(t, schema.QueueBuild, 1, errors.New("upload artifact: connection refused"))
 	e.reconcile(t, "bdeg")
 	c, _ := e.st.Get(ctx, "bdeg")
 	d := cond(c.Status, api.ConditionDegraded)

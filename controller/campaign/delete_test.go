@@ -9,8 +9,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // createWithRuns stores a suspended campaign and n Pending run records
@@ -37,7 +37,7 @@ func (e *env) createWithRuns(t *testing.T, name string, n int) *api.Campaign {
 
 func (e *env) runDocs(t *testing.T, filter bson.M) int64 {
 	t.Helper()
-	n, err := e.st.DB.Collection(jobs.CollRuns).CountDocuments(context.Background(), filter)
+	n, err := e.st.DB.Collection(schema.CollRuns).CountDocuments(context.Background(), filter)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // Observed is what one pass saw of a campaign and its surroundings.
@@ -23,7 +23,7 @@ type Observed struct {
 	// CountsFresh: Counts were just counted, not taken from the cache.
 	CountsFresh bool
 	BuildKey    string
-	Build       *jobs.BuildRecord // nil: no record
+	Build       *schema.BuildRecord // nil: no record
 	// BuildTaskQueued: a build task for BuildKey is in the queue.
 	BuildTaskQueued bool
 	// Inflight is the number of this campaign's run tasks in the queue
@@ -120,10 +120,10 @@ func Compute(o Observed) Desired {
 	}
 
 	st.Build.Key = o.BuildKey
-	buildDone := o.Build != nil && o.Build.State == jobs.BuildSucceeded
+	buildDone := o.Build != nil && o.Build.State == schema.BuildSucceeded
 	switch {
 	case o.Build == nil:
-		st.Build.Phase = jobs.BuildPending
+		st.Build.Phase = schema.BuildPending
 	default:
 		st.Build.Phase = o.Build.State
 	}
@@ -136,7 +136,7 @@ func Compute(o Observed) Desired {
 		o.Counts.Succeeded+o.Counts.Failed == o.Counts.Total && o.Counts.Total > 0 || o.Expanded == 0
 
 	switch {
-	case o.Build != nil && o.Build.State == jobs.BuildFailed:
+	case o.Build != nil && o.Build.State == schema.BuildFailed:
 		msg := "build failed"
 		if o.Build.LogTail != "" {
 			msg += ": " + lastLine(o.Build.LogTail)
@@ -169,7 +169,7 @@ func Compute(o Observed) Desired {
 		d.CreateRuns = false
 		st.CompletionTime = nil
 	case !buildDone:
-		d.StartBuild = o.Build == nil || !o.BuildTaskQueued && o.Build.State == jobs.BuildPending
+		d.StartBuild = o.Build == nil || !o.BuildTaskQueued && o.Build.State == schema.BuildPending
 		set(api.PhaseBuilding, F, T, F, ReasonBuilding, "building "+short(o.BuildKey))
 		d.Requeue = poll
 		st.CompletionTime = nil

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 func cond(st api.CampaignStatus, typ string) api.Condition {
@@ -20,7 +20,7 @@ func cond(st api.CampaignStatus, typ string) api.Condition {
 
 func TestCompute(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0).UTC()
-	ok := &jobs.BuildRecord{Key: "k", State: jobs.BuildSucceeded}
+	ok := &schema.BuildRecord{Key: "k", State: schema.BuildSucceeded}
 	cases := []struct {
 		name       string
 		o          Observed
@@ -38,12 +38,12 @@ func TestCompute(t *testing.T) {
 		{name: "no build record: start the build and create runs", o: Observed{Expanded: 10, Window: 32},
 			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, createRuns: true, startBuild: true, requeue: true},
 		{name: "build pending with its task queued: wait", o: Observed{Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 10},
-			Build: &jobs.BuildRecord{State: jobs.BuildPending}, BuildTaskQueued: true, Window: 32},
+			Build: &schema.BuildRecord{State: schema.BuildPending}, BuildTaskQueued: true, Window: 32},
 			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, requeue: true},
 		{name: "build pending but its task vanished: enqueue again", o: Observed{Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 10},
-			Build: &jobs.BuildRecord{State: jobs.BuildPending}, Window: 32},
+			Build: &schema.BuildRecord{State: schema.BuildPending}, Window: 32},
 			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, startBuild: true, requeue: true},
-		{name: "build failed is stalled", o: Observed{Expanded: 10, Build: &jobs.BuildRecord{State: jobs.BuildFailed, LogTail: "x\nmake: *** Error 1\n"}},
+		{name: "build failed is stalled", o: Observed{Expanded: 10, Build: &schema.BuildRecord{State: schema.BuildFailed, LogTail: "x\nmake: *** Error 1\n"}},
 			phase: api.PhaseFailed, stalled: "True", reason: ReasonBuildFailed, unqueue: true},
 		{name: "window bounds dispatch", o: Observed{Expanded: 100, Counts: api.RunCounts{Total: 100, Pending: 90, Queued: 10}, Build: ok, Inflight: 10, Window: 32},
 			phase: api.PhaseRunning, stalled: "False", reason: ReasonRunning, dispatch: 22, requeue: true},
@@ -91,7 +91,7 @@ func TestCompute(t *testing.T) {
 
 func TestComputeIsStableWhenConverged(t *testing.T) {
 	o := Observed{Generation: 1, Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3},
-		Build: &jobs.BuildRecord{State: jobs.BuildSucceeded}, Now: time.Unix(1, 0).UTC()}
+		Build: &schema.BuildRecord{State: schema.BuildSucceeded}, Now: time.Unix(1, 0).UTC()}
 	first := Compute(o).Status
 	o.Status = first
 	o.Now = o.Now.Add(time.Hour)
@@ -174,7 +174,7 @@ func TestChunkBounds(t *testing.T) {
 // while their tasks are in the queue; the status shows them Queued or
 // Running, and only the records without a task can be dispatched.
 func TestComputeCountsQueuedAndRunningOffTheQueue(t *testing.T) {
-	ok := &jobs.BuildRecord{Key: "k", State: jobs.BuildSucceeded}
+	ok := &schema.BuildRecord{Key: "k", State: schema.BuildSucceeded}
 	d := Compute(Observed{Expanded: 40, Counts: api.RunCounts{Total: 40, Pending: 36, Succeeded: 4}, Build: ok,
 		Inflight: 34, Active: 4, Window: 40})
 	want := api.RunCounts{Total: 40, Pending: 2, Queued: 30, Running: 4, Succeeded: 4}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/runlist"
 )
 
@@ -24,11 +24,11 @@ type SpecExpander struct {
 	// RequestRuns asks a builder to list the runs of a build that succeeded
 	// before (for another campaign, or before a query was asked of it);
 	// repeated requests for the same list are deduplicated by the queue.
-	RequestRuns func(ctx context.Context, t jobs.BuildTask) error
+	RequestRuns func(ctx context.Context, t schema.BuildTask) error
 }
 
 // Expand implements Expander.
-func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *jobs.BuildRecord) ([]int, bool, error) {
+func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *schema.BuildRecord) ([]int, bool, error) {
 	sim := c.Spec.Simulation
 	if sim.Runs != "" && !api.IsRunExpression(sim.Runs) {
 		runs, err := e.FilterNumbers(sim.Runs)
@@ -37,7 +37,7 @@ func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *jobs.Buil
 		}
 		return runs, true, nil
 	}
-	if b == nil || b.State != jobs.BuildSucceeded {
+	if b == nil || b.State != schema.BuildSucceeded {
 		return nil, false, nil // the built program lists them
 	}
 	q := runlist.QueryOf(sim)
@@ -50,7 +50,7 @@ func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *jobs.Buil
 		if e.RequestRuns == nil {
 			return nil, false, fmt.Errorf("%w: spec.simulation.runs: required (this controller cannot ask a builder for the runs)", ErrInvalid)
 		}
-		return nil, false, e.RequestRuns(ctx, jobs.BuildTask{Campaign: c.Metadata.Name, UID: c.Metadata.UID, Key: b.Key,
+		return nil, false, e.RequestRuns(ctx, schema.BuildTask{Campaign: c.Metadata.Name, UID: c.Metadata.UID, Key: b.Key,
 			Source: c.Spec.Source, Build: c.Spec.Build, Simulation: &sim})
 	}
 	what := "config " + q.Config

@@ -6,7 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // What becomes of workers' failures. A worker records the outcome of every
@@ -43,7 +43,7 @@ func (r *Reconciler) buryDeadRuns(ctx context.Context, name, uid string) (int, e
 		return 0, err
 	}
 	for _, t := range dead {
-		changed, err := r.Store.FailRun(ctx, jobs.RunID(name, uid, t.Run), t.Attempt+1, deadMessage(t))
+		changed, err := r.Store.FailRun(ctx, schema.RunID(name, uid, t.Run), t.Attempt+1, deadMessage(t))
 		if err != nil {
 			return 0, err
 		}
@@ -86,7 +86,7 @@ func (r *Reconciler) retrying(ctx context.Context, name, uid string, live map[in
 }
 
 // attemptFailed is the failure of a run attempt its record holds.
-func attemptFailed(rec jobs.RunRecord) *Failure {
+func attemptFailed(rec schema.RunRecord) *Failure {
 	msg := rec.Message
 	if msg == "" {
 		msg = "failed"
@@ -97,7 +97,7 @@ func attemptFailed(rec jobs.RunRecord) *Failure {
 // buildFailure fails build b if the queue gave up on its task, and returns
 // the build record as it now is, and the failure of a build task that
 // waits for the queue's retry.
-func (r *Reconciler) buildFailure(ctx context.Context, name string, b *jobs.BuildRecord) (*jobs.BuildRecord, *Failure, error) {
+func (r *Reconciler) buildFailure(ctx context.Context, name string, b *schema.BuildRecord) (*schema.BuildRecord, *Failure, error) {
 	t, err := r.Tasks.BuildFailure(ctx, b.Key)
 	if err != nil || t == nil {
 		return b, nil, err

@@ -11,8 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // giveUp plays a worker that refuses every task of queue (as one that
@@ -21,10 +21,10 @@ import (
 func (e *env) giveUp(t *testing.T, queue string, want int) {
 	t.Helper()
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeRun, func(context.Context, *asynq.Task) error {
+	mux.HandleFunc(schema.TypeRun, func(context.Context, *asynq.Task) error {
 		return fmt.Errorf("garbled payload: %w", asynq.SkipRetry)
 	})
-	mux.HandleFunc(jobs.TypeBuild, func(context.Context, *asynq.Task) error {
+	mux.HandleFunc(schema.TypeBuild, func(context.Context, *asynq.Task) error {
 		return fmt.Errorf("garbled payload: %w", asynq.SkipRetry)
 	})
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(&redis.Options{Addr: e.rdb.Options().Addr}),
@@ -57,7 +57,7 @@ func TestTasksTheQueueGaveUpOnAreRecordedFailures(t *testing.T) {
 	c := e.built(t, "dead", "0..1")
 	uid := c.Metadata.UID
 	for attempt := 1; attempt <= 3; attempt++ {
-		e.giveUp(t, jobs.QueueRun, 2)
+		e.giveUp(t, schema.QueueRun, 2)
 		e.reconcile(t, "dead")
 		for run := range 2 {
 			r, err := e.st.GetRun(ctx, "dead", uid, run)
@@ -69,7 +69,7 @@ func TestTasksTheQueueGaveUpOnAreRecordedFailures(t *testing.T) {
 					attempt, run, r, attempt)
 			}
 		}
-		if dead, _ := e.q.Inspector.ListArchivedTasks(jobs.QueueRun); len(dead) != 0 {
+		if dead, _ := e.q.Inspector.ListArchivedTasks(schema.QueueRun); len(dead) != 0 {
 			t.Fatalf("%d archived tasks left after their outcome was recorded", len(dead))
 		}
 	}
@@ -90,14 +90,14 @@ func TestBuildTaskTheQueueGaveUpOnFailsTheBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.reconcile(t, "nobuild")
-	e.giveUp(t, jobs.QueueBuild, 1)
+	e.giveUp(t, schema.QueueBuild, 1)
 	e.reconcile(t, "nobuild")
 	c, _ := e.st.Get(ctx, "nobuild")
 	b, err := e.st.GetBuild(ctx, c.Status.Build.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.State != jobs.BuildFailed || !strings.Contains(b.LogTail, "garbled payload") {
+	if b.State != schema.BuildFailed || !strings.Contains(b.LogTail, "garbled payload") {
 		t.Fatalf("build record %+v, want Failed with the builder's error", b)
 	}
 	if c.Status.Phase != api.PhaseFailed || cond(c.Status, api.ConditionStalled).Reason != ReasonBuildFailed ||

@@ -6,8 +6,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 func TestFrontierNeedsScan(t *testing.T) {
@@ -50,10 +50,10 @@ func TestDispatchFollowsTheFrontierAndRescansBehindIt(t *testing.T) {
 	insp := asynq.NewInspectorFromRedisClient(e.rdb)
 	finish := func(run int) {
 		t.Helper()
-		if ok, err := e.st.SetRunState(ctx, store.RunID("fr", uid, run), jobs.RunPending, jobs.RunSucceeded, ""); !ok || err != nil {
+		if ok, err := e.st.SetRunState(ctx, store.RunID("fr", uid, run), schema.RunPending, schema.RunSucceeded, ""); !ok || err != nil {
 			t.Fatalf("finish run %d: %v %v", run, ok, err)
 		}
-		if err := insp.DeleteTask(jobs.QueueRun, jobs.RunTaskID("fr", uid, run, 0)); err != nil {
+		if err := insp.DeleteTask(schema.QueueRun, schema.RunTaskID("fr", uid, run, 0)); err != nil {
 			t.Fatalf("delete task of run %d: %v", run, err)
 		}
 	}
@@ -61,7 +61,7 @@ func TestDispatchFollowsTheFrontierAndRescansBehindIt(t *testing.T) {
 		finish(run)
 	}
 	// Run 35 is past the frontier; someone else's worker ran it.
-	if ok, _ := e.st.SetRunState(ctx, store.RunID("fr", uid, 35), jobs.RunPending, jobs.RunSucceeded, ""); !ok {
+	if ok, _ := e.st.SetRunState(ctx, store.RunID("fr", uid, 35), schema.RunPending, schema.RunSucceeded, ""); !ok {
 		t.Fatal("set run 35")
 	}
 	e.reconcile(t, "fr")
@@ -77,11 +77,11 @@ func TestDispatchFollowsTheFrontierAndRescansBehindIt(t *testing.T) {
 
 	// Run 35's stale task is acked; a retry sends run 3 back to Pending,
 	// behind the frontier.
-	if err := insp.DeleteTask(jobs.QueueRun, jobs.RunTaskID("fr", uid, 35, 0)); err != nil {
+	if err := insp.DeleteTask(schema.QueueRun, schema.RunTaskID("fr", uid, 35, 0)); err != nil {
 		t.Fatal(err)
 	}
 	finish(10)
-	if ok, _ := e.st.SetRunState(ctx, store.RunID("fr", uid, 3), jobs.RunSucceeded, jobs.RunPending, ""); !ok {
+	if ok, _ := e.st.SetRunState(ctx, store.RunID("fr", uid, 3), schema.RunSucceeded, schema.RunPending, ""); !ok {
 		t.Fatal("set run 3 back to Pending")
 	}
 	e.r.forgetCounts("fr") // the next pass counts afresh

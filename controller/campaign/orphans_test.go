@@ -9,8 +9,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // TestEnqueueAfterRedisWipeHealsALateWorkersTaskHash: the manager's
@@ -39,8 +39,8 @@ func enqueueAfterWipe(t *testing.T, restarted bool) {
 	defer rdb.Close()
 	q := NewAsynqQueue(rdb)
 	ctx := context.Background()
-	task := jobs.RunTask{Campaign: "c", UID: "0123456789abcdef", Run: 3, Timeout: api.Duration{Duration: time.Minute}}
-	id := jobs.RunTaskID(task.Campaign, task.UID, task.Run, task.Attempt)
+	task := schema.RunTask{Campaign: "c", UID: "0123456789abcdef", Run: 3, Timeout: api.Duration{Duration: time.Minute}}
+	id := schema.RunTaskID(task.Campaign, task.UID, task.Run, task.Attempt)
 	if err := q.EnqueueRun(ctx, task); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func enqueueAfterWipe(t *testing.T, restarted bool) {
 	if err := rdb.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.HSet(ctx, "asynq:{"+jobs.QueueRun+"}:t:"+id, "result", jobs.TaskStarted).Err(); err != nil {
+	if err := rdb.HSet(ctx, "asynq:{"+schema.QueueRun+"}:t:"+id, "result", schema.TaskStarted).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if restarted {
@@ -57,7 +57,7 @@ func enqueueAfterWipe(t *testing.T, restarted bool) {
 	if err := q.EnqueueRun(ctx, task); err != nil {
 		t.Fatalf("enqueue after the wipe: %v", err)
 	}
-	info, err := q.Inspector.GetTaskInfo(jobs.QueueRun, id)
+	info, err := q.Inspector.GetTaskInfo(schema.QueueRun, id)
 	if err != nil {
 		t.Fatalf("the run's task after the enqueue: %v", err)
 	}
@@ -77,7 +77,7 @@ func enqueueAfterWipe(t *testing.T, restarted bool) {
 	if err := q.EnqueueRun(ctx, task); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := rdb.LLen(ctx, "asynq:{"+jobs.QueueRun+"}:pending").Result(); err != nil || n != 1 {
+	if n, err := rdb.LLen(ctx, "asynq:{"+schema.QueueRun+"}:pending").Result(); err != nil || n != 1 {
 		t.Errorf("pending list holds %d tasks (%v), want 1", n, err)
 	}
 }

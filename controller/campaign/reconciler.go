@@ -13,8 +13,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // ErrInvalid marks an error as the spec's fault: terminal, not retried.
@@ -24,7 +24,7 @@ var ErrInvalid = errors.New("invalid campaign")
 // wrapping ErrInvalid are terminal. It may return (nil, nil, false) when
 // the runs can only be known later (after the build).
 type Expander interface {
-	Expand(ctx context.Context, c *api.Campaign, build *jobs.BuildRecord) (runs []int, known bool, err error)
+	Expand(ctx context.Context, c *api.Campaign, build *schema.BuildRecord) (runs []int, known bool, err error)
 }
 
 // Reconciler reconciles one campaign per call.
@@ -212,7 +212,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 	}
 	if o.SpecErr == nil {
-		o.BuildKey = jobs.BuildKey(sourceDigest(c.Spec.Source), c.Spec.Build)
+		o.BuildKey = schema.BuildKey(sourceDigest(c.Spec.Source), c.Spec.Build)
 		b, err := r.Store.GetBuild(ctx, o.BuildKey)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -235,7 +235,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		return r.apply(ctx, c, o, Compute(o), nil)
 	}
 
-	buildDone := o.Build != nil && o.Build.State == jobs.BuildSucceeded
+	buildDone := o.Build != nil && o.Build.State == schema.BuildSucceeded
 	var live map[int]string
 	buried := 0
 	if buildDone {
@@ -272,7 +272,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 				return 0, err
 			}
 		}
-	} else if !buildDone && o.Build != nil && o.Build.State != jobs.BuildFailed {
+	} else if !buildDone && o.Build != nil && o.Build.State != schema.BuildFailed {
 		if o.BuildTaskQueued, err = r.Tasks.BuildQueued(ctx, o.BuildKey); err != nil {
 			return 0, err
 		}
@@ -282,7 +282,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	}
 	o.Inflight = len(live)
 	for _, st := range live {
-		if st == jobs.TaskActive {
+		if st == schema.TaskActive {
 			o.Active++
 		}
 	}
@@ -318,7 +318,7 @@ func sourceDigest(s api.SourceSpec) string {
 	return "archive:" + s.Archive
 }
 
-func (r *Reconciler) expand(ctx context.Context, c *api.Campaign, b *jobs.BuildRecord) ([]int, bool, error) {
+func (r *Reconciler) expand(ctx context.Context, c *api.Campaign, b *schema.BuildRecord) ([]int, bool, error) {
 	r.mu.Lock()
 	e, ok := r.cache[c.Metadata.Name]
 	r.mu.Unlock()
@@ -352,15 +352,15 @@ func maxAttempts(spec api.CampaignSpec) int {
 func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.RunCounts, live map[int]string) (bool, *Failure, error) {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	changed := false
-	var latest *jobs.RunRecord
+	var latest *schema.RunRecord
 	if counts.Failed > 0 {
-		failed, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunFailed, After: -1,
+		failed, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: schema.RunFailed, After: -1,
 			MaxAttempts: maxAttempts(c.Spec), Limit: 1000})
 		if err != nil {
 			return false, nil, err
 		}
 		for i, f := range failed {
-			ok, err := r.Store.SetRunState(ctx, f.ID, jobs.RunFailed, jobs.RunPending, "")
+			ok, err := r.Store.SetRunState(ctx, f.ID, schema.RunFailed, schema.RunPending, "")
 			if err != nil {
 				return changed, nil, err
 			}
@@ -379,7 +379,7 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 		if grace == 0 {
 			grace = 2 * time.Second
 		}
-		for _, state := range []string{jobs.RunQueued, jobs.RunRunning} {
+		for _, state := range []string{schema.RunQueued, schema.RunRunning} {
 			recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: state, After: -1})
 			if err != nil {
 				return changed, failure, err
@@ -388,7 +388,7 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 				if _, ok := live[rec.Run]; ok || r.now().Sub(rec.UpdatedAt) < grace {
 					continue
 				}
-				ok, err := r.Store.SetRunState(ctx, rec.ID, state, jobs.RunPending, "task lost from the queue; dispatching again")
+				ok, err := r.Store.SetRunState(ctx, rec.ID, state, schema.RunPending, "task lost from the queue; dispatching again")
 				if err != nil {
 					return changed, failure, err
 				}
@@ -431,7 +431,7 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 			return 0, err
 		}
 		sim := c.Spec.Simulation // the builder lists the runs with the built program
-		if err := r.Tasks.EnqueueBuild(ctx, jobs.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
+		if err := r.Tasks.EnqueueBuild(ctx, schema.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
 			Source: c.Spec.Source, Build: c.Spec.Build, Simulation: &sim}); err != nil {
 			return 0, err
 		}
@@ -475,7 +475,7 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	if f.needsScan(pending, created, len(live)) {
 		// Unsorted: with a limit, the server stops at the first matches
 		// instead of sorting every pending record.
-		recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: jobs.RunPending, After: -1,
+		recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: schema.RunPending, After: -1,
 			Limit: n + len(live), Unsorted: true})
 		if err != nil {
 			return err
@@ -504,13 +504,13 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	// sends the run again). Writing Queued on every record would cost an
 	// update per run, which FerretDB's SQLite backend pays with a scan of
 	// the collection.
-	proto := jobs.RunTask{Campaign: name, UID: uid, ArtifactKey: o.BuildKey, Simulation: c.Spec.Simulation,
+	proto := schema.RunTask{Campaign: name, UID: uid, ArtifactKey: o.BuildKey, Simulation: c.Spec.Simulation,
 		Results: c.Spec.Results, Timeout: timeout}
 	size, err := r.batchFor(ctx, name, uid, o)
 	if err != nil {
 		return err
 	}
-	var batch []jobs.RunItem
+	var batch []schema.RunItem
 	next := f.next // the frontier once batch is sent
 	send := func() error {
 		if len(batch) > 0 {
@@ -529,7 +529,7 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 		}
 		examined++
 		if _, ok := live[cd.run]; !ok {
-			batch = append(batch, jobs.RunItem{Run: cd.run, Attempt: cd.attempts})
+			batch = append(batch, schema.RunItem{Run: cd.run, Attempt: cd.attempts})
 			sent++
 		}
 		// Past this run everything not yet looked at is undispatched.

@@ -12,9 +12,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // rangeFilter parses "A..B" only: the tests' stand-in for api.ParseRunFilter.
@@ -107,8 +107,8 @@ func (e *env) built(t *testing.T, name, runs string) *api.Campaign {
 // finishBuild plays the builder.
 func (e *env) finishBuild(t *testing.T, key string) {
 	t.Helper()
-	_, err := e.st.DB.Collection(jobs.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key},
-		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded}})
+	_, err := e.st.DB.Collection(schema.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key},
+		bson.M{"$set": bson.M{"state": schema.BuildSucceeded}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestReconcileCampaignLifecycleOnRealRedisAndMongo(t *testing.T) {
 	if ok, _ := e.q.BuildQueued(ctx, c.Status.Build.Key); !ok {
 		t.Fatal("build task not enqueued")
 	}
-	if b, err := e.st.GetBuild(ctx, c.Status.Build.Key); err != nil || b.State != jobs.BuildPending {
+	if b, err := e.st.GetBuild(ctx, c.Status.Build.Key); err != nil || b.State != schema.BuildPending {
 		t.Fatalf("build record: %+v %v", b, err)
 	}
 	if n := e.counts(t, "aloha", uid); n.Total != 100 || n.Pending != 100 {
@@ -219,7 +219,7 @@ func TestReconcileCompletesRetriesAndConverges(t *testing.T) {
 	c := e.built(t, "small", "0..2")
 	uid := c.Metadata.UID
 	// Play the runners: run 0 and 1 succeed, run 2 fails once.
-	runs := e.st.DB.Collection(jobs.CollRuns)
+	runs := e.st.DB.Collection(schema.CollRuns)
 	set := func(run int, state string, attempts int) {
 		_, err := runs.UpdateOne(ctx, bson.M{"_id": store.RunID("small", uid, run)},
 			bson.M{"$set": bson.M{"state": state, "attempts": attempts}})
@@ -230,21 +230,21 @@ func TestReconcileCompletesRetriesAndConverges(t *testing.T) {
 	if err := e.rdb.FlushAll(ctx).Err(); err != nil { // the workers consumed the tasks
 		t.Fatal(err)
 	}
-	set(0, jobs.RunSucceeded, 1)
-	set(1, jobs.RunSucceeded, 1)
-	set(2, jobs.RunFailed, 1)
+	set(0, schema.RunSucceeded, 1)
+	set(1, schema.RunSucceeded, 1)
+	set(2, schema.RunFailed, 1)
 	e.reconcile(t, "small")
 	tasks := e.tasks(t, "small", uid)
 	if len(tasks) != 1 || tasks[2] == "" {
 		t.Fatalf("failed run not retried: tasks %v", tasks)
 	}
-	if info, err := e.q.Inspector.GetTaskInfo(jobs.QueueRun, jobs.RunTaskID("small", uid, 2, 1)); err != nil || info == nil {
+	if info, err := e.q.Inspector.GetTaskInfo(schema.QueueRun, schema.RunTaskID("small", uid, 2, 1)); err != nil || info == nil {
 		t.Fatalf("retry task has not the next attempt's ID: %v", err)
 	}
 	if err := e.rdb.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	set(2, jobs.RunSucceeded, 2)
+	set(2, schema.RunSucceeded, 2)
 	e.reconcile(t, "small")
 	c, _ = e.st.Get(ctx, "small")
 	if c.Status.Phase != api.PhaseSucceeded || c.Status.CompletionTime == nil || c.Status.Runs.Succeeded != 3 {
@@ -325,7 +325,7 @@ func TestWindowIsSharedByPriority(t *testing.T) {
 		t.Fatal(err)
 	}
 	for run := range done {
-		if ok, err := e.st.SetRunState(ctx, store.RunID("low", low.Metadata.UID, run), jobs.RunPending, jobs.RunSucceeded, ""); !ok || err != nil {
+		if ok, err := e.st.SetRunState(ctx, store.RunID("low", low.Metadata.UID, run), schema.RunPending, schema.RunSucceeded, ""); !ok || err != nil {
 			t.Fatalf("finish run %d: %v %v", run, ok, err)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/runlist"
 )
 
@@ -12,13 +12,13 @@ import (
 // campaign (SpecExpander.RequestRuns): a build task carrying the campaign's
 // simulation, with an ID of its own per run list, so that it is neither
 // deduplicated against the build itself nor sent twice while queued.
-func (q *AsynqQueue) EnqueueRunsQuery(ctx context.Context, t jobs.BuildTask) error {
+func (q *AsynqQueue) EnqueueRunsQuery(ctx context.Context, t schema.BuildTask) error {
 	if err := q.register(ctx); err != nil {
 		return err
 	}
-	b, err := jobs.Marshal(t)
+	b, err := schema.Marshal(t)
 	if err != nil {
 		return err
 	}
-	return q.enqueue(ctx, jobs.QueueBuild, jobs.TypeBuild, "runs:"+runlist.ID(t.Key, runlist.QueryOf(*t.Simulation)), b, 30*time.Minute)
+	return q.enqueue(ctx, schema.QueueBuild, schema.TypeBuild, "runs:"+runlist.ID(t.Key, runlist.QueryOf(*t.Simulation)), b, 30*time.Minute)
 }

@@ -12,21 +12,21 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // TaskQueue is what the reconciler needs of the job queue.
 type TaskQueue interface {
 	// EnqueueRun enqueues a run task; one already queued with the same ID
 	// is success.
-	EnqueueRun(ctx context.Context, t jobs.RunTask) error
+	EnqueueRun(ctx context.Context, t schema.RunTask) error
 	// EnqueueBuild enqueues a build task; one already queued is success.
-	EnqueueBuild(ctx context.Context, t jobs.BuildTask) error
+	EnqueueBuild(ctx context.Context, t schema.BuildTask) error
 	// BuildQueued reports whether a live build task for key exists.
 	BuildQueued(ctx context.Context, key string) (bool, error)
 	// RunTasks lists the live run tasks of (campaign, uid), by run number,
-	// with their state ("pending", "scheduled", "retry", jobs.TaskHeld or
-	// jobs.TaskActive).
+	// with their state ("pending", "scheduled", "retry", schema.TaskHeld or
+	// schema.TaskActive).
 	RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error)
 	// DeadRuns lists the run tasks of (campaign, uid) that the queue gave
 	// up on (archived: a worker refused them, or their retries ran out).
@@ -71,7 +71,7 @@ func (q *AsynqQueue) register(ctx context.Context) error {
 	if q.Redis == nil {
 		return nil
 	}
-	if err := q.Redis.SAdd(ctx, asynqQueuesKey, jobs.QueueRun, jobs.QueueBuild).Err(); err != nil {
+	if err := q.Redis.SAdd(ctx, asynqQueuesKey, schema.QueueRun, schema.QueueBuild).Err(); err != nil {
 		return fmt.Errorf("register queues: %w", err)
 	}
 	return nil
@@ -109,24 +109,24 @@ func (q *AsynqQueue) enqueue(ctx context.Context, queue, typ, id string, payload
 }
 
 // EnqueueRun implements TaskQueue.
-func (q *AsynqQueue) EnqueueRun(ctx context.Context, t jobs.RunTask) error {
-	b, err := jobs.Marshal(t)
+func (q *AsynqQueue) EnqueueRun(ctx context.Context, t schema.RunTask) error {
+	b, err := schema.Marshal(t)
 	if err != nil {
 		return err
 	}
 	// asynq's own deadline only backstops the worker's run timeouts (one
 	// per run of a batch).
-	return q.enqueue(ctx, jobs.QueueRun, jobs.TypeRun, t.TaskID(), b,
+	return q.enqueue(ctx, schema.QueueRun, schema.TypeRun, t.TaskID(), b,
 		t.Timeout.Duration*time.Duration(len(t.Items()))+5*time.Minute)
 }
 
 // EnqueueBuild implements TaskQueue.
-func (q *AsynqQueue) EnqueueBuild(ctx context.Context, t jobs.BuildTask) error {
-	b, err := jobs.Marshal(t)
+func (q *AsynqQueue) EnqueueBuild(ctx context.Context, t schema.BuildTask) error {
+	b, err := schema.Marshal(t)
 	if err != nil {
 		return err
 	}
-	return q.enqueue(ctx, jobs.QueueBuild, jobs.TypeBuild, jobs.BuildTaskID(t.Key), b, 6*time.Hour)
+	return q.enqueue(ctx, schema.QueueBuild, schema.TypeBuild, schema.BuildTaskID(t.Key), b, 6*time.Hour)
 }
 
 // BuildQueued implements TaskQueue.
@@ -134,7 +134,7 @@ func (q *AsynqQueue) BuildQueued(ctx context.Context, key string) (bool, error) 
 	if err := q.register(ctx); err != nil {
 		return false, err
 	}
-	info, err := q.taskInfo(ctx, jobs.QueueBuild, jobs.BuildTaskID(key))
+	info, err := q.taskInfo(ctx, schema.QueueBuild, schema.BuildTaskID(key))
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return false, nil
 	}
@@ -163,12 +163,12 @@ func (q *AsynqQueue) liveStates() []struct {
 		{"pending", q.Inspector.ListPendingTasks},
 		{"scheduled", q.Inspector.ListScheduledTasks},
 		{stateRetry, q.Inspector.ListRetryTasks},
-		{jobs.TaskActive, q.Inspector.ListActiveTasks},
+		{schema.TaskActive, q.Inspector.ListActiveTasks},
 	}
 }
 
 // parseRunTaskID splits "run:<campaign>:<uid8>:<runs>:<attempt>", where
-// runs is one run or a batch's list of ranges (jobs.RunTask.TaskID).
+// runs is one run or a batch's list of ranges (schema.RunTask.TaskID).
 func parseRunTaskID(id string) (campaign, uid8 string, runs []int, ok bool) {
 	campaign, uid8, runs, _, ok = parseRunTaskIDAttempt(id)
 	return campaign, uid8, runs, ok
@@ -183,7 +183,7 @@ func parseRunTaskIDAttempt(id string) (campaign, uid8 string, runs []int, attemp
 		return "", "", nil, 0, false
 	}
 	n := len(parts)
-	runs, err := jobs.ParseRuns(parts[n-2])
+	runs, err := schema.ParseRuns(parts[n-2])
 	if err != nil {
 		return "", "", nil, 0, false
 	}
@@ -196,17 +196,17 @@ func parseRunTaskIDAttempt(id string) (campaign, uid8 string, runs []int, attemp
 
 // taskRuns lists the runs of a run task with the attempts it carries: of
 // a batch from its payload, else from its ID.
-func taskRuns(t *asynq.TaskInfo, runs []int, attempt int) []jobs.RunItem {
+func taskRuns(t *asynq.TaskInfo, runs []int, attempt int) []schema.RunItem {
 	if len(runs) == 1 {
-		return []jobs.RunItem{{Run: runs[0], Attempt: attempt}}
+		return []schema.RunItem{{Run: runs[0], Attempt: attempt}}
 	}
-	var rt jobs.RunTask
+	var rt schema.RunTask
 	if err := json.Unmarshal(t.Payload, &rt); err == nil && len(rt.Runs) == len(runs) {
 		return rt.Items()
 	}
-	out := make([]jobs.RunItem, len(runs))
+	out := make([]schema.RunItem, len(runs))
 	for i, r := range runs {
-		out[i] = jobs.RunItem{Run: r, Attempt: attempt}
+		out[i] = schema.RunItem{Run: r, Attempt: attempt}
 	}
 	return out
 }
@@ -222,7 +222,7 @@ const pageSize = 1000
 
 func (q *AsynqQueue) each(list lister, f func(*asynq.TaskInfo) error) error {
 	for page := 1; ; page++ {
-		tasks, err := list(jobs.QueueRun, asynq.PageSize(pageSize), asynq.Page(page))
+		tasks, err := list(schema.QueueRun, asynq.PageSize(pageSize), asynq.Page(page))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			return nil
 		}
@@ -251,8 +251,8 @@ func (q *AsynqQueue) RunTasks(ctx context.Context, campaign, uid string) (map[in
 		err := q.each(st.list, func(t *asynq.TaskInfo) error {
 			if c, tu, runs, ok := parseRunTaskID(t.ID); ok && c == campaign && tu == u {
 				state := st.name
-				if st.name == jobs.TaskActive && string(t.Result) != jobs.TaskStarted {
-					state = jobs.TaskHeld // prefetched, waiting for a slot
+				if st.name == schema.TaskActive && string(t.Result) != schema.TaskStarted {
+					state = schema.TaskHeld // prefetched, waiting for a slot
 				}
 				for _, run := range runs {
 					out[run] = state
@@ -289,7 +289,7 @@ func (q *AsynqQueue) failedRuns(ctx context.Context, campaign, uid string, list 
 			// One failure per run of a batch: each is recorded on its own
 			// record (Bury of the shared ID after the first is a no-op).
 			for _, it := range taskRuns(t, runs, attempt) {
-				out = append(out, TaskFailure{Queue: jobs.QueueRun, ID: t.ID, Run: it.Run, Attempt: it.Attempt, Err: t.LastErr, Dead: dead})
+				out = append(out, TaskFailure{Queue: schema.QueueRun, ID: t.ID, Run: it.Run, Attempt: it.Attempt, Err: t.LastErr, Dead: dead})
 			}
 		}
 		return nil
@@ -312,8 +312,8 @@ func (q *AsynqQueue) BuildFailure(ctx context.Context, key string) (*TaskFailure
 	if err := q.register(ctx); err != nil {
 		return nil, err
 	}
-	id := jobs.BuildTaskID(key)
-	info, err := q.taskInfo(ctx, jobs.QueueBuild, id)
+	id := schema.BuildTaskID(key)
+	info, err := q.taskInfo(ctx, schema.QueueBuild, id)
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil, nil
 	}
@@ -324,7 +324,7 @@ func (q *AsynqQueue) BuildFailure(ctx context.Context, key string) (*TaskFailure
 	if !dead && (info.State != asynq.TaskStateRetry || info.LastErr == "") {
 		return nil, nil
 	}
-	return &TaskFailure{Queue: jobs.QueueBuild, ID: id, Err: info.LastErr, Dead: dead}, nil
+	return &TaskFailure{Queue: schema.QueueBuild, ID: id, Err: info.LastErr, Dead: dead}, nil
 }
 
 // Bury implements TaskQueue.
@@ -360,7 +360,7 @@ func (q *AsynqQueue) Unqueue(ctx context.Context, campaign, uid string, others b
 			return removed, err
 		}
 		for i, id := range ids {
-			err := q.Inspector.DeleteTask(jobs.QueueRun, id)
+			err := q.Inspector.DeleteTask(schema.QueueRun, id)
 			if err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
 				return removed, fmt.Errorf("delete task %s: %w", id, err)
 			}

@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/apiserver"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Client talks to one controller.
@@ -232,8 +232,8 @@ func (c *Client) Runs(ctx context.Context, name, state string, after, limit int)
 }
 
 // Run returns one run record.
-func (c *Client) Run(ctx context.Context, name string, run int) (*jobs.RunRecord, error) {
-	var out jobs.RunRecord
+func (c *Client) Run(ctx context.Context, name string, run int) (*schema.RunRecord, error) {
+	var out schema.RunRecord
 	err := c.do(ctx, http.MethodGet, campaignPath(name)+"/runs/"+strconv.Itoa(run), nil, &out)
 	return &out, err
 }

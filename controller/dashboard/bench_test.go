@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
@@ -68,13 +69,13 @@ func BenchmarkDashboardPages(b *testing.B) {
 			hb.Tasks = append(hb.Tasks, fmt.Sprintf("big run %d", i*16+s))
 		}
 		body, _ := json.Marshal(hb)
-		if err := rdb.Set(ctx, jobs.WorkerKey(hb.Name), body, time.Hour).Err(); err != nil {
+		if err := rdb.Set(ctx, schema.WorkerKey(hb.Name), body, time.Hour).Err(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	ac := asynq.NewClientFromRedisClient(rdb)
 	for i := 0; i < 400; i++ {
-		if _, err := ac.Enqueue(asynq.NewTask(jobs.TypeRun, []byte("{}")), asynq.Queue(jobs.QueueRun)); err != nil {
+		if _, err := ac.Enqueue(asynq.NewTask(schema.TypeRun, []byte("{}")), asynq.Queue(schema.QueueRun)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -167,7 +168,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 	// The pages showed what they should.
 	var cp CampaignPage
 	if err := json.Unmarshal(fetch(b, "/ui/api/campaigns/big?state=Failed"), &cp); err != nil || len(cp.Runs.Items) != defaultPageSize ||
-		cp.Runs.Items[0].State != jobs.RunFailed || cp.Runs.Matching != nRuns/100 {
+		cp.Runs.Items[0].State != schema.RunFailed || cp.Runs.Matching != nRuns/100 {
 		b.Fatalf("failed runs page: %d items, matching %d, %v", len(cp.Runs.Items), cp.Runs.Matching, err)
 	}
 	var qp QueuesPage
@@ -193,7 +194,7 @@ func seedCampaign(b testing.TB, st *store.Store, name string, n int) *api.Campai
 	}
 	now := time.Now().UTC()
 	var counts api.RunCounts
-	coll := st.DB.Collection(jobs.CollRuns)
+	coll := st.DB.Collection(schema.CollRuns)
 	docs := make([]any, 0, 5000)
 	flush := func() {
 		if len(docs) == 0 {
@@ -205,30 +206,30 @@ func seedCampaign(b testing.TB, st *store.Store, name string, n int) *api.Campai
 		docs = docs[:0]
 	}
 	for i := 0; i < n; i++ {
-		r := jobs.RunRecord{ID: store.RunID(name, c.Metadata.UID, i), Campaign: name, UID: c.Metadata.UID, Run: i,
-			State: jobs.RunPending, UpdatedAt: now}
+		r := schema.RunRecord{ID: store.RunID(name, c.Metadata.UID, i), Campaign: name, UID: c.Metadata.UID, Run: i,
+			State: schema.RunPending, UpdatedAt: now}
 		switch {
 		case i%100 == 1:
-			r.State, r.Attempts, r.ExitCode, r.Worker = jobs.RunFailed, 3, 1, "node007-run-1"
+			r.State, r.Attempts, r.ExitCode, r.Worker = schema.RunFailed, 3, 1, "node007-run-1"
 			r.StderrTail, r.Message = "<!> Error: assertion failed in Radio.cc:42\n", "exit status 1"
 		case i < n*3/10:
 			fin := now.Add(-time.Duration(n-i) * time.Millisecond)
-			r.State, r.Attempts, r.DurationMS, r.FinishedAt, r.Worker = jobs.RunSucceeded, 1, 42000, &fin, "node001-run-1"
+			r.State, r.Attempts, r.DurationMS, r.FinishedAt, r.Worker = schema.RunSucceeded, 1, 42000, &fin, "node001-run-1"
 		case i < n*3/10+min(3200, n/10):
-			r.State, r.Attempts = jobs.RunRunning, 1
+			r.State, r.Attempts = schema.RunRunning, 1
 		case i < n*3/10+min(3600, n/5):
-			r.State = jobs.RunQueued
+			r.State = schema.RunQueued
 		}
 		switch r.State {
-		case jobs.RunPending:
+		case schema.RunPending:
 			counts.Pending++
-		case jobs.RunQueued:
+		case schema.RunQueued:
 			counts.Queued++
-		case jobs.RunRunning:
+		case schema.RunRunning:
 			counts.Running++
-		case jobs.RunSucceeded:
+		case schema.RunSucceeded:
 			counts.Succeeded++
-		case jobs.RunFailed:
+		case schema.RunFailed:
 			counts.Failed++
 		}
 		docs = append(docs, r)

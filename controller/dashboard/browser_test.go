@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/manager"
@@ -78,17 +79,17 @@ type pacedWorker struct {
 }
 
 func (w *pacedWorker) build(ctx context.Context, t *asynq.Task) error {
-	var bt jobs.BuildTask
+	var bt schema.BuildTask
 	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
 		return err
 	}
-	_, err := w.st.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key},
-		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded, "worker": "paced", "updatedAt": time.Now().UTC(), "durationMs": 1200}})
+	_, err := w.st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key},
+		bson.M{"$set": bson.M{"state": schema.BuildSucceeded, "worker": "paced", "updatedAt": time.Now().UTC(), "durationMs": 1200}})
 	return err
 }
 
 func (w *pacedWorker) run(ctx context.Context, t *asynq.Task) error {
-	var rt jobs.RunTask
+	var rt schema.RunTask
 	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
 		return err
 	}
@@ -99,10 +100,10 @@ func (w *pacedWorker) run(ctx context.Context, t *asynq.Task) error {
 	w.mu.Unlock()
 	defer func() { w.mu.Lock(); delete(w.tasks, label); w.mu.Unlock() }()
 	id := store.RunID(rt.Campaign, rt.UID, rt.Run)
-	runs := w.st.DB.Collection(jobs.CollRuns)
+	runs := w.st.DB.Collection(schema.CollRuns)
 	start := time.Now().UTC()
-	if _, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.RunRunning, "worker": "paced-worker", "startedAt": start, "updatedAt": start},
+	if _, err := runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": schema.RunSucceeded}},
+		bson.M{"$set": bson.M{"state": schema.RunRunning, "worker": "paced-worker", "startedAt": start, "updatedAt": start},
 			"$inc": bson.M{"attempts": 1}}); err != nil {
 		return err
 	}
@@ -113,22 +114,22 @@ func (w *pacedWorker) run(ctx context.Context, t *asynq.Task) error {
 	}
 	now := time.Now().UTC()
 	if rt.Run == 7 {
-		_, err := runs.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"state": jobs.RunFailed, "exitCode": 1,
+		_, err := runs.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"state": schema.RunFailed, "exitCode": 1,
 			"stderrTail": "<!> Error: the channel collapsed\n", "message": "exit status 1", "durationMs": now.Sub(start).Milliseconds(),
 			"finishedAt": now, "updatedAt": now}})
 		return err
 	}
 	name := fmt.Sprintf("%s-#%d.sca", rt.Simulation.Config, rt.Run)
 	data := []byte(fmt.Sprintf("version 3\nrun %s-%d\nscalar . x %d\n", rt.Simulation.Config, rt.Run, rt.Run*rt.Run))
-	b := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
-	fid, err := b.UploadFromStream(ctx, jobs.ResultName(rt.Campaign, rt.UID, rt.Run, name), bytes.NewReader(data))
+	b := w.st.DB.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults))
+	fid, err := b.UploadFromStream(ctx, schema.ResultName(rt.Campaign, rt.UID, rt.Run, name), bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(data)
-	_, err = runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}}, bson.M{"$set": bson.M{
-		"state": jobs.RunSucceeded, "exitCode": 0, "durationMs": now.Sub(start).Milliseconds(), "finishedAt": now, "updatedAt": now,
-		"files": []jobs.ResultFile{{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: fid}}}})
+	_, err = runs.UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": schema.RunSucceeded}}, bson.M{"$set": bson.M{
+		"state": schema.RunSucceeded, "exitCode": 0, "durationMs": now.Sub(start).Milliseconds(), "finishedAt": now, "updatedAt": now,
+		"files": []schema.ResultFile{{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), FileID: fid}}}})
 	return err
 }
 
@@ -146,7 +147,7 @@ func (w *pacedWorker) heartbeat(ctx context.Context, rdb *redis.Client) {
 		}
 		w.mu.Unlock()
 		b, _ := json.Marshal(jobs.Heartbeat{Name: "paced-worker", Role: "run", Slots: 2, Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
-		_ = rdb.Set(ctx, jobs.WorkerKey("paced-worker"), b, 30*time.Second).Err()
+		_ = rdb.Set(ctx, schema.WorkerKey("paced-worker"), b, 30*time.Second).Err()
 		select {
 		case <-ctx.Done():
 			return
@@ -214,11 +215,11 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 	defer stopWorker()
 	go w.heartbeat(wctx, rdb)
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(&redis.Options{Addr: rs.Addr}), asynq.Config{Concurrency: 2,
-		Queues: map[string]int{jobs.QueueBuild: 1, jobs.QueueRun: 1}, Logger: quietLog{},
+		Queues: map[string]int{schema.QueueBuild: 1, schema.QueueRun: 1}, Logger: quietLog{},
 		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeBuild, w.build)
-	mux.HandleFunc(jobs.TypeRun, w.run)
+	mux.HandleFunc(schema.TypeBuild, w.build)
+	mux.HandleFunc(schema.TypeRun, w.run)
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 	}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	waitUntil("queued runs dropped", 30*time.Second, func() bool {
-		ts, _ := insp.ListPendingTasks(jobs.QueueRun, asynq.PageSize(1000))
+		ts, _ := insp.ListPendingTasks(schema.QueueRun, asynq.PageSize(1000))
 		return len(ts) == 0
 	})
 	time.Sleep(2 * time.Second) // in-flight runs finish

@@ -10,8 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 func TestPaceFromDurationsThroughputOrNothing(t *testing.T) {
@@ -70,17 +70,17 @@ func TestRunIndexPagesByStateAndKeepsTheNewestFailures(t *testing.T) {
 	var recs fakeScanner
 	// Stored out of order, as bulk inserts of several chunks may be.
 	for i := 299; i >= 0; i-- {
-		r := store.RunSummary{Campaign: "c", UID: "u", Run: i, State: jobs.RunPending, UpdatedAt: at.Add(-time.Hour)}
+		r := store.RunSummary{Campaign: "c", UID: "u", Run: i, State: schema.RunPending, UpdatedAt: at.Add(-time.Hour)}
 		switch {
 		case i%3 == 0:
 			fin := at.Add(-time.Duration(i) * time.Second)
-			r.State, r.DurationMS, r.FinishedAt = jobs.RunSucceeded, 2000, &fin
+			r.State, r.DurationMS, r.FinishedAt = schema.RunSucceeded, 2000, &fin
 		case i%10 == 1:
-			r.State, r.StderrTail, r.UpdatedAt = jobs.RunFailed, string(make([]byte, 5000)), at.Add(-time.Duration(i+10)*time.Minute)
+			r.State, r.StderrTail, r.UpdatedAt = schema.RunFailed, string(make([]byte, 5000)), at.Add(-time.Duration(i+10)*time.Minute)
 		}
 		recs = append(recs, r)
 	}
-	recs = append(recs, store.RunSummary{Campaign: "other", UID: "x", Run: 0, State: jobs.RunRunning})
+	recs = append(recs, store.RunSummary{Campaign: "other", UID: "x", Run: 0, State: schema.RunRunning})
 	ix := newRunIndex(recs, func() time.Time { return at }, time.Second, time.Minute, zap.NewNop())
 	s, err := ix.build(context.Background())
 	if err != nil {

@@ -9,9 +9,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/campaign"
 	"github.com/simswarm/simswarm/controller/dashboard"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // TestCampaignPageShowsInFlightRunsFromTheQueue: run records say Pending
@@ -26,7 +26,7 @@ func TestCampaignPageShowsInFlightRunsFromTheQueue(t *testing.T) {
 	c := e.campaign(t, "fly", 10, api.CampaignStatus{Phase: api.PhaseRunning})
 	uid := c.Metadata.UID
 	for _, run := range []int{4, 5, 6} {
-		if err := live.EnqueueRun(ctx, jobs.RunTask{Campaign: "fly", UID: uid, Run: run,
+		if err := live.EnqueueRun(ctx, schema.RunTask{Campaign: "fly", UID: uid, Run: run,
 			Timeout: api.Duration{Duration: time.Minute}}); err != nil {
 			t.Fatal(err)
 		}
@@ -34,11 +34,11 @@ func TestCampaignPageShowsInFlightRunsFromTheQueue(t *testing.T) {
 	// A worker with one slot takes the first task (run 4), starts it (as
 	// a runner marks a task whose simulation took a slot) and holds it.
 	release := make(chan struct{})
-	srv := asynq.NewServerFromRedisClient(e.rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{jobs.QueueRun: 1},
+	srv := asynq.NewServerFromRedisClient(e.rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{schema.QueueRun: 1},
 		LogLevel: asynq.ErrorLevel})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeRun, func(ctx context.Context, tk *asynq.Task) error {
-		if _, err := tk.ResultWriter().Write([]byte(jobs.TaskStarted)); err != nil {
+	mux.HandleFunc(schema.TypeRun, func(ctx context.Context, tk *asynq.Task) error {
+		if _, err := tk.ResultWriter().Write([]byte(schema.TaskStarted)); err != nil {
 			t.Error(err)
 		}
 		select {
@@ -59,9 +59,9 @@ func TestCampaignPageShowsInFlightRunsFromTheQueue(t *testing.T) {
 	waitFor(t, 15*time.Second, "run 4 running and the page indexed", func() (bool, string) {
 		p = dashboard.CampaignPage{}
 		getJSON(t, cl, u, &p)
-		return p.Runs.Indexed && len(p.Runs.Items) == 10 && p.Runs.Items[4].State == jobs.RunRunning, fmt.Sprintf("%+v", p.Runs.Items)
+		return p.Runs.Indexed && len(p.Runs.Items) == 10 && p.Runs.Items[4].State == schema.RunRunning, fmt.Sprintf("%+v", p.Runs.Items)
 	})
-	want := map[int]string{3: jobs.RunPending, 4: jobs.RunRunning, 5: jobs.RunQueued, 6: jobs.RunQueued, 7: jobs.RunPending}
+	want := map[int]string{3: schema.RunPending, 4: schema.RunRunning, 5: schema.RunQueued, 6: schema.RunQueued, 7: schema.RunPending}
 	for run, st := range want {
 		if p.Runs.Items[run].State != st {
 			t.Errorf("run %d shows %s, want %s", run, p.Runs.Items[run].State, st)

@@ -9,8 +9,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // The run index: pages must not wait for the run records. Listing or
@@ -34,7 +34,7 @@ const (
 	stAny = nStates // page filter: every state
 )
 
-var stateNames = [nStates]string{jobs.RunPending, jobs.RunQueued, jobs.RunRunning, jobs.RunSucceeded, jobs.RunFailed, "Other"}
+var stateNames = [nStates]string{schema.RunPending, schema.RunQueued, schema.RunRunning, schema.RunSucceeded, schema.RunFailed, "Other"}
 
 func stateCode(s string) uint8 {
 	for i, n := range stateNames[:stOther] {

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/httpauth"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Config configures the dashboard. Token, Campaigns and Runs are
@@ -99,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Limiter = &httpauth.Limiter{Now: cfg.Now}
 	}
 	if len(cfg.QueueNames) == 0 {
-		cfg.QueueNames = []string{jobs.QueueBuild, jobs.QueueRun}
+		cfg.QueueNames = []string{schema.QueueBuild, schema.QueueRun}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: newSessions(cfg.Token, cfg.SessionTTL, cfg.Now, cfg.Revocations),
 		limiter: cfg.Limiter, done: make(chan struct{})}

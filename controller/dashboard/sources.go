@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/workers/jobs"
@@ -29,7 +30,7 @@ type RunScanner interface {
 // Builds lists the build records (few: one per content key). Optional;
 // *store.Store satisfies it.
 type Builds interface {
-	Builds(ctx context.Context) ([]jobs.BuildRecord, error)
+	Builds(ctx context.Context) ([]schema.BuildRecord, error)
 }
 
 // QueueInspector reports a queue's depth. Optional; *asynq.Inspector
@@ -41,7 +42,7 @@ type QueueInspector interface {
 }
 
 // LiveRuns lists a campaign object's runs whose tasks are in the queue:
-// jobs.TaskActive for the ones a worker runs, another state for the ones
+// schema.TaskActive for the ones a worker runs, another state for the ones
 // waiting. Optional; *campaign.AsynqQueue satisfies it. Run records say
 // Pending until the outcome, so without it in-flight runs show as Pending.
 type LiveRuns interface {
@@ -62,7 +63,7 @@ type SwarmObserver interface {
 	Observe(ctx context.Context) (*stack.Observation, error)
 }
 
-// RedisWorkers reads the workers' heartbeats from Redis (jobs.WorkerKey).
+// RedisWorkers reads the workers' heartbeats from Redis (schema.WorkerKey).
 type RedisWorkers struct{ Client redis.UniversalClient }
 
 // Heartbeats implements Workers.

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/workers/jobs"
@@ -315,7 +316,7 @@ func (s *Server) liveRuns(ctx context.Context, name, uid string) map[int]uint8 {
 	}
 	out := make(map[int]uint8, len(tasks))
 	for run, st := range tasks {
-		if st == jobs.TaskActive {
+		if st == schema.TaskActive {
 			out[run] = stRunning
 		} else {
 			out[run] = stQueued

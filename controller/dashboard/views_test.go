@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/stack"
@@ -77,21 +78,21 @@ func TestQueueViewShowsDepthWorkersFailuresAndBuilds(t *testing.T) {
 	ctx := context.Background()
 	c := e.campaign(t, "demo", 10, api.CampaignStatus{Phase: api.PhaseRunning,
 		Runs: api.RunCounts{Total: 10, Pending: 7, Failed: 2, Succeeded: 1}})
-	runs := e.st.DB.Collection(jobs.CollRuns)
+	runs := e.st.DB.Collection(schema.CollRuns)
 	for i, tail := range map[int]string{3: "<!> Error: boom in run 3\n", 5: "<!> Error: division by zero\n"} {
 		if _, err := runs.UpdateOne(ctx, bson.M{"_id": store.RunID("demo", c.Metadata.UID, i)}, bson.M{"$set": bson.M{
-			"state": jobs.RunFailed, "attempts": 3, "exitCode": 1, "stderrTail": tail, "message": "exit status 1",
+			"state": schema.RunFailed, "attempts": 3, "exitCode": 1, "stderrTail": tail, "message": "exit status 1",
 			"worker": "node1-run-7", "updatedAt": time.Now().UTC().Add(-time.Duration(i) * time.Second)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ac := asynq.NewClientFromRedisClient(e.rdb)
 	for i := 0; i < 3; i++ {
-		if _, err := ac.Enqueue(asynq.NewTask(jobs.TypeRun, []byte("{}")), asynq.Queue(jobs.QueueRun), asynq.TaskID(fmt.Sprint("r", i))); err != nil {
+		if _, err := ac.Enqueue(asynq.NewTask(schema.TypeRun, []byte("{}")), asynq.Queue(schema.QueueRun), asynq.TaskID(fmt.Sprint("r", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ac.Enqueue(asynq.NewTask(jobs.TypeRun, []byte("{}")), asynq.Queue(jobs.QueueRun), asynq.ProcessIn(time.Hour)); err != nil {
+	if _, err := ac.Enqueue(asynq.NewTask(schema.TypeRun, []byte("{}")), asynq.Queue(schema.QueueRun), asynq.ProcessIn(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	since := time.Now().UTC().Add(-90 * time.Second).Truncate(time.Second)
@@ -101,15 +102,15 @@ func TestQueueViewShowsDepthWorkersFailuresAndBuilds(t *testing.T) {
 			hb.Tasks, hb.Since = []string{fmt.Sprintf("demo run %d", i)}, since
 		}
 		b, _ := json.Marshal(hb)
-		if err := e.rdb.Set(ctx, jobs.WorkerKey(hb.Name), b, 30*time.Second).Err(); err != nil {
+		if err := e.rdb.Set(ctx, schema.WorkerKey(hb.Name), b, 30*time.Second).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := e.st.EnsureBuild(ctx, "k1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": "k1"}, bson.M{"$set": bson.M{
-		"state": jobs.BuildFailed, "logTail": "make: *** [all] Error 2"}}); err != nil {
+	if _, err := e.st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": "k1"}, bson.M{"$set": bson.M{
+		"state": schema.BuildFailed, "logTail": "make: *** [all] Error 2"}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -125,10 +126,10 @@ func TestQueueViewShowsDepthWorkersFailuresAndBuilds(t *testing.T) {
 	for _, q := range p.Queues {
 		byName[q.Name] = q
 	}
-	if q := byName[jobs.QueueRun]; q.Pending != 3 || q.Scheduled != 1 || q.Size != 4 {
+	if q := byName[schema.QueueRun]; q.Pending != 3 || q.Scheduled != 1 || q.Size != 4 {
 		t.Errorf("run queue = %+v", q)
 	}
-	if q, ok := byName[jobs.QueueBuild]; !ok || q.Size != 0 {
+	if q, ok := byName[schema.QueueBuild]; !ok || q.Size != 0 {
 		t.Errorf("build queue (never used) = %+v %v", q, ok)
 	}
 	if p.WorkerCount != 5 || p.Totals.Slots != 10 || p.Totals.BusySlots != 2 || len(p.Workers) != 5 {
@@ -142,7 +143,7 @@ func TestQueueViewShowsDepthWorkersFailuresAndBuilds(t *testing.T) {
 	if f.Campaign != "demo" || f.Run != 3 || f.Attempts != 3 || !strings.Contains(f.StderrTail, "boom in run 3") || f.Worker != "node1-run-7" {
 		t.Errorf("newest failure = %+v", f)
 	}
-	if len(p.Builds) != 1 || p.Builds[0].State != jobs.BuildFailed || !strings.Contains(p.Builds[0].LogTail, "Error 2") {
+	if len(p.Builds) != 1 || p.Builds[0].State != schema.BuildFailed || !strings.Contains(p.Builds[0].LogTail, "Error 2") {
 		t.Errorf("builds = %+v", p.Builds)
 	}
 	if len(p.Campaigns) != 1 || p.Campaigns[0].Runs.Failed != 2 {
@@ -157,14 +158,14 @@ func TestCampaignPagePaginatesAndFiltersRunsFromTheIndex(t *testing.T) {
 	c := e.campaign(t, "demo", 120, api.CampaignStatus{Phase: api.PhaseRunning, StartTime: &start,
 		Runs:       api.RunCounts{Total: 120, Succeeded: 40, Failed: 12, Running: 4, Pending: 64},
 		Conditions: []api.Condition{{Type: api.ConditionReady, Status: api.ConditionFalse, Reason: "Running", Message: "running"}}})
-	runs := e.st.DB.Collection(jobs.CollRuns)
+	runs := e.st.DB.Collection(schema.CollRuns)
 	fin := time.Now().UTC()
 	if _, err := runs.UpdateMany(ctx, bson.M{"campaign": "demo", "run": bson.M{"$lt": 40}}, bson.M{"$set": bson.M{
-		"state": jobs.RunSucceeded, "durationMs": 3000, "finishedAt": fin, "attempts": 1}}); err != nil {
+		"state": schema.RunSucceeded, "durationMs": 3000, "finishedAt": fin, "attempts": 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := runs.UpdateMany(ctx, bson.M{"campaign": "demo", "run": bson.M{"$gte": 100, "$lt": 112}}, bson.M{"$set": bson.M{
-		"state": jobs.RunFailed, "attempts": 3, "exitCode": 2, "message": "exit status 2"}}); err != nil {
+		"state": schema.RunFailed, "attempts": 3, "exitCode": 2, "message": "exit status 2"}}); err != nil {
 		t.Fatal(err)
 	}
 	cl := e.client(t)
@@ -177,7 +178,7 @@ func TestCampaignPagePaginatesAndFiltersRunsFromTheIndex(t *testing.T) {
 		return p.Runs.Indexed, fmt.Sprintf("%+v", p.Index)
 	})
 	if len(p.Runs.Items) != 50 || p.Runs.Items[0].Run != 0 || p.Runs.Next != 49 || p.Runs.Matching != 120 ||
-		p.Runs.Items[0].State != jobs.RunSucceeded || p.Runs.Items[0].DurationMS != 3000 {
+		p.Runs.Items[0].State != schema.RunSucceeded || p.Runs.Items[0].DurationMS != 3000 {
 		t.Fatalf("first page: next %d, matching %d, items %+v", p.Runs.Next, p.Runs.Matching, p.Runs.Items[:2])
 	}
 	cd := p.Campaign

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/campaign"
 	"github.com/simswarm/simswarm/controller/dashboard"
@@ -26,7 +27,6 @@ import (
 	"github.com/simswarm/simswarm/controller/metrics"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // Config configures a controller process.
@@ -244,7 +244,7 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 }
 
 // ChangesChannel is where standbys and workers announce changed campaigns.
-const ChangesChannel = jobs.ChangesChannel
+const ChangesChannel = schema.ChangesChannel
 
 // WorkerKeyPrefix is where workers announce themselves (JSON with TTL).
 const WorkerKeyPrefix = "simswarm:workers:"

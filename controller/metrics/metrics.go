@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -26,7 +27,7 @@ type Campaigns interface {
 
 // Builds lists the build records. *store.Store satisfies it.
 type Builds interface {
-	Builds(ctx context.Context) ([]jobs.BuildRecord, error)
+	Builds(ctx context.Context) ([]schema.BuildRecord, error)
 }
 
 // QueueInspector reports a queue's depth. *asynq.Inspector satisfies it.
@@ -103,7 +104,7 @@ func (m *Metrics) AddSources(src Sources) error {
 		src.Timeout = 5 * time.Second
 	}
 	if len(src.QueueNames) == 0 {
-		src.QueueNames = []string{jobs.QueueBuild, jobs.QueueRun}
+		src.QueueNames = []string{schema.QueueBuild, schema.QueueRun}
 	}
 	if err := m.reg.Register(&scrape{src: src}); err != nil {
 		return fmt.Errorf("metrics: %w", err)
@@ -190,7 +191,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		bs, err := s.src.Builds.Builds(ctx)
 		up(ch, "builds", err)
 		if err == nil {
-			byState := map[string]int{jobs.BuildPending: 0, jobs.BuildRunning: 0, jobs.BuildSucceeded: 0, jobs.BuildFailed: 0}
+			byState := map[string]int{schema.BuildPending: 0, schema.BuildRunning: 0, schema.BuildSucceeded: 0, schema.BuildFailed: 0}
 			for _, b := range bs {
 				byState[b.State]++
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/jobs"
 )
 
@@ -66,8 +67,8 @@ func TestScrapeReportsRunsQueuesWorkersAndCacheHits(t *testing.T) {
 			Runs: api.RunCounts{Total: 10, Succeeded: 6, Failed: 1, Running: 3}, Build: api.BuildStatus{CacheHit: true}}},
 		{Metadata: api.ObjectMeta{Name: "b"}},
 	}
-	q := queues{known: []string{jobs.QueueRun}, info: map[string]*asynq.QueueInfo{
-		jobs.QueueRun: {Pending: 32, Active: 8, Retry: 1, Latency: 1500 * time.Millisecond}}}
+	q := queues{known: []string{schema.QueueRun}, info: map[string]*asynq.QueueInfo{
+		schema.QueueRun: {Pending: 32, Active: 8, Retry: 1, Latency: 1500 * time.Millisecond}}}
 	w := workers{hbs: []jobs.Heartbeat{{Name: "r1", Role: "run", Slots: 4, Tasks: []string{"a run 1", "a run 2"}},
 		{Name: "r2", Role: "run", Slots: 4}, {Name: "b1", Role: "build", Slots: 1}}}
 	if err := m.AddSources(Sources{Campaigns: cs, Queues: q, Workers: w}); err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -29,9 +29,9 @@ func TestListingRunsWithManyFilesStaysUnderTheMessageLimit(t *testing.T) {
 	if _, err := s.CreateRuns(ctx, "big", "u1", nums); err != nil {
 		t.Fatal(err)
 	}
-	fs := make([]jobs.ResultFile, files)
+	fs := make([]schema.ResultFile, files)
 	for i := range fs {
-		fs[i] = jobs.ResultFile{Name: fmt.Sprintf("results/PureAloha-numHosts=%d,iaMean=1-#%d.vec", i, i),
+		fs[i] = schema.ResultFile{Name: fmt.Sprintf("results/PureAloha-numHosts=%d,iaMean=1-#%d.vec", i, i),
 			Size: 123456, SHA256: strings.Repeat("ab", 32), FileID: bson.NewObjectID()}
 	}
 	// Storing 60 MB of records outlasted the client's 60 s operation

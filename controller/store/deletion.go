@@ -10,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // ErrDeleting: the campaign was deleted and is still removing its run
@@ -137,7 +137,7 @@ func (s *Store) DeleteRunBatch(ctx context.Context, sel RunSelector, limit int) 
 	if err != nil {
 		return out, fmt.Errorf("list runs of %s to delete: %w", sel.Campaign, err)
 	}
-	var sample []jobs.RunRecord
+	var sample []schema.RunRecord
 	if err := cur.All(ctx, &sample); err != nil {
 		return out, fmt.Errorf("list runs of %s to delete: %w", sel.Campaign, err)
 	}
@@ -160,7 +160,7 @@ func (s *Store) DeleteRunBatch(ctx context.Context, sel RunSelector, limit int) 
 	// are unique per uid): the common case, records stored in run order.
 	// Otherwise the window's Succeeded records are read (a second scan on
 	// FerretDB).
-	var inWindow []jobs.RunRecord
+	var inWindow []schema.RunRecord
 	for _, r := range sample {
 		if r.UID == uid && r.Run < lo+limit {
 			inWindow = append(inWindow, r)
@@ -168,7 +168,7 @@ func (s *Store) DeleteRunBatch(ctx context.Context, sel RunSelector, limit int) 
 	}
 	succeeded := inWindow
 	if len(sample) == limit && len(inWindow) < limit {
-		f := bson.M{"state": jobs.RunSucceeded}
+		f := bson.M{"state": schema.RunSucceeded}
 		for k, v := range window {
 			f[k] = v
 		}
@@ -183,14 +183,14 @@ func (s *Store) DeleteRunBatch(ctx context.Context, sel RunSelector, limit int) 
 	}
 	var comps []any
 	for _, r := range succeeded {
-		if r.State != jobs.RunSucceeded || len(r.Files) == 0 {
+		if r.State != schema.RunSucceeded || len(r.Files) == 0 {
 			continue
 		}
 		fin := r.UpdatedAt
 		if r.FinishedAt != nil {
 			fin = *r.FinishedAt
 		}
-		c := jobs.Completion{ID: r.ID, Campaign: r.Campaign, UID: r.UID, Attempt: r.Attempts, Worker: r.Worker,
+		c := schema.Completion{ID: r.ID, Campaign: r.Campaign, UID: r.UID, Attempt: r.Attempts, Worker: r.Worker,
 			Files: r.Files, DurationMS: r.DurationMS, CPUMS: r.CPUMS, FinishedAt: fin}
 		if r.StartedAt != nil {
 			c.StartedAt = *r.StartedAt
@@ -198,7 +198,7 @@ func (s *Store) DeleteRunBatch(ctx context.Context, sel RunSelector, limit int) 
 		comps = append(comps, c)
 	}
 	if len(comps) > 0 {
-		_, err := s.DB.Collection(jobs.CollCompletions).InsertMany(ctx, comps, options.InsertMany().SetOrdered(false))
+		_, err := s.DB.Collection(schema.CollCompletions).InsertMany(ctx, comps, options.InsertMany().SetOrdered(false))
 		if err != nil && !onlyDuplicates(err) {
 			return out, fmt.Errorf("keep result lists of %s: %w", sel.Campaign, err)
 		}

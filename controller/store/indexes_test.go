@@ -7,7 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
@@ -39,7 +39,7 @@ func TestEnsureIndexesMakesTheResultBucketsIndexes(t *testing.T) {
 		return out
 	}
 	// Builders and the source upload write theirs too (workers/gridfs).
-	for _, bucket := range []string{jobs.BucketResults, jobs.BucketArtifacts, jobs.BucketSources} {
+	for _, bucket := range []string{schema.BucketResults, schema.BucketArtifacts, schema.BucketSources} {
 		if got := names(bucket + ".files"); !got["filename_1_uploadDate_1"] {
 			t.Errorf("%s.files indexes %v", bucket, got)
 		}
@@ -50,7 +50,7 @@ func TestEnsureIndexesMakesTheResultBucketsIndexes(t *testing.T) {
 	if got := names(resultindex.Collection); !got["uid"] || !got["campaign_uid"] {
 		t.Errorf("%s indexes %v", resultindex.Collection, got)
 	}
-	chunks := s.DB.Collection(jobs.BucketResults + ".chunks")
+	chunks := s.DB.Collection(schema.BucketResults + ".chunks")
 	fid := bson.NewObjectID()
 	if _, err := chunks.InsertOne(ctx, bson.M{"files_id": fid, "n": 0, "data": bson.Binary{Data: []byte("a")}}); err != nil {
 		t.Fatal(err)

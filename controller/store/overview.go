@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // RunSummary is the part of a run record that overviews need: everything
@@ -68,8 +68,8 @@ func (s *Store) ScanRuns(ctx context.Context, fn func(*RunSummary) error) error 
 // it gets exactly one more try). It returns how many runs it reset.
 func (s *Store) RetryFailedRuns(ctx context.Context, name, uid string) (int64, error) {
 	res, err := s.DB.Collection(collRuns).UpdateMany(ctx,
-		bson.M{"campaign": name, "uid": uid, "state": jobs.RunFailed},
-		bson.M{"$set": bson.M{"state": jobs.RunPending, "updatedAt": s.now().UTC(),
+		bson.M{"campaign": name, "uid": uid, "state": schema.RunFailed},
+		bson.M{"$set": bson.M{"state": schema.RunPending, "updatedAt": s.now().UTC(),
 			"message": "retry requested after failure"}})
 	if err != nil {
 		return 0, fmt.Errorf("retry failed runs of %s: %w", name, err)
@@ -79,13 +79,13 @@ func (s *Store) RetryFailedRuns(ctx context.Context, name, uid string) (int64, e
 
 // Builds lists the build records (one per content key: few), newest
 // first.
-func (s *Store) Builds(ctx context.Context) ([]jobs.BuildRecord, error) {
+func (s *Store) Builds(ctx context.Context) ([]schema.BuildRecord, error) {
 	cur, err := s.DB.Collection(collBuilds).Find(ctx, bson.M{},
 		options.Find().SetProjection(bson.M{"artifactId": 0}))
 	if err != nil {
 		return nil, fmt.Errorf("list builds: %w", err)
 	}
-	var out []jobs.BuildRecord
+	var out []schema.BuildRecord
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("list builds: %w", err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 func TestScanRunsReadsEverySummaryWithoutFiles(t *testing.T) {
@@ -22,8 +22,8 @@ func TestScanRunsReadsEverySummaryWithoutFiles(t *testing.T) {
 	}
 	fin := time.Now().UTC().Truncate(time.Millisecond)
 	if _, err := s.DB.Collection(collRuns).UpdateOne(ctx, bson.M{"_id": RunID("a", "u1", 1)}, bson.M{"$set": bson.M{
-		"state": jobs.RunSucceeded, "attempts": 2, "durationMs": 1500, "finishedAt": fin, "worker": "w1",
-		"files": []jobs.ResultFile{{Name: "x.sca", Size: 3}}}}); err != nil {
+		"state": schema.RunSucceeded, "attempts": 2, "durationMs": 1500, "finishedAt": fin, "worker": "w1",
+		"files": []schema.ResultFile{{Name: "x.sca", Size: 3}}}}); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]RunSummary{}
@@ -34,10 +34,10 @@ func TestScanRunsReadsEverySummaryWithoutFiles(t *testing.T) {
 		t.Fatalf("scanned %d records, want 4: %v", len(got), got)
 	}
 	r := got[RunID("a", "u1", 1)]
-	if r.State != jobs.RunSucceeded || r.Attempts != 2 || r.DurationMS != 1500 || r.Worker != "w1" || r.FinishedAt == nil || !r.FinishedAt.Equal(fin) {
+	if r.State != schema.RunSucceeded || r.Attempts != 2 || r.DurationMS != 1500 || r.Worker != "w1" || r.FinishedAt == nil || !r.FinishedAt.Equal(fin) {
 		t.Fatalf("summary of a/1 = %+v", r)
 	}
-	if p := got[RunID("b", "u2", 7)]; p.State != jobs.RunPending || p.FinishedAt != nil {
+	if p := got[RunID("b", "u2", 7)]; p.State != schema.RunPending || p.FinishedAt != nil {
 		t.Fatalf("summary of b/7 = %+v", p)
 	}
 	stop := errors.New("stop")
@@ -58,11 +58,11 @@ func TestRetryFailedRunsResetsOnlyThatObjectsFailedRuns(t *testing.T) {
 	}
 	runs := s.DB.Collection(collRuns)
 	for _, id := range []string{RunID("a", "u1", 1), RunID("a", "u1", 3), RunID("a", "old", 0)} {
-		if _, err := runs.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"state": jobs.RunFailed, "attempts": 3}}); err != nil {
+		if _, err := runs.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"state": schema.RunFailed, "attempts": 3}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := runs.UpdateOne(ctx, bson.M{"_id": RunID("a", "u1", 2)}, bson.M{"$set": bson.M{"state": jobs.RunSucceeded}}); err != nil {
+	if _, err := runs.UpdateOne(ctx, bson.M{"_id": RunID("a", "u1", 2)}, bson.M{"$set": bson.M{"state": schema.RunSucceeded}}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.RetryFailedRuns(ctx, "a", "u1")
@@ -77,7 +77,7 @@ func TestRetryFailedRunsResetsOnlyThatObjectsFailedRuns(t *testing.T) {
 	if r.Attempts != 3 || r.Message == "" {
 		t.Fatalf("retried run keeps its attempts and says why: %+v", r)
 	}
-	if old, _ := s.GetRun(ctx, "a", "old", 0); old.State != jobs.RunFailed {
+	if old, _ := s.GetRun(ctx, "a", "old", 0); old.State != schema.RunFailed {
 		t.Fatalf("another object's run was retried: %+v", old)
 	}
 	if n, err := s.RetryFailedRuns(ctx, "a", "u1"); err != nil || n != 0 {

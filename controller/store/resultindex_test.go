@@ -6,7 +6,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
@@ -17,8 +17,8 @@ func TestPruneRemovesTheResultIndex(t *testing.T) {
 	ctx := context.Background()
 	for _, uid := range []string{"u1", "u2"} {
 		for run := range 3 {
-			id := jobs.RunID("c", uid, run)
-			if _, err := s.DB.Collection(jobs.CollCompletions).InsertOne(ctx, jobs.Completion{ID: id, Campaign: "c", UID: uid}); err != nil {
+			id := schema.RunID("c", uid, run)
+			if _, err := s.DB.Collection(schema.CollCompletions).InsertOne(ctx, schema.Completion{ID: id, Campaign: "c", UID: uid}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.DB.Collection(resultindex.Collection).InsertOne(ctx, resultindex.Doc{ID: id, Campaign: "c", UID: uid, Run: run}); err != nil {

@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
@@ -63,7 +63,7 @@ func (s *Store) KeepResults(ctx context.Context, name, uid string, deletedAt tim
 // TallyResults counts the kept results of uid (one pass over its
 // completions) and, if the set is still Deleting, makes it Kept.
 func (s *Store) TallyResults(ctx context.Context, uid string) error {
-	cur, err := s.DB.Collection(jobs.CollCompletions).Find(ctx, bson.M{"uid": uid},
+	cur, err := s.DB.Collection(schema.CollCompletions).Find(ctx, bson.M{"uid": uid},
 		options.Find().SetProjection(bson.M{"files": 1}))
 	if err != nil {
 		return fmt.Errorf("count results of uid %s: %w", uid, err)
@@ -72,7 +72,7 @@ func (s *Store) TallyResults(ctx context.Context, uid string) error {
 	var runs, files, bytes int64
 	for cur.Next(ctx) {
 		var c struct {
-			Files []jobs.ResultFile `bson:"files"`
+			Files []schema.ResultFile `bson:"files"`
 		}
 		if err := cur.Decode(&c); err != nil {
 			return fmt.Errorf("count results of uid %s: %w", uid, err)
@@ -137,7 +137,7 @@ func (s *Store) GetResultSet(ctx context.Context, uid string) (*ResultSet, error
 // KeptRun is the kept result files of one run of a result set.
 type KeptRun struct {
 	Run   int
-	Files []jobs.ResultFile
+	Files []schema.ResultFile
 }
 
 // KeptResults lists one page of the result set's runs, by _id: those after
@@ -148,14 +148,14 @@ func (s *Store) KeptResults(ctx context.Context, uid, after string, limit int) (
 	if after != "" {
 		f["_id"] = bson.M{"$gt": after}
 	}
-	cur, err := s.DB.Collection(jobs.CollCompletions).Find(ctx, f, options.Find().
+	cur, err := s.DB.Collection(schema.CollCompletions).Find(ctx, f, options.Find().
 		SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.M{"files": 1}))
 	if err != nil {
 		return nil, "", fmt.Errorf("list results of uid %s: %w", uid, err)
 	}
 	var docs []struct {
-		ID    string            `bson:"_id"`
-		Files []jobs.ResultFile `bson:"files"`
+		ID    string              `bson:"_id"`
+		Files []schema.ResultFile `bson:"files"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, "", fmt.Errorf("list results of uid %s: %w", uid, err)
@@ -183,9 +183,9 @@ func runOfID(id string) (int, error) {
 }
 
 // KeptResult returns the file called name of run of the result set rs.
-func (s *Store) KeptResult(ctx context.Context, rs *ResultSet, run int, name string) (*jobs.ResultFile, error) {
-	var c jobs.Completion
-	err := s.DB.Collection(jobs.CollCompletions).FindOne(ctx, bson.M{"_id": RunID(rs.Name, rs.UID, run)}).Decode(&c)
+func (s *Store) KeptResult(ctx context.Context, rs *ResultSet, run int, name string) (*schema.ResultFile, error) {
+	var c schema.Completion
+	err := s.DB.Collection(schema.CollCompletions).FindOne(ctx, bson.M{"_id": RunID(rs.Name, rs.UID, run)}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("run %d of result set %s: %w", run, rs.UID, ErrNotFound)
 	}
@@ -249,14 +249,14 @@ func (s *Store) PruningResultSets(ctx context.Context) ([]string, error) {
 // name them, and completions last, so a prune that dies part way leaves
 // nothing unreachable: the next one continues.
 func (s *Store) PruneBatch(ctx context.Context, uid string, limit int) (done bool, err error) {
-	comps := s.DB.Collection(jobs.CollCompletions)
+	comps := s.DB.Collection(schema.CollCompletions)
 	cur, err := comps.Find(ctx, bson.M{"uid": uid}, options.Find().SetLimit(int64(limit)).SetProjection(bson.M{"files": 1}))
 	if err != nil {
 		return false, fmt.Errorf("prune %s: %w", uid, err)
 	}
 	var docs []struct {
-		ID    string            `bson:"_id"`
-		Files []jobs.ResultFile `bson:"files"`
+		ID    string              `bson:"_id"`
+		Files []schema.ResultFile `bson:"files"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
 		return false, fmt.Errorf("prune %s: %w", uid, err)
@@ -287,7 +287,7 @@ func (s *Store) PruneBatch(ctx context.Context, uid string, limit int) (done boo
 		}
 		return false, nil
 	}
-	cur, err = s.DB.Collection(jobs.BucketResults+".files").Find(ctx, bson.M{"metadata.uid": uid},
+	cur, err = s.DB.Collection(schema.BucketResults+".files").Find(ctx, bson.M{"metadata.uid": uid},
 		options.Find().SetLimit(int64(limit)).SetProjection(bson.M{"_id": 1, "length": 1}))
 	if err != nil {
 		return false, fmt.Errorf("prune %s: %w", uid, err)
@@ -327,7 +327,7 @@ func (s *Store) deleteResultFiles(ctx context.Context, files []storedFile) error
 	if len(files) == 0 {
 		return nil
 	}
-	chunks := s.DB.Collection(jobs.BucketResults + ".chunks")
+	chunks := s.DB.Collection(schema.BucketResults + ".chunks")
 	var group []any
 	inGroup := int64(0)
 	flush := func() error {
@@ -366,7 +366,7 @@ func (s *Store) deleteResultFiles(ctx context.Context, files []storedFile) error
 	}
 	for start := 0; start < len(ids); start += chunkBatch {
 		part := ids[start:min(start+chunkBatch, len(ids))]
-		if _, err := s.DB.Collection(jobs.BucketResults+".files").DeleteMany(ctx, bson.M{"_id": bson.M{"$in": part}}); err != nil {
+		if _, err := s.DB.Collection(schema.BucketResults+".files").DeleteMany(ctx, bson.M{"_id": bson.M{"$in": part}}); err != nil {
 			return fmt.Errorf("remove result files: %w", err)
 		}
 	}

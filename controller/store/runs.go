@@ -10,14 +10,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // createChunk is how many run records one InsertMany carries.
 const createChunk = 5000
 
 // RunID is the _id of a run record.
-func RunID(campaign, uid string, run int) string { return jobs.RunID(campaign, uid, run) }
+func RunID(campaign, uid string, run int) string { return schema.RunID(campaign, uid, run) }
 
 // CreateRuns creates Pending run records for runs that have none yet
 // (idempotent: existing records are left alone). It returns how many were
@@ -31,8 +31,8 @@ func (s *Store) CreateRuns(ctx context.Context, campaign, uid string, runs []int
 		end := min(start+createChunk, len(runs))
 		docs = docs[:0]
 		for _, n := range runs[start:end] {
-			docs = append(docs, jobs.RunRecord{ID: RunID(campaign, uid, n), Campaign: campaign, UID: uid,
-				Run: n, State: jobs.RunPending, UpdatedAt: now})
+			docs = append(docs, schema.RunRecord{ID: RunID(campaign, uid, n), Campaign: campaign, UID: uid,
+				Run: n, State: schema.RunPending, UpdatedAt: now})
 		}
 		res, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 		if res != nil {
@@ -81,15 +81,15 @@ func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCou
 	for _, r := range rows {
 		c.Total += r.N
 		switch r.State {
-		case jobs.RunPending:
+		case schema.RunPending:
 			c.Pending = r.N
-		case jobs.RunQueued:
+		case schema.RunQueued:
 			c.Queued = r.N
-		case jobs.RunRunning:
+		case schema.RunRunning:
 			c.Running = r.N
-		case jobs.RunSucceeded:
+		case schema.RunSucceeded:
 			c.Succeeded = r.N
-		case jobs.RunFailed:
+		case schema.RunFailed:
 			c.Failed = r.N
 		}
 	}
@@ -114,7 +114,7 @@ type RunQuery struct {
 }
 
 // Runs lists run records by ascending run number (unless q.Unsorted).
-func (s *Store) Runs(ctx context.Context, q RunQuery) ([]jobs.RunRecord, error) {
+func (s *Store) Runs(ctx context.Context, q RunQuery) ([]schema.RunRecord, error) {
 	f := bson.M{"campaign": q.Campaign, "uid": q.UID, "run": bson.M{"$gt": q.After}}
 	if q.State != "" {
 		f["state"] = q.State
@@ -136,7 +136,7 @@ func (s *Store) Runs(ctx context.Context, q RunQuery) ([]jobs.RunRecord, error) 
 	if err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", q.Campaign, err)
 	}
-	var out []jobs.RunRecord
+	var out []schema.RunRecord
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", q.Campaign, err)
 	}
@@ -144,8 +144,8 @@ func (s *Store) Runs(ctx context.Context, q RunQuery) ([]jobs.RunRecord, error) 
 }
 
 // GetRun returns one run record, or ErrNotFound.
-func (s *Store) GetRun(ctx context.Context, campaign, uid string, run int) (*jobs.RunRecord, error) {
-	var r jobs.RunRecord
+func (s *Store) GetRun(ctx context.Context, campaign, uid string, run int) (*schema.RunRecord, error) {
+	var r schema.RunRecord
 	err := s.DB.Collection(collRuns).FindOne(ctx, bson.M{"_id": RunID(campaign, uid, run)}).Decode(&r)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("run %d of %s: %w", run, campaign, ErrNotFound)
@@ -178,8 +178,8 @@ func (s *Store) SetRunState(ctx context.Context, id, from, to, message string) (
 func (s *Store) FailRun(ctx context.Context, id string, attempt int, message string) (bool, error) {
 	now := s.now().UTC()
 	res, err := s.DB.Collection(collRuns).UpdateOne(ctx,
-		bson.M{"_id": id, "state": bson.M{"$nin": bson.A{jobs.RunSucceeded, jobs.RunFailed}}, "attempts": bson.M{"$lt": attempt}},
-		bson.M{"$set": bson.M{"state": jobs.RunFailed, "message": message, "exitCode": -1, "updatedAt": now, "finishedAt": now},
+		bson.M{"_id": id, "state": bson.M{"$nin": bson.A{schema.RunSucceeded, schema.RunFailed}}, "attempts": bson.M{"$lt": attempt}},
+		bson.M{"$set": bson.M{"state": schema.RunFailed, "message": message, "exitCode": -1, "updatedAt": now, "finishedAt": now},
 			"$max": bson.M{"attempts": attempt}})
 	if err != nil {
 		return false, fmt.Errorf("record failure of run %s: %w", id, err)
@@ -192,8 +192,8 @@ func (s *Store) FailRun(ctx context.Context, id string, attempt int, message str
 // whether the record changed.
 func (s *Store) FailBuild(ctx context.Context, key, message string) (bool, error) {
 	res, err := s.DB.Collection(collBuilds).UpdateOne(ctx,
-		bson.M{"_id": key, "state": bson.M{"$nin": bson.A{jobs.BuildSucceeded, jobs.BuildFailed}}},
-		bson.M{"$set": bson.M{"state": jobs.BuildFailed, "logTail": message, "updatedAt": s.now().UTC()}})
+		bson.M{"_id": key, "state": bson.M{"$nin": bson.A{schema.BuildSucceeded, schema.BuildFailed}}},
+		bson.M{"$set": bson.M{"state": schema.BuildFailed, "logTail": message, "updatedAt": s.now().UTC()}})
 	if err != nil {
 		return false, fmt.Errorf("record failure of build %s: %w", key, err)
 	}
@@ -242,8 +242,8 @@ func (s *Store) RunCampaigns(ctx context.Context) ([]string, error) {
 }
 
 // GetBuild returns the build record of key, or ErrNotFound.
-func (s *Store) GetBuild(ctx context.Context, key string) (*jobs.BuildRecord, error) {
-	var b jobs.BuildRecord
+func (s *Store) GetBuild(ctx context.Context, key string) (*schema.BuildRecord, error) {
+	var b schema.BuildRecord
 	err := s.DB.Collection(collBuilds).FindOne(ctx, bson.M{"_id": key}).Decode(&b)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("build %s: %w", key, ErrNotFound)
@@ -256,7 +256,7 @@ func (s *Store) GetBuild(ctx context.Context, key string) (*jobs.BuildRecord, er
 
 // EnsureBuild creates a Pending build record for key unless one exists.
 func (s *Store) EnsureBuild(ctx context.Context, key string) error {
-	_, err := s.DB.Collection(collBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildPending, UpdatedAt: s.now().UTC()})
+	_, err := s.DB.Collection(collBuilds).InsertOne(ctx, schema.BuildRecord{Key: key, State: schema.BuildPending, UpdatedAt: s.now().UTC()})
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("create build %s: %w", key, err)
 	}

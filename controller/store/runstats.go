@@ -8,7 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // SucceededTime sums the durations of the succeeded runs of (campaign,
@@ -18,7 +18,7 @@ import (
 // group's first with 0 (and has no $avg).
 func (s *Store) SucceededTime(ctx context.Context, campaign, uid string) (time.Duration, error) {
 	cur, err := s.DB.Collection(collRuns).Aggregate(ctx, mongo.Pipeline{
-		{{Key: "$match", Value: bson.M{"campaign": campaign, "uid": uid, "state": jobs.RunSucceeded}}},
+		{{Key: "$match", Value: bson.M{"campaign": campaign, "uid": uid, "state": schema.RunSucceeded}}},
 		{{Key: "$group", Value: bson.D{{Key: "_id", Value: nil}, {Key: "ms", Value: bson.M{"$sum": "$durationMs"}}}}},
 	})
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // SucceededTime sums the durations of succeeded runs only.
@@ -21,11 +21,11 @@ func TestSucceededTimeSumsSucceededRuns(t *testing.T) {
 		t.Fatalf("nothing succeeded: %v %v", d, err)
 	}
 	for run, set := range map[int]bson.M{
-		0: {"state": jobs.RunSucceeded, "durationMs": 10},
-		1: {"state": jobs.RunSucceeded, "durationMs": 30},
-		2: {"state": jobs.RunFailed, "durationMs": 1000},
+		0: {"state": schema.RunSucceeded, "durationMs": 10},
+		1: {"state": schema.RunSucceeded, "durationMs": 30},
+		2: {"state": schema.RunFailed, "durationMs": 1000},
 	} {
-		if _, err := s.DB.Collection(collRuns).UpdateOne(ctx, bson.M{"_id": jobs.RunID("c", "u", run)}, bson.M{"$set": set}); err != nil {
+		if _, err := s.DB.Collection(collRuns).UpdateOne(ctx, bson.M{"_id": schema.RunID("c", "u", run)}, bson.M{"$set": set}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // SourceName is the GridFS file name of the source archive with digest sha.
-func SourceName(sha string) string { return jobs.SourceName(sha) }
+func SourceName(sha string) string { return schema.SourceName(sha) }
 
 // HasSource reports whether the archive with digest sha is stored.
 func (s *Store) HasSource(ctx context.Context, sha string) (bool, error) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
 	"github.com/simswarm/simswarm/workers/runlist"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -23,7 +23,7 @@ var (
 	ErrFenced        = errors.New("fenced: a newer leader epoch has written this object")
 )
 
-// Collection and bucket names (shared with workers, see workers/jobs).
+// Collection and bucket names (shared with workers, see api/schema).
 const (
 	collCampaigns = "campaigns"
 	collRuns      = "runs"
@@ -49,11 +49,11 @@ type Store struct {
 
 // DatabaseName returns the database named by the path of a mongodb:// URI,
 // "simswarm" when it names none.
-func DatabaseName(uri string) string { return jobs.DatabaseName(uri) }
+func DatabaseName(uri string) string { return schema.DatabaseName(uri) }
 
 // Open connects to uri, checks the connection and ensures the indexes.
 func Open(ctx context.Context, uri string) (*Store, error) {
-	client, db, err := jobs.Connect(ctx, uri)
+	client, db, err := schema.Connect(ctx, uri)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	// themselves (workers/gridfs), so each bucket's indexes (what the
 	// driver's upload stream would create, under the same names) are made
 	// here; reading a file's chunks in order needs files_id_1_n_1.
-	for _, bucket := range []string{jobs.BucketResults, jobs.BucketArtifacts, bucketSources, runlist.Bucket} {
+	for _, bucket := range []string{schema.BucketResults, schema.BucketArtifacts, bucketSources, runlist.Bucket} {
 		all = append(all,
 			collIndexes{bucket + ".files", []mongo.IndexModel{
 				{Keys: bson.D{{Key: "filename", Value: 1}, {Key: "uploadDate", Value: 1}},

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 func open(t *testing.T) *Store {
@@ -161,10 +161,10 @@ func TestRunRecordsBulkCreateAndCounts(t *testing.T) {
 	if ins, err := s.CreateRuns(ctx, "big", "u1", runs[:100]); err != nil || ins != 0 {
 		t.Fatalf("re-create = %d, %v", ins, err)
 	}
-	if ok, err := s.SetRunState(ctx, RunID("big", "u1", 3), jobs.RunPending, jobs.RunQueued, ""); !ok || err != nil {
+	if ok, err := s.SetRunState(ctx, RunID("big", "u1", 3), schema.RunPending, schema.RunQueued, ""); !ok || err != nil {
 		t.Fatalf("SetRunState: %v %v", ok, err)
 	}
-	if ok, _ := s.SetRunState(ctx, RunID("big", "u1", 3), jobs.RunPending, jobs.RunQueued, ""); ok {
+	if ok, _ := s.SetRunState(ctx, RunID("big", "u1", 3), schema.RunPending, schema.RunQueued, ""); ok {
 		t.Fatal("conditional state change applied twice")
 	}
 	c, err := s.RunCounts(ctx, "big", "u1")
@@ -174,7 +174,7 @@ func TestRunRecordsBulkCreateAndCounts(t *testing.T) {
 	if c.Total != n || c.Queued != 1 || c.Pending != n-1 {
 		t.Fatalf("counts = %+v", c)
 	}
-	page, err := s.Runs(ctx, RunQuery{Campaign: "big", UID: "u1", State: jobs.RunPending, After: 1, Limit: 3})
+	page, err := s.Runs(ctx, RunQuery{Campaign: "big", UID: "u1", State: schema.RunPending, After: 1, Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

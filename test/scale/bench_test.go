@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // envInts reads a comma-separated list of numbers from the environment.
@@ -103,7 +103,7 @@ func BenchmarkMillionRuns(b *testing.B) {
 	h.Apply(b, "million", api.MaxRuns)
 	applied := time.Since(t0)
 	go func() { probed <- h.Probe(ctx, b, "million", time.Second) }()
-	mc, db, err := jobs.Connect(context.Background(), h.MongoURI)
+	mc, db, err := schema.Connect(context.Background(), h.MongoURI)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func BenchmarkMillionRuns(b *testing.B) {
 		}
 		select {
 		case <-tick.C:
-			n, err := db.Collection(jobs.CollRuns).EstimatedDocumentCount(context.Background())
+			n, err := db.Collection(schema.CollRuns).EstimatedDocumentCount(context.Background())
 			_, peak, _ := ProcMem(h.ControllerPID)
 			b.Logf("%6.1f s: %7d run records, %6d runs finished, controller peak RSS %d MB (%v)",
 				time.Since(t0).Seconds(), n, f.Simulated(), peak>>20, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/builder"
 	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/runner"
@@ -139,7 +140,7 @@ func (h *Harness) startWorker(w *Worker, f *Fleet, o FleetOptions, cache string)
 	w.rdb = redis.NewClient(ropt)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	mc, db, err := jobs.Connect(ctx, h.MongoURI)
+	mc, db, err := schema.Connect(ctx, h.MongoURI)
 	if err != nil {
 		return err
 	}
@@ -149,13 +150,13 @@ func (h *Harness) startWorker(w *Worker, f *Fleet, o FleetOptions, cache string)
 		Worker: w.Name, Slots: o.Slots, Exec: w.Timer, Track: w.hb.track, Log: h.log.Named(w.Name),
 		Changed: func(ctx context.Context, campaign string) {
 			f.Finished.Add(1)
-			_ = w.rdb.Publish(ctx, jobs.ChangesChannel, campaign).Err()
+			_ = w.rdb.Publish(ctx, schema.ChangesChannel, campaign).Err()
 		}}
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeRun, rh.ProcessTask)
+	mux.HandleFunc(schema.TypeRun, rh.ProcessTask)
 	w.srv = asynq.NewServerFromRedisClient(redis.NewClient(ropt), asynq.Config{
 		Concurrency:       o.Slots + o.Prefetch,
-		Queues:            map[string]int{jobs.QueueRun: 1},
+		Queues:            map[string]int{schema.QueueRun: 1},
 		ShutdownTimeout:   2 * time.Second,
 		TaskCheckInterval: emptyQueueCheck,
 		Logger:            h.log.Named(w.Name).Sugar(),
@@ -201,16 +202,18 @@ func (h *Harness) Builder(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	rdb := redis.NewClient(ropt)
-	mc, db, err := jobs.Connect(context.Background(), h.MongoURI)
+	mc, db, err := schema.Connect(context.Background(), h.MongoURI)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	bh := &builder.Handler{DB: db, WorkDir: filepath.Join(h.dir, "build"), Jobs: 1, Worker: "builder", Log: h.log.Named("builder"),
-		Changed: func(ctx context.Context, campaign string) { _ = rdb.Publish(ctx, jobs.ChangesChannel, campaign).Err() }}
+		Changed: func(ctx context.Context, campaign string) {
+			_ = rdb.Publish(ctx, schema.ChangesChannel, campaign).Err()
+		}}
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeBuild, bh.ProcessTask)
+	mux.HandleFunc(schema.TypeBuild, bh.ProcessTask)
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(ropt), asynq.Config{Concurrency: 1,
-		Queues: map[string]int{jobs.QueueBuild: 1}, TaskCheckInterval: emptyQueueCheck,
+		Queues: map[string]int{schema.QueueBuild: 1}, TaskCheckInterval: emptyQueueCheck,
 		Logger: h.log.Named("builder").Sugar(), LogLevel: asynq.WarnLevel})
 	if err := srv.Start(mux); err != nil {
 		tb.Fatal(err)
@@ -223,7 +226,7 @@ func (h *Harness) Builder(tb testing.TB) {
 }
 
 // heartbeat is `simswarm worker`'s heartbeat (cmd/simswarm/worker.go):
-// what the slots run, under jobs.WorkerKey with a TTL, every
+// what the slots run, under schema.WorkerKey with a TTL, every
 // heartbeatEvery and soon after an idle worker took a task.
 type heartbeat struct {
 	rdb   *redis.Client
@@ -288,5 +291,5 @@ func (h *heartbeat) beat(ctx context.Context) {
 	sort.Strings(tasks)
 	body, _ := json.Marshal(jobs.Heartbeat{Name: h.name, Role: "run", Slots: h.slots,
 		Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
-	_ = h.rdb.Set(ctx, jobs.WorkerKey(h.name), body, heartbeatTTL).Err()
+	_ = h.rdb.Set(ctx, schema.WorkerKey(h.name), body, heartbeatTTL).Err()
 }

@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // TestHarnessSmall: the harness at a size the suite affords - a campaign
@@ -67,12 +67,12 @@ func TestHarnessSmall(t *testing.T) {
 			t.Errorf("%s ran %d simulations at once, want 1..%d", w.Name, p, slots)
 		}
 	}
-	mc, db, err := jobs.Connect(ctx, h.MongoURI)
+	mc, db, err := schema.Connect(ctx, h.MongoURI)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mc.Disconnect(ctx)
-	n, err := db.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{})
+	n, err := db.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{})
 	if err != nil || n != runs {
 		t.Fatalf("%d result files stored (%v), want %d", n, err, runs)
 	}

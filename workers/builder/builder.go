@@ -20,8 +20,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/local"
 	"github.com/simswarm/simswarm/workers/procexec"
 	"github.com/simswarm/simswarm/workers/tarball"
@@ -43,7 +43,7 @@ type RedisHosts struct {
 
 // DistccHosts implements HostSource.
 func (r RedisHosts) DistccHosts(ctx context.Context) (string, error) {
-	v, err := r.Client.Get(ctx, jobs.DistccHostsKey).Result()
+	v, err := r.Client.Get(ctx, schema.DistccHostsKey).Result()
 	if errors.Is(err, redis.Nil) || (err == nil && strings.TrimSpace(v) == "") {
 		return r.Static, nil
 	}
@@ -79,9 +79,9 @@ type Handler struct {
 // logTailBytes is how much of a build log the record keeps.
 const logTailBytes = 8 << 10
 
-// ProcessTask implements asynq.Handler for jobs.TypeBuild.
+// ProcessTask implements asynq.Handler for schema.TypeBuild.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
-	var bt jobs.BuildTask
+	var bt schema.BuildTask
 	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
 		// No build to record it on: the queue archives the task, and the
 		// controller fails the build its campaign waits for.
@@ -130,11 +130,11 @@ func (h *Handler) ended(ctx context.Context, key string, log *zap.Logger, last b
 }
 
 // process carries out one delivery of a build task.
-func (h *Handler) process(ctx context.Context, bt jobs.BuildTask, log *zap.Logger) error {
-	builds := h.DB.Collection(jobs.CollBuilds)
+func (h *Handler) process(ctx context.Context, bt schema.BuildTask, log *zap.Logger) error {
+	builds := h.DB.Collection(schema.CollBuilds)
 	now := time.Now().UTC()
-	res, err := builds.UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.BuildRunning, "worker": h.Worker, "updatedAt": now}},
+	res, err := builds.UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": schema.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": schema.BuildRunning, "worker": h.Worker, "updatedAt": now}},
 		options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		if mongo.IsDuplicateKeyError(err) {
@@ -255,7 +255,7 @@ func (h *Handler) fetchSource(ctx context.Context, s api.SourceSpec, src string)
 		}
 		return nil
 	case s.Archive != "":
-		stream, err := gridfs.OpenByName(ctx, h.DB, jobs.BucketSources, jobs.SourceName(s.Archive))
+		stream, err := gridfs.OpenByName(ctx, h.DB, schema.BucketSources, schema.SourceName(s.Archive))
 		if errors.Is(err, mongo.ErrFileNotFound) {
 			return fmt.Errorf("%w: source archive %s was never uploaded", errBadSource, s.Archive)
 		}
@@ -342,16 +342,16 @@ func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (
 }
 
 // store uploads the packed artifacts and marks the build Succeeded.
-func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, archive, sha string, size int64, logTail string, took time.Duration) error {
+func (h *Handler) store(ctx context.Context, bt schema.BuildTask, archive, sha string, size int64, logTail string, took time.Duration) error {
 	// A crashed earlier attempt may have left a partial upload under the name.
-	if err := deleteByName(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key)); err != nil {
+	if err := deleteByName(ctx, h.DB, schema.BucketArtifacts, schema.ArtifactName(bt.Key)); err != nil {
 		return err
 	}
 	in, err := os.Open(archive)
 	if err != nil {
 		return err
 	}
-	up, err := gridfs.Upload(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key), in,
+	up, err := gridfs.Upload(ctx, h.DB, schema.BucketArtifacts, schema.ArtifactName(bt.Key), in,
 		bson.M{"key": bt.Key, "sha256": sha, "campaign": bt.Campaign})
 	in.Close()
 	if err != nil {
@@ -359,23 +359,23 @@ func (h *Handler) store(ctx context.Context, bt jobs.BuildTask, archive, sha str
 	}
 	fid := up.ID
 	now := time.Now().UTC()
-	res, err := h.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.BuildSucceeded, "artifactId": fid, "size": size, "sha256": sha,
+	res, err := h.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": schema.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": schema.BuildSucceeded, "artifactId": fid, "size": size, "sha256": sha,
 			"logTail": logTail, "worker": h.Worker, "updatedAt": now, "durationMs": took.Milliseconds()}})
 	if err != nil {
 		return fmt.Errorf("record build %s: %w", bt.Key, err)
 	}
 	if res.MatchedCount == 0 {
 		// Built twice: keep the first.
-		_ = h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).Delete(ctx, fid)
+		_ = h.DB.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).Delete(ctx, fid)
 	}
 	h.logger().Info("build stored", zap.String("key", bt.Key), zap.Int64("bytes", size), zap.Duration("took", took))
 	return nil
 }
 
 func (h *Handler) fail(ctx context.Context, key, msg, logTail string) error {
-	_, err := h.DB.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": key, "state": bson.M{"$ne": jobs.BuildSucceeded}},
-		bson.M{"$set": bson.M{"state": jobs.BuildFailed, "logTail": logTail + "\n" + msg, "worker": h.Worker,
+	_, err := h.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": key, "state": bson.M{"$ne": schema.BuildSucceeded}},
+		bson.M{"$set": bson.M{"state": schema.BuildFailed, "logTail": logTail + "\n" + msg, "worker": h.Worker,
 			"updatedAt": time.Now().UTC()}})
 	if err != nil {
 		return fmt.Errorf("record build failure %s: %w", key, err)

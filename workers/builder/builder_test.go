@@ -23,16 +23,16 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/test/testproc"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
 func db(t *testing.T) *mongo.Database {
 	t.Helper()
-	_, d, err := jobs.Connect(context.Background(), testdb.StartMongo(t))
+	_, d, err := schema.Connect(context.Background(), testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,14 +40,14 @@ func db(t *testing.T) *mongo.Database {
 }
 
 func buildTask(key string, src api.SourceSpec, b api.BuildSpec) *asynq.Task {
-	p, _ := json.Marshal(jobs.BuildTask{Campaign: "c", UID: "u", Key: key, Source: src, Build: b})
-	return asynq.NewTask(jobs.TypeBuild, p)
+	p, _ := json.Marshal(schema.BuildTask{Campaign: "c", UID: "u", Key: key, Source: src, Build: b})
+	return asynq.NewTask(schema.TypeBuild, p)
 }
 
-func buildRecord(t *testing.T, d *mongo.Database, key string) jobs.BuildRecord {
+func buildRecord(t *testing.T, d *mongo.Database, key string) schema.BuildRecord {
 	t.Helper()
-	var r jobs.BuildRecord
-	if err := d.Collection(jobs.CollBuilds).FindOne(context.Background(), bson.M{"_id": key}).Decode(&r); err != nil {
+	var r schema.BuildRecord
+	if err := d.Collection(schema.CollBuilds).FindOne(context.Background(), bson.M{"_id": key}).Decode(&r); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -89,11 +89,11 @@ func TestGitBuildStoresArtifactsThenCacheHits(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := buildRecord(t, d, key)
-	if r.State != jobs.BuildSucceeded || r.SHA256 == "" {
+	if r.State != schema.BuildSucceeded || r.SHA256 == "" {
 		t.Fatalf("record %+v", r)
 	}
 	out := t.TempDir()
-	stream, err := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).OpenDownloadStreamByName(context.Background(), jobs.ArtifactName(key))
+	stream, err := d.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).OpenDownloadStreamByName(context.Background(), schema.ArtifactName(key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +128,8 @@ func TestUnsafeSourceArchiveFailsTheBuild(t *testing.T) {
 	tw.Write([]byte("x"))
 	tw.Close()
 	gz.Close()
-	b := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources))
-	if _, err := b.UploadFromStream(context.Background(), jobs.SourceName("abc"), &buf); err != nil {
+	b := d.GridFSBucket(options.GridFSBucket().SetName(schema.BucketSources))
+	if _, err := b.UploadFromStream(context.Background(), schema.SourceName("abc"), &buf); err != nil {
 		t.Fatal(err)
 	}
 	h := &Handler{DB: d, WorkDir: t.TempDir(), Worker: "b"}
@@ -137,12 +137,12 @@ func TestUnsafeSourceArchiveFailsTheBuild(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a bad archive is the campaign's problem, not the queue's: %v", err)
 	}
-	if r := buildRecord(t, d, "k2"); r.State != jobs.BuildFailed || !strings.Contains(r.LogTail, "leaves the archive") {
+	if r := buildRecord(t, d, "k2"); r.State != schema.BuildFailed || !strings.Contains(r.LogTail, "leaves the archive") {
 		t.Fatalf("record %+v", r)
 	}
 	// A missing archive and a failing command are recorded the same way.
 	h.ProcessTask(context.Background(), buildTask("k3", api.SourceSpec{Archive: "nope"}, api.BuildSpec{Command: []string{"true"}}))
-	if r := buildRecord(t, d, "k3"); r.State != jobs.BuildFailed || !strings.Contains(r.LogTail, "never uploaded") {
+	if r := buildRecord(t, d, "k3"); r.State != schema.BuildFailed || !strings.Contains(r.LogTail, "never uploaded") {
 		t.Fatalf("record %+v", r)
 	}
 	repo := t.TempDir()
@@ -152,7 +152,7 @@ func TestUnsafeSourceArchiveFailsTheBuild(t *testing.T) {
 	git(t, repo, "commit", "-qm", "x")
 	h.ProcessTask(context.Background(), buildTask("k4", api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: "HEAD"}},
 		api.BuildSpec{Command: []string{"sh", "-c", "echo compiler says no >&2; exit 2"}}))
-	if r := buildRecord(t, d, "k4"); r.State != jobs.BuildFailed || !strings.Contains(r.LogTail, "compiler says no") {
+	if r := buildRecord(t, d, "k4"); r.State != schema.BuildFailed || !strings.Contains(r.LogTail, "compiler says no") {
 		t.Fatalf("record %+v", r)
 	}
 }
@@ -215,7 +215,7 @@ func TestArchiveBuildThroughDistccHostsFromRedis(t *testing.T) {
 	defer rdb.Close()
 	hosts, distccLog := startDistccd(t)
 	ctx := context.Background()
-	if err := rdb.Set(ctx, jobs.DistccHostsKey, hosts, 0).Err(); err != nil {
+	if err := rdb.Set(ctx, schema.DistccHostsKey, hosts, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -233,8 +233,8 @@ func TestArchiveBuildThroughDistccHostsFromRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources)).
-		UploadFromStream(ctx, jobs.SourceName(sha), &buf); err != nil {
+	if _, err := d.GridFSBucket(options.GridFSBucket().SetName(schema.BucketSources)).
+		UploadFromStream(ctx, schema.SourceName(sha), &buf); err != nil {
 		t.Fatal(err)
 	}
 
@@ -244,14 +244,14 @@ func TestArchiveBuildThroughDistccHostsFromRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := buildRecord(t, d, "kd1")
-	if r.State != jobs.BuildSucceeded {
+	if r.State != schema.BuildSucceeded {
 		t.Fatalf("record %+v", r)
 	}
 	if n := compileJobs(t, distccLog); n != 3 {
 		t.Fatalf("distccd served %d compile jobs, want 3 (a.c b.c c.c)", n)
 	}
 	out := t.TempDir()
-	stream, err := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).OpenDownloadStreamByName(ctx, jobs.ArtifactName("kd1"))
+	stream, err := d.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).OpenDownloadStreamByName(ctx, schema.ArtifactName("kd1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,13 +267,13 @@ func TestArchiveBuildThroughDistccHostsFromRedis(t *testing.T) {
 	}
 
 	// The controller withdraws the list: the next build compiles locally.
-	if err := rdb.Del(ctx, jobs.DistccHostsKey).Err(); err != nil {
+	if err := rdb.Del(ctx, schema.DistccHostsKey).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.ProcessTask(ctx, buildTask("kd2", api.SourceSpec{Archive: sha}, spec)); err != nil {
 		t.Fatal(err)
 	}
-	if r := buildRecord(t, d, "kd2"); r.State != jobs.BuildSucceeded {
+	if r := buildRecord(t, d, "kd2"); r.State != schema.BuildSucceeded {
 		t.Fatalf("record %+v", r)
 	}
 	if n := compileJobs(t, distccLog); n != 3 {
@@ -285,13 +285,13 @@ func TestArchiveBuildThroughDistccHostsFromRedis(t *testing.T) {
 	h.HostsWait = time.Minute
 	go func() {
 		time.Sleep(time.Second)
-		rdb.Set(ctx, jobs.DistccHostsKey, hosts, 0)
+		rdb.Set(ctx, schema.DistccHostsKey, hosts, 0)
 	}()
 	start := time.Now()
 	if err := h.ProcessTask(ctx, buildTask("kd3", api.SourceSpec{Archive: sha}, spec)); err != nil {
 		t.Fatal(err)
 	}
-	if r := buildRecord(t, d, "kd3"); r.State != jobs.BuildSucceeded {
+	if r := buildRecord(t, d, "kd3"); r.State != schema.BuildSucceeded {
 		t.Fatalf("record %+v", r)
 	}
 	if n := compileJobs(t, distccLog); n != 6 || time.Since(start) < time.Second {
@@ -308,11 +308,11 @@ func TestRedisHostsPrefersRedisOverStatic(t *testing.T) {
 	if got, err := hs.DistccHosts(ctx); err != nil || got != "static:1" {
 		t.Fatalf("no key: %q %v", got, err)
 	}
-	rdb.Set(ctx, jobs.DistccHostsKey, " 10.0.0.2:3632 10.0.0.3:3632\n", 0)
+	rdb.Set(ctx, schema.DistccHostsKey, " 10.0.0.2:3632 10.0.0.3:3632\n", 0)
 	if got, err := hs.DistccHosts(ctx); err != nil || got != "10.0.0.2:3632 10.0.0.3:3632" {
 		t.Fatalf("key set: %q %v", got, err)
 	}
-	rdb.Set(ctx, jobs.DistccHostsKey, "  ", 0)
+	rdb.Set(ctx, schema.DistccHostsKey, "  ", 0)
 	if got, _ := hs.DistccHosts(ctx); got != "static:1" {
 		t.Fatalf("blank key: %q", got)
 	}
@@ -339,7 +339,7 @@ func TestPrebuiltSourceIsStoredWithoutBuilding(t *testing.T) {
 	if err := h.ProcessTask(context.Background(), buildTask("kp", api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: "HEAD"}}, b)); err != nil {
 		t.Fatal(err)
 	}
-	if r := buildRecord(t, d, "kp"); r.State != jobs.BuildSucceeded || r.Size == 0 {
+	if r := buildRecord(t, d, "kp"); r.State != schema.BuildSucceeded || r.Size == 0 {
 		t.Fatalf("record %+v", r)
 	}
 }

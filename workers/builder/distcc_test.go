@@ -13,8 +13,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -34,7 +34,7 @@ func TestMakefileNamingItsCompilersBuildsThroughDistcc(t *testing.T) {
 	defer rdb.Close()
 	hosts, distccLog := startDistccd(t)
 	ctx := context.Background()
-	if err := rdb.Set(ctx, jobs.DistccHostsKey, hosts, 0).Err(); err != nil {
+	if err := rdb.Set(ctx, schema.DistccHostsKey, hosts, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -59,8 +59,8 @@ func TestMakefileNamingItsCompilersBuildsThroughDistcc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketSources)).
-		UploadFromStream(ctx, jobs.SourceName(sha), &buf); err != nil {
+	if _, err := d.GridFSBucket(options.GridFSBucket().SetName(schema.BucketSources)).
+		UploadFromStream(ctx, schema.SourceName(sha), &buf); err != nil {
 		t.Fatal(err)
 	}
 
@@ -69,7 +69,7 @@ func TestMakefileNamingItsCompilersBuildsThroughDistcc(t *testing.T) {
 	if err := h.ProcessTask(ctx, buildTask("km1", api.SourceSpec{Archive: sha}, spec)); err != nil {
 		t.Fatal(err)
 	}
-	if r := buildRecord(t, d, "km1"); r.State != jobs.BuildSucceeded {
+	if r := buildRecord(t, d, "km1"); r.State != schema.BuildSucceeded {
 		t.Fatalf("record %+v", r)
 	}
 	log, err := os.ReadFile(distccLog)
@@ -82,7 +82,7 @@ func TestMakefileNamingItsCompilersBuildsThroughDistcc(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	stream, err := d.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).OpenDownloadStreamByName(ctx, jobs.ArtifactName("km1"))
+	stream, err := d.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).OpenDownloadStreamByName(ctx, schema.ArtifactName("km1"))
 	if err != nil {
 		t.Fatal(err)
 	}

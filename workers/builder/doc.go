@@ -1,11 +1,11 @@
-// Package builder builds a campaign's model once (jobs.TypeBuild tasks):
+// Package builder builds a campaign's model once (schema.TypeBuild tasks):
 // it fetches the source (a git commit, or the archive `simswarm apply`
 // uploaded), runs the build command with make's parallelism, compiling
 // through distcc on every node when a distcc host list is known, and stores
 // the declared artifacts in GridFS under the build's content key.
 //
 //	b := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb}, WorkDir: dir}
-//	mux.HandleFunc(jobs.TypeBuild, b.ProcessTask)
+//	mux.HandleFunc(schema.TypeBuild, b.ProcessTask)
 //
 // A task that carries the campaign's simulation also asks the built program
 // which runs the campaign has (`-q runs`, with its -r filter) and saves the

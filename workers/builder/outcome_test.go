@@ -14,8 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // TestLastDeliveryAndPanicsFailTheBuild runs the handler under a real
@@ -31,14 +31,14 @@ func TestLastDeliveryAndPanicsFailTheBuild(t *testing.T) {
 	h := &Handler{DB: d, WorkDir: notDir, Worker: "b"}
 	panicky := &Handler{DB: d, WorkDir: t.TempDir(), Worker: "b", Hosts: nilHosts{}}
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeBuild, func(ctx context.Context, tk *asynq.Task) error {
+	mux.HandleFunc(schema.TypeBuild, func(ctx context.Context, tk *asynq.Task) error {
 		if strings.Contains(string(tk.Payload()), `"key":"kp"`) {
 			return panicky.ProcessTask(ctx, tk)
 		}
 		return h.ProcessTask(ctx, tk)
 	})
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(&redis.Options{Addr: rs.Addr}), asynq.Config{
-		Concurrency: 2, Queues: map[string]int{jobs.QueueBuild: 1}, LogLevel: asynq.FatalLevel,
+		Concurrency: 2, Queues: map[string]int{schema.QueueBuild: 1}, LogLevel: asynq.FatalLevel,
 		DelayedTaskCheckInterval: 100 * time.Millisecond,
 		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 10 * time.Millisecond },
 	})
@@ -56,18 +56,18 @@ func TestLastDeliveryAndPanicsFailTheBuild(t *testing.T) {
 	src := api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: "HEAD"}}
 	for _, key := range []string{"kw", "kp"} {
 		if _, err := client.Enqueue(buildTask(key, src, api.BuildSpec{Command: []string{"true"}}),
-			asynq.Queue(jobs.QueueBuild), asynq.MaxRetry(2), asynq.TaskID(jobs.BuildTaskID(key))); err != nil {
+			asynq.Queue(schema.QueueBuild), asynq.MaxRetry(2), asynq.TaskID(schema.BuildTaskID(key))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for key, want := range map[string]string{"kw": "not a directory", "kp": "panic"} {
 		for {
-			var r jobs.BuildRecord
+			var r schema.BuildRecord
 			if rr, err := findBuild(d, key); err == nil {
 				r = rr
 			}
-			if r.State == jobs.BuildFailed {
+			if r.State == schema.BuildFailed {
 				if !strings.Contains(r.LogTail, want) {
 					t.Errorf("build %s: record %+v, want Failed with %q", key, r, want)
 				}
@@ -86,8 +86,8 @@ type nilHosts struct{}
 
 func (nilHosts) DistccHosts(context.Context) (string, error) { panic("no hosts for you") }
 
-func findBuild(d *mongo.Database, key string) (jobs.BuildRecord, error) {
-	var r jobs.BuildRecord
-	err := d.Collection(jobs.CollBuilds).FindOne(context.Background(), bson.M{"_id": key}).Decode(&r)
+func findBuild(d *mongo.Database, key string) (schema.BuildRecord, error) {
+	var r schema.BuildRecord
+	err := d.Collection(schema.CollBuilds).FindOne(context.Background(), bson.M{"_id": key}).Decode(&r)
 	return r, err
 }

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/runlist"
 	"github.com/simswarm/simswarm/workers/tarball"
@@ -24,7 +24,7 @@ import (
 // list. The program's refusal (a bad ini, a filter that selects a run that
 // does not exist) is saved as the list's failure for the campaign to show;
 // only storage errors are returned.
-func (h *Handler) listRuns(ctx context.Context, bt jobs.BuildTask, root string) error {
+func (h *Handler) listRuns(ctx context.Context, bt schema.BuildTask, root string) error {
 	if bt.Simulation == nil || len(bt.Simulation.Program) == 0 {
 		return nil
 	}
@@ -56,7 +56,7 @@ func (h *Handler) listRuns(ctx context.Context, bt jobs.BuildTask, root string) 
 // listRunsOfArtifact lists the runs of a campaign whose build had already
 // succeeded (another campaign's, or an earlier query): from the stored
 // artifact, unpacked as a runner would unpack it.
-func (h *Handler) listRunsOfArtifact(ctx context.Context, bt jobs.BuildTask) error {
+func (h *Handler) listRunsOfArtifact(ctx context.Context, bt schema.BuildTask) error {
 	if bt.Simulation == nil || len(bt.Simulation.Program) == 0 {
 		return nil
 	}
@@ -72,7 +72,7 @@ func (h *Handler) listRunsOfArtifact(ctx context.Context, bt jobs.BuildTask) err
 		return err
 	}
 	defer os.RemoveAll(dir)
-	st, err := gridfs.OpenByName(ctx, h.DB, jobs.BucketArtifacts, jobs.ArtifactName(bt.Key))
+	st, err := gridfs.OpenByName(ctx, h.DB, schema.BucketArtifacts, schema.ArtifactName(bt.Key))
 	if errors.Is(err, mongo.ErrFileNotFound) {
 		return fmt.Errorf("artifact %s of a succeeded build is missing", bt.Key)
 	}

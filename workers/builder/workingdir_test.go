@@ -11,7 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/runlist"
 )
 
@@ -50,8 +50,8 @@ func TestWorkingDirMustBeInTheArtifacts(t *testing.T) {
 	list := func(key string, b api.BuildSpec, wd string) *runlist.Record {
 		t.Helper()
 		sim := api.SimulationSpec{Program: []string{"../bin/sim"}, WorkingDir: wd, IniFile: "omnetpp.ini", Config: "General"}
-		p, _ := json.Marshal(jobs.BuildTask{Campaign: "c", UID: "u", Key: key, Source: src, Build: b, Simulation: &sim})
-		if err := h.ProcessTask(ctx, asynq.NewTask(jobs.TypeBuild, p)); err != nil {
+		p, _ := json.Marshal(schema.BuildTask{Campaign: "c", UID: "u", Key: key, Source: src, Build: b, Simulation: &sim})
+		if err := h.ProcessTask(ctx, asynq.NewTask(schema.TypeBuild, p)); err != nil {
 			t.Fatal(err)
 		}
 		rec, err := runlist.Get(ctx, d, runlist.ID(key, runlist.QueryOf(sim)))
@@ -101,14 +101,14 @@ func TestArtifactRunnersWouldRefuseFailsTheBuild(t *testing.T) {
 	git(t, repo, "add", ".")
 	git(t, repo, "commit", "-qm", "x")
 	sim := api.SimulationSpec{Program: []string{"bin/sim"}, WorkingDir: ".", IniFile: "omnetpp.ini", Config: "General"}
-	p, _ := json.Marshal(jobs.BuildTask{Campaign: "c", UID: "u", Key: "klink", Source: api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: "HEAD"}},
+	p, _ := json.Marshal(schema.BuildTask{Campaign: "c", UID: "u", Key: "klink", Source: api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: "HEAD"}},
 		Build: api.BuildSpec{Prebuilt: true}, Simulation: &sim})
 	h := &Handler{DB: d, WorkDir: t.TempDir(), Worker: "b"}
-	if err := h.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeBuild, p)); err != nil {
+	if err := h.ProcessTask(context.Background(), asynq.NewTask(schema.TypeBuild, p)); err != nil {
 		t.Fatal(err)
 	}
 	r := buildRecord(t, d, "klink")
-	if r.State != jobs.BuildFailed || !strings.Contains(r.LogTail, "the artifacts cannot be unpacked on a runner") || !strings.Contains(r.LogTail, "bin/lib") {
+	if r.State != schema.BuildFailed || !strings.Contains(r.LogTail, "the artifacts cannot be unpacked on a runner") || !strings.Contains(r.LogTail, "bin/lib") {
 		t.Fatalf("build record %s: %q", r.State, r.LogTail)
 	}
 }

@@ -2,12 +2,12 @@
 // every reader and writer of simswarm's buckets (result files, build
 // artifacts, source archives).
 //
-//	r, err := gridfs.OpenByName(ctx, db, jobs.BucketArtifacts, jobs.ArtifactName(key))
+//	r, err := gridfs.OpenByName(ctx, db, schema.BucketArtifacts, schema.ArtifactName(key))
 //	if errors.Is(err, mongo.ErrFileNotFound) { ... }
 //	defer r.Close()
 //	io.Copy(dst, r)
 //
-//	up, err := gridfs.Upload(ctx, db, jobs.BucketArtifacts, name, f, bson.M{"key": key})
+//	up, err := gridfs.Upload(ctx, db, schema.BucketArtifacts, name, f, bson.M{"key": key})
 //
 // The driver's download stream reads a file's chunks through one cursor
 // without a batch size. MongoDB caps each reply at 16 MiB by itself, but a

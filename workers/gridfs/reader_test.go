@@ -13,15 +13,15 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 func connect(t *testing.T) *mongo.Database {
 	t.Helper()
 	ctx := context.Background()
-	client, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
+	client, db, err := schema.Connect(ctx, testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
 )
 
@@ -26,11 +27,11 @@ func TestReadHeartbeatsReadsHundredsInFewRoundTrips(t *testing.T) {
 			hb.Tasks, hb.Task, hb.Since = []string{fmt.Sprintf("c run %d", i)}, fmt.Sprintf("c run %d", i), since
 		}
 		b, _ := json.Marshal(hb)
-		if err := rdb.Set(ctx, WorkerKey(hb.Name), b, 30*time.Second).Err(); err != nil {
+		if err := rdb.Set(ctx, schema.WorkerKey(hb.Name), b, 30*time.Second).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := rdb.Set(ctx, WorkerKey("broken"), "{not json", time.Minute).Err(); err != nil {
+	if err := rdb.Set(ctx, schema.WorkerKey("broken"), "{not json", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := rdb.Set(ctx, "simswarm:other", "{}", time.Minute).Err(); err != nil {

@@ -19,7 +19,7 @@
 // values are one packed binary field (type Values), not an array of
 // documents: FerretDB's cost of reading a document grows with its BSON
 // elements, and the array made a scan of 100,000 runs take 140 s. The
-// _id is the run's (jobs.RunID), so an insert repeated after a crash is a
+// _id is the run's (schema.RunID), so an insert repeated after a crash is a
 // duplicate, not a second copy; the {uid} and {campaign, uid} indexes
 // serve MongoDB (FerretDB scans anyway).
 //

@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/scafile"
 )
 
@@ -58,7 +58,7 @@ type Run struct {
 }
 
 // Summary is what the run record says of its index (field resultIndex).
-type Summary = jobs.IndexSummary
+type Summary = schema.IndexSummary
 
 // Summary is d's summary for the run record.
 func (d *Doc) Summary() Summary {
@@ -68,7 +68,7 @@ func (d *Doc) Summary() Summary {
 // Build parses the .sca files among paths (others are left out) into the
 // run's document. See the package's guarantees.
 func Build(r Run, paths []string) *Doc {
-	d := &Doc{ID: jobs.RunID(r.Campaign, r.UID, r.Run), Campaign: r.Campaign, UID: r.UID, Run: r.Run, Attempt: r.Attempt,
+	d := &Doc{ID: schema.RunID(r.Campaign, r.UID, r.Run), Campaign: r.Campaign, UID: r.UID, Run: r.Run, Attempt: r.Attempt,
 		Itervars: []KV{}, Values: Values{}}
 	var errs []string
 	for _, p := range paths {

@@ -10,8 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 )
 
@@ -20,7 +20,7 @@ import (
 // disagrees with its record is an error, not a shorter campaign.
 func TestSaveAndReadLargeList(t *testing.T) {
 	ctx := context.Background()
-	_, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
+	_, db, err := schema.Connect(ctx, testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}

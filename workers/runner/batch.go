@@ -14,7 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.uber.org/zap"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/procexec"
 	"github.com/simswarm/simswarm/workers/workdir"
@@ -22,14 +22,14 @@ import (
 
 // batchRun is one run of a batch task and what became of it.
 type batchRun struct {
-	jobs.RunItem
+	schema.RunItem
 	id   string
 	a    *attempt
 	done bool // an outcome is recorded (or the run needs none)
 }
 
 // processBatch carries out one delivery of a task of several runs
-// (jobs.RunTask.Runs). The runs are executed as opp_runall -b does, in one
+// (schema.RunTask.Runs). The runs are executed as opp_runall -b does, in one
 // process (opp_run -s -r a,b,c), and each run's outcome is its own: its
 // files are the ones whose header names it, its completion and record are
 // its own, a failure costs an attempt of the failed run only, and the runs
@@ -39,14 +39,14 @@ type batchRun struct {
 // (files of the simulation's own making, or a program that does not
 // announce its runs and fails), the runs are executed one process each,
 // inside the same task.
-func (h *Handler) processBatch(ctx context.Context, t *asynq.Task, rt jobs.RunTask) (err error) {
-	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.String("runs", jobs.FormatRuns(rt.Runs)))
+func (h *Handler) processBatch(ctx context.Context, t *asynq.Task, rt schema.RunTask) (err error) {
+	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.String("runs", schema.FormatRuns(rt.Runs)))
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, limited := asynq.GetMaxRetry(ctx)
 	last := limited && retried >= maxRetry
 	var runs []*batchRun
 	for _, it := range rt.Items() {
-		runs = append(runs, &batchRun{RunItem: it, id: jobs.RunID(rt.Campaign, rt.UID, it.Run),
+		runs = append(runs, &batchRun{RunItem: it, id: schema.RunID(rt.Campaign, rt.UID, it.Run),
 			a: &attempt{n: it.Attempt + retried + 1, out: procexec.Result{ExitCode: -1}, log: log.With(zap.Int("run", it.Run))}})
 	}
 	defer func() {
@@ -64,7 +64,7 @@ func (h *Handler) processBatch(ctx context.Context, t *asynq.Task, rt jobs.RunTa
 	defer h.changedRuns(rt.Campaign, len(runs))
 	artifact, err := h.Cache.Get(ctx, rt.ArtifactKey)
 	if err != nil {
-		return fmt.Errorf("artifact for runs %s: %w", jobs.FormatRuns(rt.Runs), err)
+		return fmt.Errorf("artifact for runs %s: %w", schema.FormatRuns(rt.Runs), err)
 	}
 	dir, err := workingDirOf(artifact, rt.Simulation.WorkingDir)
 	if err != nil {
@@ -107,7 +107,7 @@ func undone(runs []*batchRun) []*batchRun {
 // earlier delivery stored (or whose record is gone or failed) are done,
 // and the others count the deliveries that recorded nothing.
 func (h *Handler) resumeBatch(ctx context.Context, runs []*batchRun, retried int) error {
-	coll := h.DB.Collection(jobs.CollRuns)
+	coll := h.DB.Collection(schema.CollRuns)
 	for _, r := range runs {
 		done, err := h.settle(ctx, r.id)
 		if err != nil {
@@ -127,7 +127,7 @@ func (h *Handler) resumeBatch(ctx context.Context, runs []*batchRun, retried int
 			r.done = true
 		case err != nil:
 			return fmt.Errorf("read run %s: %w", r.id, err)
-		case cur.State == jobs.RunFailed:
+		case cur.State == schema.RunFailed:
 			r.done = true // the controller alone sends a failed run back
 		default:
 			r.a.n = max(r.a.n, cur.Attempts+retried+1)
@@ -162,7 +162,7 @@ func (h *Handler) batchEnded(ctx context.Context, runs []*batchRun, last bool, e
 
 // changedRuns announces that n runs of campaign changed state.
 func (h *Handler) changedRuns(campaign string, n int) {
-	h.changed(jobs.Announcement(campaign, n))
+	h.changed(schema.Announcement(campaign, n))
 }
 
 // soloCampaign reports whether this runner found that the runs of the
@@ -187,7 +187,7 @@ func (h *Handler) setSolo(uid string) {
 type batchExec struct {
 	h  *Handler
 	t  *asynq.Task
-	rt jobs.RunTask
+	rt schema.RunTask
 	// artifact is the unpacked artifact in the cache; dir the program's
 	// working directory in it (checked; each process runs in its copy in
 	// a tree of its own, see linkTree).
@@ -227,12 +227,12 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 	// none, so that the next simulation starts meanwhile.
 	release, err := h.slot(ctx)
 	if err != nil {
-		return fmt.Errorf("runs %s interrupted: %w", jobs.FormatRuns(nums), err)
+		return fmt.Errorf("runs %s interrupted: %w", schema.FormatRuns(nums), err)
 	}
 	h.started(b.t, true)
 	untrack := func() {}
 	if h.Track != nil {
-		untrack = h.Track(fmt.Sprintf("%s runs %s", rt.Campaign, jobs.FormatRuns(nums)))
+		untrack = h.Track(fmt.Sprintf("%s runs %s", rt.Campaign, schema.FormatRuns(nums)))
 	}
 	start = time.Now()
 	out := h.executor().Run(ctx, procexec.Cmd{Argv: argv, Dir: cwd, Env: b.env, Timeout: timeout, Stdout: blog, Combined: true})
@@ -245,7 +245,7 @@ func (b *batchExec) execute(ctx context.Context, todo []*batchRun) error {
 		if err := b.store(ctx, runDir, cwd, finished, byNum, start, ends, end, out); err != nil {
 			return err
 		}
-		return fmt.Errorf("runs %s interrupted: %w", jobs.FormatRuns(nums), ctx.Err())
+		return fmt.Errorf("runs %s interrupted: %w", schema.FormatRuns(nums), ctx.Err())
 	}
 	if len(todo) > 1 && !out.Success() && len(blog.Started()) == 0 {
 		// Nothing tells which run failed: one process each.
@@ -326,7 +326,7 @@ func (b *batchExec) store(ctx context.Context, runDir, cwd string, finished []in
 			}
 			return err
 		}
-		c.comp = &jobs.Completion{ID: r.id, Campaign: rt.Campaign, UID: rt.UID, Attempt: r.a.n, Worker: h.Worker,
+		c.comp = &schema.Completion{ID: r.id, Campaign: rt.Campaign, UID: rt.UID, Attempt: r.a.n, Worker: h.Worker,
 			Files: fs, StderrTail: batchTail(out, len(byNum)), DurationMS: t1.Sub(started).Milliseconds(), CPUMS: cpu.Milliseconds(),
 			StartedAt: started.UTC(), FinishedAt: t1.UTC()}
 		c.index = indexResults(one, r.a.n, pathsOf(files[n]))

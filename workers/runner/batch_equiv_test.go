@@ -19,9 +19,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/omnetpp"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/resultindex"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
@@ -35,11 +35,11 @@ func storeArtifact(t *testing.T, db *mongo.Database, dir, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
-	if _, err := b.UploadFromStream(ctx, jobs.ArtifactName(key), &buf); err != nil {
+	b := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts))
+	if _, err := b.UploadFromStream(ctx, schema.ArtifactName(key), &buf); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: key, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -52,29 +52,29 @@ func runCampaign(t *testing.T, db *mongo.Database, key, uid string, sim api.Simu
 	t.Helper()
 	ctx := context.Background()
 	h := handler(t, db, t.TempDir())
-	proto := jobs.RunTask{Campaign: "eq", UID: uid, ArtifactKey: key, Simulation: sim, Results: results,
+	proto := schema.RunTask{Campaign: "eq", UID: uid, ArtifactKey: key, Simulation: sim, Results: results,
 		Timeout: api.Duration{Duration: 5 * time.Minute}}
 	for start := 0; start < len(runs); start += batch {
-		var its []jobs.RunItem
+		var its []schema.RunItem
 		for _, r := range runs[start:min(start+batch, len(runs))] {
-			its = append(its, jobs.RunItem{Run: r})
-			rec := jobs.RunRecord{ID: jobs.RunID("eq", uid, r), Campaign: "eq", UID: uid, Run: r, State: jobs.RunPending}
-			if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, rec); err != nil {
+			its = append(its, schema.RunItem{Run: r})
+			rec := schema.RunRecord{ID: schema.RunID("eq", uid, r), Campaign: "eq", UID: uid, Run: r, State: schema.RunPending}
+			if _, err := db.Collection(schema.CollRuns).InsertOne(ctx, rec); err != nil {
 				t.Fatal(err)
 			}
 		}
 		payload, _ := json.Marshal(proto.Batch(its))
-		if err := h.ProcessTask(ctx, asynq.NewTask(jobs.TypeRun, payload)); err != nil {
+		if err := h.ProcessTask(ctx, asynq.NewTask(schema.TypeRun, payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	out := map[int]map[string]string{}
 	for _, r := range runs {
-		var rec jobs.RunRecord
-		if err := db.Collection(jobs.CollRuns).FindOne(ctx, bson.M{"_id": jobs.RunID("eq", uid, r)}).Decode(&rec); err != nil {
+		var rec schema.RunRecord
+		if err := db.Collection(schema.CollRuns).FindOne(ctx, bson.M{"_id": schema.RunID("eq", uid, r)}).Decode(&rec); err != nil {
 			t.Fatal(err)
 		}
-		if rec.State != jobs.RunSucceeded {
+		if rec.State != schema.RunSucceeded {
 			t.Fatalf("%s run %d: %s %q", uid, r, rec.State, rec.Message)
 		}
 		out[r] = map[string]string{}
@@ -83,7 +83,7 @@ func runCampaign(t *testing.T, db *mongo.Database, key, uid string, sim api.Simu
 		var idx struct {
 			Index *resultindex.Summary `bson:"resultIndex"`
 		}
-		if err := db.Collection(jobs.CollRuns).FindOne(ctx, bson.M{"_id": jobs.RunID("eq", uid, r)}).Decode(&idx); err != nil {
+		if err := db.Collection(schema.CollRuns).FindOne(ctx, bson.M{"_id": schema.RunID("eq", uid, r)}).Decode(&idx); err != nil {
 			t.Fatal(err)
 		}
 		if idx.Index == nil || idx.Index.Values == 0 || idx.Index.Error != "" {
@@ -91,7 +91,7 @@ func runCampaign(t *testing.T, db *mongo.Database, key, uid string, sim api.Simu
 		} else {
 			out[r]["(result index)"] = fmt.Sprintf("%+v", *idx.Index)
 		}
-		b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+		b := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults))
 		for _, f := range rec.Files {
 			var buf bytes.Buffer
 			if _, err := b.DownloadToStream(ctx, f.FileID, &buf); err != nil {
@@ -142,7 +142,7 @@ func sameResults(t *testing.T, single, batched map[int]map[string]string) {
 func newDB(t *testing.T) *mongo.Database {
 	t.Helper()
 	m := testdb.StartMongoServer(t)
-	client, db, err := jobs.Connect(context.Background(), m.URI)
+	client, db, err := schema.Connect(context.Background(), m.URI)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,30 +17,30 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 )
 
 // batchTask makes the records of runs (Pending, with attempts) and a task
 // carrying them all.
-func batchTask(t *testing.T, db *mongo.Database, items []jobs.RunItem) *asynq.Task {
+func batchTask(t *testing.T, db *mongo.Database, items []schema.RunItem) *asynq.Task {
 	t.Helper()
 	for _, it := range items {
-		rec := jobs.RunRecord{ID: jobs.RunID("c", "u1", it.Run), Campaign: "c", UID: "u1", Run: it.Run, State: jobs.RunPending, Attempts: it.Attempt}
-		if _, err := db.Collection(jobs.CollRuns).InsertOne(context.Background(), rec); err != nil && !mongo.IsDuplicateKeyError(err) {
+		rec := schema.RunRecord{ID: schema.RunID("c", "u1", it.Run), Campaign: "c", UID: "u1", Run: it.Run, State: schema.RunPending, Attempts: it.Attempt}
+		if _, err := db.Collection(schema.CollRuns).InsertOne(context.Background(), rec); err != nil && !mongo.IsDuplicateKeyError(err) {
 			t.Fatal(err)
 		}
 	}
-	rt := jobs.RunTask{Campaign: "c", UID: "u1", ArtifactKey: key,
+	rt := schema.RunTask{Campaign: "c", UID: "u1", ArtifactKey: key,
 		Simulation: api.SimulationSpec{Program: []string{"./fakesim"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: "."},
 		Results:    []string{"results/*.sca", "results/*.vec"}, Timeout: api.Duration{Duration: time.Minute}}.Batch(items)
 	payload, _ := json.Marshal(rt)
-	return asynq.NewTask(jobs.TypeRun, payload)
+	return asynq.NewTask(schema.TypeRun, payload)
 }
 
-func items(runs ...int) []jobs.RunItem {
-	out := make([]jobs.RunItem, len(runs))
+func items(runs ...int) []schema.RunItem {
+	out := make([]schema.RunItem, len(runs))
 	for i, r := range runs {
-		out[i] = jobs.RunItem{Run: r}
+		out[i] = schema.RunItem{Run: r}
 	}
 	return out
 }
@@ -50,7 +50,7 @@ func items(runs ...int) []jobs.RunItem {
 func storedResults(t *testing.T, db *mongo.Database) map[int][]string {
 	t.Helper()
 	ctx := context.Background()
-	cur, err := db.Collection(jobs.BucketResults+".files").Find(ctx, bson.M{})
+	cur, err := db.Collection(schema.BucketResults+".files").Find(ctx, bson.M{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func storedResults(t *testing.T, db *mongo.Database) map[int][]string {
 	if err := cur.All(ctx, &docs); err != nil {
 		t.Fatal(err)
 	}
-	b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	b := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults))
 	out := map[int][]string{}
 	for _, d := range docs {
 		var buf bytes.Buffer
@@ -75,7 +75,7 @@ func storedResults(t *testing.T, db *mongo.Database) map[int][]string {
 		if want := fmt.Sprintf("attr runnumber %d\n", d.Metadata.Run); !strings.Contains(buf.String(), want) {
 			t.Errorf("%s stored for run %d holds another run's results:\n%s", d.Filename, d.Metadata.Run, buf.String())
 		}
-		if d.Filename != jobs.ResultName("c", "u1", d.Metadata.Run, d.Metadata.Name) {
+		if d.Filename != schema.ResultName("c", "u1", d.Metadata.Run, d.Metadata.Name) {
 			t.Errorf("file %s is named for another run than its metadata's %d", d.Filename, d.Metadata.Run)
 		}
 		out[d.Metadata.Run] = append(out[d.Metadata.Run], d.Metadata.Name)
@@ -114,30 +114,30 @@ func TestBatchKilledHalfWayRedoesOnlyUnfinishedRuns(t *testing.T) {
 	}
 	for _, run := range []int{0, 1, 2, 4, 5} {
 		r := record(t, db, run)
-		if r.State != jobs.RunSucceeded || r.Attempts != 1 || len(r.Files) != 2 {
+		if r.State != schema.RunSucceeded || r.Attempts != 1 || len(r.Files) != 2 {
 			t.Errorf("run %d: %s attempt %d with %d files, want Succeeded attempt 1 with its .sca and .vec", run, r.State, r.Attempts, len(r.Files))
 		}
 	}
 	killed := record(t, db, 3)
-	if killed.State != jobs.RunFailed || killed.Attempts != 1 || !strings.Contains(killed.Message, "killed") {
+	if killed.State != schema.RunFailed || killed.Attempts != 1 || !strings.Contains(killed.Message, "killed") {
 		t.Fatalf("killed run: %s attempt %d %q, want a failed attempt saying it was killed", killed.State, killed.Attempts, killed.Message)
 	}
-	if len(announced) != 1 || announced[0] != jobs.Announcement("c", 6) {
+	if len(announced) != 1 || announced[0] != schema.Announcement("c", 6) {
 		t.Errorf("announcements %q, want one for the batch's 6 runs", announced)
 	}
 
 	// The controller sends the killed run back (attempt 1 recorded).
-	if _, err := db.Collection(jobs.CollRuns).UpdateOne(context.Background(), bson.M{"_id": jobs.RunID("c", "u1", 3)},
-		bson.M{"$set": bson.M{"state": jobs.RunPending}}); err != nil {
+	if _, err := db.Collection(schema.CollRuns).UpdateOne(context.Background(), bson.M{"_id": schema.RunID("c", "u1", 3)},
+		bson.M{"$set": bson.M{"state": schema.RunPending}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.ProcessTask(context.Background(), batchTask(t, db, []jobs.RunItem{{Run: 3, Attempt: 1}})); err != nil {
+	if err := h.ProcessTask(context.Background(), batchTask(t, db, []schema.RunItem{{Run: 3, Attempt: 1}})); err != nil {
 		t.Fatal(err)
 	}
 	if got := procLines(t, procLog); strings.Join(got, " ") != "0,1,2,3,4,5 4,5 3" {
 		t.Fatalf("processes ran -r %v, want run 3 alone last", got)
 	}
-	if r := record(t, db, 3); r.State != jobs.RunSucceeded || r.Attempts != 2 || len(r.Files) != 2 {
+	if r := record(t, db, 3); r.State != schema.RunSucceeded || r.Attempts != 2 || len(r.Files) != 2 {
 		t.Fatalf("run 3 redone: %s attempt %d with %d files", r.State, r.Attempts, len(r.Files))
 	}
 	stored := storedResults(t, db)
@@ -146,7 +146,7 @@ func TestBatchKilledHalfWayRedoesOnlyUnfinishedRuns(t *testing.T) {
 			t.Errorf("run %d has %d stored files %v, want its .sca and .vec once", run, len(stored[run]), stored[run])
 		}
 	}
-	n, _ := db.Collection(jobs.CollCompletions).CountDocuments(context.Background(), bson.M{})
+	n, _ := db.Collection(schema.CollCompletions).CountDocuments(context.Background(), bson.M{})
 	if n != 6 {
 		t.Errorf("%d completions, want one per run", n)
 	}

@@ -16,11 +16,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/peakrss"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/builder"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -53,7 +53,7 @@ func TestLargeArtifactStreamsWithBoundedMemory(t *testing.T) {
 	}
 	uri := testdb.StartMongo(t)
 	ctx := context.Background()
-	_, db, err := jobs.Connect(ctx, uri)
+	_, db, err := schema.Connect(ctx, uri)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,16 +67,16 @@ func TestLargeArtifactStreamsWithBoundedMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gridfs.Upload(ctx, db, jobs.BucketSources, jobs.SourceName(sha), &buf, nil); err != nil {
+	if _, err := gridfs.Upload(ctx, db, schema.BucketSources, schema.SourceName(sha), &buf, nil); err != nil {
 		t.Fatal(err)
 	}
 
 	buildPeak := peakrss.Run(t, "BIGART_MONGO="+uri, "BIGART_ROLE=build", "BIGART_SOURCE="+sha, "BIGART_DIR="+t.TempDir())
-	var rec jobs.BuildRecord
-	if err := db.Collection(jobs.CollBuilds).FindOne(ctx, bson.M{"_id": bigKey}).Decode(&rec); err != nil {
+	var rec schema.BuildRecord
+	if err := db.Collection(schema.CollBuilds).FindOne(ctx, bson.M{"_id": bigKey}).Decode(&rec); err != nil {
 		t.Fatal(err)
 	}
-	if rec.State != jobs.BuildSucceeded || rec.Size < bigArtifactBytes {
+	if rec.State != schema.BuildSucceeded || rec.Size < bigArtifactBytes {
 		t.Fatalf("build record %+v, want Succeeded with an artifact of at least %d bytes", rec, bigArtifactBytes)
 	}
 
@@ -104,7 +104,7 @@ func TestLargeArtifactStreamsWithBoundedMemory(t *testing.T) {
 // bigArtifactChild does one side's work in the measured child.
 func bigArtifactChild(t *testing.T) {
 	ctx := context.Background()
-	client, db, err := jobs.Connect(ctx, os.Getenv("BIGART_MONGO"))
+	client, db, err := schema.Connect(ctx, os.Getenv("BIGART_MONGO"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +115,10 @@ func bigArtifactChild(t *testing.T) {
 		h := &builder.Handler{DB: db, WorkDir: dir, Worker: "b"}
 		// sha256sum, not simswarm, takes the digest the test checks.
 		cmd := "head -c " + strconv.Itoa(bigArtifactBytes) + " /dev/urandom > lib.so && sha256sum lib.so > lib.sum"
-		p, _ := json.Marshal(jobs.BuildTask{Campaign: "c", UID: "u", Key: bigKey,
+		p, _ := json.Marshal(schema.BuildTask{Campaign: "c", UID: "u", Key: bigKey,
 			Source: api.SourceSpec{Archive: os.Getenv("BIGART_SOURCE")},
 			Build:  api.BuildSpec{Command: []string{"sh", "-c", cmd}, Artifacts: []string{"lib.so", "lib.sum"}}})
-		if err := h.ProcessTask(ctx, asynq.NewTask(jobs.TypeBuild, p)); err != nil {
+		if err := h.ProcessTask(ctx, asynq.NewTask(schema.TypeBuild, p)); err != nil {
 			t.Fatal(err)
 		}
 	case "fetch":

@@ -15,8 +15,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -66,14 +66,14 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 }
 
 func (c *Cache) fetch(ctx context.Context, key, final string) error {
-	var rec jobs.BuildRecord
-	if err := c.db.Collection(jobs.CollBuilds).FindOne(ctx, bson.M{"_id": key}).Decode(&rec); err != nil {
+	var rec schema.BuildRecord
+	if err := c.db.Collection(schema.CollBuilds).FindOne(ctx, bson.M{"_id": key}).Decode(&rec); err != nil {
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			return refuse(fmt.Errorf("build %s: no build record", key))
 		}
 		return fmt.Errorf("build record %s: %w", key, err)
 	}
-	if rec.State != jobs.BuildSucceeded {
+	if rec.State != schema.BuildSucceeded {
 		return refuse(fmt.Errorf("build %s is %s, not Succeeded", key, rec.State))
 	}
 	tmpFile, err := os.CreateTemp(c.dir, ".download-*")
@@ -82,7 +82,7 @@ func (c *Cache) fetch(ctx context.Context, key, final string) error {
 	}
 	defer os.Remove(tmpFile.Name())
 	defer tmpFile.Close()
-	stream, err := gridfs.OpenByName(ctx, c.db, jobs.BucketArtifacts, jobs.ArtifactName(key))
+	stream, err := gridfs.OpenByName(ctx, c.db, schema.BucketArtifacts, schema.ArtifactName(key))
 	if errors.Is(err, mongo.ErrFileNotFound) {
 		return refuse(fmt.Errorf("artifact %s is not stored", key))
 	}
@@ -143,7 +143,7 @@ func writeMarker(dir string) error {
 	return f.Close()
 }
 
-// validKey accepts the hex keys jobs.BuildKey makes (and nothing that could
+// validKey accepts the hex keys schema.BuildKey makes (and nothing that could
 // name another directory).
 func validKey(key string) bool {
 	if key == "" || len(key) > 128 {

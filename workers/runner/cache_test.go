@@ -15,8 +15,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // TestCacheRefusesArtifactThatEscapesThroughLinks stores an artifact whose
@@ -26,7 +26,7 @@ import (
 // outside its directory.
 func TestCacheRefusesArtifactThatEscapesThroughLinks(t *testing.T) {
 	ctx := context.Background()
-	_, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
+	_, db, err := schema.Connect(ctx, testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,11 +41,11 @@ func TestCacheRefusesArtifactThatEscapesThroughLinks(t *testing.T) {
 	tw.Close()
 	gz.Close()
 	sum := sha256.Sum256(buf.Bytes())
-	b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
-	if _, err := b.UploadFromStream(ctx, jobs.ArtifactName(key), bytes.NewReader(buf.Bytes())); err != nil {
+	b := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts))
+	if _, err := b.UploadFromStream(ctx, schema.ArtifactName(key), bytes.NewReader(buf.Bytes())); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildSucceeded, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: key, State: schema.BuildSucceeded, SHA256: hex.EncodeToString(sum[:])}); err != nil {
 		t.Fatal(err)
 	}
 	top := t.TempDir()

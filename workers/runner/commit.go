@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
@@ -36,7 +36,7 @@ const maxCommitRuns = 256
 type commit struct {
 	chunks []chunkDoc
 	files  []any
-	comp   *jobs.Completion
+	comp   *schema.Completion
 	done   chan commitResult
 	// index is the run's result index document (index.go), nil for none;
 	// indexErr what kept it from being written.
@@ -151,7 +151,7 @@ func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs [
 	// Each run's share is below maxBatchBytes (upload flushes at that), but
 	// the runs of one batch together are not: insert them in commands of
 	// at most maxBatchBytes of chunk data each.
-	coll := db.Collection(jobs.BucketResults + ".chunks")
+	coll := db.Collection(schema.BucketResults + ".chunks")
 	for len(chunks) > 0 {
 		k, bytes := 0, 0
 		for k < len(chunks) && (k == 0 || bytes+len(chunks[k].Data) <= maxBatchBytes) {
@@ -165,7 +165,7 @@ func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs [
 		chunks = chunks[k:]
 	}
 	if len(files) > 0 {
-		if _, err := db.Collection(jobs.BucketResults+".files").InsertMany(ctx, files); err != nil {
+		if _, err := db.Collection(schema.BucketResults+".files").InsertMany(ctx, files); err != nil {
 			fail(fmt.Errorf("%w: %w", errUnstored, err))
 			return
 		}
@@ -175,7 +175,7 @@ func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs [
 		comps[i] = c.comp
 	}
 	// Unordered: a duplicate (another attempt won) refuses only that run.
-	_, err := db.Collection(jobs.CollCompletions).InsertMany(ctx, comps, options.InsertMany().SetOrdered(false))
+	_, err := db.Collection(schema.CollCompletions).InsertMany(ctx, comps, options.InsertMany().SetOrdered(false))
 	if !perDocument(err, errs, func(we mongo.WriteError) error {
 		if we.HasErrorCode(11000) {
 			return errCompletedElsewhere
@@ -198,7 +198,7 @@ func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs [
 	if len(models) == 0 {
 		return
 	}
-	_, err = db.Collection(jobs.CollRuns).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	_, err = db.Collection(schema.CollRuns).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 	sub := make([]error, len(models))
 	if !perDocument(err, sub, func(we mongo.WriteError) error { return fmt.Errorf("record run: %w", we) }) {
 		fail(fmt.Errorf("record runs: %w", err))

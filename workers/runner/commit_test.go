@@ -12,8 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 )
 
 // TestGroupCommitStoresConcurrentRunsTogether: runs finishing at once are
@@ -25,7 +25,7 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 	var completionInserts atomic.Int32
 	client, err := mongo.Connect(options.Client().ApplyURI(testdb.StartMongo(t)).SetMonitor(&event.CommandMonitor{
 		Started: func(_ context.Context, e *event.CommandStartedEvent) {
-			if e.CommandName == "insert" && e.Command.Lookup("insert").StringValue() == jobs.CollCompletions {
+			if e.CommandName == "insert" && e.Command.Lookup("insert").StringValue() == schema.CollCompletions {
 				completionInserts.Add(1)
 			}
 		}}))
@@ -36,11 +36,11 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 	db := client.Database("simswarm")
 	const n, dup = 24, 5
 	for i := range n {
-		if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, bson.M{"_id": jobs.RunID("c", "u", i), "state": jobs.RunPending}); err != nil {
+		if _, err := db.Collection(schema.CollRuns).InsertOne(ctx, bson.M{"_id": schema.RunID("c", "u", i), "state": schema.RunPending}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Collection(jobs.CollCompletions).InsertOne(ctx, jobs.Completion{ID: jobs.RunID("c", "u", dup), Attempt: 1}); err != nil {
+	if _, err := db.Collection(schema.CollCompletions).InsertOne(ctx, schema.Completion{ID: schema.RunID("c", "u", dup), Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
 	completionInserts.Store(0)
@@ -56,8 +56,8 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 			fid := bson.NewObjectID()
 			c := &commit{
 				chunks: []chunkDoc{{ID: bson.NewObjectID(), FilesID: fid, N: 0, Data: []byte{byte(i)}}},
-				files:  []any{bson.M{"_id": fid, "length": 1, "chunkSize": chunkSize, "filename": jobs.ResultName("c", "u", i, "x.sca")}},
-				comp:   &jobs.Completion{ID: jobs.RunID("c", "u", i), Attempt: 2, Files: []jobs.ResultFile{{Name: "x.sca", FileID: fid}}},
+				files:  []any{bson.M{"_id": fid, "length": 1, "chunkSize": chunkSize, "filename": schema.ResultName("c", "u", i, "x.sca")}},
+				comp:   &schema.Completion{ID: schema.RunID("c", "u", i), Attempt: 2, Files: []schema.ResultFile{{Name: "x.sca", FileID: fid}}},
 			}
 			start.Wait()
 			errs[i] = g.store(db, c)
@@ -71,14 +71,14 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 			State    string `bson:"state"`
 			Attempts int    `bson:"attempts"`
 		}
-		if err := db.Collection(jobs.CollRuns).FindOne(ctx, bson.M{"_id": jobs.RunID("c", "u", i)}).Decode(&rec); err != nil {
+		if err := db.Collection(schema.CollRuns).FindOne(ctx, bson.M{"_id": schema.RunID("c", "u", i)}).Decode(&rec); err != nil {
 			t.Fatal(err)
 		}
 		if i == dup {
 			if !errors.Is(err, errCompletedElsewhere) {
 				t.Errorf("run %d, completed before: %v, want errCompletedElsewhere", i, err)
 			}
-			if rec.State != jobs.RunPending {
+			if rec.State != schema.RunPending {
 				t.Errorf("run %d, completed before, recorded %s by the refused commit", i, rec.State)
 			}
 			continue
@@ -86,16 +86,16 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 		if err != nil {
 			t.Errorf("run %d: %v", i, err)
 		}
-		if rec.State != jobs.RunSucceeded || rec.Attempts != 2 {
+		if rec.State != schema.RunSucceeded || rec.Attempts != 2 {
 			t.Errorf("run %d recorded %s after %d attempts, want Succeeded after 2", i, rec.State, rec.Attempts)
 		}
 	}
 	for coll, want := range map[string]int64{".chunks": n, ".files": n} {
-		if got, _ := db.Collection(jobs.BucketResults+coll).CountDocuments(ctx, bson.M{}); got != want {
-			t.Errorf("%d documents in %s%s, want %d", got, jobs.BucketResults, coll, want)
+		if got, _ := db.Collection(schema.BucketResults+coll).CountDocuments(ctx, bson.M{}); got != want {
+			t.Errorf("%d documents in %s%s, want %d", got, schema.BucketResults, coll, want)
 		}
 	}
-	if got, _ := db.Collection(jobs.CollCompletions).CountDocuments(ctx, bson.M{}); got != n {
+	if got, _ := db.Collection(schema.CollCompletions).CountDocuments(ctx, bson.M{}); got != n {
 		t.Errorf("%d completions, want %d", got, n)
 	}
 	if k := completionInserts.Load(); k >= n/2 {
@@ -110,7 +110,7 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 // marked unstored when no completion can have been written.
 func TestGroupCommitFailsEveryRunOfAFailedCommand(t *testing.T) {
 	m := testdb.StartMongoServer(t)
-	client, db, err := jobs.Connect(context.Background(), m.URI)
+	client, db, err := schema.Connect(context.Background(), m.URI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestGroupCommitFailsEveryRunOfAFailedCommand(t *testing.T) {
 	err = g.store(db, &commit{
 		chunks: []chunkDoc{{ID: bson.NewObjectID(), FilesID: fid, N: 0, Data: []byte("x")}},
 		files:  []any{bson.M{"_id": fid, "length": 1}},
-		comp:   &jobs.Completion{ID: jobs.RunID("c", "u", 1)},
+		comp:   &schema.Completion{ID: schema.RunID("c", "u", 1)},
 	})
 	if !errors.Is(err, errUnstored) {
 		t.Fatalf("store with the database gone: %v, want errUnstored", err)
@@ -139,7 +139,7 @@ func TestGroupCommitBoundsChunkInsertsByBytes(t *testing.T) {
 	var sizes []int
 	client, err := mongo.Connect(options.Client().ApplyURI(testdb.StartMongo(t)).SetMonitor(&event.CommandMonitor{
 		Started: func(_ context.Context, e *event.CommandStartedEvent) {
-			if e.CommandName == "insert" && e.Command.Lookup("insert").StringValue() == jobs.BucketResults+".chunks" {
+			if e.CommandName == "insert" && e.Command.Lookup("insert").StringValue() == schema.BucketResults+".chunks" {
 				mu.Lock()
 				sizes = append(sizes, len(e.Command))
 				mu.Unlock()
@@ -155,7 +155,7 @@ func TestGroupCommitBoundsChunkInsertsByBytes(t *testing.T) {
 	var batch []*commit
 	for i := range runs {
 		fid := bson.NewObjectID()
-		c := &commit{comp: &jobs.Completion{ID: jobs.RunID("c", "u", i), Attempt: 1}}
+		c := &commit{comp: &schema.Completion{ID: schema.RunID("c", "u", i), Attempt: 1}}
 		for n := range perRun {
 			c.chunks = append(c.chunks, chunkDoc{ID: bson.NewObjectID(), FilesID: fid, N: int32(n), Data: data})
 		}
@@ -168,7 +168,7 @@ func TestGroupCommitBoundsChunkInsertsByBytes(t *testing.T) {
 			t.Fatalf("run %d: %v", i, err)
 		}
 	}
-	if got, _ := db.Collection(jobs.BucketResults+".chunks").CountDocuments(ctx, bson.M{}); got != runs*perRun {
+	if got, _ := db.Collection(schema.BucketResults+".chunks").CountDocuments(ctx, bson.M{}); got != runs*perRun {
 		t.Errorf("%d chunks stored, want %d", got, runs*perRun)
 	}
 	for _, n := range sizes {

@@ -1,10 +1,10 @@
 // Package runner executes simulation runs taken from the queue
-// (jobs.TypeRun tasks): it fetches the campaign's build artifact once per
+// (schema.TypeRun tasks): it fetches the campaign's build artifact once per
 // key into a local cache, runs the simulation with its timeout, stores the
 // result files in GridFS and records the outcome on the run record.
 //
 //	h := &runner.Handler{DB: db, Cache: runner.NewCache(dir, db), Worker: "node1-3", Slots: 4}
-//	mux.HandleFunc(jobs.TypeRun, h.ProcessTask) // with asynq concurrency 2×Slots
+//	mux.HandleFunc(schema.TypeRun, h.ProcessTask) // with asynq concurrency 2×Slots
 //
 // Slots bounds the simulations running at once; the queue's concurrency
 // should be larger, since a task storing its results holds no slot. Tasks
@@ -15,7 +15,7 @@
 // Each simulation is a process (procexec); Handler.Exec replaces that for
 // tests only (the scale harness, test/scale, simulates runs with timers).
 //
-// A task of several runs (a batch, jobs.RunTask.Runs) runs them in one
+// A task of several runs (a batch, schema.RunTask.Runs) runs them in one
 // process, as opp_runall -b does (opp_run -s -r a,b,c; one slot, for the
 // process's time), and writes the completions of the runs it finished
 // together, one command per collection. Each run of a batch is still a run
@@ -50,7 +50,7 @@
 //     not the record, says a run is queued or running; the task carries
 //     the attempts so far). Only a redelivered task reads the run's
 //     completion and record first. When its simulation takes a slot the
-//     runner marks the task started in the queue (jobs.TaskStarted): a
+//     runner marks the task started in the queue (schema.TaskStarted): a
 //     task held beyond the slots counts as queued, not running, and the
 //     heartbeat lists only the tasks the slots run.
 //   - Every delivery ends with an outcome on the run record or hands the

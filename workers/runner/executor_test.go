@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/procexec"
 )
 
@@ -39,7 +39,7 @@ func TestInjectedExecutorRunsTheSimulation(t *testing.T) {
 		t.Fatalf("executor given %q, want one invocation of ./fakesim for run 7", ex.argv)
 	}
 	r := record(t, db, 7)
-	if r.State != jobs.RunSucceeded || len(r.Files) != 1 || r.Files[0].Name != "General-#7.sca" {
+	if r.State != schema.RunSucceeded || len(r.Files) != 1 || r.Files[0].Name != "General-#7.sca" {
 		t.Fatalf("record %+v, want Succeeded with the injected run's one file", r)
 	}
 }

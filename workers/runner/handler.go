@@ -16,7 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.uber.org/zap"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/procexec"
 	"github.com/simswarm/simswarm/workers/workdir"
@@ -32,8 +32,8 @@ type Handler struct {
 	Worker string
 	Log    *zap.Logger
 	// Changed, if set, is told the campaign after its run/build record
-	// changed, so that the controller reacts at once (jobs.ChangesChannel):
-	// its name, or a jobs.Announcement of a batch's runs.
+	// changed, so that the controller reacts at once (schema.ChangesChannel):
+	// its name, or a schema.Announcement of a batch's runs.
 	Changed func(ctx context.Context, campaign string)
 	// Track, if set, is told when a task starts and (by calling what it
 	// returns) when it ends, for heartbeats.
@@ -56,9 +56,9 @@ type Handler struct {
 	solo     map[string]bool // campaign uids whose batches run one process per run
 }
 
-// ProcessTask implements asynq.Handler for jobs.TypeRun.
+// ProcessTask implements asynq.Handler for schema.TypeRun.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
-	var rt jobs.RunTask
+	var rt schema.RunTask
 	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
 		// No run to record it on: the queue archives the task, and the
 		// controller records the failure on the run its ID names.
@@ -69,7 +69,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 		return h.processBatch(ctx, t, rt)
 	}
 	log := h.logger().With(zap.String("campaign", rt.Campaign), zap.Int("run", rt.Run))
-	id := jobs.RunID(rt.Campaign, rt.UID, rt.Run)
+	id := schema.RunID(rt.Campaign, rt.UID, rt.Run)
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, limited := asynq.GetMaxRetry(ctx)
 	last := limited && retried >= maxRetry
@@ -84,8 +84,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 
 // process carries out one delivery of a run task; a is kept up to date
 // for the record of a failure.
-func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, id string, retried int, a *attempt) error {
-	runs := h.DB.Collection(jobs.CollRuns)
+func (h *Handler) process(ctx context.Context, t *asynq.Task, rt schema.RunTask, id string, retried int, a *attempt) error {
+	runs := h.DB.Collection(schema.CollRuns)
 
 	// The record is not read, nor claimed: while the run is in flight the
 	// queue says so (the controller reads Queued and Running off it), and
@@ -113,7 +113,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 			return nil
 		case err != nil:
 			return fmt.Errorf("read run %s: %w", id, err)
-		case cur.State == jobs.RunFailed:
+		case cur.State == schema.RunFailed:
 			// Only the controller sends a failed run back (to Pending,
 			// within its retries).
 			a.log.Info("run already failed; not retrying it unasked")
@@ -201,7 +201,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 		return err
 	}
 	c.index = indexResults(rt, a.n, pathsOf(paths))
-	c.comp = &jobs.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: a.n, Worker: h.Worker,
+	c.comp = &schema.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: a.n, Worker: h.Worker,
 		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
 		StartedAt: a.started, FinishedAt: time.Now().UTC()}
 	switch err := h.commits.store(h.DB, c); {
@@ -223,7 +223,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt jobs.RunTask, i
 }
 
 // started marks task t started (its simulation has a slot) or held, on
-// the task in the queue (jobs.TaskStarted), where the controller counts
+// the task in the queue (schema.TaskStarted), where the controller counts
 // Running and Queued from. Best effort: a mark that fails to be written
 // miscounts one run for a moment.
 func (h *Handler) started(t *asynq.Task, yes bool) {
@@ -233,7 +233,7 @@ func (h *Handler) started(t *asynq.Task, yes bool) {
 	}
 	mark := []byte(nil)
 	if yes {
-		mark = []byte(jobs.TaskStarted)
+		mark = []byte(schema.TaskStarted)
 	}
 	if _, err := w.Write(mark); err != nil {
 		h.logger().Debug("cannot mark the task started", zap.String("task", w.TaskID()), zap.Error(err))
@@ -255,8 +255,8 @@ func (h *Handler) slot(ctx context.Context) (func(), error) {
 }
 
 // setSucceeded writes a completion's outcome onto its run record.
-func (h *Handler) setSucceeded(ctx context.Context, c *jobs.Completion) error {
-	_, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": c.ID},
+func (h *Handler) setSucceeded(ctx context.Context, c *schema.Completion) error {
+	_, err := h.DB.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": c.ID},
 		bson.M{"$set": c.RecordFields()})
 	if err != nil {
 		return fmt.Errorf("record run %s: %w", c.ID, err)
@@ -267,8 +267,8 @@ func (h *Handler) setSucceeded(ctx context.Context, c *jobs.Completion) error {
 // settle reports whether run id has a completion, and if so makes its
 // record say so (whatever a late failure wrote over it).
 func (h *Handler) settle(ctx context.Context, id string) (bool, error) {
-	var c jobs.Completion
-	err := h.DB.Collection(jobs.CollCompletions).FindOne(ctx, bson.M{"_id": id}).Decode(&c)
+	var c schema.Completion
+	err := h.DB.Collection(schema.CollCompletions).FindOne(ctx, bson.M{"_id": id}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return false, nil
 	}
@@ -281,7 +281,7 @@ func (h *Handler) settle(ctx context.Context, id string) (bool, error) {
 
 func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, started time.Time, out procexec.Result, msg string) error {
 	now := time.Now().UTC()
-	set := bson.M{"state": jobs.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
+	set := bson.M{"state": schema.RunFailed, "exitCode": out.ExitCode, "stderrTail": out.StderrTail,
 		"message": msg, "durationMs": out.Duration.Milliseconds(), "cpuMs": out.CPU().Milliseconds(),
 		"finishedAt": now, "updatedAt": now, "worker": h.Worker}
 	if !started.IsZero() {
@@ -293,7 +293,7 @@ func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, sta
 	// a scan of the collection (a filter beyond a lone _id), paid by
 	// failures only. $max: a stale task's attempt must not lower the count
 	// the controller's retries go by.
-	res, err := h.DB.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": jobs.RunSucceeded}},
+	res, err := h.DB.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": schema.RunSucceeded}},
 		bson.M{"$max": bson.M{"attempts": attempt}, "$set": set,
 			"$addToSet": bson.M{"failureKinds": failureKind(msg, out.StderrTail)}})
 	if err != nil {

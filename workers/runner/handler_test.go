@@ -19,8 +19,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -39,7 +39,7 @@ func setupServer(t *testing.T, ini string) (*testdb.Mongo, *mongo.Database) {
 	t.Helper()
 	ctx := context.Background()
 	m := testdb.StartMongoServer(t)
-	client, db, err := jobs.Connect(ctx, m.URI)
+	client, db, err := schema.Connect(ctx, m.URI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func setupServer(t *testing.T, ini string) (*testdb.Mongo, *mongo.Database) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
-	if _, err := b.UploadFromStream(ctx, jobs.ArtifactName(key), &buf); err != nil {
+	b := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts))
+	if _, err := b.UploadFromStream(ctx, schema.ArtifactName(key), &buf); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: key, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: key, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
 		t.Fatal(err)
 	}
 	return m, db
@@ -68,24 +68,24 @@ func setupServer(t *testing.T, ini string) (*testdb.Mongo, *mongo.Database) {
 
 func task(t *testing.T, db *mongo.Database, run int) *asynq.Task {
 	t.Helper()
-	rec := jobs.RunRecord{ID: jobs.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: jobs.RunQueued}
-	if _, err := db.Collection(jobs.CollRuns).InsertOne(context.Background(), rec); err != nil && !mongo.IsDuplicateKeyError(err) {
+	rec := schema.RunRecord{ID: schema.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: schema.RunQueued}
+	if _, err := db.Collection(schema.CollRuns).InsertOne(context.Background(), rec); err != nil && !mongo.IsDuplicateKeyError(err) {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: key,
+	payload, _ := json.Marshal(schema.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: key,
 		Simulation: api.SimulationSpec{Program: []string{"./fakesim"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: "."},
 		Results:    []string{"results/*.sca", "results/*.vec"}, Timeout: api.Duration{Duration: time.Minute}})
-	return asynq.NewTask(jobs.TypeRun, payload)
+	return asynq.NewTask(schema.TypeRun, payload)
 }
 
 func handler(t *testing.T, db *mongo.Database, cache string) *Handler {
 	return &Handler{DB: db, Cache: NewCache(cache, db), WorkDir: t.TempDir(), Worker: "w"}
 }
 
-func record(t *testing.T, db *mongo.Database, run int) jobs.RunRecord {
+func record(t *testing.T, db *mongo.Database, run int) schema.RunRecord {
 	t.Helper()
-	var r jobs.RunRecord
-	if err := db.Collection(jobs.CollRuns).FindOne(context.Background(), bson.M{"_id": jobs.RunID("c", "u1", run)}).Decode(&r); err != nil {
+	var r schema.RunRecord
+	if err := db.Collection(schema.CollRuns).FindOne(context.Background(), bson.M{"_id": schema.RunID("c", "u1", run)}).Decode(&r); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -107,17 +107,17 @@ func TestConcurrentAttemptsStoreResultsOnce(t *testing.T) {
 		t.Fatal(errs)
 	}
 	r := record(t, db, 0)
-	if r.State != jobs.RunSucceeded || len(r.Files) != 2 {
+	if r.State != schema.RunSucceeded || len(r.Files) != 2 {
 		t.Fatalf("record %+v", r)
 	}
-	n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(context.Background(), bson.M{})
+	n, _ := db.Collection(schema.BucketResults+".files").CountDocuments(context.Background(), bson.M{})
 	if n != 2 {
 		t.Fatalf("%d files in GridFS after two attempts, want 2 (one run's .sca and .vec)", n)
 	}
 	var meta struct {
 		Metadata bson.M `bson:"metadata"`
 	}
-	db.Collection(jobs.BucketResults+".files").FindOne(context.Background(), bson.M{"metadata.name": "General-mode=slow-#0.sca"}).Decode(&meta)
+	db.Collection(schema.BucketResults+".files").FindOne(context.Background(), bson.M{"metadata.name": "General-mode=slow-#0.sca"}).Decode(&meta)
 	if meta.Metadata["campaign"] != "c" || meta.Metadata["sha256"] != r.Files[1].SHA256 && meta.Metadata["sha256"] != r.Files[0].SHA256 {
 		t.Fatalf("metadata %v", meta.Metadata)
 	}
@@ -125,7 +125,7 @@ func TestConcurrentAttemptsStoreResultsOnce(t *testing.T) {
 	if err := handler(t, db, cache).ProcessTask(context.Background(), tk); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(context.Background(), bson.M{}); n != 2 {
+	if n, _ := db.Collection(schema.BucketResults+".files").CountDocuments(context.Background(), bson.M{}); n != 2 {
 		t.Fatalf("%d files after a redelivery", n)
 	}
 }
@@ -142,11 +142,11 @@ func TestCrashIsRecordedWithStderrTail(t *testing.T) {
 		t.Errorf("the finished run announced %q, want [c] once (the controller reacts to it at once)", announced)
 	}
 	r := record(t, db, 0)
-	if r.State != jobs.RunFailed || !strings.Contains(r.Message, "segmentation fault") ||
+	if r.State != schema.RunFailed || !strings.Contains(r.Message, "segmentation fault") ||
 		!strings.Contains(r.StderrTail, "about to dereference a null pointer") || r.Attempts != 1 {
 		t.Fatalf("record %+v", r)
 	}
-	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(context.Background(), bson.M{}); n != 0 {
+	if n, _ := db.Collection(schema.BucketResults+".files").CountDocuments(context.Background(), bson.M{}); n != 0 {
 		t.Fatalf("a crashed run stored %d files", n)
 	}
 }
@@ -166,7 +166,7 @@ func TestCacheRejectsBadKeysAndDigestMismatch(t *testing.T) {
 	if _, err := c.Get(context.Background(), "../etc"); err == nil {
 		t.Fatal("path-like key accepted")
 	}
-	db.Collection(jobs.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key}, bson.M{"$set": bson.M{"sha256": "beef"}})
+	db.Collection(schema.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key}, bson.M{"$set": bson.M{"sha256": "beef"}})
 	if _, err := c.Get(context.Background(), key); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("corrupt artifact accepted: %v", err)
 	}
@@ -182,11 +182,11 @@ func TestArtifactFetchedOncePerDigest(t *testing.T) {
 	if err := handler(t, db, cache).ProcessTask(ctx, task(t, db, 0)); err != nil {
 		t.Fatal(err)
 	}
-	b := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts))
+	b := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts))
 	var f struct {
 		ID any `bson:"_id"`
 	}
-	if err := db.Collection(jobs.BucketArtifacts+".files").FindOne(ctx, bson.M{"filename": jobs.ArtifactName(key)}).Decode(&f); err != nil {
+	if err := db.Collection(schema.BucketArtifacts+".files").FindOne(ctx, bson.M{"filename": schema.ArtifactName(key)}).Decode(&f); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Delete(ctx, f.ID); err != nil {
@@ -196,7 +196,7 @@ func TestArtifactFetchedOncePerDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := record(t, db, 1)
-	if r.State != jobs.RunSucceeded || r.Worker != "w" || r.Attempts != 1 || r.FinishedAt == nil {
+	if r.State != schema.RunSucceeded || r.Worker != "w" || r.Attempts != 1 || r.FinishedAt == nil {
 		t.Fatalf("second run did not use the cached artifact: %+v", r)
 	}
 	entries, _ := os.ReadDir(cache)
@@ -215,12 +215,12 @@ func TestArtifactFetchedOncePerDigest(t *testing.T) {
 			Length   int64  `bson:"length"`
 			Metadata bson.M `bson:"metadata"`
 		}
-		if err := db.Collection(jobs.BucketResults+".files").FindOne(ctx, bson.M{"_id": rf.FileID}).Decode(&doc); err != nil {
+		if err := db.Collection(schema.BucketResults+".files").FindOne(ctx, bson.M{"_id": rf.FileID}).Decode(&doc); err != nil {
 			t.Fatalf("%s: %v", rf.Name, err)
 		}
 		m := doc.Metadata
 		_, hasAttempt := m["attempt"]
-		if !hasAttempt || doc.Filename != jobs.ResultName("c", "u1", 1, rf.Name) || doc.Length != rf.Size ||
+		if !hasAttempt || doc.Filename != schema.ResultName("c", "u1", 1, rf.Name) || doc.Length != rf.Size ||
 			m["campaign"] != "c" || m["uid"] != "u1" || fmt.Sprint(m["run"]) != "1" ||
 			m["name"] != rf.Name || fmt.Sprint(m["size"]) != fmt.Sprint(rf.Size) || m["sha256"] != rf.SHA256 || len(rf.SHA256) != 64 {
 			t.Fatalf("stored %+v for %+v", doc, rf)
@@ -245,7 +245,7 @@ func TestRunAfterMongoRestart(t *testing.T) {
 	if err := h.ProcessTask(context.Background(), tk); err != nil {
 		t.Fatalf("after the restart: %v", err)
 	}
-	if r := record(t, db, 0); r.State != jobs.RunSucceeded || len(r.Files) != 2 {
+	if r := record(t, db, 0); r.State != schema.RunSucceeded || len(r.Files) != 2 {
 		t.Fatalf("record %+v", r)
 	}
 }
@@ -257,25 +257,25 @@ func TestRunAfterMongoRestart(t *testing.T) {
 func TestLateAttemptsSettleFromTheCompletion(t *testing.T) {
 	db := setup(t, "[General]\n**.mode = ${mode=ok,crash}\n")
 	ctx := context.Background()
-	win := []jobs.ResultFile{{Name: "winner.sca", Size: 1, SHA256: "ab", FileID: "f1"}}
+	win := []schema.ResultFile{{Name: "winner.sca", Size: 1, SHA256: "ab", FileID: "f1"}}
 	for run := range 2 {
 		tk := task(t, db, run)
-		id := jobs.RunID("c", "u1", run)
-		if _, err := db.Collection(jobs.CollCompletions).InsertOne(ctx, jobs.Completion{ID: id, Campaign: "c", UID: "u1",
+		id := schema.RunID("c", "u1", run)
+		if _, err := db.Collection(schema.CollCompletions).InsertOne(ctx, schema.Completion{ID: id, Campaign: "c", UID: "u1",
 			Worker: "w0", Files: win, FinishedAt: time.Now().UTC()}); err != nil {
 			t.Fatal(err)
 		}
 		// The record still says Running: the winner has not set it yet.
-		db.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"state": jobs.RunRunning}})
+		db.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"state": schema.RunRunning}})
 		if err := handler(t, db, t.TempDir()).ProcessTask(ctx, tk); err != nil {
 			t.Fatal(err)
 		}
 		r := record(t, db, run)
-		if r.State != jobs.RunSucceeded || len(r.Files) != 1 || r.Files[0].Name != "winner.sca" || r.Worker != "w0" {
+		if r.State != schema.RunSucceeded || len(r.Files) != 1 || r.Files[0].Name != "winner.sca" || r.Worker != "w0" {
 			t.Errorf("run %d: record %+v, want the completion's outcome", run, r)
 		}
 	}
-	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 0 {
+	if n, _ := db.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 0 {
 		t.Fatalf("late attempts stored %d files", n)
 	}
 }
@@ -288,29 +288,29 @@ func TestAttemptsComeFromTheTaskAndNeverGoDown(t *testing.T) {
 	db := setup(t, "[General]\n**.mode = ${mode=ok,crash}\n")
 	ctx := context.Background()
 	withAttempts := func(tk *asynq.Task, n int) *asynq.Task {
-		var rt jobs.RunTask
+		var rt schema.RunTask
 		if err := json.Unmarshal(tk.Payload(), &rt); err != nil {
 			t.Fatal(err)
 		}
 		rt.Attempt = n
 		b, _ := json.Marshal(rt)
-		return asynq.NewTask(jobs.TypeRun, b)
+		return asynq.NewTask(schema.TypeRun, b)
 	}
 	ok := withAttempts(task(t, db, 0), 2)
 	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, ok); err != nil {
 		t.Fatal(err)
 	}
-	if r := record(t, db, 0); r.State != jobs.RunSucceeded || r.Attempts != 3 {
+	if r := record(t, db, 0); r.State != schema.RunSucceeded || r.Attempts != 3 {
 		t.Errorf("sent after 2 attempts: record says %s after %d attempts, want Succeeded after 3", r.State, r.Attempts)
 	}
 
 	crash := task(t, db, 1)
-	db.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": jobs.RunID("c", "u1", 1)},
-		bson.M{"$set": bson.M{"state": jobs.RunFailed, "attempts": 4}})
+	db.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": schema.RunID("c", "u1", 1)},
+		bson.M{"$set": bson.M{"state": schema.RunFailed, "attempts": 4}})
 	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, crash); err != nil {
 		t.Fatal(err)
 	}
-	if r := record(t, db, 1); r.State != jobs.RunFailed || r.Attempts != 4 {
+	if r := record(t, db, 1); r.State != schema.RunFailed || r.Attempts != 4 {
 		t.Errorf("a stale task's failure: record says %s after %d attempts, want Failed after 4", r.State, r.Attempts)
 	}
 }

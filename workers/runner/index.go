@@ -6,7 +6,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
@@ -14,7 +14,7 @@ import (
 // while its files are still on disk, for the group commit to write with
 // its completion. A malformed file is no error: the document says what is
 // wrong, and so does the run record (resultIndex), and the run succeeds.
-func indexResults(rt jobs.RunTask, attempt int, paths []string) *resultindex.Doc {
+func indexResults(rt schema.RunTask, attempt int, paths []string) *resultindex.Doc {
 	return resultindex.Build(resultindex.Run{Campaign: rt.Campaign, UID: rt.UID, Run: rt.Run, Attempt: attempt}, paths)
 }
 

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/omnetpp"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/test/testproc"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
@@ -67,7 +67,7 @@ func benchIndexCost(b *testing.B, paths []string, slots int) {
 		found = append(found, resultfiles.Found{Path: p, Name: filepath.Base(p)})
 	}
 	ctx := context.Background()
-	client, db, err := jobs.Connect(ctx, testdb.StartMongo(b))
+	client, db, err := schema.Connect(ctx, testdb.StartMongo(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func benchIndexCost(b *testing.B, paths []string, slots int) {
 					if i >= to {
 						return
 					}
-					rt := jobs.RunTask{Campaign: campaign, UID: "u", Run: i}
+					rt := schema.RunTask{Campaign: campaign, UID: "u", Run: i}
 					files, c, err := h.upload(ctx, rt, 1, found)
 					if err != nil {
 						b.Error(err)
@@ -96,7 +96,7 @@ func benchIndexCost(b *testing.B, paths []string, slots int) {
 					if index {
 						c.index = indexResults(rt, 1, paths)
 					}
-					c.comp = &jobs.Completion{ID: jobs.RunID(campaign, "u", i), Campaign: campaign, UID: "u", Attempt: 1, Files: files}
+					c.comp = &schema.Completion{ID: schema.RunID(campaign, "u", i), Campaign: campaign, UID: "u", Attempt: 1, Files: files}
 					if err := h.commits.store(db, c); err != nil || c.indexErr != nil || (index && len(c.index.Values) == 0) {
 						b.Errorf("store: %v, index: %v", err, c.indexErr)
 						return

@@ -7,7 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
@@ -27,13 +27,13 @@ func TestStoredRunsAreIndexed(t *testing.T) {
 	good, bad := 0, 0
 	for run := range 4 {
 		rec := record(t, db, run)
-		if rec.State != jobs.RunSucceeded {
+		if rec.State != schema.RunSucceeded {
 			t.Errorf("run %d: %s %q, want Succeeded", run, rec.State, rec.Message)
 		}
 		var withIndex struct {
 			Index *resultindex.Summary `bson:"resultIndex"`
 		}
-		if err := db.Collection(jobs.CollRuns).FindOne(ctx, bson.M{"_id": rec.ID}).Decode(&withIndex); err != nil {
+		if err := db.Collection(schema.CollRuns).FindOne(ctx, bson.M{"_id": rec.ID}).Decode(&withIndex); err != nil {
 			t.Fatal(err)
 		}
 		var doc resultindex.Doc

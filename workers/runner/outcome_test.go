@@ -20,8 +20,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -44,25 +44,25 @@ func setupScript(t *testing.T, db *mongo.Database, sim string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).
-		UploadFromStream(ctx, jobs.ArtifactName(scriptKey), &buf); err != nil {
+	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).
+		UploadFromStream(ctx, schema.ArtifactName(scriptKey), &buf); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: scriptKey, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: scriptKey, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func scriptTask(t *testing.T, db *mongo.Database, run int) *asynq.Task {
 	t.Helper()
-	rec := jobs.RunRecord{ID: jobs.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: jobs.RunPending}
-	if _, err := db.Collection(jobs.CollRuns).InsertOne(context.Background(), rec); err != nil && !mongo.IsDuplicateKeyError(err) {
+	rec := schema.RunRecord{ID: schema.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: schema.RunPending}
+	if _, err := db.Collection(schema.CollRuns).InsertOne(context.Background(), rec); err != nil && !mongo.IsDuplicateKeyError(err) {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: scriptKey,
+	payload, _ := json.Marshal(schema.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: scriptKey,
 		Simulation: api.SimulationSpec{Program: []string{"./sim.sh"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: "."},
 		Results:    []string{"results/*.sca"}, Timeout: api.Duration{Duration: time.Minute}})
-	return asynq.NewTask(jobs.TypeRun, payload)
+	return asynq.NewTask(schema.TypeRun, payload)
 }
 
 // TestRefusedResultNamesAreRecordedFailures: a result file name the runner
@@ -82,11 +82,11 @@ esac`)
 			t.Fatalf("run %d: a refused result name is an outcome, not a queue error: %v", run, err)
 		}
 		r := record(t, db, run)
-		if r.State != jobs.RunFailed || r.Attempts != 1 || !strings.Contains(r.Message, fmt.Sprintf("%q", name)) || r.FinishedAt == nil {
+		if r.State != schema.RunFailed || r.Attempts != 1 || !strings.Contains(r.Message, fmt.Sprintf("%q", name)) || r.FinishedAt == nil {
 			t.Errorf("run %d: record %+v, want Failed after 1 attempt with a message naming %q", run, r, name)
 		}
 	}
-	if n, _ := db.Collection(jobs.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 0 {
+	if n, _ := db.Collection(schema.BucketResults+".files").CountDocuments(ctx, bson.M{}); n != 0 {
 		t.Fatalf("refused runs left %d result files", n)
 	}
 }
@@ -97,18 +97,18 @@ esac`)
 func TestUnusableArtifactIsARecordedFailure(t *testing.T) {
 	db := setup(t, "[General]\n")
 	ctx := context.Background()
-	db.Collection(jobs.CollBuilds).UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"sha256": "beef"}})
+	db.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"sha256": "beef"}})
 	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, task(t, db, 0)); err != nil {
 		t.Fatalf("an unusable artifact is an outcome, not a queue error: %v", err)
 	}
-	if r := record(t, db, 0); r.State != jobs.RunFailed || r.Attempts != 1 || !strings.Contains(r.Message, "does not match") {
+	if r := record(t, db, 0); r.State != schema.RunFailed || r.Attempts != 1 || !strings.Contains(r.Message, "does not match") {
 		t.Errorf("record %+v, want Failed with the digest mismatch", r)
 	}
-	db.Collection(jobs.CollBuilds).DeleteOne(ctx, bson.M{"_id": key})
+	db.Collection(schema.CollBuilds).DeleteOne(ctx, bson.M{"_id": key})
 	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, task(t, db, 1)); err != nil {
 		t.Fatalf("a missing build record is an outcome, not a queue error: %v", err)
 	}
-	if r := record(t, db, 1); r.State != jobs.RunFailed || !strings.Contains(r.Message, key[:12]) {
+	if r := record(t, db, 1); r.State != schema.RunFailed || !strings.Contains(r.Message, key[:12]) {
 		t.Errorf("record %+v, want Failed naming the build", r)
 	}
 }
@@ -127,8 +127,8 @@ func TestLastDeliveryAndPanicsAreRecorded(t *testing.T) {
 	h.WorkDir = notDir
 	panicky := &Handler{DB: db, WorkDir: t.TempDir(), Worker: "w"} // no Cache: a nil dereference
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeRun, func(ctx context.Context, tk *asynq.Task) error {
-		var rt jobs.RunTask
+	mux.HandleFunc(schema.TypeRun, func(ctx context.Context, tk *asynq.Task) error {
+		var rt schema.RunTask
 		json.Unmarshal(tk.Payload(), &rt)
 		if rt.Run == 1 {
 			return panicky.ProcessTask(ctx, tk)
@@ -136,7 +136,7 @@ func TestLastDeliveryAndPanicsAreRecorded(t *testing.T) {
 		return h.ProcessTask(ctx, tk)
 	})
 	srv := asynq.NewServerFromRedisClient(redis.NewClient(&redis.Options{Addr: rs.Addr}), asynq.Config{
-		Concurrency: 2, Queues: map[string]int{jobs.QueueRun: 1}, LogLevel: asynq.FatalLevel, DelayedTaskCheckInterval: 100 * time.Millisecond,
+		Concurrency: 2, Queues: map[string]int{schema.QueueRun: 1}, LogLevel: asynq.FatalLevel, DelayedTaskCheckInterval: 100 * time.Millisecond,
 		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 10 * time.Millisecond },
 	})
 	if err := srv.Start(mux); err != nil {
@@ -146,8 +146,8 @@ func TestLastDeliveryAndPanicsAreRecorded(t *testing.T) {
 	client := asynq.NewClientFromRedisClient(redis.NewClient(&redis.Options{Addr: rs.Addr}))
 	defer client.Close()
 	for run := range 2 {
-		if _, err := client.Enqueue(task(t, db, run), asynq.Queue(jobs.QueueRun), asynq.MaxRetry(2),
-			asynq.TaskID(jobs.RunTaskID("c", "u1", run, 0))); err != nil {
+		if _, err := client.Enqueue(task(t, db, run), asynq.Queue(schema.QueueRun), asynq.MaxRetry(2),
+			asynq.TaskID(schema.RunTaskID("c", "u1", run, 0))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -155,7 +155,7 @@ func TestLastDeliveryAndPanicsAreRecorded(t *testing.T) {
 	for run, want := range []string{"not a directory", "panic"} {
 		for {
 			r := record(t, db, run)
-			if r.State == jobs.RunFailed {
+			if r.State == schema.RunFailed {
 				if !strings.Contains(r.Message, want) || r.Attempts < 1 {
 					t.Errorf("run %d: record %+v, want Failed with %q", run, r, want)
 				}
@@ -170,7 +170,7 @@ func TestLastDeliveryAndPanicsAreRecorded(t *testing.T) {
 	insp := asynq.NewInspectorFromRedisClient(redis.NewClient(&redis.Options{Addr: rs.Addr}))
 	defer insp.Close()
 	time.Sleep(300 * time.Millisecond)
-	if dead, _ := insp.ListArchivedTasks(jobs.QueueRun); len(dead) != 0 {
+	if dead, _ := insp.ListArchivedTasks(schema.QueueRun); len(dead) != 0 {
 		t.Fatalf("%d tasks archived without an outcome: %v", len(dead), dead[0].LastErr)
 	}
 }
@@ -183,18 +183,18 @@ func TestCorruptArtifactIsARecordedFailure(t *testing.T) {
 	ctx := context.Background()
 	garbage := []byte("this is not a tar.gz")
 	sum := sha256.Sum256(garbage)
-	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).
-		UploadFromStream(ctx, jobs.ArtifactName(scriptKey), bytes.NewReader(garbage)); err != nil {
+	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).
+		UploadFromStream(ctx, schema.ArtifactName(scriptKey), bytes.NewReader(garbage)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: scriptKey, State: jobs.BuildSucceeded,
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: scriptKey, State: schema.BuildSucceeded,
 		SHA256: hex.EncodeToString(sum[:])}); err != nil {
 		t.Fatal(err)
 	}
 	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, scriptTask(t, db, 0)); err != nil {
 		t.Fatalf("an artifact that does not unpack is an outcome, not a queue error: %v", err)
 	}
-	if r := record(t, db, 0); r.State != jobs.RunFailed || r.Attempts != 1 || !strings.Contains(r.Message, "unpack artifact") {
+	if r := record(t, db, 0); r.State != schema.RunFailed || r.Attempts != 1 || !strings.Contains(r.Message, "unpack artifact") {
 		t.Errorf("record %+v, want Failed with the unpack error", r)
 	}
 }
@@ -209,16 +209,16 @@ func TestStaleFailureNeverOverwritesSucceeded(t *testing.T) {
 	db := setup(t, "[General]\n**.mode = ${mode=crash}\n")
 	ctx := context.Background()
 	tk := task(t, db, 0)
-	id := jobs.RunID("c", "u1", 0)
-	win := []jobs.ResultFile{{Name: "winner.sca", Size: 1, SHA256: "ab", FileID: "f1"}}
-	if _, err := db.Collection(jobs.CollRuns).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{
-		"state": jobs.RunSucceeded, "attempts": 2, "files": win, "worker": "w0"}}); err != nil {
+	id := schema.RunID("c", "u1", 0)
+	win := []schema.ResultFile{{Name: "winner.sca", Size: 1, SHA256: "ab", FileID: "f1"}}
+	if _, err := db.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{
+		"state": schema.RunSucceeded, "attempts": 2, "files": win, "worker": "w0"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := handler(t, db, t.TempDir()).ProcessTask(ctx, tk); err != nil {
 		t.Fatal(err)
 	}
-	if r := record(t, db, 0); r.State != jobs.RunSucceeded || r.Worker != "w0" || len(r.Files) != 1 || r.Message != "" {
+	if r := record(t, db, 0); r.State != schema.RunSucceeded || r.Worker != "w0" || len(r.Files) != 1 || r.Message != "" {
 		t.Fatalf("a stale attempt's failure wrote over the Succeeded record: %+v", r)
 	}
 }

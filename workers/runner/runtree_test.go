@@ -15,7 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -58,22 +58,22 @@ ln -s /etc/passwd results/evil.sca
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketArtifacts)).
-		UploadFromStream(ctx, jobs.ArtifactName(treeKey), &buf); err != nil {
+	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).
+		UploadFromStream(ctx, schema.ArtifactName(treeKey), &buf); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: treeKey, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: treeKey, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
 		t.Fatal(err)
 	}
 	cache := t.TempDir()
 	for _, run := range []int{0, 1} {
-		if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, jobs.RunRecord{ID: jobs.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: jobs.RunQueued}); err != nil {
+		if _, err := db.Collection(schema.CollRuns).InsertOne(ctx, schema.RunRecord{ID: schema.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: schema.RunQueued}); err != nil {
 			t.Fatal(err)
 		}
-		payload, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: treeKey,
+		payload, _ := json.Marshal(schema.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: treeKey,
 			Simulation: api.SimulationSpec{Program: []string{"./sim.sh"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: "sim"},
 			Results:    []string{"results/*.sca", "results/*/*/*.sca", "results/*.out"}, Timeout: api.Duration{Duration: time.Minute}})
-		if err := handler(t, db, cache).ProcessTask(ctx, asynq.NewTask(jobs.TypeRun, payload)); err != nil {
+		if err := handler(t, db, cache).ProcessTask(ctx, asynq.NewTask(schema.TypeRun, payload)); err != nil {
 			t.Fatal(err)
 		}
 		r := record(t, db, run)
@@ -83,7 +83,7 @@ ln -s /etc/passwd results/evil.sca
 		}
 		slices.Sort(names)
 		want := []string{"Cfg/x=" + itoa(run) + "/rep0.sca", "General-#" + itoa(run) + ".out"}
-		if r.State != jobs.RunSucceeded || !slices.Equal(names, want) {
+		if r.State != schema.RunSucceeded || !slices.Equal(names, want) {
 			t.Fatalf("run %d: %s (%s %s) with files %q, want %q", run, r.State, r.Message, r.StderrTail, names, want)
 		}
 	}

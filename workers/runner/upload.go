@@ -15,8 +15,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
@@ -43,7 +43,7 @@ type chunkDoc struct {
 // 16 MiB buffer per file and a query per bucket; here a run's files cost
 // a share of two inserts. The bucket's indexes are the controller's
 // (store.EnsureIndexes).
-func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, paths []resultfiles.Found) ([]jobs.ResultFile, *commit, error) {
+func (h *Handler) upload(ctx context.Context, rt schema.RunTask, attempt int, paths []resultfiles.Found) ([]schema.ResultFile, *commit, error) {
 	for _, p := range paths {
 		if !resultfiles.SafePath(p.Name) {
 			return nil, nil, refuse(fmt.Errorf("refusing result file name %q: not a relative path of plain names, or one simswarm keeps for itself (.simswarm*)", p.Name))
@@ -57,9 +57,9 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 	defer h.scratch.Put(bp)
 	scratch := *bp
 	db := h.DB
-	chunks := db.Collection(jobs.BucketResults + ".chunks")
+	chunks := db.Collection(schema.BucketResults + ".chunks")
 	var (
-		files   []jobs.ResultFile
+		files   []schema.ResultFile
 		fileDoc []any
 		batch   []chunkDoc
 		batched int
@@ -72,7 +72,7 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 		batch, batched = batch[:0], 0
 		return err
 	}
-	fail := func(err error) ([]jobs.ResultFile, *commit, error) {
+	fail := func(err error) ([]schema.ResultFile, *commit, error) {
 		h.deleteFiles(files)
 		return nil, nil, err
 	}
@@ -81,7 +81,7 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 		id := bson.NewObjectID()
 		// Listed before its chunks are written, so that a failure part way
 		// removes what was written.
-		files = append(files, jobs.ResultFile{Name: name, FileID: id})
+		files = append(files, schema.ResultFile{Name: name, FileID: id})
 		rf := &files[len(files)-1]
 		f, err := os.Open(p)
 		if err != nil {
@@ -120,7 +120,7 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 			"name": name, "size": size, "sha256": rf.SHA256}
 		fileDoc = append(fileDoc, bson.D{{Key: "_id", Value: id}, {Key: "length", Value: size},
 			{Key: "chunkSize", Value: int32(chunkSize)}, {Key: "uploadDate", Value: time.Now().UTC()},
-			{Key: "filename", Value: jobs.ResultName(rt.Campaign, rt.UID, rt.Run, name)}, {Key: "metadata", Value: meta}})
+			{Key: "filename", Value: schema.ResultName(rt.Campaign, rt.UID, rt.Run, name)}, {Key: "metadata", Value: meta}})
 	}
 	return files, &commit{chunks: batch, files: fileDoc}, nil
 }
@@ -128,13 +128,13 @@ func (h *Handler) upload(ctx context.Context, rt jobs.RunTask, attempt int, path
 // deleteFiles removes uploads that must not stay (their file documents and
 // chunks, present or not); best effort with its own deadline, since the
 // task's context may be what failed.
-func (h *Handler) deleteFiles(files []jobs.ResultFile) {
+func (h *Handler) deleteFiles(files []schema.ResultFile) {
 	if len(files) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	b := h.DB.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults))
 	for _, f := range files {
 		if err := b.Delete(ctx, f.FileID); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
 			h.logger().Warn("cannot delete result", zap.String("file", f.Name), zap.Error(err))

@@ -14,8 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
@@ -42,18 +42,18 @@ func TestUploadWritesGridFSTheDriverReads(t *testing.T) {
 		paths = append(paths, resultfiles.Found{Path: p, Name: name})
 	}
 	h := &Handler{DB: db}
-	files, c, err := h.upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 7}, 2, paths)
+	files, c, err := h.upload(ctx, schema.RunTask{Campaign: "c", UID: "u1", Run: 7}, 2, paths)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.comp = &jobs.Completion{ID: jobs.RunID("c", "u1", 7), Files: files}
+	c.comp = &schema.Completion{ID: schema.RunID("c", "u1", 7), Files: files}
 	if err := h.commits.store(db, c); err != nil {
 		t.Fatal(err)
 	}
 	if len(files) != 3 {
 		t.Fatalf("%d files recorded, want 3", len(files))
 	}
-	bucket := db.GridFSBucket(options.GridFSBucket().SetName(jobs.BucketResults))
+	bucket := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketResults))
 	for _, f := range files {
 		want := contents[f.Name]
 		sum := sha256.Sum256(want)
@@ -71,15 +71,15 @@ func TestUploadWritesGridFSTheDriverReads(t *testing.T) {
 			Filename string `bson:"filename"`
 			Metadata bson.M `bson:"metadata"`
 		}
-		if err := db.Collection(jobs.BucketResults+".files").FindOne(ctx, bson.M{"_id": f.FileID}).Decode(&doc); err != nil {
+		if err := db.Collection(schema.BucketResults+".files").FindOne(ctx, bson.M{"_id": f.FileID}).Decode(&doc); err != nil {
 			t.Fatal(err)
 		}
-		if doc.Filename != jobs.ResultName("c", "u1", 7, f.Name) || doc.Metadata["sha256"] != f.SHA256 ||
+		if doc.Filename != schema.ResultName("c", "u1", 7, f.Name) || doc.Metadata["sha256"] != f.SHA256 ||
 			doc.Metadata["attempt"] != int32(2) || doc.Metadata["run"] != int32(7) {
 			t.Errorf("%s file document %+v", f.Name, doc)
 		}
 	}
-	if n, _ := db.Collection(jobs.BucketResults+".chunks").CountDocuments(ctx, bson.M{}); n != 4 {
+	if n, _ := db.Collection(schema.BucketResults+".chunks").CountDocuments(ctx, bson.M{}); n != 4 {
 		t.Errorf("%d chunks, want 4 (none for the empty file, 1 small, 3 big)", n)
 	}
 }
@@ -92,12 +92,12 @@ func TestUploadOfAMissingFileLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	ok := filepath.Join(dir, "a.sca")
 	os.WriteFile(ok, bytes.Repeat([]byte("x"), 9<<20), 0o644) // more than one batch: written before the failure
-	if _, _, err := (&Handler{DB: db}).upload(ctx, jobs.RunTask{Campaign: "c", UID: "u1", Run: 1}, 1,
+	if _, _, err := (&Handler{DB: db}).upload(ctx, schema.RunTask{Campaign: "c", UID: "u1", Run: 1}, 1,
 		[]resultfiles.Found{{Path: ok, Name: "a.sca"}, {Path: filepath.Join(dir, "gone.sca"), Name: "gone.sca"}}); err == nil {
 		t.Fatal("upload with a missing file succeeded")
 	}
 	for _, coll := range []string{".files", ".chunks"} {
-		if n, _ := db.Collection(jobs.BucketResults+coll).CountDocuments(ctx, bson.M{}); n != 0 {
+		if n, _ := db.Collection(schema.BucketResults+coll).CountDocuments(ctx, bson.M{}); n != 0 {
 			t.Errorf("%d documents left in %s", n, coll)
 		}
 	}
@@ -106,7 +106,7 @@ func TestUploadOfAMissingFileLeavesNothing(t *testing.T) {
 // connect returns the database of a fresh MongoDB-wire server.
 func connect(t *testing.T) *mongo.Database {
 	t.Helper()
-	client, db, err := jobs.Connect(context.Background(), testdb.StartMongo(t))
+	client, db, err := schema.Connect(context.Background(), testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}

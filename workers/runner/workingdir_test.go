@@ -14,9 +14,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/gridfs"
-	"github.com/simswarm/simswarm/workers/jobs"
 	"github.com/simswarm/simswarm/workers/tarball"
 )
 
@@ -29,7 +29,7 @@ const nestedKey = "0e57ed0e57ed0e57ed0e57ed0e57ed0e57ed0e57ed0e57ed0e57ed0e57ed0
 // the run with a message naming the field, not a bare chdir error.
 func TestRunsStartInTheWorkingDirOfTheArtifact(t *testing.T) {
 	ctx := context.Background()
-	_, db, err := jobs.Connect(ctx, testdb.StartMongo(t))
+	_, db, err := schema.Connect(ctx, testdb.StartMongo(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,32 +47,32 @@ func TestRunsStartInTheWorkingDirOfTheArtifact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gridfs.Upload(ctx, db, jobs.BucketArtifacts, jobs.ArtifactName(nestedKey), &buf, nil); err != nil {
+	if _, err := gridfs.Upload(ctx, db, schema.BucketArtifacts, schema.ArtifactName(nestedKey), &buf, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(jobs.CollBuilds).InsertOne(ctx, jobs.BuildRecord{Key: nestedKey, State: jobs.BuildSucceeded, SHA256: sha}); err != nil {
+	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: nestedKey, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
 		t.Fatal(err)
 	}
-	runIn := func(run int, wd string) jobs.RunRecord {
+	runIn := func(run int, wd string) schema.RunRecord {
 		t.Helper()
-		rec := jobs.RunRecord{ID: jobs.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: jobs.RunQueued}
-		if _, err := db.Collection(jobs.CollRuns).InsertOne(ctx, rec); err != nil {
+		rec := schema.RunRecord{ID: schema.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: schema.RunQueued}
+		if _, err := db.Collection(schema.CollRuns).InsertOne(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
-		p, _ := json.Marshal(jobs.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: nestedKey,
+		p, _ := json.Marshal(schema.RunTask{Campaign: "c", UID: "u1", Run: run, ArtifactKey: nestedKey,
 			Simulation: api.SimulationSpec{Program: []string{"../bin/fakesim"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: wd},
 			Results:    []string{"results/*.sca"}, Timeout: api.Duration{Duration: time.Minute}})
-		if err := handler(t, db, t.TempDir()).ProcessTask(ctx, asynq.NewTask(jobs.TypeRun, p)); err != nil {
+		if err := handler(t, db, t.TempDir()).ProcessTask(ctx, asynq.NewTask(schema.TypeRun, p)); err != nil {
 			t.Fatalf("workingDir %q: %v", wd, err)
 		}
 		return record(t, db, run)
 	}
-	if r := runIn(0, "net"); r.State != jobs.RunSucceeded || len(r.Files) == 0 {
+	if r := runIn(0, "net"); r.State != schema.RunSucceeded || len(r.Files) == 0 {
 		t.Fatalf("run in net: %+v", r)
 	}
 	r := runIn(1, "simulations")
 	want := `spec.simulation.workingDir "simulations" is not a directory in the build's artifacts`
-	if r.State != jobs.RunFailed || !strings.Contains(r.Message, want) {
+	if r.State != schema.RunFailed || !strings.Contains(r.Message, want) {
 		t.Fatalf("run in a workingDir the artifact lacks: %s %q, want Failed with %q", r.State, r.Message, want)
 	}
 }
