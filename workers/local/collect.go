@@ -2,6 +2,8 @@ package local
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,9 +46,9 @@ type collector struct {
 
 	mu      sync.Mutex
 	headers map[string]cachedHeader
-	// claimed are the files already attributed in place: a file is one
-	// run's, so later batches need not look at them again.
-	claimed map[string]bool
+	// claimed are the files already credited in place, by path: a file is
+	// one run's, so later batches need not look at them again.
+	claimed map[string]os.FileInfo
 	// namedBy holds, by absolute path, the run whose header named the
 	// file (its own path, or one of its output files) and credited, by
 	// result name, the run the file was credited to (in this Execute or
@@ -59,11 +61,19 @@ type collector struct {
 	namedBy     map[string]int
 	credited    map[string]int
 	revokedRuns map[int]bool
+	// conflicted holds the runs found sharing a file with another run, and
+	// why: whenever they are collected, they are refused.
+	conflicted map[int]string
+
+	// storing, when set (tests only), is called with a file's path after
+	// it was attributed and before it is stored: the moment a later run
+	// of the same process may replace it.
+	storing func(path string)
 }
 
 func newCollector(dir, resultsDir string, globs []string, config string, skipped map[int]Record) *collector {
 	c := &collector{dir: dir, resultsDir: resultsDir, globs: globs, config: config,
-		namedBy: map[string]int{}, credited: map[string]int{}, revokedRuns: map[int]bool{}}
+		namedBy: map[string]int{}, credited: map[string]int{}, revokedRuns: map[int]bool{}, conflicted: map[int]string{}}
 	for run, rec := range skipped {
 		for _, f := range rec.Files {
 			c.credited[f.Name] = run
@@ -122,6 +132,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 	stems := map[string]int{}       // path without extension -> run
 	runIDs := map[string]int{}      // run id -> run
 	var headerless []candidate
+	headed := map[string]bool{} // files attributed by their own header
 	for _, f := range cands {
 		h, ok := c.header(f)
 		config, run, hasRun := h.Run()
@@ -150,6 +161,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		}
 		c.name(append([]string{f.Path}, absAll(c, h.OutputFiles())...), run, &out)
 		owner[f.Path] = run
+		headed[f.Path] = true
 		runIDs[h.RunID] = run
 		stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))] = run
 	}
@@ -188,12 +200,9 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		}
 	}
 	c.mu.Unlock()
-	for run, msg := range out.revoked {
-		if want[run] { // not credited yet: refused instead
-			out.refused[run] = append(out.refused[run], msg)
-			delete(out.revoked, run)
-		}
-	}
+	c.mu.Lock()
+	c.refuseConflicted(want, &out)
+	c.mu.Unlock()
 	for _, f := range cands {
 		run, ok := owner[f.Path]
 		if !ok || len(out.refused[run]) > 0 {
@@ -202,23 +211,76 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		if !safePath(f.Name) {
 			return out, fmt.Errorf("refusing result file name %q (run %d)", f.Name, run)
 		}
-		sum, err := fileSHA256(f.Path)
+		if c.storing != nil {
+			c.storing(f.Path)
+		}
+		d, err := c.store(f, run, headed[f.Path])
+		if errors.Is(err, errTaken) {
+			c.mu.Lock()
+			c.taken(f.Name, run, d, &out)
+			c.mu.Unlock()
+			continue
+		}
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("store result %s: %w", f.Name, err)
 		}
-		if c.globs != nil {
-			if err := moveInto(f.Path, filepath.Join(c.resultsDir, filepath.FromSlash(f.Name)), f.mtime); err != nil {
-				return out, fmt.Errorf("store result %s: %w", f.Name, err)
-			}
-		} else {
-			c.claim(f.Path)
+		out.files[run] = append(out.files[run], FileRecord{Name: f.Name, Size: d.size, SHA256: d.sum})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refuseConflicted(want, &out)
+	for run := range out.files {
+		if len(out.refused[run]) > 0 {
+			delete(out.files, run) // a file of it was taken while stored
+			continue
 		}
-		out.files[run] = append(out.files[run], FileRecord{Name: f.Name, Size: f.size, SHA256: sum})
-		c.mu.Lock()
-		c.credited[f.Name] = run
-		c.mu.Unlock()
+		for _, f := range out.files[run] {
+			c.credited[f.Name] = run
+		}
 	}
 	return out, nil
+}
+
+// refuseConflicted refuses the runs of want that a conflict involves
+// (found in this collect or in an earlier one: a run that was to be retried
+// when another run named its file is refused on its retry), and moves the
+// revocations of runs of want to their refusals, since they are not
+// credited yet. Callers hold mu.
+func (c *collector) refuseConflicted(want map[int]bool, out *collected) {
+	for run := range want {
+		if msg, ok := c.conflicted[run]; ok && !slices.Contains(out.refused[run], msg) {
+			out.refused[run] = append(out.refused[run], msg)
+		}
+	}
+	for run := range out.revoked {
+		if want[run] {
+			delete(out.revoked, run)
+		}
+	}
+}
+
+// taken handles a file of run that another run replaced (or removed)
+// between its attribution and its storing: a later run of the same
+// process writing the same name. Run loses its file, and the two runs
+// conflict as runs naming one file do; when the newcomer's file does not
+// say yet whose it is, the newcomer conflicts when its file is collected,
+// since run's header named the path. Callers hold mu.
+func (c *collector) taken(name string, run int, d digest, out *collected) {
+	if config, other, ok := d.h.Run(); d.headed && ok && config == c.config && other != run {
+		c.conflict(name, other, run, out)
+		return
+	}
+	c.refuse(run, fmt.Sprintf("%s was replaced by another run's file of the same name before simswarm could store it as run %d's of %s: simswarm credits each file to exactly one run and refuses it (give each run a file name of its own, e.g. with ${runnumber})", name, run, c.config), out)
+}
+
+// refuse refuses run's files for good. Callers hold mu.
+func (c *collector) refuse(run int, msg string, out *collected) {
+	if !slices.Contains(out.refused[run], msg) {
+		out.refused[run] = append(out.refused[run], msg)
+	}
+	if _, ok := c.conflicted[run]; !ok {
+		c.conflicted[run] = msg
+	}
 }
 
 // name notes that run's header names paths; a path another run's header
@@ -236,12 +298,14 @@ func (c *collector) name(paths []string, run int, out *collected) {
 }
 
 // conflict refuses run's claim to a file that prev's header named or that
-// was credited to prev, and revokes prev's: the runs overwrite each
-// other's file, so neither run's results are all there. Callers hold mu.
+// was credited to prev, and revokes prev's (or refuses it when it is
+// collected, if it is not credited yet): the runs overwrite each other's
+// file, so neither run's results are all there. Callers hold mu.
 func (c *collector) conflict(name string, prev, run int, out *collected) {
 	msg := fmt.Sprintf("%s is written by run %d and by run %d of %s: simswarm credits each file to exactly one run and refuses it (give each run a file name of its own, e.g. with ${runnumber})", name, min(prev, run), max(prev, run), c.config)
-	if !slices.Contains(out.refused[run], msg) {
-		out.refused[run] = append(out.refused[run], msg)
+	c.refuse(run, msg, out)
+	if _, ok := c.conflicted[prev]; !ok {
+		c.conflicted[prev] = msg
 	}
 	if _, done := c.revokedRuns[prev]; !done {
 		c.revokedRuns[prev] = true
@@ -350,18 +414,10 @@ func (c *collector) candidates(since time.Time) ([]candidate, error) {
 			return nil, fmt.Errorf("list results in %s: %w", c.resultsDir, err)
 		}
 	}
-	c.mu.Lock()
-	unclaimed := found[:0]
+	out := make([]candidate, 0, len(found))
 	for _, f := range found {
-		if !c.claimed[f.Path] {
-			unclaimed = append(unclaimed, f)
-		}
-	}
-	c.mu.Unlock()
-	out := make([]candidate, 0, len(unclaimed))
-	for _, f := range unclaimed {
 		st, err := os.Lstat(f.Path)
-		if err != nil || !st.Mode().IsRegular() || st.ModTime().Before(since) {
+		if err != nil || !st.Mode().IsRegular() || st.ModTime().Before(since) || c.isClaimed(f.Path, st) {
 			continue
 		}
 		out = append(out, candidate{Found: f, size: st.Size(), mtime: st.ModTime()})
@@ -393,43 +449,169 @@ func (c *collector) header(f candidate) (oppcli.Header, bool) {
 	return h, ok
 }
 
-// moveInto renames src to dst (creating dst's directory), copying across
-// filesystems; the modification time is kept, since a .vci records its
-// .vec's.
-func moveInto(src, dst string, mtime time.Time) error {
+// errTaken says that a file was replaced or removed between its
+// attribution and its storing.
+var errTaken = errors.New("result file replaced while stored")
+
+// digest is what one reading of a file found: its header (headed false
+// when it has none) and the size and sha256 of the bytes read.
+type digest struct {
+	h      oppcli.Header
+	headed bool
+	size   int64
+	sum    string
+}
+
+// names reports whether the file says it is run of config.
+func (d digest) names(config string, run int) bool {
+	cfg, r, ok := d.h.Run()
+	return d.headed && ok && cfg == config && r == run
+}
+
+// store delivers f, a file attributed to run, and returns what the
+// delivered file holds. Header, size and sha256 come from one reading of
+// the very file delivered (moved first, or held open), so what is credited
+// is what was delivered. When a later run of the same process replaced the
+// file since its attribution (headed: its header named run), or removed
+// it, store returns errTaken (and the newcomer's digest): the newcomer's
+// file is left where its program wrote it.
+func (c *collector) store(f candidate, run int, headed bool) (digest, error) {
+	if c.globs == nil {
+		return c.storeInPlace(f, run, headed)
+	}
+	dst := filepath.Join(c.resultsDir, filepath.FromSlash(f.Name))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
+		return digest{}, err
 	}
-	err := os.Rename(src, dst)
-	if err == nil || !errors.Is(err, syscall.EXDEV) {
-		return err
+	stage := dst + ".simswarm-tmp"
+	err := os.Rename(f.Path, stage)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return digest{}, errTaken
+	case errors.Is(err, syscall.EXDEV):
+		return c.storeCopy(f, run, headed, dst)
+	case err != nil:
+		return digest{}, err
 	}
-	in, err := os.Open(src)
+	d, err := digestFile(stage)
 	if err != nil {
-		return err
+		return d, err
+	}
+	if headed && !d.names(c.config, run) {
+		// The newcomer's file goes back for its own collection, unless
+		// yet another file took its place meanwhile.
+		if err := os.Link(stage, f.Path); err != nil && !errors.Is(err, fs.ErrExist) {
+			return d, err
+		}
+		return d, errors.Join(errTaken, os.Remove(stage))
+	}
+	return d, os.Rename(stage, dst)
+}
+
+// storeCopy is store across filesystems: the file is copied from one open
+// descriptor, read once for the copy, its header and its digest, and
+// removed only if it is still the file copied.
+func (c *collector) storeCopy(f candidate, run int, headed bool, dst string) (digest, error) {
+	in, err := os.Open(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return digest{}, errTaken
+	}
+	if err != nil {
+		return digest{}, err
 	}
 	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return digest{}, err
+	}
 	tmp := dst + ".simswarm-tmp"
 	out, err := os.Create(tmp)
 	if err != nil {
-		return err
+		return digest{}, err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
+	d, err := digestOf(io.TeeReader(in, out))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && headed && !d.names(c.config, run) {
+		err = errTaken
+	}
+	if err == nil {
+		err = os.Chtimes(tmp, st.ModTime(), st.ModTime()) // a .vci records its .vec's time
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
 		os.Remove(tmp)
-		return err
+		return d, err
 	}
-	if err := out.Close(); err != nil {
-		os.Remove(tmp)
-		return err
+	if now, err := os.Lstat(f.Path); err == nil && os.SameFile(now, st) {
+		return d, os.Remove(f.Path)
 	}
-	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
-		return err
+	return d, nil
+}
+
+// storeInPlace reads a file left where the program wrote it (runall) from
+// one open descriptor and claims what it read.
+func (c *collector) storeInPlace(f candidate, run int, headed bool) (digest, error) {
+	in, err := os.Open(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return digest{}, errTaken
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return err
+	if err != nil {
+		return digest{}, err
 	}
-	return os.Remove(src)
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return digest{}, err
+	}
+	d, err := digestOf(in)
+	if err != nil {
+		return d, err
+	}
+	if headed && !d.names(c.config, run) || d.size != st.Size() {
+		return d, errTaken
+	}
+	c.claim(f.Path, st)
+	return d, nil
+}
+
+func digestFile(path string) (digest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return digest{}, err
+	}
+	defer f.Close()
+	return digestOf(f)
+}
+
+// digestOf reads r once: the header from its first bytes, the size and
+// sha256 from all of them.
+func digestOf(r io.Reader) (digest, error) {
+	buf := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(buf)
+	sha := sha256.New()
+	n, err := io.ReadFull(r, *buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return digest{}, err
+	}
+	var d digest
+	d.h, d.headed = oppcli.ReadHeader(bytes.NewReader((*buf)[:n]))
+	sha.Write((*buf)[:n])
+	d.size = int64(n)
+	for err == nil {
+		var m int
+		m, err = r.Read(*buf)
+		sha.Write((*buf)[:m])
+		d.size += int64(m)
+	}
+	if err != io.EOF && err != io.ErrUnexpectedEOF {
+		return digest{}, err
+	}
+	d.sum = hex.EncodeToString(sha.Sum(nil))
+	return d, nil
 }
 
 // where says where the collector looks for result files.
@@ -440,11 +622,23 @@ func (c *collector) where() string {
 	return strings.Join(c.globs, ", ") + " in " + c.dir
 }
 
-func (c *collector) claim(path string) {
+// claim notes that the file st at path is credited in place: later
+// batches need not look at it again, unless another file takes its place.
+func (c *collector) claim(path string, st os.FileInfo) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.claimed == nil {
-		c.claimed = map[string]bool{}
+		c.claimed = map[string]os.FileInfo{}
 	}
-	c.claimed[path] = true
+	c.claimed[path] = st
+}
+
+// isClaimed reports whether st, found at path, is the file claimed there:
+// the same file (a removed file's inode may be reused at once) of the same
+// size and time.
+func (c *collector) isClaimed(path string, st os.FileInfo) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was, ok := c.claimed[path]
+	return ok && os.SameFile(was, st) && was.Size() == st.Size() && was.ModTime().Equal(st.ModTime())
 }

@@ -29,7 +29,13 @@
 //     it fail saying so. Likewise a file name that two runs' headers name
 //     (output-scalar-file = ${resultdir}/${configname}.sca): both runs fail,
 //     the one that counted as done before too (its record is revoked), and
-//     none is retried, since another attempt would share the file again. A run that left no file of its own fails, naming the
+//     none is retried, since another attempt would share the file again.
+//     What a run is credited with is exactly what was delivered: a file is
+//     moved first (runall's: held open) and its header, size and sha256
+//     are read from the moved file itself, since the program goes on with
+//     its next run meanwhile; a file that a later run of the same name
+//     replaced or removed since it was attributed is not the run's, and
+//     the runs conflict as above. A run that left no file of its own fails, naming the
 //     files written meanwhile that say no run (SQLite result files). Only
 //     files written since the batch started count. Paths below the result
 //     directory are kept; runall looks below the directory that every run's

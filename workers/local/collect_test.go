@@ -1,0 +1,156 @@
+package local
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sameHeader is the header of a .sca of config Same whose runs all write
+// results/Same.sca (output-scalar-file = ${resultdir}/${configname}.sca).
+func sameHeader(run int) string {
+	return fmt.Sprintf("version 3\nrun Same-%d-20260101-00:00:00-1\nattr configname Same\nattr runnumber %d\nconfig output-scalar-file results/Same.sca\n", run, run)
+}
+
+// writeReplacing replaces path as OMNeT++ does at the start of a run: the
+// old file is removed, a new one created.
+func writeReplacing(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sameNameCollector is a collector of config Same over a work directory
+// holding run 0's results/Same.sca; globs nil leaves files in place
+// (runall).
+func sameNameCollector(t *testing.T, globs []string) (c *collector, work, results string) {
+	t.Helper()
+	work, results = t.TempDir(), t.TempDir()
+	if globs == nil {
+		results = filepath.Join(work, "results")
+	}
+	if err := os.MkdirAll(filepath.Join(work, "results"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "results", "Same.sca"), []byte(sameHeader(0)+"scalar Net value 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return newCollector(work, results, globs, "Same", nil), work, results
+}
+
+// TestFileReplacedWhileCollectedIsNotCredited: the program goes on with
+// its next run while the finished one is collected, and a run writing the
+// same file name replaces the file between the moment its header was read
+// and the moment it is stored. What is credited must be exactly what is
+// delivered: run 0 is refused (its file was taken by another run's of the
+// same name), never credited with run 1's file, and run 1 then conflicts
+// too; neither run succeeds, in run's (move) and runall's (in place) modes,
+// whether the newcomer has written its header yet, or not yet created
+// its file.
+func TestFileReplacedWhileCollectedIsNotCredited(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		globs []string
+	}{{"move", []string{"results/*"}}, {"in place", nil}} {
+		for _, newcomer := range []string{"whole", "empty", "not yet"} {
+			t.Run(mode.name+"/"+newcomer, func(t *testing.T) {
+				c, work, results := sameNameCollector(t, mode.globs)
+				src := filepath.Join(work, "results", "Same.sca")
+				since := time.Now().Add(-time.Minute)
+				c.storing = func(path string) {
+					switch newcomer {
+					case "whole":
+						writeReplacing(t, path, sameHeader(1)+"scalar Net value 1\n")
+					case "empty":
+						writeReplacing(t, path, "")
+					case "not yet":
+						os.Remove(path)
+					}
+				}
+				got, err := c.collect([]int{0}, since)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.storing = nil
+				if len(got.files[0]) != 0 || len(got.refused[0]) == 0 || !strings.Contains(strings.Join(got.refused[0], ";"), "Same.sca") {
+					t.Fatalf("run 0: credited %+v, refused %q; want refused naming Same.sca", got.files[0], got.refused[0])
+				}
+				if mode.globs != nil {
+					if data, err := os.ReadFile(filepath.Join(results, "Same.sca")); err == nil && !strings.Contains(string(data), "runnumber 0\n") {
+						t.Fatalf("delivered Same.sca is not run 0's:\n%s", data)
+					}
+				}
+				// Run 1 finishes its file, and is collected.
+				if newcomer != "whole" {
+					writeReplacing(t, src, sameHeader(1)+"scalar Net value 1\n")
+				} else if _, err := os.Stat(src); err != nil {
+					t.Fatalf("run 1's file is gone from where the program wrote it: %v", err)
+				}
+				got, err = c.collect([]int{1}, since)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got.files[1]) != 0 || len(got.refused[1]) == 0 {
+					t.Fatalf("run 1: credited %+v, refused %q; want refused", got.files[1], got.refused[1])
+				}
+			})
+		}
+	}
+}
+
+// TestRunInAConflictIsRefusedOnItsRetry: run 0 lost its file (the store
+// failed, so it is to be retried) and then runs 1 and 2 named its file: on
+// its retry, run 0 is refused, though no run credited the file.
+func TestRunInAConflictIsRefusedOnItsRetry(t *testing.T) {
+	c, work, _ := sameNameCollector(t, []string{"results/*"})
+	src := filepath.Join(work, "results", "Same.sca")
+	since := time.Now().Add(-time.Minute)
+	c.storing = func(path string) { os.Remove(path) }
+	got, err := c.collect([]int{0}, since)
+	c.storing = nil
+	if err == nil && len(got.files[0]) > 0 {
+		t.Fatalf("run 0 credited with a file that is gone: %+v", got.files[0])
+	}
+	for _, run := range []int{1, 2} {
+		writeReplacing(t, src, sameHeader(run))
+		if got, err := c.collect([]int{run}, since); err != nil || len(got.refused[run]) == 0 {
+			t.Fatalf("run %d: %v, %+v", run, err, got)
+		}
+	}
+	writeReplacing(t, src, sameHeader(0))
+	got, err = c.collect([]int{0}, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.files[0]) != 0 || len(got.refused[0]) == 0 {
+		t.Fatalf("retried run 0: credited %+v, refused %q; want refused", got.files[0], got.refused[0])
+	}
+}
+
+// TestClaimedFileReplacedInPlaceConflicts: runall leaves files in place and
+// need not look again at a file it credited, but a later run that writes
+// the same name makes a new file there: it is looked at, and the two runs
+// conflict (the earlier one revoked), even with no other file naming it.
+func TestClaimedFileReplacedInPlaceConflicts(t *testing.T) {
+	c, work, _ := sameNameCollector(t, nil)
+	since := time.Now().Add(-time.Minute)
+	got, err := c.collect([]int{0}, since)
+	if err != nil || len(got.files[0]) != 1 {
+		t.Fatalf("run 0: %v, %+v", err, got)
+	}
+	writeReplacing(t, filepath.Join(work, "results", "Same.sca"), sameHeader(1)+"scalar Net value 1\n")
+	got, err = c.collect([]int{1}, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.files[1]) != 0 || len(got.refused[1]) == 0 || got.revoked[0] == "" {
+		t.Fatalf("run 1: credited %+v, refused %q, revoked %v; want run 1 refused and run 0 revoked", got.files[1], got.refused[1], got.revoked)
+	}
+}
