@@ -24,7 +24,7 @@ func TestWithoutSessionPagesRedirectToLoginAndCallsGet401(t *testing.T) {
 	e := newEnv(t)
 	e.campaign(t, "demo", 4, api.CampaignStatus{})
 	c := e.client(t)
-	for _, p := range []string{"/ui/", "/ui/campaigns/demo", "/ui/queues", "/ui/swarm", "/ui/nowhere"} {
+	for _, p := range []string{"/ui/", "/ui/campaigns/demo", "/ui/campaigns/demo/results", "/ui/queues", "/ui/swarm", "/ui/nowhere"} {
 		code, _, h := get(t, c, e.srv.URL+p)
 		if code != http.StatusSeeOther || h.Get("Location") != "/ui/login?next="+url.QueryEscape(p) {
 			t.Errorf("GET %s without a session: %d to %q, want 303 to the login", p, code, h.Get("Location"))
@@ -38,7 +38,8 @@ func TestWithoutSessionPagesRedirectToLoginAndCallsGet401(t *testing.T) {
 		{"GET", e.srv.URL + "/ui/api/overview"}, {"GET", e.srv.URL + "/ui/api/campaigns/demo"},
 		{"GET", e.srv.URL + "/ui/api/queues"}, {"GET", e.srv.URL + "/ui/api/swarm"},
 		{"GET", e.srv.URL + "/ui/api/stream?view=overview"},
-		{"GET", prefix}, {"GET", prefix + "/runs/0"}, {"GET", prefix + "/results/0/x.sca"},
+		{"GET", e.srv.URL + "/ui/api/campaigns/demo/results"}, {"GET", e.srv.URL + "/ui/api/stream?view=results&name=demo"},
+		{"GET", prefix}, {"GET", prefix + "/results/table"}, {"GET", prefix + "/runs/0"}, {"GET", prefix + "/results/0/x.sca"},
 		{"POST", prefix + "/suspend"}, {"POST", prefix + "/retry"}, {"DELETE", prefix},
 		{"GET", e.srv.URL + "/metrics"},
 	} {

@@ -6,6 +6,12 @@
 //	/ui/campaigns/NAME   one campaign: spec, conditions, runs (paginated, by state), each
 //	                     run's attempts, stderr tail and result downloads; suspend/resume,
 //	                     retry failed runs, cancel (delete)
+//	/ui/campaigns/NAME/results
+//	                     its Results tab: a scalar of the result index (Config.Results)
+//	                     against an iteration variable, one series per value of another,
+//	                     mean with 95% CI error bars (resulttable's numbers), drawn as
+//	                     SVG by the embedded results.js; choices in the query
+//	                     (?scalar=MODULE.NAME&x=VAR&series=VAR)
 //	/ui/queues           queue depth, workers with their current task and since when,
 //	                     recent failures with stderr tails, builds, the same management
 //	/ui/swarm            nodes (role, availability, state, CPUs, memory) with their tasks
@@ -14,7 +20,7 @@
 //	/ui/login            log in with the API token
 //
 // Each page is one JSON view (/ui/api/overview, /ui/api/campaigns/NAME,
-// /ui/api/queues, /ui/api/swarm) that the page receives as server-sent
+// /ui/api/campaigns/NAME/results, /ui/api/queues, /ui/api/swarm) that the page receives as server-sent
 // events from /ui/api/stream?view=... whenever it changes (recomputed every
 // StreamInterval, shared between clients for a moment). Actions call the
 // controller's API (apiserver) with the session; Server.APISession is the
@@ -28,7 +34,10 @@
 // one background scan (Run) while someone looks at the dashboard, at most
 // every max(IndexMinInterval, 10 × the scan's cost). A page therefore never
 // waits for a scan: before the first one completes it shows the counts and
-// says the run list is being read.
+// says the run list is being read. The Results tab reads the campaign's
+// result index (one document per indexed run), at most every
+// max(IndexMinInterval, 10 × the read's cost) per choice of scalar and
+// axes, shared by every tab that shows it.
 //
 // Security: every page and view needs a session, made by logging in with
 // the API token (compared in constant time on digests). Wrong logins and

@@ -27,6 +27,8 @@ type Config struct {
 	Builds    Builds
 	Queues    QueueInspector
 	Live      LiveRuns
+	// Results feeds the Results tab; optional.
+	Results ResultIndex
 	// QueueNames are the queues shown; default build and run.
 	QueueNames []string
 	Workers    Workers
@@ -63,6 +65,7 @@ type Server struct {
 	limiter  *httpauth.Limiter
 	index    *runIndex
 	memo     memo
+	results  resultsCache
 	// done is closed when Run returns: live streams end with it, so a
 	// controller's shutdown does not wait for open browser tabs.
 	done     chan struct{}
@@ -128,7 +131,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /ui/login", s.login)
 	mux.HandleFunc("POST /ui/logout", s.logout)
 	mux.Handle("GET /ui/static/", staticHandler())
-	for _, p := range []string{"/ui/{$}", "/ui/campaigns/{name}", "/ui/queues", "/ui/swarm"} {
+	for _, p := range []string{"/ui/{$}", "/ui/campaigns/{name}", "/ui/campaigns/{name}/results", "/ui/queues", "/ui/swarm"} {
 		mux.HandleFunc("GET "+p, s.requirePage(s.page))
 	}
 	mux.HandleFunc("GET /ui/api/overview", s.requireAPI(s.viewHandler(func(r *http.Request) (viewSpec, error) {
@@ -136,6 +139,9 @@ func (s *Server) Handler() http.Handler {
 	})))
 	mux.HandleFunc("GET /ui/api/campaigns/{name}", s.requireAPI(s.viewHandler(func(r *http.Request) (viewSpec, error) {
 		return campaignSpec(r.PathValue("name"), r)
+	})))
+	mux.HandleFunc("GET /ui/api/campaigns/{name}/results", s.requireAPI(s.viewHandler(func(r *http.Request) (viewSpec, error) {
+		return resultsSpec(r.PathValue("name"), r), nil
 	})))
 	mux.HandleFunc("GET /ui/api/queues", s.requireAPI(s.viewHandler(func(r *http.Request) (viewSpec, error) {
 		return viewSpec{Kind: "queues"}, nil
@@ -174,10 +180,17 @@ type viewSpec struct {
 	State string
 	After int
 	Limit int
+	// The Results tab's choices.
+	Scalar, X, Series string
 }
 
 func (v viewSpec) key() string {
-	return fmt.Sprintf("%s|%s|%s|%d|%d", v.Kind, v.Name, v.State, v.After, v.Limit)
+	return fmt.Sprintf("%s|%s|%s|%d|%d|%q|%q|%q", v.Kind, v.Name, v.State, v.After, v.Limit, v.Scalar, v.X, v.Series)
+}
+
+func resultsSpec(name string, r *http.Request) viewSpec {
+	q := r.URL.Query()
+	return viewSpec{Kind: "results", Name: name, Scalar: q.Get("scalar"), X: q.Get("x"), Series: q.Get("series")}
 }
 
 func intQuery(r *http.Request, key string, def int) (int, error) {
@@ -219,8 +232,14 @@ func specFromQuery(r *http.Request) (viewSpec, error) {
 			return viewSpec{}, fmt.Errorf("%w: view=campaign needs name=", errBadRequest)
 		}
 		return campaignSpec(name, r)
+	case "results":
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			return viewSpec{}, fmt.Errorf("%w: view=results needs name=", errBadRequest)
+		}
+		return resultsSpec(name, r), nil
 	default:
-		return viewSpec{}, fmt.Errorf("%w: view=%q is not overview, campaign, queues or swarm", errBadRequest, k)
+		return viewSpec{}, fmt.Errorf("%w: view=%q is not overview, campaign, results, queues or swarm", errBadRequest, k)
 	}
 }
 
@@ -235,6 +254,8 @@ func (s *Server) compute(ctx context.Context, v viewSpec) ([]byte, error) {
 			out, err = s.overview(ctx)
 		case "campaign":
 			out, err = s.campaignPage(ctx, v.Name, v.State, v.After, v.Limit)
+		case "results":
+			out, err = s.resultsPage(ctx, v)
 		case "queues":
 			out, err = s.queuesPage(ctx)
 		case "swarm":

@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// One budget of failed attempts per client address for the login, the
 	// API and /metrics.
 	lim := &httpauth.Limiter{TrustedProxies: cfg.TrustedProxies}
-	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st, Limiter: lim,
+	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st, Results: st, Limiter: lim,
 		Revocations: st,
 		Queues:      inspector, Live: campaign.NewAsynqQueue(rdb), Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
 	if err != nil {

@@ -262,6 +262,7 @@ function campaignPage(name) {
       h("td", {}, h("button", { onclick: () => runDrawer(c, x.run) }, x.state === "Succeeded" ? "Results" : "Details"))));
     main.replaceChildren(
       h("h1", {}, c.name, " ", badge(c.phase)),
+      campaignTabs(c.name, "runs"),
       h("div", { class: "actions" }, campaignActions(c, () => render(last))),
       h("h2", {}, "Progress"), progressBar(c),
       h("div", { class: "cards" }, card("throughput", paceText(c.pace)), card("eta", fmtDur(c.pace.etaSeconds)),
@@ -413,6 +414,7 @@ function route() {
   let nav = "overview";
   let m;
   if ((m = p.match(/^\/ui\/campaigns\/([^/]+)$/))) campaignPage(decodeURIComponent(m[1]));
+  else if ((m = p.match(/^\/ui\/campaigns\/([^/]+)\/results$/))) resultsPage(decodeURIComponent(m[1]));
   else if (p === "/ui/queues") { nav = "queues"; queuesPage(); }
   else if (p === "/ui/swarm") { nav = "swarm"; swarmPage(); }
   else overviewPage();
