@@ -39,11 +39,6 @@ type Reconciler struct {
 	Epoch  int64
 	Logger *zap.Logger
 	Now    func() time.Time
-	// Grace is how old a Queued/Running record without a task must be
-	// before it is sent back to Pending. Default 2s. (Records written by
-	// versions that marked dispatches and claims; records now stay Pending
-	// while in flight.)
-	Grace time.Duration
 	// DeleteBatch is how many run records one statement of a delete
 	// removes (default store.DeleteBatch); DeletePassBudget how long one
 	// pass of a delete goes on before it writes its progress and yields
@@ -54,7 +49,6 @@ type Reconciler struct {
 	mu         sync.Mutex
 	cache      map[string]expansion     // by name
 	countCache map[string]countEntry    // by name
-	lostScans  map[string]time.Time     // by name: last scan for lost tasks
 	frontiers  map[string]frontier      // by name: dispatch frontier
 	durs       map[string]durationEntry // by name: run durations, for batch sizes
 }
@@ -106,24 +100,6 @@ func (r *Reconciler) adjustCounts(name string, f func(*api.RunCounts)) {
 		f(&e.c)
 		r.countCache[name] = e
 	}
-}
-
-// lostScanEvery bounds how often a campaign with tasks in the queue is
-// scanned for records whose task vanished (with an empty queue, every pass
-// may scan: that is when Redis was wiped).
-const lostScanEvery = 10 * time.Second
-
-func (r *Reconciler) lostScanDue(name string, live int) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.lostScans == nil {
-		r.lostScans = map[string]time.Time{}
-	}
-	if live > 0 && time.Since(r.lostScans[name]) < lostScanEvery {
-		return false
-	}
-	r.lostScans[name] = time.Now()
-	return true
 }
 
 func (r *Reconciler) forgetCounts(name string) {
@@ -258,7 +234,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	}
 	o.Counts, o.CountsFresh = counts, fresh
 	if buildDone && !c.Spec.Suspend && fresh {
-		changed, failed, err := r.repair(ctx, c, o.Counts, live)
+		changed, failed, err := r.repair(ctx, c, o.Counts)
 		if err != nil {
 			return 0, err
 		}
@@ -346,10 +322,9 @@ func maxAttempts(spec api.CampaignSpec) int {
 	return 1 + retries
 }
 
-// repair sends retryable Failed runs and task-less Queued/Running runs back
-// to Pending. It reports whether it changed anything, and the latest
+// repair sends retryable Failed runs back to Pending. It reports whether it changed anything, and the latest
 // failed attempt it sent back.
-func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.RunCounts, live map[int]string) (bool, *Failure, error) {
+func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.RunCounts) (bool, *Failure, error) {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	changed := false
 	var latest *schema.RunRecord
@@ -373,31 +348,6 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 	var failure *Failure
 	if latest != nil {
 		failure = attemptFailed(*latest)
-	}
-	if int(counts.Queued+counts.Running) > len(live) && r.lostScanDue(name, len(live)) {
-		grace := r.Grace
-		if grace == 0 {
-			grace = 2 * time.Second
-		}
-		for _, state := range []string{schema.RunQueued, schema.RunRunning} {
-			recs, err := r.Store.Runs(ctx, store.RunQuery{Campaign: name, UID: uid, State: state, After: -1})
-			if err != nil {
-				return changed, failure, err
-			}
-			for _, rec := range recs {
-				if _, ok := live[rec.Run]; ok || r.now().Sub(rec.UpdatedAt) < grace {
-					continue
-				}
-				ok, err := r.Store.SetRunState(ctx, rec.ID, state, schema.RunPending, "task lost from the queue; dispatching again")
-				if err != nil {
-					return changed, failure, err
-				}
-				if ok {
-					r.log().Info("run task lost, re-dispatching", zap.String("campaign", name), zap.Int("run", rec.Run))
-				}
-				changed = changed || ok
-			}
-		}
 	}
 	return changed, failure, nil
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -51,7 +50,7 @@ func newEnv(t *testing.T) *env {
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	t.Cleanup(func() { rdb.Close() })
 	q := NewAsynqQueue(rdb)
-	r := &Reconciler{Store: st, Tasks: q, Shares: NewShares(32), Epoch: 1, Grace: time.Nanosecond,
+	r := &Reconciler{Store: st, Tasks: q, Shares: NewShares(32), Epoch: 1,
 		Expander: &SpecExpander{Store: st, FilterNumbers: rangeFilter}}
 	return &env{st: st, rdb: rdb, q: q, r: r}
 }
