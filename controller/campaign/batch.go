@@ -55,8 +55,8 @@ func batchWindow(window, total, demand, size, slots int) int {
 }
 
 // batchFor is the batch size of campaign name in this pass.
-func (r *Reconciler) batchFor(ctx context.Context, name, uid string, o Observed) (int, error) {
-	d, err := r.durations(ctx, name, uid, o.Counts.Succeeded)
+func (r *Reconciler) batchFor(ctx context.Context, s *campaignState, name string, o Observed) (int, error) {
+	d, err := r.durations(ctx, s, name, o.Counts.Succeeded)
 	if err != nil {
 		return 0, err
 	}
@@ -118,12 +118,6 @@ func (d runDurations) mean() (time.Duration, bool) {
 	return d.total / time.Duration(d.succeeded), true
 }
 
-type durationEntry struct {
-	uid string
-	d   runDurations
-	at  time.Time
-}
-
 // durationsEvery is how often a campaign's run durations are summed again
 // (a pass over its succeeded records). Batch sizes follow them loosely.
 const durationsEvery = 30 * time.Second
@@ -131,26 +125,16 @@ const durationsEvery = 30 * time.Second
 // durations returns what the succeeded runs of campaign name took, given
 // how many succeeded by the counts: summed again when runs first
 // succeeded, then every durationsEvery.
-func (r *Reconciler) durations(ctx context.Context, name, uid string, succeeded int64) (runDurations, error) {
-	r.mu.Lock()
-	e, ok := r.durs[name]
-	r.mu.Unlock()
-	if succeeded == 0 || (ok && e.uid == uid && e.d.succeeded > 0 && time.Since(e.at) < durationsEvery) {
-		if ok && e.uid == uid {
-			return e.d, nil
-		}
-		return runDurations{}, nil
+func (r *Reconciler) durations(ctx context.Context, s *campaignState, name string, succeeded int64) (runDurations, error) {
+	e := s.durations
+	if succeeded == 0 || (e.valid && e.d.succeeded > 0 && time.Since(e.at) < durationsEvery) {
+		return e.d, nil
 	}
-	total, err := r.Store.SucceededTime(ctx, name, uid)
+	total, err := r.Store.SucceededTime(ctx, name, s.uid)
 	if err != nil {
 		return runDurations{}, err
 	}
 	d := runDurations{succeeded: succeeded, total: total}
-	r.mu.Lock()
-	if r.durs == nil {
-		r.durs = map[string]durationEntry{}
-	}
-	r.durs[name] = durationEntry{uid: uid, d: d, at: time.Now()}
-	r.mu.Unlock()
+	s.durations = durationEntry{valid: true, d: d, at: time.Now()}
 	return d, nil
 }

@@ -16,8 +16,8 @@ const recordLead = 2 * createPerPass
 // recordLead created records lie ahead of it. Records are created as
 // dispatch needs them, not all at once, so the passes of a million-run
 // campaign stay short from its start.
-func (r *Reconciler) needRecords(name, uid string, gen int64, created int) bool {
-	f := r.frontierFor(name, uid, gen)
+func needRecords(s *campaignState, created int) bool {
+	f := s.frontier
 	return !f.known || f.rescan || created-f.next < recordLead
 }
 
@@ -27,7 +27,7 @@ func (r *Reconciler) needRecords(name, uid string, gen int64, created int) bool 
 // the frontier shows runs never dispatched, an empty queue means dispatch
 // is behind, not done: the cached counts do (they are refreshed by age,
 // see countEntry).
-func (r *Reconciler) mayBeFinished(name, uid string, gen int64, expanded int) bool {
-	f := r.frontierFor(name, uid, gen)
+func mayBeFinished(s *campaignState, expanded int) bool {
+	f := s.frontier
 	return !f.known || f.rescan || expanded < 0 || f.next >= expanded
 }

@@ -46,10 +46,10 @@ func TestLongCampaignPassesCreateAndCountOnlyWhatTheyNeed(t *testing.T) {
 		if err := e.rdb.FlushAll(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
-		before := e.r.countCache["long"].at
+		before := e.r.states["long"].counts.at
 		now = now.Add(time.Millisecond)
 		e.reconcile(t, "long")
-		if e.r.countCache["long"].at != before {
+		if e.r.states["long"].counts.at != before {
 			counted++
 		}
 	}

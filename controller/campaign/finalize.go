@@ -153,16 +153,6 @@ func (r *Reconciler) writeDeleting(ctx context.Context, c *api.Campaign, removed
 	return r.Store.UpdateStatus(ctx, c.Metadata.Name, c.Metadata.UID, st, r.Epoch)
 }
 
-// forget drops what the reconciler remembers of name.
-func (r *Reconciler) forget(name string) {
-	r.Shares.Forget(name)
-	r.mu.Lock()
-	delete(r.cache, name)
-	delete(r.countCache, name)
-	delete(r.frontiers, name)
-	r.mu.Unlock()
-}
-
 // prune does one bounded pass of freeing the result set of uid.
 func (r *Reconciler) prune(ctx context.Context, uid string) (time.Duration, error) {
 	start := time.Now()

@@ -19,42 +19,9 @@ package campaign
 // the frontier that another leader dispatched already is either in the
 // queue (skipped) or has its outcome recorded (the worker skips it).
 type frontier struct {
-	uid    string
-	gen    int64
 	next   int  // index into the expanded runs of the next undispatched run
 	known  bool // next is meaningful
 	rescan bool // scan before using next
-}
-
-// frontierFor returns the campaign's frontier, reset for a new object or
-// generation (a new spec may select other runs).
-func (r *Reconciler) frontierFor(name, uid string, gen int64) frontier {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f, ok := r.frontiers[name]
-	if !ok || f.uid != uid || f.gen != gen {
-		return frontier{uid: uid, gen: gen}
-	}
-	return f
-}
-
-func (r *Reconciler) setFrontier(name string, f frontier) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.frontiers == nil {
-		r.frontiers = map[string]frontier{}
-	}
-	r.frontiers[name] = f
-}
-
-// rescanFrontier makes the next pass of name scan for Pending records.
-func (r *Reconciler) rescanFrontier(name string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if f, ok := r.frontiers[name]; ok {
-		f.rescan = true
-		r.frontiers[name] = f
-	}
 }
 
 // needsScan reports whether a dispatch must query the records: pending is

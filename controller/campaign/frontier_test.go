@@ -84,7 +84,7 @@ func TestDispatchFollowsTheFrontierAndRescansBehindIt(t *testing.T) {
 	if ok, _ := e.st.SetRunState(ctx, store.RunID("fr", uid, 3), schema.RunSucceeded, schema.RunPending, ""); !ok {
 		t.Fatal("set run 3 back to Pending")
 	}
-	e.r.forgetCounts("fr") // the next pass counts afresh
+	e.r.states["fr"].counts = countEntry{} // the next pass counts afresh
 	e.reconcile(t, "fr")
 	if _, ok := e.tasks(t, "fr", uid)[3]; !ok {
 		t.Fatal("run 3, Pending again behind the frontier, was not dispatched after a fresh count")

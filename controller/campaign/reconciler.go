@@ -46,73 +46,26 @@ type Reconciler struct {
 	DeleteBatch      int
 	DeletePassBudget time.Duration
 
-	mu         sync.Mutex
-	cache      map[string]expansion     // by name
-	countCache map[string]countEntry    // by name
-	frontiers  map[string]frontier      // by name: dispatch frontier
-	durs       map[string]durationEntry // by name: run durations, for batch sizes
-}
-
-// countEntry caches a campaign's run counts. Counting scans the run
-// records, which costs more the bigger the campaign (on FerretDB's SQLite
-// backend, a full scan), so a count is reused for ten times what it cost
-// (at most maxCountAge), adjusted for the controller's own transitions.
-// What workers did (Pending to Succeeded or Failed) shows at the next
-// count; until then Pending may be high, which costs at most a dispatch
-// query that finds fewer records. A campaign is only declared finished on
-// a fresh count.
-type countEntry struct {
-	uid  string
-	c    api.RunCounts
-	at   time.Time
-	cost time.Duration
+	mu     sync.Mutex
+	states map[string]*campaignState // by name
 }
 
 const maxCountAge = 30 * time.Second
 
-func (r *Reconciler) counts(ctx context.Context, name, uid string, force bool) (api.RunCounts, bool, error) {
-	r.mu.Lock()
-	e, ok := r.countCache[name]
-	r.mu.Unlock()
-	if ok && !force && e.uid == uid && r.now().Sub(e.at) < min(10*e.cost, maxCountAge) {
+// counts returns the campaign's run counts, and whether they were just
+// counted (fresh) rather than taken from its state.
+func (r *Reconciler) counts(ctx context.Context, s *campaignState, name string, force bool) (api.RunCounts, bool, error) {
+	e := s.counts
+	if e.valid && !force && r.now().Sub(e.at) < min(10*e.cost, maxCountAge) {
 		return e.c, false, nil
 	}
 	start := time.Now()
-	c, err := r.Store.RunCounts(ctx, name, uid)
+	c, err := r.Store.RunCounts(ctx, name, s.uid)
 	if err != nil {
 		return c, false, err
 	}
-	r.mu.Lock()
-	if r.countCache == nil {
-		r.countCache = map[string]countEntry{}
-	}
-	r.countCache[name] = countEntry{uid: uid, c: c, at: r.now(), cost: time.Since(start)}
-	r.mu.Unlock()
+	s.counts = countEntry{valid: true, c: c, at: r.now(), cost: time.Since(start)}
 	return c, true, nil
-}
-
-// adjustCounts applies one of the controller's own transitions to the
-// cached counts.
-func (r *Reconciler) adjustCounts(name string, f func(*api.RunCounts)) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if e, ok := r.countCache[name]; ok {
-		f(&e.c)
-		r.countCache[name] = e
-	}
-}
-
-func (r *Reconciler) forgetCounts(name string) {
-	r.mu.Lock()
-	delete(r.countCache, name)
-	r.mu.Unlock()
-}
-
-type expansion struct {
-	uid   string
-	gen   int64
-	runs  []int
-	known bool
 }
 
 // Run records are created in chunks, one per pass: a small first chunk so
@@ -180,6 +133,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 	}
 
+	s := r.stateFor(name, uid, c.Metadata.Generation)
 	o := Observed{Generation: c.Metadata.Generation, Spec: c.Spec, Status: c.Status, Expanded: -1, Now: r.now().UTC(),
 		SourceRevision: c.Metadata.Annotations[AnnotationSourceRevision]}
 	if r.Validate != nil {
@@ -197,7 +151,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		default:
 			o.Build = b
 		}
-		runs, known, err := r.expand(ctx, c, o.Build)
+		runs, known, err := r.expand(ctx, s, c, o.Build)
 		switch {
 		case errors.Is(err, ErrInvalid):
 			o.SpecErr = err
@@ -208,7 +162,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 	}
 	if o.SpecErr != nil {
-		return r.apply(ctx, c, o, Compute(o), nil)
+		return r.apply(ctx, s, c, o, Compute(o), nil)
 	}
 
 	buildDone := o.Build != nil && o.Build.State == schema.BuildSucceeded
@@ -227,8 +181,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	}
 	// Nothing in flight: the campaign may just have finished, count now
 	// (unless runs were never dispatched: then dispatch is only behind).
-	mayBeDone := len(live) == 0 && r.mayBeFinished(name, uid, c.Metadata.Generation, o.Expanded)
-	counts, fresh, err := r.counts(ctx, name, uid, buildDone && (mayBeDone || buried > 0))
+	mayBeDone := len(live) == 0 && mayBeFinished(s, o.Expanded)
+	counts, fresh, err := r.counts(ctx, s, name, buildDone && (mayBeDone || buried > 0))
 	if err != nil {
 		return 0, err
 	}
@@ -243,8 +197,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 		if changed {
 			// Runs sent back to Pending are behind the dispatch frontier.
-			r.rescanFrontier(name)
-			if o.Counts, _, err = r.counts(ctx, name, uid, true); err != nil {
+			s.frontier.rescan = true
+			if o.Counts, _, err = r.counts(ctx, s, name, true); err != nil {
 				return 0, err
 			}
 		}
@@ -278,13 +232,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	}
 	o.Window = r.Shares.Window(name, c.Spec.Priority, created, demand)
 	if o.Window > 0 {
-		size, err := r.batchFor(ctx, name, uid, o)
+		size, err := r.batchFor(ctx, s, name, o)
 		if err != nil {
 			return 0, err
 		}
 		o.Window = batchWindow(o.Window, r.Shares.Total(), demand, size, r.Shares.Slots())
 	}
-	return r.apply(ctx, c, o, Compute(o), live)
+	return r.apply(ctx, s, c, o, Compute(o), live)
 }
 
 func sourceDigest(s api.SourceSpec) string {
@@ -294,23 +248,15 @@ func sourceDigest(s api.SourceSpec) string {
 	return "archive:" + s.Archive
 }
 
-func (r *Reconciler) expand(ctx context.Context, c *api.Campaign, b *schema.BuildRecord) ([]int, bool, error) {
-	r.mu.Lock()
-	e, ok := r.cache[c.Metadata.Name]
-	r.mu.Unlock()
-	if ok && e.uid == c.Metadata.UID && e.gen == c.Metadata.Generation && e.known {
-		return e.runs, true, nil
+func (r *Reconciler) expand(ctx context.Context, s *campaignState, c *api.Campaign, b *schema.BuildRecord) ([]int, bool, error) {
+	if s.expansion.known {
+		return s.expansion.runs, true, nil
 	}
 	runs, known, err := r.Expander.Expand(ctx, c, b)
 	if err != nil {
 		return nil, false, err
 	}
-	r.mu.Lock()
-	if r.cache == nil {
-		r.cache = map[string]expansion{}
-	}
-	r.cache[c.Metadata.Name] = expansion{uid: c.Metadata.UID, gen: c.Metadata.Generation, runs: runs, known: known}
-	r.mu.Unlock()
+	s.expansion = expansion{runs: runs, known: known}
 	return runs, known, nil
 }
 
@@ -352,7 +298,7 @@ func (r *Reconciler) repair(ctx context.Context, c *api.Campaign, counts api.Run
 	return changed, failure, nil
 }
 
-func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d Desired, live map[int]string) (time.Duration, error) {
+func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaign, o Observed, d Desired, live map[int]string) (time.Duration, error) {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	if d.Unqueue {
 		// The records of unqueued runs still say Pending: nothing to undo,
@@ -360,17 +306,18 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 		if _, err := r.Tasks.Unqueue(ctx, name, uid, false); err != nil {
 			return 0, err
 		}
-		r.rescanFrontier(name)
+		s.frontier.rescan = true
 		r.Shares.Forget(name)
 	}
-	if d.CreateRuns && r.needRecords(name, uid, c.Metadata.Generation, int(o.Counts.Total)) {
-		runs, _, err := r.expand(ctx, c, o.Build)
+	if d.CreateRuns && needRecords(s, int(o.Counts.Total)) {
+		runs, _, err := r.expand(ctx, s, c, o.Build)
 		if err != nil {
 			return 0, err
 		}
 		if start, end := chunkBounds(int(o.Counts.Total), len(runs)); start < end {
 			n, err := r.Store.CreateRuns(ctx, name, uid, runs[start:end])
-			r.adjustCounts(name, func(c *api.RunCounts) { c.Total += int64(n); c.Pending += int64(n) })
+			s.counts.c.Total += int64(n) // the controller's own transition: the count stays good
+			s.counts.c.Pending += int64(n)
 			if err != nil {
 				return 0, err
 			}
@@ -387,7 +334,7 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 		}
 	}
 	if d.Dispatch > 0 {
-		if err := r.dispatch(ctx, c, o, d.Dispatch, live); err != nil {
+		if err := r.dispatch(ctx, s, c, o, d.Dispatch, live); err != nil {
 			return 0, err
 		}
 	}
@@ -406,9 +353,9 @@ func (r *Reconciler) apply(ctx context.Context, c *api.Campaign, o Observed, d D
 	return d.Requeue, nil
 }
 
-func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, n int, live map[int]string) error {
+func (r *Reconciler) dispatch(ctx context.Context, s *campaignState, c *api.Campaign, o Observed, n int, live map[int]string) error {
 	name, uid := c.Metadata.Name, c.Metadata.UID
-	runs, _, err := r.expand(ctx, c, o.Build)
+	runs, _, err := r.expand(ctx, s, c, o.Build)
 	if err != nil {
 		return err
 	}
@@ -417,7 +364,7 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	if o.CountsFresh {
 		pending = o.Counts.Pending
 	}
-	f := r.frontierFor(name, uid, c.Metadata.Generation)
+	f := &s.frontier
 	// idx is the run's place in the expanded list (-1: not in it).
 	type candidate struct{ run, attempts, idx int }
 	var cands []candidate
@@ -456,7 +403,7 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 	// the collection.
 	proto := schema.RunTask{Campaign: name, UID: uid, ArtifactKey: o.BuildKey, Simulation: c.Spec.Simulation,
 		Results: c.Spec.Results, Timeout: timeout}
-	size, err := r.batchFor(ctx, name, uid, o)
+	size, err := r.batchFor(ctx, s, name, o)
 	if err != nil {
 		return err
 	}
@@ -488,20 +435,17 @@ func (r *Reconciler) dispatch(ctx context.Context, c *api.Campaign, o Observed, 
 		}
 		if len(batch) == size {
 			if err := send(); err != nil {
-				r.setFrontier(name, f)
 				return err
 			}
 		}
 	}
 	if err := send(); err != nil {
-		r.setFrontier(name, f)
 		return err
 	}
 	if complete && examined == len(cands) {
 		// Every Pending record is dispatched or in the queue.
 		f.next = created
 	}
-	r.setFrontier(name, f)
 	return nil
 }
 
