@@ -33,7 +33,9 @@
 // exactly one succeeds), then sets the record Succeeded from it
 // (Completion.RecordFields); a simulation failure sets it Failed. A batch
 // does the same for each of its runs. Builders move a BuildRecord (keyed by
-// BuildKey) to Succeeded once its artifact is in GridFS.
+// BuildKey) to Succeeded once its artifact is in GridFS. A deleted campaign
+// whose results are kept leaves a ResultSet (ResultSetDeleting, then
+// ResultSetKept until pruned: ResultSetPruning).
 //
 // # Redis names
 //

@@ -95,7 +95,7 @@ func TestDeleteFinishedByTheNextControllerAfterSIGKILL(t *testing.T) {
 		t.Fatalf("%d run records left", k)
 	}
 	set, err := cb.ResultSet(ctx, c.Metadata.UID)
-	if err != nil || set.Name != "big" || set.State != store.ResultSetKept {
+	if err != nil || set.Name != "big" || set.State != schema.ResultSetKept {
 		t.Fatalf("result set after the finished delete: %+v %v", set, err)
 	}
 }

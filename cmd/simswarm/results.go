@@ -19,7 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/client"
 )
 
@@ -108,7 +108,7 @@ func fileSHA(p string) (string, error) {
 }
 
 func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs int) (pullStats, error) {
-	list := func(yield func(apiserver.ResultEntry)) error {
+	list := func(yield func(wire.ResultEntry)) error {
 		after := -1
 		for {
 			page, err := c.Results(ctx, name, after, 1000)
@@ -130,15 +130,15 @@ func pullResults(ctx context.Context, c *client.Client, name, dir string, jobs i
 			after = page.Next
 		}
 	}
-	open := func(e apiserver.ResultEntry) (io.ReadCloser, error) { return c.OpenResult(ctx, name, e.Run, e.Name) }
+	open := func(e wire.ResultEntry) (io.ReadCloser, error) { return c.OpenResult(ctx, name, e.Run, e.Name) }
 	batch := func(run int, names []string) (io.ReadCloser, error) { return c.OpenResultBatch(ctx, name, run, names) }
 	return pullBatched(ctx, dir, jobs, list, open, batch)
 }
 
 // pullAll downloads, jobs at a time, every file that list yields and
 // open reads.
-func pullAll(ctx context.Context, dir string, jobs int, list func(yield func(apiserver.ResultEntry)) error,
-	open func(apiserver.ResultEntry) (io.ReadCloser, error)) (pullStats, error) {
+func pullAll(ctx context.Context, dir string, jobs int, list func(yield func(wire.ResultEntry)) error,
+	open func(wire.ResultEntry) (io.ReadCloser, error)) (pullStats, error) {
 	return pullBatched(ctx, dir, jobs, list, open, nil)
 }
 
@@ -147,15 +147,15 @@ type openBatch func(run int, names []string) (io.ReadCloser, error)
 
 // pullBatched is pullAll that fetches the small files of a run together
 // through batch, if not nil.
-func pullBatched(ctx context.Context, dir string, jobs int, list func(yield func(apiserver.ResultEntry)) error,
-	open func(apiserver.ResultEntry) (io.ReadCloser, error), batch openBatch) (pullStats, error) {
+func pullBatched(ctx context.Context, dir string, jobs int, list func(yield func(wire.ResultEntry)) error,
+	open func(wire.ResultEntry) (io.ReadCloser, error), batch openBatch) (pullStats, error) {
 	var st pullStats
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return st, err
 	}
 	var mu sync.Mutex
 	var errs []error
-	work := make(chan []apiserver.ResultEntry)
+	work := make(chan []wire.ResultEntry)
 	var wg sync.WaitGroup
 	for i := 0; i < max(jobs, 1); i++ {
 		wg.Add(1)
@@ -175,14 +175,14 @@ func pullBatched(ctx context.Context, dir string, jobs int, list func(yield func
 	}
 	// Entries are grouped a listing page at a time (a page holds whole
 	// runs); singles go at once when there is no batching.
-	var page []apiserver.ResultEntry
+	var page []wire.ResultEntry
 	flush := func() {
 		for _, g := range groupEntries(page, batch != nil) {
 			work <- g
 		}
 		page = page[:0]
 	}
-	listErr := list(func(e apiserver.ResultEntry) {
+	listErr := list(func(e wire.ResultEntry) {
 		page = append(page, e)
 		if batch == nil || len(page) >= pullBatchFiles {
 			flush()
@@ -198,7 +198,7 @@ func pullBatched(ctx context.Context, dir string, jobs int, list func(yield func
 }
 
 // Small result files of one run are fetched together, in one request per
-// batch (see apiserver.ResultBatchRequest): the server then reads the
+// batch (see wire.ResultBatchRequest): the server then reads the
 // campaign and the run record once per batch, not once per file.
 const (
 	pullBatchFiles = 5000     // files of one batch
@@ -209,13 +209,13 @@ const (
 // groupEntries splits a listing page into download groups: with
 // batching, small files of one run in batches and larger files alone;
 // without, every file alone.
-func groupEntries(items []apiserver.ResultEntry, batching bool) [][]apiserver.ResultEntry {
-	var out [][]apiserver.ResultEntry
+func groupEntries(items []wire.ResultEntry, batching bool) [][]wire.ResultEntry {
+	var out [][]wire.ResultEntry
 	open := map[int]int{} // run -> its batch being filled, in out
 	size := map[int]int64{}
 	for _, e := range items {
 		if !batching || e.Size > pullAloneBytes {
-			out = append(out, []apiserver.ResultEntry{e})
+			out = append(out, []wire.ResultEntry{e})
 			continue
 		}
 		i, ok := open[e.Run]
@@ -232,10 +232,10 @@ func groupEntries(items []apiserver.ResultEntry, batching bool) [][]apiserver.Re
 
 // pullGroup downloads the files of a group that are not already present
 // with their digest.
-func pullGroup(dir string, group []apiserver.ResultEntry, open func(apiserver.ResultEntry) (io.ReadCloser, error), batch openBatch) (pullStats, error) {
+func pullGroup(dir string, group []wire.ResultEntry, open func(wire.ResultEntry) (io.ReadCloser, error), batch openBatch) (pullStats, error) {
 	var st pullStats
 	var errs []error
-	var missing []apiserver.ResultEntry
+	var missing []wire.ResultEntry
 	for _, e := range group {
 		dst, err := resultPath(dir, e)
 		if err != nil {
@@ -274,9 +274,9 @@ func batchUnsupported(err error) bool {
 
 // pullBatch downloads files of one run in one request and reports how
 // many it wrote.
-func pullBatch(dir string, files []apiserver.ResultEntry, batch openBatch) (int, error) {
+func pullBatch(dir string, files []wire.ResultEntry, batch openBatch) (int, error) {
 	run := files[0].Run
-	want := make(map[string]apiserver.ResultEntry, len(files))
+	want := make(map[string]wire.ResultEntry, len(files))
 	names := make([]string, 0, len(files))
 	for _, e := range files {
 		want[e.Name] = e
@@ -318,7 +318,7 @@ func pullBatch(dir string, files []apiserver.ResultEntry, batch openBatch) (int,
 }
 
 // resultPath is where a listed result file goes under dir.
-func resultPath(dir string, e apiserver.ResultEntry) (string, error) {
+func resultPath(dir string, e wire.ResultEntry) (string, error) {
 	rel, err := safeName(e.Name)
 	if err != nil {
 		return "", fmt.Errorf("run %d: %w", e.Run, err)
@@ -327,7 +327,7 @@ func resultPath(dir string, e apiserver.ResultEntry) (string, error) {
 }
 
 // pullOne downloads one file.
-func pullOne(dir string, e apiserver.ResultEntry, open func(apiserver.ResultEntry) (io.ReadCloser, error)) error {
+func pullOne(dir string, e wire.ResultEntry, open func(wire.ResultEntry) (io.ReadCloser, error)) error {
 	dst, err := resultPath(dir, e)
 	if err != nil {
 		return err
@@ -342,7 +342,7 @@ func pullOne(dir string, e apiserver.ResultEntry, open func(apiserver.ResultEntr
 
 // writeResult writes body to dst through a temporary file, verified
 // against the listed digest before it is renamed into place.
-func writeResult(dst string, e apiserver.ResultEntry, body io.Reader) error {
+func writeResult(dst string, e wire.ResultEntry, body io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}

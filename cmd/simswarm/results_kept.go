@@ -9,14 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/client"
-	"github.com/simswarm/simswarm/controller/store"
 )
 
 // pullKept downloads the results a deleted campaign kept (result set uid).
 func pullKept(ctx context.Context, c *client.Client, uid, dir string, jobs int) (pullStats, error) {
-	list := func(yield func(apiserver.ResultEntry)) error {
+	list := func(yield func(wire.ResultEntry)) error {
 		cont := ""
 		for {
 			page, err := c.KeptResults(ctx, uid, cont, 1000)
@@ -35,7 +35,7 @@ func pullKept(ctx context.Context, c *client.Client, uid, dir string, jobs int) 
 			cont = page.Continue
 		}
 	}
-	open := func(e apiserver.ResultEntry) (io.ReadCloser, error) { return c.OpenKeptResult(ctx, uid, e.Run, e.Name) }
+	open := func(e wire.ResultEntry) (io.ReadCloser, error) { return c.OpenKeptResult(ctx, uid, e.Run, e.Name) }
 	return pullAll(ctx, dir, jobs, list, open)
 }
 
@@ -127,7 +127,7 @@ for even if it restarts meanwhile.`,
 					return err
 				}
 				for _, rs := range sets {
-					if rs.State == store.ResultSetKept && time.Since(rs.DeletedAt) >= olderThan {
+					if rs.State == schema.ResultSetKept && time.Since(rs.DeletedAt) >= olderThan {
 						uids = append(uids, rs.UID)
 					}
 				}

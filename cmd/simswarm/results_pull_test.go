@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/client"
 )
 
@@ -27,7 +27,7 @@ func TestPullRefusesACursorThatDoesNotAdvance(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/results") {
 			pages.Add(1)
-			_ = json.NewEncoder(w).Encode(apiserver.ResultList{Kind: "ResultList", Items: []apiserver.ResultEntry{}, Next: 7})
+			_ = json.NewEncoder(w).Encode(wire.ResultList{Kind: "ResultList", Items: []wire.ResultEntry{}, Next: 7})
 			return
 		}
 		http.NotFound(w, r)
@@ -56,7 +56,7 @@ func TestPulledFilesHaveTheModeRunLeaves(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/results"):
-			_ = json.NewEncoder(w).Encode(apiserver.ResultList{Kind: "ResultList", Next: -1, Items: []apiserver.ResultEntry{
+			_ = json.NewEncoder(w).Encode(wire.ResultList{Kind: "ResultList", Next: -1, Items: []wire.ResultEntry{
 				{Run: 0, Name: "General-#0.sca", Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])}}})
 		case strings.HasSuffix(r.URL.Path, "/results/0/General-#0.sca"):
 			_, _ = w.Write(body)
@@ -92,15 +92,15 @@ func TestPulledFilesHaveTheModeRunLeaves(t *testing.T) {
 // and is not written.
 func TestPullRefusesABatchEntryItDidNotAskFor(t *testing.T) {
 	files := map[string][]byte{"a.sca": []byte("scalar a\n"), "b.sca": []byte("scalar b\n")}
-	var items []apiserver.ResultEntry
+	var items []wire.ResultEntry
 	for _, n := range []string{"a.sca", "b.sca"} {
 		sum := sha256.Sum256(files[n])
-		items = append(items, apiserver.ResultEntry{Run: 0, Name: n, Size: int64(len(files[n])), SHA256: hex.EncodeToString(sum[:])})
+		items = append(items, wire.ResultEntry{Run: 0, Name: n, Size: int64(len(files[n])), SHA256: hex.EncodeToString(sum[:])})
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/results"):
-			_ = json.NewEncoder(w).Encode(apiserver.ResultList{Kind: "ResultList", Next: -1, Items: items})
+			_ = json.NewEncoder(w).Encode(wire.ResultList{Kind: "ResultList", Next: -1, Items: items})
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/results/0"):
 			tw := tar.NewWriter(w)
 			for _, n := range []string{"a.sca", "../evil.sca"} {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/httpauth"
 )
@@ -56,7 +57,7 @@ func TestWrongBearerTokensAreLimitedPerAddress(t *testing.T) {
 	srv := &apiserver.Server{Store: st, Token: token, Limiter: &httpauth.Limiter{Now: clk.Now}}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	url := hs.URL + apiserver.Prefix + "/campaigns"
+	url := hs.URL + wire.Prefix + "/campaigns"
 	attacker, owner := from(t, "127.0.0.5"), from(t, "127.0.0.6")
 
 	codes := map[int]int{}
@@ -93,7 +94,7 @@ func TestWrongBearerTokensAreLimitedPerAddress(t *testing.T) {
 // case-insensitive; the token itself is not.
 func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 	c, _, _ := start(t)
-	url := c.Server + apiserver.Prefix + "/campaigns"
+	url := c.Server + wire.Prefix + "/campaigns"
 	cl := from(t, "127.0.0.7")
 	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
 		if code, _ := status(t, cl, url, scheme+" "+token); code != 200 {

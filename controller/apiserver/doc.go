@@ -42,4 +42,6 @@
 // JSON (or YAML through the injected decoder), at most 1 MiB (413 beyond);
 // invalid ones get 422 with the validator's field-path errors. Errors are
 // JSON Status objects {kind: Status, code, reason, message, causes}.
+// The request and response bodies are declared in package api/wire, so
+// that clients need not import the server.
 package apiserver

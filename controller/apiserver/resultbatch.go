@@ -10,36 +10,23 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/workers/gridfs"
 )
-
-// Bounds of one batch download (POST .../results/{run}).
-const (
-	// MaxResultBatchFiles bounds the files one batch names.
-	MaxResultBatchFiles = 10000
-	// MaxResultBatchBytes bounds their total size; larger files are
-	// downloaded one by one.
-	MaxResultBatchBytes = 64 << 20
-)
-
-// ResultBatchRequest names result files of one run to download together.
-type ResultBatchRequest struct {
-	Names []string `json:"names"`
-}
 
 // downloadBatch streams several result files of one run as a tar archive
 // (entries named as the files, in no particular order): the campaign and
 // the run record are read once for all of them, and their chunks by one
 // query, where one download per file pays for both every time.
 func (s *Server) downloadBatch(w http.ResponseWriter, r *http.Request) {
-	var req ResultBatchRequest
+	var req wire.ResultBatchRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&req); err != nil {
 		s.fail(w, r, fmt.Errorf("%w: batch request: %v", errBadRequest, err))
 		return
 	}
-	if len(req.Names) == 0 || len(req.Names) > MaxResultBatchFiles {
-		s.fail(w, r, fmt.Errorf("%w: a batch names 1 to %d files, not %d", errBadRequest, MaxResultBatchFiles, len(req.Names)))
+	if len(req.Names) == 0 || len(req.Names) > wire.MaxResultBatchFiles {
+		s.fail(w, r, fmt.Errorf("%w: a batch names 1 to %d files, not %d", errBadRequest, wire.MaxResultBatchFiles, len(req.Names)))
 		return
 	}
 	rec, err := s.runRecord(r)
@@ -73,8 +60,8 @@ func (s *Server) downloadBatch(w http.ResponseWriter, r *http.Request) {
 		ids = append(ids, f.FileID)
 		total += f.Size
 	}
-	if total > MaxResultBatchBytes {
-		s.fail(w, r, fmt.Errorf("%w: the batch holds %d bytes, more than %d: download large files one by one", errBadRequest, total, MaxResultBatchBytes))
+	if total > wire.MaxResultBatchBytes {
+		s.fail(w, r, fmt.Errorf("%w: the batch holds %d bytes, more than %d: download large files one by one", errBadRequest, total, wire.MaxResultBatchBytes))
 		return
 	}
 	files, err := gridfs.Files(r.Context(), s.Store.DB, schema.BucketResults, ids)

@@ -8,6 +8,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/store"
 )
 
@@ -22,26 +24,12 @@ import (
 //	                                                              frees them in bounded batches, then the set is gone)
 
 func (s *Server) resultSetRoutes(mux *http.ServeMux) {
-	p := Prefix + "/resultsets"
+	p := wire.Prefix + "/resultsets"
 	mux.HandleFunc("GET "+p, s.auth(s.listResultSets))
 	mux.HandleFunc("GET "+p+"/{uid}", s.auth(s.getResultSet))
 	mux.HandleFunc("DELETE "+p+"/{uid}", s.auth(s.pruneResultSet))
 	mux.HandleFunc("GET "+p+"/{uid}/results", s.auth(s.resultSetFiles))
 	mux.HandleFunc("GET "+p+"/{uid}/results/{run}/{file}", s.auth(s.resultSetDownload))
-}
-
-// ResultSetList is the body of a result set listing.
-type ResultSetList struct {
-	Kind  string            `json:"kind"`
-	Items []store.ResultSet `json:"items"`
-}
-
-// KeptResultList is one page of a result set's files; Continue is the
-// continue of the next page ("" when this is the last).
-type KeptResultList struct {
-	Kind     string        `json:"kind"`
-	Items    []ResultEntry `json:"items"`
-	Continue string        `json:"continue,omitempty"`
 }
 
 func (s *Server) listResultSets(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +38,7 @@ func (s *Server) listResultSets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ResultSetList{Kind: "ResultSetList", Items: sets})
+	writeJSON(w, http.StatusOK, wire.ResultSetList{Kind: "ResultSetList", Items: sets})
 }
 
 func (s *Server) getResultSet(w http.ResponseWriter, r *http.Request) {
@@ -64,12 +52,12 @@ func (s *Server) getResultSet(w http.ResponseWriter, r *http.Request) {
 
 // pullable returns the result set named in the request if its files can
 // be read (not being pruned).
-func (s *Server) pullable(r *http.Request) (*store.ResultSet, error) {
+func (s *Server) pullable(r *http.Request) (*schema.ResultSet, error) {
 	rs, err := s.Store.GetResultSet(r.Context(), r.PathValue("uid"))
 	if err != nil {
 		return nil, err
 	}
-	if rs.State == store.ResultSetPruning {
+	if rs.State == schema.ResultSetPruning {
 		return nil, fmt.Errorf("result set %s (campaign %s) is being pruned: %w", rs.UID, rs.Name, store.ErrNotFound)
 	}
 	return rs, nil
@@ -94,10 +82,10 @@ func (s *Server) resultSetFiles(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := KeptResultList{Kind: "KeptResultList", Items: []ResultEntry{}, Continue: next}
+	out := wire.KeptResultList{Kind: "KeptResultList", Items: []wire.ResultEntry{}, Continue: next}
 	for _, kr := range runs {
 		for _, f := range kr.Files {
-			out.Items = append(out.Items, ResultEntry{Run: kr.Run, Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+			out.Items = append(out.Items, wire.ResultEntry{Run: kr.Run, Name: f.Name, Size: f.Size, SHA256: f.SHA256})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -20,12 +20,10 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/store"
 )
-
-// Prefix is the path of the API group version.
-const Prefix = "/apis/" + api.Group + "/" + api.Version
 
 // Limits.
 const (
@@ -73,7 +71,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	p := Prefix + "/campaigns"
+	p := wire.Prefix + "/campaigns"
 	mux.HandleFunc("GET "+p, s.auth(s.list))
 	mux.HandleFunc("POST "+p, s.auth(s.create))
 	mux.HandleFunc("GET "+p+"/{name}", s.auth(s.get))
@@ -91,8 +89,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/{name}/results/table", s.auth(s.resultTable))
 	mux.HandleFunc("GET "+p+"/{name}/results/{run}/{file}", s.auth(s.download))
 	mux.HandleFunc("POST "+p+"/{name}/results/{run}", s.auth(s.downloadBatch))
-	mux.HandleFunc("PUT "+Prefix+"/sources/{sha}", s.auth(s.upload))
-	mux.HandleFunc("HEAD "+Prefix+"/sources/{sha}", s.auth(s.hasSource))
+	mux.HandleFunc("PUT "+wire.Prefix+"/sources/{sha}", s.auth(s.upload))
+	mux.HandleFunc("HEAD "+wire.Prefix+"/sources/{sha}", s.auth(s.hasSource))
 	s.resultSetRoutes(mux)
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound, "NotFound", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
@@ -158,23 +156,8 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// Cause is one field-path error of an invalid manifest.
-type Cause struct {
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}
-
-// Status is the body of every error response.
-type Status struct {
-	Kind    string  `json:"kind"`
-	Code    int     `json:"code"`
-	Reason  string  `json:"reason"`
-	Message string  `json:"message"`
-	Causes  []Cause `json:"causes,omitempty"`
-}
-
-func writeStatus(w http.ResponseWriter, code int, reason, msg string, causes []Cause) {
-	writeJSON(w, code, Status{Kind: "Status", Code: code, Reason: reason, Message: msg, Causes: causes})
+func writeStatus(w http.ResponseWriter, code int, reason, msg string, causes []wire.Cause) {
+	writeJSON(w, code, wire.Status{Kind: "Status", Code: code, Reason: reason, Message: msg, Causes: causes})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -188,9 +171,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // fieldErrors are errors that can list their field paths (e.g.
 // *api.ValidationError); any error of the form "path: message" per line
 // works too.
-type fieldErrors interface{ FieldErrors() []Cause }
+type fieldErrors interface{ FieldErrors() []wire.Cause }
 
-func causesOf(err error) []Cause {
+func causesOf(err error) []wire.Cause {
 	var fe fieldErrors
 	if errors.As(err, &fe) {
 		return fe.FieldErrors()
@@ -205,22 +188,22 @@ func causesOf(err error) []Cause {
 		list = de.Errors
 	}
 	if list != nil {
-		out := make([]Cause, 0, len(list))
+		out := make([]wire.Cause, 0, len(list))
 		for _, f := range list {
-			out = append(out, Cause{Field: f.Path, Message: f.Detail})
+			out = append(out, wire.Cause{Field: f.Path, Message: f.Detail})
 		}
 		return out
 	}
-	var out []Cause
+	var out []wire.Cause
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- "))
 		if line == "" {
 			continue
 		}
 		if f, m, ok := strings.Cut(line, ": "); ok && !strings.Contains(f, " ") {
-			out = append(out, Cause{Field: f, Message: m})
+			out = append(out, wire.Cause{Field: f, Message: m})
 		} else {
-			out = append(out, Cause{Message: line})
+			out = append(out, wire.Cause{Message: line})
 		}
 	}
 	return out
@@ -319,7 +302,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*api.Campaign, 
 			return nil, err
 		}
 		if !ok {
-			return nil, invalid(fmt.Errorf("spec.source.archive: %s was not uploaded (PUT %s/sources/%s first)", src.Archive, Prefix, src.Archive))
+			return nil, invalid(fmt.Errorf("spec.source.archive: %s was not uploaded (PUT %s/sources/%s first)", src.Archive, wire.Prefix, src.Archive))
 		}
 	}
 	return c, nil
@@ -331,13 +314,6 @@ func (s *Server) notify(name string) {
 	}
 }
 
-// CampaignList is the body of a list.
-type CampaignList struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Items      []*api.Campaign `json:"items"`
-}
-
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.Store.List(r.Context())
 	if err != nil {
@@ -347,7 +323,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if cs == nil {
 		cs = []*api.Campaign{}
 	}
-	writeJSON(w, http.StatusOK, CampaignList{APIVersion: api.APIVersion, Kind: "CampaignList", Items: cs})
+	writeJSON(w, http.StatusOK, wire.CampaignList{APIVersion: api.APIVersion, Kind: "CampaignList", Items: cs})
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
@@ -516,14 +492,6 @@ func intParam(r *http.Request, key string, def int) (int, error) {
 	return n, nil
 }
 
-// RunList is one page of run records; Next is the After of the next page
-// (-1 when this is the last).
-type RunList struct {
-	Kind  string             `json:"kind"`
-	Items []schema.RunRecord `json:"items"`
-	Next  int                `json:"next"`
-}
-
 func (s *Server) campaignAndPage(r *http.Request) (*api.Campaign, int, int, error) {
 	c, err := s.Store.Get(r.Context(), r.PathValue("name"))
 	if err != nil {
@@ -555,7 +523,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := RunList{Kind: "RunList", Items: recs, Next: -1}
+	out := wire.RunList{Kind: "RunList", Items: recs, Next: -1}
 	if out.Items == nil {
 		out.Items = []schema.RunRecord{}
 	}
@@ -600,21 +568,6 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, rec.StderrTail)
 }
 
-// ResultEntry is one result file in a listing.
-type ResultEntry struct {
-	Run    int    `json:"run"`
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
-// ResultList is one page of result files; Next as in RunList.
-type ResultList struct {
-	Kind  string        `json:"kind"`
-	Items []ResultEntry `json:"items"`
-	Next  int           `json:"next"`
-}
-
 func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	c, after, limit, err := s.campaignAndPage(r)
 	if err != nil {
@@ -627,10 +580,10 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := ResultList{Kind: "ResultList", Items: []ResultEntry{}, Next: -1}
+	out := wire.ResultList{Kind: "ResultList", Items: []wire.ResultEntry{}, Next: -1}
 	for _, rec := range recs {
 		for _, f := range rec.Files {
-			out.Items = append(out.Items, ResultEntry{Run: rec.Run, Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+			out.Items = append(out.Items, wire.ResultEntry{Run: rec.Run, Name: f.Name, Size: f.Size, SHA256: f.SHA256})
 		}
 	}
 	if len(recs) == limit {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/store"
@@ -66,7 +67,7 @@ func TestTokenRequiredEverywhereButHealthz(t *testing.T) {
 			t.Fatalf("token %q: apply got %v, want 401", tok, err)
 		}
 	}
-	req, _ := http.NewRequest("GET", c.Server+apiserver.Prefix+"/campaigns", nil)
+	req, _ := http.NewRequest("GET", c.Server+wire.Prefix+"/campaigns", nil)
 	req.Header.Set("Authorization", "Basic "+token)
 	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 401 {
 		t.Fatalf("non-bearer scheme: %d", resp.StatusCode)
@@ -141,7 +142,7 @@ func TestInvalidManifestIs422WithFieldPaths(t *testing.T) {
 	if len(ae.Status.Causes) == 0 || ae.Status.Causes[0].Field != "metadata.name" {
 		t.Fatalf("causes = %+v, want metadata.name", ae.Status.Causes)
 	}
-	req, _ := http.NewRequest("POST", c.Server+apiserver.Prefix+"/campaigns", strings.NewReader(`{"metadata":{"name":"a"},"spec":{"bogus":1}}`))
+	req, _ := http.NewRequest("POST", c.Server+wire.Prefix+"/campaigns", strings.NewReader(`{"metadata":{"name":"a"},"spec":{"bogus":1}}`))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 422 {

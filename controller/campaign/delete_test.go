@@ -157,7 +157,7 @@ func TestDeleteResumesAfterControllerRestart(t *testing.T) {
 		t.Fatalf("%d records left after the restarted controller finished", left)
 	}
 	rs, err := e.st.GetResultSet(ctx, c.Metadata.UID)
-	if err != nil || rs.Name != "half" || rs.State != store.ResultSetKept {
+	if err != nil || rs.Name != "half" || rs.State != schema.ResultSetKept {
 		t.Fatalf("result set of the deleted campaign: %+v %v", rs, err)
 	}
 }

@@ -39,7 +39,7 @@
 //     campaign marked deleted in passes of bounded length (batches of run
 //     records by run-number window, progress in status.deletion, phase
 //     Deleting), resumable by any later leader, then remove the object.
-//     Its results stay as a result set under its uid (store.ResultSet)
+//     Its results stay as a result set under its uid (schema.ResultSet)
 //     unless purged; keys PruneKey(uid) free a result set the same way;
 //   - remove run records that objects gone without this left (older
 //     versions), keeping their results as result sets;

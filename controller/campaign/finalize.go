@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 )
 
@@ -209,7 +210,7 @@ func (r *Reconciler) removeOrphans(ctx context.Context, sel store.RunSelector) (
 		return false, err
 	}
 	for _, rs := range sets {
-		if rs.Name == sel.Campaign && rs.State == store.ResultSetDeleting && rs.UID != sel.NotUID {
+		if rs.Name == sel.Campaign && rs.State == schema.ResultSetDeleting && rs.UID != sel.NotUID {
 			if err := r.Store.TallyResults(ctx, rs.UID); err != nil {
 				return false, err
 			}

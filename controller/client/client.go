@@ -14,7 +14,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/wire"
 )
 
 // Client talks to one controller.
@@ -32,7 +32,7 @@ func New(server, token string) *Client {
 // APIError is an error response.
 type APIError struct {
 	Code   int
-	Status apiserver.Status
+	Status wire.Status
 }
 
 func (e *APIError) Error() string {
@@ -116,7 +116,7 @@ func (c *Client) raw(ctx context.Context, method, path string, body io.Reader, c
 }
 
 func campaignPath(name string) string {
-	return apiserver.Prefix + "/campaigns/" + url.PathEscape(name)
+	return wire.Prefix + "/campaigns/" + url.PathEscape(name)
 }
 
 func jsonBody(v any) (io.Reader, error) {
@@ -129,8 +129,8 @@ func jsonBody(v any) (io.Reader, error) {
 
 // List returns all campaigns.
 func (c *Client) List(ctx context.Context) ([]*api.Campaign, error) {
-	var l apiserver.CampaignList
-	err := c.do(ctx, http.MethodGet, apiserver.Prefix+"/campaigns", nil, &l)
+	var l wire.CampaignList
+	err := c.do(ctx, http.MethodGet, wire.Prefix+"/campaigns", nil, &l)
 	return l.Items, err
 }
 
@@ -145,7 +145,7 @@ func (c *Client) Get(ctx context.Context, name string) (*api.Campaign, error) {
 
 // Create creates a campaign.
 func (c *Client) Create(ctx context.Context, cp *api.Campaign) (*api.Campaign, error) {
-	return c.send(ctx, http.MethodPost, apiserver.Prefix+"/campaigns", cp)
+	return c.send(ctx, http.MethodPost, wire.Prefix+"/campaigns", cp)
 }
 
 // Replace updates a campaign; cp.Metadata.ResourceVersion must be current.
@@ -197,7 +197,7 @@ func (c *Client) Delete(ctx context.Context, name string) error {
 // Retry sends a campaign's failed runs back to the queue for one more
 // attempt each; it returns the controller's message (how many).
 func (c *Client) Retry(ctx context.Context, name string) (string, error) {
-	var out apiserver.Status
+	var out wire.Status
 	if err := c.do(ctx, http.MethodPost, campaignPath(name)+"/retry", nil, &out); err != nil {
 		return "", err
 	}
@@ -219,14 +219,14 @@ func (c *Client) Resume(ctx context.Context, name string) (*api.Campaign, error)
 }
 
 // Runs lists one page of run records (state "" = all; after -1 = start).
-func (c *Client) Runs(ctx context.Context, name, state string, after, limit int) (*apiserver.RunList, error) {
+func (c *Client) Runs(ctx context.Context, name, state string, after, limit int) (*wire.RunList, error) {
 	q := url.Values{}
 	if state != "" {
 		q.Set("state", state)
 	}
 	q.Set("after", strconv.Itoa(after))
 	q.Set("limit", strconv.Itoa(limit))
-	var out apiserver.RunList
+	var out wire.RunList
 	err := c.do(ctx, http.MethodGet, campaignPath(name)+"/runs?"+q.Encode(), nil, &out)
 	return &out, err
 }
@@ -250,9 +250,9 @@ func (c *Client) Logs(ctx context.Context, name string, run int) (string, error)
 }
 
 // Results lists one page of result files.
-func (c *Client) Results(ctx context.Context, name string, after, limit int) (*apiserver.ResultList, error) {
+func (c *Client) Results(ctx context.Context, name string, after, limit int) (*wire.ResultList, error) {
 	q := url.Values{"after": {strconv.Itoa(after)}, "limit": {strconv.Itoa(limit)}}
-	var out apiserver.ResultList
+	var out wire.ResultList
 	err := c.do(ctx, http.MethodGet, campaignPath(name)+"/results?"+q.Encode(), nil, &out)
 	return &out, err
 }
@@ -267,9 +267,9 @@ func (c *Client) OpenResult(ctx context.Context, name string, run int, file stri
 }
 
 // OpenResultBatch streams several result files of one run as a tar
-// archive (entries named as the files); see apiserver.ResultBatchRequest.
+// archive (entries named as the files); see wire.ResultBatchRequest.
 func (c *Client) OpenResultBatch(ctx context.Context, name string, run int, files []string) (io.ReadCloser, error) {
-	body, err := jsonBody(apiserver.ResultBatchRequest{Names: files})
+	body, err := jsonBody(wire.ResultBatchRequest{Names: files})
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (c *Client) OpenResultBatch(ctx context.Context, name string, run int, file
 
 // HasSource reports whether the source archive sha is stored.
 func (c *Client) HasSource(ctx context.Context, sha string) (bool, error) {
-	resp, err := c.raw(ctx, http.MethodHead, apiserver.Prefix+"/sources/"+sha, nil, "")
+	resp, err := c.raw(ctx, http.MethodHead, wire.Prefix+"/sources/"+sha, nil, "")
 	if IsNotFound(err) {
 		return false, nil
 	}
@@ -295,7 +295,7 @@ func (c *Client) HasSource(ctx context.Context, sha string) (bool, error) {
 
 // UploadSource uploads an archive whose sha256 is sha.
 func (c *Client) UploadSource(ctx context.Context, sha string, body io.Reader, size int64) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.url(apiserver.Prefix+"/sources/"+sha), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.url(wire.Prefix+"/sources/"+sha), body)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 	"strconv"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/controller/apiserver"
-	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/api/wire"
 )
 
 // DeleteCampaign marks a campaign deleted and returns it (its uid names
@@ -29,21 +29,21 @@ func (c *Client) DeleteCampaign(ctx context.Context, name string, purge bool) (*
 }
 
 func resultSetPath(uid string) string {
-	return apiserver.Prefix + "/resultsets/" + url.PathEscape(uid)
+	return wire.Prefix + "/resultsets/" + url.PathEscape(uid)
 }
 
 // ResultSets lists the results kept by deleted campaigns.
-func (c *Client) ResultSets(ctx context.Context) ([]store.ResultSet, error) {
-	var out apiserver.ResultSetList
-	if err := c.do(ctx, http.MethodGet, apiserver.Prefix+"/resultsets", nil, &out); err != nil {
+func (c *Client) ResultSets(ctx context.Context) ([]schema.ResultSet, error) {
+	var out wire.ResultSetList
+	if err := c.do(ctx, http.MethodGet, wire.Prefix+"/resultsets", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Items, nil
 }
 
 // ResultSet returns the result set of uid.
-func (c *Client) ResultSet(ctx context.Context, uid string) (*store.ResultSet, error) {
-	var out store.ResultSet
+func (c *Client) ResultSet(ctx context.Context, uid string) (*schema.ResultSet, error) {
+	var out schema.ResultSet
 	if err := c.do(ctx, http.MethodGet, resultSetPath(uid), nil, &out); err != nil {
 		return nil, err
 	}
@@ -52,12 +52,12 @@ func (c *Client) ResultSet(ctx context.Context, uid string) (*store.ResultSet, e
 
 // KeptResults lists one page of a result set's files (cont "" = the
 // first page; the page's Continue is the next one's, "" after the last).
-func (c *Client) KeptResults(ctx context.Context, uid, cont string, limit int) (*apiserver.KeptResultList, error) {
+func (c *Client) KeptResults(ctx context.Context, uid, cont string, limit int) (*wire.KeptResultList, error) {
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
 	if cont != "" {
 		q.Set("continue", cont)
 	}
-	var out apiserver.KeptResultList
+	var out wire.KeptResultList
 	err := c.do(ctx, http.MethodGet, resultSetPath(uid)+"/results?"+q.Encode(), nil, &out)
 	return &out, err
 }
@@ -73,8 +73,8 @@ func (c *Client) OpenKeptResult(ctx context.Context, uid string, run int, file s
 
 // Prune asks the controller to free a result set; it is gone (404) once
 // its files are.
-func (c *Client) Prune(ctx context.Context, uid string) (*store.ResultSet, error) {
-	var out store.ResultSet
+func (c *Client) Prune(ctx context.Context, uid string) (*schema.ResultSet, error) {
+	var out schema.ResultSet
 	if err := c.do(ctx, http.MethodDelete, resultSetPath(uid), nil, &out); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/url"
 
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/workers/resulttable"
 )
 
@@ -13,7 +13,7 @@ import (
 func (c *Client) ResultTable(ctx context.Context, name string, patterns []string) (*resulttable.Table, error) {
 	q := url.Values{"scalar": patterns}
 	var t resulttable.Table
-	err := c.do(ctx, "GET", apiserver.Prefix+"/campaigns/"+url.PathEscape(name)+"/results/table?"+q.Encode(), nil, &t)
+	err := c.do(ctx, "GET", wire.Prefix+"/campaigns/"+url.PathEscape(name)+"/results/table?"+q.Encode(), nil, &t)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/dashboard"
 )
 
@@ -33,7 +33,7 @@ func TestWithoutSessionPagesRedirectToLoginAndCallsGet401(t *testing.T) {
 	if code, _, h := get(t, c, e.srv.URL+"/"); code != http.StatusSeeOther || h.Get("Location") != "/ui/" {
 		t.Errorf("GET / : %d %q, want a redirect to the dashboard", code, h.Get("Location"))
 	}
-	prefix := e.srv.URL + apiserver.Prefix + "/campaigns/demo"
+	prefix := e.srv.URL + wire.Prefix + "/campaigns/demo"
 	for _, call := range []struct{ method, url string }{
 		{"GET", e.srv.URL + "/ui/api/overview"}, {"GET", e.srv.URL + "/ui/api/campaigns/demo"},
 		{"GET", e.srv.URL + "/ui/api/queues"}, {"GET", e.srv.URL + "/ui/api/swarm"},
@@ -156,7 +156,7 @@ func TestPageWritesNeedTheCSRFTokenAndMetricsTakeTheBearerToken(t *testing.T) {
 	e.campaign(t, "demo", 4, api.CampaignStatus{Phase: api.PhaseRunning})
 	c := e.client(t)
 	csrf := e.login(t, c)
-	suspend := e.srv.URL + apiserver.Prefix + "/campaigns/demo/suspend"
+	suspend := e.srv.URL + wire.Prefix + "/campaigns/demo/suspend"
 	for _, hdr := range []map[string]string{nil, {"X-CSRF-Token": "nope"}, {"X-CSRF-Token": csrf, "Authorization": "Bearer wrong"}} {
 		if code, body := do(t, c, "POST", suspend, hdr); code != http.StatusUnauthorized {
 			t.Errorf("suspend with %v: %d %s, want 401", hdr, code, body)
@@ -168,7 +168,7 @@ func TestPageWritesNeedTheCSRFTokenAndMetricsTakeTheBearerToken(t *testing.T) {
 	if cp, _ := e.st.Get(t.Context(), "demo"); !cp.Spec.Suspend {
 		t.Fatal("campaign not suspended")
 	}
-	if code, _ := do(t, c, "GET", e.srv.URL+apiserver.Prefix+"/campaigns/demo/runs/0", nil); code != 200 {
+	if code, _ := do(t, c, "GET", e.srv.URL+wire.Prefix+"/campaigns/demo/runs/0", nil); code != 200 {
 		t.Errorf("reading a run with the session: %d", code)
 	}
 
@@ -207,7 +207,7 @@ func TestFailedLoginsAndBearerTokensAreLimitedPerAddress(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	list := e.srv.URL + apiserver.Prefix + "/campaigns"
+	list := e.srv.URL + wire.Prefix + "/campaigns"
 	bearer := func(c *http.Client, tok string) int {
 		t.Helper()
 		code, _ := do(t, c, "GET", list, map[string]string{"Authorization": "Bearer " + tok})
@@ -364,9 +364,9 @@ func TestLogoutReachesEveryControllerAndSurvivesARestart(t *testing.T) {
 	checks := []check{
 		{"GET", "/ui/", nil, 200},
 		{"GET", "/ui/api/overview", nil, 200},
-		{"GET", apiserver.Prefix + "/campaigns/demo", nil, 200},
-		{"POST", apiserver.Prefix + "/campaigns/demo/suspend", map[string]string{"X-CSRF-Token": csrf}, 200},
-		{"POST", apiserver.Prefix + "/campaigns/demo/resume", map[string]string{"X-CSRF-Token": csrf}, 200},
+		{"GET", wire.Prefix + "/campaigns/demo", nil, 200},
+		{"POST", wire.Prefix + "/campaigns/demo/suspend", map[string]string{"X-CSRF-Token": csrf}, 200},
+		{"POST", wire.Prefix + "/campaigns/demo/resume", map[string]string{"X-CSRF-Token": csrf}, 200},
 	}
 	bc := on(b)
 	for _, ck := range checks {

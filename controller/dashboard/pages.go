@@ -12,7 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/wire"
 )
 
 // The pages and their assets are embedded: the dashboard fetches nothing
@@ -46,7 +46,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	id, _, _ := s.sessions.parse(r) // requirePage checked it
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := templates.ExecuteTemplate(w, "index.html", pageData{CSRF: s.sessions.csrf(id), APIPrefix: apiserver.Prefix}); err != nil {
+	if err := templates.ExecuteTemplate(w, "index.html", pageData{CSRF: s.sessions.csrf(id), APIPrefix: wire.Prefix}); err != nil {
 		s.log.Debug("writing dashboard page failed")
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/controller/apiserver"
+	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
@@ -209,7 +209,7 @@ func TestCampaignPagePaginatesAndFiltersRunsFromTheIndex(t *testing.T) {
 
 	// Retry the failed runs through the API, as the page does.
 	csrf := e.csrf(t, cl)
-	code, body := do(t, cl, "POST", e.srv.URL+apiserver.Prefix+"/campaigns/demo/retry", map[string]string{"X-CSRF-Token": csrf})
+	code, body := do(t, cl, "POST", e.srv.URL+wire.Prefix+"/campaigns/demo/retry", map[string]string{"X-CSRF-Token": csrf})
 	if code != 200 || !strings.Contains(body, "12 failed runs of demo sent back") {
 		t.Fatalf("retry: %d %s", code, body)
 	}

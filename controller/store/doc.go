@@ -17,7 +17,7 @@
 // changes with ErrDeleting): its run records are removed by
 // DeleteRunBatch, at most DeleteBatch per statement, and the object last
 // by FinishDelete. Unless purged, the results of a deleted object stay as
-// a ResultSet (collection resultsets, _id = its uid), indexed by its
+// a schema.ResultSet (collection resultsets, _id = its uid), indexed by its
 // completions, until PruneBatch frees them (chunks, then file documents,
 // then completions, a bounded number per statement).
 //

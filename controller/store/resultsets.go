@@ -16,43 +16,17 @@ import (
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
-// collResultSets holds one ResultSet per deleted campaign object whose
+// collResultSets holds one schema.ResultSet per deleted campaign object whose
 // results were kept (_id = the object's uid).
 const collResultSets = "resultsets"
 
 // ErrInUse: the results asked for are a live campaign's.
 var ErrInUse = errors.New("in use")
 
-// States of a result set.
-const (
-	// ResultSetDeleting: its campaign's run records are still being
-	// removed; the counts are not final and it cannot be pruned yet.
-	ResultSetDeleting = "Deleting"
-	// ResultSetKept: the results of a deleted campaign, kept until pruned.
-	ResultSetKept = "Kept"
-	// ResultSetPruning: its files are being freed; no longer pulled.
-	ResultSetPruning = "Pruning"
-)
-
-// ResultSet is the kept results of a deleted campaign object. Its files
-// stay in GridFS, listed by the completions of its uid, until pruned.
-type ResultSet struct {
-	UID       string    `bson:"_id" json:"uid"`
-	Name      string    `bson:"name" json:"name"`
-	State     string    `bson:"state" json:"state"`
-	DeletedAt time.Time `bson:"deletedAt" json:"deletedAt"`
-	// Runs, Files and Bytes count the kept results (final once Kept).
-	Runs  int64 `bson:"runs" json:"runs"`
-	Files int64 `bson:"files" json:"files"`
-	Bytes int64 `bson:"bytes" json:"bytes"`
-	// Freed counts the runs whose files a prune has freed so far.
-	Freed int64 `bson:"freed,omitempty" json:"freed,omitempty"`
-}
-
 // KeepResults records the result set of the deleted object (name, uid) in
 // state Deleting; recording it again changes nothing.
 func (s *Store) KeepResults(ctx context.Context, name, uid string, deletedAt time.Time) error {
-	_, err := s.DB.Collection(collResultSets).InsertOne(ctx, ResultSet{UID: uid, Name: name, State: ResultSetDeleting,
+	_, err := s.DB.Collection(collResultSets).InsertOne(ctx, schema.ResultSet{UID: uid, Name: name, State: schema.ResultSetDeleting,
 		DeletedAt: deletedAt.UTC().Truncate(time.Millisecond)})
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("keep results of %s (uid %s): %w", name, uid, err)
@@ -86,8 +60,8 @@ func (s *Store) TallyResults(ctx context.Context, uid string) error {
 	if err := cur.Err(); err != nil {
 		return fmt.Errorf("count results of uid %s: %w", uid, err)
 	}
-	_, err = s.DB.Collection(collResultSets).UpdateOne(ctx, bson.M{"_id": uid, "state": ResultSetDeleting},
-		bson.M{"$set": bson.M{"state": ResultSetKept, "runs": runs, "files": files, "bytes": bytes}})
+	_, err = s.DB.Collection(collResultSets).UpdateOne(ctx, bson.M{"_id": uid, "state": schema.ResultSetDeleting},
+		bson.M{"$set": bson.M{"state": schema.ResultSetKept, "runs": runs, "files": files, "bytes": bytes}})
 	if err != nil {
 		return fmt.Errorf("count results of uid %s: %w", uid, err)
 	}
@@ -95,13 +69,13 @@ func (s *Store) TallyResults(ctx context.Context, uid string) error {
 }
 
 // ResultSets lists the kept result sets, oldest deletion first.
-func (s *Store) ResultSets(ctx context.Context) ([]ResultSet, error) {
+func (s *Store) ResultSets(ctx context.Context) ([]schema.ResultSet, error) {
 	cur, err := s.DB.Collection(collResultSets).Find(ctx, bson.M{},
 		options.Find().SetSort(bson.D{{Key: "deletedAt", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("list result sets: %w", err)
 	}
-	out := []ResultSet{}
+	out := []schema.ResultSet{}
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("list result sets: %w", err)
 	}
@@ -110,8 +84,8 @@ func (s *Store) ResultSets(ctx context.Context) ([]ResultSet, error) {
 
 // GetResultSet returns the result set of uid. When there is none it says
 // why: ErrInUse if uid is a live campaign's, ErrNotFound otherwise.
-func (s *Store) GetResultSet(ctx context.Context, uid string) (*ResultSet, error) {
-	var rs ResultSet
+func (s *Store) GetResultSet(ctx context.Context, uid string) (*schema.ResultSet, error) {
+	var rs schema.ResultSet
 	err := s.DB.Collection(collResultSets).FindOne(ctx, bson.M{"_id": uid}).Decode(&rs)
 	if err == nil {
 		return &rs, nil
@@ -183,7 +157,7 @@ func runOfID(id string) (int, error) {
 }
 
 // KeptResult returns the file called name of run of the result set rs.
-func (s *Store) KeptResult(ctx context.Context, rs *ResultSet, run int, name string) (*schema.ResultFile, error) {
+func (s *Store) KeptResult(ctx context.Context, rs *schema.ResultSet, run int, name string) (*schema.ResultFile, error) {
 	var c schema.Completion
 	err := s.DB.Collection(schema.CollCompletions).FindOne(ctx, bson.M{"_id": RunID(rs.Name, rs.UID, run)}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -203,26 +177,26 @@ func (s *Store) KeptResult(ctx context.Context, rs *ResultSet, run int, name str
 // RequestPrune marks the result set of uid for pruning (PruneBatch frees
 // it). A set still Deleting, or a live campaign's uid, is refused with
 // ErrInUse; an unknown uid with ErrNotFound.
-func (s *Store) RequestPrune(ctx context.Context, uid string) (*ResultSet, error) {
+func (s *Store) RequestPrune(ctx context.Context, uid string) (*schema.ResultSet, error) {
 	rs, err := s.GetResultSet(ctx, uid)
 	if err != nil {
 		return nil, err
 	}
-	if rs.State == ResultSetDeleting {
+	if rs.State == schema.ResultSetDeleting {
 		return nil, fmt.Errorf("result set %s (campaign %s) is still being deleted; prune it when simswarm results list shows it Kept: %w",
 			uid, rs.Name, ErrInUse)
 	}
-	if _, err := s.DB.Collection(collResultSets).UpdateOne(ctx, bson.M{"_id": uid, "state": ResultSetKept},
-		bson.M{"$set": bson.M{"state": ResultSetPruning}}); err != nil {
+	if _, err := s.DB.Collection(collResultSets).UpdateOne(ctx, bson.M{"_id": uid, "state": schema.ResultSetKept},
+		bson.M{"$set": bson.M{"state": schema.ResultSetPruning}}); err != nil {
 		return nil, fmt.Errorf("prune result set %s: %w", uid, err)
 	}
-	rs.State = ResultSetPruning
+	rs.State = schema.ResultSetPruning
 	return rs, nil
 }
 
 // PruningResultSets lists the uids of result sets being pruned.
 func (s *Store) PruningResultSets(ctx context.Context) ([]string, error) {
-	cur, err := s.DB.Collection(collResultSets).Find(ctx, bson.M{"state": ResultSetPruning},
+	cur, err := s.DB.Collection(collResultSets).Find(ctx, bson.M{"state": schema.ResultSetPruning},
 		options.Find().SetProjection(bson.M{"_id": 1}))
 	if err != nil {
 		return nil, fmt.Errorf("list result sets being pruned: %w", err)
