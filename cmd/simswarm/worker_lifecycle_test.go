@@ -22,6 +22,7 @@ import (
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/tarball"
+	"github.com/simswarm/simswarm/workers/worker"
 )
 
 // storeFakesimArtifact uploads an artifact (the fixture simulation and an
@@ -117,8 +118,8 @@ func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
 	if hb.Name != "hb-1" || hb.Role != "run" || hb.Slots != 2 {
 		t.Fatalf("heartbeat %+v", hb)
 	}
-	if ttl := rdb.TTL(ctx, schema.WorkerKey("hb-1")).Val(); ttl <= 0 || ttl > heartbeatTTL {
-		t.Fatalf("heartbeat TTL %s, want (0, %s]", ttl, heartbeatTTL)
+	if ttl := rdb.TTL(ctx, schema.WorkerKey("hb-1")).Val(); ttl <= 0 || ttl > worker.HeartbeatTTL {
+		t.Fatalf("heartbeat TTL %s, want (0, %s]", ttl, worker.HeartbeatTTL)
 	}
 	runs := db.Collection(schema.CollRuns)
 	var rec schema.RunRecord

@@ -2,12 +2,12 @@
 // real controller.manager code, in a process of its own so that its CPU and
 // memory are its own), one redis-server, one FerretDB (a process, with the
 // _id index MongoDB always has), one real builder and many simulated
-// runners in this process. A simulated runner is the real runner code
-// (runner.Handler under an asynq server with the worker's settings, its own
-// Redis and MongoDB connections, its heartbeat), whose simulation is a timer
-// (Timer, through the runner's Executor seam) instead of a process, so
-// that the 2 cores of a test machine measure what the control plane costs
-// per run and per worker, not what processes cost.
+// runners in this process. Builder and runners are `simswarm worker`
+// itself (workers/worker.Run: the worker's asynq settings, its own Redis
+// and MongoDB connections, its heartbeat, its shutdown order); a simulated
+// runner's simulation is a timer (Timer, through worker.Config.Exec)
+// instead of a process, so that the 2 cores of a test machine measure what
+// the control plane costs per run and per worker, not what processes cost.
 //
 //	h := scale.Start(tb, scale.Options{IDIndex: true})
 //	f := h.Fleet(tb, scale.FleetOptions{Workers: 100, Slots: 16})

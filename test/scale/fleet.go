@@ -2,32 +2,15 @@ package scale
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/workers/builder"
-	"github.com/simswarm/simswarm/workers/jobs"
-	"github.com/simswarm/simswarm/workers/runner"
-)
-
-// The settings of `simswarm worker` (cmd/simswarm/worker.go) that shape
-// its load on Redis; kept equal by hand.
-const (
-	heartbeatEvery  = 10 * time.Second
-	heartbeatTTL    = 30 * time.Second
-	emptyQueueCheck = 100 * time.Millisecond
+	"github.com/simswarm/simswarm/workers/worker"
 )
 
 // FleetOptions says how many simulated runners to start.
@@ -45,8 +28,6 @@ type FleetOptions struct {
 type Fleet struct {
 	Workers []*Worker
 	slots   int
-	// Finished counts the runs whose outcome a worker has recorded.
-	Finished atomic.Int64
 	// FirstStart is when the first simulation of the fleet began (zero
 	// before).
 	firstStart atomic.Int64
@@ -79,15 +60,11 @@ func (f *Fleet) Calls() int64 {
 	return n
 }
 
-// Worker is one simulated runner: the real runner.Handler under its own
-// asynq server, with its own Redis client and MongoDB client.
+// Worker is one simulated runner: `simswarm worker --role run`
+// (worker.Run) in this process, whose simulations are its Timer.
 type Worker struct {
 	Name  string
 	Timer *Timer
-	rdb   *redis.Client
-	mc    *mongo.Client
-	srv   *asynq.Server
-	hb    *heartbeat
 	stop  context.CancelFunc
 	done  chan struct{}
 }
@@ -103,7 +80,7 @@ func (h *Harness) Fleet(tb testing.TB, o FleetOptions) *Fleet {
 		o.Prefetch = o.Slots
 	}
 	f := &Fleet{slots: o.Slots}
-	cache := filepath.Join(h.dir, "artifacts") // one host's cache, shared as on a host
+	cache := h.dir // one host's cache, shared as on a host
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
@@ -117,7 +94,7 @@ func (h *Harness) Fleet(tb testing.TB, o FleetOptions) *Fleet {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := h.startWorker(w, f, o, cache); err != nil {
+			if err := h.startWorker(w, o, cache); err != nil {
 				mu.Lock()
 				firstErr = err
 				mu.Unlock()
@@ -132,164 +109,66 @@ func (h *Harness) Fleet(tb testing.TB, o FleetOptions) *Fleet {
 	return f
 }
 
-func (h *Harness) startWorker(w *Worker, f *Fleet, o FleetOptions, cache string) error {
-	ropt, err := redis.ParseURL(h.RedisURL)
-	if err != nil {
-		return err
+// startWorker starts w and returns once it takes tasks.
+func (h *Harness) startWorker(w *Worker, o FleetOptions, cache string) error {
+	stop, done, err := h.startProcess(worker.Config{Role: worker.RoleRun, Name: w.Name, Cache: cache, Slots: o.Slots,
+		Prefetch: o.Prefetch, ShutdownGrace: 2 * time.Second, Log: h.log.Named(w.Name), Exec: w.Timer})
+	w.stop, w.done = stop, done
+	return err
+}
+
+// startProcess runs worker.Run(cfg) against the harness's servers, as
+// `simswarm worker` does, and returns once the worker takes tasks (or
+// failed to start). stop ends it; done is closed once it stopped.
+func (h *Harness) startProcess(cfg worker.Config) (stop context.CancelFunc, done chan struct{}, err error) {
+	if cfg.Redis, err = redis.ParseURL(h.RedisURL); err != nil {
+		return nil, nil, err
 	}
-	w.rdb = redis.NewClient(ropt)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	mc, db, err := schema.Connect(ctx, h.MongoURI)
-	if err != nil {
-		return err
+	cfg.MongoURI = h.MongoURI
+	ctx, stop := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan struct{})
+	cfg.Ready = ready
+	var runErr error
+	go func() {
+		defer close(done)
+		runErr = worker.Run(ctx, cfg)
+	}()
+	select {
+	case <-ready:
+		return stop, done, nil
+	case <-done:
+		stop()
+		return nil, nil, fmt.Errorf("start %s: %w", cfg.Name, runErr)
 	}
-	w.mc = mc
-	w.hb = &heartbeat{rdb: w.rdb, name: w.Name, slots: o.Slots, tasks: map[int]string{}, poke: make(chan struct{}, 1)}
-	rh := &runner.Handler{DB: db, Cache: runner.NewCache(cache, db), WorkDir: filepath.Join(h.dir, "work", w.Name),
-		Worker: w.Name, Slots: o.Slots, Exec: w.Timer, Track: w.hb.track, Log: h.log.Named(w.Name),
-		Changed: func(ctx context.Context, campaign string) {
-			f.Finished.Add(1)
-			_ = w.rdb.Publish(ctx, schema.ChangesChannel, campaign).Err()
-		}}
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(schema.TypeRun, rh.ProcessTask)
-	w.srv = asynq.NewServerFromRedisClient(redis.NewClient(ropt), asynq.Config{
-		Concurrency:       o.Slots + o.Prefetch,
-		Queues:            map[string]int{schema.QueueRun: 1},
-		ShutdownTimeout:   2 * time.Second,
-		TaskCheckInterval: emptyQueueCheck,
-		Logger:            h.log.Named(w.Name).Sugar(),
-		LogLevel:          asynq.WarnLevel,
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
-			return min(time.Duration(n+1)*2*time.Second, 30*time.Second)
-		},
-	})
-	if err := w.srv.Start(mux); err != nil {
-		return fmt.Errorf("start %s: %w", w.Name, err)
-	}
-	hctx, stop := context.WithCancel(context.Background())
-	w.stop, w.done = stop, make(chan struct{})
-	go func() { defer close(w.done); w.hb.loop(hctx) }()
-	return nil
 }
 
 func (f *Fleet) stop() {
 	var wg sync.WaitGroup
 	for _, w := range f.Workers {
-		if w.srv == nil {
+		if w.stop == nil {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.srv.Shutdown()
 			w.stop()
 			<-w.done
-			_ = w.rdb.Close()
-			_ = w.mc.Disconnect(context.Background())
 		}()
 	}
 	wg.Wait()
 }
 
-// Builder starts one real builder in this process (the campaign's model
-// is prebuilt: no process runs).
+// Builder starts one real builder in this process, `simswarm worker
+// --role build` (the campaign's model is prebuilt: no process runs).
 func (h *Harness) Builder(tb testing.TB) {
 	tb.Helper()
-	ropt, err := redis.ParseURL(h.RedisURL)
+	stop, done, err := h.startProcess(worker.Config{Role: worker.RoleBuild, Name: "builder", Cache: h.dir, Slots: 1,
+		Log: h.log.Named("builder")})
 	if err != nil {
-		tb.Fatal(err)
-	}
-	rdb := redis.NewClient(ropt)
-	mc, db, err := schema.Connect(context.Background(), h.MongoURI)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bh := &builder.Handler{DB: db, WorkDir: filepath.Join(h.dir, "build"), Jobs: 1, Worker: "builder", Log: h.log.Named("builder"),
-		Changed: func(ctx context.Context, campaign string) {
-			_ = rdb.Publish(ctx, schema.ChangesChannel, campaign).Err()
-		}}
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(schema.TypeBuild, bh.ProcessTask)
-	srv := asynq.NewServerFromRedisClient(redis.NewClient(ropt), asynq.Config{Concurrency: 1,
-		Queues: map[string]int{schema.QueueBuild: 1}, TaskCheckInterval: emptyQueueCheck,
-		Logger: h.log.Named("builder").Sugar(), LogLevel: asynq.WarnLevel})
-	if err := srv.Start(mux); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		srv.Shutdown()
-		_ = rdb.Close()
-		_ = mc.Disconnect(context.Background())
+		stop()
+		<-done
 	})
-}
-
-// heartbeat is `simswarm worker`'s heartbeat (cmd/simswarm/worker.go):
-// what the slots run, under schema.WorkerKey with a TTL, every
-// heartbeatEvery and soon after an idle worker took a task.
-type heartbeat struct {
-	rdb   *redis.Client
-	name  string
-	slots int
-	mu    sync.Mutex
-	next  int
-	tasks map[int]string
-	since time.Time
-	poke  chan struct{}
-}
-
-func (h *heartbeat) track(task string) func() {
-	h.mu.Lock()
-	id := h.next
-	h.next++
-	wasIdle := len(h.tasks) == 0
-	h.tasks[id] = task
-	h.since = time.Now().UTC()
-	h.mu.Unlock()
-	if wasIdle {
-		select {
-		case h.poke <- struct{}{}:
-		default:
-		}
-	}
-	return func() {
-		h.mu.Lock()
-		delete(h.tasks, id)
-		h.mu.Unlock()
-	}
-}
-
-func (h *heartbeat) loop(ctx context.Context) {
-	t := time.NewTicker(heartbeatEvery)
-	defer t.Stop()
-	for {
-		last := time.Now()
-		h.beat(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-h.poke:
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Until(last.Add(time.Second))):
-			}
-		}
-	}
-}
-
-func (h *heartbeat) beat(ctx context.Context) {
-	h.mu.Lock()
-	tasks := make([]string, 0, len(h.tasks))
-	for _, t := range h.tasks {
-		tasks = append(tasks, t)
-	}
-	since := h.since
-	h.mu.Unlock()
-	sort.Strings(tasks)
-	body, _ := json.Marshal(jobs.Heartbeat{Name: h.name, Role: "run", Slots: h.slots,
-		Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
-	_ = h.rdb.Set(ctx, schema.WorkerKey(h.name), body, heartbeatTTL).Err()
 }
