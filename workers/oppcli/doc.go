@@ -5,7 +5,8 @@
 // command of a batch as opp_runall does (BatchArgs) and that of one
 // cluster run (RunArgv), reads what a batch prints (BatchLog: which runs
 // started, finished, and their "<!> Error" lines) and what a result file
-// says about the run that wrote it (ReadHeader). QueryRuns asks `-q runs`
+// says about the run that wrote it (ReadHeader, which reads the header's
+// lines with scafile.Tokenize, OMNeT++'s own quoting and escapes). QueryRuns asks `-q runs`
 // for the runs with their iteration variables.
 //
 // Guarantees: ParseRuns accepts both forms of `-q runs` (with the banner,

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/simswarm/simswarm/workers/scafile"
 )
 
 // maxHeader bounds how much of a result file ReadHeader reads: the run's
@@ -52,20 +54,30 @@ func (h Header) OutFile() (string, bool) {
 	return dir + "/" + config + "-" + vars + "#" + rep + ".out", true
 }
 
+// headerTokens bounds the tokens of a header line: "attr NAME VALUE",
+// "config KEY VALUE" and "run ID" have at most three.
+const headerTokens = 4
+
 // ReadHeader parses the header of a text result file; ok is false when r
 // does not start like one (another kind of file, or a SQLite result file).
+// Lines are read as OMNeT++ writes them, with scafile's tokenizer (quoted
+// values, escapes, spaces or tabs between tokens).
 func ReadHeader(r io.Reader) (Header, bool) {
 	h := Header{Attrs: map[string]string{}, Config: map[string]string{}}
 	br := bufio.NewReaderSize(io.LimitReader(r, maxHeader), 16<<10)
 	first := true
+	var toks []string
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil && (err != io.EOF || line == "") {
 			break
 		}
-		line = strings.TrimRight(line, "\r\n")
-		kind, rest, _ := strings.Cut(line, " ")
-		switch kind {
+		var terr error
+		toks, terr = scafile.Tokenize(strings.TrimRight(line, "\r\n"), toks, headerTokens)
+		if terr != nil || len(toks) == 0 {
+			return h, h.RunID != ""
+		}
+		switch toks[0] {
 		case "file": // a .vci starts with the size and time of its .vec
 			if !first {
 				return h, h.RunID != ""
@@ -75,15 +87,20 @@ func ReadHeader(r io.Reader) (Header, bool) {
 			if h.RunID != "" {
 				return h, true // the next run of a file with several
 			}
-			h.RunID = rest
+			if len(toks) != 2 {
+				return h, false
+			}
+			h.RunID = toks[1]
 		case "attr", "config":
-			name, value, _ := strings.Cut(rest, " ")
+			if len(toks) != 3 {
+				return h, h.RunID != ""
+			}
 			m := h.Attrs
-			if kind == "config" {
+			if toks[0] == "config" {
 				m = h.Config
 			}
-			if _, dup := m[name]; !dup {
-				m[name] = unquote(value)
+			if _, dup := m[toks[1]]; !dup {
+				m[toks[1]] = toks[2]
 			}
 		case "itervar":
 		default:
@@ -95,30 +112,6 @@ func ReadHeader(r io.Reader) (Header, bool) {
 		}
 	}
 	return h, h.RunID != ""
-}
-
-// unquote undoes OMNeT++'s quoting of values with spaces or quotes.
-func unquote(v string) string {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return v
-	}
-	var b strings.Builder
-	for i := 1; i < len(v)-1; i++ {
-		if v[i] == '\\' && i+1 < len(v)-1 {
-			i++
-			switch v[i] {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			default:
-				b.WriteByte(v[i])
-			}
-			continue
-		}
-		b.WriteByte(v[i])
-	}
-	return b.String()
 }
 
 // outputOptions are the per-run options naming a file the run writes
@@ -203,22 +196,29 @@ func ReadRuns(r io.Reader) []RunRef {
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	var cur RunRef
 	inRun := false
+	var toks []string
 	for sc.Scan() {
 		line := sc.Bytes()
 		if len(line) < 4 {
 			continue
 		}
 		switch {
-		case bytes.HasPrefix(line, []byte("run ")):
+		case bytes.HasPrefix(line, []byte("run ")) || bytes.HasPrefix(line, []byte("run\t")):
 			cur, inRun = RunRef{Run: -1}, true
-		case inRun && bytes.HasPrefix(line, []byte("attr configname ")):
-			cur.Config = unquote(string(line[len("attr configname "):]))
-		case inRun && bytes.HasPrefix(line, []byte("attr runnumber ")):
-			if n, err := strconv.Atoi(string(line[len("attr runnumber "):])); err == nil {
-				cur.Run = n
+		case inRun && (bytes.HasPrefix(line, []byte("attr ")) || bytes.HasPrefix(line, []byte("attr\t"))):
+			var err error
+			if toks, err = scafile.Tokenize(string(line), toks, headerTokens); err != nil || len(toks) != 3 {
+				continue
 			}
-		case inRun && !bytes.HasPrefix(line, []byte("attr ")) && !bytes.HasPrefix(line, []byte("itervar ")) &&
-			!bytes.HasPrefix(line, []byte("config ")):
+			switch toks[1] {
+			case "configname":
+				cur.Config = toks[2]
+			case "runnumber":
+				if n, err := strconv.Atoi(toks[2]); err == nil {
+					cur.Run = n
+				}
+			}
+		case inRun && !bytes.HasPrefix(line, []byte("itervar")) && !bytes.HasPrefix(line, []byte("config")):
 			if cur.Run >= 0 && !slices.Contains(out, cur) {
 				out = append(out, cur)
 			}

@@ -108,3 +108,40 @@ func TestResultRootCoversEveryRunsDirectory(t *testing.T) {
 		t.Errorf("commonDir %q", got)
 	}
 }
+
+// TestReadHeaderUnquotesAsOMNeTppWrites: OMNeT++ quotes a value with
+// spaces or special characters and escapes inside it (\t, \", \\, \xHH,
+// ...), and separates tokens by any run of spaces or tabs; the header
+// reader takes each token as scafile's tokenizer (OMNeT++'s LineTokenizer)
+// does, the run id included.
+func TestReadHeaderUnquotesAsOMNeTppWrites(t *testing.T) {
+	h, ok := ReadHeader(strings.NewReader("version 3\n" +
+		"run \"Q-0-20260101 12:00:00-\\x31\"\n" +
+		"attr configname Q\n" +
+		"attr  runnumber\t0\n" +
+		"attr description \"say \\\"hi\\\"\\r\"\n" +
+		"config cmdenv-output-file \"results/out dir/\\x51-0.out\"\n" +
+		"config output-scalar-file \"results/a\\\\b.sca\"\n"))
+	if !ok {
+		t.Fatal("no header")
+	}
+	if h.RunID != "Q-0-20260101 12:00:00-1" {
+		t.Errorf("RunID %q", h.RunID)
+	}
+	if config, run, ok := h.Run(); !ok || config != "Q" || run != 0 {
+		t.Errorf("Run() = %q, %d, %v", config, run, ok)
+	}
+	if got := h.Attrs["description"]; got != "say \"hi\"\r" {
+		t.Errorf("description %q", got)
+	}
+	if out, ok := h.OutFile(); !ok || out != "results/out dir/Q-0.out" {
+		t.Errorf("OutFile %q, %v", out, ok)
+	}
+	if got := h.Config["output-scalar-file"]; got != `results/a\b.sca` {
+		t.Errorf("output-scalar-file %q", got)
+	}
+	runs := ReadRuns(strings.NewReader("version 3\nrun \"A 0\"\nattr configname \"My\\x20Config\"\nattr\trunnumber  3\nscalar Net x 1\n"))
+	if want := []RunRef{{"My Config", 3}}; !reflect.DeepEqual(runs, want) {
+		t.Errorf("ReadRuns %v, want %v", runs, want)
+	}
+}

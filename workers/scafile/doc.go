@@ -12,7 +12,8 @@
 // omnetppscalarfilewriter.cc) and reader (src/scave/
 // omnetppresultfileloader.cc, src/common/linetokenizer.cc): one record per
 // line, tokens separated by spaces or tabs, a token in double quotes may
-// hold spaces and the escapes \b \f \n \r \t \" \\ and \xHH. Numbers are
+// hold spaces and the escapes \b \f \n \r \t \" \\ and \xHH. Tokenize is that
+// tokenizer, for other readers of the same syntax (result-file headers). Numbers are
 // C doubles as printf's %g writes them, with inf, -inf, nan and -nan (and
 // MSVC's 1.#INF, 1.#IND) as OMNeT++ accepts them. "attr" lines belong to
 // the run or to the item (par, scalar, statistic) they follow; "field" and

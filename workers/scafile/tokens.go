@@ -9,6 +9,16 @@ import (
 
 var errUnmatchedQuote = errors.New("unmatched quote")
 
+// Tokenize splits one line of an OMNeT++ text result file (.sca, .vec,
+// .vci) into its tokens as OMNeT++'s LineTokenizer does, unquoting and
+// unescaping them, keeping at most max and reusing dst: the one reader of
+// that syntax for every package that reads such files (a result file's
+// header too, see oppcli.ReadHeader). It fails on an unmatched quote and
+// on more than max tokens.
+func Tokenize(line string, dst []string, max int) ([]string, error) {
+	return tokenize(line, dst, max)
+}
+
 // tokenize splits a line as OMNeT++'s LineTokenizer does: tokens separated
 // by spaces or tabs; a token starting with a double quote runs to the next
 // unescaped double quote and has its escapes interpreted. At most max
