@@ -200,6 +200,10 @@ const (
 	// retried, a task the queue retries after a worker's error) is its
 	// message. It turns False when the campaign succeeds.
 	ConditionDegraded = "Degraded"
+	// ReasonProgressingWithRetry is the reason of the Reconciling
+	// condition while the controller's passes fail and are retried; Ready
+	// then holds the error's reason and text.
+	ReasonProgressingWithRetry = "ProgressingWithRetry"
 
 	ConditionTrue    = "True"
 	ConditionFalse   = "False"

@@ -324,6 +324,28 @@ func newWaitCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// progressLine is what wait prints of a campaign not finished yet: its
+// counts and, while the controller's passes fail, why.
+func progressLine(name string, cp *api.Campaign) string {
+	s := cp.Status
+	line := fmt.Sprintf("%s: %s %d/%d succeeded, %d failed, %d running, %d queued", name, s.Phase,
+		s.Runs.Succeeded, s.Runs.Total, s.Runs.Failed, s.Runs.Running, s.Runs.Queued)
+	var ready, retrying bool
+	var why string
+	for _, c := range s.Conditions {
+		switch {
+		case c.Type == api.ConditionReconciling && c.Reason == api.ReasonProgressingWithRetry:
+			retrying = true
+		case c.Type == api.ConditionReady && c.Status == api.ConditionFalse:
+			ready, why = true, c.Reason+": "+c.Message
+		}
+	}
+	if retrying && ready {
+		line += "; the controller's passes fail (" + why + ")"
+	}
+	return line
+}
+
 func stalledMessage(cp *api.Campaign) string {
 	for _, c := range cp.Status.Conditions {
 		if c.Type == api.ConditionStalled && c.Status == api.ConditionTrue {
@@ -362,8 +384,7 @@ func waitCampaign(cmd *cobra.Command, c *client.Client, name string, timeout, in
 		if s.ObservedGeneration == cp.Metadata.Generation && (s.Phase == api.PhaseSucceeded || s.Phase == api.PhaseFailed) {
 			return cp, nil
 		}
-		line := fmt.Sprintf("%s: %s %d/%d succeeded, %d failed, %d running, %d queued", name, s.Phase,
-			s.Runs.Succeeded, s.Runs.Total, s.Runs.Failed, s.Runs.Running, s.Runs.Queued)
+		line := progressLine(name, cp)
 		if !quiet && line != last {
 			fmt.Fprintln(cmd.ErrOrStderr(), line)
 			last = line

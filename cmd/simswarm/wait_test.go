@@ -51,3 +51,25 @@ func TestWaitRidesOutAnUnreachableController(t *testing.T) {
 		t.Fatalf("wait for an unknown campaign: %v", err)
 	}
 }
+
+// TestWaitLineSaysWhyPassesFail: while the controller's passes of a
+// campaign fail (its queue's Redis down), wait's progress line says so
+// with the error's reason, not only the last counts; once a pass succeeds
+// it is the counts alone again.
+func TestWaitLineSaysWhyPassesFail(t *testing.T) {
+	c := &api.Campaign{Status: api.CampaignStatus{Phase: api.PhaseRunning, Runs: api.RunCounts{Total: 10, Succeeded: 3}}}
+	c.Status.Conditions = []api.Condition{
+		{Type: api.ConditionReady, Status: api.ConditionFalse, Reason: "QueueUnavailable", Message: "dial tcp: connection refused"},
+		{Type: api.ConditionReconciling, Status: api.ConditionTrue, Reason: api.ReasonProgressingWithRetry},
+	}
+	if line := progressLine("c", c); !strings.Contains(line, "3/10") || !strings.Contains(line, "QueueUnavailable: dial tcp: connection refused") {
+		t.Fatalf("wait line while passes fail: %q", line)
+	}
+	c.Status.Conditions = []api.Condition{
+		{Type: api.ConditionReady, Status: api.ConditionFalse, Reason: "Running", Message: "running"},
+		{Type: api.ConditionReconciling, Status: api.ConditionTrue, Reason: "Running", Message: "running"},
+	}
+	if line := progressLine("c", c); line != "c: Running 3/10 succeeded, 0 failed, 0 running, 0 queued" {
+		t.Fatalf("wait line of a healthy pass: %q", line)
+	}
+}

@@ -76,6 +76,11 @@ const (
 	ReasonAttemptFailed = "AttemptFailed"
 	ReasonTaskRetrying  = "TaskRetrying"
 	ReasonBuildRetrying = "BuildRetrying"
+	// Reasons of a pass that failed and is retried: Reconciling says
+	// ReasonRetrying, Ready the error's reason.
+	ReasonRetrying         = api.ReasonProgressingWithRetry
+	ReasonQueueUnavailable = "QueueUnavailable"
+	ReasonReconcileFailed  = "ReconcileFailed"
 )
 
 // poll is how often an active campaign is looked at again (run records are

@@ -38,7 +38,7 @@ func deadMessage(t TaskFailure) string { return "the queue gave up on the task: 
 // attempts, counted against the runs' retries, and returns how many it
 // found.
 func (r *Reconciler) buryDeadRuns(ctx context.Context, name, uid string) (int, error) {
-	dead, err := r.Tasks.DeadRuns(ctx, name, uid)
+	dead, err := r.tasks().DeadRuns(ctx, name, uid)
 	if err != nil || len(dead) == 0 {
 		return 0, err
 	}
@@ -51,7 +51,7 @@ func (r *Reconciler) buryDeadRuns(ctx context.Context, name, uid string) (int, e
 			r.log().Warn("run attempt failed without an outcome; recorded it", zap.String("campaign", name),
 				zap.Int("run", t.Run), zap.Int("attempt", t.Attempt+1), zap.String("error", t.Err))
 		}
-		if err := r.Tasks.Bury(ctx, t); err != nil {
+		if err := r.tasks().Bury(ctx, t); err != nil {
 			return 0, err
 		}
 	}
@@ -71,7 +71,7 @@ func (r *Reconciler) retrying(ctx context.Context, name, uid string, live map[in
 	if !any {
 		return nil, nil
 	}
-	ts, err := r.Tasks.RetryingRuns(ctx, name, uid)
+	ts, err := r.tasks().RetryingRuns(ctx, name, uid)
 	if err != nil || len(ts) == 0 {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func attemptFailed(rec schema.RunRecord) *Failure {
 // the build record as it now is, and the failure of a build task that
 // waits for the queue's retry.
 func (r *Reconciler) buildFailure(ctx context.Context, name string, b *schema.BuildRecord) (*schema.BuildRecord, *Failure, error) {
-	t, err := r.Tasks.BuildFailure(ctx, b.Key)
+	t, err := r.tasks().BuildFailure(ctx, b.Key)
 	if err != nil || t == nil {
 		return b, nil, err
 	}
@@ -113,7 +113,7 @@ func (r *Reconciler) buildFailure(ctx context.Context, name string, b *schema.Bu
 		r.log().Warn("build failed without an outcome; recorded it", zap.String("campaign", name),
 			zap.String("key", b.Key), zap.String("error", t.Err))
 	}
-	if err := r.Tasks.Bury(ctx, *t); err != nil {
+	if err := r.tasks().Bury(ctx, *t); err != nil {
 		return b, nil, err
 	}
 	nb, err := r.Store.GetBuild(ctx, b.Key)

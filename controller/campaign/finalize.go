@@ -63,7 +63,7 @@ func (r *Reconciler) finalize(ctx context.Context, c *api.Campaign) (time.Durati
 	}
 	if first {
 		r.forget(name)
-		if _, err := r.Tasks.Unqueue(ctx, name, uid, false); err != nil {
+		if _, err := r.tasks().Unqueue(ctx, name, uid, false); err != nil {
 			return 0, fmt.Errorf("unqueue deleted %s: %w", name, err)
 		}
 		if !purge {

@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -93,6 +92,9 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
+// tasks is the queue, its errors marked as the queue's.
+func (r *Reconciler) tasks() TaskQueue { return reasonedQueue{r.Tasks} }
+
 func (r *Reconciler) log() *zap.Logger {
 	if r.Logger == nil {
 		return zap.NewNop()
@@ -102,7 +104,7 @@ func (r *Reconciler) log() *zap.Logger {
 
 // Reconcile brings campaign name one step closer to its spec. It returns
 // when to look again (0 = no need).
-func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, name string) (after time.Duration, err error) {
 	if uid, ok := strings.CutPrefix(name, PruneKeyPrefix); ok {
 		return r.prune(ctx, uid)
 	}
@@ -116,12 +118,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 	if c.Metadata.DeletionTimestamp != nil {
 		return r.finalize(ctx, c)
 	}
-	uid := c.Metadata.UID
+	// From here on, every return writes the status once: what the pass
+	// computed, or what it had, with the error that ended it.
+	var want *Desired
+	defer func() { err = r.writeStatus(ctx, c, want, err) }()
+	return r.reconcile(ctx, c, &want)
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, c *api.Campaign, want **Desired) (time.Duration, error) {
+	name, uid := c.Metadata.Name, c.Metadata.UID
 	if c.Status.ObservedGeneration == 0 {
 		// First look at this object: a previous campaign of the same name
 		// may have left records and tasks (a delete now finishes before
 		// the name can be used again; this is for older versions' leftovers).
-		if _, err := r.Tasks.Unqueue(ctx, name, uid, true); err != nil {
+		if _, err := r.tasks().Unqueue(ctx, name, uid, true); err != nil {
 			return 0, err
 		}
 		left, err := r.removeOrphans(ctx, store.RunSelector{Campaign: name, NotUID: uid})
@@ -162,14 +172,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 	}
 	if o.SpecErr != nil {
-		return r.apply(ctx, s, c, o, Compute(o), nil)
+		d := Compute(o)
+		*want = &d
+		return r.apply(ctx, s, c, o, d, nil)
 	}
 
+	var err error
 	buildDone := o.Build != nil && o.Build.State == schema.BuildSucceeded
 	var live map[int]string
 	buried := 0
 	if buildDone {
-		if live, err = r.Tasks.RunTasks(ctx, name, uid); err != nil {
+		if live, err = r.tasks().RunTasks(ctx, name, uid); err != nil {
 			return 0, err
 		}
 		if buried, err = r.buryDeadRuns(ctx, name, uid); err != nil {
@@ -203,7 +216,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 			}
 		}
 	} else if !buildDone && o.Build != nil && o.Build.State != schema.BuildFailed {
-		if o.BuildTaskQueued, err = r.Tasks.BuildQueued(ctx, o.BuildKey); err != nil {
+		if o.BuildTaskQueued, err = r.tasks().BuildQueued(ctx, o.BuildKey); err != nil {
 			return 0, err
 		}
 		if o.Build, o.Failure, err = r.buildFailure(ctx, name, o.Build); err != nil {
@@ -238,7 +251,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (time.Duration,
 		}
 		o.Window = batchWindow(o.Window, r.Shares.Total(), demand, size, r.Shares.Slots())
 	}
-	return r.apply(ctx, s, c, o, Compute(o), live)
+	d := Compute(o)
+	*want = &d
+	return r.apply(ctx, s, c, o, d, live)
 }
 
 func sourceDigest(s api.SourceSpec) string {
@@ -303,7 +318,7 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 	if d.Unqueue {
 		// The records of unqueued runs still say Pending: nothing to undo,
 		// but they are behind the dispatch frontier now.
-		if _, err := r.Tasks.Unqueue(ctx, name, uid, false); err != nil {
+		if _, err := r.tasks().Unqueue(ctx, name, uid, false); err != nil {
 			return 0, err
 		}
 		s.frontier.rescan = true
@@ -328,7 +343,7 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 			return 0, err
 		}
 		sim := c.Spec.Simulation // the builder lists the runs with the built program
-		if err := r.Tasks.EnqueueBuild(ctx, schema.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
+		if err := r.tasks().EnqueueBuild(ctx, schema.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
 			Source: c.Spec.Source, Build: c.Spec.Build, Simulation: &sim}); err != nil {
 			return 0, err
 		}
@@ -336,18 +351,6 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 	if d.Dispatch > 0 {
 		if err := r.dispatch(ctx, s, c, o, d.Dispatch, live); err != nil {
 			return 0, err
-		}
-	}
-	if statusChanged(c.Status, d.Status) {
-		if err := r.Store.UpdateStatus(ctx, name, uid, d.Status, r.Epoch); err != nil {
-			return 0, err
-		}
-		// Each new failure of a worker is logged once, when it reaches
-		// the status.
-		was, now := findCondition(c.Status.Conditions, api.ConditionDegraded), findCondition(d.Status.Conditions, api.ConditionDegraded)
-		if now != nil && now.Status == api.ConditionTrue && (was == nil || was.Status != now.Status || was.Message != now.Message) {
-			r.log().Warn("campaign degraded", zap.String("campaign", name), zap.String("reason", now.Reason),
-				zap.String("message", now.Message))
 		}
 	}
 	return d.Requeue, nil
@@ -411,7 +414,7 @@ func (r *Reconciler) dispatch(ctx context.Context, s *campaignState, c *api.Camp
 	next := f.next // the frontier once batch is sent
 	send := func() error {
 		if len(batch) > 0 {
-			if err := r.Tasks.EnqueueRun(ctx, proto.Batch(batch)); err != nil {
+			if err := r.tasks().EnqueueRun(ctx, proto.Batch(batch)); err != nil {
 				return err
 			}
 			batch = nil
@@ -449,18 +452,12 @@ func (r *Reconciler) dispatch(ctx context.Context, s *campaignState, c *api.Camp
 	return nil
 }
 
-func statusChanged(a, b api.CampaignStatus) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) != string(jb)
-}
-
 // cleanup removes what a campaign gone without finalizing left (deleted
 // by an older version): queued tasks and, a bounded pass at a time, run
 // records. Their results are kept as result sets.
 func (r *Reconciler) cleanup(ctx context.Context, name string) (time.Duration, error) {
 	r.forget(name)
-	if _, err := r.Tasks.Unqueue(ctx, name, "", false); err != nil {
+	if _, err := r.tasks().Unqueue(ctx, name, "", false); err != nil {
 		return 0, fmt.Errorf("unqueue deleted %s: %w", name, err)
 	}
 	left, err := r.removeOrphans(ctx, store.RunSelector{Campaign: name})

@@ -33,6 +33,7 @@ func rangeFilter(s string) ([]int, error) {
 
 type env struct {
 	st  *store.Store
+	rs  *testdb.Redis
 	rdb *redis.Client
 	q   *AsynqQueue
 	r   *Reconciler
@@ -52,7 +53,7 @@ func newEnv(t *testing.T) *env {
 	q := NewAsynqQueue(rdb)
 	r := &Reconciler{Store: st, Tasks: q, Shares: NewShares(32), Epoch: 1,
 		Expander: &SpecExpander{Store: st, FilterNumbers: rangeFilter}}
-	return &env{st: st, rdb: rdb, q: q, r: r}
+	return &env{st: st, rs: rs, rdb: rdb, q: q, r: r}
 }
 
 func (e *env) reconcile(t *testing.T, name string) {
