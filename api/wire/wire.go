@@ -36,6 +36,10 @@ type RunList struct {
 	Kind  string             `json:"kind"`
 	Items []schema.RunRecord `json:"items"`
 	Next  int                `json:"next"`
+	// Itervars are the items' iteration variables by run number, as the
+	// program lists them ("$numHosts=10, $repetition=0"), from the run list
+	// of the campaign's build; none before it exists.
+	Itervars map[int]string `json:"itervars,omitempty"`
 }
 
 // ResultEntry is one result file in a listing.

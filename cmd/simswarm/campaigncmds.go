@@ -132,6 +132,7 @@ func kindArg(args []string) (string, error) {
 
 func newDescribeCmd(g *globals) *cobra.Command {
 	var cf clientFlags
+	var showRuns int
 	cmd := &cobra.Command{
 		Use:   "describe campaign NAME",
 		Short: "Show a campaign's spec, status, conditions, counts and recent failures",
@@ -189,12 +190,32 @@ func newDescribeCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", cd.Type, cd.Status, cd.Reason, cd.Message)
 			}
 			tw.Flush()
+			if showRuns > 0 && r.Total > 0 {
+				page, err := c.Runs(cmd.Context(), name, "", -1, showRuns)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "Runs (%d of %d):\n", len(page.Items), r.Total)
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "  RUN\tSTATE\tATTEMPTS\tITERATION VARIABLES")
+				for _, x := range page.Items {
+					vars := page.Itervars[x.Run]
+					if vars == "" {
+						vars = "-"
+					}
+					fmt.Fprintf(tw, "  %d\t%s\t%d\t%s\n", x.Run, x.State, x.Attempts, vars)
+				}
+				tw.Flush()
+			}
 			if r.Failed > 0 {
 				page, err := c.Runs(cmd.Context(), name, schema.RunFailed, -1, 5)
 				if err == nil && len(page.Items) > 0 {
 					fmt.Fprintln(w, "Recent failures:")
 					for _, f := range page.Items {
 						fmt.Fprintf(w, "  run %d: exit %d after %d attempt(s) on %s %s\n", f.Run, f.ExitCode, f.Attempts, f.Worker, f.Message)
+						if v := page.Itervars[f.Run]; v != "" {
+							fmt.Fprintf(w, "    iteration variables: %s\n", v)
+						}
 						if f.Attempts > 1 && len(f.FailureKinds) == 1 {
 							fmt.Fprintf(w, "    every attempt failed the same way: deterministic, retrying will not help\n")
 						}
@@ -208,6 +229,7 @@ func newDescribeCmd(g *globals) *cobra.Command {
 		},
 	}
 	cf.add(cmd)
+	cmd.Flags().IntVar(&showRuns, "runs", 10, "list this many runs (the first ones) with their state and iteration variables; 0: none")
 	return cmd
 }
 

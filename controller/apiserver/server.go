@@ -23,6 +23,7 @@ import (
 	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/workers/runlist"
 )
 
 // Limits.
@@ -60,9 +61,13 @@ type Server struct {
 	// limiter of this Server's own (httpauth defaults).
 	Limiter *httpauth.Limiter
 	Logger  *zap.Logger
+	// RunLists gives the runs' iteration variables on pages of runs; share
+	// one with the dashboard. Default: a cache of this Server's own.
+	RunLists *runlist.Cache
 
 	limOnce sync.Once
 	lim     *httpauth.Limiter
+	rlOnce  sync.Once
 }
 
 // Handler returns the HTTP handler.
@@ -527,10 +532,38 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 	if out.Items == nil {
 		out.Items = []schema.RunRecord{}
 	}
+	out.Itervars = s.itervars(r, c, recs)
 	if len(recs) == limit {
 		out.Next = recs[len(recs)-1].Run
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// itervars are recs' iteration variables, or none when the run list
+// cannot be read (the page is served without them, the failure logged).
+func (s *Server) itervars(r *http.Request, c *api.Campaign, recs []schema.RunRecord) map[int]string {
+	s.rlOnce.Do(func() {
+		if s.RunLists == nil {
+			s.RunLists = &runlist.Cache{DB: s.Store.DB}
+		}
+	})
+	vars, err := s.RunLists.OfCampaign(r.Context(), c)
+	if err != nil {
+		if r.Context().Err() == nil {
+			s.log().Warn("cannot read the run list for the runs' variables", zap.String("campaign", c.Metadata.Name), zap.Error(err))
+		}
+		return nil
+	}
+	var out map[int]string
+	for _, rec := range recs {
+		if v := vars.Of(rec.Run); v != "" {
+			if out == nil {
+				out = make(map[int]string, len(recs))
+			}
+			out[rec.Run] = v
+		}
+	}
+	return out
 }
 
 func (s *Server) runRecord(r *http.Request) (*schema.RunRecord, error) {

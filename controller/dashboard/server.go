@@ -29,6 +29,8 @@ type Config struct {
 	Live      LiveRuns
 	// Results feeds the Results tab; optional.
 	Results ResultIndex
+	// RunVars gives the runs' iteration variables for run lists; optional.
+	RunVars RunVars
 	// QueueNames are the queues shown; default build and run.
 	QueueNames []string
 	Workers    Workers

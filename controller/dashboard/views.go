@@ -200,6 +200,8 @@ type RunRow struct {
 	Worker     string    `json:"worker,omitempty"`
 	Message    string    `json:"message,omitempty"`
 	UpdatedAt  time.Time `json:"updatedAt"`
+	// Vars are the run's iteration variables, as the program lists them.
+	Vars string `json:"vars,omitempty"`
 }
 
 // RunPage is one page of a campaign's runs.
@@ -274,6 +276,7 @@ func (s *Server) campaignPage(ctx context.Context, name, state string, after, li
 		for _, r := range rows {
 			p.Runs.Items = append(p.Runs.Items, runRowView(r))
 		}
+		s.addVars(ctx, c, p.Runs.Items)
 		return p, nil
 	}
 	if code == stAny {
@@ -293,6 +296,7 @@ func (s *Server) campaignPage(ctx context.Context, name, state string, after, li
 		}
 		p.Runs.Items = append(p.Runs.Items, runRowView(r))
 	}
+	s.addVars(ctx, c, p.Runs.Items)
 	return p, nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/simswarm/simswarm/controller/metrics"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
+	"github.com/simswarm/simswarm/workers/runlist"
 )
 
 // Config configures a controller process.
@@ -108,7 +109,10 @@ func Run(ctx context.Context, cfg Config) error {
 	// One budget of failed attempts per client address for the login, the
 	// API and /metrics.
 	lim := &httpauth.Limiter{TrustedProxies: cfg.TrustedProxies}
-	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st, Results: st, Limiter: lim,
+	// One cache of the builds' run lists (the runs' iteration variables)
+	// for the API's and the dashboard's pages of runs.
+	runLists := &runlist.Cache{DB: st.DB}
+	dash, err := dashboard.New(dashboard.Config{Token: cfg.Token, Campaigns: st, Runs: st, Builds: st, Results: st, RunVars: runLists, Limiter: lim,
 		Revocations: st,
 		Queues:      inspector, Live: campaign.NewAsynqQueue(rdb), Workers: workers, Swarm: cfg.Swarm, Logger: log.Named("dashboard")})
 	if err != nil {
@@ -117,7 +121,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	var notify atomic.Pointer[func(string)]
 	srv := &apiserver.Server{Store: st, Token: cfg.Token, Decode: cfg.Decode, Default: cfg.Default,
-		Validate: cfg.Validate, Logger: log.Named("api"), Session: dash.APISession, Limiter: lim,
+		Validate: cfg.Validate, Logger: log.Named("api"), Session: dash.APISession, Limiter: lim, RunLists: runLists,
 		Notify: func(name string) {
 			dash.Changed(name)
 			if f := notify.Load(); f != nil {
