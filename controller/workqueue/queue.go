@@ -123,16 +123,24 @@ func (q *Queue) AddAfter(key string, d time.Duration) {
 
 // AddRateLimited adds key after its current backoff and counts a failure.
 func (q *Queue) AddRateLimited(key string) {
-	q.AddAfter(key, q.backoff(key))
+	q.mu.Lock()
+	d := q.backoffLocked(key)
+	q.failures[key]++
+	q.mu.Unlock()
+	q.AddAfter(key, d)
 }
 
-func (q *Queue) backoff(key string) time.Duration {
+// Backoff is the delay the next AddRateLimited of key will wait:
+// BaseDelay·2^n for n failures since the last Forget, capped at MaxDelay.
+func (q *Queue) Backoff(key string) time.Duration {
 	q.mu.Lock()
-	n := q.failures[key]
-	q.failures[key] = n + 1
-	q.mu.Unlock()
+	defer q.mu.Unlock()
+	return q.backoffLocked(key)
+}
+
+func (q *Queue) backoffLocked(key string) time.Duration {
 	d := q.opts.BaseDelay
-	for i := 0; i < n; i++ {
+	for i := 0; i < q.failures[key]; i++ {
 		d *= 2
 		if d >= q.opts.MaxDelay {
 			return q.opts.MaxDelay
