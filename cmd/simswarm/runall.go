@@ -76,13 +76,13 @@ followed until it finishes, and its result files are pulled into --results.
 				return err
 			}
 			if cmd.Flags().Changed("server") {
-				inv, err := parseOppArgs(args)
+				inv, err := oppcli.ParseClusterInvocation(args)
 				if err != nil {
 					return invalidInput(err)
 				}
 				// opp_runall users say where results go with --result-dir.
-				if inv.resultDir != "" && !cmd.Flags().Changed("results") {
-					lf.results = inv.resultDir
+				if inv.ResultDir != "" && !cmd.Flags().Changed("results") {
+					lf.results = inv.ResultDir
 				}
 				return runallRemote(cmd, &cf, inv, timeout, retries, lf.results)
 			}
@@ -179,61 +179,4 @@ func inDir(dir, p string) string {
 		return p
 	}
 	return filepath.Join(dir, p)
-}
-
-// oppInvocation is an opp_run-style command line split into the program
-// (with the options simswarm passes through) and the options simswarm sets
-// itself per run.
-type oppInvocation struct {
-	program             []string
-	ini, config, filter string
-	// resultDir is the --result-dir the command line asked for, if any.
-	resultDir string
-}
-
-// parseOppArgs takes -f/-c/-r (and drops -u, -q, --result-dir, which
-// runall sets itself) out of an opp_run command line.
-func parseOppArgs(args []string) (oppInvocation, error) {
-	inv := oppInvocation{program: []string{args[0]}, ini: "omnetpp.ini", config: "General"}
-	if strings.ContainsRune(args[0], '/') {
-		if _, err := os.Stat(args[0]); err != nil {
-			return inv, fmt.Errorf("program %s: %w", args[0], err)
-		}
-	}
-	value := func(i int, flag string) (string, error) {
-		if i+1 >= len(args) {
-			return "", fmt.Errorf("%s needs a value", flag)
-		}
-		return args[i+1], nil
-	}
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		var err error
-		switch {
-		case a == "-f":
-			inv.ini, err = value(i, a)
-			i++
-		case a == "-c":
-			inv.config, err = value(i, a)
-			i++
-		case a == "-r":
-			inv.filter, err = value(i, a)
-			i++
-		case a == "-u", a == "-q":
-			_, err = value(i, a)
-			i++
-		case strings.HasPrefix(a, "--result-dir="):
-			inv.resultDir = strings.TrimPrefix(a, "--result-dir=")
-		case a == "--result-dir":
-			inv.resultDir, err = value(i, a)
-			i++
-		case a == "-s":
-		default:
-			inv.program = append(inv.program, a)
-		}
-		if err != nil {
-			return inv, err
-		}
-	}
-	return inv, nil
 }

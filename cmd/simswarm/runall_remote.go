@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/workers/oppcli"
 )
 
 // runallRemote is `simswarm runall --server URL -- PROGRAM ARGS...`: the
@@ -19,7 +20,7 @@ import (
 // command line into a Campaign whose source is the current directory
 // (uploaded; built with make when there is a Makefile), submits it, shows
 // progress until it finishes and pulls the result files into resultsDir.
-func runallRemote(cmd *cobra.Command, cf *clientFlags, inv oppInvocation, timeout time.Duration, retries int, resultsDir string) error {
+func runallRemote(cmd *cobra.Command, cf *clientFlags, inv oppcli.ClusterInvocation, timeout time.Duration, retries int, resultsDir string) error {
 	c, err := cf.client(cmd)
 	if err != nil {
 		return err
@@ -58,7 +59,7 @@ func runallRemote(cmd *cobra.Command, cf *clientFlags, inv oppInvocation, timeou
 	return nil
 }
 
-func remoteCampaign(inv oppInvocation, wd string, timeout time.Duration, retries int) *api.Campaign {
+func remoteCampaign(inv oppcli.ClusterInvocation, wd string, timeout time.Duration, retries int) *api.Campaign {
 	build := api.BuildSpec{Command: []string{"true"}}
 	if _, err := os.Stat("Makefile"); err == nil {
 		build.Command = []string{"make"}
@@ -70,7 +71,7 @@ func remoteCampaign(inv oppInvocation, wd string, timeout time.Duration, retries
 		Spec: api.CampaignSpec{
 			Source:     api.SourceSpec{Path: wd},
 			Build:      build,
-			Simulation: api.SimulationSpec{Program: inv.program, IniFile: inv.ini, Config: inv.config, Runs: inv.filter},
+			Simulation: api.SimulationSpec{Program: inv.Program, IniFile: inv.Ini, Config: inv.Config, Runs: inv.Filter},
 			Timeout:    api.Duration{Duration: timeout},
 			Retries:    &r,
 		},
@@ -81,10 +82,10 @@ var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
 
 // runallName derives a stable DNS-label name from the config, the command
 // line and the source digest.
-func runallName(inv oppInvocation, archive string) string {
+func runallName(inv oppcli.ClusterInvocation, archive string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q %q %q %q %s", inv.program, inv.ini, inv.config, inv.filter, archive)
-	base := strings.Trim(nonName.ReplaceAllString(strings.ToLower(inv.config), "-"), "-")
+	fmt.Fprintf(h, "%q %q %q %q %s", inv.Program, inv.Ini, inv.Config, inv.Filter, archive)
+	base := strings.Trim(nonName.ReplaceAllString(strings.ToLower(inv.Config), "-"), "-")
 	if len(base) > 40 {
 		base = base[:40]
 	}

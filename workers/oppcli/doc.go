@@ -7,7 +7,10 @@
 // started, finished, and their "<!> Error" lines) and what a result file
 // says about the run that wrote it (ReadHeader, which reads the header's
 // lines with scafile.Tokenize, OMNeT++'s own quoting and escapes). QueryRuns asks `-q runs`
-// for the runs with their iteration variables.
+// for the runs with their iteration variables. ParseClusterInvocation splits
+// a command line for a campaign on the cluster: the program with the options
+// passed through, and the ini file, config and run filter that become the
+// campaign's simulation spec (RunArgv puts them back per run).
 //
 // Guarantees: ParseRuns accepts both forms of `-q runs` (with the banner,
 // whose run count it checks against the lines, and -s) and rejects output
