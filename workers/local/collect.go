@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,14 +31,13 @@ func safeName(name string) bool { return resultfiles.SafeName(name) }
 func safePath(name string) bool { return resultfiles.SafePath(name) }
 
 // collector finds the result files of finished runs and attributes each to
-// the run that wrote it by what the file says, never by its name: a
-// text result file (.sca, .vec, .vci) starts with its config and run
-// number (attr configname, attr runnumber); a file without such a header
-// belongs to a run if it is that run's redirected output (the run's
-// cmdenv-output-file, by default <resultdir>/<config>-<vars>#<rep>.out) or
-// shares the name, up to the extension, of one of the run's files.
-// Batches running at the same time write into the same directories; a
-// file names one run, and a run is in one batch at a time.
+// the run that wrote it by what the file says, never by its name
+// (resultfiles.Attribute, the rules the runner's batches follow too), and
+// keeps what a campaign's batches learn across each other: which run's
+// header named which file, which file is credited to which run, and the
+// runs found sharing a file. Batches running at the same time write into
+// the same directories; a file names one run, and a run is in one batch
+// at a time.
 type collector struct {
 	dir        string // the program's working directory (absolute)
 	resultsDir string
@@ -123,72 +123,22 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 	if err != nil {
 		return out, err
 	}
-	type named struct {
-		run    int
-		append string // the option that makes runs share the file
+	found := make([]resultfiles.Found, len(cands))
+	byPath := make(map[string]candidate, len(cands))
+	for i, f := range cands {
+		found[i] = f.Found
+		byPath[f.Path] = f
 	}
-	owner := map[string]int{}       // path -> run
-	predicted := map[string]named{} // path a header names -> its run
-	stems := map[string]int{}       // path without extension -> run
-	runIDs := map[string]int{}      // run id -> run
-	var headerless []candidate
-	headed := map[string]bool{} // files attributed by their own header
-	for _, f := range cands {
-		h, ok := c.header(f)
-		config, run, hasRun := h.Run()
-		if !ok || !hasRun {
-			headerless = append(headerless, f)
-			continue
-		}
-		if config != c.config {
-			continue // another config's
-		}
-		for _, p := range h.OutputFiles() {
-			opt, _ := h.Appends(p, c.dir)
-			predicted[c.abs(p)] = named{run, opt}
-		}
-		if opt, appends := h.Appends(f.Path, c.dir); appends {
-			// Every run whose block the file holds wrote into it.
-			for _, ref := range c.runsIn(f.Path) {
-				if ref.Config == c.config && want[ref.Run] {
-					out.refused[ref.Run] = append(out.refused[ref.Run], sharedFile(f.Name, opt))
-				}
-			}
-			continue
-		}
-		if !want[run] {
-			continue // a run of another batch
-		}
-		c.name(append([]string{f.Path}, absAll(c, h.OutputFiles())...), run, &out)
-		owner[f.Path] = run
-		headed[f.Path] = true
-		runIDs[h.RunID] = run
-		stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))] = run
+	a := resultfiles.Attribute(found, func(f resultfiles.Found) (oppcli.Header, bool) { return c.header(byPath[f.Path]) },
+		c.dir, c.config, runs)
+	owner, headed := a.Owner, a.Headed
+	for run, why := range a.Refused {
+		out.refused[run] = append(out.refused[run], why...)
 	}
-	for _, f := range headerless {
-		if n, ok := predicted[f.Path]; ok {
-			switch {
-			case !want[n.run]:
-			case n.append != "":
-				out.refused[n.run] = append(out.refused[n.run], sharedFile(f.Name, n.append))
-			case c.unfinishedResultFile(f):
-				// A text result file still without its run line is being
-				// written, by a later run when runs share its name.
-			default:
-				owner[f.Path] = n.run
-			}
-			continue
-		}
-		if id, ok := c.eventlogRunID(f); ok {
-			if run, ok := runIDs[id]; ok {
-				owner[f.Path] = run
-			}
-			continue
-		}
-		if run, ok := stems[strings.TrimSuffix(f.Path, filepath.Ext(f.Path))]; ok {
-			owner[f.Path] = run
-			continue
-		}
+	for _, run := range slices.Sorted(maps.Keys(a.Named)) {
+		c.name(a.Named[run], run, &out)
+	}
+	for _, f := range a.Nameless {
 		out.nameless = append(out.nameless, f.Name)
 	}
 	c.mu.Lock()
@@ -322,63 +272,6 @@ func (c *collector) display(p string) string {
 		}
 	}
 	return p
-}
-
-func absAll(c *collector, paths []string) []string {
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		out[i] = c.abs(p)
-	}
-	return out
-}
-
-// sharedFile says why a file that runs append to is credited to none.
-func sharedFile(name, option string) string {
-	return fmt.Sprintf("%s is written with %s = true, so several runs may share it; simswarm credits each file to exactly one run and refuses this one (give each run its own file, or leave the option false)", name, option)
-}
-
-// abs is a path the program names (relative to its working directory)
-// as an absolute path.
-func (c *collector) abs(p string) string {
-	p = filepath.FromSlash(p)
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
-	}
-	return filepath.Join(c.dir, p)
-}
-
-// runsIn lists the runs whose blocks a text result file holds.
-func (c *collector) runsIn(path string) []oppcli.RunRef {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	return oppcli.ReadRuns(f)
-}
-
-// unfinishedResultFile reports whether f is empty or starts like a text
-// result file (which would have a header, had it been written whole).
-func (c *collector) unfinishedResultFile(f candidate) bool {
-	fh, err := os.Open(f.Path)
-	if err != nil {
-		return true
-	}
-	defer fh.Close()
-	head := make([]byte, 8)
-	n, _ := io.ReadFull(fh, head)
-	head = head[:n]
-	return n == 0 || bytes.HasPrefix(head, []byte("version ")) || bytes.HasPrefix(head, []byte("file ")) || bytes.HasPrefix(head, []byte("run "))
-}
-
-// eventlogRunID is the run id an event log names, if f is one.
-func (c *collector) eventlogRunID(f candidate) (string, bool) {
-	fh, err := os.Open(f.Path)
-	if err != nil {
-		return "", false
-	}
-	defer fh.Close()
-	return oppcli.EventlogRunID(fh)
 }
 
 // candidates lists the regular files that may be results, modified at or

@@ -7,9 +7,17 @@
 // directory, where "results/" is the run's result directory.
 //
 // MatchCreated lists what a run created in a tree of its own, following no
-// link; Attribute says which run of a batch each file belongs to, by the
-// file's header (configname, runnumber) or, for a headerless .out, by the
-// output file the run's header names.
+// link; Attribute says which run of a batch each file belongs to, by what
+// the files say and never by their names: the one attribution of both
+// executors (the local executor's collector and the runner's batches).
+// A file's own header (configname, runnumber) names its run; a headerless
+// file is a run's if its header names it as an output file (the .out of
+// its redirected output, output-scalar-file, eventlog-file, ...), if it
+// is an event log naming the run's id, or if it shares a name stem with
+// one of its files. What makes a file no one run's is reported, for each
+// executor's own policy: files several runs append to (Refused), paths
+// several runs' headers name (Shared), files of another config (Foreign)
+// and files nothing names (Nameless).
 //
 // Guarantees: Match and MatchTree return only regular files (never
 // symlinks or directories) in a stable order; MatchTree names each file by

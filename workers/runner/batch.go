@@ -283,15 +283,15 @@ func (b *batchExec) store(ctx context.Context, runDir, cwd string, finished []in
 		return nil
 	}
 	h, rt := b.h, b.rt
-	files, stray, err := attribute(runDir, cwd, rt.Results, rt.Simulation.Config, finished, len(byNum) == 1)
+	files, unsure, err := attribute(runDir, cwd, rt.Results, rt.Simulation.Config, finished, len(byNum) == 1)
 	if err != nil {
 		return refuse(err)
 	}
-	if len(stray) > 0 {
-		// Files no header attributes: which run wrote them is unknown, so
-		// the runs go again one process each (their attempts not counted).
-		b.log.Info("result files without a run header in a batch; running its runs one process each",
-			zap.Strings("files", stray))
+	if len(unsure) > 0 {
+		// Files no one run of the batch can be credited with: the runs go
+		// again one process each (their attempts not counted).
+		b.log.Info("result files of a batch that are no one run's; running its runs one process each",
+			zap.Strings("files", unsure))
 		h.setSolo(rt.UID)
 		return nil
 	}

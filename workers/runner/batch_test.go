@@ -151,3 +151,54 @@ func TestBatchKilledHalfWayRedoesOnlyUnfinishedRuns(t *testing.T) {
 		t.Errorf("%d completions, want one per run", n)
 	}
 }
+
+// TestBatchRunsSharingAFileNameRunOneProcessEach: every run of the batch
+// writes results/Same.sca (output-scalar-file = ${resultdir}/Same.sca),
+// each replacing the one before, besides a .vec of its own. No run may be
+// credited with what it did not write, nor succeed without its scalars:
+// the runs go again one process each (each in a tree of its own), and
+// each stores its own Same.sca.
+func TestBatchRunsSharingAFileNameRunOneProcessEach(t *testing.T) {
+	db := setup(t, "[General]\n")
+	procLog := filepath.Join(t.TempDir(), "processes")
+	t.Setenv("SIM_LOG", procLog)
+	setupScript(t, db, `runs=""
+while [ $# -gt 0 ]; do case "$1" in -r) runs=$2; shift;; esac; shift; done
+echo "$runs" >> "$SIM_LOG"
+for r in $(echo "$runs" | tr ',' ' '); do
+  echo "General run $r: \$repetition=$r"
+  head=$(printf 'version 3\nrun General-%s-x\nattr configname General\nattr runnumber %s\nconfig output-scalar-file results/Same.sca\n' $r $r)
+  rm -f "$RESULTS/Same.sca"
+  printf '%s\n\nscalar Net v %s\n' "$head" $r > "$RESULTS/Same.sca"
+  printf '%s\n\nvector 0 Net v\n' "$head" > "$RESULTS/General-#$r.vec"
+done`)
+	its := items(0, 1, 2)
+	for _, it := range its {
+		rec := schema.RunRecord{ID: schema.RunID("c", "u1", it.Run), Campaign: "c", UID: "u1", Run: it.Run, State: schema.RunPending}
+		if _, err := db.Collection(schema.CollRuns).InsertOne(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt := schema.RunTask{Campaign: "c", UID: "u1", ArtifactKey: scriptKey,
+		Simulation: api.SimulationSpec{Program: []string{"./sim.sh"}, IniFile: "omnetpp.ini", Config: "General", WorkingDir: "."},
+		Results:    []string{"results/*.sca", "results/*.vec"}, Timeout: api.Duration{Duration: time.Minute}}.Batch(its)
+	payload, _ := json.Marshal(rt)
+	h := handler(t, db, t.TempDir())
+	if err := h.ProcessTask(context.Background(), asynq.NewTask(schema.TypeRun, payload)); err != nil {
+		t.Fatal(err)
+	}
+	for run := range 3 {
+		if r := record(t, db, run); r.State != schema.RunSucceeded || len(r.Files) != 2 {
+			t.Errorf("run %d: %s with %d files %q, want Succeeded with its Same.sca and .vec", run, r.State, len(r.Files), r.Message)
+		}
+	}
+	stored := storedResults(t, db) // each file's content is its run's
+	for run := range 3 {
+		if len(stored[run]) != 2 {
+			t.Errorf("run %d stored %v, want Same.sca and its .vec", run, stored[run])
+		}
+	}
+	if got := procLines(t, procLog); strings.Join(got, " ") != "0,1,2 0 1 2" {
+		t.Errorf("processes ran -r %v, want the batch, then one process per run", got)
+	}
+}

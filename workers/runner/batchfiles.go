@@ -1,37 +1,26 @@
 package runner
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
+	"fmt"
+	"sort"
 
-	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
 // attribute finds the result files (globs relative to progDir, created in
 // the process's own tree runDir: resultfiles.MatchCreated) of the runs a
 // batch process finished and attributes each to the run that wrote it by
-// what it says, never by its name, by the local executor's rules: a text
-// result file (.sca, .vec, .vci) names its config and run number in its
-// header; a file without one belongs to a run if it is that run's
-// redirected output (the header's cmdenv-output-file, or OMNeT++'s default
-// .out name; relative to the program's directory progDir) or shares the
-// name, up to the extension, with one of the run's files. Files of runs
-// that did not finish are left out. stray lists the files no rule
-// attributes (of the simulation's own making, or SQLite result files):
-// with them, the batch cannot say whose they are. A process of one run
-// (single) owns every file.
-func attribute(runDir, progDir string, globs []string, config string, finished []int, single bool) (byRun map[int][]resultfiles.Found, stray []string, err error) {
+// what it says, never by its name: resultfiles.Attribute, the local
+// executor's rules. unsure lists what keeps the batch from telling whose
+// every file is: files no rule attributes (of the simulation's own making,
+// SQLite result files, another config's), files several runs append to,
+// and files that several runs' headers name (each run replacing the one
+// before's). With any of them the runs go again one process each, whose
+// trees tell. A process of one run (single) owns every file.
+func attribute(runDir, progDir string, globs []string, config string, finished []int, single bool) (byRun map[int][]resultfiles.Found, unsure []string, err error) {
 	found, err := resultfiles.MatchCreated(runDir, progDir, globs)
 	if err != nil {
 		return nil, nil, err
-	}
-	paths := make([]string, len(found))
-	named := map[string]resultfiles.Found{}
-	for i, f := range found {
-		paths[i] = f.Path
-		named[f.Path] = f
 	}
 	byRun = map[int][]resultfiles.Found{}
 	if single {
@@ -40,56 +29,27 @@ func attribute(runDir, progDir string, globs []string, config string, finished [
 		}
 		return byRun, nil, nil
 	}
-	want := map[int]bool{}
-	for _, r := range finished {
-		want[r] = true
+	a := resultfiles.Attribute(found, resultfiles.ReadHeader, progDir, config, finished)
+	for _, f := range a.Nameless {
+		unsure = append(unsure, f.Name)
 	}
-	owner := map[string]int{}
-	outs := map[string]int{}  // predicted .out path -> run
-	stems := map[string]int{} // path without extension -> run
-	var headerless []string
-	for _, p := range paths {
-		h, ok := readHeader(p)
-		cfg, run, hasRun := h.Run()
-		if !ok || !hasRun {
-			headerless = append(headerless, p)
-			continue
-		}
-		if cfg != config {
-			stray = append(stray, p) // not this config's: cannot be any run of the batch
-			continue
-		}
-		owner[p] = run
-		stems[strings.TrimSuffix(p, filepath.Ext(p))] = run
-		if out, ok := h.OutFile(); ok {
-			if !filepath.IsAbs(out) {
-				out = filepath.Join(progDir, filepath.FromSlash(out))
-			}
-			outs[filepath.Clean(out)] = run
+	for _, f := range a.Foreign {
+		unsure = append(unsure, f.Name+" (another config's)")
+	}
+	for _, msgs := range a.Refused {
+		unsure = append(unsure, msgs...)
+	}
+	for p, runs := range a.Shared {
+		unsure = append(unsure, fmt.Sprintf("%s is named by runs %v", p, runs))
+	}
+	if len(unsure) > 0 {
+		sort.Strings(unsure)
+		return nil, unsure, nil
+	}
+	for _, f := range found {
+		if run, ok := a.Owner[f.Path]; ok {
+			byRun[run] = append(byRun[run], f)
 		}
 	}
-	for _, p := range headerless {
-		if run, ok := outs[filepath.Clean(p)]; ok {
-			owner[p] = run
-		} else if run, ok := stems[strings.TrimSuffix(p, filepath.Ext(p))]; ok {
-			owner[p] = run
-		} else {
-			stray = append(stray, p)
-		}
-	}
-	for _, p := range paths {
-		if run, ok := owner[p]; ok && want[run] {
-			byRun[run] = append(byRun[run], named[p])
-		}
-	}
-	return byRun, stray, nil
-}
-
-func readHeader(path string) (oppcli.Header, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return oppcli.Header{}, false
-	}
-	defer f.Close()
-	return oppcli.ReadHeader(f)
+	return byRun, nil, nil
 }

@@ -188,7 +188,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt schema.RunTask,
 		a.log.Info("run failed", zap.String("reason", msg))
 		return h.recordFailure(ctx, id, a.n, a.started, out, msg)
 	}
-	byRun, err := runFiles(runDir, cwd, sim.Config, rt.Results, []int{rt.Run})
+	byRun, _, err := attribute(runDir, cwd, rt.Results, sim.Config, []int{rt.Run}, true)
 	paths := byRun[rt.Run]
 	if err == nil && len(paths) == 0 {
 		err = fmt.Errorf("the run produced no result files matching %s", strings.Join(rt.Results, ", "))

@@ -75,33 +75,6 @@ func matchesAny(globs []string, rel string) bool {
 	return false
 }
 
-// runFiles finds what a process that ran runs of config left in runDir
-// (the program's working directory cwd) matching globs, and says whose
-// each file is. The tree is the process's own, so when it ran one run
-// every file is that run's; with several runs each file goes by what it
-// says (resultfiles.Attribute), as the local executor does.
-func runFiles(runDir, cwd, config string, globs []string, runs []int) (map[int][]resultfiles.Found, error) {
-	found, err := resultfiles.MatchCreated(runDir, cwd, globs)
-	if err != nil {
-		return nil, err
-	}
-	byRun := map[int][]resultfiles.Found{}
-	if len(runs) == 1 {
-		byRun[runs[0]] = found
-		return byRun, nil
-	}
-	if config == "" {
-		config = "General"
-	}
-	owner := resultfiles.Attribute(found, resultfiles.ReadHeader, cwd, config, runs)
-	for _, f := range found {
-		if run, ok := owner[f.Path]; ok {
-			byRun[run] = append(byRun[run], f)
-		}
-	}
-	return byRun, nil
-}
-
 // maxRedirectedError bounds what is read of a run's redirected output for
 // its error.
 const maxRedirectedError = 64 << 10
