@@ -54,7 +54,7 @@ spec.source.archive.`,
 				}
 			}
 			for _, p := range paths {
-				cs, err := hooks.LoadFile(p)
+				cs, err := api.LoadFile(p)
 				if err != nil {
 					return invalidInput(err)
 				}

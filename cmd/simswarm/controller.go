@@ -66,7 +66,6 @@ Examples:
 			defer stop()
 			cfg := manager.Config{Listen: listen, RedisURL: redisURL, MongoURI: mongoURI, Token: token,
 				TrustedProxies: proxies, LeaseDuration: lease, Resync: resync, Logger: log}
-			hooks.configure(&cfg)
 			cfg.Metrics = metrics.New()
 			// Set when running as a stack's controller service.
 			stackSrc, err := stackSources(log, redisURL, cfg.Metrics.ObserveReconcile(metrics.ReconcilerStack))
@@ -80,12 +79,12 @@ Examples:
 				}
 			}
 			if manifestDir != "" {
-				cfg.Sources = append(cfg.Sources, &manifests.Dir{Path: manifestDir, Prune: prune, Load: hooks.LoadFile,
+				cfg.Sources = append(cfg.Sources, &manifests.Dir{Path: manifestDir, Prune: prune,
 					Resync: resync, Logger: log.Named("manifests")})
 			}
 			if gitURL != "" {
 				cfg.Sources = append(cfg.Sources, &manifests.GitSource{URL: gitURL, Ref: gitRef, SubDir: gitDir,
-					Interval: gitInterval, Prune: prune, Load: hooks.LoadFile, Logger: log.Named("gitops")})
+					Interval: gitInterval, Prune: prune, Logger: log.Named("gitops")})
 			}
 			log.Info("starting controller", zap.String("listen", listen))
 			return manager.Run(ctx, cfg)

@@ -33,7 +33,6 @@ func startController(t *testing.T) (string, string) {
 	ready := make(chan string, 1)
 	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: mongoURI, Token: testToken,
 		LeaseDuration: 2 * time.Second, Resync: 2 * time.Second, Ready: ready}
-	hooks.configure(&cfg)
 	done := make(chan error, 1)
 	go func() { done <- manager.Run(ctx, cfg) }()
 	t.Cleanup(func() { cancel(); <-done })

@@ -51,7 +51,6 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 	}
 	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: testdb.StartMongo(t), Token: "stack-test-token-0123456789",
 		LeaseDuration: 2 * time.Second, Resync: 2 * time.Second, Sources: srcs, Logger: log}
-	hooks.configure(&cfg)
 	done := make(chan error, 1)
 	go func() { done <- manager.Run(ctx, cfg) }()
 	defer func() { cancel(); <-done }()

@@ -39,7 +39,8 @@
 // address over its budget gets 429 with Retry-After, whatever token it
 // sends, until enough of its failures have drained; other addresses are
 // not affected. Manifests are
-// JSON (or YAML through the injected decoder), at most 1 MiB (413 beyond);
+// JSON or YAML, at most 1 MiB (413 beyond), read by package api itself
+// (strict decode, defaults, validation: there is no weaker fallback);
 // invalid ones get 422 with the validator's field-path errors. Errors are
 // JSON Status objects {kind: Status, code, reason, message, causes}.
 // The request and response bodies are declared in package api/wire, so

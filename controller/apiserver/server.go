@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -40,13 +39,6 @@ type Server struct {
 	Store *store.Store
 	// Token is the bearer token every request but /healthz must carry.
 	Token string
-	// Decode parses a request body into campaigns (api.ParseManifests);
-	// default: strict JSON of one Campaign.
-	Decode func(data []byte, source string) ([]*api.Campaign, error)
-	// Default fills defaults (api.SetDefaults); optional.
-	Default func(*api.Campaign)
-	// Validate checks a campaign (api.Validate); optional.
-	Validate func(*api.Campaign) error
 	// Notify is told the name of every changed campaign (the reconciler's
 	// queue); optional.
 	Notify func(name string)
@@ -255,24 +247,13 @@ func (e invalidError) Is(t error) bool {
 
 func invalid(err error) error { return invalidError{err} }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$`)
-
 // decode reads and validates one campaign from the request body.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*api.Campaign, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxManifestBytes))
 	if err != nil {
 		return nil, err
 	}
-	var cs []*api.Campaign
-	if s.Decode != nil {
-		cs, err = s.Decode(body, "request body")
-	} else {
-		var c api.Campaign
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&c)
-		cs = []*api.Campaign{&c}
-	}
+	cs, err := api.ParseManifests(body, "request body")
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -286,15 +267,9 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*api.Campaign, 
 	if c.APIVersion == "" {
 		c.APIVersion = api.APIVersion
 	}
-	if s.Default != nil {
-		s.Default(c)
-	}
-	if s.Validate != nil {
-		if err := s.Validate(c); err != nil {
-			return nil, invalid(err)
-		}
-	} else if !nameRE.MatchString(c.Metadata.Name) {
-		return nil, invalid(fmt.Errorf("metadata.name: %q is not a DNS-1123 name", c.Metadata.Name))
+	api.SetDefaults(c)
+	if err := api.Validate(c); err != nil {
+		return nil, invalid(err)
 	}
 	if src := c.Spec.Source; src.Path != "" && src.Git == nil {
 		// The controller cannot read the client's directory: it needs the

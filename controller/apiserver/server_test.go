@@ -38,8 +38,9 @@ func start(t *testing.T) (*client.Client, *store.Store, *[]string) {
 }
 
 func campaign(name string) *api.Campaign {
-	return &api.Campaign{Metadata: api.ObjectMeta{Name: name},
-		Spec: api.CampaignSpec{Source: api.SourceSpec{Archive: "x"},
+	return &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign},
+		Metadata: api.ObjectMeta{Name: name},
+		Spec: api.CampaignSpec{Source: api.SourceSpec{Git: &api.GitSource{URL: "https://example.com/aloha.git", Commit: "main"}},
 			Simulation: api.SimulationSpec{Program: []string{"./aloha"}, Runs: "0..3"}}}
 }
 

@@ -18,9 +18,6 @@ import (
 // once that list is. This controller never counts runs from the ini itself.
 type SpecExpander struct {
 	Store *store.Store
-	// FilterNumbers returns the run numbers of a run filter ("0..9,20"),
-	// ascending (api.ParseRunFilter + Numbers).
-	FilterNumbers func(filter string) ([]int, error)
 	// RequestRuns asks a builder to list the runs of a build that succeeded
 	// before (for another campaign, or before a query was asked of it);
 	// repeated requests for the same list are deduplicated by the queue.
@@ -31,11 +28,11 @@ type SpecExpander struct {
 func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *schema.BuildRecord) ([]int, bool, error) {
 	sim := c.Spec.Simulation
 	if sim.Runs != "" && !api.IsRunExpression(sim.Runs) {
-		runs, err := e.FilterNumbers(sim.Runs)
+		f, err := api.ParseRunFilter(sim.Runs)
 		if err != nil {
 			return nil, false, fmt.Errorf("%w: spec.simulation.runs: %v", ErrInvalid, err)
 		}
-		return runs, true, nil
+		return f.Numbers(0), true, nil
 	}
 	if b == nil || b.State != schema.BuildSucceeded {
 		return nil, false, nil // the built program lists them

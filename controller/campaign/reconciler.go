@@ -32,8 +32,6 @@ type Reconciler struct {
 	Tasks    TaskQueue
 	Expander Expander
 	Shares   *Shares
-	// Validate checks a stored spec (api.Validate); nil accepts all.
-	Validate func(*api.Campaign) error
 	// Epoch is the leader epoch that fences status writes.
 	Epoch  int64
 	Logger *zap.Logger
@@ -146,10 +144,8 @@ func (r *Reconciler) reconcile(ctx context.Context, c *api.Campaign, want **Desi
 	s := r.stateFor(name, uid, c.Metadata.Generation)
 	o := Observed{Generation: c.Metadata.Generation, Spec: c.Spec, Status: c.Status, Expanded: -1, Now: r.now().UTC(),
 		SourceRevision: c.Metadata.Annotations[AnnotationSourceRevision]}
-	if r.Validate != nil {
-		if err := r.Validate(c); err != nil {
-			o.SpecErr = err
-		}
+	if err := api.Validate(c); err != nil {
+		o.SpecErr = err
 	}
 	if o.SpecErr == nil {
 		o.BuildKey = schema.BuildKey(sourceDigest(c.Spec.Source), c.Spec.Build)

@@ -2,8 +2,6 @@ package campaign
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,21 +13,6 @@ import (
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
 )
-
-// rangeFilter parses "A..B" only: the tests' stand-in for api.ParseRunFilter.
-func rangeFilter(s string) ([]int, error) {
-	a, b, ok := strings.Cut(s, "..")
-	lo, err1 := strconv.Atoi(a)
-	hi, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || hi < lo {
-		return nil, fmt.Errorf("bad filter %q", s)
-	}
-	out := make([]int, 0, hi-lo+1)
-	for i := lo; i <= hi; i++ {
-		out = append(out, i)
-	}
-	return out, nil
-}
 
 type env struct {
 	st  *store.Store
@@ -52,7 +35,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { rdb.Close() })
 	q := NewAsynqQueue(rdb)
 	r := &Reconciler{Store: st, Tasks: q, Shares: NewShares(32), Epoch: 1,
-		Expander: &SpecExpander{Store: st, FilterNumbers: rangeFilter}}
+		Expander: &SpecExpander{Store: st}}
 	return &env{st: st, rs: rs, rdb: rdb, q: q, r: r}
 }
 
@@ -81,11 +64,15 @@ func (e *env) counts(t *testing.T, name, uid string) api.RunCounts {
 	return c
 }
 
+// newCampaign is a campaign as the API stores it: defaulted, and valid
+// but for what runs makes it.
 func newCampaign(name, runs string) *api.Campaign {
-	return &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign},
+	c := &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign},
 		Metadata: api.ObjectMeta{Name: name},
-		Spec: api.CampaignSpec{Source: api.SourceSpec{Archive: "feed"},
+		Spec: api.CampaignSpec{Source: api.SourceSpec{Path: "aloha", Archive: strings.Repeat("feed", 16)},
 			Simulation: api.SimulationSpec{Program: []string{"./aloha"}, Config: "PureAloha", Runs: runs}}}
+	api.SetDefaults(c)
+	return c
 }
 
 // built creates a campaign, lets its build succeed and reconciles it
@@ -304,7 +291,7 @@ func TestWindowIsSharedByPriority(t *testing.T) {
 	low, _ := e.st.Create(ctx, newCampaign("low", "0..99"))
 	hc := newCampaign("high", "0..19")
 	hc.Spec.Priority = 10
-	hc.Spec.Source.Archive = "beef" // another build, so high is not ready first
+	hc.Spec.Source.Archive = strings.Repeat("beef", 16) // another build, so high is not ready first
 	high, _ := e.st.Create(ctx, hc)
 	for _, n := range []string{"low", "high"} {
 		e.reconcile(t, n)

@@ -184,14 +184,7 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- manager.Run(mctx, manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: mongoURI, Token: token,
-			LeaseDuration: 2 * time.Second, Resync: time.Second, Default: api.SetDefaults, Validate: api.Validate,
-			FilterNumbers: func(s string) ([]int, error) {
-				f, err := api.ParseRunFilter(s)
-				if err != nil {
-					return nil, err
-				}
-				return f.Numbers(0), nil
-			},
+			LeaseDuration: 2 * time.Second, Resync: time.Second,
 			Logger: zap.NewNop(), Ready: ready})
 	}()
 	defer func() { stopManager(); <-done }()
@@ -226,7 +219,7 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 	defer srv.Shutdown()
 
 	apiClient := client.New(base, token)
-	camp := &api.Campaign{Metadata: api.ObjectMeta{Name: "demo"},
+	camp := &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign}, Metadata: api.ObjectMeta{Name: "demo"},
 		Spec: api.CampaignSpec{Source: api.SourceSpec{Git: &api.GitSource{URL: "https://example.invalid/aloha.git", Commit: "0123456789abcdef0123456789abcdef01234567"}},
 			Simulation: api.SimulationSpec{Program: []string{"./aloha"}, Config: "PureAloha", Runs: "0..399"}}}
 	if _, err := apiClient.Apply(ctx, camp); err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
-	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/apiserver"
 	"github.com/simswarm/simswarm/controller/campaign"
@@ -47,13 +46,6 @@ type Config struct {
 	LeaseDuration time.Duration
 	// Resync is the full-resync period. Default 30s.
 	Resync time.Duration
-
-	// Hooks into package api (parsing, defaults, validation, run
-	// expansion); see campaign.SpecExpander and apiserver.Server.
-	Decode        func(data []byte, source string) ([]*api.Campaign, error)
-	Default       func(*api.Campaign)
-	Validate      func(*api.Campaign) error
-	FilterNumbers func(string) ([]int, error)
 
 	// Sources are extra components run while this instance leads (e.g. the
 	// manifest directory source); they get the store and a notify func.
@@ -120,8 +112,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	var notify atomic.Pointer[func(string)]
-	srv := &apiserver.Server{Store: st, Token: cfg.Token, Decode: cfg.Decode, Default: cfg.Default,
-		Validate: cfg.Validate, Logger: log.Named("api"), Session: dash.APISession, Limiter: lim, RunLists: runLists,
+	srv := &apiserver.Server{Store: st, Token: cfg.Token, Logger: log.Named("api"), Session: dash.APISession, Limiter: lim, RunLists: runLists,
 		Notify: func(name string) {
 			dash.Changed(name)
 			if f := notify.Load(); f != nil {
@@ -205,8 +196,8 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 	q := workqueue.New(workqueue.Options{BaseDelay: 200 * time.Millisecond, MaxDelay: time.Minute})
 	tasks := campaign.NewAsynqQueue(rdb)
 	rec := &campaign.Reconciler{Store: st, Tasks: tasks, Shares: campaign.NewShares(campaign.WindowFor(0)),
-		Validate: cfg.Validate, Epoch: epoch, Logger: log.Named("campaign"),
-		Expander: &campaign.SpecExpander{Store: st, FilterNumbers: cfg.FilterNumbers, RequestRuns: tasks.EnqueueRunsQuery}}
+		Epoch: epoch, Logger: log.Named("campaign"),
+		Expander: &campaign.SpecExpander{Store: st, RequestRuns: tasks.EnqueueRunsQuery}}
 	ctl := &campaign.Controller{Reconciler: rec, Queue: q, Resync: cfg.Resync, Logger: log.Named("campaign"),
 		OnReconcile: mtr.ObserveReconcile(metrics.ReconcilerCampaign),
 		WorkerCount: func(ctx context.Context) (int, error) { return RunSlots(ctx, rdb) }}

@@ -51,7 +51,9 @@ type Dir struct {
 	// elsewhere on its host.
 	Root  string
 	Prune bool
-	// Load reads one manifest file (api.LoadFile: parse, default, validate).
+	// Load reads one manifest file. Nil means api.LoadFile (parse,
+	// default, validate); tests may give a loader of their own, but no
+	// controller runs without validation for want of one.
 	Load func(path string) ([]*api.Campaign, error)
 	// Resync is the period of the full re-apply. Default 30s.
 	Resync time.Duration
@@ -74,6 +76,13 @@ func (d *Dir) Errors() map[string]error {
 		out[k] = v
 	}
 	return out
+}
+
+func (d *Dir) load(path string) ([]*api.Campaign, error) {
+	if d.Load == nil {
+		return api.LoadFile(path)
+	}
+	return d.Load(path)
 }
 
 func (d *Dir) log() *zap.Logger {
@@ -162,7 +171,7 @@ func (d *Dir) Sync(ctx context.Context, st Applier, notify func(string)) {
 		}
 		file := e.Name()
 		present[file] = true
-		cs, err := d.Load(filepath.Join(d.Path, file))
+		cs, err := d.load(filepath.Join(d.Path, file))
 		if err == nil {
 			err = d.checkOwnership(file, cs)
 		}

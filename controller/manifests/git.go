@@ -25,7 +25,7 @@ type GitSource struct {
 	SubDir   string
 	Interval time.Duration // default 1m
 	Prune    bool
-	Load     func(path string) ([]*api.Campaign, error)
+	Load     func(path string) ([]*api.Campaign, error) // as Dir.Load: nil means api.LoadFile
 	// WorkDir holds the checkout; default a temporary directory.
 	WorkDir string
 	Logger  *zap.Logger

@@ -87,16 +87,8 @@ func ControllerMain() {
 		// For finding the controller's costs: go tool pprof http://ADDR/debug/pprof/profile
 		go func() { _ = http.ListenAndServe(addr, nil) }()
 	}
-	// The hooks of cmd/simswarm (campaign_hooks.go).
 	err = manager.Run(signalContext(), manager.Config{Listen: c.Listen, RedisURL: c.RedisURL, MongoURI: c.MongoURI,
-		Token: c.Token, Logger: log, Decode: api.ParseManifests, Default: api.SetDefaults, Validate: api.Validate,
-		FilterNumbers: func(s string) ([]int, error) {
-			f, err := api.ParseRunFilter(s)
-			if err != nil {
-				return nil, err
-			}
-			return f.Numbers(0), nil
-		}})
+		Token: c.Token, Logger: log})
 	_ = log.Sync()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "controller:", err)
