@@ -92,13 +92,13 @@ spec:
 	ctx, cancel := context.WithTimeout(context.Background(), 2*limit)
 	defer cancel()
 	start = time.Now()
-	st, err := pullResults(ctx, c, "many", out, 4)
+	st, err := c.PullResults(ctx, "many", out, 4)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatalf("pull after %s (%+v): %v", took, st, err)
 	}
-	t.Logf("pulled %d files in %s", st.downloaded, took.Round(10*time.Millisecond))
-	if st.downloaded != 2*manyFilesPerRun || st.skipped != 0 {
+	t.Logf("pulled %d files in %s", st.Downloaded, took.Round(10*time.Millisecond))
+	if st.Downloaded != 2*manyFilesPerRun || st.Skipped != 0 {
 		t.Fatalf("pull: %+v, want %d downloaded", st, 2*manyFilesPerRun)
 	}
 	if took > limit {
@@ -113,8 +113,8 @@ spec:
 		}
 	}
 	start = time.Now()
-	st, err = pullResults(ctx, c, "many", out, 4)
-	if err != nil || st.downloaded != 0 || st.skipped != 2*manyFilesPerRun {
+	st, err = c.PullResults(ctx, "many", out, 4)
+	if err != nil || st.Downloaded != 0 || st.Skipped != 2*manyFilesPerRun {
 		t.Fatalf("second pull: %+v, %v; want all %d skipped", st, err, 2*manyFilesPerRun)
 	}
 	t.Logf("second pull (all present) in %s", time.Since(start).Round(10*time.Millisecond))

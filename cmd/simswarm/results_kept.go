@@ -3,41 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/client"
 )
-
-// pullKept downloads the results a deleted campaign kept (result set uid).
-func pullKept(ctx context.Context, c *client.Client, uid, dir string, jobs int) (pullStats, error) {
-	list := func(yield func(wire.ResultEntry)) error {
-		cont := ""
-		for {
-			page, err := c.KeptResults(ctx, uid, cont, 1000)
-			if err != nil {
-				return err
-			}
-			for _, e := range page.Items {
-				yield(e)
-			}
-			if page.Continue == "" {
-				return nil
-			}
-			if page.Continue == cont {
-				return fmt.Errorf("list results of %s: the server returned the same page again (continue %q)", uid, cont)
-			}
-			cont = page.Continue
-		}
-	}
-	open := func(e wire.ResultEntry) (io.ReadCloser, error) { return c.OpenKeptResult(ctx, uid, e.Run, e.Name) }
-	return pullAll(ctx, dir, jobs, list, open)
-}
 
 func newResultsListCmd() *cobra.Command {
 	var cf clientFlags

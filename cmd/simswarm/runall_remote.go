@@ -47,9 +47,9 @@ func runallRemote(cmd *cobra.Command, cf *clientFlags, inv oppcli.ClusterInvocat
 	if err != nil {
 		return err
 	}
-	st, err := pullResults(cmd.Context(), c, camp.Metadata.Name, resultsDir, 4)
+	st, err := c.PullResults(cmd.Context(), camp.Metadata.Name, resultsDir, 4)
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d/%d runs succeeded; %d result files downloaded, %d already present in %s\n",
-		camp.Metadata.Name, final.Status.Runs.Succeeded, final.Status.Runs.Total, st.downloaded, st.skipped, resultsDir)
+		camp.Metadata.Name, final.Status.Runs.Succeeded, final.Status.Runs.Total, st.Downloaded, st.Skipped, resultsDir)
 	if err != nil {
 		return err
 	}

@@ -26,10 +26,6 @@ import (
 // seconds).
 const mtimeSlack = time.Second
 
-// safeName and safePath: the rules shared with the runner.
-func safeName(name string) bool { return resultfiles.SafeName(name) }
-func safePath(name string) bool { return resultfiles.SafePath(name) }
-
 // collector finds the result files of finished runs and attributes each to
 // the run that wrote it by what the file says, never by its name
 // (resultfiles.Attribute, the rules the runner's batches follow too), and
@@ -158,7 +154,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		if !ok || len(out.refused[run]) > 0 {
 			continue
 		}
-		if !safePath(f.Name) {
+		if !resultfiles.SafePath(f.Name) {
 			return out, fmt.Errorf("refusing result file name %q (run %d)", f.Name, run)
 		}
 		if c.storing != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
 // simScript honours the part of opp_run's contract Execute uses (-c, -r with
@@ -273,12 +275,12 @@ func TestHostileResultNamesAreRefused(t *testing.T) {
 		t.Fatalf("summary %+v", sum)
 	}
 	for _, name := range []string{"", ".", "..", "a/b", "../x", "/etc/passwd", `a\b`, "x\x00y", ".simswarm", strings.Repeat("a", 256)} {
-		if safeName(name) {
+		if resultfiles.SafeName(name) {
 			t.Errorf("safeName(%q) = true", name)
 		}
 	}
 	for _, name := range []string{"PureAloha-numHosts=10,iaMean=1-#0.sca", "a..b.vec", "run #3.vci"} {
-		if !safeName(name) {
+		if !resultfiles.SafeName(name) {
 			t.Errorf("safeName(%q) = false", name)
 		}
 	}

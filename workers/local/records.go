@@ -3,8 +3,6 @@ package local
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
 // FileRecord is one result file of a completed run; Name is its slash path
@@ -151,7 +151,7 @@ func (r *records) complete(run int, key string) bool {
 		return false
 	}
 	for _, f := range rec.Files {
-		if !safePath(f.Name) {
+		if !resultfiles.SafePath(f.Name) {
 			return false
 		}
 		p := filepath.Join(r.resultsDir, filepath.FromSlash(f.Name))
@@ -159,7 +159,7 @@ func (r *records) complete(run int, key string) bool {
 		if err != nil || st.Size() != f.Size {
 			return false
 		}
-		sum, err := fileSHA256(p)
+		sum, err := resultfiles.FileSHA256(p)
 		if err != nil || sum != f.SHA256 {
 			return false
 		}
@@ -198,31 +198,7 @@ func (r *records) close() error {
 	return serr
 }
 
-// hashBufs are fileSHA256's read buffers: result files run to hundreds of
+// hashBufs are digestOf's read buffers: result files run to hundreds of
 // megabytes, and io.Copy's fresh 32 KiB buffer per file meant a read
 // system call per 32 KiB and new pages for every file.
 var hashBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := hashBufs.Get().(*[]byte)
-	defer hashBufs.Put(buf)
-	// io.CopyBuffer would hand the copy to the file's WriteTo, which
-	// allocates its own buffer: read by hand.
-	for {
-		n, err := f.Read(*buf)
-		h.Write((*buf)[:n])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "", err
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}

@@ -1,4 +1,4 @@
-package main
+package client
 
 import (
 	"archive/tar"
@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api/wire"
-	"github.com/simswarm/simswarm/controller/client"
 )
 
 // TestPullRefusesACursorThatDoesNotAdvance: a server whose listing hands
@@ -35,7 +34,7 @@ func TestPullRefusesACursorThatDoesNotAdvance(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := pullResults(ctx, client.New(srv.URL, "t"), "c", t.TempDir(), 2)
+	_, err := New(srv.URL, "t").PullResults(ctx, "c", t.TempDir(), 2)
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("pull = %v (context %v), want an error about the cursor", err, ctx.Err())
 	}
@@ -66,8 +65,8 @@ func TestPulledFilesHaveTheModeRunLeaves(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	st, err := pullResults(context.Background(), client.New(srv.URL, "t"), "c", dir, 2)
-	if err != nil || st.downloaded != 1 {
+	st, err := New(srv.URL, "t").PullResults(context.Background(), "c", dir, 2)
+	if err != nil || st.Downloaded != 1 {
 		t.Fatalf("pull = %+v, %v", st, err)
 	}
 	// What a program's fopen(..., "w") makes here under this umask.
@@ -115,7 +114,7 @@ func TestPullRefusesABatchEntryItDidNotAskFor(t *testing.T) {
 	defer srv.Close()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "results")
-	_, err := pullResults(context.Background(), client.New(srv.URL, "t"), "c", dir, 2)
+	_, err := New(srv.URL, "t").PullResults(context.Background(), "c", dir, 2)
 	if err == nil || !strings.Contains(err.Error(), "not asked for") {
 		t.Fatalf("pull = %v, want a refusal of the entry not asked for", err)
 	}
