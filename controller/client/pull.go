@@ -295,10 +295,12 @@ func writeResult(dst string, e wire.ResultEntry, body io.Reader) error {
 
 // createPart creates a new temporary file next to dst with the mode a
 // simulation's own fopen would give dst (0666 less the umask), which is
-// what `simswarm run` leaves; os.CreateTemp would make it 0600.
+// what `simswarm run` leaves; os.CreateTemp would make it 0600. Its name
+// does not grow with dst's (a result may have the longest name a file can
+// have) and starts with .simswarm, which no result name may.
 func createPart(dst string) (*os.File, error) {
 	for {
-		p := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".part-"+strconv.FormatUint(rand.Uint64(), 36))
+		p := filepath.Join(filepath.Dir(dst), ".simswarm-part-"+strconv.FormatUint(rand.Uint64(), 36))
 		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			continue

@@ -6,10 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -123,5 +128,88 @@ func TestPullRefusesABatchEntryItDidNotAskFor(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "a.sca")); err != nil || string(b) != "scalar a\n" {
 		t.Errorf("a.sca: %q, %v", b, err)
+	}
+}
+
+// TestPullRefusesHostileNamesAndKeepsLongOnes: every name a server lists
+// is hostile. Names that climb out (.., absolute, a backslash that is a
+// separator elsewhere), hide a NUL, hide among simswarm's own files
+// (.simswarm) or are longer than a file name can be are refused, each
+// named in the error, and nothing is written for them anywhere; the
+// good files of the same listing are pulled, the longest legal name too.
+func TestPullRefusesHostileNamesAndKeepsLongOnes(t *testing.T) {
+	longBase := strings.Repeat("n", 251) + ".sca" // 255 bytes: the longest file name
+	good := []string{"General-#0.sca", "Cfg/x=1,y=2-#0.vec", longBase}
+	hostile := []string{"../evil.sca", "Cfg/../../evil2.sca", "/tmp/simswarm-evil-abs.sca", `..\evil3.sca`, "a\x00b.sca",
+		".simswarm-evil", "", ".", "a//b.sca", strings.Repeat("m", 256) + ".sca", strings.Repeat("d/", 2100) + "deep.sca"}
+	body := func(name string) []byte { return []byte("scalar " + strconv.Quote(name) + "\n") }
+	var items []wire.ResultEntry
+	for _, n := range append(append([]string{}, good...), hostile...) {
+		sum := sha256.Sum256(body(n))
+		items = append(items, wire.ResultEntry{Run: 0, Name: n, Size: int64(len(body(n))), SHA256: hex.EncodeToString(sum[:])})
+	}
+	for _, batched := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				const results = "/campaigns/c/results"
+				p := strings.TrimPrefix(r.URL.Path, wire.Prefix)
+				switch {
+				case r.Method == http.MethodGet && p == results:
+					_ = json.NewEncoder(w).Encode(wire.ResultList{Kind: "ResultList", Next: -1, Items: items})
+				case r.Method == http.MethodPost && p == results+"/0" && batched:
+					var req wire.ResultBatchRequest
+					_ = json.NewDecoder(r.Body).Decode(&req)
+					tw := tar.NewWriter(w)
+					for _, n := range req.Names {
+						_ = tw.WriteHeader(&tar.Header{Name: n, Size: int64(len(body(n))), Mode: 0o644, Typeflag: tar.TypeReg})
+						_, _ = tw.Write(body(n))
+					}
+					_ = tw.Close()
+				case r.Method == http.MethodGet && strings.HasPrefix(p, results+"/0/"):
+					_, _ = w.Write(body(strings.TrimPrefix(p, results+"/0/")))
+				default:
+					w.WriteHeader(http.StatusNotFound)
+					_ = json.NewEncoder(w).Encode(wire.Status{Kind: "Status", Code: 404, Reason: "NotFound", Message: "no such endpoint"})
+				}
+			}))
+			defer srv.Close()
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "results")
+			st, err := New(srv.URL, "t").PullResults(context.Background(), "c", dir, 2)
+			if err == nil {
+				t.Fatal("pull of hostile names succeeded")
+			}
+			for _, n := range hostile {
+				if !strings.Contains(err.Error(), strconv.Quote(n)+" refused") {
+					t.Errorf("name %q not refused by name in: %v", n, err)
+				}
+			}
+			if st.Downloaded != len(good) {
+				t.Errorf("%d files downloaded, want the %d good ones (error: %v)", st.Downloaded, len(good), err)
+			}
+			for _, n := range good {
+				if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(n))); err != nil || string(b) != string(body(n)) {
+					t.Errorf("good file %.40q: %q, %v", n, b, err)
+				}
+			}
+			// Nothing but the good files (and their directories), anywhere.
+			var found []string
+			_ = filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					rel, _ := filepath.Rel(dir, p)
+					found = append(found, filepath.ToSlash(rel))
+				}
+				return nil
+			})
+			sort.Strings(found)
+			want := append([]string{}, good...)
+			sort.Strings(want)
+			if !reflect.DeepEqual(found, want) {
+				t.Errorf("files written: %.200q, want only %.200q", found, want)
+			}
+			if _, err := os.Stat("/tmp/simswarm-evil-abs.sca"); err == nil {
+				t.Error("a file was written at an absolute stored path")
+			}
+		})
 	}
 }
