@@ -41,8 +41,8 @@
 //
 // DistccHostsKey holds the distcc host list the stack reconciler publishes;
 // ChangesChannel carries an Announcement of the campaigns whose runs
-// finished or that changed outside the leader (ParseAnnouncement reads it);
-// WorkerKey names a worker's heartbeat (package workers/jobs reads them).
+// finished or that changed outside the leader (ParseAnnouncement reads it).
+// A worker's heartbeat key and entry are package workers/heartbeat's.
 //
 // # Guarantees
 //

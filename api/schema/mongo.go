@@ -36,9 +36,6 @@ const DistccHostsKey = "simswarm:distcc:hosts"
 // resync, which keeps the bounded run window full.
 const ChangesChannel = "simswarm:campaigns:changed"
 
-// WorkerKey is the Redis key of a worker's heartbeat.
-func WorkerKey(name string) string { return "simswarm:workers:" + name }
-
 // DatabaseName returns the database named by the path of a mongodb:// URI,
 // "simswarm" when it names none.
 func DatabaseName(uri string) string {

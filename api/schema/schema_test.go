@@ -58,7 +58,7 @@ func TestNamesAndDatabase(t *testing.T) {
 	if got := ResultName("c", "u", 3, "x.sca"); got != "c/u/3/x.sca" {
 		t.Errorf("ResultName = %q", got)
 	}
-	if ArtifactName("k") != "k.tar.gz" || SourceName("s") != "s.tar.gz" || WorkerKey("w") != "simswarm:workers:w" {
+	if ArtifactName("k") != "k.tar.gz" || SourceName("s") != "s.tar.gz" {
 		t.Error("GridFS/Redis names differ from the contract")
 	}
 	for uri, want := range map[string]string{

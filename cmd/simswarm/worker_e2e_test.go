@@ -22,7 +22,7 @@ import (
 	"github.com/simswarm/simswarm/test/freeport"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/test/testproc"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // copyAloha copies the example model's sources (not a build of it) into dir.
@@ -281,8 +281,8 @@ spec:
 	for {
 		// Run records are not written until the outcome: the heartbeat
 		// says what a worker runs.
-		var hb jobs.Heartbeat
-		if v, err := rdb.Get(ctx, schema.WorkerKey("runner-0")).Result(); err == nil && json.Unmarshal([]byte(v), &hb) == nil && hb.Task != "" {
+		var hb heartbeat.Beat
+		if v, err := rdb.Get(ctx, heartbeat.Key("runner-0")).Result(); err == nil && json.Unmarshal([]byte(v), &hb) == nil && hb.Task != "" {
 			break
 		}
 		if time.Now().After(deadline) {

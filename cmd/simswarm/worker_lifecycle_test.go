@@ -21,8 +21,8 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 	"github.com/simswarm/simswarm/workers/tarball"
-	"github.com/simswarm/simswarm/workers/worker"
 )
 
 // storeFakesimArtifact uploads an artifact (the fixture simulation and an
@@ -112,21 +112,21 @@ func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
 		Task  string `json:"task"`
 	}
 	waitUntil(t, "the heartbeat", 20*time.Second, func() bool {
-		v, err := rdb.Get(ctx, schema.WorkerKey("hb-1")).Result()
+		v, err := rdb.Get(ctx, heartbeat.Key("hb-1")).Result()
 		return err == nil && json.Unmarshal([]byte(v), &hb) == nil
 	})
 	if hb.Name != "hb-1" || hb.Role != "run" || hb.Slots != 2 {
 		t.Fatalf("heartbeat %+v", hb)
 	}
-	if ttl := rdb.TTL(ctx, schema.WorkerKey("hb-1")).Val(); ttl <= 0 || ttl > worker.HeartbeatTTL {
-		t.Fatalf("heartbeat TTL %s, want (0, %s]", ttl, worker.HeartbeatTTL)
+	if ttl := rdb.TTL(ctx, heartbeat.Key("hb-1")).Val(); ttl <= 0 || ttl > heartbeat.TTL {
+		t.Fatalf("heartbeat TTL %s, want (0, %s]", ttl, heartbeat.TTL)
 	}
 	runs := db.Collection(schema.CollRuns)
 	var rec schema.RunRecord
 	// The run record is not written until the outcome: the heartbeat says
 	// what the worker runs.
 	waitUntil(t, "the run to start", 30*time.Second, func() bool {
-		v, err := rdb.Get(ctx, schema.WorkerKey("hb-1")).Result()
+		v, err := rdb.Get(ctx, heartbeat.Key("hb-1")).Result()
 		return err == nil && json.Unmarshal([]byte(v), &hb) == nil && hb.Task != ""
 	})
 
@@ -146,7 +146,7 @@ func TestWorkerHeartbeatAndSigtermHandsBackTask(t *testing.T) {
 		t.Fatal("worker did not stop within 15s of SIGTERM")
 	}
 	t.Logf("worker stopped %s after SIGTERM", time.Since(stopped).Round(time.Millisecond))
-	if n := rdb.Exists(ctx, schema.WorkerKey("hb-1")).Val(); n != 0 {
+	if n := rdb.Exists(ctx, heartbeat.Key("hb-1")).Val(); n != 0 {
 		t.Fatal("a stopped worker left its heartbeat")
 	}
 	insp := asynq.NewInspectorFromRedisClient(redis.NewClient(ropt))

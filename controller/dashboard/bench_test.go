@@ -22,7 +22,7 @@ import (
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // staticSwarm is a fixed observation (the Docker list calls' own cost is
@@ -64,12 +64,12 @@ func BenchmarkDashboardPages(b *testing.B) {
 	seedCampaign(b, st, "small-b", 500)
 	b.Logf("inserted %d run records in %v", nRuns+1000, time.Since(start).Round(time.Millisecond))
 	for i := 0; i < 200; i++ {
-		hb := jobs.Heartbeat{Name: fmt.Sprintf("node%03d-run-1", i), Role: "run", Slots: 16, Since: time.Now().UTC()}
+		hb := heartbeat.Beat{Name: fmt.Sprintf("node%03d-run-1", i), Role: "run", Slots: 16, Since: time.Now().UTC()}
 		for s := 0; s < 16; s++ {
 			hb.Tasks = append(hb.Tasks, fmt.Sprintf("big run %d", i*16+s))
 		}
 		body, _ := json.Marshal(hb)
-		if err := rdb.Set(ctx, schema.WorkerKey(hb.Name), body, time.Hour).Err(); err != nil {
+		if err := rdb.Set(ctx, heartbeat.Key(hb.Name), body, time.Hour).Err(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -90,7 +90,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 	swarmObs.Services = []stack.ObservedService{{Name: "simswarm_runner", Stack: true, Mode: "replicated", Desired: 3200, Running: 3200}}
 
 	cfg := Config{Token: "bench-token-0123456789abcdef", Campaigns: st, Runs: st, Builds: st, Queues: asynq.NewInspectorFromRedisClient(rdb),
-		Workers: RedisWorkers{Client: rdb}, Swarm: staticSwarm{swarmObs},
+		Workers: heartbeat.Reader{Client: rdb}, Swarm: staticSwarm{swarmObs},
 		// Views shared for at most half a millisecond: every op computes.
 		StreamInterval: time.Millisecond}
 	s, err := New(cfg)

@@ -32,7 +32,7 @@ import (
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // chromium finds the system browser (Debian package chromium). In CI a
@@ -146,8 +146,8 @@ func (w *pacedWorker) heartbeat(ctx context.Context, rdb *redis.Client) {
 			}
 		}
 		w.mu.Unlock()
-		b, _ := json.Marshal(jobs.Heartbeat{Name: "paced-worker", Role: "run", Slots: 2, Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
-		_ = rdb.Set(ctx, schema.WorkerKey("paced-worker"), b, 30*time.Second).Err()
+		b, _ := json.Marshal(heartbeat.Beat{Name: "paced-worker", Role: "run", Slots: 2, Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
+		_ = rdb.Set(ctx, heartbeat.Key("paced-worker"), b, 30*time.Second).Err()
 		select {
 		case <-ctx.Done():
 			return

@@ -26,6 +26,7 @@ import (
 	"github.com/simswarm/simswarm/controller/metrics"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 const token = "dash-token-0123456789"
@@ -95,7 +96,7 @@ func (e *env) serve(t testing.TB, tweak ...func(*dashboard.Config)) {
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	lim := &httpauth.Limiter{Now: e.clock.Now}
 	cfg := dashboard.Config{Token: token, Campaigns: st, Runs: st, Builds: st, Queues: insp,
-		Workers: dashboard.RedisWorkers{Client: rdb}, Now: e.clock.Now, Limiter: lim, Revocations: st,
+		Workers: heartbeat.Reader{Client: rdb}, Now: e.clock.Now, Limiter: lim, Revocations: st,
 		StreamInterval: 200 * time.Millisecond, IndexMinInterval: 100 * time.Millisecond}
 	for _, f := range tweak {
 		f(&cfg)

@@ -4,13 +4,12 @@ import (
 	"context"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // Campaigns is what the dashboard reads of the campaign objects; their
@@ -49,10 +48,10 @@ type LiveRuns interface {
 	RunTasks(ctx context.Context, campaign, uid string) (map[int]string, error)
 }
 
-// Workers lists the live workers' heartbeats. Optional; see
-// RedisWorkers.
+// Workers lists the live workers' heartbeats. Optional;
+// heartbeat.Reader satisfies it.
 type Workers interface {
-	Heartbeats(ctx context.Context) ([]jobs.Heartbeat, error)
+	Heartbeats(ctx context.Context) ([]heartbeat.Beat, error)
 }
 
 // SwarmObserver shows the swarm the controller manages: nodes, services,
@@ -61,12 +60,4 @@ type Workers interface {
 // it); without one the swarm view says so.
 type SwarmObserver interface {
 	Observe(ctx context.Context) (*stack.Observation, error)
-}
-
-// RedisWorkers reads the workers' heartbeats from Redis (schema.WorkerKey).
-type RedisWorkers struct{ Client redis.UniversalClient }
-
-// Heartbeats implements Workers.
-func (w RedisWorkers) Heartbeats(ctx context.Context) ([]jobs.Heartbeat, error) {
-	return jobs.ReadHeartbeats(ctx, w.Client)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // The views: one JSON document per page, computed from the campaign
@@ -166,7 +166,7 @@ func addCounts(t *api.RunCounts, c api.RunCounts) {
 	t.Failed += c.Failed
 }
 
-func totals(hbs []jobs.Heartbeat, err error) WorkerTotals {
+func totals(hbs []heartbeat.Beat, err error) WorkerTotals {
 	var t WorkerTotals
 	if err != nil {
 		t.Error = err.Error()
@@ -183,7 +183,7 @@ func totals(hbs []jobs.Heartbeat, err error) WorkerTotals {
 	return t
 }
 
-func (s *Server) heartbeats(ctx context.Context) ([]jobs.Heartbeat, error) {
+func (s *Server) heartbeats(ctx context.Context) ([]heartbeat.Beat, error) {
 	if s.cfg.Workers == nil {
 		return nil, errors.New("no Redis configured")
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // fakeSwarm is a narrow SwarmObserver for the swarm view's logic; the
@@ -97,12 +97,12 @@ func TestQueueViewShowsDepthWorkersFailuresAndBuilds(t *testing.T) {
 	}
 	since := time.Now().UTC().Add(-90 * time.Second).Truncate(time.Second)
 	for i := 0; i < 5; i++ {
-		hb := jobs.Heartbeat{Name: fmt.Sprintf("node%d-run-1", i), Role: "run", Slots: 2, Tasks: []string{}}
+		hb := heartbeat.Beat{Name: fmt.Sprintf("node%d-run-1", i), Role: "run", Slots: 2, Tasks: []string{}}
 		if i < 2 {
 			hb.Tasks, hb.Since = []string{fmt.Sprintf("demo run %d", i)}, since
 		}
 		b, _ := json.Marshal(hb)
-		if err := e.rdb.Set(ctx, schema.WorkerKey(hb.Name), b, 30*time.Second).Err(); err != nil {
+		if err := e.rdb.Set(ctx, heartbeat.Key(hb.Name), b, 30*time.Second).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}

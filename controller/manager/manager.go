@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -26,6 +25,7 @@ import (
 	"github.com/simswarm/simswarm/controller/metrics"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 	"github.com/simswarm/simswarm/workers/runlist"
 )
 
@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config) error {
 		mtr = metrics.New()
 	}
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	workers := dashboard.RedisWorkers{Client: rdb}
+	workers := heartbeat.Reader{Client: rdb}
 	if err := mtr.AddSources(metrics.Sources{Campaigns: st, Builds: st, Queues: inspector, Workers: workers}); err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 		Expander: &campaign.SpecExpander{Store: st, RequestRuns: tasks.EnqueueRunsQuery}}
 	ctl := &campaign.Controller{Reconciler: rec, Queue: q, Resync: cfg.Resync, Logger: log.Named("campaign"),
 		OnReconcile: mtr.ObserveReconcile(metrics.ReconcilerCampaign),
-		WorkerCount: func(ctx context.Context) (int, error) { return RunSlots(ctx, rdb) }}
+		WorkerCount: heartbeat.Reader{Client: rdb}.RunSlots}
 	f := ctl.Enqueue
 	notify.Store(&f)
 	defer notify.Store(nil)
@@ -240,26 +240,3 @@ func lead(ctx context.Context, cfg Config, st *store.Store, rdb *redis.Client, e
 
 // ChangesChannel is where standbys and workers announce changed campaigns.
 const ChangesChannel = schema.ChangesChannel
-
-// WorkerKeyPrefix is where workers announce themselves (JSON with TTL).
-const WorkerKeyPrefix = "simswarm:workers:"
-
-// RunSlots sums the slots of live run workers from their heartbeats.
-func RunSlots(ctx context.Context, rdb redis.UniversalClient) (int, error) {
-	total := 0
-	iter := rdb.Scan(ctx, 0, WorkerKeyPrefix+"*", 100).Iterator()
-	for iter.Next(ctx) {
-		v, err := rdb.Get(ctx, iter.Val()).Result()
-		if err != nil {
-			continue // expired meanwhile
-		}
-		var hb struct {
-			Role  string `json:"role"`
-			Slots int    `json:"slots"`
-		}
-		if json.Unmarshal([]byte(v), &hb) == nil && hb.Role == "run" {
-			total += max(hb.Slots, 1)
-		}
-	}
-	return total, iter.Err()
-}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // Campaigns lists the campaign objects (their status holds the
@@ -39,7 +39,7 @@ type QueueInspector interface {
 
 // Workers lists the live workers' heartbeats.
 type Workers interface {
-	Heartbeats(ctx context.Context) ([]jobs.Heartbeat, error)
+	Heartbeats(ctx context.Context) ([]heartbeat.Beat, error)
 }
 
 // Sources are what a scrape reads. Campaigns is required; a nil source's

@@ -12,7 +12,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // Narrow fakes: these tests check the mapping from sources to metrics;
@@ -35,11 +35,11 @@ func (q queues) GetQueueInfo(name string) (*asynq.QueueInfo, error) {
 }
 
 type workers struct {
-	hbs []jobs.Heartbeat
+	hbs []heartbeat.Beat
 	err error
 }
 
-func (w workers) Heartbeats(context.Context) ([]jobs.Heartbeat, error) { return w.hbs, w.err }
+func (w workers) Heartbeats(context.Context) ([]heartbeat.Beat, error) { return w.hbs, w.err }
 
 func scrapeText(t *testing.T, m *Metrics) string {
 	t.Helper()
@@ -69,7 +69,7 @@ func TestScrapeReportsRunsQueuesWorkersAndCacheHits(t *testing.T) {
 	}
 	q := queues{known: []string{schema.QueueRun}, info: map[string]*asynq.QueueInfo{
 		schema.QueueRun: {Pending: 32, Active: 8, Retry: 1, Latency: 1500 * time.Millisecond}}}
-	w := workers{hbs: []jobs.Heartbeat{{Name: "r1", Role: "run", Slots: 4, Tasks: []string{"a run 1", "a run 2"}},
+	w := workers{hbs: []heartbeat.Beat{{Name: "r1", Role: "run", Slots: 4, Tasks: []string{"a run 1", "a run 2"}},
 		{Name: "r2", Role: "run", Slots: 4}, {Name: "b1", Role: "build", Slots: 1}}}
 	if err := m.AddSources(Sources{Campaigns: cs, Queues: q, Workers: w}); err != nil {
 		t.Fatal(err)

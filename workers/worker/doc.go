@@ -42,10 +42,11 @@
 //
 // Every 10 s, and within a second of an idle worker taking a task, the
 // worker writes its heartbeat (name, role, slots, the tasks its slots
-// carry out) under schema.WorkerKey(name) with a 30 s TTL: a dead worker's
-// entry expires by itself, so the dashboard and the controller's count of
-// run slots see only live workers. A failing write is logged once per
-// outage.
+// carry out) with a 30 s TTL, through package heartbeat, which owns the
+// key and the format and whose readers the dashboard, the metrics and the
+// controller's count of run slots are: a dead worker's entry expires by
+// itself, so they see only live workers. A failing write is logged once
+// per outage.
 //
 // # Shutdown
 //

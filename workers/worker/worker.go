@@ -13,6 +13,7 @@ import (
 
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/builder"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 	"github.com/simswarm/simswarm/workers/runner"
 	"github.com/simswarm/simswarm/workers/workdir"
 )
@@ -68,17 +69,17 @@ func Run(ctx context.Context, cfg Config) error {
 			log.Debug("announce change failed", zap.String("campaign", campaign), zap.Error(err))
 		}
 	}
-	hb := newHeartbeat(rdb, cfg.Name, string(cfg.Role), cfg.Slots, log)
+	hb := heartbeat.NewWriter(rdb, cfg.Name, string(cfg.Role), cfg.Slots, log)
 	mux := asynq.NewServeMux()
 	queue := schema.QueueRun
 	if cfg.Role == RoleRun {
 		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.Cache, "artifacts"), db), Slots: cfg.Slots,
-			WorkDir: work.Path, Worker: cfg.Name, Log: log, Track: hb.track, Changed: changed, Exec: cfg.Exec}
+			WorkDir: work.Path, Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed, Exec: cfg.Exec}
 		mux.HandleFunc(schema.TypeRun, h.ProcessTask)
 	} else {
 		queue = schema.QueueBuild
 		h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.DistccHosts}, HostsWait: cfg.DistccWait,
-			WorkDir: work.Path, Jobs: runtime.NumCPU(), Worker: cfg.Name, Log: log, Track: hb.track, Changed: changed}
+			WorkDir: work.Path, Jobs: runtime.NumCPU(), Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed}
 		mux.HandleFunc(schema.TypeBuild, h.ProcessTask)
 	}
 	// Its own connection for the queue, closed once the server stopped
@@ -106,11 +107,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	hbDone := make(chan struct{})
-	go func() { defer close(hbDone); hb.loop(ctx) }()
+	go func() { defer close(hbDone); hb.Run(ctx) }()
 	<-ctx.Done()
 	log.Info("worker stopping: unfinished tasks go back to the queue")
 	srv.Shutdown()
 	<-hbDone
-	hb.withdraw()
+	// Gone from the dashboard at once, not a TTL later.
+	delCtx, cancelDel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelDel()
+	_ = hb.Withdraw(delCtx)
 	return nil
 }

@@ -12,9 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/jobs"
+	"github.com/simswarm/simswarm/workers/heartbeat"
 )
 
 // connectedClients is how many connections the Redis server holds.
@@ -69,10 +68,10 @@ func TestRunAnnouncesItselfAndLeavesNothingBehind(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("not ready within a minute")
 	}
-	var hb jobs.Heartbeat
+	var hb heartbeat.Beat
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		v, err := rdb.Get(ctx, schema.WorkerKey("w-1")).Result()
+		v, err := rdb.Get(ctx, heartbeat.Key("w-1")).Result()
 		if err == nil && json.Unmarshal([]byte(v), &hb) == nil {
 			break
 		}
@@ -84,8 +83,8 @@ func TestRunAnnouncesItselfAndLeavesNothingBehind(t *testing.T) {
 	if hb.Name != "w-1" || hb.Role != "run" || hb.Slots != 3 || hb.Task != "" {
 		t.Fatalf("heartbeat %+v, want w-1, run, 3 slots, idle", hb)
 	}
-	if ttl := rdb.TTL(ctx, schema.WorkerKey("w-1")).Val(); ttl <= 0 || ttl > HeartbeatTTL {
-		t.Fatalf("heartbeat TTL %s, want (0, %s]", ttl, HeartbeatTTL)
+	if ttl := rdb.TTL(ctx, heartbeat.Key("w-1")).Val(); ttl <= 0 || ttl > heartbeat.TTL {
+		t.Fatalf("heartbeat TTL %s, want (0, %s]", ttl, heartbeat.TTL)
 	}
 	owners, _ := filepath.Glob(filepath.Join(cache, "runs", "owner-*"))
 	if len(owners) != 1 {
@@ -101,7 +100,7 @@ func TestRunAnnouncesItselfAndLeavesNothingBehind(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return within 30s of its context ending")
 	}
-	if n := rdb.Exists(ctx, schema.WorkerKey("w-1")).Val(); n != 0 {
+	if n := rdb.Exists(ctx, heartbeat.Key("w-1")).Val(); n != 0 {
 		t.Fatal("a stopped worker left its heartbeat")
 	}
 	if _, err := os.Stat(owners[0]); !os.IsNotExist(err) {
