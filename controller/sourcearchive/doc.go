@@ -4,8 +4,12 @@
 //
 //	sha, size, err := sourcearchive.Pack(dir, w)
 //
+// It is package tarball's packer with the settings of a source archive
+// (BestSpeed gzip, the top-level results/ left out), which are part of
+// every stored source's digest.
+//
 // Guarantees: entries sorted by name, modification times and owners zeroed,
 // .git directories and a top-level results/ left out, symlinks stored as
-// links (never followed), special files skipped. Packing the same tree
-// twice gives the same bytes and digest.
+// links (never followed), special files skipped, nothing read from outside
+// dir. Packing the same tree twice gives the same bytes and digest.
 package sourcearchive

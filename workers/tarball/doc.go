@@ -1,12 +1,19 @@
-// Package tarball packs build artifacts into tar.gz and unpacks source
-// archives and artifacts safely.
+// Package tarball is the project's one tar.gz packer and its one reader
+// of archives from outside: it packs build artifacts and source trees, and
+// unpacks source archives and artifacts safely.
 //
 //	sha, size, err := tarball.Pack(root, []string{"aloha", "omnetpp.ini"}, w)
 //	err = tarball.Extract(r, dir, tarball.DefaultLimit)
 //
-// Guarantees: Pack is reproducible (sorted entries, zero times and owners),
-// never follows symlinks, and reads only inside root (an artifact path that
-// crosses a link out of it is an error). Extract treats every archive as
+// A Packer with settings of its own packs what else needs a digest of a
+// tree (package sourcearchive: faster gzip, results/ left out); its
+// settings are part of the bytes, so they must not change once digests
+// are stored.
+//
+// Guarantees: Pack is reproducible (sorted entries, zero times and owners,
+// .git left out), never follows symlinks (they are stored as links;
+// sockets and devices are left out), and reads only inside root (an
+// artifact path that crosses a link out of it is an error). Extract treats every archive as
 // hostile and writes nothing outside dir, judged against what is on disk and
 // not only by name: absolute names, ".." components, an entry under a
 // symlink (one from the archive, such as the a -> ., a/l1 -> .. chain, or

@@ -84,6 +84,8 @@ func TestExtractRefusesEscapes(t *testing.T) {
 		"rel symlink":   {Name: "a/l", Typeflag: tar.TypeSymlink, Linkname: "../../etc"},
 		"hard link":     {Name: "h", Typeflag: tar.TypeLink, Linkname: "x"},
 		"device":        {Name: "d", Typeflag: tar.TypeChar},
+		"block device":  {Name: "d", Typeflag: tar.TypeBlock},
+		"fifo":          {Name: "p", Typeflag: tar.TypeFifo},
 	} {
 		t.Run(name, func(t *testing.T) {
 			parent := t.TempDir()
