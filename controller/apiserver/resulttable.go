@@ -34,9 +34,9 @@ func (s *Server) resultTable(w http.ResponseWriter, r *http.Request) {
 	}
 	b := resulttable.NewBuilder(f)
 	indexed := 0
-	err = s.Store.ScanResultIndex(r.Context(), c.Metadata.UID, func(d *resultindex.Doc) error {
+	err = s.Store.ScanResultIndex(r.Context(), c.Metadata.UID, f.Match, func(d *resultindex.Doc) error {
 		indexed++
-		if d.Error != "" && len(d.Values) == 0 {
+		if d.Error != "" && d.Indexed == 0 {
 			b.Problem(fmt.Sprintf("run %d: %s", d.Run, d.Error))
 			return nil
 		}

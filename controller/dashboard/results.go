@@ -17,7 +17,7 @@ import (
 // indexed runs. Optional (without it the Results tab says so);
 // *store.Store satisfies it.
 type ResultIndex interface {
-	ScanResultIndex(ctx context.Context, uid string, fn func(*resultindex.Doc) error) error
+	ScanResultIndex(ctx context.Context, uid string, keep func(module, name string) bool, fn func(*resultindex.Doc) error) error
 }
 
 // maxScalarNames bounds the scalar names a Results view lists (an INET
@@ -152,31 +152,26 @@ type valueName struct{ module, name string }
 func (s *Server) readResults(ctx context.Context, uid, scalar, x, series string) (*ResultsPage, error) {
 	names := map[valueName]struct{}{}
 	b := resulttable.NewBuilder(nil)
-	var sel []resultindex.Value
-	err := s.cfg.Results.ScanResultIndex(ctx, uid, func(d *resultindex.Doc) error {
+	// keep sees every name (once per segment, or per value of a run not
+	// compacted yet) and keeps the chosen scalar's values only; without a
+	// choice, the first name read is the choice.
+	keep := func(module, name string) bool {
+		names[valueName{module, name}] = struct{}{}
+		if scalar == "" {
+			scalar = module + "." + name
+		}
+		return len(module)+1+len(name) == len(scalar) && strings.HasPrefix(scalar, module) &&
+			scalar[len(module)] == '.' && strings.HasSuffix(scalar, name)
+	}
+	err := s.cfg.Results.ScanResultIndex(ctx, uid, keep, func(d *resultindex.Doc) error {
 		if d.Error != "" {
-			if len(d.Values) == 0 {
+			if d.Indexed == 0 {
 				b.Problem(fmt.Sprintf("run %d: %s", d.Run, d.Error))
 				return nil
 			}
 			b.Problem(fmt.Sprintf("run %d (partly indexed): %s", d.Run, d.Error))
 		}
-		sel = sel[:0]
-		prev := valueName{"\x00", ""}
-		for _, val := range d.Values {
-			if k := (valueName{val.Module, val.Name}); k != prev {
-				names[k] = struct{}{}
-				prev = k
-			}
-			if scalar == "" {
-				scalar = val.Module + "." + val.Name
-			}
-			if len(val.Module)+1+len(val.Name) == len(scalar) && strings.HasPrefix(scalar, val.Module) &&
-				scalar[len(val.Module)] == '.' && strings.HasSuffix(scalar, val.Name) {
-				sel = append(sel, val)
-			}
-		}
-		b.AddRun(d.Itervars, sel)
+		b.AddRun(d.Itervars, d.Values)
 		return nil
 	})
 	if err != nil {

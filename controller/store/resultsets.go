@@ -276,6 +276,10 @@ func (s *Store) PruneBatch(ctx context.Context, uid string, limit int) (done boo
 		}
 		return false, nil
 	}
+	// The compacted result index goes last: its runs' completions are gone.
+	if err := resultindex.DeleteSegments(ctx, s.DB, uid); err != nil {
+		return false, fmt.Errorf("prune %s: %w", uid, err)
+	}
 	if _, err := s.DB.Collection(collResultSets).DeleteOne(ctx, bson.M{"_id": uid}); err != nil {
 		return false, fmt.Errorf("prune %s: %w", uid, err)
 	}

@@ -85,6 +85,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")},
 		}},
 		{resultindex.Collection, resultindex.Indexes()},
+		{resultindex.SegmentCollection, resultindex.SegmentIndexes()},
 	}
 	// Runners, builders and the source upload write GridFS documents
 	// themselves (workers/gridfs), so each bucket's indexes (what the

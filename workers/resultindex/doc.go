@@ -23,6 +23,16 @@
 // duplicate, not a second copy; the {uid} and {campaign, uid} indexes
 // serve MongoDB (FerretDB scans anyway).
 //
+// Compaction: the runners write one document per run (cheap, in their
+// group commit), and about one Insert in compactEvery then folds a
+// campaign object's run documents, once there are CompactMin, into
+// segments (collection resultsegments, SegmentRuns runs or about 8 MB
+// each): the values by column, each (module, name) once, so that a table
+// of one scalar skips the other columns, and FerretDB reads one row per
+// segment instead of one per run (BenchmarkResultTableFromIndex in
+// controller/store: 100,000 runs). Scan reads both, the run documents
+// first, each run once.
+//
 // Guarantees:
 //   - Build never fails and never panics: a file that cannot be read or
 //     parsed (package scafile, with its limits) is named with the reason
@@ -31,4 +41,11 @@
 //   - A document holds at most MaxValues values (far below MongoDB's 16 MB
 //     document limit); beyond that it says so in Doc.Error.
 //   - Insert treats a document already there (same _id) as written.
+//   - Compaction changes no table: a segment gives back every run's
+//     fields and values bit for bit (duplicates and NaN included; only
+//     the order of a run's values changes); a run in two places (a crash
+//     between writing a segment and removing its run documents, two
+//     compactions at once) is read once; a compaction that fails leaves
+//     the run documents where they were. A damaged segment is an error
+//     naming it, never a panic.
 package resultindex

@@ -36,6 +36,9 @@ type Doc struct {
 	Values     Values `bson:"values" json:"values"`
 	Skipped    int    `bson:"skipped,omitempty" json:"skipped,omitempty"`
 	Error      string `bson:"error,omitempty" json:"error,omitempty"`
+	// Indexed is, on a document Scan read, how many values the run has in
+	// the index, Values being those its keep accepted.
+	Indexed int `bson:"-" json:"-"`
 }
 
 // KV is an iteration variable.
@@ -135,8 +138,21 @@ func (d *Doc) AddFile(sca *scafile.File) error {
 
 // Insert writes docs in one command; a document already there counts as
 // written. It returns, per document, the error that kept it out (nil
-// entries for those written), or an error for the whole command.
+// entries for those written), or an error for the whole command. About
+// one call in compactEvery then compacts the campaign objects it wrote to
+// (Compact), best effort: a compaction that fails leaves the documents
+// where they are, for the next one.
 func Insert(ctx context.Context, db *mongo.Database, docs []*Doc) ([]error, error) {
+	errs, err := insert(ctx, db, docs)
+	if err == nil {
+		for _, uid := range compactDue(docs) {
+			_, _ = Compact(ctx, db, uid)
+		}
+	}
+	return errs, err
+}
+
+func insert(ctx context.Context, db *mongo.Database, docs []*Doc) ([]error, error) {
 	errs := make([]error, len(docs))
 	if len(docs) == 0 {
 		return errs, nil
