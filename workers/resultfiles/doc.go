@@ -1,6 +1,8 @@
 // Package resultfiles finds the result files a simulation run left behind
 // and decides which names may be stored: the one rule the local executor,
-// the runner and `results pull` share.
+// the runner and `results pull` (controller/client) share. FileSHA256 is
+// the one digest of a result file on disk, which records and listings
+// carry and a pull verifies.
 //
 // A campaign's result globs (default results/*.sca, results/*.vec,
 // results/*.vci, results/*.out) are relative to the run's working
@@ -24,5 +26,8 @@
 // its path below the glob's leading directories without wildcards, so that
 // files written into subdirectories keep their relative paths; SafeName
 // accepts only plain base names and SafePath only relative paths of such
-// names, neither of which can escape a directory.
+// names, neither of which can escape a directory: no empty, "." or ".."
+// element, no slash at either end, no backslash or NUL, nothing under
+// .simswarm (simswarm's own bookkeeping and temporary files), at most
+// 255 bytes an element and 4096 in all.
 package resultfiles
