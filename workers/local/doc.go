@@ -5,7 +5,9 @@
 // Prepare copies (or clones) a Campaign's source into a work directory,
 // builds it and asks the program for its run numbers; Execute runs them in
 // batches of runs per process (opp_runall's default size, or
-// Plan.BatchSize) on N parallel slots with their timeout and retries:
+// Plan.BatchSize) on N parallel slots with their timeout and retries (a
+// slot is held while a process runs; collecting its last run's files does
+// not keep the slot's next process from starting):
 //
 //	plan, err := local.Prepare(ctx, campaign, manifestDir, local.PrepareOptions{WorkDir: ".simswarm/work/aloha"})
 //	sum, err := local.Execute(ctx, plan, local.Options{ResultsDir: "results", Jobs: 8})

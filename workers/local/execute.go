@@ -113,14 +113,18 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	t := &tally{sum: sum, prog: prog, skipped: maps.Clone(skipped)}
 	start := time.Now()
 
+	// A slot is held while a process runs, not while its last run is
+	// collected: twice as many batches as slots are under way, so that a
+	// slot's next process starts while the one before is being settled.
+	slots := make(chan struct{}, jobs)
 	work := make(chan []int)
 	var wg sync.WaitGroup
-	for range jobs {
+	for range min(2*jobs, max(len(batches), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for batch := range work {
-				runBatch(ctx, p, batch, col, recs, t, log)
+				runBatch(ctx, p, batch, slots, col, recs, t, log)
 			}
 		}()
 	}
@@ -207,7 +211,7 @@ func (t *tally) failed(f Failure) {
 // or with the runs the failure kept from starting) until its retries are
 // spent, and runs the failure kept from starting run again without losing
 // an attempt.
-func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *records, t *tally, log *zap.Logger) {
+func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, col *collector, recs *records, t *tally, log *zap.Logger) {
 	attempts := map[int]int{}
 	maxAttempts := 1 + max(p.Retries, 0)
 	remaining := batch
@@ -290,6 +294,13 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 			}
 		}
 		blog.OnFinished(func(run int) { settle([]int{run}) })
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		start = time.Now()
+		last = start
 		res := procexec.Run(ctx, procexec.Cmd{
 			Argv:     append(slices.Clone(p.Args), "-r", oppcli.JoinRuns(remaining)),
 			Dir:      p.Dir,
@@ -298,6 +309,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, col *collector, recs *r
 			Stdout:   blog,
 			Combined: true,
 		})
+		<-slots
 		t.cpu(res.CPU())
 		finished, failed := blog.Outcome(res, remaining)
 		settle(finished)
