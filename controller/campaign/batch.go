@@ -54,16 +54,6 @@ func batchWindow(window, total, demand, size, slots int) int {
 	return max(window, min(demand, 2*max(slots, 1)*size))
 }
 
-// batchFor is the batch size of campaign name in this pass.
-func (r *Reconciler) batchFor(ctx context.Context, s *campaignState, name string, o Observed) (int, error) {
-	d, err := r.durations(ctx, s, name, o.Counts.Succeeded)
-	if err != nil {
-		return 0, err
-	}
-	waiting := int(o.Counts.Pending) + max(o.Expanded-int(o.Counts.Total), 0)
-	return batchSize(d, waiting, r.Shares.Slots()), nil
-}
-
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // batches cuts the runs to send into tasks of at most size runs each,

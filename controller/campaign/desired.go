@@ -30,8 +30,13 @@ type Observed struct {
 	// (pending, active, scheduled, retry); Active, of those, the ones a
 	// worker is running. Their run records say Pending until the outcome.
 	Inflight, Active int
-	// Window is this campaign's share of the dispatch window.
-	Window int
+	// Pool is the dispatch window as this campaign sees it.
+	Pool Pool
+	// Durations is what the campaign's succeeded runs took (batch sizes).
+	Durations runDurations
+	// Retryable are Failed runs with attempts left (read on a fresh count
+	// with failures only, at most retryPerPass).
+	Retryable []schema.RunRecord
 	// Failure is the latest failure of a worker this pass saw (nil: none):
 	// a failed run attempt sent back to Pending, a task the queue retries.
 	Failure *Failure
@@ -56,6 +61,12 @@ type Desired struct {
 	Dispatch int
 	// Unqueue: remove this campaign's queued (not yet active) tasks.
 	Unqueue bool
+	// Retry are the IDs of Failed runs to send back to Pending.
+	Retry []string
+	// Demand is how many runs the campaign could have queued or running
+	// now (its claim on the dispatch window); BatchSize how many runs one
+	// of its tasks carries.
+	Demand, BatchSize int
 	// Requeue: look again after this long (0 = only on events/resync).
 	Requeue time.Duration
 }
@@ -87,15 +98,53 @@ const (
 // written by workers; there is no change stream to watch).
 const poll = time.Second
 
-// Compute derives the actions and status from an observation. Pure.
+// Compute derives the actions and status from an observation. Pure: the
+// whole policy of a pass is here (what to retry, the campaign's demand
+// and its share of the window, the batch size, when it is finished), and
+// the pass only observes before and applies after.
 func Compute(o Observed) Desired {
+	d := Desired{}
+	buildDone := o.Build != nil && o.Build.State == schema.BuildSucceeded
+	counts := o.Counts
+	// Failed runs with attempts left go back to Pending (not while
+	// suspended); the latest of them is what Degraded says.
+	failure := o.Failure
+	if buildDone && !o.Spec.Suspend && len(o.Retryable) > 0 {
+		latest := o.Retryable[0]
+		for _, f := range o.Retryable {
+			d.Retry = append(d.Retry, f.ID)
+			if f.UpdatedAt.After(latest.UpdatedAt) {
+				latest = f
+			}
+		}
+		failure = attemptFailed(latest)
+		n := int64(len(d.Retry))
+		counts.Failed, counts.Pending = counts.Failed-n, counts.Pending+n
+	}
+	// The campaign's demand: runs not finished (records not created yet
+	// included), capped by its parallelism; none while suspended or before
+	// its build. Its window is what campaigns before it leave of that,
+	// widened for batches.
+	if buildDone && !o.Spec.Suspend && o.SpecErr == nil {
+		d.Demand = int(counts.Pending + counts.Queued + counts.Running)
+		if o.Expanded > int(counts.Total) {
+			d.Demand += o.Expanded - int(counts.Total)
+		}
+		if p := int(o.Spec.Parallelism); p > 0 && d.Demand > p {
+			d.Demand = p
+		}
+	}
+	window := o.Pool.share(d.Demand)
+	d.BatchSize = batchSize(o.Durations, int(counts.Pending)+max(o.Expanded-int(counts.Total), 0), o.Pool.Slots)
+	window = batchWindow(window, o.Pool.Total, d.Demand, d.BatchSize, o.Pool.Slots)
+
 	st := o.Status
 	// A copy: the conditions are set in place, and the stored status is
 	// what tells whether anything changed.
 	st.Conditions = slices.Clone(o.Status.Conditions)
 	st.ObservedGeneration = o.Generation
 	st.SourceRevision = o.SourceRevision
-	st.Runs = inFlight(o.Counts, o.Inflight, o.Active)
+	st.Runs = inFlight(counts, o.Inflight, o.Active)
 	// Records that are Pending and not in the queue.
 	waiting := st.Runs.Pending
 	if o.Expanded >= 0 && int64(o.Expanded) > st.Runs.Total {
@@ -107,7 +156,6 @@ func Compute(o Observed) Desired {
 		t := o.Now
 		st.StartTime = &t
 	}
-	d := Desired{}
 	set := func(phase string, ready, reconciling, stalled string, reason, msg string) {
 		st.Phase = phase
 		st.Conditions = setCondition(st.Conditions, api.ConditionReady, ready, reason, msg, o.Generation, o.Now)
@@ -119,13 +167,10 @@ func Compute(o Observed) Desired {
 	if o.SpecErr != nil {
 		set(api.PhaseFailed, F, F, T, ReasonInvalidSpec, o.SpecErr.Error())
 		st.CompletionTime = nil
-		d.Status = st
-		d.Unqueue = true
-		return d
+		return Desired{Status: st, Unqueue: true}
 	}
 
 	st.Build.Key = o.BuildKey
-	buildDone := o.Build != nil && o.Build.State == schema.BuildSucceeded
 	switch {
 	case o.Build == nil:
 		st.Build.Phase = schema.BuildPending
@@ -136,9 +181,11 @@ func Compute(o Observed) Desired {
 		st.Build.CacheHit = true // it was there before this campaign asked
 	}
 
-	d.CreateRuns = o.Expanded > 0 && o.Counts.Total < int64(o.Expanded)
-	finished := o.Expanded >= 0 && !d.CreateRuns &&
-		o.Counts.Succeeded+o.Counts.Failed == o.Counts.Total && o.Counts.Total > 0 || o.Expanded == 0
+	d.CreateRuns = o.Expanded > 0 && counts.Total < int64(o.Expanded)
+	// Finished only on a fresh count: a cached one may miss what workers
+	// did since, and a campaign declared finished is not looked at again.
+	finished := o.Expanded >= 0 && !d.CreateRuns && o.CountsFresh &&
+		counts.Succeeded+counts.Failed == counts.Total && counts.Total > 0 || o.Expanded == 0
 
 	switch {
 	case o.Build != nil && o.Build.State == schema.BuildFailed:
@@ -157,12 +204,12 @@ func Compute(o Observed) Desired {
 		d.Unqueue = true
 		d.CreateRuns = false
 	case finished:
-		// Failed runs with attempts left were sent back to Pending by the
-		// repair step before counting, so Failed here are exhausted.
-		if o.Counts.Failed > 0 {
-			set(api.PhaseFailed, F, F, T, ReasonRunsFailed, plural(o.Counts.Failed, "run")+" failed")
+		// Failed runs with attempts left are retried above, so Failed here
+		// are exhausted.
+		if counts.Failed > 0 {
+			set(api.PhaseFailed, F, F, T, ReasonRunsFailed, plural(counts.Failed, "run")+" failed")
 		} else {
-			set(api.PhaseSucceeded, T, F, F, ReasonSucceeded, plural(o.Counts.Succeeded, "run")+" succeeded")
+			set(api.PhaseSucceeded, T, F, F, ReasonSucceeded, plural(counts.Succeeded, "run")+" succeeded")
 		}
 		if st.CompletionTime == nil {
 			t := o.Now
@@ -180,7 +227,7 @@ func Compute(o Observed) Desired {
 		st.CompletionTime = nil
 	default:
 		st.CompletionTime = nil
-		d.Dispatch = o.Window - o.Inflight
+		d.Dispatch = window - o.Inflight
 		if d.Dispatch < 0 {
 			d.Dispatch = 0
 		}
@@ -191,7 +238,7 @@ func Compute(o Observed) Desired {
 		reason, msg := ReasonRunning, "running"
 		if d.CreateRuns {
 			reason, msg = ReasonCreatingRuns, "creating run records"
-		} else if o.Window == 0 && o.Inflight == 0 {
+		} else if window == 0 && o.Inflight == 0 && d.Demand > 0 {
 			reason, msg = ReasonWaitingWindow, "waiting for capacity (higher-priority campaigns)"
 		}
 		set(api.PhaseRunning, F, T, F, reason, msg)
@@ -206,8 +253,8 @@ func Compute(o Observed) Desired {
 			st.Conditions = setCondition(st.Conditions, api.ConditionDegraded, F, ReasonSucceeded,
 				"every run succeeded in the end", o.Generation, o.Now)
 		}
-	case o.Failure != nil:
-		st.Conditions = setCondition(st.Conditions, api.ConditionDegraded, T, o.Failure.Reason, o.Failure.Message,
+	case failure != nil:
+		st.Conditions = setCondition(st.Conditions, api.ConditionDegraded, T, failure.Reason, failure.Message,
 			o.Generation, o.Now)
 	}
 	if o.Expanded < 0 && buildDone {

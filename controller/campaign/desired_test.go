@@ -35,29 +35,29 @@ func TestCompute(t *testing.T) {
 	}{
 		{name: "invalid spec is terminal", o: Observed{SpecErr: errors.New("spec.x: bad"), Expanded: -1},
 			phase: api.PhaseFailed, stalled: "True", reason: ReasonInvalidSpec, unqueue: true},
-		{name: "no build record: start the build and create runs", o: Observed{Expanded: 10, Window: 32},
+		{name: "no build record: start the build and create runs", o: Observed{Expanded: 10, Pool: Pool{Total: 32}},
 			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, createRuns: true, startBuild: true, requeue: true},
 		{name: "build pending with its task queued: wait", o: Observed{Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 10},
-			Build: &schema.BuildRecord{State: schema.BuildPending}, BuildTaskQueued: true, Window: 32},
+			Build: &schema.BuildRecord{State: schema.BuildPending}, BuildTaskQueued: true, Pool: Pool{Total: 32}},
 			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, requeue: true},
 		{name: "build pending but its task vanished: enqueue again", o: Observed{Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 10},
-			Build: &schema.BuildRecord{State: schema.BuildPending}, Window: 32},
+			Build: &schema.BuildRecord{State: schema.BuildPending}, Pool: Pool{Total: 32}},
 			phase: api.PhaseBuilding, stalled: "False", reason: ReasonBuilding, startBuild: true, requeue: true},
 		{name: "build failed is stalled", o: Observed{Expanded: 10, Build: &schema.BuildRecord{State: schema.BuildFailed, LogTail: "x\nmake: *** Error 1\n"}},
 			phase: api.PhaseFailed, stalled: "True", reason: ReasonBuildFailed, unqueue: true},
-		{name: "window bounds dispatch", o: Observed{Expanded: 100, Counts: api.RunCounts{Total: 100, Pending: 90, Queued: 10}, Build: ok, Inflight: 10, Window: 32},
+		{name: "window bounds dispatch", o: Observed{Expanded: 100, Counts: api.RunCounts{Total: 100, Pending: 90, Queued: 10}, Build: ok, Inflight: 10, Pool: Pool{Total: 32}},
 			phase: api.PhaseRunning, stalled: "False", reason: ReasonRunning, dispatch: 22, requeue: true},
-		{name: "full window dispatches nothing", o: Observed{Expanded: 100, Counts: api.RunCounts{Total: 100, Pending: 60, Queued: 40}, Build: ok, Inflight: 40, Window: 32},
+		{name: "full window dispatches nothing", o: Observed{Expanded: 100, Counts: api.RunCounts{Total: 100, Pending: 60, Queued: 40}, Build: ok, Inflight: 40, Pool: Pool{Total: 32}},
 			phase: api.PhaseRunning, stalled: "False", reason: ReasonRunning, requeue: true},
-		{name: "dispatch limited to created records", o: Observed{Expanded: 100000, Counts: api.RunCounts{Total: 5, Pending: 5}, Build: ok, Window: 32},
+		{name: "dispatch limited to created records", o: Observed{Expanded: 100000, Counts: api.RunCounts{Total: 5, Pending: 5}, Build: ok, Pool: Pool{Total: 32}},
 			phase: api.PhaseRunning, stalled: "False", reason: ReasonCreatingRuns, createRuns: true, dispatch: 5, requeue: true},
-		{name: "suspended unqueues", o: Observed{Spec: api.CampaignSpec{Suspend: true}, Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 5, Queued: 5}, Build: ok, Inflight: 5, Window: 0},
+		{name: "suspended unqueues", o: Observed{Spec: api.CampaignSpec{Suspend: true}, Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 5, Queued: 5}, Build: ok, Inflight: 5, Pool: Pool{Total: 0}},
 			phase: api.PhaseSuspended, stalled: "False", reason: ReasonSuspended, unqueue: true},
-		{name: "all succeeded", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3}, Build: ok},
+		{name: "all succeeded", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3}, CountsFresh: true, Build: ok},
 			phase: api.PhaseSucceeded, stalled: "False", reason: ReasonSucceeded},
-		{name: "exhausted failures", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 2, Failed: 1}, Build: ok},
+		{name: "exhausted failures", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 2, Failed: 1}, CountsFresh: true, Build: ok},
 			phase: api.PhaseFailed, stalled: "True", reason: ReasonRunsFailed},
-		{name: "no capacity left by higher priority", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Pending: 3}, Build: ok, Window: 0},
+		{name: "no capacity left by higher priority", o: Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Pending: 3}, Build: ok, Pool: Pool{Total: 32, Ahead: 32}},
 			phase: api.PhaseRunning, stalled: "False", reason: ReasonWaitingWindow, requeue: true},
 	}
 	for _, tc := range cases {
@@ -89,8 +89,72 @@ func TestCompute(t *testing.T) {
 	}
 }
 
+// TestComputePolicy: what a pass does is decided by Compute alone, from
+// what it observed: the demand (capped by parallelism, none while
+// suspended or building), the share of the window, the runs to retry,
+// and whether the campaign is finished, which needs a fresh count.
+func TestComputePolicy(t *testing.T) {
+	ok := &schema.BuildRecord{Key: "k", State: schema.BuildSucceeded}
+	now := time.Unix(1_700_000_000, 0).UTC()
+	pending := func(n int64) api.RunCounts { return api.RunCounts{Total: n, Pending: n} }
+	t.Run("parallelism caps the demand and so the window", func(t *testing.T) {
+		d := Compute(Observed{Spec: api.CampaignSpec{Parallelism: 5}, Expanded: 100, Counts: pending(100), Build: ok,
+			Pool: Pool{Total: 32}, Now: now})
+		if d.Demand != 5 || d.Dispatch != 5 {
+			t.Errorf("demand %d dispatch %d, want 5 and 5", d.Demand, d.Dispatch)
+		}
+	})
+	t.Run("records not created yet count in the demand", func(t *testing.T) {
+		d := Compute(Observed{Expanded: 100, Counts: pending(10), Build: ok, Pool: Pool{Total: 32}, Now: now})
+		if d.Demand != 100 || d.Dispatch != 10 {
+			t.Errorf("demand %d dispatch %d, want 100 and 10 (only created records)", d.Demand, d.Dispatch)
+		}
+	})
+	t.Run("campaigns before it take their demand first", func(t *testing.T) {
+		d := Compute(Observed{Expanded: 100, Counts: pending(100), Build: ok, Pool: Pool{Total: 32, Ahead: 20}, Now: now})
+		if d.Dispatch != 12 {
+			t.Errorf("dispatch %d, want the 12 that 20 ahead leave of 32", d.Dispatch)
+		}
+	})
+	t.Run("no demand while suspended or building", func(t *testing.T) {
+		for _, o := range []Observed{
+			{Spec: api.CampaignSpec{Suspend: true}, Expanded: 10, Counts: pending(10), Build: ok, Pool: Pool{Total: 32}},
+			{Expanded: 10, Counts: pending(10), Build: &schema.BuildRecord{State: schema.BuildPending}, Pool: Pool{Total: 32}},
+		} {
+			if d := Compute(o); d.Demand != 0 || d.Dispatch != 0 {
+				t.Errorf("%+v: demand %d dispatch %d, want none", o.Spec, d.Demand, d.Dispatch)
+			}
+		}
+	})
+	t.Run("retryable failures go back to Pending and are dispatched", func(t *testing.T) {
+		o := Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 2, Failed: 1}, CountsFresh: true, Build: ok,
+			Retryable: []schema.RunRecord{{ID: "r2", Run: 2, Attempts: 1, Message: "exit 1"}}, Pool: Pool{Total: 32}, Now: now}
+		d := Compute(o)
+		if d.Status.Phase != api.PhaseRunning || len(d.Retry) != 1 || d.Retry[0] != "r2" || d.Dispatch != 1 {
+			t.Errorf("phase %s retry %v dispatch %d, want Running, r2 retried and dispatched", d.Status.Phase, d.Retry, d.Dispatch)
+		}
+		if c := cond(d.Status, api.ConditionDegraded); c.Status != api.ConditionTrue || c.Reason != ReasonAttemptFailed {
+			t.Errorf("Degraded %+v, want True/%s", c, ReasonAttemptFailed)
+		}
+		o.Spec.Suspend = true
+		if d := Compute(o); len(d.Retry) != 0 {
+			t.Errorf("suspended campaign retried %v", d.Retry)
+		}
+	})
+	t.Run("finished only on a fresh count", func(t *testing.T) {
+		o := Observed{Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3}, Build: ok, Pool: Pool{Total: 32}, Now: now}
+		if d := Compute(o); d.Status.Phase != api.PhaseRunning || d.Requeue == 0 || d.Status.CompletionTime != nil {
+			t.Errorf("cached count: phase %s requeue %v, want Running and a look again", d.Status.Phase, d.Requeue)
+		}
+		o.CountsFresh = true
+		if d := Compute(o); d.Status.Phase != api.PhaseSucceeded {
+			t.Errorf("fresh count: phase %s, want Succeeded", d.Status.Phase)
+		}
+	})
+}
+
 func TestComputeIsStableWhenConverged(t *testing.T) {
-	o := Observed{Generation: 1, Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3},
+	o := Observed{Generation: 1, Expanded: 3, Counts: api.RunCounts{Total: 3, Succeeded: 3}, CountsFresh: true,
 		Build: &schema.BuildRecord{State: schema.BuildSucceeded}, Now: time.Unix(1, 0).UTC()}
 	first := Compute(o).Status
 	o.Status = first
@@ -176,7 +240,7 @@ func TestChunkBounds(t *testing.T) {
 func TestComputeCountsQueuedAndRunningOffTheQueue(t *testing.T) {
 	ok := &schema.BuildRecord{Key: "k", State: schema.BuildSucceeded}
 	d := Compute(Observed{Expanded: 40, Counts: api.RunCounts{Total: 40, Pending: 36, Succeeded: 4}, Build: ok,
-		Inflight: 34, Active: 4, Window: 40})
+		Inflight: 34, Active: 4, Pool: Pool{Total: 40}})
 	want := api.RunCounts{Total: 40, Pending: 2, Queued: 30, Running: 4, Succeeded: 4}
 	if d.Status.Runs != want {
 		t.Errorf("counts %+v, want %+v", d.Status.Runs, want)
@@ -188,7 +252,7 @@ func TestComputeCountsQueuedAndRunningOffTheQueue(t *testing.T) {
 	// finished between the listing and the count) never makes counts
 	// negative.
 	d = Compute(Observed{Expanded: 4, Counts: api.RunCounts{Total: 4, Pending: 1, Succeeded: 3}, Build: ok,
-		Inflight: 3, Active: 3, Window: 8})
+		Inflight: 3, Active: 3, Pool: Pool{Total: 8}})
 	if r := d.Status.Runs; r.Pending != 0 || r.Running != 1 || r.Queued != 0 || d.Dispatch != 0 {
 		t.Errorf("counts %+v dispatch %d, want 1 running and nothing to dispatch", r, d.Dispatch)
 	}

@@ -94,31 +94,30 @@ func attemptFailed(rec schema.RunRecord) *Failure {
 	return &Failure{Reason: ReasonAttemptFailed, Message: fmt.Sprintf("run %d attempt %d: %s", rec.Run, rec.Attempts, msg)}
 }
 
-// buildFailure fails build b if the queue gave up on its task, and returns
-// the build record as it now is, and the failure of a build task that
-// waits for the queue's retry.
-func (r *Reconciler) buildFailure(ctx context.Context, name string, b *schema.BuildRecord) (*schema.BuildRecord, *Failure, error) {
+// failDeadBuild fails build b if the queue gave up on its task, and
+// deletes the task.
+func (r *Reconciler) failDeadBuild(ctx context.Context, name string, b *schema.BuildRecord) error {
 	t, err := r.tasks().BuildFailure(ctx, b.Key)
-	if err != nil || t == nil {
-		return b, nil, err
-	}
-	if !t.Dead {
-		return b, &Failure{Reason: ReasonBuildRetrying, Message: "build: " + taskError(*t) + " (the queue retries it)"}, nil
+	if err != nil || t == nil || !t.Dead {
+		return err
 	}
 	changed, err := r.Store.FailBuild(ctx, b.Key, deadMessage(*t))
 	if err != nil {
-		return b, nil, err
+		return err
 	}
 	if changed {
 		r.log().Warn("build failed without an outcome; recorded it", zap.String("campaign", name),
 			zap.String("key", b.Key), zap.String("error", t.Err))
 	}
-	if err := r.tasks().Bury(ctx, *t); err != nil {
-		return b, nil, err
+	return r.tasks().Bury(ctx, *t)
+}
+
+// buildRetrying returns the failure of build key's task if it waits for
+// the queue's retry.
+func (r *Reconciler) buildRetrying(ctx context.Context, key string) (*Failure, error) {
+	t, err := r.tasks().BuildFailure(ctx, key)
+	if err != nil || t == nil || t.Dead {
+		return nil, err
 	}
-	nb, err := r.Store.GetBuild(ctx, b.Key)
-	if err != nil {
-		return b, nil, fmt.Errorf("reread build: %w", err)
-	}
-	return nb, nil, nil
+	return &Failure{Reason: ReasonBuildRetrying, Message: "build: " + taskError(*t) + " (the queue retries it)"}, nil
 }

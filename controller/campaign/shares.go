@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"sort"
 	"sync"
 	"time"
 )
@@ -103,39 +102,66 @@ func (m *rateMeter) perSecond(t time.Time) int {
 	return max(m.prev, m.cur)
 }
 
-// Window records a campaign's demand (runs not finished, capped by its
-// parallelism) and returns its share.
-func (s *Shares) Window(name string, priority int32, created time.Time, demand int) int {
+// Pool is the dispatch window as one campaign sees it.
+type Pool struct {
+	// Total is the whole window; Ahead, the demand of the campaigns
+	// before this one (higher priority, or as high and older); Slots, the
+	// run slots the workers offer (0: not known).
+	Total, Ahead, Slots int
+}
+
+// share is the window of a campaign with demand: what the campaigns
+// before it leave, up to its demand.
+func (p Pool) share(demand int) int {
+	if demand <= 0 {
+		return 0
+	}
+	return min(max(p.Total-p.Ahead, 0), demand)
+}
+
+// before orders campaigns for the window: higher priority, then older,
+// then by name.
+func before(a shareEntry, an string, b shareEntry, bn string) bool {
+	if a.priority != b.priority {
+		return a.priority > b.priority
+	}
+	if !a.created.Equal(b.created) {
+		return a.created.Before(b.created)
+	}
+	return an < bn
+}
+
+// Pool returns the window as campaign name (of priority, created then)
+// sees it, leaving its own demand out.
+func (s *Shares) Pool(name string, priority int32, created time.Time) Pool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	me := shareEntry{priority: priority, created: created}
+	ahead := 0
+	for n, e := range s.demand {
+		if n != name && before(e, n, me, name) {
+			ahead += e.demand
+		}
+	}
+	return Pool{Total: s.total(), Ahead: ahead, Slots: s.slots}
+}
+
+// SetDemand records a campaign's demand (runs not finished, capped by its
+// parallelism; 0 drops it).
+func (s *Shares) SetDemand(name string, priority int32, created time.Time, demand int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if demand <= 0 {
 		delete(s.demand, name)
-		return 0
+		return
 	}
 	s.demand[name] = shareEntry{priority: priority, created: created, demand: demand}
-	names := make([]string, 0, len(s.demand))
-	for n := range s.demand {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		a, b := s.demand[names[i]], s.demand[names[j]]
-		if a.priority != b.priority {
-			return a.priority > b.priority
-		}
-		if !a.created.Equal(b.created) {
-			return a.created.Before(b.created)
-		}
-		return names[i] < names[j]
-	})
-	left := s.total()
-	for _, n := range names {
-		give := min(left, s.demand[n].demand)
-		if n == name {
-			return give
-		}
-		left -= give
-	}
-	return 0
+}
+
+// Window records a campaign's demand and returns its share.
+func (s *Shares) Window(name string, priority int32, created time.Time, demand int) int {
+	s.SetDemand(name, priority, created, demand)
+	return s.Pool(name, priority, created).share(demand)
 }
 
 // Forget drops a campaign's demand.
