@@ -156,16 +156,14 @@ func Compute(o Observed) Desired {
 		t := o.Now
 		st.StartTime = &t
 	}
-	set := func(phase string, ready, reconciling, stalled string, reason, msg string) {
+	set := func(phase string, sum summary, reason, msg string) {
 		st.Phase = phase
-		st.Conditions = setCondition(st.Conditions, api.ConditionReady, ready, reason, msg, o.Generation, o.Now)
-		st.Conditions = setCondition(st.Conditions, api.ConditionReconciling, reconciling, reason, msg, o.Generation, o.Now)
-		st.Conditions = setCondition(st.Conditions, api.ConditionStalled, stalled, reason, msg, o.Generation, o.Now)
+		st.Conditions = summarize(st.Conditions, sum, reason, msg, o.Generation, o.Now)
 	}
 	T, F := api.ConditionTrue, api.ConditionFalse
 
 	if o.SpecErr != nil {
-		set(api.PhaseFailed, F, F, T, ReasonInvalidSpec, o.SpecErr.Error())
+		set(api.PhaseFailed, stalled, ReasonInvalidSpec, o.SpecErr.Error())
 		st.CompletionTime = nil
 		return Desired{Status: st, Unqueue: true}
 	}
@@ -200,29 +198,29 @@ func Compute(o Observed) Desired {
 		if st.Runs.Blocked > 0 {
 			msg += "; " + plural(st.Runs.Blocked, "run") + " blocked"
 		}
-		set(api.PhaseFailed, F, F, T, ReasonBuildFailed, msg)
+		set(api.PhaseFailed, stalled, ReasonBuildFailed, msg)
 		d.Unqueue = true
 		d.CreateRuns = false
 	case finished:
 		// Failed runs with attempts left are retried above, so Failed here
 		// are exhausted.
 		if counts.Failed > 0 {
-			set(api.PhaseFailed, F, F, T, ReasonRunsFailed, plural(counts.Failed, "run")+" failed")
+			set(api.PhaseFailed, stalled, ReasonRunsFailed, plural(counts.Failed, "run")+" failed")
 		} else {
-			set(api.PhaseSucceeded, T, F, F, ReasonSucceeded, plural(counts.Succeeded, "run")+" succeeded")
+			set(api.PhaseSucceeded, ready, ReasonSucceeded, plural(counts.Succeeded, "run")+" succeeded")
 		}
 		if st.CompletionTime == nil {
 			t := o.Now
 			st.CompletionTime = &t
 		}
 	case o.Spec.Suspend:
-		set(api.PhaseSuspended, F, F, F, ReasonSuspended, "dispatch suspended")
+		set(api.PhaseSuspended, idle, ReasonSuspended, "dispatch suspended")
 		d.Unqueue = true
 		d.CreateRuns = false
 		st.CompletionTime = nil
 	case !buildDone:
 		d.StartBuild = o.Build == nil || !o.BuildTaskQueued && o.Build.State == schema.BuildPending
-		set(api.PhaseBuilding, F, T, F, ReasonBuilding, "building "+short(o.BuildKey))
+		set(api.PhaseBuilding, progressing, ReasonBuilding, "building "+short(o.BuildKey))
 		d.Requeue = poll
 		st.CompletionTime = nil
 	default:
@@ -241,7 +239,7 @@ func Compute(o Observed) Desired {
 		} else if window == 0 && o.Inflight == 0 && d.Demand > 0 {
 			reason, msg = ReasonWaitingWindow, "waiting for capacity (higher-priority campaigns)"
 		}
-		set(api.PhaseRunning, F, T, F, reason, msg)
+		set(api.PhaseRunning, progressing, reason, msg)
 		d.Requeue = poll
 		if d.CreateRuns {
 			d.Requeue = time.Millisecond
@@ -274,30 +272,6 @@ func inFlight(c api.RunCounts, inflight, active int) api.RunCounts {
 	c.Running += running
 	c.Queued += moved - running
 	return c
-}
-
-func setCondition(conds []api.Condition, typ, status, reason, msg string, gen int64, now time.Time) []api.Condition {
-	for i := range conds {
-		if conds[i].Type != typ {
-			continue
-		}
-		if conds[i].Status != status {
-			conds[i].LastTransitionTime = now
-		}
-		conds[i].Status, conds[i].Reason, conds[i].Message, conds[i].ObservedGeneration = status, reason, msg, gen
-		return conds
-	}
-	return append(conds, api.Condition{Type: typ, Status: status, Reason: reason, Message: msg,
-		ObservedGeneration: gen, LastTransitionTime: now})
-}
-
-func findCondition(conds []api.Condition, typ string) *api.Condition {
-	for i := range conds {
-		if conds[i].Type == typ {
-			return &conds[i]
-		}
-	}
-	return nil
 }
 
 func short(s string) string {

@@ -68,7 +68,13 @@ func TestCompute(t *testing.T) {
 			if d.Status.Phase != tc.phase {
 				t.Errorf("phase = %s, want %s", d.Status.Phase, tc.phase)
 			}
-			if c := cond(d.Status, api.ConditionStalled); c.Status != tc.stalled || c.Reason != tc.reason {
+			// kstatus: Stalled is there only when True, with its reason;
+			// otherwise it is False, and Ready carries the reason.
+			c := cond(d.Status, api.ConditionStalled)
+			if c.Status == "" {
+				c.Status, c.Reason = api.ConditionFalse, cond(d.Status, api.ConditionReady).Reason
+			}
+			if c.Status != tc.stalled || c.Reason != tc.reason {
 				t.Errorf("Stalled = %s/%s, want %s/%s", c.Status, c.Reason, tc.stalled, tc.reason)
 			}
 			if d.CreateRuns != tc.createRuns || d.StartBuild != tc.startBuild || d.Dispatch != tc.dispatch || d.Unqueue != tc.unqueue {
@@ -151,6 +157,43 @@ func TestComputePolicy(t *testing.T) {
 			t.Errorf("fresh count: phase %s, want Succeeded", d.Status.Phase)
 		}
 	})
+}
+
+// TestConditionsFollowKstatus: Ready is always there; Reconciling and
+// Stalled only while True, each with its own reason; a status written
+// by older versions (both False) loses them.
+func TestConditionsFollowKstatus(t *testing.T) {
+	ok := &schema.BuildRecord{Key: "k", State: schema.BuildSucceeded}
+	old := []api.Condition{{Type: api.ConditionReconciling, Status: "False"}, {Type: api.ConditionStalled, Status: "False"}}
+	cases := []struct {
+		name                 string
+		o                    Observed
+		reconciling, stalled string // "": absent
+		ready                string
+	}{
+		{"building", Observed{Expanded: 10}, ReasonBuilding, "", "False"},
+		{"running", Observed{Expanded: 10, Counts: api.RunCounts{Total: 10, Pending: 10}, Build: ok, Pool: Pool{Total: 32}}, ReasonRunning, "", "False"},
+		{"invalid spec", Observed{SpecErr: errors.New("spec.x: bad")}, "", ReasonInvalidSpec, "False"},
+		{"runs failed", Observed{Expanded: 1, Counts: api.RunCounts{Total: 1, Failed: 1}, CountsFresh: true, Build: ok}, "", ReasonRunsFailed, "False"},
+		{"succeeded", Observed{Expanded: 1, Counts: api.RunCounts{Total: 1, Succeeded: 1}, CountsFresh: true, Build: ok}, "", "", "True"},
+		{"suspended", Observed{Spec: api.CampaignSpec{Suspend: true}, Expanded: 1, Counts: api.RunCounts{Total: 1, Pending: 1}, Build: ok}, "", "", "False"},
+	}
+	for _, tc := range cases {
+		tc.o.Status.Conditions = old
+		st := Compute(tc.o).Status
+		for typ, want := range map[string]string{api.ConditionReconciling: tc.reconciling, api.ConditionStalled: tc.stalled} {
+			c := findCondition(st.Conditions, typ)
+			switch {
+			case want == "" && c != nil:
+				t.Errorf("%s: %s is there (%+v), want it absent", tc.name, typ, *c)
+			case want != "" && (c == nil || c.Status != api.ConditionTrue || c.Reason != want):
+				t.Errorf("%s: %s = %+v, want True/%s", tc.name, typ, c, want)
+			}
+		}
+		if r := findCondition(st.Conditions, api.ConditionReady); r == nil || r.Status != tc.ready {
+			t.Errorf("%s: Ready = %+v, want %s", tc.name, r, tc.ready)
+		}
+	}
 }
 
 func TestComputeIsStableWhenConverged(t *testing.T) {

@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -145,9 +146,7 @@ func (r *Reconciler) writeDeleting(ctx context.Context, c *api.Campaign, removed
 		msg += "; its results are kept under uid " + c.Metadata.UID
 	}
 	now := r.now().UTC()
-	st.Conditions = setCondition(st.Conditions, api.ConditionReady, "False", ReasonDeleting, msg, c.Metadata.Generation, now)
-	st.Conditions = setCondition(st.Conditions, api.ConditionReconciling, "True", ReasonDeleting, msg, c.Metadata.Generation, now)
-	st.Conditions = setCondition(st.Conditions, api.ConditionStalled, "False", ReasonDeleting, msg, c.Metadata.Generation, now)
+	st.Conditions = summarize(slices.Clone(st.Conditions), progressing, ReasonDeleting, msg, c.Metadata.Generation, now)
 	if !statusChanged(c.Status, st) {
 		return nil
 	}
