@@ -104,9 +104,6 @@ func (r *Reconciler) adopt(ctx context.Context, s *campaignState, c *api.Campaig
 			return left, err
 		}
 	}
-	if api.Validate(c) != nil {
-		return false, nil
-	}
 	b, err := r.Store.GetBuild(ctx, buildKey(c.Spec))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
