@@ -1,13 +1,11 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/simswarm/simswarm/test/omnetpp"
-	"github.com/simswarm/simswarm/test/testdb"
 )
 
 // TestRealDeterministicFailureIsSaidInDescribe: a run of OMNeT++'s aloha
@@ -18,27 +16,16 @@ import (
 // campaign's other run succeeds.
 func TestRealDeterministicFailureIsSaidInDescribe(t *testing.T) {
 	omn := omnetpp.Find(t)
-	for _, kv := range omn.Env() {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
-			t.Setenv(k, v)
-		}
-	}
+	omn.Setenv(t)
 	dir := t.TempDir()
-	if err := os.Rename(omn.Sample(t, "aloha"), filepath.Join(dir, "aloha")); err != nil {
-		t.Fatal(err)
-	}
+	omn.SampleAt(t, "aloha", filepath.Join(dir, "aloha"))
 	writeFileT(t, filepath.Join(dir, "aloha", "fail.ini"),
 		"include omnetpp.ini\n[Config Fails]\nsim-time-limit = 1min\nAloha.host[*].iaTime = exponential(2s)\nAloha.numHosts = ${n=2,-1}\n")
-	writeFileT(t, filepath.Join(dir, "fails.yaml"), sampleCampaign{name: "fails", sample: "aloha", program: []string{"./aloha"},
-		ini: "fail.ini", config: "Fails"}.manifest()+"  retries: 2\n")
+	manifest := sampleCampaign{name: "fails", source: "aloha", program: []string{"./aloha"},
+		ini: "fail.ini", config: "Fails", retries: "2"}.write(t, dir)
 
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
-	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
-	t.Setenv("SIMSWARM_TOKEN", testToken)
-	startWorkers(t, rs.URL(), mongoURI, 2)
-	mustCLI(t, "apply", "-f", filepath.Join(dir, "fails.yaml"))
+	startLocalCluster(t, 2)
+	mustCLI(t, "apply", "-f", manifest)
 	if out, err := cli(t, "wait", "fails", "--timeout", "300s"); err == nil {
 		t.Fatalf("wait: a campaign with a failing run succeeded\n%s", out)
 	}

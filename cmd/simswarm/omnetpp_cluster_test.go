@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -16,53 +14,8 @@ import (
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/omnetpp"
-	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/oppcli"
 )
-
-// constraintIni adds to the aloha sample a config that only the program can
-// expand: it includes the sample's omnetpp.ini, has a section header without
-// "Config " and a constraint that keeps 6 of the 9 (numHosts, iaMean)
-// points. api/sweep refuses it; counting the product would make 18 runs
-// where OMNeT++ has 12.
-const constraintIni = `include omnetpp.ini
-
-[Constrained]
-sim-time-limit = 20s
-repeat = 2
-Aloha.numHosts = ${numHosts=5,10,15}
-Aloha.host[*].iaTime = exponential(${iaMean=1,2,3}s)
-constraint = $numHosts * $iaMean <= 20
-`
-
-func omnetppManifest(t *testing.T, dir, name, runs string) string {
-	t.Helper()
-	runsLine := ""
-	if runs != "" {
-		runsLine = fmt.Sprintf("    runs: %q\n", runs)
-	}
-	m := fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
-kind: Campaign
-metadata:
-  name: %s
-spec:
-  source:
-    path: model
-  build:
-    prebuilt: true        # the sample's program is built: no build command
-  simulation:
-    program: ["./aloha"]
-    iniFile: constraint.ini
-    config: Constrained
-%s  results: ["results/*.sca", "results/*.vec"]
-  timeout: 2m
-`, name, runsLine)
-	p := filepath.Join(dir, name+".yaml")
-	if err := os.WriteFile(p, []byte(m), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // TestRealOMNeTppCampaignHasTheProgramsRuns applies campaigns on OMNeT++'s
 // own aloha sample to a controller with a builder and two runners (real
@@ -76,47 +29,16 @@ func TestRealOMNeTppCampaignHasTheProgramsRuns(t *testing.T) {
 	omn := omnetpp.Find(t)
 	// The workers are started from this environment: the sample's program
 	// finds OMNeT++'s libraries as it would after `. setenv`.
-	for _, kv := range omn.Env() {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
-			t.Setenv(k, v)
-		}
-	}
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
-	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
-	t.Setenv("SIMSWARM_TOKEN", testToken)
-	startWorkers(t, rs.URL(), mongoURI, 2)
+	omn.Setenv(t)
+	cl := startLocalCluster(t, 2)
 
 	dir := t.TempDir()
-	sample := omn.Sample(t, "aloha")
-	model := filepath.Join(dir, "model")
-	if err := os.Rename(sample, model); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(model, "constraint.ini"), []byte(constraintIni), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	want, err := oppcli.QueryRuns(context.Background(), []string{"./aloha"}, model, "constraint.ini", "Constrained", "", omn.Env())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(want) != 12 {
-		t.Fatalf("opp_run -q runs lists %d runs, the test expects 12 (6 points x 2 repetitions)", len(want))
-	}
+	model, want := constrainedAloha(t, omn, dir)
 
 	ctx := context.Background()
-	st, err := store.Open(ctx, mongoURI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(ctx)
+	st := cl.store(t)
 
-	manifest := omnetppManifest(t, dir, "constrained", "")
-	mustCLI(t, "apply", "-f", manifest)
-	if out, err := cli(t, "wait", "constrained", "--timeout", "240s"); err != nil {
-		t.Fatalf("wait: %v\n%s", err, out)
-	}
+	applyAndWait(t, constrainedManifest(t, dir, "constrained", ""), "constrained", "240s")
 	if got := runNumbers(t, st, "constrained"); !slices.Equal(got, numbersOf(want)) {
 		t.Fatalf("campaign runs %v, opp_run -q runs lists %v", got, numbersOf(want))
 	}
@@ -155,10 +77,7 @@ func TestRealOMNeTppCampaignHasTheProgramsRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustCLI(t, "apply", "-f", omnetppManifest(t, dir, "filtered", "$numHosts>5"))
-	if out, err := cli(t, "wait", "filtered", "--timeout", "240s"); err != nil {
-		t.Fatalf("wait: %v\n%s", err, out)
-	}
+	applyAndWait(t, constrainedManifest(t, dir, "filtered", "$numHosts>5"), "filtered", "240s")
 	if got := runNumbers(t, st, "filtered"); len(got) != 6 || !slices.Equal(got, numbersOf(wantF)) {
 		t.Fatalf("filtered campaign runs %v, opp_run -r '$numHosts>5' -q runs lists %v", got, numbersOf(wantF))
 	}
@@ -168,7 +87,7 @@ func TestRealOMNeTppCampaignHasTheProgramsRuns(t *testing.T) {
 
 	// A filter that selects a run the config does not have fails the
 	// campaign with the program's own message.
-	mustCLI(t, "apply", "-f", omnetppManifest(t, dir, "outofrange", "$numHosts>100"))
+	mustCLI(t, "apply", "-f", constrainedManifest(t, dir, "outofrange", "$numHosts>100"))
 	out, err := cli(t, "wait", "outofrange", "--timeout", "120s")
 	if err == nil || !strings.Contains(err.Error()+out, "the program lists no runs of config Constrained with -r $numHosts>100") {
 		t.Fatalf("wait outofrange: %v\n%s", err, out)

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/simswarm/simswarm/test/omnetpp"
-	"github.com/simswarm/simswarm/test/testdb"
 )
 
 // errorsIni holds two configs of the aloha sample that go wrong in one of
@@ -34,49 +31,16 @@ debug-on-errors = true
 // signal that killed it.
 func TestRealOMNeTppErrorsInDescribe(t *testing.T) {
 	omn := omnetpp.Find(t)
-	for _, kv := range omn.Env() {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
-			t.Setenv(k, v)
-		}
-	}
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
-	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
-	t.Setenv("SIMSWARM_TOKEN", testToken)
-	startWorkers(t, rs.URL(), mongoURI, 2)
+	omn.Setenv(t)
+	startLocalCluster(t, 2)
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model")
-	if err := os.Rename(omn.Sample(t, "aloha"), model); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(model, "errors.ini"), []byte(errorsIni), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	omn.SampleAt(t, "aloha", model)
+	writeFileT(t, filepath.Join(model, "errors.ini"), errorsIni)
 	manifest := func(name, ini, config string) string {
-		m := fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
-kind: Campaign
-metadata:
-  name: %s
-spec:
-  source:
-    path: model
-  build:
-    prebuilt: true
-  simulation:
-    program: ["./aloha"]
-    iniFile: %s
-    config: %s
-  results: ["results/*.sca", "results/*.vec"]
-  retries: 0
-  timeout: 2m
-`, name, ini, config)
-		path := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(path, []byte(m), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
+		return sampleCampaign{name: name, source: "model", program: []string{"./aloha"}, ini: ini, config: config,
+			results: []string{"results/*.sca", "results/*.vec"}, retries: "0", timeout: "2m"}.write(t, dir)
 	}
 	for _, tc := range []struct {
 		name, ini, config string

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/omnetpp"
-	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/local"
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/runlist"
@@ -48,16 +45,10 @@ var featureInis = map[string]string{
 // and the cluster run leave the same files (.vci, .elog, .out included).
 func TestRealIniFeaturesMeanWhatOMNeTppMeans(t *testing.T) {
 	omn := omnetpp.Find(t)
-	for _, kv := range omn.Env() {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
-			t.Setenv(k, v)
-		}
-	}
+	omn.Setenv(t)
 	dir := t.TempDir()
 	aloha := filepath.Join(dir, "aloha")
-	if err := os.Rename(omn.Sample(t, "aloha"), aloha); err != nil {
-		t.Fatal(err)
-	}
+	omn.SampleAt(t, "aloha", aloha)
 	sampleIni, err := os.ReadFile(filepath.Join(aloha, "omnetpp.ini"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +79,7 @@ func TestRealIniFeaturesMeanWhatOMNeTppMeans(t *testing.T) {
 	want := map[string][]oppcli.RunInfo{}
 	ctx := context.Background()
 	for i, c := range cases {
-		c.sample = "aloha"
+		c.source = "aloha"
 		if c.program == nil {
 			c.program = []string{"./aloha"}
 		}
@@ -101,8 +92,7 @@ func TestRealIniFeaturesMeanWhatOMNeTppMeans(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		want[c.name] = runs
-		p := filepath.Join(dir, c.name+".yaml")
-		writeFileT(t, p, c.manifest())
+		p := c.write(t, dir)
 
 		// simswarm expand: the same runs, or a refusal.
 		// simswarm expand reads only the named ini, and refuses include,
@@ -120,11 +110,7 @@ func TestRealIniFeaturesMeanWhatOMNeTppMeans(t *testing.T) {
 		}
 
 		// simswarm run.
-		results := filepath.Join(dir, "local", c.name)
-		if out, err := cli(t, "run", "-f", p, "-j", "2", "--results", results, "--workdir", filepath.Join(dir, "work", c.name)); err != nil {
-			t.Fatalf("simswarm run %s: %v\n%s", c.name, err, out)
-		}
-		recs, err := local.ReadRecords(results, c.name)
+		recs, err := local.ReadRecords(runLocally(t, dir, c.name), c.name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,24 +127,12 @@ func TestRealIniFeaturesMeanWhatOMNeTppMeans(t *testing.T) {
 		}
 	}
 
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
-	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
-	t.Setenv("SIMSWARM_TOKEN", testToken)
-	startWorkers(t, rs.URL(), mongoURI, 2)
-	st, err := store.Open(ctx, mongoURI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(ctx)
+	st := startLocalCluster(t, 2).store(t)
 	for _, c := range cases {
 		mustCLI(t, "apply", "-f", filepath.Join(dir, c.name+".yaml"))
 	}
 	for _, c := range cases {
-		if out, err := cli(t, "wait", c.name, "--timeout", "600s"); err != nil {
-			t.Fatalf("wait %s: %v\n%s", c.name, err, out)
-		}
+		waitSucceeded(t, c.name, "600s")
 		if got := runNumbers(t, st, c.name); !slices.Equal(got, numbersOf(want[c.name])) {
 			t.Errorf("%s: the campaign has runs %v, opp_run -q runs lists %v", c.name, got, numbersOf(want[c.name]))
 		}
@@ -175,9 +149,7 @@ func TestRealIniFeaturesMeanWhatOMNeTppMeans(t *testing.T) {
 		if err != nil || !slices.Equal(listed, want[c.name]) {
 			t.Errorf("%s: the recorded runs are %v (%v), opp_run -q runs lists %v", c.name, listed, err, want[c.name])
 		}
-		pulled := filepath.Join(dir, "pulled", c.name)
-		mustCLI(t, "results", "pull", c.name, "-o", pulled)
-		omnetpp.SameFiles(t, fmt.Sprintf("campaign %s", c.name), filepath.Join(dir, "local", c.name), pulled)
+		pullSameAsLocal(t, dir, c.name)
 	}
 	if got := omnetpp.Tree(t, filepath.Join(dir, "pulled", "files")); !slices.Contains(got, "sca/Files-1.sca") || !slices.Contains(got, "Files-n=3-#0.elog") {
 		t.Errorf("files: the override's .sca or the .elog is missing: %q", got)

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,8 +12,6 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/test/omnetpp"
-	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/oppcli"
 )
 
 // TestRealOMNeTppRunsShowTheirIterationVariables runs the constrained
@@ -26,37 +21,15 @@ import (
 // gives it (opp_run -q runs), and so does the dashboard's run list.
 func TestRealOMNeTppRunsShowTheirIterationVariables(t *testing.T) {
 	omn := omnetpp.Find(t)
-	for _, kv := range omn.Env() {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
-			t.Setenv(k, v)
-		}
-	}
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
-	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
-	t.Setenv("SIMSWARM_TOKEN", testToken)
-	startWorkers(t, rs.URL(), mongoURI, 2)
+	omn.Setenv(t)
+	cl := startLocalCluster(t, 2)
 
 	dir := t.TempDir()
-	model := filepath.Join(dir, "model")
-	if err := os.Rename(omn.Sample(t, "aloha"), model); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(model, "constraint.ini"), []byte(constraintIni), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	want, err := oppcli.QueryRuns(context.Background(), []string{"./aloha"}, model, "constraint.ini", "Constrained", "", omn.Env())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(want) != 12 || !strings.Contains(want[0].Vars, "$numHosts=") || !strings.Contains(want[0].Vars, "$iaMean=") {
+	_, want := constrainedAloha(t, omn, dir)
+	if !strings.Contains(want[0].Vars, "$numHosts=") || !strings.Contains(want[0].Vars, "$iaMean=") {
 		t.Fatalf("opp_run -q runs: %+v", want)
 	}
-	mustCLI(t, "apply", "-f", omnetppManifest(t, dir, "constrained", ""))
-	if out, err := cli(t, "wait", "constrained", "--timeout", "240s"); err != nil {
-		t.Fatalf("wait: %v\n%s", err, out)
-	}
+	applyAndWait(t, constrainedManifest(t, dir, "constrained", ""), "constrained", "240s")
 
 	// describe: one line per run, its variables last.
 	out := mustCLI(t, "describe", "campaign", "constrained", "--runs", "20")
@@ -78,7 +51,7 @@ func TestRealOMNeTppRunsShowTheirIterationVariables(t *testing.T) {
 	// The dashboard's run list, as the page reads it.
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
-	base := "http://" + p.addr
+	base := "http://" + cl.addr
 	resp, err := hc.PostForm(base+"/ui/login", url.Values{"token": {testToken}})
 	if err != nil {
 		t.Fatal(err)

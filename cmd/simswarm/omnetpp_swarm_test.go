@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,32 +64,18 @@ func omnetppImageInputs(t *testing.T, dockerfile string, omn *omnetpp.Install) [
 	return inputs
 }
 
-// fifoManifest is OMNeT++'s fifo sample as a campaign built from source:
+// fifoCampaign is OMNeT++'s fifo sample as a campaign built from source:
 // `make MODE=release` with OMNeT++'s own makefile (which names g++ itself),
 // the program and its NED files as the artifacts.
-func fifoManifest(t *testing.T, dir, name string) string {
-	t.Helper()
-	m := fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
-kind: Campaign
-metadata:
-  name: %s
-spec:
-  source:
-    path: model
-  build:
-    command: ["make", "MODE=release"]
-    artifacts: ["fifo", "omnetpp.ini", "package.ned", "Fifo.ned", "SingleQueue.ned", "Sink.ned", "Source.ned", "TandemQueues.ned"]
-  simulation:
-    program: ["./fifo"]
-    config: TandemQueueExperiment
-  results: ["results/*.sca", "results/*.vec"]
-  timeout: 2m
-`, name)
-	p := filepath.Join(dir, name+".yaml")
-	if err := os.WriteFile(p, []byte(m), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+var fifoCampaign = sampleCampaign{
+	name:      "fifo",
+	source:    "model",
+	build:     []string{"make", "MODE=release"},
+	artifacts: []string{"fifo", "omnetpp.ini", "package.ned", "Fifo.ned", "SingleQueue.ned", "Sink.ned", "Source.ned", "TandemQueues.ned"},
+	program:   []string{"./fifo"},
+	config:    "TandemQueueExperiment",
+	results:   []string{"results/*.sca", "results/*.vec"},
+	timeout:   "2m",
 }
 
 // TestOMNeTppCampaignOnSwarm runs OMNeT++'s fifo sample as a campaign on a
@@ -109,11 +92,7 @@ func TestOMNeTppCampaignOnSwarm(t *testing.T) {
 	}
 	omn := omnetpp.Find(t)
 	// `simswarm run` builds and runs the sample here with this OMNeT++.
-	for _, kv := range omn.Env() {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
-			t.Setenv(k, v)
-		}
-	}
+	omn.Setenv(t)
 	start := time.Now()
 	d := dockertest.Start(t)
 	d.ImportGoImage(t, "simswarm-test/simswarm:1", "github.com/simswarm/simswarm/cmd/simswarm")
@@ -158,14 +137,12 @@ spec:
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model")
-	if err := os.Rename(omn.Sample(t, "fifo"), model); err != nil {
-		t.Fatal(err)
-	}
+	omn.SampleAt(t, "fifo", model)
 	// Only the source: the builder must compile the program itself.
 	if err := os.Remove(filepath.Join(model, "fifo")); err != nil {
 		t.Fatal(err)
 	}
-	manifest := fifoManifest(t, dir, "fifo")
+	manifest := fifoCampaign.write(t, dir)
 	start = time.Now()
 	mustCLI(t, "apply", "-f", manifest)
 	if out, err := cli(t, "wait", "fifo", "--timeout", "8m"); err != nil {
@@ -189,47 +166,10 @@ spec:
 		t.Errorf("the distcc service compiled %v of fifo's 4 sources:\n%s", served, logs)
 	}
 
-	pulled := filepath.Join(dir, "pulled")
-	mustCLI(t, "results", "pull", "fifo", "-o", pulled)
-	local := filepath.Join(dir, "local")
-	mustCLI(t, "run", "-f", manifest, "--results", local)
-	got, want := readDir(t, pulled), readDir(t, local)
+	runLocally(t, dir, "fifo")
 	// TandemQueueExperiment: 2 service times x 2 repetitions, .sca and .vec.
-	if len(want) != 8 || strings.Join(names(got), "\n") != strings.Join(names(want), "\n") {
-		t.Fatalf("pulled files\n%q\nlocal files (want 8)\n%q", names(got), names(want))
+	if local := omnetpp.Tree(t, filepath.Join(dir, "local", "fifo")); len(local) != 8 {
+		t.Fatalf("local files (want 8)\n%q", local)
 	}
-	for name, w := range want {
-		if g, l := sameRunResults(got[name]), sameRunResults(w); g != l {
-			t.Errorf("%s differs between the swarm and the local run:\n%s", name, firstDifference(g, l))
-		}
-	}
-}
-
-// runIdentity are the lines of an OMNeT++ result file that name the run
-// itself (its id holds the date and process id) rather than its results.
-var runIdentity = regexp.MustCompile(`^(run |attr (datetime|datetimef|processid) )`)
-
-// sameRunResults is a result file without the lines that differ between
-// any two executions of the same run.
-func sameRunResults(b []byte) string {
-	var out bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if !runIdentity.MatchString(sc.Text()) {
-			out.WriteString(sc.Text())
-			out.WriteByte('\n')
-		}
-	}
-	return out.String()
-}
-
-func firstDifference(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(al) && i < len(bl); i++ {
-		if al[i] != bl[i] {
-			return fmt.Sprintf("line %d:\n  swarm: %s\n  local: %s", i+1, al[i], bl[i])
-		}
-	}
-	return fmt.Sprintf("%d lines vs %d", len(al), len(bl))
+	pullSameAsLocal(t, dir, "fifo")
 }

@@ -2,10 +2,9 @@ package main
 
 import (
 	"archive/tar"
-	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/omnetpp"
-	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 )
@@ -32,28 +30,22 @@ repeat = 2
 **.serviceTime = exponential(${serviceTime=1,1.5,1.9}s)
 `
 
-// queuenetManifest is a campaign on a shared-library model, as INET is
+// queuenetCampaign is a campaign on a shared-library model, as INET is
 // used: the build makes queueinglib/libqueueinglib.so with
 // opp_makemake --make-so, and the runs start in queuenet (inside the
 // artifacts) and load it with opp_run -l.
-const queuenetManifest = `apiVersion: simswarm.io/v1alpha1
-kind: Campaign
-metadata:
-  name: queuenet
-spec:
-  source:
-    path: model
-  build:
-    command: ["sh", "-c", "cd queueinglib && opp_makemake -f --make-so -pQUEUEING -I. && make MODE=release"]
-    artifacts: ["queueinglib/libqueueinglib.so", "queueinglib", "queuenet"]
-  simulation:
-    workingDir: queuenet
-    program: ["opp_run", "-l", "../queueinglib/queueinglib"]
-    iniFile: sweep.ini
-    config: TandemSweep
-  results: ["results/*.sca", "results/*.vec"]
-  timeout: 2m
-`
+var queuenetCampaign = sampleCampaign{
+	name:       "queuenet",
+	source:     "model",
+	build:      []string{"sh", "-c", "cd queueinglib && opp_makemake -f --make-so -pQUEUEING -I. && make MODE=release"},
+	artifacts:  []string{"queueinglib/libqueueinglib.so", "queueinglib", "queuenet"},
+	workingDir: "queuenet",
+	program:    []string{"opp_run", "-l", "../queueinglib/queueinglib"},
+	ini:        "sweep.ini",
+	config:     "TandemSweep",
+	results:    []string{"results/*.sca", "results/*.vec"},
+	timeout:    "2m",
+}
 
 // TestSharedLibraryModelOnWorkersEqualsLocalRun: OMNeT++'s queueinglib
 // and queuenet samples as one Campaign whose build produces the library
@@ -65,40 +57,25 @@ spec:
 // holds what the artifacts name and not the rest of the source tree.
 func TestSharedLibraryModelOnWorkersEqualsLocalRun(t *testing.T) {
 	omn := omnetpp.Find(t)
-	for _, kv := range omn.Env() {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
-			t.Setenv(k, v)
-		}
-	}
+	omn.Setenv(t)
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model")
-	if err := os.MkdirAll(model, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for _, s := range []string{"queueinglib", "queuenet"} {
-		if err := os.Rename(omn.Sample(t, s), filepath.Join(model, s)); err != nil {
-			t.Fatal(err)
-		}
+		omn.SampleAt(t, s, filepath.Join(model, s))
 	}
 	// Part of the source tree that the runs do not need.
 	if err := os.MkdirAll(filepath.Join(model, "docs"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for name, data := range map[string]string{"queuenet/sweep.ini": queuenetSweepIni, "docs/notes.txt": "not an artifact\n"} {
-		if err := os.WriteFile(filepath.Join(model, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFileT(t, filepath.Join(model, name), data)
 	}
-	manifest := filepath.Join(dir, "queuenet.yaml")
-	if err := os.WriteFile(manifest, []byte(queuenetManifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	manifest := queuenetCampaign.write(t, dir)
 
 	// Locally first: simswarm run builds the library in its own copy of
 	// the source and runs every run the program lists.
-	local := filepath.Join(dir, "local")
-	mustCLI(t, "run", "-f", manifest, "--results", local, "--workdir", filepath.Join(dir, "work"))
-	built := filepath.Join(dir, "work", "src")
+	local := runLocally(t, dir, "queuenet")
+	built := filepath.Join(dir, "work", "queuenet", "src")
 	want, err := oppcli.QueryRuns(context.Background(), []string{"opp_run", "-l", "../queueinglib/queueinglib"},
 		filepath.Join(built, "queuenet"), "sweep.ini", "TandemSweep", "", omn.Env())
 	if err != nil {
@@ -108,41 +85,25 @@ func TestSharedLibraryModelOnWorkersEqualsLocalRun(t *testing.T) {
 		t.Fatalf("opp_run -q runs lists %d runs, the test expects 6 (3 service times x 2 repetitions)", len(want))
 	}
 
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	p := startControllerProc(t, rs.URL(), mongoURI, writeToken(t))
-	t.Setenv("SIMSWARM_SERVER", "http://"+p.addr)
-	t.Setenv("SIMSWARM_TOKEN", testToken)
-	startWorkers(t, rs.URL(), mongoURI, 2)
-	mustCLI(t, "apply", "-f", manifest)
-	if out, err := cli(t, "wait", "queuenet", "--timeout", "300s"); err != nil {
-		t.Fatalf("wait: %v\n%s", err, out)
-	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, mongoURI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(ctx)
+	st := startLocalCluster(t, 2).store(t)
+	applyAndWait(t, manifest, "queuenet", "300s")
 	if got := runNumbers(t, st, "queuenet"); !slices.Equal(got, numbersOf(want)) {
 		t.Fatalf("campaign runs %v, opp_run -q runs lists %v", got, numbersOf(want))
 	}
-	pulled := filepath.Join(dir, "pulled")
-	mustCLI(t, "results", "pull", "queuenet", "-o", pulled)
-
-	got, exp := readDir(t, pulled), readDir(t, local)
-	if len(exp) != 12 || strings.Join(names(got), "\n") != strings.Join(names(exp), "\n") {
-		t.Fatalf("pulled files\n%q\nlocal files (want 12: a .sca and a .vec per run)\n%q", names(got), names(exp))
+	exp := readDir(t, local)
+	if len(exp) != 12 {
+		t.Fatalf("local files (want 12: a .sca and a .vec per run)\n%q", names(exp))
 	}
-	for _, n := range names(exp) {
-		if g, w := resultData(got[n]), resultData(exp[n]); g != w || !strings.Contains(w, "\n") {
-			t.Errorf("%s: the results differ between the workers and the local run: %s", n, firstDiff(g, w))
+	for n, b := range exp {
+		if !bytes.Contains(bytes.TrimSpace(omnetpp.Normalize(n, b)), []byte("\n")) {
+			t.Errorf("%s: the local run left no results", n)
 		}
 	}
+	pullSameAsLocal(t, dir, "queuenet")
 
 	// The artifact is what the manifest names: the library, its NED
 	// files and the network's directory, not docs/.
-	entries := artifactEntries(t, st, ctx)
+	entries := artifactEntries(t, st, context.Background())
 	for _, n := range []string{"queueinglib/libqueueinglib.so", "queueinglib/Queue.ned", "queuenet/sweep.ini", "queuenet/TandemQueue.ned"} {
 		if !slices.Contains(entries, n) {
 			t.Errorf("the artifact lacks %s", n)
@@ -153,34 +114,6 @@ func TestSharedLibraryModelOnWorkersEqualsLocalRun(t *testing.T) {
 			t.Errorf("the artifact holds %s, which no artifact path names", n)
 		}
 	}
-}
-
-// resultData is a result file without its run line and run attributes
-// (date, process id, host, run id), which differ between any two runs, and
-// without the config entries of the command line rather than the model:
-// the result directory, and the output redirection that the local path
-// adds as opp_runall does (runners do not redirect; the cluster path's
-// .out files are another issue's).
-func resultData(b []byte) string {
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	inRun := false
-	for sc.Scan() {
-		l := sc.Text()
-		switch {
-		case strings.HasPrefix(l, "run "):
-			inRun = true
-			continue
-		case inRun && strings.HasPrefix(l, "attr "), strings.HasPrefix(l, "config result-dir "),
-			strings.HasPrefix(l, "config cmdenv-redirect-output "):
-			continue
-		case l != "" && !strings.HasPrefix(l, "attr ") && !strings.HasPrefix(l, "itervar ") && !strings.HasPrefix(l, "config "):
-			inRun = false
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
 }
 
 func artifactEntries(t *testing.T, st *store.Store, ctx context.Context) []string {
@@ -210,22 +143,4 @@ func artifactEntries(t *testing.T, st *store.Store, ctx context.Context) []strin
 		}
 		names = append(names, strings.TrimSuffix(h.Name, "/"))
 	}
-}
-
-// firstDiff shows the first line where got and want differ.
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d: workers %q, local %q", i+1, gl, wl)
-		}
-	}
-	return "no difference in the lines (empty?)"
 }

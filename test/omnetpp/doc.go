@@ -4,6 +4,8 @@
 //
 //	omn := omnetpp.Find(t)               // skips (fails in CI) when there is none
 //	dir := omn.Sample(t, "aloha")        // a copy in t.TempDir(), built program included
+//	omn.SampleAt(t, "fifo", model)       // a copy at a path of the test's choice
+//	omn.Setenv(t)                        // what the test starts finds OMNeT++ (PATH, LD_LIBRARY_PATH)
 //	cmd := exec.Command("opp_runall", "-j2", "./aloha", "-c", "PureAlohaExperiment")
 //	cmd.Dir, cmd.Env = dir, omn.Env()
 //

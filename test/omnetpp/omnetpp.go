@@ -72,13 +72,34 @@ func (i *Install) Env() []string {
 	return append(env, "PATH="+join(filepath.Join(i.Root, "bin"), path), "LD_LIBRARY_PATH="+join(filepath.Join(i.Root, "lib"), ld))
 }
 
+// Setenv puts OMNeT++'s bin first on the test's PATH and its lib on its
+// LD_LIBRARY_PATH (as Env does, restored when the test ends), so that what
+// the test starts with the plain environment - `simswarm run`, workers -
+// finds opp_run and the samples' programs find their libraries.
+func (i *Install) Setenv(t testing.TB) {
+	t.Helper()
+	for _, kv := range i.Env() {
+		if k, v, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {
+			t.Setenv(k, v)
+		}
+	}
+}
+
 // Sample copies samples/name (sources, ini files and the built program,
 // without the object files in out/ and without results) into a fresh
 // directory under t.TempDir() and returns it.
 func (i *Install) Sample(t testing.TB, name string) string {
 	t.Helper()
-	src := filepath.Join(i.Root, "samples", name)
 	dst := filepath.Join(t.TempDir(), name)
+	i.SampleAt(t, name, dst)
+	return dst
+}
+
+// SampleAt copies samples/name as Sample does, to dst (made with its
+// parents; a test keeps a model beside its manifests this way).
+func (i *Install) SampleAt(t testing.TB, name, dst string) {
+	t.Helper()
+	src := filepath.Join(i.Root, "samples", name)
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -101,7 +122,6 @@ func (i *Install) Sample(t testing.TB, name string) string {
 	if err != nil {
 		t.Fatalf("copy sample %s: %v", name, err)
 	}
-	return dst
 }
 
 func copyFile(src, dst string) error {
