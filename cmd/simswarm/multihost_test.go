@@ -53,9 +53,7 @@ func startMultihost(t *testing.T, n int) *multihost {
 	start := time.Now()
 	hs := dockertest.StartHosts(t, n)
 	m := hs.Hosts[0]
-	m.ImportGoImage(t, "simswarm-test/simswarm:1", "github.com/simswarm/simswarm/cmd/simswarm")
-	m.ImportGoImage(t, "simswarm-test/mongo:1", "github.com/simswarm/simswarm/test/dockerd/ferretapp")
-	m.ImportHostBinaries(t, "simswarm-test/redis:1", "/usr/bin/redis-server")
+	importStackImages(t, m.Daemon)
 	buildWorkerImage(t, m.Daemon, "simswarm-test/worker:1")
 	var workers []*dockertest.Daemon
 	for _, h := range hs.Hosts[1:] {
@@ -94,30 +92,8 @@ func startMultihost(t *testing.T, n int) *multihost {
 	mh.waitNodes(t, "all nodes ready", n)
 	logServicesOnFailure(t, m.Daemon, "simswarm_controller", "simswarm_builder", "simswarm_runner", "simswarm_distcc")
 
-	stackFile := filepath.Join(t.TempDir(), "stack.yaml")
-	if err := os.WriteFile(stackFile, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
-kind: Stack
-metadata: {name: simswarm}
-spec:
-  images: {controller: simswarm-test/simswarm:1, worker: simswarm-test/worker:1, redis: simswarm-test/redis:1, mongo: simswarm-test/mongo:1}
-  manager: {cpuReserve: 0}
-  controller: {port: %d, dockerSocket: %s}
-`, mhControllerPort, strings.TrimPrefix(m.Host, "unix://"))), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if mh.stack, err = api.LoadStackFile(stackFile); err != nil {
-		t.Fatal(err)
-	}
 	start = time.Now()
-	out, err = runStackCLI(t, "stack", "deploy", "-f", stackFile)
-	if err != nil {
-		t.Fatalf("stack deploy: %v\n%s", err, out)
-	}
-	_, tok, ok := strings.Cut(out, "API token (keep it; it is not shown again): ")
-	if !ok {
-		t.Fatalf("deploy printed no token:\n%s", out)
-	}
-	mh.token = strings.TrimSpace(tok)
+	mh.stack, mh.token = deployStack(t, m.Daemon, "simswarm-test/worker:1", mhControllerPort)
 	waitFor(t, 4*time.Minute, "stack converged on every node", stackConverged(t, m.Daemon, mh.stack))
 	mh.waitRunnersOn(t, "runners on every node", hs.Hosts...)
 	t.Logf("MEASURE stack deploy -> converged on %d nodes: %v", n, time.Since(start))
@@ -125,10 +101,7 @@ spec:
 	t.Setenv("SIMSWARM_SERVER", mh.server)
 	t.Setenv("SIMSWARM_TOKEN", mh.token)
 	mh.cl = client.New(mh.server, mh.token)
-	waitFor(t, time.Minute, "API through the forwarded port", func() (bool, string) {
-		out, err := cli(t, "get", "campaigns")
-		return err == nil, fmt.Sprint(out, err)
-	})
+	waitForAPI(t, "API through the forwarded port")
 	return mh
 }
 

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
 	"github.com/simswarm/simswarm/test/freeport"
@@ -95,45 +94,18 @@ func TestOMNeTppCampaignOnSwarm(t *testing.T) {
 	omn.Setenv(t)
 	start := time.Now()
 	d := dockertest.Start(t)
-	d.ImportGoImage(t, "simswarm-test/simswarm:1", "github.com/simswarm/simswarm/cmd/simswarm")
-	d.ImportGoImage(t, "simswarm-test/mongo:1", "github.com/simswarm/simswarm/test/dockerd/ferretapp")
-	d.ImportHostBinaries(t, "simswarm-test/redis:1", "/usr/bin/redis-server")
+	importStackImages(t, d)
 	buildOMNeTppWorkerImage(t, d, omn, "simswarm-test/omnetpp-worker:1")
 	t.Logf("MEASURE images ready (OMNeT++ worker image included): %v", time.Since(start))
 	t.Setenv("DOCKER_HOST", d.Host)
 	logServicesOnFailure(t, d, "simswarm_controller", "simswarm_builder", "simswarm_runner", "simswarm_distcc")
 
 	port := freeport.Port(t)
-	stackFile := filepath.Join(t.TempDir(), "stack.yaml")
-	if err := os.WriteFile(stackFile, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
-kind: Stack
-metadata: {name: simswarm}
-spec:
-  images: {controller: simswarm-test/simswarm:1, worker: simswarm-test/omnetpp-worker:1, redis: simswarm-test/redis:1, mongo: simswarm-test/mongo:1}
-  manager: {cpuReserve: 0}
-  controller: {port: %d, dockerSocket: %s}
-`, port, strings.TrimPrefix(d.Host, "unix://"))), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := api.LoadStackFile(stackFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := runStackCLI(t, "stack", "deploy", "-f", stackFile)
-	if err != nil {
-		t.Fatalf("stack deploy: %v\n%s", err, out)
-	}
-	_, token, ok := strings.Cut(out, "API token (keep it; it is not shown again): ")
-	if !ok {
-		t.Fatalf("deploy printed no token:\n%s", out)
-	}
+	s, token := deployStack(t, d, "simswarm-test/omnetpp-worker:1", port)
 	waitFor(t, 3*time.Minute, "stack converged with the OMNeT++ worker image", stackConverged(t, d, s))
 	t.Setenv("SIMSWARM_SERVER", fmt.Sprintf("http://127.0.0.1:%d", port))
-	t.Setenv("SIMSWARM_TOKEN", strings.TrimSpace(token))
-	waitFor(t, time.Minute, "API on the published port", func() (bool, string) {
-		out, err := cli(t, "get", "campaigns")
-		return err == nil, fmt.Sprint(out, err)
-	})
+	t.Setenv("SIMSWARM_TOKEN", token)
+	waitForAPI(t, "API on the published port")
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model")

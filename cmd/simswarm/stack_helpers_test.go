@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/stack"
@@ -54,4 +57,56 @@ func serviceLogs(d *dockertest.Daemon, service string) string {
 func controllerLogs(t *testing.T, d *dockertest.Daemon) string {
 	out, _ := d.TryCLI(nil, "service", "logs", "--tail", "15", "--raw", "simswarm_controller")
 	return "controller logs: " + out
+}
+
+// importStackImages imports into d the images of the stack's own services
+// that the tests deploy: this simswarm as the controller, FerretDB as
+// mongo and the host's redis-server (the worker image is each test's).
+func importStackImages(t *testing.T, d *dockertest.Daemon) {
+	t.Helper()
+	d.ImportGoImage(t, "simswarm-test/simswarm:1", "github.com/simswarm/simswarm/cmd/simswarm")
+	d.ImportGoImage(t, "simswarm-test/mongo:1", "github.com/simswarm/simswarm/test/dockerd/ferretapp")
+	d.ImportHostBinaries(t, "simswarm-test/redis:1", "/usr/bin/redis-server")
+}
+
+// deployStack deploys with `simswarm stack deploy` (DOCKER_HOST set to d)
+// the stack of importStackImages' images and workerImage, with no CPU
+// reserve on the manager and the controller's API published on port, and
+// returns it with the API token deploy printed.
+func deployStack(t *testing.T, d *dockertest.Daemon, workerImage string, port int) (*api.Stack, string) {
+	t.Helper()
+	stackFile := filepath.Join(t.TempDir(), "stack.yaml")
+	if err := os.WriteFile(stackFile, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
+kind: Stack
+metadata: {name: simswarm}
+spec:
+  images: {controller: simswarm-test/simswarm:1, worker: %s, redis: simswarm-test/redis:1, mongo: simswarm-test/mongo:1}
+  manager: {cpuReserve: 0}
+  controller: {port: %d, dockerSocket: %s}
+`, workerImage, port, strings.TrimPrefix(d.Host, "unix://"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := api.LoadStackFile(stackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runStackCLI(t, "stack", "deploy", "-f", stackFile)
+	if err != nil {
+		t.Fatalf("stack deploy: %v\n%s", err, out)
+	}
+	_, token, ok := strings.Cut(out, "API token (keep it; it is not shown again): ")
+	if !ok {
+		t.Fatalf("deploy printed no token:\n%s", out)
+	}
+	return s, strings.TrimSpace(token)
+}
+
+// waitForAPI waits until the CLI gets an answer from the API it is pointed
+// at (SIMSWARM_SERVER, SIMSWARM_TOKEN).
+func waitForAPI(t *testing.T, what string) {
+	t.Helper()
+	waitFor(t, time.Minute, what, func() (bool, string) {
+		out, err := cli(t, "get", "campaigns")
+		return err == nil, fmt.Sprint(out, err)
+	})
 }

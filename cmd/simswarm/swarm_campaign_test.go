@@ -14,7 +14,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/stackspec"
@@ -70,50 +69,21 @@ func TestAlohaCampaignOnSwarm(t *testing.T) {
 		t.Skip("builds images and runs a campaign on a private swarm")
 	}
 	d := dockertest.Start(t)
-	d.ImportGoImage(t, "simswarm-test/simswarm:1", "github.com/simswarm/simswarm/cmd/simswarm")
-	d.ImportGoImage(t, "simswarm-test/mongo:1", "github.com/simswarm/simswarm/test/dockerd/ferretapp")
-	d.ImportHostBinaries(t, "simswarm-test/redis:1", "/usr/bin/redis-server")
+	importStackImages(t, d)
 	buildWorkerImage(t, d, "simswarm-test/worker:1")
 	t.Setenv("DOCKER_HOST", d.Host)
 	logServicesOnFailure(t, d, "simswarm_controller", "simswarm_builder", "simswarm_runner", "simswarm_distcc", "simswarm_mongo")
 
 	port := freeport.Port(t)
 	// Two runners on this two-core node: the manager keeps no reserve.
-	stackFile := filepath.Join(t.TempDir(), "stack.yaml")
-	if err := os.WriteFile(stackFile, []byte(fmt.Sprintf(`apiVersion: simswarm.io/v1alpha1
-kind: Stack
-metadata: {name: simswarm}
-spec:
-  images: {controller: simswarm-test/simswarm:1, worker: simswarm-test/worker:1, redis: simswarm-test/redis:1, mongo: simswarm-test/mongo:1}
-  manager: {cpuReserve: 0}
-  controller: {port: %d, dockerSocket: %s}
-`, port, strings.TrimPrefix(d.Host, "unix://"))), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := api.LoadStackFile(stackFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	start := time.Now()
-	out, err := runStackCLI(t, "stack", "deploy", "-f", stackFile)
-	if err != nil {
-		t.Fatalf("stack deploy: %v\n%s", err, out)
-	}
-	_, token, ok := strings.Cut(out, "API token (keep it; it is not shown again): ")
-	if !ok {
-		t.Fatalf("deploy printed no token:\n%s", out)
-	}
-	token = strings.TrimSpace(token)
+	s, token := deployStack(t, d, "simswarm-test/worker:1", port)
 	waitFor(t, 3*time.Minute, "stack converged with real images", stackConverged(t, d, s))
 	t.Logf("MEASURE stack deploy -> converged with real images: %v", time.Since(start))
 	server := fmt.Sprintf("http://127.0.0.1:%d", port)
 	t.Setenv("SIMSWARM_SERVER", server)
 	t.Setenv("SIMSWARM_TOKEN", token)
-	waitFor(t, time.Minute, "API on the published port", func() (bool, string) {
-		out, err := cli(t, "get", "campaigns")
-		return err == nil, fmt.Sprint(out, err)
-	})
+	waitForAPI(t, "API on the published port")
 	t.Setenv("SIMSWARM_TOKEN", "wrong")
 	if out, err := cli(t, "get", "campaigns"); err == nil {
 		t.Errorf("the API accepted a wrong token:\n%s", out)
