@@ -68,26 +68,31 @@ Examples:
 				TrustedProxies: proxies, LeaseDuration: lease, Resync: resync, Logger: log}
 			cfg.Metrics = metrics.New()
 			// Set when running as a stack's controller service.
-			stackSrc, err := stackSources(log, redisURL, cfg.Metrics.ObserveReconcile(metrics.ReconcilerStack))
+			stackRuns, err := stackRunnables(log, redisURL, cfg.Metrics.ObserveReconcile(metrics.ReconcilerStack))
 			if err != nil {
 				return err
 			}
-			cfg.Sources = append(cfg.Sources, stackSrc...)
-			for _, src := range stackSrc {
-				if o, ok := src.(dashboard.SwarmObserver); ok {
+			cfg.Runnables = append(cfg.Runnables, stackRuns...)
+			for _, r := range stackRuns {
+				if o, ok := r.(dashboard.SwarmObserver); ok {
 					cfg.Swarm = o
 				}
 			}
+			mgr, err := manager.New(ctx, cfg)
+			if err != nil {
+				return err
+			}
 			if manifestDir != "" {
-				cfg.Sources = append(cfg.Sources, &manifests.Dir{Path: manifestDir, Prune: prune,
-					Resync: resync, Logger: log.Named("manifests")})
+				mgr.Add(&manifests.Dir{Path: manifestDir, Prune: prune,
+					Resync: resync, Logger: log.Named("manifests"), Store: mgr.Store(), Notify: mgr.Notify})
 			}
 			if gitURL != "" {
-				cfg.Sources = append(cfg.Sources, &manifests.GitSource{URL: gitURL, Ref: gitRef, SubDir: gitDir,
-					Interval: gitInterval, Prune: prune, Logger: log.Named("gitops")})
+				mgr.Add(&manifests.GitSource{URL: gitURL, Ref: gitRef, SubDir: gitDir,
+					Interval: gitInterval, Prune: prune, Logger: log.Named("gitops"),
+					Store: mgr.Store(), Notify: mgr.Notify})
 			}
 			log.Info("starting controller", zap.String("listen", listen))
-			return manager.Run(ctx, cfg)
+			return mgr.Start(ctx)
 		},
 	}
 	f := cmd.Flags()

@@ -11,21 +11,20 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/controller/stack"
-	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/stackspec"
 	"go.uber.org/zap"
 )
 
-// stackSources returns the stack reconciler as a leader-only controller
-// source when the controller runs as the controller service of a simswarm
+// stackRunnables returns the stack reconciler as a leader-only runnable of
+// the manager when the controller runs as the controller service of a simswarm
 // stack, i.e. when SIMSWARM_STACK_MANIFEST holds the Stack; otherwise none.
 // It talks to the engine DOCKER_HOST names (the service mounts the manager's
 // socket) and publishes the distcc host list to the controller's Redis.
 //
-// The source also observes the swarm for the dashboard
+// The runnable also observes the swarm for the dashboard
 // (dashboard.SwarmObserver); onPass, if set, is told about every pass
 // (metrics).
-func stackSources(log *zap.Logger, redisURL string, onPass func(time.Duration, error)) ([]manager.Source, error) {
+func stackRunnables(log *zap.Logger, redisURL string, onPass func(time.Duration, error)) ([]manager.Runnable, error) {
 	raw := os.Getenv(stackspec.StackManifestEnv)
 	if raw == "" {
 		return nil, nil
@@ -55,20 +54,20 @@ func stackSources(log *zap.Logger, redisURL string, onPass func(time.Duration, e
 	if err != nil {
 		return nil, err
 	}
-	return []manager.Source{stackSource{rec}}, nil
+	return []manager.Runnable{stackRunnable{rec}}, nil
 }
 
-// stackSource runs the stack reconciler for as long as this controller
+// stackRunnable runs the stack reconciler for as long as this controller
 // leads (the manager cancels ctx when leadership ends).
-type stackSource struct{ rec *stack.Reconciler }
+type stackRunnable struct{ rec *stack.Reconciler }
 
 // Observe shows the swarm on the dashboard, on every instance (leading or
 // not).
-func (s stackSource) Observe(ctx context.Context) (*stack.Observation, error) {
+func (s stackRunnable) Observe(ctx context.Context) (*stack.Observation, error) {
 	return s.rec.Observe(ctx)
 }
 
-func (s stackSource) Run(ctx context.Context, _ *store.Store, _ func(string)) error {
+func (s stackRunnable) Start(ctx context.Context) error {
 	if err := s.rec.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("stack reconciler: %w", err)
 	}

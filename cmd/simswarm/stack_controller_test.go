@@ -45,12 +45,12 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 	}
 	rs := testdb.StartRedis(t)
 	log := zaptest.NewLogger(t)
-	srcs, err := stackSources(log, rs.URL(), nil)
+	srcs, err := stackRunnables(log, rs.URL(), nil)
 	if err != nil || len(srcs) != 1 {
 		t.Fatalf("stack sources: %v, %d", err, len(srcs))
 	}
 	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: testdb.StartMongo(t), Token: "stack-test-token-0123456789",
-		LeaseDuration: 2 * time.Second, Resync: 2 * time.Second, Sources: srcs, Logger: log}
+		LeaseDuration: 2 * time.Second, Resync: 2 * time.Second, Runnables: srcs, Logger: log}
 	done := make(chan error, 1)
 	go func() { done <- manager.Run(ctx, cfg) }()
 	defer func() { cancel(); <-done }()
@@ -91,11 +91,11 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 	}
 
 	t.Setenv(stackspec.StackManifestEnv, "")
-	if srcs, err := stackSources(log, rs.URL(), nil); err != nil || len(srcs) != 0 {
+	if srcs, err := stackRunnables(log, rs.URL(), nil); err != nil || len(srcs) != 0 {
 		t.Errorf("without a manifest: %d sources, %v", len(srcs), err)
 	}
 	t.Setenv(stackspec.StackManifestEnv, `{"kind":"Stack","spec":{"endpointMode":"ipvs"}}`)
-	if _, err := stackSources(log, rs.URL(), nil); err == nil {
+	if _, err := stackRunnables(log, rs.URL(), nil); err == nil {
 		t.Error("an invalid stack manifest was accepted")
 	}
 }

@@ -3,23 +3,24 @@ package campaign
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/controller/reconcile"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/controller/workqueue"
 )
 
-// Controller runs the Reconciler over a workqueue: keys come from Enqueue
-// (API writes, manifest sources) and from a jittered periodic resync of all
-// campaigns (and of run records whose campaign is gone).
+// Controller runs the Reconciler on the controller runtime (package
+// reconcile): keys come from Enqueue (API writes, manifest sources), from
+// Announced (workers) and from a jittered periodic resync of all campaigns
+// (and of result sets being pruned, and of run records whose campaign is
+// gone). It is a leader-only runnable of the manager.
 type Controller struct {
 	Reconciler *Reconciler
-	Queue      *workqueue.Queue
 	// Workers is how many campaigns are reconciled in parallel. Default 2.
 	Workers int
 	// Resync is the period of the full resync. Default 30s (±20% jitter).
@@ -31,8 +32,14 @@ type Controller struct {
 	// ended (metrics).
 	OnReconcile func(took time.Duration, err error)
 	Logger      *zap.Logger
+	// Clock and Jitter drive the runtime's delays and resync (tests);
+	// default the wall clock and a private random source.
+	Clock  workqueue.Clock
+	Jitter func() float64
 
-	resyncs int
+	once    sync.Once
+	ctl     *reconcile.Controller
+	resyncs int // only the runtime's resync goroutine touches it
 }
 
 // orphanEvery is how many resyncs pass between scans for run records of
@@ -40,8 +47,24 @@ type Controller struct {
 // process's API are handled at once).
 const orphanEvery = 10
 
+// runtime builds the runtime controller on first use, so that Enqueue may
+// come before Start.
+func (c *Controller) runtime() *reconcile.Controller {
+	c.once.Do(func() {
+		workers := c.Workers
+		if workers <= 0 {
+			workers = 2
+		}
+		c.ctl = reconcile.New(reconcile.Options{Name: "campaign", Workers: workers, Resync: c.Resync,
+			Keys: c.keys, Reconcile: c.reconcile, Observe: c.OnReconcile,
+			BaseDelay: 200 * time.Millisecond, MaxDelay: time.Minute,
+			Clock: c.Clock, Jitter: c.Jitter, Logger: c.Logger})
+	})
+	return c.ctl
+}
+
 // Enqueue asks for name to be reconciled soon.
-func (c *Controller) Enqueue(name string) { c.Queue.Add(name) }
+func (c *Controller) Enqueue(name string) { c.runtime().Add(name) }
 
 // coalesceChanges is how long announcements from workers (a run finished)
 // are gathered before the campaign is reconciled: with runs finishing many
@@ -57,47 +80,31 @@ const coalesceChanges = 200 * time.Millisecond
 func (c *Controller) Announced(msg string) {
 	name, runs := schema.ParseAnnouncement(msg) // a batch's runs count one by one
 	c.Reconciler.Shares.FinishedRuns(runs)
-	c.Queue.AddAfter(name, coalesceChanges)
+	c.runtime().AddAfter(name, coalesceChanges)
 }
 
-// Run reconciles until ctx ends, then shuts the queue down and waits.
-func (c *Controller) Run(ctx context.Context) {
+// Start reconciles until ctx ends, then waits for the passes in flight.
+func (c *Controller) Start(ctx context.Context) error { return c.runtime().Start(ctx) }
+
+// reconcile adapts Reconciler.Reconcile to the runtime: a pass fenced by a
+// newer leader's epoch is terminal (retrying cannot help; the new leader
+// reconciles it).
+func (c *Controller) reconcile(ctx context.Context, name string) (reconcile.Result, error) {
+	after, err := c.Reconciler.Reconcile(ctx, name)
+	if errors.Is(err, store.ErrFenced) {
+		return reconcile.Result{}, reconcile.Terminal(err)
+	}
+	return reconcile.Result{RequeueAfter: after}, err
+}
+
+// keys lists what a resync reconciles; it sizes the dispatch window from
+// the workers' slots on the way. A failed listing of pruned result sets or
+// orphaned runs is logged and the campaigns are reconciled regardless.
+func (c *Controller) keys(ctx context.Context) ([]string, error) {
 	log := c.Logger
 	if log == nil {
 		log = zap.NewNop()
 	}
-	workers := c.Workers
-	if workers <= 0 {
-		workers = 2
-	}
-	resync := c.Resync
-	if resync <= 0 {
-		resync = 30 * time.Second
-	}
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c.processNext(ctx, log) {
-			}
-		}()
-	}
-	c.resync(ctx, log)
-	for {
-		jitter := time.Duration(float64(resync) * (0.8 + 0.4*rand.Float64()))
-		select {
-		case <-ctx.Done():
-			c.Queue.ShutDown()
-			wg.Wait()
-			return
-		case <-time.After(jitter):
-			c.resync(ctx, log)
-		}
-	}
-}
-
-func (c *Controller) resync(ctx context.Context, log *zap.Logger) {
 	if c.WorkerCount != nil {
 		if n, err := c.WorkerCount(ctx); err == nil {
 			c.Reconciler.Shares.SetFloor(WindowFor(n))
@@ -108,63 +115,35 @@ func (c *Controller) resync(ctx context.Context, log *zap.Logger) {
 	}
 	cs, err := c.Reconciler.Store.List(ctx)
 	if err != nil {
-		log.Warn("resync: listing campaigns failed", zap.Error(err))
-		return
+		return nil, err
 	}
+	var keys []string
 	seen := map[string]bool{}
 	for _, cp := range cs {
 		seen[cp.Metadata.Name] = true
-		c.Queue.Add(cp.Metadata.Name)
+		keys = append(keys, cp.Metadata.Name)
 	}
 	// Prunes in progress (one that a previous leader was doing too).
 	if uids, err := c.Reconciler.Store.PruningResultSets(ctx); err != nil {
 		log.Warn("resync: listing result sets being pruned failed", zap.Error(err))
 	} else {
 		for _, u := range uids {
-			c.Queue.Add(PruneKey(u))
+			keys = append(keys, PruneKey(u))
 		}
 	}
 	c.resyncs++
 	if c.resyncs%orphanEvery != 1 {
-		return
+		return keys, nil
 	}
 	names, err := c.Reconciler.Store.RunCampaigns(ctx)
 	if err != nil {
 		log.Warn("resync: listing run records failed", zap.Error(err))
-		return
+		return keys, nil
 	}
 	for _, n := range names {
 		if !seen[n] {
-			c.Queue.Add(n) // deleted campaign: the reconciler cleans up
+			keys = append(keys, n) // deleted campaign: the reconciler cleans up
 		}
 	}
-}
-
-func (c *Controller) processNext(ctx context.Context, log *zap.Logger) bool {
-	key, shutdown := c.Queue.Get()
-	if shutdown {
-		return false
-	}
-	defer c.Queue.Done(key)
-	start := time.Now()
-	after, err := c.Reconciler.Reconcile(ctx, key)
-	if c.OnReconcile != nil && ctx.Err() == nil {
-		c.OnReconcile(time.Since(start), err)
-	}
-	switch {
-	case err != nil && ctx.Err() != nil:
-		// Shutting down.
-	case errors.Is(err, store.ErrFenced):
-		log.Warn("reconcile fenced: a newer leader is active", zap.String("campaign", key), zap.Error(err))
-	case err != nil:
-		log.Warn("reconcile failed", zap.String("campaign", key), zap.Int("requeues", c.Queue.NumRequeues(key)), zap.Error(err))
-		c.Queue.AddRateLimited(key)
-	default:
-		c.Queue.Forget(key)
-		if after > 0 {
-			c.Queue.AddAfter(key, after)
-		}
-		log.Debug("reconciled", zap.String("campaign", key), zap.Duration("took", time.Since(start)))
-	}
-	return true
+	return keys, nil
 }

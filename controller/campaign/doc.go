@@ -1,5 +1,6 @@
 // Package campaign is the Campaign reconciler: level-triggered, idempotent,
-// run by the elected leader over a workqueue keyed by campaign name.
+// run by the elected leader on the controller runtime (package reconcile)
+// keyed by campaign name (Controller).
 //
 // One pass observes the campaign, its run records (counts by state), its
 // build record and the asynq queue; Compute (a pure function, table-tested)
@@ -53,6 +54,8 @@
 //     succeeds.
 //
 // An invalid spec is terminal (Stalled, reason InvalidSpec, not retried);
-// any other error is returned so the workqueue retries with backoff.
+// a pass fenced by a newer leader is terminal for the runtime
+// (reconcile.Terminal: not retried); any other error is returned so the
+// runtime retries with backoff.
 // Reconciling a converged campaign again writes nothing.
 package campaign

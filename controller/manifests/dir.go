@@ -60,6 +60,11 @@ type Dir struct {
 	// Revision, if set, is recorded in every applied campaign (git commit).
 	Revision func() string
 	Logger   *zap.Logger
+	// Store is where Start applies the campaigns (the manager's store) and
+	// Notify whom it tells of each applied or deleted one (the manager's
+	// Notify: the leader's campaign controller).
+	Store  Applier
+	Notify func(name string)
 
 	mu     sync.Mutex
 	errs   map[string]error
@@ -92,9 +97,17 @@ func (d *Dir) log() *zap.Logger {
 	return d.Logger
 }
 
-// Run watches the directory and applies it until ctx ends.
-func (d *Dir) Run(ctx context.Context, st *store.Store, notify func(string)) error {
-	return d.run(ctx, st, notify)
+// Start watches the directory and applies it to Store until ctx ends. It
+// needs leadership (a manager.Runnable that does not opt out).
+func (d *Dir) Start(ctx context.Context) error {
+	if d.Store == nil {
+		return fmt.Errorf("manifest directory %s: no Store", d.Path)
+	}
+	notify := d.Notify
+	if notify == nil {
+		notify = func(string) {}
+	}
+	return d.run(ctx, d.Store, notify)
 }
 
 func (d *Dir) run(ctx context.Context, st Applier, notify func(string)) error {

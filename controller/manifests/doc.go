@@ -16,4 +16,9 @@
 // Ref every Interval with the git binary and records the applied commit in
 // the annotation simswarm.io/source-revision (copied into
 // status.sourceRevision by the reconciler).
+//
+// Both are manager.Runnables that need leadership: set Store (the
+// manager's) and Notify (manager.Notify, which asks the leader's campaign
+// controller to reconcile what was applied), Add them to the manager, and
+// they run only while the instance leads.
 package manifests

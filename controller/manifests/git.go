@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
-	"github.com/simswarm/simswarm/controller/store"
 )
 
 // GitSource applies the campaigns of a directory in a git repository at a
@@ -29,6 +28,9 @@ type GitSource struct {
 	// WorkDir holds the checkout; default a temporary directory.
 	WorkDir string
 	Logger  *zap.Logger
+	// Store and Notify are as Dir's.
+	Store  Applier
+	Notify func(name string)
 
 	dir *Dir
 	rev string
@@ -113,14 +115,22 @@ func (g *GitSource) Errors() map[string]error {
 	return g.dir.Errors()
 }
 
-// Run polls the repository until ctx ends.
-func (g *GitSource) Run(ctx context.Context, st *store.Store, notify func(string)) error {
+// Start polls the repository and applies it to Store until ctx ends. It
+// needs leadership (a manager.Runnable that does not opt out).
+func (g *GitSource) Start(ctx context.Context) error {
+	if g.Store == nil {
+		return fmt.Errorf("git manifest source %s: no Store", g.URL)
+	}
+	notify := g.Notify
+	if notify == nil {
+		notify = func(string) {}
+	}
 	interval := g.Interval
 	if interval <= 0 {
 		interval = time.Minute
 	}
 	for {
-		if err := g.Sync(ctx, st, notify); err != nil && ctx.Err() == nil {
+		if err := g.Sync(ctx, g.Store, notify); err != nil && ctx.Err() == nil {
 			g.log().Warn("git manifest source not updated", zap.String("url", g.URL), zap.Error(err))
 		}
 		select {
