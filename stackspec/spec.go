@@ -33,10 +33,6 @@ const (
 	Buildnet   = "buildnet"
 )
 
-// DistccHostsKey is the Redis key holding the distcc host list that the
-// builder reads before every build.
-const DistccHostsKey = "simswarm:distcc:hosts"
-
 // In-container paths and ports.
 const (
 	DockerSocket   = "/var/run/docker.sock"
@@ -234,7 +230,7 @@ func (b builder) builderSvc() Service {
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
 	// The builder reads the distcc host list the controller publishes under
-	// DistccHostsKey in the stack's Redis at every build, and waits for one
+	// schema.DistccHostsKey in the stack's Redis at every build, and waits for one
 	// while the distcc tasks of a fresh stack are starting.
 	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=build", "SIMSWARM_DISTCC_WAIT=1m")
 	replicated(&spec, 1)

@@ -26,7 +26,8 @@ func ArtifactName(key string) string { return key + ".tar.gz" }
 func SourceName(sha string) string { return sha + ".tar.gz" }
 
 // DistccHostsKey is the Redis key holding the distcc host list (space
-// separated, DISTCC_HOSTS syntax) that the stack reconciler publishes.
+// separated, DISTCC_HOSTS syntax) that the stack reconciler publishes
+// (controller/stack) and the builder reads before every build.
 const DistccHostsKey = "simswarm:distcc:hosts"
 
 // ChangesChannel is the Redis pub/sub channel on which a campaign's name

@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/redis/go-redis/v9"
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/dashboard"
 	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/stackspec"
@@ -62,7 +63,7 @@ func TestControllerReconcilesStackWhileLeading(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		hosts, _ := rdb.Get(ctx, stackspec.DistccHostsKey).Result()
+		hosts, _ := rdb.Get(ctx, schema.DistccHostsKey).Result()
 		return len(svcs) == 6 && hosts != "", fmt.Sprintf("%d services, hosts %q", len(svcs), hosts)
 	})
 	// The dashboard's swarm view reads the same reconciler: the stack's

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/redis/go-redis/v9"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
 	"github.com/simswarm/simswarm/test/testdb"
@@ -52,7 +53,7 @@ func TestDistccServiceCompilesForPublishedHosts(t *testing.T) {
 
 	var hosts string
 	eventually(t, 2*time.Minute, "distcc hosts published", func() (bool, string) {
-		hosts, _ = rdb.Get(ctx, stackspec.DistccHostsKey).Result()
+		hosts, _ = rdb.Get(ctx, schema.DistccHostsKey).Result()
 		return hosts != "", "none yet"
 	})
 	t.Logf("published distcc hosts %q", hosts)

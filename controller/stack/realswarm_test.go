@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/redis/go-redis/v9"
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/stackspec"
 	dockertest "github.com/simswarm/simswarm/test/dockerd"
 	"github.com/simswarm/simswarm/test/freeport"
@@ -295,7 +296,7 @@ func (w *world) fixture(t *testing.T) *fixture {
 	if err := w.rdb.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := w.rdb.Exists(ctx, stackspec.DistccHostsKey).Result(); err != nil || n != 0 {
+	if n, err := w.rdb.Exists(ctx, schema.DistccHostsKey).Result(); err != nil || n != 0 {
 		t.Fatalf("setup: redis not empty (%d, %v)", n, err)
 	}
 	f := &fixture{d: w.d, stack: w.stack, docker: &countingDocker{Docker: w.d.Client}, rdb: w.rdb, selfID: w.d.NodeID}

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/stackspec"
 	"go.uber.org/zap/zaptest"
 )
@@ -109,7 +110,7 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 				return false, err.Error()
 			}
 			hosts, _ := f.runningDistcc(t)
-			published, _ = f.rdb.Get(ctx, stackspec.DistccHostsKey).Result()
+			published, _ = f.rdb.Get(ctx, schema.DistccHostsKey).Result()
 			return len(hosts) > 0 && published == strings.Join(hosts, " "), fmt.Sprintf("tasks %v, redis %q", hosts, published)
 		})
 		t.Logf("published distcc hosts: %q", published)
@@ -190,7 +191,7 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 		var published string
 		eventually(t, 60*time.Second, "distcc hosts published before the removal", func() (bool, string) {
 			hosts, _ := f.runningDistcc(t)
-			published, _ = f.rdb.Get(ctx, stackspec.DistccHostsKey).Result()
+			published, _ = f.rdb.Get(ctx, schema.DistccHostsKey).Result()
 			return len(hosts) > 0 && published == strings.Join(hosts, " "), fmt.Sprintf("tasks %v, redis %q", hosts, published)
 		})
 		_, oldTasks := f.runningDistcc(t)
@@ -198,7 +199,7 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 		f.d.CLI(t, "service", "rm", stackspec.ObjectName(f.stack, stackspec.Distcc))
 		eventually(t, 60*time.Second, "distcc recreated and host list updated", func() (bool, string) {
 			hosts, ids := f.runningDistcc(t)
-			published, _ = f.rdb.Get(ctx, stackspec.DistccHostsKey).Result()
+			published, _ = f.rdb.Get(ctx, schema.DistccHostsKey).Result()
 			fresh := len(ids) > 0 && !slices.Contains(oldTasks, ids[0])
 			return fresh && published == strings.Join(hosts, " "), fmt.Sprintf("tasks %v hosts %v redis %q", ids, hosts, published)
 		})
