@@ -114,8 +114,10 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	start := time.Now()
 
 	// A slot is held while a process runs, not while its last run is
-	// collected: twice as many batches as slots are under way, so that a
-	// slot's next process starts while the one before is being settled.
+	// collected: twice as many workers as slots, so that a slot's next
+	// process starts while the one before is being settled. A worker takes
+	// a slot before it takes a batch, so batches start in order (the
+	// short last batch last, as make runs opp_runall's).
 	slots := make(chan struct{}, jobs)
 	work := make(chan []int)
 	var wg sync.WaitGroup
@@ -123,7 +125,17 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for batch := range work {
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				batch, ok := <-work
+				if !ok {
+					<-slots
+					return
+				}
 				runBatch(ctx, p, batch, slots, col, recs, t, log)
 			}
 		}()
@@ -205,16 +217,23 @@ func (t *tally) failed(f Failure) {
 	t.prog.finished(len(f.Runs), &f, false)
 }
 
-// runBatch executes one batch of runs in one process, as opp_runall does,
-// and keeps what each run achieved: runs that finished are recorded even
-// when a later run of the batch failed; a failed run is tried again (alone
-// or with the runs the failure kept from starting) until its retries are
-// spent, and runs the failure kept from starting run again without losing
-// an attempt.
+// runBatch executes one batch of runs in one process, as opp_runall does
+// (its first process in the slot the caller holds, later ones each in a
+// slot of their own), and keeps what each run achieved: runs that finished
+// are recorded even when a later run of the batch failed; a failed run is
+// tried again (alone or with the runs the failure kept from starting)
+// until its retries are spent, and runs the failure kept from starting run
+// again without losing an attempt.
 func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, col *collector, recs *records, t *tally, log *zap.Logger) {
 	attempts := map[int]int{}
 	maxAttempts := 1 + max(p.Retries, 0)
 	remaining := batch
+	holding := true // the caller's slot, for the first process
+	defer func() {
+		if holding {
+			<-slots
+		}
+	}()
 	for len(remaining) > 0 {
 		if ctx.Err() != nil {
 			return
@@ -294,11 +313,14 @@ func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, co
 			}
 		}
 		blog.OnFinished(func(run int) { settle([]int{run}) })
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return
+		if !holding {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 		}
+		holding = false
 		start = time.Now()
 		last = start
 		res := procexec.Run(ctx, procexec.Cmd{
