@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // The strict decoder walks the generic form of a document (what
@@ -258,9 +260,9 @@ func describe(v any) string {
 	case nil:
 		return "null"
 	case string:
-		return "string " + strconv.Quote(truncate(x, 40))
+		return "string " + strconv.Quote(textutil.Truncate(x, 40))
 	case json.Number:
-		return "number " + truncate(x.String(), 40)
+		return "number " + textutil.Truncate(x.String(), 40)
 	case bool:
 		return "boolean " + strconv.FormatBool(x)
 	case []any:
@@ -274,18 +276,11 @@ func describe(v any) string {
 func shortValue(v any) string {
 	switch x := v.(type) {
 	case string:
-		return truncate(x, 100)
+		return textutil.Truncate(x, 100)
 	case json.Number:
-		return truncate(x.String(), 100)
+		return textutil.Truncate(x.String(), 100)
 	case bool:
 		return strconv.FormatBool(x)
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

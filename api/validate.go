@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // Bounds checked by Validate.
@@ -74,25 +76,25 @@ func (v *validator) metadata(m *ObjectMeta) {
 	case m.Name == "":
 		v.add("metadata.name", "", "required: a name of 1-63 characters a-z, 0-9 and '-'")
 	case len(m.Name) > maxNameLen || !dnsLabelRE.MatchString(m.Name):
-		v.add("metadata.name", m.Name, "%q is not a valid name: use 1-63 characters a-z, 0-9 and '-', starting and ending with a letter or digit", truncate(m.Name, 80))
+		v.add("metadata.name", m.Name, "%q is not a valid name: use 1-63 characters a-z, 0-9 and '-', starting and ending with a letter or digit", textutil.Truncate(m.Name, 80))
 	}
 	if len(m.Labels) > MaxLabels {
 		v.add("metadata.labels", "", "has %d labels, more than %d", len(m.Labels), MaxLabels)
 	}
 	for _, k := range sortedKeys(m.Labels) {
-		p := "metadata.labels[" + truncate(k, 80) + "]"
+		p := "metadata.labels[" + textutil.Truncate(k, 80) + "]"
 		if len(k) > 317 || !labelKeyRE.MatchString(k) {
-			v.add(p, k, "%q is not a valid label key: [prefix/]name, name up to 63 characters of A-Z, a-z, 0-9, '-', '_', '.'", truncate(k, 80))
+			v.add(p, k, "%q is not a valid label key: [prefix/]name, name up to 63 characters of A-Z, a-z, 0-9, '-', '_', '.'", textutil.Truncate(k, 80))
 		}
 		if val := m.Labels[k]; len(val) > 63 || !labelValueRE.MatchString(val) {
-			v.add(p, val, "%q is not a valid label value: up to 63 characters of A-Z, a-z, 0-9, '-', '_', '.', starting and ending alphanumeric", truncate(val, 80))
+			v.add(p, val, "%q is not a valid label value: up to 63 characters of A-Z, a-z, 0-9, '-', '_', '.', starting and ending alphanumeric", textutil.Truncate(val, 80))
 		}
 	}
 	size := 0
 	for _, k := range sortedKeys(m.Annotations) {
 		size += len(k) + len(m.Annotations[k])
 		if len(k) > 317 || !labelKeyRE.MatchString(k) {
-			v.add("metadata.annotations["+truncate(k, 80)+"]", k, "%q is not a valid annotation key", truncate(k, 80))
+			v.add("metadata.annotations["+textutil.Truncate(k, 80)+"]", k, "%q is not a valid annotation key", textutil.Truncate(k, 80))
 		}
 	}
 	if size > MaxAnnotationBytes {
@@ -141,22 +143,22 @@ func (v *validator) source(s *SourceSpec) {
 		if g.URL == "" {
 			v.add("spec.source.git.url", "", "required")
 		} else if strings.HasPrefix(g.URL, "-") || strings.ContainsAny(g.URL, " \t\n\x00") {
-			v.add("spec.source.git.url", g.URL, "%q is not a repository URL", truncate(g.URL, 80))
+			v.add("spec.source.git.url", g.URL, "%q is not a repository URL", textutil.Truncate(g.URL, 80))
 		}
 		if g.Commit == "" {
 			v.add("spec.source.git.commit", "", "required: a commit hash (or a ref)")
 		} else if strings.HasPrefix(g.Commit, "-") || strings.ContainsAny(g.Commit, " \t\n\x00") || len(g.Commit) > 256 {
-			v.add("spec.source.git.commit", g.Commit, "%q is not a commit or ref", truncate(g.Commit, 80))
+			v.add("spec.source.git.commit", g.Commit, "%q is not a commit or ref", textutil.Truncate(g.Commit, 80))
 		}
 	}
 	if s.Archive != "" && !sha256RE.MatchString(s.Archive) {
-		v.add("spec.source.archive", s.Archive, "%q is not a sha256 in lower-case hex", truncate(s.Archive, 80))
+		v.add("spec.source.archive", s.Archive, "%q is not a sha256 in lower-case hex", textutil.Truncate(s.Archive, 80))
 	}
 }
 
 func (v *validator) build(b *BuildSpec) {
 	if strings.ContainsAny(b.Image, " \t\n\x00") {
-		v.add("spec.build.image", b.Image, "%q is not an image reference", truncate(b.Image, 80))
+		v.add("spec.build.image", b.Image, "%q is not an image reference", textutil.Truncate(b.Image, 80))
 	}
 	switch {
 	case b.Command != nil && len(b.Command) == 0:
@@ -185,11 +187,11 @@ func (v *validator) simulation(s *SimulationSpec) {
 		v.add("spec.simulation.iniFile", s.IniFile, "%q is a directory, not an ini file", s.IniFile)
 	}
 	if !ValidConfigName(s.Config) {
-		v.add("spec.simulation.config", s.Config, "%q is not a config name: letters, digits, '_', '.', '-', starting with a letter or '_'", truncate(s.Config, 80))
+		v.add("spec.simulation.config", s.Config, "%q is not a config name: letters, digits, '_', '.', '-', starting with a letter or '_'", textutil.Truncate(s.Config, 80))
 	}
 	if IsRunExpression(s.Runs) {
 		if len(s.Runs) > 1024 || strings.ContainsAny(s.Runs, "\x00\n\r") {
-			v.add("spec.simulation.runs", s.Runs, "%q: a filter expression is one line of at most 1024 bytes", truncate(s.Runs, 80))
+			v.add("spec.simulation.runs", s.Runs, "%q: a filter expression is one line of at most 1024 bytes", textutil.Truncate(s.Runs, 80))
 		}
 	} else if s.Runs != "" {
 		f, err := ParseRunFilter(s.Runs)
@@ -197,7 +199,7 @@ func (v *validator) simulation(s *SimulationSpec) {
 		case err != nil:
 			v.add("spec.simulation.runs", s.Runs, "%s", err)
 		case f.Count() > MaxRuns:
-			v.add("spec.simulation.runs", s.Runs, "%q selects %d runs, more than the limit of %d", truncate(s.Runs, 80), f.Count(), MaxRuns)
+			v.add("spec.simulation.runs", s.Runs, "%q selects %d runs, more than the limit of %d", textutil.Truncate(s.Runs, 80), f.Count(), MaxRuns)
 		}
 	}
 	v.env("spec.simulation.env", s.Env)
@@ -217,10 +219,10 @@ func (v *validator) argv(p string, argv []string) {
 func (v *validator) env(p string, env map[string]string) {
 	for _, k := range sortedKeys(env) {
 		if !envNameRE.MatchString(k) {
-			v.add(p+"["+truncate(k, 80)+"]", k, "%q is not an environment variable name", truncate(k, 80))
+			v.add(p+"["+textutil.Truncate(k, 80)+"]", k, "%q is not an environment variable name", textutil.Truncate(k, 80))
 		}
 		if strings.ContainsRune(env[k], 0) {
-			v.add(p+"["+truncate(k, 80)+"]", env[k], "value must not contain NUL")
+			v.add(p+"["+textutil.Truncate(k, 80)+"]", env[k], "value must not contain NUL")
 		}
 	}
 }
@@ -239,7 +241,7 @@ func (v *validator) workingDirInArtifacts(wd string, artifacts []string) {
 	}
 	if !WorkingDirInArtifacts(wd, artifacts) {
 		v.add("spec.simulation.workingDir", wd, "%q is not in the build's artifacts (%s): runs start in it, in the unpacked artifacts",
-			truncate(wd, 80), truncate(strings.Join(artifacts, ", "), 200))
+			textutil.Truncate(wd, 80), textutil.Truncate(strings.Join(artifacts, ", "), 200))
 	}
 }
 
@@ -265,7 +267,7 @@ func WorkingDirInArtifacts(wd string, artifacts []string) bool {
 
 func (v *validator) relPath(p, s string) {
 	if msg := relPathProblem(s); msg != "" {
-		v.add(p, s, "%q %s", truncate(s, 80), msg)
+		v.add(p, s, "%q %s", textutil.Truncate(s, 80), msg)
 	}
 }
 
@@ -288,11 +290,11 @@ func relPathProblem(s string) string {
 
 func (v *validator) glob(p, g string) {
 	if msg := relPathProblem(g); msg != "" {
-		v.add(p, g, "%q %s", truncate(g, 80), msg)
+		v.add(p, g, "%q %s", textutil.Truncate(g, 80), msg)
 		return
 	}
 	if _, err := path.Match(g, ""); err != nil {
-		v.add(p, g, "%q is not a valid glob: %v", truncate(g, 80), err)
+		v.add(p, g, "%q is not a valid glob: %v", textutil.Truncate(g, 80), err)
 	}
 }
 

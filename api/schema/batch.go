@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // RunItem is one run of a run task and the attempts its record counted
@@ -63,7 +65,7 @@ func (t RunTask) TaskID() string {
 		runs[i] = it.Run
 		attempt = max(attempt, it.Attempt)
 	}
-	return fmt.Sprintf("run:%s:%s:%s:%d", t.Campaign, short(t.UID, 8), FormatRuns(runs), attempt)
+	return fmt.Sprintf("run:%s:%s:%s:%d", t.Campaign, textutil.Prefix(t.UID, 8), FormatRuns(runs), attempt)
 }
 
 // FormatRuns writes run numbers as comma-separated ranges ("3-7,9"), in

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // Task types and queues (asynq).
@@ -89,18 +90,11 @@ func Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 // RunTaskID is the asynq task ID of one attempt of a run.
 func RunTaskID(campaign, uid string, run, attempt int) string {
-	return fmt.Sprintf("run:%s:%s:%d:%d", campaign, short(uid, 8), run, attempt)
+	return fmt.Sprintf("run:%s:%s:%d:%d", campaign, textutil.Prefix(uid, 8), run, attempt)
 }
 
 // BuildTaskID is the asynq task ID of the build of key.
-func BuildTaskID(key string) string { return "build:" + short(key, 16) }
-
-func short(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
+func BuildTaskID(key string) string { return "build:" + textutil.Prefix(key, 16) }
 
 // BuildKey is the content key of a build: the source digest (archive
 // sha256 or git URL@commit), the build recipe and the toolchain image.

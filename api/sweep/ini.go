@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // MaxIniBytes bounds an ini file.
@@ -158,14 +159,14 @@ func (p *parser) line(raw string) error {
 	}
 	key, value, ok := strings.Cut(text, "=")
 	if !ok {
-		return p.errorf("expected \"key = value\", \"[General]\" or \"[Config NAME]\", got %q", truncate(text, 60))
+		return p.errorf("expected \"key = value\", \"[General]\" or \"[Config NAME]\", got %q", textutil.Truncate(text, 60))
 	}
 	key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 	if key == "" {
 		return p.errorf("missing key before '='")
 	}
 	if strings.ContainsAny(key, " \t\"$") {
-		return p.errorf("%q is not a valid key", truncate(key, 60))
+		return p.errorf("%q is not a valid key", textutil.Truncate(key, 60))
 	}
 	if p.cur == nil {
 		// OMNeT++ puts keys before the first header into [General].
@@ -251,12 +252,12 @@ func (s *section) header() string {
 
 func (p *parser) header(text string) error {
 	if !strings.HasSuffix(text, "]") {
-		return p.errorf("section header %q lacks its closing ']'", truncate(text, 60))
+		return p.errorf("section header %q lacks its closing ']'", textutil.Truncate(text, 60))
 	}
 	// inifilereader.cc: the "Config " prefix is optional since OMNeT++ 6.
 	name := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text[1:len(text)-1]), "Config "))
 	if !validSectionName(name) {
-		return p.errorf("section header %q: want [General], [Config NAME] or [NAME] (NAME: a letter or '_', then letters, digits, '-', '_', '@')", truncate(text, 60))
+		return p.errorf("section header %q: want [General], [Config NAME] or [NAME] (NAME: a letter or '_', then letters, digits, '-', '_', '@')", textutil.Truncate(text, 60))
 	}
 	if prev, dup := p.ini.byName[name]; dup && prev.line > 0 {
 		return p.errorf("section [%s] appears twice (first at line %d)", prev.header(), prev.line)
@@ -400,11 +401,4 @@ func parseRepeat(v string) (int, error) {
 		return 0, fmt.Errorf("repeat = %d: more than the limit of %d runs", n, api.MaxRuns)
 	}
 	return n, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

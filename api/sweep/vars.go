@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // Repetition is the name of the built-in variable that repeat = N adds.
@@ -92,7 +93,7 @@ func closingBrace(s string) (int, error) {
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("${%s lacks its closing '}'", truncate(s, 40))
+	return 0, fmt.Errorf("${%s lacks its closing '}'", textutil.Truncate(s, 40))
 }
 
 // OMNeT++'s character classes (opp_ctype.h): letters and bytes >= 128 start

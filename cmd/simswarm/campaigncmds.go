@@ -16,6 +16,7 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // apiErr maps a rejected manifest (422) to exit status 2.
@@ -241,14 +242,10 @@ func short12(s string) string {
 }
 
 func tailLines(s string, n int) []string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) == 1 && lines[0] == "" {
+	if s = textutil.LastLines(s, n); s == "" {
 		return nil
 	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
+	return strings.Split(s, "\n")
 }
 
 func newSuspendCmd(g *globals, suspend bool) *cobra.Command {

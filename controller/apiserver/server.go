@@ -22,6 +22,8 @@ import (
 	"github.com/simswarm/simswarm/api/wire"
 	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/store"
+	"github.com/simswarm/simswarm/internal/httpquery"
+	"github.com/simswarm/simswarm/internal/textutil"
 	"github.com/simswarm/simswarm/workers/runlist"
 )
 
@@ -400,13 +402,9 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 func boolParam(r *http.Request, key string) (bool, error) {
-	v := r.URL.Query().Get(key)
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
+	b, err := httpquery.Bool(r, key)
 	if err != nil {
-		return false, fmt.Errorf("%w: %s=%q is not true or false", errBadRequest, key, v)
+		return false, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	return b, nil
 }
@@ -450,24 +448,13 @@ func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.notify(c.Metadata.Name)
-	writeStatus(w, http.StatusOK, "Retried", fmt.Sprintf("%d failed run%s of %s sent back to the queue", n, plural(n), c.Metadata.Name), nil)
-}
-
-func plural(n int64) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
+	writeStatus(w, http.StatusOK, "Retried", textutil.Plural(n, "failed run")+" of "+c.Metadata.Name+" sent back to the queue", nil)
 }
 
 func intParam(r *http.Request, key string, def int) (int, error) {
-	v := r.URL.Query().Get(key)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
+	n, err := httpquery.Int(r, key, def)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s=%q is not an integer", errBadRequest, key, v)
+		return 0, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	return n, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // Observed is what one pass saw of a campaign and its surroundings.
@@ -189,14 +190,14 @@ func Compute(o Observed) Desired {
 	case o.Build != nil && o.Build.State == schema.BuildFailed:
 		msg := "build failed"
 		if o.Build.LogTail != "" {
-			msg += ": " + lastLine(o.Build.LogTail)
+			msg += ": " + textutil.LastLines(o.Build.LogTail, 1)
 		}
 		st.Build.Message = msg
 		// Nothing will run them: they are not pending but blocked.
 		st.Runs.Blocked, st.Runs.Pending = st.Runs.Pending+st.Runs.Queued, 0
 		st.Runs.Queued = 0
 		if st.Runs.Blocked > 0 {
-			msg += "; " + plural(st.Runs.Blocked, "run") + " blocked"
+			msg += "; " + textutil.Plural(st.Runs.Blocked, "run") + " blocked"
 		}
 		set(api.PhaseFailed, stalled, ReasonBuildFailed, msg)
 		d.Unqueue = true
@@ -205,9 +206,9 @@ func Compute(o Observed) Desired {
 		// Failed runs with attempts left are retried above, so Failed here
 		// are exhausted.
 		if counts.Failed > 0 {
-			set(api.PhaseFailed, stalled, ReasonRunsFailed, plural(counts.Failed, "run")+" failed")
+			set(api.PhaseFailed, stalled, ReasonRunsFailed, textutil.Plural(counts.Failed, "run")+" failed")
 		} else {
-			set(api.PhaseSucceeded, ready, ReasonSucceeded, plural(counts.Succeeded, "run")+" succeeded")
+			set(api.PhaseSucceeded, ready, ReasonSucceeded, textutil.Plural(counts.Succeeded, "run")+" succeeded")
 		}
 		if st.CompletionTime == nil {
 			t := o.Now
@@ -220,7 +221,7 @@ func Compute(o Observed) Desired {
 		st.CompletionTime = nil
 	case !buildDone:
 		d.StartBuild = o.Build == nil || !o.BuildTaskQueued && o.Build.State == schema.BuildPending
-		set(api.PhaseBuilding, progressing, ReasonBuilding, "building "+short(o.BuildKey))
+		set(api.PhaseBuilding, progressing, ReasonBuilding, "building "+textutil.Prefix(o.BuildKey, 12))
 		d.Requeue = poll
 		st.CompletionTime = nil
 	default:
@@ -272,52 +273,4 @@ func inFlight(c api.RunCounts, inflight, active int) api.RunCounts {
 	c.Running += running
 	c.Queued += moved - running
 	return c
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}
-
-func lastLine(s string) string {
-	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
-		s = s[:len(s)-1]
-	}
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '\n' {
-			return s[i+1:]
-		}
-	}
-	return s
-}
-
-func plural(n int64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return itoa(n) + " " + what + "s"
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // What becomes of workers' failures. A worker records the outcome of every
@@ -82,7 +83,7 @@ func (r *Reconciler) retrying(ctx context.Context, name, uid string, live map[in
 		}
 	}
 	return &Failure{Reason: ReasonTaskRetrying, Message: fmt.Sprintf("run %d: %s (%s; the queue retries it)",
-		t.Run, taskError(t), plural(int64(len(ts)), "run"))}, nil
+		t.Run, taskError(t), textutil.Plural(int64(len(ts)), "run"))}, nil
 }
 
 // attemptFailed is the failure of a run attempt its record holds.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/httpauth"
+	"github.com/simswarm/simswarm/internal/httpquery"
 )
 
 // Config configures the dashboard. Token, Campaigns and Runs are
@@ -196,13 +196,9 @@ func resultsSpec(name string, r *http.Request) viewSpec {
 }
 
 func intQuery(r *http.Request, key string, def int) (int, error) {
-	v := r.URL.Query().Get(key)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
+	n, err := httpquery.Int(r, key, def)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s=%q is not an integer", errBadRequest, key, v)
+		return 0, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	return n, nil
 }

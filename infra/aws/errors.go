@@ -84,7 +84,7 @@ func friendly(err error) string {
 		if errors.As(err, &ne) {
 			return "cannot reach AWS: " + redact(ne.Error())
 		}
-		return redact(lastLine(err.Error()))
+		return redact(sdkCause(err.Error()))
 	}
 	msg := redact(oneLine(ae.ErrorMessage()))
 	switch code := ae.ErrorCode(); code {
@@ -117,7 +117,7 @@ func configError(profile string, err error) error {
 	if errors.As(err, &pe) {
 		return fmt.Errorf("AWS profile %q not found in ~/.aws/config or ~/.aws/credentials", profile)
 	}
-	return fmt.Errorf("load AWS configuration: %s", redact(lastLine(err.Error())))
+	return fmt.Errorf("load AWS configuration: %s", redact(sdkCause(err.Error())))
 }
 
 // alreadyThereCodes are what AWS answers a create whose object exists.
@@ -182,7 +182,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // lastLine keeps the innermost part of a chain of SDK wrappers
 // ("operation error X: Y, https response error ...: <cause>").
-func lastLine(s string) string {
+func sdkCause(s string) string {
 	s = oneLine(s)
 	if i := strings.LastIndex(s, ", "); i >= 0 && strings.HasPrefix(s, "operation error") {
 		return s[i+2:]

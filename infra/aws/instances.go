@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
-
-func itoa64(v int64) string { return strconv.FormatInt(v, 10) }
 
 // liveStates are the states of an instance that still exists.
 var liveStates = []string{"pending", "running", "stopping", "stopped", "shutting-down"}

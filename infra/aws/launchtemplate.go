@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,7 +123,7 @@ func (r *run) launchTemplate(ctx context.Context, role string, data ec2types.Req
 		}
 		v := aws.ToInt64(out.LaunchTemplateVersion.VersionNumber)
 		_, err = r.p.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{
-			LaunchTemplateId: aws.String(id), DefaultVersion: aws.String(itoa64(v)),
+			LaunchTemplateId: aws.String(id), DefaultVersion: aws.String(strconv.FormatInt(v, 10)),
 		})
 		return wrap("set default version of launch template "+name, err)
 	})

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // Forward is one -L forward. Local and Remote are host:port addresses or
@@ -311,11 +313,7 @@ func ready(fs []Forward) bool {
 
 func tail(path string) string {
 	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
-	}
-	s := strings.Join(lines, "; ")
+	s := strings.ReplaceAll(textutil.LastLines(strings.TrimSpace(string(b)), 3), "\n", "; ")
 	if s == "" {
 		return "no output"
 	}

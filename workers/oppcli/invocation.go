@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/simswarm/simswarm/internal/textutil"
 	"github.com/simswarm/simswarm/workers/procexec"
 )
 
@@ -142,7 +143,7 @@ func QueryRunNumbersOf(ctx context.Context, inv Invocation, dir string, env []st
 	if !res.Success() {
 		msg := strings.TrimSpace(res.StderrTail)
 		if msg == "" {
-			msg = strings.TrimSpace(lastLines(out.String(), 5))
+			msg = strings.TrimSpace(textutil.LastLines(out.String(), 5))
 		}
 		return nil, fmt.Errorf("%s -q runnumbers: %s: %s", inv.Args[0], res.Describe(), msg)
 	}

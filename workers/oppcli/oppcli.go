@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/internal/textutil"
 	"github.com/simswarm/simswarm/workers/procexec"
 )
 
@@ -34,7 +35,7 @@ func QueryRunNumbers(ctx context.Context, program []string, dir, ini, config, fi
 	if !res.Success() {
 		msg := strings.TrimSpace(res.StderrTail)
 		if msg == "" {
-			msg = strings.TrimSpace(lastLines(out.String(), 5))
+			msg = strings.TrimSpace(textutil.LastLines(out.String(), 5))
 		}
 		return nil, fmt.Errorf("%s -q runnumbers: %s: %s", program[0], res.Describe(), msg)
 	}
@@ -69,7 +70,7 @@ func ParseRunNumbers(out string) ([]int, error) {
 	if strings.Contains(out, "Number of runs: 0") {
 		return []int{}, nil
 	}
-	return nil, fmt.Errorf("no run numbers in output %q", lastLines(out, 3))
+	return nil, fmt.Errorf("no run numbers in output %q", textutil.LastLines(out, 3))
 }
 
 func parseNumbers(s string) ([]int, error) {
@@ -108,14 +109,6 @@ func JoinRuns(runs []int) string {
 	return strings.Join(parts, ",")
 }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // RunInfo is one line of `-q runs`: a run number and its iteration
 // variables as the program prints them ("$numHosts=10, $repetition=0").
 type RunInfo struct {
@@ -141,7 +134,7 @@ func QueryRuns(ctx context.Context, program []string, dir, ini, config, filter s
 	if !res.Success() {
 		msg := strings.TrimSpace(res.StderrTail)
 		if msg == "" {
-			msg = strings.TrimSpace(lastLines(out.String(), 5))
+			msg = strings.TrimSpace(textutil.LastLines(out.String(), 5))
 		}
 		return nil, fmt.Errorf("%s -q runs: %s: %s", program[0], res.Describe(), msg)
 	}
@@ -187,7 +180,7 @@ func ParseRuns(out string) ([]RunInfo, error) {
 		return nil, fmt.Errorf("the program says %d runs but lists %d", declared, len(runs))
 	}
 	if len(runs) == 0 && declared != 0 {
-		return nil, fmt.Errorf("no runs in output %q", lastLines(out, 3))
+		return nil, fmt.Errorf("no runs in output %q", textutil.LastLines(out, 3))
 	}
 	for i := 1; i < len(runs); i++ {
 		if runs[i].Number <= runs[i-1].Number {

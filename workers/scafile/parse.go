@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/simswarm/simswarm/internal/textutil"
 )
 
 // Limits bound what Parse accepts; a zero field takes its default.
@@ -239,7 +241,7 @@ func (p *parser) record(t []string) error {
 	case "scalar":
 		v, ok := parseNumber(t[3])
 		if !ok {
-			return p.fail("scalar %s %s: value %q is not a number", t[1], t[2], cut(t[3]))
+			return p.fail("scalar %s %s: value %q is not a number", t[1], t[2], textutil.Truncate(t[3], 40))
 		}
 		r := p.run()
 		r.Scalars = append(r.Scalars, Scalar{Module: t[1], Name: t[2], Value: v})
@@ -256,7 +258,7 @@ func (p *parser) record(t []string) error {
 		if t[0] == "field" {
 			v, ok := parseNumber(t[2])
 			if !ok {
-				return p.fail("field %s: value %q is not a number", t[1], cut(t[2]))
+				return p.fail("field %s: value %q is not a number", t[1], textutil.Truncate(t[2], 40))
 			}
 			s.Fields = append(s.Fields, Field{t[1], v})
 			return nil
@@ -264,7 +266,7 @@ func (p *parser) record(t []string) error {
 		lo, ok1 := parseNumber(t[1])
 		v, ok2 := parseNumber(t[2])
 		if !ok1 || !ok2 || lo != lo {
-			return p.fail("bin %q %q: not two numbers", cut(t[1]), cut(t[2]))
+			return p.fail("bin %q %q: not two numbers", textutil.Truncate(t[1], 40), textutil.Truncate(t[2], 40))
 		}
 		if n := len(s.Bins); n > 0 && lo < s.Bins[n-1].Lower {
 			return p.fail("bin edges must not decrease (%g after %g)", lo, s.Bins[n-1].Lower)
@@ -272,13 +274,4 @@ func (p *parser) record(t []string) error {
 		s.Bins = append(s.Bins, Bin{lo, v})
 	}
 	return nil
-}
-
-// cut shortens a token quoted in an error, so that a hostile line does not
-// make a huge message.
-func cut(s string) string {
-	if len(s) > 40 {
-		return strings.ToValidUTF8(s[:40], "") + "..."
-	}
-	return s
 }
