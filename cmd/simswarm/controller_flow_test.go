@@ -324,4 +324,15 @@ func TestRunallWithServerSubmitsWaitsAndPulls(t *testing.T) {
 	if err != nil || !strings.Contains(out, "0 result files downloaded, 4 already present") {
 		t.Fatalf("second runall: %v %q", err, out)
 	}
+	// -c written as one word, as opp_run takes it: the same campaign, not
+	// General's runs.
+	out, err = cli(t, "runall", "--server", "http://"+p.addr, "--retries", "1", "--", "./aloha", "-cPureAloha")
+	if err != nil || !strings.Contains(out, "4/4 runs succeeded") || !strings.Contains(out, "0 result files downloaded, 4 already present") {
+		t.Fatalf("runall -cPureAloha: %v %q", err, out)
+	}
+	// What a campaign cannot honour is refused, naming it, before anything is submitted.
+	out, err = cli(t, "runall", "--server", "http://"+p.addr, "--", "./aloha", "-c", "PureAloha", "omnetpp.ini", "extra.ini")
+	if err == nil || !strings.Contains(out+err.Error(), "extra.ini") {
+		t.Fatalf("runall with two ini files: %v %q", err, out)
+	}
 }

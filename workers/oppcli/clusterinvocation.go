@@ -16,51 +16,46 @@ type ClusterInvocation struct {
 	ResultDir string
 }
 
-// ParseClusterInvocation takes -f/-c/-r (and drops -u, -q, -s,
-// --result-dir, which a cluster run sets itself) out of an opp_run command
-// line; -f defaults to omnetpp.ini and -c to General. A program named by a
-// path must exist.
+// ParseClusterInvocation splits an opp_run command line as ParseInvocation
+// reads it (the same config, run filter, ini file and result directory the
+// program itself would use): -f and ini files, -c, -r, --result-dir and
+// what a cluster run sets itself (-u Cmdenv, -q, -s) come out of the
+// program's arguments, the rest passes through in order. The ini file
+// defaults to omnetpp.ini and the config to General. A campaign reads one
+// ini file and runs under Cmdenv: more ini files, or another -u, are
+// refused with an error naming them rather than dropped. A program named
+// by a path must exist.
 func ParseClusterInvocation(args []string) (ClusterInvocation, error) {
-	inv := ClusterInvocation{Program: []string{args[0]}, Ini: "omnetpp.ini", Config: "General"}
+	inv, err := ParseInvocation(args)
+	if err != nil {
+		return ClusterInvocation{}, err
+	}
+	ci := ClusterInvocation{Program: []string{args[0]}, Ini: "omnetpp.ini", Config: inv.Config, Filter: inv.Filter, ResultDir: inv.ResultDir}
 	if strings.ContainsRune(args[0], '/') {
 		if _, err := os.Stat(args[0]); err != nil {
-			return inv, fmt.Errorf("program %s: %w", args[0], err)
+			return ci, fmt.Errorf("program %s: %w", args[0], err)
 		}
 	}
-	value := func(i int, flag string) (string, error) {
-		if i+1 >= len(args) {
-			return "", fmt.Errorf("%s needs a value", flag)
-		}
-		return args[i+1], nil
+	switch len(inv.IniFiles) {
+	case 0:
+	case 1:
+		ci.Ini = inv.IniFiles[0]
+	default:
+		return ci, fmt.Errorf("ini files %s: a campaign on the cluster reads one ini file (include the others from it)", strings.Join(inv.IniFiles, ", "))
 	}
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		var err error
+	for _, p := range inv.parsed {
 		switch {
-		case a == "-f":
-			inv.Ini, err = value(i, a)
-			i++
-		case a == "-c":
-			inv.Config, err = value(i, a)
-			i++
-		case a == "-r":
-			inv.Filter, err = value(i, a)
-			i++
-		case a == "-u", a == "-q":
-			_, err = value(i, a)
-			i++
-		case strings.HasPrefix(a, "--result-dir="):
-			inv.ResultDir = strings.TrimPrefix(a, "--result-dir=")
-		case a == "--result-dir":
-			inv.ResultDir, err = value(i, a)
-			i++
-		case a == "-s":
+		case p.ini, p.endOpts, p.long == "result-dir":
+		case p.short == 'u':
+			if p.value != "Cmdenv" {
+				return ci, fmt.Errorf("-u %s: runs on the cluster run under Cmdenv", p.value)
+			}
+		case p.short != 0 && strings.IndexByte("fcrqs", p.short) >= 0:
 		default:
-			inv.Program = append(inv.Program, a)
-		}
-		if err != nil {
-			return inv, err
+			for _, i := range p.at {
+				ci.Program = append(ci.Program, args[i])
+			}
 		}
 	}
-	return inv, nil
+	return ci, nil
 }

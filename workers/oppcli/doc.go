@@ -10,7 +10,11 @@
 // for the runs with their iteration variables. ParseClusterInvocation splits
 // a command line for a campaign on the cluster: the program with the options
 // passed through, and the ini file, config and run filter that become the
-// campaign's simulation spec (RunArgv puts them back per run).
+// campaign's simulation spec (RunArgv puts them back per run). There is one
+// reading of a command line, ParseInvocation's (OMNeT++ 6.1's: -cX as -c X,
+// ini files positional too, the last -c and -r count); the cluster split is
+// derived from it and refuses what a campaign cannot honour (more than one
+// ini file, -u other than Cmdenv), naming it, instead of dropping it.
 //
 // Guarantees: ParseRuns accepts both forms of `-q runs` (with the banner,
 // whose run count it checks against the lines, and -s) and rejects output

@@ -36,69 +36,90 @@ type Invocation struct {
 	ResultDir      string
 	// filterAt are the indexes in Args of the -r option and its value.
 	filterAt []int
+	// parsed is Args[1:] as the program reads it, one element per option
+	// or ini file, in order (ParseClusterInvocation splits on it).
+	parsed []parsedArg
+}
+
+// parsedArg is one argument of a command line as OMNeT++ reads it: a short
+// option (-c X or -cX), a long option (--name=value or --name value), an
+// ini file, or the "--" that ends the options; at are its indexes in Args.
+type parsedArg struct {
+	short   byte   // the option letter; 0 when not a short option
+	long    string // the long option's name
+	ini     bool   // an ini file
+	value   string // the option's value, or the ini file
+	endOpts bool   // "--"
+	at      []int
 }
 
 // ParseInvocation reads an opp_run command line the way OMNeT++ 6.1 parses
 // its arguments (src/envir/args.cc): -X VALUE or -XVALUE for the options
 // that take a value, --name=value or --name value for long options,
-// anything else an ini file; the first -c and -r count.
+// anything else an ini file; the last -c, -r and --result-dir count
+// (ArgList::optionValue takes the last value, as `opp_run -c A -c B -q
+// runnumbers` shows).
 func ParseInvocation(args []string) (Invocation, error) {
 	if len(args) == 0 || args[0] == "" {
 		return Invocation{}, fmt.Errorf("no simulation program given")
 	}
 	inv := Invocation{Args: slices.Clone(args), Config: "General"}
-	configSet, filterSet := false, false
 	for i := 1; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
-			inv.IniFiles = append(inv.IniFiles, args[i+1:]...)
+			inv.parsed = append(inv.parsed, parsedArg{endOpts: true, at: []int{i}})
+			for j := i + 1; j < len(args); j++ {
+				inv.parsed = append(inv.parsed, parsedArg{ini: true, value: args[j], at: []int{j}})
+			}
 			i = len(args)
 		case strings.HasPrefix(a, "--"):
-			name, value, hasValue := strings.Cut(a[2:], "=")
-			if !hasValue {
-				if i+1 >= len(args) {
-					break
-				}
-				i++
-				value = args[i]
-			}
-			if name == "result-dir" {
-				inv.ResultDir = value
-			}
-		case len(a) >= 2 && a[0] == '-':
-			c := a[1]
-			if !strings.ContainsRune(shortWithValue, rune(c)) && c != 'h' {
-				break
-			}
 			at := []int{i}
-			value := a[2:]
-			if value == "" {
-				if i+1 >= len(args) {
-					if c == 'h' {
-						break
-					}
-					return inv, fmt.Errorf("option %s needs a value", a)
-				}
+			name, value, hasValue := strings.Cut(a[2:], "=")
+			if !hasValue && i+1 < len(args) {
 				i++
 				at = append(at, i)
 				value = args[i]
 			}
-			switch c {
-			case 'f':
-				inv.IniFiles = append(inv.IniFiles, value)
-			case 'c':
-				if !configSet {
-					inv.Config, configSet = value, true
+			inv.parsed = append(inv.parsed, parsedArg{long: name, value: value, at: at})
+		case len(a) >= 2 && a[0] == '-':
+			c := a[1]
+			at := []int{i}
+			value := a[2:]
+			if value == "" && (strings.ContainsRune(shortWithValue, rune(c)) || c == 'h') {
+				if i+1 >= len(args) {
+					if c != 'h' {
+						return inv, fmt.Errorf("option %s needs a value", a)
+					}
+				} else {
+					i++
+					at = append(at, i)
+					value = args[i]
 				}
-			case 'r':
-				if !filterSet {
-					inv.Filter, filterSet = value, true
-				}
-				inv.filterAt = append(inv.filterAt, at...)
 			}
+			inv.parsed = append(inv.parsed, parsedArg{short: c, value: value, at: at})
 		default:
-			inv.IniFiles = append(inv.IniFiles, a)
+			inv.parsed = append(inv.parsed, parsedArg{ini: true, value: a, at: []int{i}})
+		}
+	}
+	for _, p := range inv.parsed {
+		switch {
+		case p.ini:
+			inv.IniFiles = append(inv.IniFiles, p.value)
+		case p.long == "result-dir":
+			// The program would take "" for its result directory, where
+			// simswarm cannot look for what it writes.
+			if p.value == "" {
+				return inv, fmt.Errorf("option --result-dir needs a value")
+			}
+			inv.ResultDir = p.value
+		case p.short == 'f':
+			inv.IniFiles = append(inv.IniFiles, p.value)
+		case p.short == 'c':
+			inv.Config = p.value
+		case p.short == 'r':
+			inv.Filter = p.value
+			inv.filterAt = append(inv.filterAt, p.at...)
 		}
 	}
 	return inv, nil
@@ -178,9 +199,9 @@ func (inv Invocation) Key(dir string) string {
 		}
 	}
 	stamp("program", inDir(dir, prog))
-	for i := 1; i+1 < len(inv.Args); i++ {
-		if inv.Args[i] == "-l" {
-			lib := inDir(dir, inv.Args[i+1])
+	for _, p := range inv.parsed {
+		if p.short == 'l' {
+			lib := inDir(dir, p.value)
 			stamp("library", filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so"))
 			stamp("library", lib+".so")
 		}

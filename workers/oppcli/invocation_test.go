@@ -14,7 +14,8 @@ func TestParseInvocationReadsArgsAsOMNeTDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.Config != "Wifi" || inv.Filter != "0..9" || inv.ResultDir != "out" || !reflect.DeepEqual(inv.IniFiles, []string{"alone.ini", "extra.ini"}) {
+	// The last -c counts, as in opp_run (ArgList::optionValue takes the last).
+	if inv.Config != "Other" || inv.Filter != "0..9" || inv.ResultDir != "out" || !reflect.DeepEqual(inv.IniFiles, []string{"alone.ini", "extra.ini"}) {
 		t.Fatalf("%+v", inv)
 	}
 	// The batch command keeps everything but -r, and adds what opp_runall adds.
@@ -30,7 +31,7 @@ func TestParseInvocationReadsArgsAsOMNeTDoes(t *testing.T) {
 	if inv.Config != "General" || inv.Filter != "3" || inv.IniFiles != nil {
 		t.Fatalf("%+v", inv)
 	}
-	for _, bad := range [][]string{nil, {""}, {"./aloha", "-c"}, {"./aloha", "-r"}} {
+	for _, bad := range [][]string{nil, {""}, {"./aloha", "-c"}, {"./aloha", "-r"}, {"./aloha", "--result-dir"}, {"./aloha", "--result-dir="}} {
 		if _, err := ParseInvocation(bad); err == nil {
 			t.Errorf("ParseInvocation(%q) accepted", bad)
 		}
@@ -115,5 +116,31 @@ func TestBatchLogSaysWhichRunsFinished(t *testing.T) {
 	}
 	if !strings.Contains(l.Output(2), "Other run 3") {
 		t.Fatalf("output of run 2: %q", l.Output(2))
+	}
+}
+
+// TestKeyFollowsLibraryInEitherForm: -l LIB and -lLIB load the same
+// library, and a rebuilt library must change the key in both, or resume
+// keeps runs of the old one.
+func TestKeyFollowsLibraryInEitherForm(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("prog", "#!/bin/sh\n")
+	write("omnetpp.ini", "[General]\n")
+	write("libmodel.so", "v1")
+	for i, args := range [][]string{{"./prog", "-l", "model"}, {"./prog", "-lmodel"}} {
+		inv, err := ParseInvocation(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := inv.Key(dir)
+		write("libmodel.so", "rebuilt"+strings.Repeat("!", i))
+		if inv.Key(dir) == before {
+			t.Errorf("%q: the key did not follow the rebuilt library", args)
+		}
 	}
 }
