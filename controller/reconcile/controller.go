@@ -74,13 +74,7 @@ func New(opts Options) *Controller {
 		opts.Clock = workqueue.RealClock{}
 	}
 	if opts.Jitter == nil {
-		src := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
-		var mu sync.Mutex
-		opts.Jitter = func() float64 {
-			mu.Lock()
-			defer mu.Unlock()
-			return src.Float64()
-		}
+		opts.Jitter = NewJitter()
 	}
 	log := opts.Logger
 	if log == nil {
@@ -90,6 +84,18 @@ func New(opts Options) *Controller {
 		opts:  opts,
 		queue: workqueue.New(workqueue.Options{BaseDelay: opts.BaseDelay, MaxDelay: opts.MaxDelay, Clock: opts.Clock}),
 		log:   log,
+	}
+}
+
+// NewJitter returns a jitter source of its own (no global state): numbers
+// in [0,1), safe for concurrent use.
+func NewJitter() func() float64 {
+	src := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
+	var mu sync.Mutex
+	return func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return src.Float64()
 	}
 }
 

@@ -33,10 +33,14 @@
 // changed, so it keeps unowned fields and never restarts a running task;
 // it is logged as an action ("nudged service/...").
 //
-// Run drives passes: Docker events (service, node, container) only enqueue
-// a pass (coalesced), a jittered periodic resync catches anything missed,
-// failed passes are retried with capped exponential backoff, and nothing is
-// written while the Leading callback says another controller leads.
+// Run drives passes as a single-key Reconcile on the controller runtime
+// (package reconcile, the stack's name as the key): Docker events (service,
+// node, container) only enqueue a pass (coalesced), a jittered periodic
+// resync catches anything missed, failed passes are retried with capped
+// exponential backoff (0.5 s to 30 s), a panicking pass is recovered and
+// retried, and nothing is written while the Leading callback says another
+// controller leads. In the controller process it is a leader-only
+// manager.Runnable.
 //
 // For the dashboard, the reconciler keeps a bounded log of what it did and
 // why (RecentActions: created as missing, replicas changed with the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simswarm/simswarm/api"
+	"github.com/simswarm/simswarm/controller/reconcile"
 	"go.uber.org/zap"
 )
 
@@ -46,7 +47,7 @@ type Config struct {
 	// Resync is the mean period of full passes without events. Default 30s;
 	// each wait is jittered by ±20% so many controllers do not align.
 	Resync time.Duration
-	// Jitter returns a number in [0,1); default math/rand/v2.
+	// Jitter returns a number in [0,1); default reconcile.NewJitter.
 	Jitter func() float64
 	// Now is the clock of the action log; default time.Now.
 	Now func() time.Time
@@ -55,7 +56,8 @@ type Config struct {
 	// default DefaultStuckGrace.
 	StuckGrace time.Duration
 	// OnPass, if set, is told how long every pass of Run took and how it
-	// ended (metrics).
+	// ended (the runtime's reconcile metric; a pass skipped while not
+	// leading counts as a short successful one).
 	OnPass func(took time.Duration, err error)
 }
 
@@ -72,6 +74,9 @@ func New(cfg Config) (*Reconciler, error) {
 		log: cfg.Logger, leading: cfg.Leading, resync: cfg.Resync, jitter: cfg.Jitter,
 		now: cfg.Now, onPass: cfg.OnPass, stuckGrace: cfg.StuckGrace,
 	}
+	if r.jitter == nil {
+		r.jitter = reconcile.NewJitter()
+	}
 	if r.stuckGrace <= 0 {
 		r.stuckGrace = DefaultStuckGrace
 	}
@@ -87,9 +92,6 @@ func New(cfg Config) (*Reconciler, error) {
 	}
 	if r.resync <= 0 {
 		r.resync = 30 * time.Second
-	}
-	if r.jitter == nil {
-		r.jitter = defaultJitter
 	}
 	return r, nil
 }

@@ -2,12 +2,13 @@ package stack
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"go.uber.org/zap"
+
+	"github.com/simswarm/simswarm/controller/reconcile"
 )
 
 // Backoff bounds for failed passes and a broken event stream, and how soon
@@ -18,88 +19,75 @@ const (
 	maxBackoff      = 30 * time.Second
 )
 
-func defaultJitter() float64 { return rand.Float64() }
-
 // Passes is how many passes Run has completed (for tests and metrics).
 func (r *Reconciler) Passes() int64 { return r.passes.Load() }
 
-// Run reconciles until ctx ends: at once, on every relevant Docker event,
-// after failures (with backoff), and periodically (jittered). It makes no
-// pass while Leading reports false. It returns ctx's error.
+// Run reconciles until ctx ends, as a single-key controller on the
+// controller runtime (package reconcile): at once, on every relevant
+// Docker event, after failures (with backoff), and periodically
+// (jittered). It makes no pass while Leading reports false. It returns
+// ctx's error.
 func (r *Reconciler) Run(ctx context.Context) error {
-	trigger := make(chan struct{}, 1)
-	poke := func() {
-		select {
-		case trigger <- struct{}{}:
-		default: // a pass is already pending; it will see this change too
-		}
-	}
+	key := r.stack.Metadata.Name
+	var ctl *reconcile.Controller
+	ctl = reconcile.New(reconcile.Options{
+		Name: "key", Resync: r.resync, Jitter: r.jitter,
+		BaseDelay: minBackoff, MaxDelay: maxBackoff,
+		Keys:      func(context.Context) ([]string, error) { return []string{key}, nil },
+		Observe:   r.onPass,
+		Logger:    r.log,
+		Reconcile: func(ctx context.Context, _ string) (reconcile.Result, error) { return r.runPass(ctx, ctl.RetryIn(key)) },
+	})
 	if r.events != nil {
-		go r.watch(ctx, poke)
+		go r.watch(ctx, func() { ctl.Add(key) })
 	}
-	poke()
-	backoff := time.Duration(0)
-	timer := time.NewTimer(r.nextResync())
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-trigger:
-		case <-timer.C:
-		}
-		wait := r.nextResync()
-		if r.leading() {
-			start := r.now()
-			res, err := r.Reconcile(ctx)
-			r.passes.Add(1)
-			r.passDone(start, res, err)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				backoff = min(max(2*backoff, minBackoff), maxBackoff)
-				wait = backoff
-				r.record("reconcile pass", "retrying in "+backoff.String(), err)
-				r.log.Warn("stack reconcile failed; retrying", zap.Error(err), zap.Duration("retryIn", backoff))
-			case err == nil:
-				backoff = 0
-				if res.DistccStarting || res.Nudged {
-					wait = min(wait, startingRecheck)
-				}
-				if res.StuckWatched {
-					wait = min(wait, r.stuckGrace)
-				}
-				if res.Writes() > 0 {
-					r.log.Info("stack reconciled", zap.Strings("created", res.Created),
-						zap.Strings("updated", res.Updated), zap.Strings("removed", res.Removed))
-				}
-			}
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(wait)
-	}
+	_ = ctl.Start(ctx)
+	return ctx.Err()
 }
 
-// passDone notes a completed pass for the dashboard and metrics.
+// runPass is one pass of Run: Reconcile, noted for the dashboard, and when to
+// look again sooner than the resync. retryIn is the backoff a failure
+// waits, for the action log.
+func (r *Reconciler) runPass(ctx context.Context, retryIn time.Duration) (reconcile.Result, error) {
+	if !r.leading() {
+		return reconcile.Result{}, nil
+	}
+	start := r.now()
+	res, err := r.Reconcile(ctx)
+	r.passes.Add(1)
+	r.passDone(start, res, err)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.record("reconcile pass", "retrying in "+retryIn.String(), err)
+		}
+		return reconcile.Result{}, err
+	}
+	var again time.Duration
+	if res.DistccStarting || res.Nudged {
+		again = startingRecheck
+	}
+	if res.StuckWatched && (again == 0 || r.stuckGrace < again) {
+		again = r.stuckGrace
+	}
+	if res.Writes() > 0 {
+		r.log.Info("stack reconciled", zap.Strings("created", res.Created),
+			zap.Strings("updated", res.Updated), zap.Strings("removed", res.Removed))
+	}
+	return reconcile.Result{RequeueAfter: again}, nil
+}
+
+// passDone notes a completed pass for the dashboard.
 func (r *Reconciler) passDone(start time.Time, res Result, err error) {
-	took := r.now().Sub(start)
-	p := Pass{Time: start.UTC(), Duration: took, Writes: res.Writes()}
+	p := Pass{Time: start.UTC(), Duration: r.now().Sub(start), Writes: res.Writes()}
 	if err != nil {
 		p.Err = err.Error()
 	}
 	r.actions.setPass(p)
-	if r.onPass != nil {
-		r.onPass(took, err)
-	}
 }
 
-// nextResync is the resync period jittered by ±20%.
+// nextResync is the resync period jittered by ±20%, as the runtime waits.
 func (r *Reconciler) nextResync() time.Duration {
-	return time.Duration(float64(r.resync) * (0.8 + 0.4*r.jitter()))
+	return reconcile.Jittered(r.resync, r.jitter())
 }
 
 // watch turns Docker events into pokes. Events carry no state the pass
