@@ -1,61 +1,118 @@
-// Package campaign is the Campaign reconciler: level-triggered, idempotent,
-// run by the elected leader on the controller runtime (package reconcile)
-// keyed by campaign name (Controller).
-//
-// One pass observes the campaign, its run records (counts by state), its
-// build record and the asynq queue; Compute (a pure function, table-tested)
-// turns that into the desired actions and status; the pass applies them:
-//
-//   - expand the run list and create run records, lazily in chunks so a
-//     100,000-run campaign dispatches its first runs at once. A
-//     spec.simulation.runs of run numbers is the list; otherwise (every run
-//     of the config, or a filter expression such as '$numHosts>10') the
-//     program decides: the builder lists the runs with the built program
-//     (-q runs, -r FILTER) and records them with the build (package
-//     workers/runlist), asked again of the stored artifact when another
-//     campaign's build is reused; the controller never counts runs itself;
-//   - create the BuildRecord and enqueue the build task unless a Succeeded
-//     build with the content key exists (a cache hit);
-//   - keep a bounded window of run tasks queued (about a second of work:
-//     the runs finished in the last second, at least 2 per worker slot and
-//     32, at most 4,096; shared between campaigns by spec.priority),
-//     deduplicated by asynq TaskID; short runs go several to a task
-//     (batched dispatch: about a second of work by the mean duration of
-//     the campaign's succeeded runs, at most 256, and no more than lets
-//     what is left spread over every slot twice and the window hold two
-//     tasks per slot; one run per task until one succeeded). The window
-//     counts runs, not tasks; a task the queue gave up on is a failed
-//     attempt of each of its runs. Send Failed runs with
-//     attempts left back to Pending. A run record stays Pending while its
-//     task is in the queue (the status counts it Queued or Running from the
-//     queue's listing), so dispatching writes no record, and a run whose
-//     task vanished (Redis wiped) is simply dispatched again, also when a
-//     worker still busy with the old queue left a hash under the task's ID
-//     (the half hash is removed: orphans.go);
-//   - record the tasks the queue gave up on (archived: a worker refused
-//     them or their retries ran out) as failures with the worker's last
-//     error: a failed attempt of the run, counted against its retries, or
-//     a failed build; then delete them (logged once, at warning level);
-//   - remove the queued tasks of suspended and deleted campaigns; delete a
-//     campaign marked deleted in passes of bounded length (batches of run
-//     records by run-number window, progress in status.deletion, phase
-//     Deleting), resumable by any later leader, then remove the object.
-//     Its results stay as a result set under its uid (schema.ResultSet)
-//     unless purged; keys PruneKey(uid) free a result set the same way;
-//   - remove run records that objects gone without this left (older
-//     versions), keeping their results as result sets;
-//   - write the status (phase, observedGeneration, conditions Ready /
-//     Reconciling / Stalled, counts, times) only when it changed, fenced by
-//     the leader epoch. Workers' failures reach it: Degraded is True, with
-//     the latest failure as its reason and message, while failed run
-//     attempts are retried (AttemptFailed) or the queue retries a task
-//     after a worker's error (TaskRetrying, BuildRetrying); each new one
-//     is logged once, at warning level. It turns False when the campaign
-//     succeeds.
-//
-// An invalid spec is terminal (Stalled, reason InvalidSpec, not retried);
-// a pass fenced by a newer leader is terminal for the runtime
-// (reconcile.Terminal: not retried); any other error is returned so the
-// runtime retries with backoff.
-// Reconciling a converged campaign again writes nothing.
+/*
+Package campaign is the Campaign reconciler: level-triggered, idempotent,
+run by the elected leader on the controller runtime (package reconcile)
+keyed by campaign name (Controller), one pass per call of
+Reconciler.Reconcile.
+
+# Usage
+
+	q := campaign.NewAsynqQueue(rdb)
+	r := &campaign.Reconciler{Store: st, Tasks: q, Epoch: epoch,
+		Shares:   campaign.NewShares(campaign.WindowFor(0)),
+		Expander: &campaign.SpecExpander{Store: st, RequestRuns: q.EnqueueRunsQuery}}
+	after, err := r.Reconcile(ctx, "aloha") // look again after `after` (0: at the next event)
+
+The runtime must never hand out a key while a pass of it runs (the
+reconciler keeps a per-campaign state that its pass owns without a lock).
+A key PruneKey(uid) frees the result set of uid instead.
+
+# One pass
+
+Reconcile reads top to bottom, in the shape of Flux's source-controller:
+
+  - Get the campaign. Gone without finalizing (older versions): cleanup
+    removes its queued tasks and, a bounded pass at a time, its run
+    records, keeping their results as result sets. Marked deleted:
+    finalize does one bounded pass of the delete (batches of run records
+    by run-number window, progress in status.deletion, phase Deleting),
+    resumable by any later leader, then removes the object; its results
+    stay as a result set under its uid (schema.ResultSet) unless purged.
+  - Adopt (adopt): on the first look at an object, the tasks and records
+    an earlier object of the name left; then the tasks the queue gave up
+    on (archived: a worker refused them or their retries ran out),
+    recorded as what they are, a failed attempt of each of their runs or
+    a failed build, with the worker's last error, and deleted (logged
+    once, at warning level).
+  - Observe (observe, reads only): the spec's validity, the build record,
+    the expanded run list, the campaign's live tasks in the queue, its run
+    counts, the Failed runs with attempts left, the build task, the
+    dispatch window as the campaign sees it (Shares.Pool) and the
+    durations of its succeeded runs.
+  - Compute (Compute, pure, table-tested): the whole policy. The runs to
+    retry (not while suspended); the demand (runs not finished, records
+    not created yet included, capped by spec.parallelism, none while
+    suspended or building); the share of the window (what campaigns of
+    higher spec.priority, or as high and older, leave); the batch size;
+    whether to create records, start the build, dispatch or unqueue; the
+    phase and conditions; finished only on a fresh count.
+  - Apply (apply): record the demand, unqueue, send retried runs back to
+    Pending, create run records, start the build, dispatch.
+  - On the way out, whichever way the pass returns, write the status once
+    (writeStatus).
+
+# Dispatch
+
+The run list is expanded, and run records are created, lazily in chunks,
+a lead ahead of dispatch, so a 100,000-run campaign dispatches its first
+runs at once. A spec.simulation.runs of run numbers is the list;
+otherwise (every run of the config, or a filter expression such as
+'$numHosts>10') the program decides: the builder lists the runs with the
+built program (-q runs, -r FILTER) and records them with the build
+(package workers/runlist), asked again of the stored artifact when another
+campaign's build is reused; the controller never counts runs itself. The
+BuildRecord is created and the build task enqueued unless a Succeeded
+build with the content key exists (a cache hit).
+
+The window of queued run tasks is about a second of work: the runs
+finished in the last second, at least 2 per worker slot and 32, at most
+4,096, shared between campaigns by spec.priority and deduplicated by
+asynq TaskID. Short runs go several to a task (about a second of work by
+the mean duration of the campaign's succeeded runs, at most 256, and no
+more than lets what is left spread over every slot twice and the window
+hold two tasks per slot; one run per task until one succeeded). The
+window counts runs, not tasks. A run record stays Pending while its task
+is in the queue (the status counts it Queued or Running from the queue's
+listing), so dispatching writes no record, and a run whose task vanished
+(Redis wiped) is simply dispatched again, also when a worker still busy
+with the old queue left a hash under the task's ID (the half hash is
+removed: orphans.go).
+
+# Status and conditions
+
+The status (phase, observedGeneration, conditions, counts, times) is
+written by one deferred write per pass, only when it changed, fenced by
+the leader epoch: a deposed leader's write is refused (store.ErrFenced)
+and changes nothing. Conditions follow kstatus: Ready is always there and
+summarises (True only when every run succeeded); Reconciling (Building,
+Running, CreatingRuns, WaitingForCapacity, Deleting) and Stalled
+(InvalidSpec, BuildFailed, RunsFailed) are there only while True, each
+with its own reason, which Ready repeats; a suspended campaign has
+neither. A pass that fails also says so: Ready False with the error's
+reason (QueueUnavailable when Redis cannot be reached) and text,
+Reconciling True with ProgressingWithRetry, until a pass succeeds; wait
+and describe show it.
+
+Workers' failures reach the status: Degraded is True, with the latest
+failure as its reason and message, while failed run attempts are retried
+(AttemptFailed) or the queue retries a task after a worker's error
+(TaskRetrying, BuildRetrying); each new one is logged once, at warning
+level. It turns False when the campaign succeeds.
+
+# Guarantees
+
+  - An invalid spec is terminal: Stalled, reason InvalidSpec, and the pass
+    returns no error, so it is not retried (a new generation is looked
+    at again). A pass fenced by a newer leader returns store.ErrFenced,
+    terminal for the runtime (Controller makes it reconcile.Terminal: not
+    retried). Any other error is transient: returned, so that the runtime
+    retries the key with backoff, and shown in the status.
+  - A campaign is declared finished only on a fresh count of its run
+    records, never on counts taken from its state.
+  - Reconciling a converged campaign again writes nothing.
+  - The per-campaign state (expansion, counts, dispatch frontier, run
+    durations) is a hint that spares reads of run records, never the
+    truth: stateFor alone creates or invalidates it (a new object of the
+    name, a new generation), forget alone drops it, and a new leader
+    starts without it.
+*/
 package campaign
