@@ -177,30 +177,8 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	ready := make(chan string, 1)
-	mctx, stopManager := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- manager.Run(mctx, manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: mongoURI, Token: token,
-			LeaseDuration: 2 * time.Second, Resync: time.Second,
-			Logger: zap.NewNop(), Ready: ready})
-	}()
-	defer func() { stopManager(); <-done }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("controller: %v", err)
-	}
-	base := "http://" + addr
-
-	st, err := store.Open(ctx, mongoURI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(context.Background())
+	c := startBrowserController(t, ctx)
+	base, rs, st := c.base, c.redis, c.st
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	defer rdb.Close()
 	w := &pacedWorker{st: st, pace: 300 * time.Millisecond, tasks: map[string]time.Time{}}
@@ -521,4 +499,39 @@ func firstKey(m map[string]bool) string {
 		return k
 	}
 	return ""
+}
+
+// browserController runs a whole controller (real redis-server and
+// FerretDB) for a browser test until the test ends, and opens its store.
+type browserController struct {
+	base  string
+	redis *testdb.Redis
+	st    *store.Store
+}
+
+func startBrowserController(t *testing.T, ctx context.Context) browserController {
+	t.Helper()
+	rs := testdb.StartRedis(t)
+	mongoURI := testdb.StartMongo(t)
+	ready := make(chan string, 1)
+	mctx, stopManager := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- manager.Run(mctx, manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: mongoURI, Token: token,
+			LeaseDuration: 2 * time.Second, Resync: time.Second,
+			Logger: zap.NewNop(), Ready: ready})
+	}()
+	t.Cleanup(func() { stopManager(); <-done })
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("controller: %v", err)
+	}
+	st, err := store.Open(ctx, mongoURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(context.Background()) })
+	return browserController{base: "http://" + addr, redis: rs, st: st}
 }

@@ -20,14 +20,11 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/client"
-	"github.com/simswarm/simswarm/controller/manager"
 	"github.com/simswarm/simswarm/controller/store"
-	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
@@ -132,29 +129,8 @@ func TestBrowserResultsTabPlotsLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
-	rs := testdb.StartRedis(t)
-	mongoURI := testdb.StartMongo(t)
-	ready := make(chan string, 1)
-	mctx, stopManager := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- manager.Run(mctx, manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: mongoURI, Token: token,
-			LeaseDuration: 2 * time.Second, Resync: time.Second,
-			Logger: zap.NewNop(), Ready: ready})
-	}()
-	defer func() { stopManager(); <-done }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("controller: %v", err)
-	}
-	base := "http://" + addr
-	st, err := store.Open(ctx, mongoURI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(context.Background())
+	c := startBrowserController(t, ctx)
+	base, rs, st := c.base, c.redis, c.st
 
 	const runs = 36
 	apiClient := client.New(base, token)

@@ -15,8 +15,6 @@ import (
 	"github.com/simswarm/simswarm/test/testdb"
 )
 
-const testToken = "manager-test-token-0123456789"
-
 func gitCampaign(name string) *api.Campaign {
 	c := &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign},
 		Metadata: api.ObjectMeta{Name: name},
@@ -37,7 +35,7 @@ func TestPanickingPassLeavesTheAPIServing(t *testing.T) {
 	rs := testdb.StartRedis(t)
 	var panics atomic.Int64
 	ready := make(chan string, 1)
-	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: testdb.StartMongo(t), Token: testToken,
+	cfg := manager.Config{Listen: "127.0.0.1:0", RedisURL: rs.URL(), MongoURI: testdb.StartMongo(t), Token: token,
 		LeaseDuration: 2 * time.Second, Resync: time.Second, Ready: ready, Logger: zaptest.NewLogger(t)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -72,7 +70,7 @@ func TestPanickingPassLeavesTheAPIServing(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("controller did not start")
 	}
-	c := client.New("http://"+addr, testToken)
+	c := client.New("http://"+addr, token)
 	if _, err := c.Apply(ctx, gitCampaign("fine")); err != nil {
 		t.Fatal(err)
 	}

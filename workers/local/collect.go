@@ -401,18 +401,11 @@ func (c *collector) store(f candidate, run int, headed bool) (digest, error) {
 // descriptor, read once for the copy, its header and its digest, and
 // removed only if it is still the file copied.
 func (c *collector) storeCopy(f candidate, run int, headed bool, dst string) (digest, error) {
-	in, err := os.Open(f.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return digest{}, errTaken
-	}
+	in, st, err := openCandidate(f.Path)
 	if err != nil {
 		return digest{}, err
 	}
 	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return digest{}, err
-	}
 	tmp := dst + ".simswarm-tmp"
 	out, err := os.Create(tmp)
 	if err != nil {
@@ -444,18 +437,11 @@ func (c *collector) storeCopy(f candidate, run int, headed bool, dst string) (di
 // storeInPlace reads a file left where the program wrote it (runall) from
 // one open descriptor and claims what it read.
 func (c *collector) storeInPlace(f candidate, run int, headed bool) (digest, error) {
-	in, err := os.Open(f.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return digest{}, errTaken
-	}
+	in, st, err := openCandidate(f.Path)
 	if err != nil {
 		return digest{}, err
 	}
 	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return digest{}, err
-	}
 	d, err := digestOf(in)
 	if err != nil {
 		return d, err
@@ -465,6 +451,24 @@ func (c *collector) storeInPlace(f candidate, run int, headed bool) (digest, err
 	}
 	c.claim(f.Path, st)
 	return d, nil
+}
+
+// openCandidate opens a file the program wrote; one gone since it was
+// attributed was taken by another run (errTaken).
+func openCandidate(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errTaken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
 }
 
 func digestFile(path string) (digest, error) {
