@@ -251,7 +251,7 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 	// 3. The campaign page: suspend, see it stop; resume, see it go on.
 	run("campaign page", chromedp.Navigate(base+"/ui/campaigns/demo"), chromedp.WaitVisible(css("#runs")))
 	shot("03-campaign")
-	run("suspend", chromedp.Click(css(`button[data-action="suspend"]`)),
+	run("suspend", b.click(`button[data-action="suspend"]`),
 		chromedp.WaitVisible(css(`button[data-action="resume"]`)))
 	waitUntil("phase Suspended", 20*time.Second, func() bool {
 		return text("h1 .badge") == api.PhaseSuspended
@@ -264,16 +264,16 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 		t.Fatalf("%d runs started while suspended", n-stopped)
 	}
 	shot("04-suspended")
-	run("resume", chromedp.Click(css(`button[data-action="resume"]`)),
+	run("resume", b.click(`button[data-action="resume"]`),
 		chromedp.WaitVisible(css(`button[data-action="suspend"]`)))
 	waitUntil("runs start again after resume", 20*time.Second, func() bool { return w.started.Load() > stopped+4 })
 
 	// 4. A run's details: attempts and its result file, downloadable with
 	// the session alone.
-	run("failed tab", chromedp.Click(css(`button[data-state="Failed"]`)), chromedp.WaitVisible(css(`button.on[data-state="Failed"]`)))
-	run("succeeded tab", chromedp.Click(css(`button[data-state="Succeeded"]`)),
+	run("failed tab", b.click(`button[data-state="Failed"]`), chromedp.WaitVisible(css(`button.on[data-state="Failed"]`)))
+	run("succeeded tab", b.click(`button[data-state="Succeeded"]`),
 		chromedp.WaitVisible(css(`button.on[data-state="Succeeded"]`)),
-		chromedp.Click(css(`#runs tr[data-run]:has(.badge.Succeeded) button`)),
+		b.click(`#runs tr[data-run]:has(.badge.Succeeded) button`),
 		chromedp.WaitVisible(css(`#result-files a`)))
 	shot("05-run-results")
 	sca := eval(`fetch(document.querySelector("#result-files a").href).then(r => r.ok ? r.text() : "HTTP " + r.status)`)
@@ -294,10 +294,10 @@ func TestBrowserLoginProgressSuspendResumeCancel(t *testing.T) {
 	// 6. Cancel from the page: the campaign is gone, its queued runs are
 	// dropped and no new run starts.
 	run("campaign page again", chromedp.Navigate(base+"/ui/campaigns/demo"), chromedp.WaitVisible(css(`button[data-action="cancel"]`)))
-	run("cancel", chromedp.Click(css(`button[data-action="cancel"]`)),
+	run("cancel", b.click(`button[data-action="cancel"]`),
 		chromedp.WaitVisible(css(`button[data-action="confirm-cancel"]`)))
 	shot("08-cancel-confirm")
-	run("confirm", chromedp.Click(css(`button[data-action="confirm-cancel"]`)), chromedp.WaitVisible(css("#gone")))
+	run("confirm", b.click(`button[data-action="confirm-cancel"]`), chromedp.WaitVisible(css("#gone")))
 	shot("09-cancelled")
 	if _, err := st.Get(ctx, "demo"); err == nil {
 		t.Fatal("the campaign still exists after cancelling it from the page")
@@ -364,13 +364,31 @@ func (b *browserT) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 
 func (b *browserT) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := b.step()
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return v
+	b.run("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	return b.eval(inPage(sel, "e.innerText"))
+}
+
+// click clicks what sel selects once it is visible. The page's live
+// updates replace nodes, so a node chromedp looked up can be gone by the
+// time it is clicked ("Could not find node with given id"); the lookup
+// and the click happen in one script instead.
+func (b *browserT) click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := chromedp.WaitVisible(chromedp.CSS(sel))(ctx, tg); err != nil {
+			return err
+		}
+		got, err := chromedp.Evaluate[string](inPage(sel, `(e.click(), "clicked")`), chromedp.EvalAwaitPromise)(ctx, tg)
+		if err == nil && got != "clicked" {
+			err = fmt.Errorf("%s: %s", sel, got)
+		}
+		return err
+	})
+}
+
+// inPage is a script that yields expr of the element sel selects now, or
+// "no element" when none does.
+func inPage(sel, expr string) string {
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); return Promise.resolve(e ? %s : "no element"); })()`, sel, expr)
 }
 
 // eval runs a script that yields a string (or a promise of one).

@@ -187,7 +187,7 @@ func TestBrowserResultsTabPlotsLive(t *testing.T) {
 	// 1. The tab, reached from the campaign page, before any run finished.
 	b.login(base)
 	b.run("campaign page", chromedp.Navigate(base+"/ui/campaigns/aloha"), chromedp.WaitVisible(css("#results-link")),
-		chromedp.Click(css("#results-link")), chromedp.WaitVisible(css("#results-empty")))
+		b.click("#results-link"), chromedp.WaitVisible(css("#results-empty")))
 	if loc := b.eval("Promise.resolve(location.pathname)"); loc != "/ui/campaigns/aloha/results" {
 		t.Fatalf("the Results link led to %s", loc)
 	}
