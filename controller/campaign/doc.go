@@ -27,6 +27,7 @@ Reconcile reads top to bottom, in the shape of Flux's source-controller:
     by run-number window, progress in status.deletion, phase Deleting),
     resumable by any later leader, then removes the object; its results
     stay as a result set under its uid (schema.ResultSet) unless purged.
+    Its status is written as any pass's is (writeStatus, below).
   - Adopt (adopt): on the first look at an object, the tasks and records
     an earlier object of the name left; then the tasks the queue gave up
     on (archived: a worker refused them or their retries ran out),
@@ -90,7 +91,11 @@ with its own reason, which Ready repeats; a suspended campaign has
 neither. A pass that fails also says so: Ready False with the error's
 reason (QueueUnavailable when Redis cannot be reached) and text,
 Reconciling True with ProgressingWithRetry, until a pass succeeds; wait
-and describe show it.
+and describe show it. A delete's pass is no exception: its one write
+holds the progress it made (status.deletion) and, if it failed, the
+error; it never writes back an older count than the object had, and a
+first pass that could not unqueue leaves the phase as it was (so that
+the next pass unqueues again).
 
 Workers' failures reach the status: Degraded is True, with the latest
 failure as its reason and message, while failed run attempts are retried

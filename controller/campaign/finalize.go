@@ -52,16 +52,27 @@ func (r *Reconciler) deleteBudget() time.Duration {
 // finalize does one bounded pass of deleting campaign c (marked deleted):
 // unqueue its tasks, remove its run records (keeping the result lists as
 // completions), then either record its results as a kept result set or,
-// with purge, free them; finally remove the object.
-func (r *Reconciler) finalize(ctx context.Context, c *api.Campaign) (time.Duration, error) {
+// with purge, free them; finally remove the object. Like any pass it
+// writes its status once, on the way out (writeStatus): the progress it
+// made, and the error that ended it, if one did; nothing once the object
+// is gone.
+func (r *Reconciler) finalize(ctx context.Context, c *api.Campaign) (after time.Duration, err error) {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	purge := c.Status.Deletion != nil && c.Status.Deletion.Purge
-	st := c.Status
-	first := st.Phase != api.PhaseDeleting
+	first := c.Status.Phase != api.PhaseDeleting
 	removed := int64(0)
-	if st.Deletion != nil {
-		removed = st.Deletion.RunsRemoved
+	if c.Status.Deletion != nil {
+		removed = c.Status.Deletion.RunsRemoved
 	}
+	// want stays nil until the tasks are unqueued and the results kept:
+	// phase Deleting is what tells later passes that this is done.
+	var want *api.CampaignStatus
+	gone := false
+	defer func() {
+		if !gone {
+			err = r.writeStatus(ctx, c, want, err)
+		}
+	}()
 	if first {
 		r.forget(name)
 		if _, err := r.tasks().Unqueue(ctx, name, uid, false); err != nil {
@@ -78,8 +89,8 @@ func (r *Reconciler) finalize(ctx context.Context, c *api.Campaign) (time.Durati
 	for {
 		d, err := r.Store.DeleteRunBatch(ctx, store.RunSelector{Campaign: name, UID: uid}, r.deleteBatch())
 		removed += int64(d.N)
+		want = r.deleting(c, removed, purge, "")
 		if err != nil {
-			r.writeDeleting(ctx, c, removed, purge, "")
 			return 0, err
 		}
 		if d.Found == 0 {
@@ -91,32 +102,37 @@ func (r *Reconciler) finalize(ctx context.Context, c *api.Campaign) (time.Durati
 		}
 	}
 	if runsLeft {
-		return deleteAgain, r.writeDeleting(ctx, c, removed, purge, "")
+		return deleteAgain, nil
 	}
 	if purge {
+		want = r.deleting(c, removed, purge, "freeing its result files")
 		for {
 			done, err := r.Store.PruneBatch(ctx, uid, pruneBatch)
 			if err != nil {
 				return 0, err
 			}
 			if done {
-				return 0, r.finish(ctx, name, uid, removed, purge)
+				gone, err = r.finish(ctx, name, uid, removed, purge)
+				return 0, err
 			}
 			if time.Since(start) >= r.deleteBudget() {
 				break
 			}
 		}
-		return deleteAgain, r.writeDeleting(ctx, c, removed, purge, "freeing its result files")
+		return deleteAgain, nil
 	}
 	if err := r.Store.TallyResults(ctx, uid); err != nil {
 		return 0, err
 	}
-	return 0, r.finish(ctx, name, uid, removed, purge)
+	gone, err = r.finish(ctx, name, uid, removed, purge)
+	return 0, err
 }
 
-func (r *Reconciler) finish(ctx context.Context, name, uid string, removed int64, purge bool) error {
+// finish removes the object of a campaign whose delete is done, and
+// reports whether it is gone.
+func (r *Reconciler) finish(ctx context.Context, name, uid string, removed int64, purge bool) (bool, error) {
 	if err := r.Store.FinishDelete(ctx, name, uid); err != nil {
-		return err
+		return false, err
 	}
 	r.forget(name)
 	kept := "results kept under uid " + uid
@@ -125,11 +141,11 @@ func (r *Reconciler) finish(ctx context.Context, name, uid string, removed int64
 	}
 	r.log().Info("campaign deleted", zap.String("campaign", name), zap.String("uid", uid),
 		zap.Int64("runRecords", removed), zap.String("results", kept))
-	return nil
+	return true, nil
 }
 
-// writeDeleting writes the progress of a delete into the status.
-func (r *Reconciler) writeDeleting(ctx context.Context, c *api.Campaign, removed int64, purge bool, doing string) error {
+// deleting is c's status with the progress of its delete.
+func (r *Reconciler) deleting(c *api.Campaign, removed int64, purge bool, doing string) *api.CampaignStatus {
 	st := c.Status
 	st.Phase = api.PhaseDeleting
 	st.Deletion = &api.DeletionStatus{Purge: purge, RunsRemoved: removed}
@@ -145,12 +161,8 @@ func (r *Reconciler) writeDeleting(ctx context.Context, c *api.Campaign, removed
 	} else {
 		msg += "; its results are kept under uid " + c.Metadata.UID
 	}
-	now := r.now().UTC()
-	st.Conditions = summarize(slices.Clone(st.Conditions), progressing, ReasonDeleting, msg, c.Metadata.Generation, now)
-	if !statusChanged(c.Status, st) {
-		return nil
-	}
-	return r.Store.UpdateStatus(ctx, c.Metadata.Name, c.Metadata.UID, st, r.Epoch)
+	st.Conditions = summarize(slices.Clone(st.Conditions), progressing, ReasonDeleting, msg, c.Metadata.Generation, r.now().UTC())
+	return &st
 }
 
 // prune does one bounded pass of freeing the result set of uid.

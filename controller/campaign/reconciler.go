@@ -66,7 +66,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (after time.Dur
 	}
 	// From here on, every return writes the status once: what Compute
 	// wanted, or what the campaign had, with the error that ended the pass.
-	var want *Desired
+	var want *api.CampaignStatus
 	defer func() { err = r.writeStatus(ctx, c, want, err) }()
 
 	s := r.stateFor(name, c.Metadata.UID, c.Metadata.Generation)
@@ -80,7 +80,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, name string) (after time.Dur
 		return 0, err
 	}
 	d := Compute(o)
-	want = &d
+	want = &d.Status
 	if err := r.apply(ctx, s, c, o, d, live); err != nil {
 		return 0, err
 	}

@@ -24,17 +24,22 @@ import (
 // last "Running n/m" it reached. The write is fenced by the leader epoch: a
 // deposed leader's write is refused (store.ErrFenced) and changes nothing.
 
-// writeStatus writes the status a pass of c ended with (want: what Compute
-// wanted, nil if the pass did not get there; err: how the pass ended) when
-// it differs from the stored one, and returns err, joined with the
-// write's error.
-func (r *Reconciler) writeStatus(ctx context.Context, c *api.Campaign, want *Desired, err error) error {
+// writeStatus writes the status a pass of c ended with (want: what the
+// pass wanted, Compute's status or a delete's progress, nil if the pass
+// did not get there; err: how the pass ended) when it differs from the
+// stored one, and returns err, joined with the write's error. A failed
+// pass changes only Ready and Reconciling of what it would have written:
+// its phase and counts are what it reached, never older than what the
+// object had when the pass began (c), and the pass is the only writer of
+// its campaign's status (the runtime runs one pass per key; a newer
+// leader fences it).
+func (r *Reconciler) writeStatus(ctx context.Context, c *api.Campaign, want *api.CampaignStatus, err error) error {
 	if errors.Is(err, store.ErrFenced) || ctx.Err() != nil {
 		return err // not the leader any more, or shutting down
 	}
 	st := c.Status
 	if want != nil {
-		st = want.Status
+		st = *want
 	}
 	if err != nil {
 		st = failedPass(st, err, c.Metadata.Generation, r.now().UTC())
