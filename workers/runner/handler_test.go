@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/tarball"
 )
 
 const key = "00aa11bb22cc33dd44ee55ff66778899aabbccddeeff00112233445566778899"
@@ -51,18 +49,7 @@ func setupServer(t *testing.T, ini string) (*testdb.Mongo, *mongo.Database) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	os.WriteFile(filepath.Join(src, "omnetpp.ini"), []byte(ini), 0o644)
-	var buf bytes.Buffer
-	sha, _, err := tarball.Pack(src, []string{"."}, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts))
-	if _, err := b.UploadFromStream(ctx, schema.ArtifactName(key), &buf); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: key, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
-		t.Fatal(err)
-	}
+	storeArtifact(t, db, src, key)
 	return m, db
 }
 

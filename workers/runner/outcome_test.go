@@ -22,7 +22,6 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
-	"github.com/simswarm/simswarm/workers/tarball"
 )
 
 // scriptKey is the artifact of setupScript.
@@ -33,24 +32,12 @@ const scriptKey = "5c5c5c5c22cc33dd44ee55ff66778899aabbccddeeff00112233445566778
 // records its build.
 func setupScript(t *testing.T, db *mongo.Database, sim string) {
 	t.Helper()
-	ctx := context.Background()
 	src := t.TempDir()
 	script := "#!/bin/sh\nRESULTS=results\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
 	if err := os.WriteFile(filepath.Join(src, "sim.sh"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	sha, _, err := tarball.Pack(src, []string{"."}, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).
-		UploadFromStream(ctx, schema.ArtifactName(scriptKey), &buf); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: scriptKey, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
-		t.Fatal(err)
-	}
+	storeArtifact(t, db, src, scriptKey)
 }
 
 func scriptTask(t *testing.T, db *mongo.Database, run int) *asynq.Task {

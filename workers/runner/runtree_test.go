@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
@@ -12,11 +11,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/workers/tarball"
 )
 
 // treeKey is the artifact of TestRunWritesOnlyIntoItsOwnTree.
@@ -53,18 +50,7 @@ ln -s /etc/passwd results/evil.sca
 			t.Fatal(err)
 		}
 	}
-	var buf bytes.Buffer
-	sha, _, err := tarball.Pack(src, []string{"."}, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.GridFSBucket(options.GridFSBucket().SetName(schema.BucketArtifacts)).
-		UploadFromStream(ctx, schema.ArtifactName(treeKey), &buf); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Collection(schema.CollBuilds).InsertOne(ctx, schema.BuildRecord{Key: treeKey, State: schema.BuildSucceeded, SHA256: sha}); err != nil {
-		t.Fatal(err)
-	}
+	storeArtifact(t, db, src, treeKey)
 	cache := t.TempDir()
 	for _, run := range []int{0, 1} {
 		if _, err := db.Collection(schema.CollRuns).InsertOne(ctx, schema.RunRecord{ID: schema.RunID("c", "u1", run), Campaign: "c", UID: "u1", Run: run, State: schema.RunQueued}); err != nil {
