@@ -47,13 +47,7 @@ func scaUtil(run int) (iaMean, numHosts, rep int, util float64) {
 }
 
 func (w *scaWorker) build(ctx context.Context, t *asynq.Task) error {
-	var bt schema.BuildTask
-	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
-		return err
-	}
-	_, err := w.st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key},
-		bson.M{"$set": bson.M{"state": schema.BuildSucceeded, "worker": "sca", "updatedAt": time.Now().UTC(), "durationMs": 100}})
-	return err
+	return succeedBuild(ctx, w.st, t, "sca", 100)
 }
 
 func (w *scaWorker) run(ctx context.Context, t *asynq.Task) error {
