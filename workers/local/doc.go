@@ -55,8 +55,9 @@
 //     inis, other arguments, deleted or truncated results are redone;
 //     Force redoes everything. Records are lines appended to one journal
 //     per campaign (DIR/.simswarm/runs/NAME.jsonl, ReadRecords reads it),
-//     synced once at the end: after a crash that loses data, the digest
-//     check costs a rerun, never a wrong skip.
+//     never synced (nor are the result files, as with opp_runall): after
+//     a crash that loses data, the digest check costs a rerun, never a
+//     wrong skip.
 //   - Cancelling ctx (Ctrl-C) kills every running simulation's process
 //     group and records nothing for the runs it interrupted.
 //   - Result file names are slash paths of safe names below the results
