@@ -1,0 +1,141 @@
+package runidentity
+
+import (
+	"slices"
+	"testing"
+)
+
+var base = Inputs{ArtifactKey: "art-1", Argv: []string{"./aloha"}, WorkingDir: ".", Config: "PureAlohaExperiment"}
+
+var run3 = Run{Number: 3, Vars: "$numHosts=10, $iaMean=2, $repetition=1", Entries: []Entry{
+	{"repeat", "2"}, {"sim-time-limit", "90min"}, {"Aloha.numHosts", "10"},
+	{"Aloha.host[*].iaTime", "exponential(2s)"}, {"network", "Aloha"}, {"Aloha.numHosts", "20"},
+}}
+
+// The encoding is pinned: an identity stored today must match the same
+// run tomorrow, so a change here needs a new Version.
+func TestIdentityIsStable(t *testing.T) {
+	// Computed independently (Python hashlib) from the encoding doc.go and
+	// field describe.
+	const want = "9aac554e7d5fee971150dfd7f2848c84a6878e1f73005336bab57178b0095bbb"
+	if got := New(base).Of(run3); got != want {
+		t.Fatalf("identity %s, pinned %s", got, want)
+	}
+}
+
+func TestIdentityIgnoresRepeatAndRunNumber(t *testing.T) {
+	id := New(base)
+	moved := run3
+	moved.Number = 5 // repeat=4: the same point and repetition is run 5
+	moved.Entries = slices.Clone(run3.Entries)
+	moved.Entries[0].Value = "4"
+	if id.Of(moved) != id.Of(run3) {
+		t.Fatal("the same run under another repeat has another identity")
+	}
+	noRepeat := run3
+	noRepeat.Entries = run3.Entries[1:]
+	if id.Of(noRepeat) != id.Of(run3) {
+		t.Fatal("repeat's presence changes the identity")
+	}
+}
+
+// Every input that decides the result changes the identity.
+func TestIdentityChangesWithWhatDecidesTheResult(t *testing.T) {
+	ref := New(base).Of(run3)
+	with := func(f func(*Inputs, *Run)) string {
+		in, r := base, run3
+		in.Argv = slices.Clone(base.Argv)
+		r.Entries = slices.Clone(run3.Entries)
+		f(&in, &r)
+		return New(in).Of(r)
+	}
+	for name, f := range map[string]func(*Inputs, *Run){
+		"artifact":          func(in *Inputs, _ *Run) { in.ArtifactKey = "art-2" },
+		"program":           func(in *Inputs, _ *Run) { in.Argv = []string{"opp_run"} },
+		"library":           func(in *Inputs, _ *Run) { in.Argv = append(in.Argv, "-l", "lib/x") },
+		"ned path":          func(in *Inputs, _ *Run) { in.Argv = append(in.Argv, "-n", "ned") },
+		"result dir":        func(in *Inputs, _ *Run) { in.Argv = append(in.Argv, "--result-dir=out") },
+		"an option":         func(in *Inputs, _ *Run) { in.Argv = append(in.Argv, "--sim-time-limit=10s") },
+		"working dir":       func(in *Inputs, _ *Run) { in.WorkingDir = "sub" },
+		"config":            func(in *Inputs, _ *Run) { in.Config = "Other" },
+		"repetition":        func(_ *Inputs, r *Run) { r.Vars = "$numHosts=10, $iaMean=2, $repetition=0" },
+		"a variable":        func(_ *Inputs, r *Run) { r.Vars = "$numHosts=15, $iaMean=2, $repetition=1" },
+		"a value":           func(_ *Inputs, r *Run) { r.Entries[3].Value = "exponential(3s)" },
+		"a key":             func(_ *Inputs, r *Run) { r.Entries[2].Key = "Aloha.numHost" },
+		"entry order":       func(_ *Inputs, r *Run) { r.Entries[2], r.Entries[5] = r.Entries[5], r.Entries[2] },
+		"an entry more":     func(_ *Inputs, r *Run) { r.Entries = append(r.Entries, Entry{"seed-set", "0"}) },
+		"an entry less":     func(_ *Inputs, r *Run) { r.Entries = r.Entries[:len(r.Entries)-1] },
+		"field boundary":    func(_ *Inputs, r *Run) { r.Entries[4] = Entry{"networkA", "loha"} },
+		"argv boundary":     func(in *Inputs, _ *Run) { in.Argv = []string{"./aloha", "--x=1"}; in.ArtifactKey = "art-1" },
+		"key and value mix": func(_ *Inputs, r *Run) { r.Entries[1] = Entry{"sim-time-limit90min", ""} },
+	} {
+		if with(f) == ref {
+			t.Errorf("%s: the identity did not change", name)
+		}
+	}
+	if with(func(*Inputs, *Run) {}) != ref {
+		t.Fatal("the same inputs give another identity")
+	}
+}
+
+// What only selects runs, names the ini files or sets up the output leaves
+// the identity as it is.
+func TestIdentityIgnoresSelectionAndOutputFlags(t *testing.T) {
+	ref := New(base).Of(run3)
+	for _, argv := range [][]string{
+		{"./aloha", "-r", "3"},
+		{"./aloha", "-r3", "-s", "-u", "Cmdenv", "--cmdenv-redirect-output=true"},
+		{"./aloha", "-f", "omnetpp.ini", "-c", "PureAlohaExperiment", "-q", "runconfig"},
+		{"./aloha", "-fother.ini", "-cX", "--cmdenv-redirect-output", "true", "omnetpp.ini"},
+		{"./aloha", "--", "omnetpp.ini"},
+	} {
+		in := base
+		in.Argv = argv
+		if got := New(in).Of(run3); got != ref {
+			t.Errorf("%q: another identity", argv)
+		}
+	}
+	in := base
+	in.WorkingDir, in.Config = "", "PureAlohaExperiment"
+	if New(in).Of(run3) != ref {
+		t.Error(`working dir "" is not "."`)
+	}
+	in = base
+	in.Config = ""
+	gen := base
+	gen.Config = "General"
+	if New(in).Of(run3) != New(gen).Of(run3) {
+		t.Error(`config "" is not General`)
+	}
+}
+
+// An entry that still refers to ${runnumber} makes the run number part of
+// the identity; otherwise it is not.
+func TestIdentityHasTheRunNumberOnlyWhenAnEntryRefersToIt(t *testing.T) {
+	id := New(base)
+	a := Run{Number: 3, Vars: "$repetition=0", Entries: []Entry{{"**.tag", "f(${runnumber})"}}}
+	b := a
+	b.Number = 4
+	if id.Of(a) == id.Of(b) {
+		t.Fatal("runs 3 and 4 of an entry naming ${runnumber} share an identity")
+	}
+	a.Entries = []Entry{{"**.tag", "f(3)"}}
+	b.Entries = a.Entries
+	if id.Of(a) != id.Of(b) {
+		t.Fatal("the run number is in the identity without an entry naming it")
+	}
+}
+
+func TestNormalizeArgv(t *testing.T) {
+	got := NormalizeArgv([]string{"opp_run", "-l", "../lib/q", "-r", "0..9", "-n", ".:../lib", "-s", "a.ini", "-c", "X", "--result-dir", "out", "-u", "Cmdenv"})
+	want := []string{"opp_run", "-l", "../lib/q", "-n", ".:../lib", "--result-dir", "out"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := NormalizeArgv([]string{"./aloha", "-c"}); !slices.Equal(got, []string{"./aloha", "-c"}) {
+		t.Fatalf("an argv the program refuses is kept as it is: %q", got)
+	}
+	if NormalizeArgv(nil) != nil {
+		t.Fatal("nil")
+	}
+}
