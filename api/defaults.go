@@ -48,4 +48,12 @@ func SetDefaults(c *Campaign) {
 	setString(&sp.Simulation.WorkingDir, DefaultWorkingDir)
 	setString(&sp.Simulation.IniFile, DefaultIniFile)
 	setString(&sp.Simulation.Config, DefaultConfig)
+	if st := sp.Stop; st != nil {
+		if st.Confidence == 0 {
+			st.Confidence = DefaultStopConfidence
+		}
+		if st.MinRepetitions == 0 {
+			st.MinRepetitions = DefaultStopMinRepetitions
+		}
+	}
 }

@@ -67,6 +67,9 @@ type CampaignSpec struct {
 	Priority int32 `json:"priority,omitempty"`
 	// Suspend stops dispatching new runs; running ones finish.
 	Suspend bool `json:"suspend,omitempty"`
+	// Stop, when set, stops repeating a parameter point once its
+	// confidence interval of Stop.Scalar is narrow enough (stop rule).
+	Stop *StopRule `json:"stop,omitempty"`
 }
 
 // SourceSpec says where the model's source comes from: exactly one of Path
@@ -156,6 +159,8 @@ type CampaignStatus struct {
 	CompletionTime *time.Time `json:"completionTime,omitempty"`
 	// Deletion reports a delete in progress (metadata.deletionTimestamp).
 	Deletion *DeletionStatus `json:"deletion,omitempty"`
+	// Points reports a stop rule's progress (nil without a rule).
+	Points *PointsStatus `json:"points,omitempty"`
 }
 
 // DeletionStatus is the progress of a campaign's deletion.
@@ -178,6 +183,9 @@ type RunCounts struct {
 	// Blocked are the runs that cannot run because the campaign's build
 	// failed (counted instead of Pending).
 	Blocked int64 `json:"blocked,omitempty"`
+	// Skipped are the runs a stop rule did not need: their point's
+	// interval met the rule before they were dispatched.
+	Skipped int64 `json:"skipped,omitempty"`
 }
 
 // BuildStatus reports the campaign's build.

@@ -126,6 +126,9 @@ func (v *validator) spec(sp *CampaignSpec) {
 	if sp.Parallelism < 0 {
 		v.add("spec.parallelism", strconv.Itoa(int(sp.Parallelism)), "%d must not be negative (0 means all available)", sp.Parallelism)
 	}
+	if sp.Stop != nil {
+		v.stop(sp.Stop)
+	}
 }
 
 func (v *validator) source(s *SourceSpec) {

@@ -120,6 +120,10 @@ const (
 	RunRunning   = "Running"
 	RunSucceeded = "Succeeded"
 	RunFailed    = "Failed"
+	// RunSkipped: a stop rule did not need the run (its point's interval
+	// met the rule first). Final, like Succeeded and Failed: never
+	// dispatched, retried or failed afterwards.
+	RunSkipped = "Skipped"
 )
 
 // RunRecord is one run of a campaign (collection runs, _id

@@ -91,6 +91,8 @@ func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCou
 			c.Succeeded = r.N
 		case schema.RunFailed:
 			c.Failed = r.N
+		case schema.RunSkipped:
+			c.Skipped = r.N
 		}
 	}
 	return c, nil
@@ -178,7 +180,7 @@ func (s *Store) SetRunState(ctx context.Context, id, from, to, message string) (
 func (s *Store) FailRun(ctx context.Context, id string, attempt int, message string) (bool, error) {
 	now := s.now().UTC()
 	res, err := s.DB.Collection(collRuns).UpdateOne(ctx,
-		bson.M{"_id": id, "state": bson.M{"$nin": bson.A{schema.RunSucceeded, schema.RunFailed}}, "attempts": bson.M{"$lt": attempt}},
+		bson.M{"_id": id, "state": bson.M{"$nin": bson.A{schema.RunSucceeded, schema.RunFailed, schema.RunSkipped}}, "attempts": bson.M{"$lt": attempt}},
 		bson.M{"$set": bson.M{"state": schema.RunFailed, "message": message, "exitCode": -1, "updatedAt": now, "finishedAt": now},
 			"$max": bson.M{"attempts": attempt}})
 	if err != nil {

@@ -127,8 +127,8 @@ func (h *Handler) resumeBatch(ctx context.Context, runs []*batchRun, retried int
 			r.done = true
 		case err != nil:
 			return fmt.Errorf("read run %s: %w", r.id, err)
-		case cur.State == schema.RunFailed:
-			r.done = true // the controller alone sends a failed run back
+		case cur.State == schema.RunFailed || cur.State == schema.RunSkipped:
+			r.done = true // the controller alone sends a failed run back; a skipped one is not needed
 		default:
 			r.a.n = max(r.a.n, cur.Attempts+retried+1)
 		}

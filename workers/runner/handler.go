@@ -113,10 +113,10 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt schema.RunTask,
 			return nil
 		case err != nil:
 			return fmt.Errorf("read run %s: %w", id, err)
-		case cur.State == schema.RunFailed:
+		case cur.State == schema.RunFailed || cur.State == schema.RunSkipped:
 			// Only the controller sends a failed run back (to Pending,
-			// within its retries).
-			a.log.Info("run already failed; not retrying it unasked")
+			// within its retries); a skipped run is not needed.
+			a.log.Info("run already failed or skipped; not running it unasked", zap.String("state", cur.State))
 			return nil
 		}
 		// Deliveries of this task that recorded nothing (a worker died, a
@@ -293,14 +293,14 @@ func (h *Handler) recordFailure(ctx context.Context, id string, attempt int, sta
 	// a scan of the collection (a filter beyond a lone _id), paid by
 	// failures only. $max: a stale task's attempt must not lower the count
 	// the controller's retries go by.
-	res, err := h.DB.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$ne": schema.RunSucceeded}},
+	res, err := h.DB.Collection(schema.CollRuns).UpdateOne(ctx, bson.M{"_id": id, "state": bson.M{"$nin": bson.A{schema.RunSucceeded, schema.RunSkipped}}},
 		bson.M{"$max": bson.M{"attempts": attempt}, "$set": set,
 			"$addToSet": bson.M{"failureKinds": failureKind(msg, out.StderrTail)}})
 	if err != nil {
 		return fmt.Errorf("record failure of run %s: %w", id, err)
 	}
 	if res.MatchedCount == 0 {
-		h.logger().Info("run already succeeded; this attempt's failure is not recorded", zap.String("run", id),
+		h.logger().Info("run already succeeded or skipped; this attempt's failure is not recorded", zap.String("run", id),
 			zap.String("reason", msg))
 		return nil
 	}
