@@ -44,6 +44,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	./test/bench/runall-vs-xargs.sh
 	./test/bench/runall-vs-opp_runall.sh
+	./test/bench/index-cost.sh
 	./test/bench/throughput.sh 2000
 	./test/bench/scale.sh
 	./test/bench/multihost.sh

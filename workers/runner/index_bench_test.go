@@ -6,8 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,22 +16,26 @@ import (
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/test/testproc"
 	"github.com/simswarm/simswarm/workers/resultfiles"
+	"github.com/simswarm/simswarm/workers/resultindex"
 )
 
 // BenchmarkIndexCost measures what the result index adds to storing a
-// run's results, on FerretDB, with the result files of a real aloha run:
-// b.N runs are stored without their index (upload, then the group commit:
-// chunks, file documents, completion, record) and b.N more with it
-// (parsing the .sca, and the index documents' insert in the same group
-// commit), by `slots` tasks at once, half of each in the order without,
-// with, with, without (the collections grow, and later runs cost more).
-// index-% is the extra time of those with the index. Cases: all of aloha's result files (.sca, .vec,
-// .vci) and its .sca alone (vector recording off: the index's worst
-// ratio), one run at a time (every run pays a command of its own for its
-// index document) and eight at once (runs finishing together share it).
-// The aim: index-% below 10.
+// run's results, on FerretDB, with the result files of a real aloha run.
+// A run's storage cost is its upload (reading and hashing its files into
+// GridFS chunks) and its group commit (chunks, file documents, completion,
+// record); with indexing, also parsing its .sca and writing its index
+// document. Runs are stored one at a time, in pairs of one run without
+// and one with indexing, the order alternating from pair to pair, each
+// run timed alone, so that the machine's load (it is shared) falls on
+// both alike. Reported: index-ratio, the sum of the indexed runs' times
+// over the plain runs' (the aim: below 1.10), ratio-median, the median of
+// the pairs' ratios, and both costs per run. Cases: the .sca alone
+// (vector recording off: the index's worst ratio) and all of aloha's
+// result files (.sca, .vec, .vci). Runs per case: $SIMSWARM_BENCH_PAIRS
+// (400 for .sca alone, a tenth of it with the vectors), per b.N.
 //
-//	go test -run '^$' -bench IndexCost -benchtime 100x ./workers/runner
+//	go test -run '^$' -bench IndexCost -benchtime 1x ./workers/runner
+//	test/bench/index-cost.sh
 func BenchmarkIndexCost(b *testing.B) {
 	omn := omnetpp.Find(b)
 	dir := omn.Sample(b, "aloha")
@@ -46,24 +50,23 @@ func BenchmarkIndexCost(b *testing.B) {
 	if len(all) != 3 || len(sca) != 1 {
 		b.Fatalf("aloha wrote %v", all)
 	}
-	for _, files := range []struct {
-		name  string
-		paths []string
-	}{{"sca+vec+vci", all}, {"sca", sca}} {
-		for _, slots := range []int{1, 8} {
-			b.Run(fmt.Sprintf("%s/slots=%d", files.name, slots), func(b *testing.B) { benchIndexCost(b, files.paths, slots) })
-		}
+	pairs := 400
+	if n, err := strconv.Atoi(os.Getenv("SIMSWARM_BENCH_PAIRS")); err == nil && n > 0 {
+		pairs = n
 	}
+	b.Run("sca", func(b *testing.B) { benchIndexCost(b, sca, pairs) })
+	b.Run("sca+vec+vci", func(b *testing.B) { benchIndexCost(b, all, max(pairs/10, 2)) })
 }
 
-func benchIndexCost(b *testing.B, paths []string, slots int) {
+func benchIndexCost(b *testing.B, paths []string, pairs int) {
 	var size int64
-	for _, p := range paths {
-		st, _ := os.Stat(p)
-		size += st.Size()
-	}
 	var found []resultfiles.Found
 	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += st.Size()
 		found = append(found, resultfiles.Found{Path: p, Name: filepath.Base(p)})
 	}
 	ctx := context.Background()
@@ -73,53 +76,60 @@ func benchIndexCost(b *testing.B, paths []string, slots int) {
 	}
 	b.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 	h := &Handler{DB: db, Worker: "w"}
-	storeAll := func(campaign string, from, to int, index bool) time.Duration {
-		var next atomic.Int64
-		next.Store(int64(from))
-		var wg sync.WaitGroup
-		t0 := time.Now()
-		for range slots {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= to {
-						return
-					}
-					rt := schema.RunTask{Campaign: campaign, UID: "u", Run: i}
-					files, c, err := h.upload(ctx, rt, 1, found)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					if index {
-						c.index = indexResults(rt, 1, paths)
-					}
-					c.comp = &schema.Completion{ID: schema.RunID(campaign, "u", i), Campaign: campaign, UID: "u", Attempt: 1, Files: files}
-					if err := h.commits.store(db, c); err != nil || c.indexErr != nil || (index && len(c.index.Values) == 0) {
-						b.Errorf("store: %v, index: %v", err, c.indexErr)
-						return
-					}
-				}
-			}()
+	// storeOne stores run i of campaign "plain" or "indexed" as the
+	// handler does for a run of one, and returns how long it took.
+	storeOne := func(i int, index bool) time.Duration {
+		campaign := "plain"
+		if index {
+			campaign = "indexed"
 		}
-		wg.Wait()
+		rt := schema.RunTask{Campaign: campaign, UID: campaign, Run: i}
+		t0 := time.Now()
+		files, c, err := h.upload(ctx, rt, 1, found)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if index {
+			c.index = indexResults(rt, 1, paths)
+		}
+		c.comp = &schema.Completion{ID: schema.RunID(campaign, campaign, i), Campaign: campaign, UID: campaign, Attempt: 1, Files: files}
+		if err := h.commits.store(db, c); err != nil || c.indexErr != nil || (index && len(c.index.Values) == 0) {
+			b.Fatalf("store: %v, index: %v", err, c.indexErr)
+		}
 		return time.Since(t0)
 	}
 	b.ResetTimer()
-	half := b.N / 2
-	without := storeAll("plain", 0, half, false)
-	with := storeAll("indexed", 0, half, true)
-	with += storeAll("indexed", half, b.N, true)
-	without += storeAll("plain", half, b.N, false)
-	b.StopTimer()
-	n, _ := db.Collection("resultindex").CountDocuments(ctx, map[string]any{})
-	if int(n) != b.N {
-		b.Fatalf("%d index documents, want %d", n, b.N)
+	var plain, indexed time.Duration
+	var ratios []float64
+	n := pairs * b.N
+	for i := range n {
+		var p, x time.Duration
+		if i%2 == 0 {
+			p = storeOne(i, false)
+			x = storeOne(i, true)
+		} else {
+			x = storeOne(i, true)
+			p = storeOne(i, false)
+		}
+		plain += p
+		indexed += x
+		ratios = append(ratios, float64(x)/float64(p))
 	}
-	b.ReportMetric(float64(without.Microseconds())/float64(b.N), "store-µs/run")
-	b.ReportMetric(float64(with.Microseconds())/float64(b.N), "store+index-µs/run")
-	b.ReportMetric(100*float64(with-without)/float64(without), "index-%")
+	b.StopTimer()
+	indexedRuns := 0
+	if _, err := resultindex.Scan(ctx, db, "indexed", nil, func(d *resultindex.Doc) error {
+		indexedRuns++
+		if len(d.Values) == 0 {
+			return fmt.Errorf("run %d indexed without values", d.Run)
+		}
+		return nil
+	}); err != nil || indexedRuns != n {
+		b.Fatalf("%d runs in the index, want %d: %v", indexedRuns, n, err)
+	}
+	slices.Sort(ratios)
+	b.ReportMetric(float64(plain.Microseconds())/float64(n), "store-µs/run")
+	b.ReportMetric(float64(indexed.Microseconds())/float64(n), "store+index-µs/run")
+	b.ReportMetric(float64(indexed)/float64(plain), "index-ratio")
+	b.ReportMetric(ratios[len(ratios)/2], "ratio-median")
 	b.ReportMetric(float64(size), "result-bytes/run")
 }
