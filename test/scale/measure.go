@@ -93,14 +93,14 @@ func redisPID(tb testing.TB, url string) int {
 // sample is the counters at one moment.
 type sample struct {
 	at                         time.Time
-	finished                   int64
+	finished, calls            int64
 	ctl, redisCPU, mongo, self time.Duration
 	redisCmds                  float64
 }
 
 func (h *Harness) sample(tb testing.TB, rdb *redis.Client, f *Fleet) sample {
 	tb.Helper()
-	s := sample{at: time.Now(), finished: f.Simulated()}
+	s := sample{at: time.Now(), finished: f.Simulated(), calls: f.Calls()}
 	var err error
 	for _, p := range []struct {
 		pid int
@@ -121,8 +121,11 @@ func (h *Harness) sample(tb testing.TB, rdb *redis.Client, f *Fleet) sample {
 type Measurement struct {
 	Workers, Slots int
 	Window         time.Duration
-	Runs           int64   // runs finished in the window
-	RunsPerSec     float64 // sustained
+	Runs           int64 // runs finished in the window
+	// RunsPerTask is how many runs one simulation carried on average in
+	// the window (batched dispatch).
+	RunsPerTask float64
+	RunsPerSec  float64 // sustained
 	// CPU shares (1 = one core) over the window.
 	ControllerCPU, RedisCPU, MongoCPU, FleetCPU float64
 	ControllerRSS, ControllerPeakRSS            int64
@@ -140,8 +143,8 @@ func (m Measurement) PerRun(share float64) float64 {
 }
 
 func (m Measurement) String() string {
-	return fmt.Sprintf("%5d workers x %d slots: %7.0f runs/s | controller %3.0f%% CPU (%.3f ms/run) RSS %d MB (peak %d) | redis %6.0f ops/s %3.0f%% CPU (%.3f ms/run) | FerretDB %3.0f%% CPU (%.3f ms/run) | fleet %3.0f%% CPU | connections: redis %d, FerretDB %d",
-		m.Workers, m.Slots, m.RunsPerSec, m.ControllerCPU*100, m.PerRun(m.ControllerCPU), m.ControllerRSS>>20, m.ControllerPeakRSS>>20,
+	return fmt.Sprintf("%5d workers x %d slots: %7.0f runs/s (%.1f runs/task) | controller %3.0f%% CPU (%.3f ms/run) RSS %d MB (peak %d) | redis %6.0f ops/s %3.0f%% CPU (%.3f ms/run) | FerretDB %3.0f%% CPU (%.3f ms/run) | fleet %3.0f%% CPU | connections: redis %d, FerretDB %d",
+		m.Workers, m.Slots, m.RunsPerSec, m.RunsPerTask, m.ControllerCPU*100, m.PerRun(m.ControllerCPU), m.ControllerRSS>>20, m.ControllerPeakRSS>>20,
 		m.RedisOpsPerSec, m.RedisCPU*100, m.PerRun(m.RedisCPU), m.MongoCPU*100, m.PerRun(m.MongoCPU), m.FleetCPU*100,
 		m.RedisClients, m.MongoConns)
 }
@@ -176,6 +179,9 @@ func (h *Harness) Measure(tb testing.TB, f *Fleet, total int64, warm, window tim
 		m.Slots = f.slots
 	}
 	m.RunsPerSec = float64(m.Runs) / secs
+	if calls := b.calls - a.calls; calls > 0 {
+		m.RunsPerTask = float64(m.Runs) / float64(calls)
+	}
 	var err error
 	if m.ControllerRSS, m.ControllerPeakRSS, err = ProcMem(h.ControllerPID); err != nil {
 		tb.Fatal(err)

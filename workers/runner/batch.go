@@ -327,7 +327,7 @@ func (b *batchExec) store(ctx context.Context, runDir, cwd string, finished []in
 			return err
 		}
 		c.comp = &schema.Completion{ID: r.id, Campaign: rt.Campaign, UID: rt.UID, Attempt: r.a.n, Worker: h.Worker,
-			Files: fs, StderrTail: batchTail(out, len(byNum)), DurationMS: t1.Sub(started).Milliseconds(), CPUMS: cpu.Milliseconds(),
+			Files: fs, StderrTail: batchTail(out, len(byNum)), DurationMS: succeededMS(t1.Sub(started)), CPUMS: cpu.Milliseconds(),
 			StartedAt: started.UTC(), FinishedAt: t1.UTC()}
 		c.index = indexResults(one, r.a.n, pathsOf(files[n]))
 		commits = append(commits, c)

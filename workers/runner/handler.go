@@ -202,7 +202,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt schema.RunTask,
 	}
 	c.index = indexResults(rt, a.n, pathsOf(paths))
 	c.comp = &schema.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: a.n, Worker: h.Worker,
-		Files: files, StderrTail: out.StderrTail, DurationMS: out.Duration.Milliseconds(), CPUMS: out.CPU().Milliseconds(),
+		Files: files, StderrTail: out.StderrTail, DurationMS: succeededMS(out.Duration), CPUMS: out.CPU().Milliseconds(),
 		StartedAt: a.started, FinishedAt: time.Now().UTC()}
 	switch err := h.commits.store(h.DB, c); {
 	case errors.Is(err, errCompletedElsewhere):
@@ -326,4 +326,12 @@ func (h *Handler) logger() *zap.Logger {
 		return zap.NewNop()
 	}
 	return h.Log
+}
+
+// succeededMS is a succeeded run's duration in whole milliseconds, rounded
+// up and at least one: the controller sizes batches from the durations of
+// succeeded runs, and a sum of zero says nothing is known of them (one
+// run per task), so runs shorter than a millisecond must not record zero.
+func succeededMS(d time.Duration) int64 {
+	return max(1, int64((d+time.Millisecond-1)/time.Millisecond))
 }
