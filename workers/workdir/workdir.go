@@ -45,13 +45,16 @@ func Claim(base string) (*Dir, []string, error) {
 		if err != nil {
 			return nil, stale, err
 		}
+		// Another process's Claim may find the directory unlocked between
+		// MkdirTemp and the lock and remove it, before the open (gone) or
+		// after it (the lock is on a deleted directory): make another.
 		f, err := lockDir(p, false)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return nil, stale, err
 		}
-		// Another process's Claim may have found the directory unlocked
-		// between MkdirTemp and the lock and removed it: the lock is then
-		// on a deleted directory, so make another.
 		if same(f, p) {
 			return &Dir{Path: p, lock: f}, stale, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,5 +81,43 @@ func TestClaimClearsOnlyDeadOwners(t *testing.T) {
 	defer d3.Release()
 	if !slices.Equal(stale3, []string{live}) {
 		t.Fatalf("removed %v after the sibling died, want %s", stale3, live)
+	}
+}
+
+// TestConcurrentClaimsAllSucceed: processes starting together on one host
+// (or simulated workers of one process) each get a directory of their own,
+// though each one's Claim clears the directories it finds unlocked - a
+// newly made one too, between its MkdirTemp and its lock.
+func TestConcurrentClaimsAllSucceed(t *testing.T) {
+	base, _ := filepath.EvalSymlinks(t.TempDir())
+	const n = 64
+	for round := range 20 {
+		dirs := make([]*Dir, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dirs[i], _, errs[i] = Claim(base)
+			}()
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: claim %d: %v", round, i, err)
+			}
+			if seen[dirs[i].Path] {
+				t.Fatalf("round %d: %s claimed twice", round, dirs[i].Path)
+			}
+			seen[dirs[i].Path] = true
+			if _, err := os.Stat(dirs[i].Path); err != nil {
+				t.Fatalf("round %d: claimed directory gone: %v", round, err)
+			}
+		}
+		for _, d := range dirs {
+			d.Release()
+		}
 	}
 }
