@@ -226,4 +226,8 @@ type BuildRecord struct {
 	Worker     string    `bson:"worker,omitempty" json:"worker,omitempty"`
 	UpdatedAt  time.Time `bson:"updatedAt" json:"updatedAt"`
 	DurationMS int64     `bson:"durationMs" json:"durationMs"`
+	// ModelKey names the model the build made, for run identities
+	// (package runidentity): its source without ini files, recipe and
+	// toolchain image; builds differing only in ini files share it.
+	ModelKey string `bson:"modelKey,omitempty" json:"modelKey,omitempty"`
 }

@@ -170,6 +170,11 @@ func (h *Handler) process(ctx context.Context, bt schema.BuildTask, log *zap.Log
 		}
 		return err
 	}
+	// Before the build, which may write into the tree.
+	model, err := modelKey(bt.Build, src)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errLocal, err)
+	}
 	start := time.Now()
 	var out procexec.Result
 	if !bt.Build.Prebuilt { // a prebuilt model's source is its artifact
@@ -204,14 +209,14 @@ func (h *Handler) process(ctx context.Context, bt schema.BuildTask, log *zap.Log
 		} else if err != nil {
 			return fmt.Errorf("unpack artifact %s to list its runs: %w", bt.Key, err)
 		}
-		if err := h.listRuns(ctx, bt, view); err != nil {
+		if err := h.listRuns(ctx, bt, view, model); err != nil {
 			return err
 		}
 		if err := os.RemoveAll(view); err != nil {
 			return err
 		}
 	}
-	return h.store(ctx, bt, archive, sha, size, out.StderrTail, time.Since(start))
+	return h.store(ctx, bt, archive, sha, size, model, out.StderrTail, time.Since(start))
 }
 
 // errLocal marks an error of this host's disk, which the queue retries.
@@ -342,7 +347,7 @@ func (h *Handler) build(ctx context.Context, b api.BuildSpec, src, dir string) (
 }
 
 // store uploads the packed artifacts and marks the build Succeeded.
-func (h *Handler) store(ctx context.Context, bt schema.BuildTask, archive, sha string, size int64, logTail string, took time.Duration) error {
+func (h *Handler) store(ctx context.Context, bt schema.BuildTask, archive, sha string, size int64, model, logTail string, took time.Duration) error {
 	// A crashed earlier attempt may have left a partial upload under the name.
 	if err := deleteByName(ctx, h.DB, schema.BucketArtifacts, schema.ArtifactName(bt.Key)); err != nil {
 		return err
@@ -361,7 +366,7 @@ func (h *Handler) store(ctx context.Context, bt schema.BuildTask, archive, sha s
 	now := time.Now().UTC()
 	res, err := h.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key, "state": bson.M{"$ne": schema.BuildSucceeded}},
 		bson.M{"$set": bson.M{"state": schema.BuildSucceeded, "artifactId": fid, "size": size, "sha256": sha,
-			"logTail": logTail, "worker": h.Worker, "updatedAt": now, "durationMs": took.Milliseconds()}})
+			"logTail": logTail, "worker": h.Worker, "updatedAt": now, "durationMs": took.Milliseconds(), "modelKey": model}})
 	if err != nil {
 		return fmt.Errorf("record build %s: %w", bt.Key, err)
 	}

@@ -18,6 +18,15 @@
 // directory in the artifacts; artifacts that a runner would refuse to
 // unpack (a link out of the tree) fail the build.
 //
+// With the list it records each run's identity (package runidentity),
+// from the program's `-q runconfig` streamed through a scanner, so that
+// the controller can reuse runs already done. The identity rests on the
+// build's model key (recorded on the build): a digest of the source tree
+// without ini files and .git, the recipe and the image - not on the
+// artifact, since builds are not reproducible and the artifact holds the
+// ini files that change when a sweep grows. A program that cannot answer
+// the query gets its list without identities (IdentityError says why).
+//
 // Through distcc, the build's environment has CC="distcc gcc" and
 // CXX="distcc g++" (or distcc before the spec's own CC and CXX) and
 // distcc's masquerade directory (Handler.DistccMasquerade, default

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.uber.org/zap"
 
@@ -24,7 +25,7 @@ import (
 // list. The program's refusal (a bad ini, a filter that selects a run that
 // does not exist) is saved as the list's failure for the campaign to show;
 // only storage errors are returned.
-func (h *Handler) listRuns(ctx context.Context, bt schema.BuildTask, root string) error {
+func (h *Handler) listRuns(ctx context.Context, bt schema.BuildTask, root, modelKey string) error {
 	if bt.Simulation == nil || len(bt.Simulation.Program) == 0 {
 		return nil
 	}
@@ -46,10 +47,15 @@ func (h *Handler) listRuns(ctx context.Context, bt schema.BuildTask, root string
 		h.logger().Info("the program did not list its runs", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Error(qerr))
 		return runlist.SaveFailure(ctx, h.DB, id, bt.Key, qerr.Error())
 	}
-	if err := runlist.Save(ctx, h.DB, id, bt.Key, runs); err != nil {
+	ids, why := identify(ctx, q, dir, env, modelKey, runs)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err := runlist.SaveIdentified(ctx, h.DB, id, bt.Key, runs, ids, why); err != nil {
 		return err
 	}
-	h.logger().Info("runs listed by the program", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Int("runs", len(runs)))
+	h.logger().Info("runs listed by the program", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Int("runs", len(runs)),
+		zap.Bool("identified", ids != nil), zap.String("unidentified", why))
 	return nil
 }
 
@@ -84,7 +90,11 @@ func (h *Handler) listRunsOfArtifact(ctx context.Context, bt schema.BuildTask) e
 	if err := tarball.Extract(st, root, tarball.DefaultLimit); err != nil {
 		return fmt.Errorf("unpack artifact %s: %w", bt.Key, err)
 	}
-	return h.listRuns(ctx, bt, root)
+	var b schema.BuildRecord
+	if err := h.DB.Collection(schema.CollBuilds).FindOne(ctx, bson.M{"_id": bt.Key}).Decode(&b); err != nil {
+		return fmt.Errorf("read build %s: %w", bt.Key, err)
+	}
+	return h.listRuns(ctx, bt, root, b.ModelKey)
 }
 
 // workingDirIn is the directory the runs start in, wd inside root (the

@@ -103,7 +103,7 @@ func (c *Cache) Get(ctx context.Context, id string) (*Vars, error) {
 		return e.vars, nil
 	}
 	v := &Vars{nums: make([]int, 0, rec.Count), vars: make([]string, 0, rec.Count)}
-	if err := scan(ctx, c.DB, rec, func(n int, vars string) {
+	if err := scan(ctx, c.DB, rec, func(n int, vars, _ string) {
 		v.nums = append(v.nums, n)
 		v.vars = append(v.vars, vars)
 	}); err != nil {

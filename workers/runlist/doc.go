@@ -11,6 +11,9 @@
 //	rec, err := runlist.Get(ctx, db, id)               // controller
 //	nums, err := runlist.Numbers(ctx, db, rec)
 //
+// A list may carry each run's identity (package runidentity; SaveIdentified,
+// ReadIdentities), for the controller to reuse runs already done.
+//
 // Guarantees: a list is bounded in no document: the runs (a million is
 // fine) are a GridFS file, the record holds its count and file id; a record
 // is written only after its file is complete, so a reader never sees a

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,8 @@ import (
 const (
 	// Coll holds one Record per build and query.
 	Coll = "runlists"
-	// Bucket holds each list's runs, one "N<TAB>$var=value, ..." line each.
+	// Bucket holds each list's runs, one "N<TAB>$var=value, ..." line each,
+	// followed by "<TAB>identity" when the list has identities.
 	Bucket = "runlists"
 
 	StateSucceeded = "succeeded"
@@ -79,6 +81,11 @@ type Record struct {
 	FileID    any       `bson:"fileId,omitempty"`
 	Error     string    `bson:"error,omitempty"`
 	UpdatedAt time.Time `bson:"updatedAt"`
+	// Identified says every run has its identity (package runidentity)
+	// in the list; IdentityError says why a list has none, when the
+	// builder tried.
+	Identified    bool   `bson:"identified,omitempty"`
+	IdentityError string `bson:"identityError,omitempty"`
 }
 
 func fileName(id string) string { return id + ".runs" }
@@ -86,18 +93,31 @@ func fileName(id string) string { return id + ".runs" }
 // Save stores runs as the run list id: the file first (streamed, in
 // bounded inserts), then the record.
 func Save(ctx context.Context, db *mongo.Database, id, buildKey string, runs []oppcli.RunInfo) error {
+	return SaveIdentified(ctx, db, id, buildKey, runs, nil, "")
+}
+
+// SaveIdentified is Save with each run's identity: ids[i] is runs[i]'s
+// (hex, no tabs), or ids is nil and idErr says why there are none.
+func SaveIdentified(ctx context.Context, db *mongo.Database, id, buildKey string, runs []oppcli.RunInfo, ids []string, idErr string) error {
+	if ids != nil && len(ids) != len(runs) {
+		return fmt.Errorf("save run list %s: %d identities for %d runs", id, len(ids), len(runs))
+	}
 	if err := deleteFiles(ctx, db, fileName(id)); err != nil {
 		return err
 	}
 	pr, pw := io.Pipe()
 	go func() {
 		w := bufio.NewWriterSize(pw, 64<<10)
-		for _, r := range runs {
+		for i, r := range runs {
 			// A tab or newline in the variables would break the line format.
 			vars := strings.NewReplacer("\t", " ", "\n", " ").Replace(r.Vars)
 			w.WriteString(strconv.Itoa(r.Number))
 			w.WriteByte('\t')
 			w.WriteString(vars)
+			if ids != nil {
+				w.WriteByte('\t')
+				w.WriteString(ids[i])
+			}
 			w.WriteByte('\n')
 		}
 		pw.CloseWithError(w.Flush())
@@ -108,7 +128,8 @@ func Save(ctx context.Context, db *mongo.Database, id, buildKey string, runs []o
 		return fmt.Errorf("save run list %s: %w", id, err)
 	}
 	_, err = db.Collection(Coll).ReplaceOne(ctx, bson.M{"_id": id}, Record{ID: id, BuildKey: buildKey, State: StateSucceeded,
-		Count: len(runs), FileID: up.ID, UpdatedAt: time.Now().UTC()}, options.Replace().SetUpsert(true))
+		Count: len(runs), FileID: up.ID, UpdatedAt: time.Now().UTC(), Identified: ids != nil, IdentityError: idErr},
+		options.Replace().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("record run list %s: %w", id, err)
 	}
@@ -144,18 +165,69 @@ func Get(ctx context.Context, db *mongo.Database, id string) (*Record, error) {
 // Runs reads a succeeded list's runs.
 func Runs(ctx context.Context, db *mongo.Database, rec *Record) ([]oppcli.RunInfo, error) {
 	var out []oppcli.RunInfo
-	err := scan(ctx, db, rec, func(n int, vars string) { out = append(out, oppcli.RunInfo{Number: n, Vars: vars}) })
+	err := scan(ctx, db, rec, func(n int, vars, _ string) { out = append(out, oppcli.RunInfo{Number: n, Vars: vars}) })
 	return out, err
+}
+
+// Identities are the identities of a list's runs (package runidentity).
+type Identities struct {
+	nums []int
+	ids  [][sha256.Size]byte
+}
+
+// Of is run n's identity, or false when the list has none for it.
+func (x *Identities) Of(n int) (string, bool) {
+	if x == nil {
+		return "", false
+	}
+	i, ok := slices.BinarySearch(x.nums, n)
+	if !ok {
+		return "", false
+	}
+	return hex.EncodeToString(x.ids[i][:]), true
+}
+
+// Len is the number of runs with an identity.
+func (x *Identities) Len() int {
+	if x == nil {
+		return 0
+	}
+	return len(x.nums)
+}
+
+// ReadIdentities reads an identified list's identities, nil for a list
+// without them. A million runs take about 40 MB.
+func ReadIdentities(ctx context.Context, db *mongo.Database, rec *Record) (*Identities, error) {
+	if !rec.Identified {
+		return nil, nil
+	}
+	x := &Identities{nums: make([]int, 0, rec.Count), ids: make([][sha256.Size]byte, 0, rec.Count)}
+	var bad error
+	err := scan(ctx, db, rec, func(n int, _, id string) {
+		var b [sha256.Size]byte
+		if k, err := hex.Decode(b[:], []byte(id)); (err != nil || k != len(b)) && bad == nil {
+			bad = fmt.Errorf("run list %s: run %d has no identity", rec.ID, n)
+		}
+		x.nums = append(x.nums, n)
+		x.ids = append(x.ids, b)
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
 }
 
 // Numbers reads a succeeded list's run numbers, ascending.
 func Numbers(ctx context.Context, db *mongo.Database, rec *Record) ([]int, error) {
 	out := make([]int, 0, rec.Count)
-	err := scan(ctx, db, rec, func(n int, _ string) { out = append(out, n) })
+	err := scan(ctx, db, rec, func(n int, _, _ string) { out = append(out, n) })
 	return out, err
 }
 
-func scan(ctx context.Context, db *mongo.Database, rec *Record, f func(int, string)) error {
+func scan(ctx context.Context, db *mongo.Database, rec *Record, f func(n int, vars, identity string)) error {
 	if rec.State != StateSucceeded {
 		return fmt.Errorf("run list %s: %s", rec.ID, rec.Error)
 	}
@@ -168,12 +240,13 @@ func scan(ctx context.Context, db *mongo.Database, rec *Record, f func(int, stri
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	count, prev := 0, -1
 	for sc.Scan() {
-		num, vars, _ := bytes.Cut(sc.Bytes(), []byte{'\t'})
+		num, rest, _ := bytes.Cut(sc.Bytes(), []byte{'\t'})
+		vars, identity, _ := bytes.Cut(rest, []byte{'\t'})
 		n, err := strconv.Atoi(string(num))
 		if err != nil || n <= prev {
 			return fmt.Errorf("run list %s: line %d is not a run after %d", rec.ID, count+1, prev)
 		}
-		f(n, string(vars))
+		f(n, string(vars), string(identity))
 		prev = n
 		count++
 	}

@@ -63,3 +63,46 @@ func TestSaveAndReadLargeList(t *testing.T) {
 		t.Fatalf("failure: %+v", rec)
 	}
 }
+
+// Identities travel with the list, one per run; a list saved without them
+// reads back as none, and an identity that is not one is an error.
+func TestIdentitiesRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	_, db, err := schema.Connect(ctx, testdb.StartMongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := []oppcli.RunInfo{{Number: 0, Vars: "$a=1, $repetition=0"}, {Number: 3, Vars: "$a=2, $repetition=0"}}
+	ids := []string{strings.Repeat("ab", 32), strings.Repeat("cd", 32)}
+	if err := SaveIdentified(ctx, db, "with", "k", runs, ids, ""); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := Get(ctx, db, "with")
+	x, err := ReadIdentities(ctx, db, rec)
+	if err != nil || x.Len() != 2 {
+		t.Fatalf("%v %v", x, err)
+	}
+	if id, ok := x.Of(3); !ok || id != ids[1] {
+		t.Fatalf("run 3: %q %v", id, ok)
+	}
+	if _, ok := x.Of(1); ok {
+		t.Fatal("run 1 is not listed")
+	}
+	if got, err := Runs(ctx, db, rec); err != nil || got[1].Vars != runs[1].Vars {
+		t.Fatalf("the identity leaked into the variables: %+v %v", got, err)
+	}
+	if err := SaveIdentified(ctx, db, "without", "k", runs, nil, "no -q runconfig"); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = Get(ctx, db, "without")
+	if x, err := ReadIdentities(ctx, db, rec); x != nil || err != nil || rec.IdentityError != "no -q runconfig" {
+		t.Fatalf("%v %v %+v", x, err, rec)
+	}
+	if err := SaveIdentified(ctx, db, "bad", "k", runs, []string{"x", "y"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = Get(ctx, db, "bad")
+	if _, err := ReadIdentities(ctx, db, rec); err == nil || !strings.Contains(err.Error(), "run 0 has no identity") {
+		t.Fatalf("bad identities: %v", err)
+	}
+}

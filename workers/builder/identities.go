@@ -1,0 +1,72 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/simswarm/simswarm/internal/textutil"
+	"github.com/simswarm/simswarm/workers/oppcli"
+	"github.com/simswarm/simswarm/workers/procexec"
+	"github.com/simswarm/simswarm/workers/runidentity"
+	"github.com/simswarm/simswarm/workers/runlist"
+)
+
+// identityQueryTimeout bounds the -q runconfig query (a million runs print
+// about half a gigabyte).
+const identityQueryTimeout = 30 * time.Minute
+
+// identify computes the identities of the listed runs (package
+// runidentity) from the program's `-q runconfig`, streamed: the output is
+// never held whole. It returns nil and why when there are none: a program
+// that does not answer the query (a stand-in that knows only -q runs), or
+// whose answer disagrees with its run list. Such a list is saved without
+// identities, and its runs are simply not reused.
+func identify(ctx context.Context, q runlist.Query, dir string, env []string, modelKey string, runs []oppcli.RunInfo) ([]string, string) {
+	if modelKey == "" {
+		return nil, "the build has no model key (built by an older version)"
+	}
+	idf := runidentity.New(runidentity.Inputs{ArtifactKey: modelKey, Argv: q.Program, WorkingDir: q.WorkingDir, Config: q.Config})
+	pr, pw := io.Pipe()
+	type outcome struct {
+		ids []string
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		ids := make([]string, 0, len(runs))
+		sc := runidentity.NewScanner(pr)
+		var err error
+		for sc.Scan() {
+			r := sc.Run()
+			i := len(ids)
+			if i >= len(runs) || runs[i].Number != r.Number || runs[i].Vars != r.Vars {
+				err = fmt.Errorf("-q runconfig lists run %d (%s) where -q runs lists another", r.Number, r.Vars)
+				break
+			}
+			ids = append(ids, idf.Of(r))
+		}
+		if err == nil {
+			err = sc.Err()
+		}
+		if err == nil && len(ids) != len(runs) {
+			err = fmt.Errorf("-q runconfig lists %d runs, -q runs %d", len(ids), len(runs))
+		}
+		// Drain what is left: a program blocked on a full pipe would never
+		// exit.
+		io.Copy(io.Discard, pr)
+		done <- outcome{ids, err}
+	}()
+	res := procexec.Run(ctx, procexec.Cmd{Argv: runidentity.QueryArgv(q.Program, q.IniFile, q.Config, q.Filter), Dir: dir, Env: env,
+		Timeout: identityQueryTimeout, Stdout: pw})
+	pw.Close()
+	out := <-done
+	if !res.Success() {
+		return nil, fmt.Sprintf("%s -q runconfig: %s: %s", q.Program[0], res.Describe(), textutil.Truncate(res.StderrTail, 500))
+	}
+	if out.err != nil {
+		return nil, q.Program[0] + " " + out.err.Error()
+	}
+	return out.ids, ""
+}
