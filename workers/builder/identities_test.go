@@ -65,7 +65,9 @@ func TestRunListsCarryIdentities(t *testing.T) {
 	os.WriteFile(filepath.Join(repo, "omnetpp.ini"), []byte(strings.Replace(string(ini), "repeat = 2", "repeat = 4", 1)), 0o644)
 	git(t, repo, "commit", "-qam", "repeat 4")
 	first := git(t, repo, "rev-parse", "HEAD~1")
-	at := func(commit string) api.SourceSpec { return api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: commit}} }
+	at := func(commit string) api.SourceSpec {
+		return api.SourceSpec{Git: &api.GitSource{URL: repo, Commit: commit}}
+	}
 	files := []string{"aloha", "omnetpp.ini", "Aloha.ned", "Host.ned", "Server.ned", "package.ned"}
 	b := api.BuildSpec{Prebuilt: true, Artifacts: files}
 	sim := api.SimulationSpec{Program: []string{"./aloha"}, IniFile: "omnetpp.ini", Config: "PureAlohaExperiment"}
