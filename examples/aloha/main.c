@@ -1,6 +1,6 @@
 /* aloha - a pure/slotted ALOHA channel simulation that honours OMNeT++'s
  * command-line contract (opp_run -u Cmdenv -f INI -c CONFIG -r RUNS
- * -q runnumbers|runs -s --result-dir=DIR --cmdenv-redirect-output=BOOL),
+ * -q runnumbers|runs|runconfig -s --result-dir=DIR --cmdenv-redirect-output=BOOL),
  * written for simswarm's examples and tests. See README.md. */
 #include <ctype.h>
 #include <errno.h>
@@ -21,7 +21,7 @@ static int error(const char *fmt, const char *a, const char *b) {
 }
 
 static void usage(void) {
-    puts("usage: aloha [-u Cmdenv] [-f omnetpp.ini] [-c CONFIG] [-r RUNS] [-q runnumbers|runs] [-s]\n"
+    puts("usage: aloha [-u Cmdenv] [-f omnetpp.ini] [-c CONFIG] [-r RUNS] [-q runnumbers|runs|runconfig] [-s]\n"
          "             [--result-dir=DIR] [--cmdenv-redirect-output=true]\n"
          "RUNS: comma-separated run numbers and ranges, e.g. 0..9,20");
 }
@@ -108,6 +108,11 @@ static int simulate(const ctx_t *c, int number) {
     return rc;
 }
 
+/* config_names are the settings a run reads: its configuration, as -q
+ * runconfig lists it. */
+#define NCONFIG 6
+static const char *const config_names[NCONFIG] = {"numHosts", "iaMean", "txDuration", "slotted", "sim-time-limit", "seed-set"};
+
 static int simulate_run(const ctx_t *c, ini_run_t *run_) {
     char err[1024];
     ini_run_t run = *run_;
@@ -115,8 +120,8 @@ static int simulate_run(const ctx_t *c, ini_run_t *run_) {
     sim_params_t p = {.num_hosts = 10, .ia_mean = 1, .tx_duration = 0.1, .slotted = 0, .sim_time = 10000, .seed = (uint64_t)run.repetition};
     result_set_t rs = {.config = c->config, .inifile = c->inifile, .run = &run, .params = &p};
     static char values[16][256];
-    static const char *names[] = {"numHosts", "iaMean", "txDuration", "slotted", "sim-time-limit", "seed-set"};
-    for (int i = 0; i < 6; i++) {
+    const char *const *names = config_names;
+    for (int i = 0; i < NCONFIG; i++) {
         const char *v = ini_lookup(c->ini, c->config, &run, names[i]);
         if (!v) continue;
         snprintf(values[i], sizeof values[i], "%s", v);
@@ -210,8 +215,25 @@ int main(int argc, char **argv) {
             for (int i = 0; i < run.nvars; i++) printf("$%s=%s, ", run.names[i], run.values[i]);
             printf("$repetition=%d\n", run.repetition);
         }
+    } else if (query && !strcmp(query, "runconfig")) {
+        /* As opp_run: each run's line, then the settings it sees with
+         * ${...} substituted, a blank line between runs. */
+        ini_run_t run;
+        int first = 1;
+        for (int r = 0; r < count; r++) {
+            if (!sel[r]) continue;
+            if (ini_run(ini, config, r, &run, err, sizeof err)) return error("%s%s", err, "");
+            printf(first ? "Run %d: " : "\nRun %d: ", r);
+            first = 0;
+            for (int i = 0; i < run.nvars; i++) printf("$%s=%s, ", run.names[i], run.values[i]);
+            printf("$repetition=%d\n", run.repetition);
+            for (int i = 0; i < NCONFIG; i++) {
+                const char *v = ini_lookup(ini, config, &run, config_names[i]);
+                if (v) printf("\t%s = %s\n", config_names[i], v);
+            }
+        }
     } else if (query) {
-        return error("unknown query \"%s\": use runnumbers or runs%s", query, "");
+        return error("unknown query \"%s\": use runnumbers, runs or runconfig%s", query, "");
     } else {
         ctx_t c = {config, inifile, result_dir, ini, silent, redirect};
         for (int r = 0; r < count; r++)
