@@ -17,7 +17,8 @@
 //   - its resolved configuration entries, in the program's order, except
 //     `repeat`;
 //   - and the run number, if an entry still refers to ${runnumber} after
-//     the program's substitution.
+//     the program's substitution, or if no entry sets seed-set: its
+//     default is ${runnumber}, so such a run is seeded by its number.
 //
 // Neither the ini text nor the run number is hashed otherwise: growing
 // `repeat` from 5 to 10 shifts the run numbers (repetition is the

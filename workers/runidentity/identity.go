@@ -14,7 +14,7 @@ import (
 
 // Version names the identity's encoding; it is hashed first, so a change
 // of what is hashed (a new version) never matches an identity of the old.
-const Version = "simswarm-run-identity/1"
+const Version = "simswarm-run-identity/2"
 
 // Inputs is what every run of one listing shares.
 type Inputs struct {
@@ -76,7 +76,7 @@ func (id *Identifier) Of(r Run) string {
 	h := sha256.New()
 	h.Write(id.prefix[:])
 	field(h, r.Vars)
-	byNumber := false
+	byNumber, seeded := false, false
 	for _, e := range r.Entries {
 		if excluded[e.Key] {
 			continue
@@ -84,8 +84,12 @@ func (id *Identifier) Of(r Run) string {
 		field(h, e.Key)
 		field(h, e.Value)
 		byNumber = byNumber || runNumberRef.MatchString(e.Value) || runNumberRef.MatchString(e.Key)
+		seeded = seeded || e.Key == "seed-set"
 	}
-	if byNumber {
+	// seed-set defaults to ${runnumber} (OMNeT++'s envirbase.cc), and the
+	// program lists only the entries an ini sets: without one, the run's
+	// random numbers come from its number.
+	if byNumber || !seeded {
 		field(h, "runnumber")
 		field(h, strconv.Itoa(r.Number))
 	}

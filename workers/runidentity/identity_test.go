@@ -17,7 +17,7 @@ var run3 = Run{Number: 3, Vars: "$numHosts=10, $iaMean=2, $repetition=1", Entrie
 func TestIdentityIsStable(t *testing.T) {
 	// Computed independently (Python hashlib) from the encoding doc.go and
 	// field describe.
-	const want = "9aac554e7d5fee971150dfd7f2848c84a6878e1f73005336bab57178b0095bbb"
+	const want = "a8e4f6faf98e42134ca0b0fbb1951a000d20d7317fdbfae1ec5a3c584050f1ee"
 	if got := New(base).Of(run3); got != want {
 		t.Fatalf("identity %s, pinned %s", got, want)
 	}
@@ -25,6 +25,8 @@ func TestIdentityIsStable(t *testing.T) {
 
 func TestIdentityIgnoresRepeatAndRunNumber(t *testing.T) {
 	id := New(base)
+	run3 := run3
+	run3.Entries = append(slices.Clone(run3.Entries), Entry{"seed-set", "1"}) // ${repetition}
 	moved := run3
 	moved.Number = 5 // repeat=4: the same point and repetition is run 5
 	moved.Entries = slices.Clone(run3.Entries)
@@ -110,7 +112,7 @@ func TestIdentityIgnoresSelectionAndOutputFlags(t *testing.T) {
 }
 
 // An entry that still refers to ${runnumber} makes the run number part of
-// the identity; otherwise it is not.
+// the identity; otherwise (with seed-set given) it is not.
 func TestIdentityHasTheRunNumberOnlyWhenAnEntryRefersToIt(t *testing.T) {
 	id := New(base)
 	a := Run{Number: 3, Vars: "$repetition=0", Entries: []Entry{{"**.tag", "f(${runnumber})"}}}
@@ -119,7 +121,7 @@ func TestIdentityHasTheRunNumberOnlyWhenAnEntryRefersToIt(t *testing.T) {
 	if id.Of(a) == id.Of(b) {
 		t.Fatal("runs 3 and 4 of an entry naming ${runnumber} share an identity")
 	}
-	a.Entries = []Entry{{"**.tag", "f(3)"}}
+	a.Entries = []Entry{{"**.tag", "f(3)"}, {"seed-set", "0"}}
 	b.Entries = a.Entries
 	if id.Of(a) != id.Of(b) {
 		t.Fatal("the run number is in the identity without an entry naming it")
@@ -137,5 +139,26 @@ func TestNormalizeArgv(t *testing.T) {
 	}
 	if NormalizeArgv(nil) != nil {
 		t.Fatal("nil")
+	}
+}
+
+// OMNeT++ seeds a run by seed-set, whose default is ${runnumber}
+// (envirbase.cc), and -q runconfig lists only the entries an ini sets: a
+// run without a seed-set entry is seeded by its number, so two runs that
+// differ only in their number (the same point and repetition before and
+// after repeat grew) simulate different things.
+func TestIdentityHasTheRunNumberWhenSeedSetIsTheDefault(t *testing.T) {
+	id := New(base)
+	a := Run{Number: 3, Vars: "$x=1, $repetition=1", Entries: []Entry{{"repeat", "2"}, {"**.x", "1"}}}
+	b := a
+	b.Number = 5
+	b.Entries = []Entry{{"repeat", "4"}, {"**.x", "1"}}
+	if id.Of(a) == id.Of(b) {
+		t.Fatal("runs 3 and 5 without a seed-set entry (seeded by their number) share an identity")
+	}
+	a.Entries = append(slices.Clone(a.Entries), Entry{"seed-set", "1"})
+	b.Entries = append(slices.Clone(b.Entries), Entry{"seed-set", "1"})
+	if id.Of(a) != id.Of(b) {
+		t.Fatal("runs with the same seed-set entry differ by their number")
 	}
 }

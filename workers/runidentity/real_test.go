@@ -16,8 +16,10 @@ import (
 // On the real aloha sample: the runs of `-q runconfig` are those of
 // `-q runs`; growing repeat from 2 to 4 keeps the identities of the first
 // two repetitions of every point (under other run numbers) and gives the
-// new ones new identities; a changed value, or seed-set = ${runnumber},
-// changes them; a comment does not; -r selects runs without changing them.
+// new ones new identities when seed-set = ${repetition}, and only of the
+// runs whose number stays without seed-set (its default is ${runnumber});
+// a changed value, or seed-set = ${runnumber}, changes them; a comment
+// does not; -r selects runs without changing them.
 func TestRealAlohaIdentities(t *testing.T) {
 	omn := omnetpp.Find(t)
 	dir := omn.Sample(t, "aloha")
@@ -33,6 +35,15 @@ func TestRealAlohaIdentities(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Replace(string(ini), from, to, 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The sample sets no seed-set, whose default ${runnumber} seeds a run
+	// by its number: as it is, growing repeat changes the runs whose
+	// number moves.
+	write("default4.ini", "repeat = 2", "repeat = 4")
+	write("default.ini", "repeat = 2", "repeat = 2")
+	write("omnetpp.ini", "repeat = 2", "repeat = 2\nseed-set = ${repetition}")
+	if ini, err = os.ReadFile(filepath.Join(dir, "omnetpp.ini")); err != nil {
+		t.Fatal(err)
 	}
 	write("repeat4.ini", "repeat = 2", "repeat = 4")
 	write("comment.ini", "repeat = 2", "repeat = 2 # a comment\n# and a line of it")
@@ -103,6 +114,15 @@ func TestRealAlohaIdentities(t *testing.T) {
 	}
 	if four[5].Vars != two[3].Vars || id.Of(four[5]) != id.Of(two[3]) {
 		t.Fatalf("repeat 4's run 5 is %s, repeat 2's run 3 %s", four[5].Vars, two[3].Vars)
+	}
+
+	// Without seed-set: only the runs whose number stays (point 0's
+	// repetitions 0 and 1, runs 0 and 1 either way) keep their identity.
+	defaultIDs := byID(list("default.ini", ""))
+	for _, r := range list("default4.ini", "") {
+		if _, ok := defaultIDs[id.Of(r)]; ok != (r.Number < 2) {
+			t.Fatalf("default seed-set, repeat 4, run %d (%s): found among repeat 2's runs %v", r.Number, r.Vars, ok)
+		}
 	}
 
 	for i, r := range list("comment.ini", "") {
