@@ -35,6 +35,11 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 			return err
 		}
 	}
+	if d.Stop != nil && len(d.Stop.Skip) > 0 {
+		if err := r.skip(ctx, s, c, d.Stop.Skip); err != nil {
+			return err
+		}
+	}
 	if d.CreateRuns && needRecords(s, int(o.Counts.Total)) {
 		runs, _, err := r.expand(ctx, s, c, o.Build)
 		if err != nil {
@@ -58,6 +63,9 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 			Source: c.Spec.Source, Build: c.Spec.Build, Simulation: &sim}); err != nil {
 			return err
 		}
+	}
+	if d.Dispatch > 0 && d.Stop != nil {
+		return r.dispatchStop(ctx, c, o, d.Stop.Order, d.Dispatch, d.BatchSize)
 	}
 	if d.Dispatch > 0 {
 		return r.dispatch(ctx, s, c, o, d, live)

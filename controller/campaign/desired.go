@@ -44,7 +44,10 @@ type Observed struct {
 	// SourceRevision is the git commit of the manifest that declared the
 	// campaign (GitOps), from AnnotationSourceRevision.
 	SourceRevision string
-	Now            time.Time
+	// Stop is what the stop rule needs (spec.stop; nil without a rule, or
+	// while the runs' iteration variables are not known).
+	Stop *StopObservation
+	Now  time.Time
 }
 
 // AnnotationSourceRevision carries the applied commit of a GitOps source;
@@ -70,6 +73,9 @@ type Desired struct {
 	Demand, BatchSize int
 	// Requeue: look again after this long (0 = only on events/resync).
 	Requeue time.Duration
+	// Stop is the stop rule's plan (nil without a rule): the runs to skip,
+	// and the only runs a dispatch may send, in their order.
+	Stop *StopPlan
 }
 
 // Reasons of conditions.
@@ -84,6 +90,7 @@ const (
 	ReasonCreatingRuns  = "CreatingRuns"
 	ReasonWaitingBuild  = "WaitingForBuild"
 	ReasonWaitingWindow = "WaitingForCapacity"
+	ReasonListingRuns   = "ListingRuns"
 	// Reasons of the Degraded condition.
 	ReasonAttemptFailed = "AttemptFailed"
 	ReasonTaskRetrying  = "TaskRetrying"
@@ -110,6 +117,7 @@ func Compute(o Observed) Desired {
 	// Failed runs with attempts left go back to Pending (not while
 	// suspended); the latest of them is what Degraded says.
 	failure := o.Failure
+	d.Stop = stopPlan(&o, buildDone, &counts)
 	if buildDone && !o.Spec.Suspend && len(o.Retryable) > 0 {
 		latest := o.Retryable[0]
 		for _, f := range o.Retryable {
@@ -134,6 +142,7 @@ func Compute(o Observed) Desired {
 		if p := int(o.Spec.Parallelism); p > 0 && d.Demand > p {
 			d.Demand = p
 		}
+		d.Demand = stopDemand(o, d.Stop, d.Demand)
 	}
 	window := o.Pool.share(d.Demand)
 	d.BatchSize = batchSize(o.Durations, int(counts.Pending)+max(o.Expanded-int(counts.Total), 0), o.Pool.Slots)
@@ -146,6 +155,7 @@ func Compute(o Observed) Desired {
 	st.ObservedGeneration = o.Generation
 	st.SourceRevision = o.SourceRevision
 	st.Runs = inFlight(counts, o.Inflight, o.Active)
+	st.Points = stopPoints(o, d.Stop)
 	// Records that are Pending and not in the queue.
 	waiting := st.Runs.Pending
 	if o.Expanded >= 0 && int64(o.Expanded) > st.Runs.Total {
@@ -183,8 +193,8 @@ func Compute(o Observed) Desired {
 	d.CreateRuns = o.Expanded > 0 && counts.Total < int64(o.Expanded)
 	// Finished only on a fresh count: a cached one may miss what workers
 	// did since, and a campaign declared finished is not looked at again.
-	finished := o.Expanded >= 0 && !d.CreateRuns && o.CountsFresh &&
-		counts.Succeeded+counts.Failed == counts.Total && counts.Total > 0 || o.Expanded == 0
+	finished := o.Expanded >= 0 && !d.CreateRuns && o.CountsFresh && stopSettled(d.Stop) &&
+		counts.Succeeded+counts.Failed+counts.Skipped == counts.Total && counts.Total > 0 || o.Expanded == 0
 
 	switch {
 	case o.Build != nil && o.Build.State == schema.BuildFailed:
@@ -208,7 +218,7 @@ func Compute(o Observed) Desired {
 		if counts.Failed > 0 {
 			set(api.PhaseFailed, stalled, ReasonRunsFailed, textutil.Plural(counts.Failed, "run")+" failed")
 		} else {
-			set(api.PhaseSucceeded, ready, ReasonSucceeded, textutil.Plural(counts.Succeeded, "run")+" succeeded")
+			set(api.PhaseSucceeded, ready, ReasonSucceeded, textutil.Plural(counts.Succeeded, "run")+" succeeded"+stopSummary(counts, st.Points))
 		}
 		if st.CompletionTime == nil {
 			t := o.Now
@@ -234,7 +244,12 @@ func Compute(o Observed) Desired {
 			// Records not created yet can't be dispatched this pass.
 			d.Dispatch = int(waiting)
 		}
-		reason, msg := ReasonRunning, "running"
+		reason, msg := ReasonRunning, "running"+stopSummary(counts, st.Points)
+		if d.Stop == nil && o.Spec.Stop != nil {
+			// The points are not known yet: nothing is dispatched.
+			d.Dispatch = 0
+			reason, msg = ReasonListingRuns, "listing the runs' iteration variables for the stop rule"
+		}
 		if d.CreateRuns {
 			reason, msg = ReasonCreatingRuns, "creating run records"
 		} else if window == 0 && o.Inflight == 0 && d.Demand > 0 {

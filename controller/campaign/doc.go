@@ -78,6 +78,24 @@ listing), so dispatching writes no record, and a run whose task vanished
 with the old queue left a hash under the task's ID (the half hash is
 removed: orphans.go).
 
+# Statistical stopping
+
+A campaign with spec.stop (stop*.go) is dispatched by its rule instead
+of the frontier: observe reads each run's point and repetition (the
+build's run list, -q runs, asked for also when spec.simulation.runs is a
+list of numbers), every record's state (three fields each, every pass)
+and, when more runs succeeded, the rule's scalar of each indexed run;
+Compute's decideStop (pure) ends a converged point's undispatched runs
+(Pending without a task, or Failed with attempts left) as Skipped and
+orders the others by repetition, then point, keeping each open point's
+runs in flight to max(1, slots/open points) or what it needs to reach the
+rule's minimum; a task holds runs of one repetition. Skipping writes each
+record conditionally (a run a worker finished keeps its outcome); a pass
+that skips never declares the campaign finished (the next, on a fresh
+count, does: every run Succeeded, Failed or Skipped). status.points
+counts the points, converged and missing the scalar (they run every
+repetition), and Ready says how many were skipped.
+
 # Status and conditions
 
 The status (phase, observedGeneration, conditions, counts, times) is

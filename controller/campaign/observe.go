@@ -90,6 +90,11 @@ func (r *Reconciler) observe(ctx context.Context, s *campaignState, c *api.Campa
 		if o.Durations, err = r.durations(ctx, s, name, o.Counts.Succeeded); err != nil {
 			return o, nil, err
 		}
+		if c.Spec.Stop != nil && o.Expanded > 0 {
+			if err := r.observeStop(ctx, s, c, &o, live); err != nil {
+				return o, nil, err
+			}
+		}
 	}
 	return o, live, nil
 }

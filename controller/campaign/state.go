@@ -19,6 +19,7 @@ type campaignState struct {
 	// Of the generation gen: a new spec may select other runs.
 	expansion expansion
 	frontier  frontier
+	stop      stopState
 	// Of the object uid: its run records are the same whatever the spec.
 	counts    countEntry
 	durations durationEntry
@@ -67,7 +68,7 @@ func (r *Reconciler) stateFor(name, uid string, gen int64) *campaignState {
 		r.states[name] = s
 	}
 	if s.gen != gen {
-		s.gen, s.expansion, s.frontier = gen, expansion{}, frontier{}
+		s.gen, s.expansion, s.frontier, s.stop = gen, expansion{}, frontier{}, stopState{}
 	}
 	return s
 }

@@ -17,6 +17,9 @@
 // them): "**" matches anything, "*" and "?" anything but a dot, "{a,b}"
 // either alternative; no pattern matches everything.
 //
+// Interval gives the same statistics at any confidence level (a
+// campaign's stop rule decides on them).
+//
 // Guarantees: a table does not depend on the order its runs were added in
 // (each group's values are sorted before they are summed), so the table
 // of a campaign from the controller equals the table of its pulled files;
