@@ -106,7 +106,11 @@ func printCampaigns(w io.Writer, items []*api.Campaign, output string, single bo
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\n", c.Metadata.Name, phase, r.Succeeded, r.Failed,
 				r.Running, r.Queued, r.Pending, c.Spec.Priority, build, c.Metadata.Generation, age)
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d\t%s\n", c.Metadata.Name, phase, r.Succeeded, r.Total, r.Failed, age)
+			runs := fmt.Sprintf("%d/%d", r.Succeeded, r.Total)
+			if r.Skipped > 0 {
+				runs += fmt.Sprintf(" (%d skipped)", r.Skipped)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Metadata.Name, phase, runs, r.Failed, age)
 		}
 	}
 	return tw.Flush()
@@ -174,7 +178,11 @@ func newDescribeCmd(g *globals) *cobra.Command {
 			if r.Blocked > 0 {
 				fmt.Fprintf(w, ", blocked %d (the build failed)", r.Blocked)
 			}
+			if r.Skipped > 0 {
+				fmt.Fprintf(w, ", skipped %d (not needed by the stop rule)", r.Skipped)
+			}
 			fmt.Fprintln(w)
+			describeStop(w, cp)
 			if s.StartTime != nil {
 				fmt.Fprintf(w, "Started:       %s\n", s.StartTime.Format(time.RFC3339))
 			}
@@ -332,6 +340,10 @@ func newWaitCmd(g *globals) *cobra.Command {
 			if cp.Status.Phase != api.PhaseSucceeded {
 				return fmt.Errorf("campaign %s %s: %s", args[0], cp.Status.Phase, stalledMessage(cp))
 			}
+			if sk := cp.Status.Runs.Skipped; sk > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "campaign/%s succeeded (%d runs, %d skipped by the stop rule)\n", args[0], cp.Status.Runs.Succeeded, sk)
+				return nil
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "campaign/%s succeeded (%d runs)\n", args[0], cp.Status.Runs.Succeeded)
 			return nil
 		},
@@ -349,6 +361,9 @@ func progressLine(name string, cp *api.Campaign) string {
 	s := cp.Status
 	line := fmt.Sprintf("%s: %s %d/%d succeeded, %d failed, %d running, %d queued", name, s.Phase,
 		s.Runs.Succeeded, s.Runs.Total, s.Runs.Failed, s.Runs.Running, s.Runs.Queued)
+	if s.Runs.Skipped > 0 {
+		line += fmt.Sprintf(", %d skipped", s.Runs.Skipped)
+	}
 	var ready, retrying bool
 	var why string
 	for _, c := range s.Conditions {

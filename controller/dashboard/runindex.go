@@ -29,12 +29,13 @@ const (
 	stRunning
 	stSucceeded
 	stFailed
+	stSkipped
 	stOther
 	nStates
 	stAny = nStates // page filter: every state
 )
 
-var stateNames = [nStates]string{schema.RunPending, schema.RunQueued, schema.RunRunning, schema.RunSucceeded, schema.RunFailed, "Other"}
+var stateNames = [nStates]string{schema.RunPending, schema.RunQueued, schema.RunRunning, schema.RunSucceeded, schema.RunFailed, schema.RunSkipped, "Other"}
 
 func stateCode(s string) uint8 {
 	for i, n := range stateNames[:stOther] {

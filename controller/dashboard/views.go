@@ -34,7 +34,10 @@ type CampaignSummary struct {
 	Priority    int32         `json:"priority"`
 	Parallelism int32         `json:"parallelism,omitempty"`
 	Runs        api.RunCounts `json:"runs"`
-	// Progress is the finished fraction (succeeded + failed) / total.
+	// Points is a stop rule's progress (nil without a rule).
+	Points *api.PointsStatus `json:"points,omitempty"`
+	// Progress is the finished fraction (succeeded + failed + skipped) /
+	// total.
 	Progress float64         `json:"progress"`
 	Pace     Pace            `json:"pace"`
 	Build    api.BuildStatus `json:"build"`
@@ -66,7 +69,7 @@ type CampaignDetail struct {
 func summarize(c *api.Campaign, snap *snapshot, now time.Time) CampaignSummary {
 	st := c.Status
 	s := CampaignSummary{Name: c.Metadata.Name, UID: c.Metadata.UID, Phase: st.Phase, Suspended: c.Spec.Suspend,
-		Priority: c.Spec.Priority, Parallelism: c.Spec.Parallelism, Runs: st.Runs, Build: st.Build,
+		Priority: c.Spec.Priority, Parallelism: c.Spec.Parallelism, Runs: st.Runs, Points: st.Points, Build: st.Build,
 		Conditions: st.Conditions, Created: c.Metadata.CreationTimestamp, StartTime: st.StartTime,
 		CompletionTime: st.CompletionTime, Generation: c.Metadata.Generation, Observed: st.ObservedGeneration}
 	if s.Phase == "" {
@@ -76,7 +79,7 @@ func summarize(c *api.Campaign, snap *snapshot, now time.Time) CampaignSummary {
 		s.Phase = api.PhaseDeleting // before the reconciler's first pass says so
 	}
 	if st.Runs.Total > 0 {
-		s.Progress = float64(st.Runs.Succeeded+st.Runs.Failed) / float64(st.Runs.Total)
+		s.Progress = float64(st.Runs.Succeeded+st.Runs.Failed+st.Runs.Skipped) / float64(st.Runs.Total)
 	}
 	for i, cond := range st.Conditions {
 		if cond.Type == api.ConditionReady || i == 0 {
@@ -164,6 +167,7 @@ func addCounts(t *api.RunCounts, c api.RunCounts) {
 	t.Running += c.Running
 	t.Succeeded += c.Succeeded
 	t.Failed += c.Failed
+	t.Skipped += c.Skipped
 }
 
 func totals(hbs []heartbeat.Beat, err error) WorkerTotals {

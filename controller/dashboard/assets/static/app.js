@@ -140,13 +140,13 @@ function live(params, render, onError) {
 function progressBar(c) {
   const r = c.runs, t = r.total || 0;
   const pct = (n) => (t ? (100 * n) / t : 0) + "%";
-  const bar = h("div", { class: "bar", title: `${r.succeeded} succeeded, ${r.failed} failed, ${r.running} running, ${r.queued} queued, ${r.pending} pending${r.blocked ? `, ${r.blocked} blocked by the failed build` : ""}` });
-  for (const [cls, n] of [["s", r.succeeded], ["f", r.failed], ["r", r.running], ["q", r.queued]]) {
+  const bar = h("div", { class: "bar", title: `${r.succeeded} succeeded, ${r.failed} failed, ${r.running} running, ${r.queued} queued, ${r.pending} pending${r.blocked ? `, ${r.blocked} blocked by the failed build` : ""}${r.skipped ? `, ${r.skipped} skipped by the stop rule` : ""}` });
+  for (const [cls, n] of [["s", r.succeeded], ["k", r.skipped || 0], ["f", r.failed], ["r", r.running], ["q", r.queued]]) {
     const seg = h("span", { class: cls });
     seg.style.width = pct(n);
     bar.append(seg);
   }
-  const done = r.succeeded + r.failed;
+  const done = r.succeeded + r.failed + (r.skipped || 0);
   return h("div", { class: "progress", "data-campaign": c.name, "data-done": done, "data-total": t },
     bar, h("div", { class: "progress-label" }, `${fmtInt(done)} / ${fmtInt(t)} (${t ? Math.floor((100 * done) / t) : 0}%)`));
 }
@@ -251,6 +251,7 @@ function campaignPage(name) {
     last = d;
     const c = d.campaign, r = d.runs, main = document.getElementById("main");
     const counts = { "": c.runs.total, Pending: c.runs.pending, Queued: c.runs.queued, Running: c.runs.running, Succeeded: c.runs.succeeded, Failed: c.runs.failed };
+    if (c.runs.skipped) counts.Skipped = c.runs.skipped;
     const tabs = h("div", { class: "tabs", role: "tablist" }, Object.entries(counts).map(([s, n]) =>
       h("button", { class: state.state === s ? "on" : "", "data-state": s || "all",
         onclick: () => { state.state = s; state.after = -1; state.history = []; open(); } }, (s || "All") + " " + fmtInt(n))));
@@ -266,7 +267,9 @@ function campaignPage(name) {
       h("div", { class: "actions" }, campaignActions(c, () => render(last))),
       h("h2", {}, "Progress"), progressBar(c),
       h("div", { class: "cards" }, card("throughput", paceText(c.pace)), card("eta", fmtDur(c.pace.etaSeconds)),
-        card("mean run", fmtMS(Math.round(c.pace.meanDurationMs))), card("succeeded", fmtInt(c.runs.succeeded)), card("failed", fmtInt(c.runs.failed))),
+        card("mean run", fmtMS(Math.round(c.pace.meanDurationMs))), card("succeeded", fmtInt(c.runs.succeeded)), card("failed", fmtInt(c.runs.failed)),
+        ...(c.points ? [card("skipped", fmtInt(c.runs.skipped || 0)), card("points converged", `${fmtInt(c.points.converged)} / ${fmtInt(c.points.total)}`)] : [])),
+      c.points && c.points.message ? h("p", { class: "error", id: "stop-points" }, c.points.message) : "",
       h("div", { class: "grid2" },
         kv("source", c.source), kv("program", (c.program || []).join(" ")), kv("config", c.config || "General"),
         kv("runs", c.runsFilter || "every run of the config"), kv("priority", c.priority), kv("parallelism", c.parallelism || "unbounded"),

@@ -165,7 +165,7 @@ function resultsPage(name) {
     state.scalar = state.scalar || d.scalar;
     state.x = state.x || d.x;
     fill(d);
-    const done = c.runs.succeeded + c.runs.failed;
+    const done = c.runs.succeeded + c.runs.failed + (c.runs.skipped || 0);
     status.textContent = `${fmtInt(d.runs)} run${d.runs === 1 ? "" : "s"} indexed (${fmtInt(done)} of ${fmtInt(c.runs.total)} finished); ` +
       `mean of each point's repetitions with its 95% confidence interval` + (d.scalarsCut ? `; ${fmtInt(d.scalarsCut)} more names not listed` : "") +
       ` — read in ${fmtMS(d.costMs) === "—" ? "<1 ms" : fmtMS(d.costMs)}, ${new Date(d.at).toLocaleTimeString()}`;
