@@ -28,8 +28,11 @@ var errUnstored = errors.New("upload results")
 // down should still store what it finished.
 const commitTimeout = time.Minute
 
-// maxCommitRuns bounds the runs one group commit carries.
-const maxCommitRuns = 256
+// maxCommitRuns bounds the runs one group commit carries: as many as a
+// batch's write (maxBatchCommit), for the same reason - FerretDB 1.24
+// wedged for good on a bulk update of 40 to 227 run records, or on two at
+// once (TestGroupCommitsOfManyRunsAtOnceKeepFerretDBAnswering).
+const maxCommitRuns = maxBatchCommit
 
 // commit is what storing one successful run writes: the tail of its result
 // chunks, its file documents, its completion and its record's outcome.

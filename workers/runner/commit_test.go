@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
@@ -176,4 +177,80 @@ func TestGroupCommitBoundsChunkInsertsByBytes(t *testing.T) {
 			t.Errorf("a chunk insert of %d bytes (%d commands: %v), want at most about %d", n, len(sizes), sizes, maxBatchBytes)
 		}
 	}
+}
+
+// TestGroupCommitsOfManyRunsAtOnceKeepFerretDBAnswering: two workers (two
+// group commits), each with a few hundred runs finishing at once, store
+// every run within a bound. FerretDB 1.24 wedged for good (every later
+// command timed out) on a bulk update of 40 to 227 run records, or on two
+// at once, which commits of up to 256 runs sent here.
+func TestGroupCommitsOfManyRunsAtOnceKeepFerretDBAnswering(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	largest := 0
+	client, err := mongo.Connect(options.Client().ApplyURI(testdb.StartMongo(t)).SetMonitor(&event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			if e.CommandName == "update" {
+				if v, err := e.Command.LookupErr("updates"); err == nil {
+					n, _ := v.Array().Values()
+					mu.Lock()
+					largest = max(largest, len(n))
+					mu.Unlock()
+				}
+			}
+		}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	db := client.Database("simswarm")
+	const workers, perWorker = 2, 300
+	var recs []any
+	for i := range workers * perWorker {
+		recs = append(recs, bson.M{"_id": schema.RunID("c", "u", i), "state": schema.RunPending})
+	}
+	if _, err := db.Collection(schema.CollRuns).InsertMany(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []error, 1)
+	go func() {
+		errs := make([]error, workers*perWorker)
+		var wg sync.WaitGroup
+		for w := range workers {
+			g := &groupCommit{}
+			for k := range perWorker {
+				i := w*perWorker + k
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					fid := bson.NewObjectID()
+					errs[i] = g.store(db, &commit{
+						chunks: []chunkDoc{{ID: bson.NewObjectID(), FilesID: fid, N: 0, Data: []byte{byte(i)}}},
+						files:  []any{bson.M{"_id": fid, "length": 1, "chunkSize": chunkSize, "filename": schema.ResultName("c", "u", i, "x.sca")}},
+						comp:   &schema.Completion{ID: schema.RunID("c", "u", i), Attempt: 1, Files: []schema.ResultFile{{Name: "x.sca", FileID: fid}}},
+					})
+				}()
+			}
+		}
+		wg.Wait()
+		done <- errs
+	}()
+	select {
+	case errs := <-done:
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("%d runs not stored within 3 minutes (largest update: %d records): FerretDB wedged", workers*perWorker, largest)
+	}
+	n, err := db.Collection(schema.CollRuns).CountDocuments(ctx, bson.M{"state": schema.RunSucceeded})
+	if err != nil || n != workers*perWorker {
+		t.Fatalf("%d runs recorded Succeeded (%v), want %d", n, err, workers*perWorker)
+	}
+	if largest > maxBatchCommit {
+		t.Errorf("an update of %d run records, want at most %d", largest, maxBatchCommit)
+	}
+	t.Logf("largest update: %d records", largest)
 }
