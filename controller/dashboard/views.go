@@ -181,7 +181,7 @@ func totals(hbs []heartbeat.Beat, err error) WorkerTotals {
 		} else {
 			t.Runners++
 		}
-		t.Slots += max(hb.Slots, 1)
+		t.Slots += hb.ActiveSlots()
 		t.BusySlots += len(hb.Tasks)
 	}
 	return t
@@ -358,6 +358,9 @@ type WorkerRow struct {
 	Busy  int        `json:"busy"`
 	Tasks []string   `json:"tasks"`
 	Since *time.Time `json:"since,omitempty"`
+	// Waiting says why a runner takes no tasks (its node's slot count
+	// not yet published, or 0).
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // BuildRow is one build record.
@@ -425,7 +428,7 @@ func (s *Server) queuesPage(ctx context.Context) (*QueuesPage, error) {
 	p.Totals = totals(hbs, err)
 	p.WorkerCount = len(hbs)
 	for _, hb := range hbs[:min(len(hbs), maxWorkerRows)] {
-		w := WorkerRow{Name: hb.Name, Role: hb.Role, Slots: hb.Slots, Busy: len(hb.Tasks), Tasks: hb.Tasks}
+		w := WorkerRow{Name: hb.Name, Role: hb.Role, Slots: hb.Slots, Busy: len(hb.Tasks), Tasks: hb.Tasks, Waiting: hb.Waiting}
 		if w.Tasks == nil {
 			w.Tasks = []string{}
 		}

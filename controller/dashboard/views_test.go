@@ -96,10 +96,13 @@ func TestQueueViewShowsDepthWorkersFailuresAndBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	since := time.Now().UTC().Add(-90 * time.Second).Truncate(time.Second)
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 6; i++ {
 		hb := heartbeat.Beat{Name: fmt.Sprintf("node%d-run-1", i), Role: "run", Slots: 2, Tasks: []string{}}
 		if i < 2 {
 			hb.Tasks, hb.Since = []string{fmt.Sprintf("demo run %d", i)}, since
+		}
+		if i == 5 { // a runner whose node's slot count is not published yet
+			hb.Slots, hb.Waiting = 0, "waiting for the controller to publish this node's runner slots"
 		}
 		b, _ := json.Marshal(hb)
 		if err := e.rdb.Set(ctx, heartbeat.Key(hb.Name), b, 30*time.Second).Err(); err != nil {
@@ -132,8 +135,11 @@ func TestQueueViewShowsDepthWorkersFailuresAndBuilds(t *testing.T) {
 	if q, ok := byName[schema.QueueBuild]; !ok || q.Size != 0 {
 		t.Errorf("build queue (never used) = %+v %v", q, ok)
 	}
-	if p.WorkerCount != 5 || p.Totals.Slots != 10 || p.Totals.BusySlots != 2 || len(p.Workers) != 5 {
-		t.Fatalf("workers: %d, totals %+v", p.WorkerCount, p.Totals)
+	if p.WorkerCount != 6 || p.Totals.Slots != 10 || p.Totals.BusySlots != 2 || len(p.Workers) != 6 {
+		t.Fatalf("workers: %d, totals %+v (a waiting runner has no slots)", p.WorkerCount, p.Totals)
+	}
+	if w := p.Workers[5]; w.Name != "node5-run-1" || w.Slots != 0 || !strings.Contains(w.Waiting, "waiting for the controller") {
+		t.Errorf("waiting runner = %+v", w)
 	}
 	w := p.Workers[0]
 	if w.Name != "node0-run-1" || w.Busy != 1 || w.Tasks[0] != "demo run 0" || w.Since == nil || !w.Since.Equal(since) {

@@ -229,7 +229,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 			n, slots, busy := map[string]int{"run": 0, "build": 0}, map[string]int{"run": 0, "build": 0}, map[string]int{"run": 0, "build": 0}
 			for _, hb := range hbs {
 				n[hb.Role]++
-				slots[hb.Role] += max(hb.Slots, 1)
+				slots[hb.Role] += hb.ActiveSlots()
 				busy[hb.Role] += len(hb.Tasks)
 			}
 			for role := range n {

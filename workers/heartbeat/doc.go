@@ -37,6 +37,9 @@
 //     500 keys: a thousand workers are read in a few round trips. An
 //     entry that is not a heartbeat's JSON is skipped; one that names no
 //     worker is named by its key.
-//   - RunSlots counts each live runner's slots, at least one each, and no
-//     builder's.
+//   - RunSlots counts each live runner's slots, at least one each, none
+//     of a runner that says it is Waiting (its node's slot count not yet
+//     published, or 0), and no builder's.
+//   - SetSlots (a runner re-sized to its node's published count) shows
+//     within a second, like a task taken by an idle worker.
 package heartbeat

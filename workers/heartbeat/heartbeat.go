@@ -28,6 +28,9 @@ type Beat struct {
 	Tasks []string `json:"tasks"`
 	// Since is when the worker last took a task (zero: never).
 	Since time.Time `json:"since"`
+	// Waiting says why a runner takes no tasks now ("" = it does): its
+	// node's slot count is not published yet, or is 0.
+	Waiting string `json:"waiting,omitempty"`
 	// TTL is how long the entry lives without a new beat (read from Redis,
 	// not published).
 	TTL time.Duration `json:"-"`
@@ -35,3 +38,13 @@ type Beat struct {
 
 // RoleRun is the Role of a runner, whose slots RunSlots counts.
 const RoleRun = "run"
+
+// ActiveSlots is the tasks the worker carries out at once: its slots, at
+// least one (an old worker announcing none had one), and none while it
+// is Waiting.
+func (b Beat) ActiveSlots() int {
+	if b.Waiting != "" {
+		return 0
+	}
+	return max(b.Slots, 1)
+}

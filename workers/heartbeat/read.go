@@ -85,13 +85,14 @@ func parse(key, entry string) (Beat, bool) {
 	return b, true
 }
 
-// RunSlots sums the slots of the live runners (a runner announcing none
-// counts one): the simulations the cluster runs at once.
+// RunSlots sums the slots of the live runners (Beat.ActiveSlots: a runner
+// announcing none counts one, a waiting one none): the simulations the
+// cluster runs at once.
 func RunSlots(beats []Beat) int {
 	n := 0
 	for _, b := range beats {
 		if b.Role == RoleRun {
-			n += max(b.Slots, 1)
+			n += b.ActiveSlots()
 		}
 	}
 	return n

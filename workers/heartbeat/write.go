@@ -29,6 +29,7 @@ type Writer struct {
 	next        int
 	tasks       map[int]string
 	since       time.Time
+	waiting     string
 	lastFailure bool
 	// poke asks for a beat soon: a worker that was idle took a task.
 	poke chan struct{}
@@ -71,6 +72,19 @@ func (w *Writer) Track(task string) (done func()) {
 	}
 }
 
+// SetSlots announces a new slot count and why the worker waits ("": it
+// takes tasks), at the next beat, which it asks for now: a runner sized by
+// its node's published count changes both.
+func (w *Writer) SetSlots(slots int, waiting string) {
+	w.mu.Lock()
+	w.slots, w.waiting = slots, waiting
+	w.mu.Unlock()
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
+}
+
 // Run beats until ctx ends; the entry then lives on for its TTL (see
 // Withdraw).
 func (w *Writer) Run(ctx context.Context) {
@@ -99,12 +113,12 @@ func (w *Writer) beat(ctx context.Context) {
 	for _, t := range w.tasks {
 		tasks = append(tasks, t)
 	}
-	since := w.since
+	since, slots, waiting := w.since, w.slots, w.waiting
 	w.mu.Unlock()
 	sort.Strings(tasks)
 	// "task" is the one-line summary; "tasks" lists each slot's.
-	body, _ := json.Marshal(Beat{Name: w.name, Role: w.role, Slots: w.slots,
-		Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since})
+	body, _ := json.Marshal(Beat{Name: w.name, Role: w.role, Slots: slots,
+		Task: strings.Join(tasks, ", "), Tasks: tasks, Since: since, Waiting: waiting})
 	err := w.rdb.Set(ctx, Key(w.name), body, TTL).Err()
 	// Say it once per outage, not every beat.
 	if err != nil && !errors.Is(err, context.Canceled) && !w.lastFailure {

@@ -64,3 +64,41 @@ func TestWriterSaysAtOnceWhatAnIdleWorkerTook(t *testing.T) {
 		t.Fatal("Withdraw left the entry")
 	}
 }
+
+// TestSetSlotsShowsAtOnceAndWaitingCountsNone: a runner re-sized to its
+// node's count says so within a second, not at the next periodic beat; a
+// waiting runner (no count yet) counts no slots in RunSlots, which sizes
+// the controller's queue window.
+func TestSetSlotsShowsAtOnceAndWaitingCountsNone(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	w := NewWriter(rdb, "node1-run-1", RoleRun, 0, nil)
+	w.SetSlots(0, "waiting for the count")
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(wctx) }()
+	defer func() { stop(); <-done }()
+	wait := func(what string, ok func(Beat, int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(2 * pokeGap)
+		for {
+			beats, err := Read(ctx, rdb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(beats) == 1 && ok(beats[0], RunSlots(beats)) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: heartbeats %+v (RunSlots %d)", what, beats, RunSlots(beats))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait("waiting, no slots", func(b Beat, n int) bool { return b.Waiting == "waiting for the count" && b.Slots == 0 && n == 0 })
+	time.Sleep(pokeGap) // past the first beat's gap
+	w.SetSlots(8, "")
+	wait("8 slots within 2s", func(b Beat, n int) bool { return b.Waiting == "" && b.Slots == 8 && n == 8 })
+}

@@ -351,7 +351,7 @@ function queuesPage() {
       d.totals.error ? h("p", { class: "error" }, d.totals.error) : "",
       h("table", { id: "workers" }, h("thead", {}, h("tr", {}, ["Worker", "Role", "Busy", "Current task", "Since"].map((x, i) => h("th", { class: i === 2 ? "num" : "" }, x)))),
         h("tbody", {}, d.workers.map((w) => h("tr", { "data-worker": w.name }, h("td", { class: "mono" }, w.name), h("td", {}, w.role),
-          h("td", { class: "num" }, `${w.busy} / ${w.slots}`), h("td", {}, w.tasks.length ? w.tasks.join(", ") : h("span", { class: "muted" }, "idle")),
+          h("td", { class: "num" }, `${w.busy} / ${w.slots}`), h("td", {}, w.tasks.length ? w.tasks.join(", ") : h("span", { class: "muted" }, w.waiting || "idle")),
           h("td", {}, w.tasks.length ? ago(w.since, d.at) : "—"))))),
       d.workers.length < d.workerCount ? h("p", { class: "muted" }, `${fmtInt(d.workerCount - d.workers.length)} more not shown.`) : "",
       h("h2", {}, "Recent failures"),
