@@ -39,7 +39,8 @@
 //
 // # Redis names
 //
-// DistccHostsKey holds the distcc host list the stack reconciler publishes;
+// DistccHostsKey holds the distcc host list the stack reconciler publishes,
+// RunnerSlotsKey each node's runner slot count;
 // ChangesChannel carries an Announcement of the campaigns whose runs
 // finished or that changed outside the leader (ParseAnnouncement reads it).
 // A worker's heartbeat key and entry are package workers/heartbeat's.

@@ -30,6 +30,11 @@ func SourceName(sha string) string { return sha + ".tar.gz" }
 // (controller/stack) and the builder reads before every build.
 const DistccHostsKey = "simswarm:distcc:hosts"
 
+// RunnerSlotsKey is the Redis hash of each node's runner slot count (field:
+// the swarm node ID, value: a decimal count) that the stack reconciler
+// publishes and the runner of that node (started with its node ID) reads.
+const RunnerSlotsKey = "simswarm:runners:slots"
+
 // ChangesChannel is the Redis pub/sub channel on which a campaign's name
 // is announced when something about it changed outside the leading
 // controller: an API write on a standby, a run or build a worker finished.

@@ -16,9 +16,9 @@ import (
 
 func newWorkerCmd(g *globals) *cobra.Command {
 	var (
-		role, redisURL, mongoURI, cache, distccHosts, name string
-		slots, prefetch                                    int
-		shutdownGrace, distccWait                          time.Duration
+		role, redisURL, mongoURI, cache, distccHosts, name, nodeID string
+		slots, prefetch                                            int
+		shutdownGrace, distccWait                                  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "worker --role build|run --redis URL --mongo URI",
@@ -35,6 +35,11 @@ func newWorkerCmd(g *globals) *cobra.Command {
                  source archive, make -jN (through distcc when hosts are known:
                  --distcc-hosts, or the list the controller keeps in Redis),
                  then stores the artifacts under the build's content key.
+
+In a stack, one runner runs per node with --node-id (SIMSWARM_NODE_ID, the
+node's swarm ID): it takes as many slots as the stack's controller publishes
+for that node (its CPUs minus the manager's reserve), waits until a count is
+published, and re-sizes itself when the count changes.
 
 Workers are disposable: SIGTERM hands unfinished tasks back to the queue; a
 worker that dies has its task redelivered after its lease runs out; after a
@@ -56,7 +61,10 @@ Examples:
 			if role != "run" && role != "build" {
 				return invalidInput(fmt.Errorf("--role: %q is not build or run", role))
 			}
-			if slots < 1 {
+			if nodeID != "" && role != "run" {
+				return invalidInput(fmt.Errorf("--node-id: only a runner (--role run) is sized by its node"))
+			}
+			if slots < 1 && nodeID == "" {
 				return invalidInput(fmt.Errorf("--slots: %d is not a number of slots (must be at least 1)", slots))
 			}
 			ropt, err := redis.ParseURL(redisURL)
@@ -71,7 +79,7 @@ Examples:
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return worker.Run(ctx, worker.Config{Role: worker.Role(role), Name: name, Redis: ropt, MongoURI: mongoURI,
-				Cache: cache, Slots: slots, Prefetch: prefetch, ShutdownGrace: shutdownGrace,
+				Cache: cache, Slots: slots, NodeID: nodeID, Prefetch: prefetch, ShutdownGrace: shutdownGrace,
 				DistccHosts: distccHosts, DistccWait: distccWait, Log: log})
 		},
 	}
@@ -80,7 +88,8 @@ Examples:
 	f.StringVar(&redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL (the queue)")
 	f.StringVar(&mongoURI, "mongo", "mongodb://127.0.0.1:27017/simswarm", "MongoDB URI (records and GridFS)")
 	f.IntVar(&slots, "slots", 1, "tasks carried out at once (a runner: simulations, one per CPU it may use)")
-	f.IntVar(&prefetch, "prefetch", -1, "with --role run: tasks held beyond --slots, waiting for a slot (-1: as many as --slots)")
+	f.StringVar(&nodeID, "node-id", "", "with --role run: the swarm node's ID; the runner then runs as many simulations at once as the controller publishes for this node (--slots is not used) and waits until it does")
+	f.IntVar(&prefetch, "prefetch", -1, "with --role run: tasks held beyond --slots, waiting for a slot (-1: as many as --slots); with --node-id, per slot")
 	f.StringVar(&cache, "cache", filepath.Join(os.TempDir(), "simswarm-worker"), "directory for unpacked artifacts and work files")
 	f.StringVar(&distccHosts, "distcc-hosts", "", "with --role build: distcc hosts when Redis holds no list (DISTCC_HOSTS syntax)")
 	f.DurationVar(&distccWait, "distcc-wait", 0, "with --role build: how long a build waits for a distcc host list before compiling locally")

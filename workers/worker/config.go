@@ -41,10 +41,21 @@ type Config struct {
 	Cache string
 
 	// Slots is how many tasks are carried out at once; for a runner, the
-	// simulations at once (one per CPU it may use). At least 1.
+	// simulations at once (one per CPU it may use). At least 1, unless
+	// NodeID is set.
 	Slots int
+	// NodeID, for a runner, is its swarm node's ID: the runner then runs as
+	// many simulations at once as the count published for that node under
+	// schema.RunnerSlotsKey (Slots is not used), waits while there is none
+	// or it is 0, and re-sizes when it changes (see the package
+	// documentation).
+	NodeID string
+	// SlotsCheck is how often a runner with a NodeID reads its count
+	// (default 5 s).
+	SlotsCheck time.Duration
 	// Prefetch is, for a runner, how many tasks it holds beyond Slots,
-	// waiting for a slot; negative: as many as Slots.
+	// waiting for a slot; negative: as many as Slots. With a NodeID it is
+	// per slot (negative: one), as the count is not known in advance.
 	Prefetch int
 	// ShutdownGrace is how long running tasks may finish once ctx ends
 	// before they are handed back to the queue.
@@ -71,8 +82,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Role != RoleRun && c.Role != RoleBuild {
 		return c, fmt.Errorf("role: %q is not %s or %s", c.Role, RoleBuild, RoleRun)
 	}
-	if c.Slots < 1 {
+	if c.NodeID != "" && c.Role != RoleRun {
+		return c, fmt.Errorf("node ID: only a runner is sized by its node (role %s)", c.Role)
+	}
+	if c.Slots < 1 && c.NodeID == "" {
 		return c, fmt.Errorf("slots: %d is not a number of slots (must be at least 1)", c.Slots)
+	}
+	if c.SlotsCheck <= 0 {
+		c.SlotsCheck = defaultSlotsCheck
 	}
 	if c.Redis == nil {
 		return c, errors.New("redis: no server")
@@ -80,7 +97,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Cache == "" {
 		return c, errors.New("cache: no directory")
 	}
-	if c.Prefetch < 0 {
+	if c.Prefetch < 0 && c.NodeID == "" {
 		c.Prefetch = c.Slots
 	}
 	if c.Role == RoleBuild {

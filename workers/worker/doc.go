@@ -32,6 +32,30 @@
 // Slots at a time (Prefetch does not apply), with make's parallelism the
 // host's CPUs and the distcc host list from Redis (or DistccHosts).
 //
+// # Runners sized by their node
+//
+// In a stack, one runner runs per node (a global service) and is started
+// with its node's swarm ID (Config.NodeID, SIMSWARM_NODE_ID={{.Node.ID}}).
+// It runs as many simulations at once as the count the controller's stack
+// reconciler publishes for that node (hash schema.RunnerSlotsKey, field
+// the node ID; stackspec.RunnerSlots: the node's CPUs minus the manager's
+// reserve, over the runner reservation), and Config.Prefetch is per slot.
+// It reads the count every SlotsCheck (5 s):
+//
+//   - until a count is published, and while it is 0, it takes no tasks
+//     (runs no queue server) and its heartbeat says why (Beat.Waiting,
+//     0 slots); it never guesses a count;
+//   - when the count changes, its queue server is shut down as on
+//     shutdown below (running tasks get ShutdownGrace, then go back to
+//     the queue) and a new one started with the new count, in the same
+//     process (asynq's concurrency is fixed per server);
+//   - a count that disappears (Redis restarted empty) or cannot be read
+//     changes nothing: the controller publishes again at its next pass.
+//
+// So its processes, queue polls and database connections grow with
+// nodes, not CPUs, and it never runs more simulations than its node's
+// count.
+//
 // A slot that finds the queue empty looks again after 100 ms, not asynq's
 // 1 s: with short runs the controller's next refill is usually closer than
 // that. A task whose handler returned an error (MongoDB or the disk, not

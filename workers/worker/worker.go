@@ -18,6 +18,10 @@ import (
 	"github.com/simswarm/simswarm/workers/workdir"
 )
 
+// defaultSlotsCheck is how often a runner sized by its node reads its
+// node's slot count.
+const defaultSlotsCheck = 5 * time.Second
+
 // connectTimeout bounds the first connection to MongoDB.
 const connectTimeout = 30 * time.Second
 
@@ -70,47 +74,63 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	hb := heartbeat.NewWriter(rdb, cfg.Name, string(cfg.Role), cfg.Slots, log)
-	mux := asynq.NewServeMux()
-	queue := schema.QueueRun
-	if cfg.Role == RoleRun {
-		h := &runner.Handler{DB: db, Cache: runner.NewCache(filepath.Join(cfg.Cache, "artifacts"), db), Slots: cfg.Slots,
-			WorkDir: work.Path, Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed, Exec: cfg.Exec}
-		mux.HandleFunc(schema.TypeRun, h.ProcessTask)
-	} else {
-		queue = schema.QueueBuild
-		h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.DistccHosts}, HostsWait: cfg.DistccWait,
-			WorkDir: work.Path, Jobs: runtime.NumCPU(), Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed}
-		mux.HandleFunc(schema.TypeBuild, h.ProcessTask)
-	}
+	cache := runner.NewCache(filepath.Join(cfg.Cache, "artifacts"), db)
 	// Its own connection for the queue, closed once the server stopped
-	// (asynq leaves a client it was given open).
+	// (asynq leaves a client it was given open, so a re-sized runner's
+	// next server uses it too).
 	qdb := redis.NewClient(cfg.Redis)
 	defer qdb.Close()
-	srv := asynq.NewServerFromRedisClient(qdb, asynq.Config{
-		// Tasks beyond the slots: while a task stores its results, another
-		// one's simulation holds the slot, and tasks storing at once share
-		// the database commands (runner.Handler).
-		Concurrency:       cfg.Slots + cfg.Prefetch,
-		Queues:            map[string]int{queue: 1},
-		ShutdownTimeout:   cfg.ShutdownGrace,
-		TaskCheckInterval: emptyQueueCheck,
-		Logger:            log.Sugar(),
-		LogLevel:          asynq.WarnLevel,
-		RetryDelayFunc:    retryDelay,
-	})
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	log.Info("worker started", zap.Int("slots", cfg.Slots), zap.String("queue", queue))
-	if cfg.Ready != nil {
-		close(cfg.Ready)
+	// serve starts a queue server with slots slots and prefetch tasks
+	// beyond them.
+	serve := func(slots, prefetch int) (*asynq.Server, error) {
+		mux := asynq.NewServeMux()
+		queue := schema.QueueRun
+		if cfg.Role == RoleRun {
+			h := &runner.Handler{DB: db, Cache: cache, Slots: slots,
+				WorkDir: work.Path, Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed, Exec: cfg.Exec}
+			mux.HandleFunc(schema.TypeRun, h.ProcessTask)
+		} else {
+			queue = schema.QueueBuild
+			h := &builder.Handler{DB: db, Hosts: builder.RedisHosts{Client: rdb, Static: cfg.DistccHosts}, HostsWait: cfg.DistccWait,
+				WorkDir: work.Path, Jobs: runtime.NumCPU(), Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed}
+			mux.HandleFunc(schema.TypeBuild, h.ProcessTask)
+		}
+		srv := asynq.NewServerFromRedisClient(qdb, asynq.Config{
+			// Tasks beyond the slots: while a task stores its results, another
+			// one's simulation holds the slot, and tasks storing at once share
+			// the database commands (runner.Handler).
+			Concurrency:       slots + prefetch,
+			Queues:            map[string]int{queue: 1},
+			ShutdownTimeout:   cfg.ShutdownGrace,
+			TaskCheckInterval: emptyQueueCheck,
+			Logger:            log.Sugar(),
+			LogLevel:          asynq.WarnLevel,
+			RetryDelayFunc:    retryDelay,
+		})
+		if err := srv.Start(mux); err != nil {
+			return nil, fmt.Errorf("start worker: %w", err)
+		}
+		log.Info("worker started", zap.Int("slots", slots), zap.Int("prefetch", prefetch), zap.String("queue", queue))
+		return srv, nil
 	}
 
 	hbDone := make(chan struct{})
-	go func() { defer close(hbDone); hb.Run(ctx) }()
-	<-ctx.Done()
-	log.Info("worker stopping: unfinished tasks go back to the queue")
-	srv.Shutdown()
+	if cfg.NodeID != "" {
+		go func() { defer close(hbDone); hb.Run(ctx) }()
+		sizeByNode(ctx, cfg, rdb, hb, serve)
+	} else {
+		srv, err := serve(cfg.Slots, cfg.Prefetch)
+		if err != nil {
+			return err
+		}
+		if cfg.Ready != nil {
+			close(cfg.Ready)
+		}
+		go func() { defer close(hbDone); hb.Run(ctx) }()
+		<-ctx.Done()
+		log.Info("worker stopping: unfinished tasks go back to the queue")
+		srv.Shutdown()
+	}
 	<-hbDone
 	// Gone from the dashboard at once, not a TTL later.
 	delCtx, cancelDel := context.WithTimeout(context.Background(), 2*time.Second)
