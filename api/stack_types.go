@@ -56,19 +56,24 @@ type StackImages struct {
 
 // RunnerSettings shape the runner service.
 type RunnerSettings struct {
-	// CPUReservation is the CPUs each runner replica reserves. Default 0.95:
-	// one run per core, leaving a little for the node's own processes.
+	// CPUReservation is the CPUs each runner slot stands for: a node's
+	// runner (one per node) runs floor(its CPUs, minus the manager
+	// reserve on a manager, / CPUReservation) simulations at once.
+	// Default 0.95: one run per core, leaving a little for the node's own
+	// processes.
 	CPUReservation *float64 `json:"cpuReservation,omitempty"`
-	// MaxReplicas caps the computed replica count (0 = no cap).
+	// MaxReplicas caps the runner slots of the whole stack (0 = no cap),
+	// granted to nodes in node ID order. (Its name is from when each slot
+	// was a replica.)
 	MaxReplicas int32 `json:"maxReplicas,omitempty"`
 	// ExcludeLabel: nodes whose label of this name is "false" run no
 	// runners. Default io.simswarm.runner (swarm constraints allow no "/" in label names).
 	ExcludeLabel string `json:"excludeLabel,omitempty"`
-	// Prefetch is how many tasks a runner replica holds beyond the one it
-	// runs (simswarm worker --prefetch). Unset: the worker's default, 1,
-	// which keeps a replica busy while it stores a short run's results; 0
+	// Prefetch is how many tasks a runner holds per slot beyond the one
+	// the slot runs (simswarm worker --prefetch with --node-id). Unset: 1,
+	// which keeps a slot busy while it stores a short run's results; 0
 	// for long runs of uneven length, so that no task waits behind a busy
-	// replica at a campaign's end.
+	// slot at a campaign's end.
 	Prefetch *int32 `json:"prefetch,omitempty"`
 }
 

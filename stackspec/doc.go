@@ -21,7 +21,11 @@
 //   - only the controller publishes a port (API and dashboard), in host mode
 //     on a manager; every service uses the Stack's endpoint mode (dnsrr by
 //     default: no IPVS needed);
-//   - the runner replica count is what the eligible nodes can actually hold
-//     (per node: floor((CPUs - manager reserve) / reservation)), so no task
-//     stays pending forever; it changes only when the node set does.
+//   - the runner service is global (one runner per node the placement
+//     admits; Swarm places and removes them as nodes join and leave) and
+//     the same whatever the nodes; Desired.RunnerSlots is what each node's
+//     runner may run at once (RunnerSlots: floor((CPUs - manager reserve)
+//     / reservation) on a ready, active node, else 0), which the stack
+//     reconciler publishes for the runners. A node's count changes only
+//     with its own CPUs, state or the stack's settings.
 package stackspec

@@ -1,6 +1,7 @@
 package stackspec
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/simswarm/simswarm/api"
@@ -37,22 +38,28 @@ func TestFingerprintIgnoresDaemonRewritesButSeesEdits(t *testing.T) {
 	}
 }
 
-func TestRunnerReplicasFollowNodes(t *testing.T) {
+// TestRunnerSlotsFollowNodesNotTheSpec: a node joining changes the slots
+// published per node, never the runner service (global: Swarm places one
+// runner on the new node by itself), and a node's CPU grant (the manager
+// reserve) changes that node's count only.
+func TestRunnerSlotsFollowNodesNotTheSpec(t *testing.T) {
 	s := api.DefaultStack("simswarm")
 	nodes := []Node{node("m1", RoleManager, 2)}
-	one := RunnerReplicas(s, nodes)
+	one := RunnerSlots(s, nodes)
 	nodes = append(nodes, node("w1", RoleWorker, 4))
-	more := RunnerReplicas(s, nodes)
-	if one != 1 || more != 5 {
-		t.Fatalf("replicas %d then %d, want 1 then 5", one, more)
+	more := RunnerSlots(s, nodes)
+	if !maps.Equal(one, map[string]int{"m1": 1}) || !maps.Equal(more, map[string]int{"m1": 1, "w1": 4}) {
+		t.Fatalf("slots %v then %v, want m1:1 then m1:1 w1:4", one, more)
+	}
+	none := 0.0
+	s.Spec.Manager.CPUReserve = &none
+	if got := RunnerSlots(s, nodes); !maps.Equal(got, map[string]int{"m1": 2, "w1": 4}) {
+		t.Fatalf("slots without a manager reserve %v, want m1:2 w1:4", got)
 	}
 	d1, _ := Build(s, nodes[:1])
 	d2, _ := Build(s, nodes)
-	if find(t, d1, Runner).Hash == find(t, d2, Runner).Hash {
-		t.Error("runner hash did not change with the node set")
-	}
-	if find(t, d1, Redis).Hash != find(t, d2, Redis).Hash {
-		t.Error("redis hash changed with the node set")
+	if find(t, d1, Runner).Hash != find(t, d2, Runner).Hash {
+		t.Error("runner hash changed with the node set")
 	}
 }
 

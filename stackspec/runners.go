@@ -2,6 +2,7 @@ package stackspec
 
 import (
 	"math"
+	"sort"
 
 	"github.com/simswarm/simswarm/api"
 )
@@ -11,42 +12,64 @@ const nanoPerCPU = 1e9
 // cpuNanos converts a CPU count to Docker's NanoCPUs.
 func cpuNanos(cpus float64) int64 { return int64(math.Round(cpus * nanoPerCPU)) }
 
-// RunnerReplicas is how many runner replicas the nodes can hold: for every
-// ready, active node that may run runners, floor((its CPUs - the manager
-// reserve if it is a manager) / the runner reservation). Summing per node
-// (not over the pooled CPUs) matches the scheduler's bin packing, so every
-// replica finds a place.
-func RunnerReplicas(s *api.Stack, nodes []Node) uint64 {
+// NodeIDEnv carries the node's swarm ID into the runner (Swarm expands the
+// template {{.Node.ID}} per task); the runner looks its slot count up under
+// that ID in what the stack reconciler publishes.
+const NodeIDEnv = "SIMSWARM_NODE_ID"
+
+// RunnerSlots is how many simulation slots the runner of each node may
+// use, by node ID: floor((its CPUs - the manager reserve if it is a
+// manager) / the runner reservation) for a ready, active node; 0 for one
+// that cannot take tasks now (drained, paused, down), so that a runner
+// still on it takes no new ones. Nodes the runner's placement excludes
+// (the exclude label, or managers when they run no runners) have no entry.
+// With Runner.MaxReplicas set, the total is capped by granting nodes in
+// node ID order (deterministic), so some nodes get fewer or none.
+// A node's count changes only with its own CPUs, state or the stack's
+// settings: nodes joining or leaving change no other node's count.
+func RunnerSlots(s *api.Stack, nodes []Node) map[string]int {
 	per := cpuNanos(*s.Spec.Runner.CPUReservation)
-	if per <= 0 {
-		return 0
-	}
 	reserve := cpuNanos(*s.Spec.Manager.CPUReserve)
-	var total uint64
+	slots := map[string]int{}
+	var ids []string
 	for _, n := range nodes {
-		if !runsRunners(s, n) {
+		if !admitsRunner(s, n) {
+			continue
+		}
+		ids = append(ids, n.ID)
+		if n.State != StateReady || n.Availability != AvailabilityActive || per <= 0 {
+			slots[n.ID] = 0
 			continue
 		}
 		avail := n.NanoCPUs
 		if n.Role == RoleManager {
 			avail -= reserve
 		}
-		if avail >= per {
-			total += uint64(avail / per)
+		slots[n.ID] = int(max(avail, 0) / per)
+	}
+	if m := int(s.Spec.Runner.MaxReplicas); m > 0 {
+		sort.Strings(ids)
+		left := m
+		for _, id := range ids {
+			slots[id] = min(slots[id], left)
+			left -= slots[id]
 		}
 	}
-	if m := s.Spec.Runner.MaxReplicas; m > 0 && total > uint64(m) {
-		total = uint64(m)
-	}
-	return total
+	return slots
 }
 
-// runsRunners says whether the runner service's placement admits n and n
-// can take tasks now.
-func runsRunners(s *api.Stack, n Node) bool {
-	if n.State != StateReady || n.Availability != AvailabilityActive {
-		return false
+// TotalRunnerSlots is the sum of RunnerSlots: the simulations the stack
+// runs at once.
+func TotalRunnerSlots(slots map[string]int) int {
+	n := 0
+	for _, v := range slots {
+		n += v
 	}
+	return n
+}
+
+// admitsRunner says whether the runner service's placement admits n.
+func admitsRunner(s *api.Stack, n Node) bool {
 	if n.Role == RoleManager && !*s.Spec.Manager.RunRunners {
 		return false
 	}

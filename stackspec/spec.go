@@ -59,6 +59,10 @@ func (b builder) manifest() string {
 type Desired struct {
 	Services []Service `json:"services"`
 	Networks []Network `json:"networks"`
+	// RunnerSlots is each node's runner slot count (RunnerSlots), which
+	// the reconciler publishes for the runners: the runner service itself
+	// is global and the same whatever the nodes.
+	RunnerSlots map[string]int `json:"runnerSlots"`
 }
 
 // Service is one desired swarm service.
@@ -94,13 +98,13 @@ func Build(s *api.Stack, nodes []Node) (*Desired, error) {
 		return nil, fmt.Errorf("build stack spec: %w", err)
 	}
 	b := builder{s: s}
-	d := &Desired{}
+	d := &Desired{RunnerSlots: RunnerSlots(s, nodes)}
 	for _, comp := range []string{Interlink, Buildnet} {
 		d.Networks = append(d.Networks, b.network(comp))
 	}
 	d.Services = []Service{
 		b.controller(), b.redis(), b.mongo(), b.builderSvc(),
-		b.runner(RunnerReplicas(s, nodes)), b.distcc(),
+		b.runner(), b.distcc(),
 	}
 	if s.Spec.Visualizer.Enabled {
 		d.Services = append(d.Services, b.visualizer())
@@ -238,24 +242,28 @@ func (b builder) builderSvc() Service {
 	return Service{Component: Builder, Name: spec.Name, Spec: spec}
 }
 
-func (b builder) runner(replicas uint64) Service {
+// runner is one runner per node (global): it runs as many simulations at
+// once as the slot count the reconciler publishes for its node (Swarm
+// templates give a task its node's ID, not its CPUs or role), so
+// processes, queue polls and database connections grow with nodes, not
+// CPUs. No CPU reservation: the slot count is the CPU guarantee, and a
+// global task must not wait for room.
+func (b builder) runner() Service {
 	sp := b.s.Spec
 	spec := b.service(Runner, sp.Images.Worker, Interlink)
 	c := spec.TaskTemplate.ContainerSpec
 	c.Args = []string{"worker"}
-	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=run")
+	c.Env = append(b.commonEnv(), "SIMSWARM_ROLE=run", NodeIDEnv+"={{.Node.ID}}")
 	if p := sp.Runner.Prefetch; p != nil {
+		// Per slot, as it was per replica of one slot.
 		c.Env = append(c.Env, fmt.Sprintf("SIMSWARM_PREFETCH=%d", *p))
-	}
-	spec.TaskTemplate.Resources = &swarm.ResourceRequirements{
-		Reservations: &swarm.Resources{NanoCPUs: cpuNanos(*sp.Runner.CPUReservation)},
 	}
 	constraints := []string{"node.labels." + sp.Runner.ExcludeLabel + "!=false"}
 	if !*sp.Manager.RunRunners {
 		constraints = append(constraints, "node.role==worker")
 	}
 	spec.TaskTemplate.Placement = &swarm.Placement{Constraints: constraints}
-	replicated(&spec, replicas)
+	spec.Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
 	return Service{Component: Runner, Name: spec.Name, Spec: spec}
 }
 

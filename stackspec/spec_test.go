@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,18 +35,18 @@ type goldenCase struct {
 	name  string
 	stack func() *api.Stack
 	nodes []Node
-	// wantRunners is asserted besides the golden file, so a careless
-	// -update cannot bless a wrong replica count.
-	wantRunners uint64
+	// wantSlots is asserted besides the golden file, so a careless
+	// -update cannot bless a wrong slot count: node ID -> runner slots.
+	wantSlots map[string]int
 }
 
 func goldenCases() []goldenCase {
 	return []goldenCase{
 		{
-			name:        "single-manager",
-			stack:       func() *api.Stack { return api.DefaultStack("simswarm") },
-			nodes:       []Node{node("m1", RoleManager, 2)},
-			wantRunners: 1, // (2 - 1 reserve) / 0.95
+			name:      "single-manager",
+			stack:     func() *api.Stack { return api.DefaultStack("simswarm") },
+			nodes:     []Node{node("m1", RoleManager, 2)},
+			wantSlots: map[string]int{"m1": 1}, // (2 - 1 reserve) / 0.95
 		},
 		{
 			name: "cluster-visualizer",
@@ -65,7 +67,9 @@ func goldenCases() []goldenCase {
 				node("w5", RoleWorker, 4, noRunner),
 				node("w6", RoleWorker, 0.5), // too small for one runner
 			},
-			wantRunners: 3 + 8 + 16,
+			// Nodes the runner placement admits get an entry, those
+			// that cannot take tasks now 0; w5 (excluded) none.
+			wantSlots: map[string]int{"m1": 3, "w1": 8, "w2": 16, "w3": 0, "w4": 0, "w6": 0},
 		},
 		{
 			name: "workers-only-capped",
@@ -81,14 +85,15 @@ func goldenCases() []goldenCase {
 				s.Spec.Controller.Port = 9443
 				return s
 			},
-			nodes:       []Node{node("m1", RoleManager, 64), node("w1", RoleWorker, 3), node("w2", RoleWorker, 3)},
-			wantRunners: 10, // 6+6 capped at 10; the manager runs none
+			nodes: []Node{node("m1", RoleManager, 64), node("w1", RoleWorker, 3), node("w2", RoleWorker, 3)},
+			// 6+6 capped at 10, in node ID order; the manager runs none.
+			wantSlots: map[string]int{"w1": 6, "w2": 4},
 		},
 		{
-			name:        "no-nodes",
-			stack:       func() *api.Stack { return api.DefaultStack("empty") },
-			nodes:       nil,
-			wantRunners: 0,
+			name:      "no-nodes",
+			stack:     func() *api.Stack { return api.DefaultStack("empty") },
+			nodes:     nil,
+			wantSlots: map[string]int{},
 		},
 	}
 }
@@ -105,9 +110,8 @@ func TestBuildGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkGolden(t, filepath.Join("testdata", tc.name+".golden"), append(got, '\n'))
-			runner := find(t, d, Runner)
-			if r := *runner.Spec.Mode.Replicated.Replicas; r != tc.wantRunners {
-				t.Errorf("runner replicas = %d, want %d", r, tc.wantRunners)
+			if !maps.Equal(d.RunnerSlots, tc.wantSlots) {
+				t.Errorf("runner slots = %v, want %v", d.RunnerSlots, tc.wantSlots)
 			}
 			checkInvariants(t, tc.stack(), d)
 		})
@@ -156,6 +160,12 @@ func checkInvariants(t *testing.T, s *api.Stack, d *Desired) {
 	}
 	if published != 1 {
 		t.Errorf("%d published ports, want exactly 1", published)
+	}
+	// One runner per node (global), which reads its node's slot count:
+	// Swarm fills in the node's ID.
+	rn := find(t, d, Runner)
+	if rn.Spec.Mode.Global == nil || !slices.Contains(rn.Spec.TaskTemplate.ContainerSpec.Env, NodeIDEnv+"={{.Node.ID}}") {
+		t.Errorf("runner must be global and told its node's ID: %+v %v", rn.Spec.Mode, rn.Spec.TaskTemplate.ContainerSpec.Env)
 	}
 	if dc := find(t, d, Distcc); dc.Spec.Mode.Global == nil || len(dc.Spec.TaskTemplate.Networks) != 1 || dc.Spec.TaskTemplate.Networks[0].Target != ObjectName(s, Buildnet) {
 		t.Errorf("distcc must be global on buildnet only: %+v %+v", dc.Spec.Mode, dc.Spec.TaskTemplate.Networks)

@@ -45,9 +45,10 @@ func stackRunnables(log *zap.Logger, redisURL string, onPass func(time.Duration,
 	if err != nil {
 		return nil, err
 	}
+	pub := stack.RedisHosts{Client: redis.NewClient(opt)}
 	rec, err := stack.New(stack.Config{
 		Stack: s, Docker: dc, Events: dc,
-		Hosts:  stack.RedisHosts{Client: redis.NewClient(opt)},
+		Hosts: pub, Slots: pub,
 		Logger: log.Named("stack"),
 		OnPass: onPass,
 	})

@@ -75,7 +75,8 @@ func TestAlohaCampaignOnSwarm(t *testing.T) {
 	logServicesOnFailure(t, d, "simswarm_controller", "simswarm_builder", "simswarm_runner", "simswarm_distcc", "simswarm_mongo")
 
 	port := freeport.Port(t)
-	// Two runners on this two-core node: the manager keeps no reserve.
+	// One runner with two slots on this two-core node: the manager keeps
+	// no reserve.
 	start := time.Now()
 	s, token := deployStack(t, d, "simswarm-test/worker:1", port)
 	waitFor(t, 3*time.Minute, "stack converged with real images", stackConverged(t, d, s))
@@ -122,8 +123,8 @@ func TestAlohaCampaignOnSwarm(t *testing.T) {
 			killed++
 		}
 	}
-	if killed < 3 {
-		t.Fatalf("killed %d containers, want both runners and the controller", killed)
+	if killed < 2 {
+		t.Fatalf("killed %d containers, want the node's runner and the controller", killed)
 	}
 
 	if out, err := cli(t, "wait", "aloha", "--timeout", "8m"); err != nil {

@@ -34,3 +34,9 @@ type EventSource interface {
 type HostPublisher interface {
 	PublishDistccHosts(ctx context.Context, hosts []string) error
 }
+
+// SlotPublisher hands each node's runner slot count (node ID -> slots,
+// stackspec.RunnerSlots) to the runners.
+type SlotPublisher interface {
+	PublishRunnerSlots(ctx context.Context, slots map[string]int) error
+}

@@ -301,7 +301,7 @@ func (w *world) fixture(t *testing.T) *fixture {
 	}
 	f := &fixture{d: w.d, stack: w.stack, docker: &countingDocker{Docker: w.d.Client}, rdb: w.rdb, selfID: w.d.NodeID}
 	rec, err := New(Config{
-		Stack: f.stack, Docker: f.docker, Events: w.d.Client, Hosts: RedisHosts{Client: w.rdb},
+		Stack: f.stack, Docker: f.docker, Events: w.d.Client, Hosts: RedisHosts{Client: w.rdb}, Slots: RedisHosts{Client: w.rdb},
 		Logger: zaptest.NewLogger(t), Resync: time.Hour, // events, not resyncs, must drive healing
 	})
 	if err != nil {

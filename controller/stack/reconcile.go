@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -23,6 +24,8 @@ type Result struct {
 	Updated     []string
 	Removed     []string
 	DistccHosts []string
+	// RunnerSlots is the runner slot count published per node ID.
+	RunnerSlots map[string]int
 	// DistccStarting is set when distcc tasks are on their way to running:
 	// no event marks the moment they get there (the container's start
 	// event comes first), so Run looks again shortly.
@@ -78,6 +81,9 @@ func (r *Reconciler) pass(ctx context.Context, only map[string]bool) (Result, er
 	}
 	if prune {
 		if err := r.publishDistccHosts(ctx, nodes, &res); err != nil {
+			errs = append(errs, err)
+		}
+		if err := r.publishRunnerSlots(ctx, desired.RunnerSlots, &res); err != nil {
 			errs = append(errs, err)
 		}
 		if err := r.nudgeStuck(ctx, nodes, stackFilter, &res); err != nil {
@@ -225,11 +231,7 @@ const (
 // updateReason says why observed differs from the desired service w.
 func updateReason(observed swarm.ServiceSpec, w stackspec.Service) string {
 	if have, want := specReplicas(observed), specReplicas(w.Spec); have != want {
-		why := fmt.Sprintf("replicas %d -> %d", have, want)
-		if w.Component == stackspec.Runner {
-			why += " (the CPUs of the nodes that run runners changed)"
-		}
-		return why
+		return fmt.Sprintf("replicas %d -> %d", have, want)
 	}
 	if observed.Labels[stackspec.LabelSpecHash] == w.Hash {
 		return "changed outside simswarm (e.g. docker service update): restoring the desired spec"
@@ -397,6 +399,33 @@ func (r *Reconciler) publishDistccHosts(ctx context.Context, nodes []swarm.Node,
 		r.record("published distcc hosts", fmt.Sprintf("running distcc tasks changed: %d hosts %s", len(hosts), strings.Join(hosts, " ")), nil)
 		r.log.Info("distcc hosts changed", zap.Strings("hosts", hosts))
 		r.lastHosts = hosts
+	}
+	return nil
+}
+
+// publishRunnerSlots publishes each node's runner slot count, which the
+// runner on that node (a global service: Swarm places one per node) reads
+// to size itself: node joins, losses and CPU grants change these counts,
+// never the runner service. Like the distcc hosts it is written on every
+// pass (Redis, not Docker), so a wiped Redis gets it back at the next.
+func (r *Reconciler) publishRunnerSlots(ctx context.Context, slots map[string]int, res *Result) error {
+	res.RunnerSlots = slots
+	if r.slots == nil {
+		return nil
+	}
+	if err := r.slots.PublishRunnerSlots(ctx, slots); err != nil {
+		return err
+	}
+	if !maps.Equal(slots, r.lastSlots) {
+		ids := slices.Sorted(maps.Keys(slots))
+		parts := make([]string, 0, len(ids))
+		for _, id := range ids {
+			parts = append(parts, fmt.Sprintf("%s=%d", id, slots[id]))
+		}
+		r.record("published runner slots", fmt.Sprintf("the nodes' CPUs, states or the stack's settings changed: %d slots on %d nodes (%s)",
+			stackspec.TotalRunnerSlots(slots), len(slots), strings.Join(parts, " ")), nil)
+		r.log.Info("runner slots changed", zap.Any("slots", slots))
+		r.lastSlots = slots
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/redis/go-redis/v9"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/stackspec"
 	"go.uber.org/zap/zaptest"
@@ -147,11 +148,11 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 	t.Run("ScaledByHandIsRestored", func(t *testing.T) {
 		f := w.converged(t)
 		f.run(t)
-		want := replicas(mustService(t, f, stackspec.Runner))
-		f.d.CLI(t, "service", "scale", "--detach", stackspec.ObjectName(f.stack, stackspec.Runner)+"=7")
-		took := eventually(t, 30*time.Second, "runner replicas restored", func() (bool, string) {
-			s := mustService(t, f, stackspec.Runner)
-			return replicas(s) == want && s.Spec.Labels[stackspec.LabelSpecHash] == f.desiredHash(t, stackspec.Runner), fmt.Sprint(replicas(s))
+		want := replicas(mustService(t, f, stackspec.Builder))
+		f.d.CLI(t, "service", "scale", "--detach", stackspec.ObjectName(f.stack, stackspec.Builder)+"=7")
+		took := eventually(t, 30*time.Second, "builder replicas restored", func() (bool, string) {
+			s := mustService(t, f, stackspec.Builder)
+			return replicas(s) == want && s.Spec.Labels[stackspec.LabelSpecHash] == f.desiredHash(t, stackspec.Builder), fmt.Sprint(replicas(s))
 		})
 		t.Logf("MEASURE scale by hand -> restored to %d: %v", want, took)
 	})
@@ -206,24 +207,33 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 		t.Logf("MEASURE distcc rm -> new task running and host list %q republished: %v", published, time.Since(start))
 	})
 
-	t.Run("RunnerReplicasFollowNodes", func(t *testing.T) {
+	t.Run("RunnerSlotsFollowNodes", func(t *testing.T) {
 		f := w.converged(t)
 		f.run(t)
-		before := replicas(mustService(t, f, stackspec.Runner))
-		if before == 0 {
-			t.Fatalf("this node should hold at least one runner (2 CPUs, 1 reserved)")
+		ctx := t.Context()
+		slots := func() string {
+			v, err := f.rdb.HGet(ctx, schema.RunnerSlotsKey, f.selfID).Result()
+			if err != nil {
+				return err.Error()
+			}
+			return v
 		}
+		eventually(t, 30*time.Second, "the node's slots published", func() (bool, string) {
+			return slots() == "1", slots() // 2 CPUs, 1 reserved, 0.95 a slot
+		})
+		runner := mustService(t, f, stackspec.Runner)
 		nodeUpdate(t, f.d, "--label-add", f.stack.Spec.Runner.ExcludeLabel+"=false", f.selfID)
-		took := eventually(t, 30*time.Second, "runners withdrawn from excluded node", func() (bool, string) {
-			r := replicas(mustService(t, f, stackspec.Runner))
-			return r == 0, fmt.Sprint(r)
+		took := eventually(t, 30*time.Second, "no slots on the excluded node", func() (bool, string) {
+			return slots() == redis.Nil.Error(), slots()
 		})
-		t.Logf("MEASURE node excluded -> runner replicas %d->0: %v", before, took)
+		t.Logf("MEASURE node excluded -> its slots withdrawn: %v", took)
 		nodeUpdate(t, f.d, "--label-rm", f.stack.Spec.Runner.ExcludeLabel, f.selfID)
-		eventually(t, 30*time.Second, "runners back on the node", func() (bool, string) {
-			r := replicas(mustService(t, f, stackspec.Runner))
-			return r == before, fmt.Sprint(r)
+		eventually(t, 30*time.Second, "slots back on the node", func() (bool, string) {
+			return slots() == "1", slots()
 		})
+		if v := mustService(t, f, stackspec.Runner).Version.Index; v != runner.Version.Index {
+			t.Errorf("the runner service was written (version %d -> %d): a node's slots must need no service change", runner.Version.Index, v)
+		}
 	})
 
 	t.Run("ObjectsWithoutTheLabelSurvive", func(t *testing.T) {
@@ -234,19 +244,19 @@ func TestStackReconcilerOnRealSwarm(t *testing.T) {
 		f.run(t)
 		ctx := t.Context()
 		builder := mustService(t, f, stackspec.Builder)
-		want := replicas(mustService(t, f, stackspec.Runner))
+		want := replicas(mustService(t, f, stackspec.Redis))
 		f.d.CLI(t, "service", "rm", builder.Spec.Name)
-		f.d.CLI(t, "service", "scale", "--detach", stackspec.ObjectName(f.stack, stackspec.Runner)+"=7")
+		f.d.CLI(t, "service", "scale", "--detach", stackspec.ObjectName(f.stack, stackspec.Redis)+"=7")
 		stray := createStray(t, f)
-		eventually(t, 30*time.Second, "builder recreated, runners restored, stray removed", func() (bool, string) {
+		eventually(t, 30*time.Second, "builder recreated, redis replicas restored, stray removed", func() (bool, string) {
 			b, ok := f.service(t, stackspec.Builder)
-			r := replicas(mustService(t, f, stackspec.Runner))
+			r := replicas(mustService(t, f, stackspec.Redis))
 			_, _, err := f.d.Client.ServiceInspectWithRaw(ctx, stray, swarm.ServiceInspectOptions{})
 			gone := err != nil && strings.Contains(err.Error(), "not found")
-			return ok && b.ID != builder.ID && r == want && gone, fmt.Sprintf("builder %v, runners %d, stray: %v", ok, r, err)
+			return ok && b.ID != builder.ID && r == want && gone, fmt.Sprintf("builder %v, redis %d, stray: %v", ok, r, err)
 		})
 		writes := strings.Join(f.docker.take(), "\n")
-		for _, call := range []string{"ServiceCreate " + builder.Spec.Name, "ServiceUpdate " + stackspec.ObjectName(f.stack, stackspec.Runner), "ServiceRemove " + stray} {
+		for _, call := range []string{"ServiceCreate " + builder.Spec.Name, "ServiceUpdate " + stackspec.ObjectName(f.stack, stackspec.Redis), "ServiceRemove " + stray} {
 			if !strings.Contains(writes, call) {
 				t.Errorf("the loop did not %s; writes:\n%s", call, writes)
 			}

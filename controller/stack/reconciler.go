@@ -16,6 +16,7 @@ type Reconciler struct {
 	docker  Docker
 	events  EventSource
 	hosts   HostPublisher
+	slots   SlotPublisher
 	stack   *api.Stack
 	log     *zap.Logger
 	leading func() bool
@@ -23,6 +24,7 @@ type Reconciler struct {
 	jitter  func() float64
 
 	lastHosts  []string
+	lastSlots  map[string]int
 	stuckGrace time.Duration
 	stuckSince map[string]time.Time // task ID -> first pass that saw it stuck
 	passes     atomic.Int64         // completed passes of Run
@@ -40,7 +42,10 @@ type Config struct {
 	Docker Docker
 	Events EventSource
 	// Hosts receives the distcc host list (nil: not published).
-	Hosts  HostPublisher
+	Hosts HostPublisher
+	// Slots receives each node's runner slot count (nil: not published;
+	// the runners then wait).
+	Slots  SlotPublisher
 	Logger *zap.Logger
 	// Leading says whether this controller leads; nil means always.
 	Leading func() bool
@@ -70,7 +75,7 @@ func New(cfg Config) (*Reconciler, error) {
 		return nil, fmt.Errorf("stack reconciler: %w", err)
 	}
 	r := &Reconciler{
-		docker: cfg.Docker, events: cfg.Events, hosts: cfg.Hosts, stack: cfg.Stack,
+		docker: cfg.Docker, events: cfg.Events, hosts: cfg.Hosts, slots: cfg.Slots, stack: cfg.Stack,
 		log: cfg.Logger, leading: cfg.Leading, resync: cfg.Resync, jitter: cfg.Jitter,
 		now: cfg.Now, onPass: cfg.OnPass, stuckGrace: cfg.StuckGrace,
 	}
