@@ -73,10 +73,11 @@ func newStackRenderCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "render",
 		Short: "Print the stack as a compose v3.8 file for docker stack deploy",
-		Long: `Print the stack as a compose file. The runner replica count depends on the
-swarm's nodes; describe them with --node ROLE:CPUS (repeatable, e.g.
---node manager:4 --node worker:16). Default: one manager with this machine's
-CPUs. Deploy under the stack's name: docker stack deploy -c FILE NAME.`,
+		Long: `Print the stack as a compose file. It is the same whatever the swarm's
+nodes: the runner service is global (one runner per node) and the stack's
+controller publishes each node's slot count once it runs. --node ROLE:CPUS
+(repeatable) is still accepted and checked, and changes nothing. Deploy under
+the stack's name: docker stack deploy -c FILE NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := f.load()
@@ -96,7 +97,7 @@ CPUs. Deploy under the stack's name: docker stack deploy -c FILE NAME.`,
 		},
 	}
 	f.register(c)
-	c.Flags().StringArrayVar(&nodeFlags, "node", nil, "a swarm node as ROLE:CPUS (manager or worker), repeatable")
+	c.Flags().StringArrayVar(&nodeFlags, "node", nil, "a swarm node as ROLE:CPUS (manager or worker), repeatable; changes nothing since runners are one per node")
 	return c
 }
 
