@@ -58,8 +58,8 @@ func replicatedSpec(n uint64, hash string) swarm.ServiceSpec {
 }
 
 func TestUpdateReasonNamesReplicasDriftAndSpecChanges(t *testing.T) {
-	want := stackspec.Service{Component: stackspec.Runner, Hash: "h2", Spec: replicatedSpec(8, "h2")}
-	if got := updateReason(replicatedSpec(4, "h1"), want); !strings.Contains(got, "replicas 4 -> 8") || !strings.Contains(got, "CPUs") {
+	want := stackspec.Service{Component: stackspec.Builder, Hash: "h2", Spec: replicatedSpec(8, "h2")}
+	if got := updateReason(replicatedSpec(4, "h1"), want); !strings.Contains(got, "replicas 4 -> 8") {
 		t.Errorf("replica change: %q", got)
 	}
 	if got := updateReason(replicatedSpec(8, "h2"), want); !strings.Contains(got, "outside simswarm") {
