@@ -30,7 +30,7 @@ const minRateWindow = 10 * time.Second
 // its runs in the index (nil: not indexed yet). Pure.
 func pace(counts api.RunCounts, c *campaignRuns, at time.Time, started *time.Time) Pace {
 	p := Pace{ETASeconds: -1}
-	remaining := counts.Total - counts.Succeeded - counts.Failed
+	remaining := counts.Total - counts.Succeeded - counts.Failed - counts.Skipped
 	if remaining <= 0 && counts.Total > 0 {
 		p.ETASeconds = 0
 	}

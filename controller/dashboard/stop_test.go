@@ -29,3 +29,12 @@ func TestSummaryCountsSkippedRunsAsFinished(t *testing.T) {
 		t.Fatalf("Skipped is not a state of the run pages: %d", code)
 	}
 }
+
+// TestPaceOfAStoppedCampaign: the runs a stop rule skipped are not left
+// to run: a campaign whose every run succeeded or was skipped has nothing
+// remaining.
+func TestPaceOfAStoppedCampaign(t *testing.T) {
+	if p := pace(api.RunCounts{Total: 10, Succeeded: 4, Skipped: 6}, nil, time.Now(), nil); p.ETASeconds != 0 {
+		t.Fatalf("ETA of a finished campaign with skipped runs: %v, want 0", p.ETASeconds)
+	}
+}
