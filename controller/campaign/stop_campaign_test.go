@@ -44,7 +44,45 @@ const stopReps = 10
 // the others ran all their repetitions; the skipped runs are Skipped, not
 // Failed; no task held runs of two repetitions; and a pass over the
 // finished campaign writes nothing.
-func TestStopRuleCampaign(t *testing.T) {
+func TestStopRuleCampaign(t *testing.T) { stopCampaign(t, nil) }
+
+// TestStopRuleCampaignSurvivesRedisWipeAndSuspend: the same campaign
+// ends the same way when Redis loses every queued task mid-way (the runs
+// are dispatched again) and when it is suspended (nothing is sent or
+// skipped, the queued runs are taken back) and resumed.
+func TestStopRuleCampaignSurvivesRedisWipeAndSuspend(t *testing.T) {
+	ctx := context.Background()
+	suspend := func(e *env, on bool) {
+		c, err := e.st.Get(ctx, "stop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Spec.Suspend = on
+		if _, err := e.st.Update(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopCampaign(t, func(e *env, round int) {
+		switch round {
+		case 3:
+			if err := e.rdb.FlushAll(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		case 5:
+			suspend(e, true)
+		case 6:
+			e.reconcile(t, "stop")
+			if c, _ := e.st.Get(ctx, "stop"); c.Status.Phase != api.PhaseSuspended || len(e.tasks(t, "stop", c.Metadata.UID)) != 0 {
+				t.Fatalf("suspended: phase %s, %d tasks queued", c.Status.Phase, len(e.tasks(t, "stop", c.Metadata.UID)))
+			}
+			suspend(e, false)
+		}
+	})
+}
+
+// stopCampaign runs the stop rule campaign to its end, calling disrupt
+// (if not nil) before each round's pass.
+func stopCampaign(t *testing.T, disrupt func(e *env, round int)) {
 	e := newEnv(t)
 	ctx := context.Background()
 	c := newCampaign("stop", "")
@@ -75,6 +113,9 @@ func TestStopRuleCampaign(t *testing.T) {
 	for round := 0; ; round++ {
 		if round > 200 {
 			t.Fatalf("not finished after %d rounds: %+v", round, c.Status)
+		}
+		if disrupt != nil {
+			disrupt(e, round)
 		}
 		e.reconcile(t, "stop")
 		c, _ = e.st.Get(ctx, "stop")
