@@ -157,8 +157,8 @@ func TestResultTableSameAfterCompaction(t *testing.T) {
 	if n, _ := coll.CountDocuments(ctx, bson.M{"uid": "u"}); n != 0 {
 		t.Fatalf("%d run documents left after a scan of %d", n, runs)
 	}
-	if n, _ := s.DB.Collection(resultindex.SegmentCollection).CountDocuments(ctx, bson.M{"uid": "u"}); n != 1 {
-		t.Fatalf("%d segments, want 1", n)
+	if n, _ := s.DB.Collection(resultindex.SmallSegmentCollection).CountDocuments(ctx, bson.M{"uid": "u"}); n != 1 {
+		t.Fatalf("%d small segments, want 1", n)
 	}
 	for i, f := range filters {
 		if got := tableJSON(t, s, "u", f...); got != before[i] {
@@ -190,6 +190,39 @@ func TestResultTableSameAfterCompaction(t *testing.T) {
 	if got := tableJSON(t, s, "u2"); !strings.Contains(got, `"runs":768`) || !strings.Contains(got, `"n":768`) {
 		t.Errorf("u2 table: %s", got)
 	}
+	// Runners' commits of a few runs each: the small segments they make
+	// are merged, and the tables stay those of the documents.
+	ref := s.DB.Client().Database("reference").Collection(resultindex.Collection)
+	var u3 []*resultindex.Doc
+	for i := range (resultindex.MergeMin + 8) * resultindex.CompactMin {
+		d := *docs[i%runs].(*resultindex.Doc)
+		d.ID, d.UID, d.Run = schema.RunID("c", "u3", i), "u3", i
+		u3 = append(u3, &d)
+		if _, err := ref.InsertOne(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < len(u3); i += 4 {
+		if _, err := resultindex.Insert(ctx, s.DB, u3[i:i+4]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	direct = ref
+	for _, f := range filters {
+		want := tableJSON(t, nil, "u3", f...)
+		if got := tableJSON(t, s, "u3", f...); got != want {
+			i := 0
+			for i < min(len(got), len(want)) && got[i] == want[i] {
+				i++
+			}
+			t.Errorf("filter %v: merged segments' table differs from the documents' at byte %d:\n%.300s\nthe documents'\n%.300s", f, i, got[i:], want[i:])
+		}
+	}
+	small, _ := s.DB.Collection(resultindex.SmallSegmentCollection).CountDocuments(ctx, bson.M{"uid": "u3"})
+	merged, _ := s.DB.Collection(resultindex.SegmentCollection).CountDocuments(ctx, bson.M{"uid": "u3"})
+	if small >= resultindex.MergeMin || merged == 0 {
+		t.Errorf("u3: %d small segments and %d merged, want fewer than %d and some", small, merged, resultindex.MergeMin)
+	}
 	// Pruning the result set removes its segments, and only its.
 	for done := false; !done; {
 		var err error
@@ -197,11 +230,13 @@ func TestResultTableSameAfterCompaction(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	segs := s.DB.Collection(resultindex.SegmentCollection)
-	if n, _ := segs.CountDocuments(ctx, bson.M{"uid": "u"}); n != 0 {
-		t.Errorf("%d segments of a pruned result set", n)
+	for _, coll := range []string{resultindex.SmallSegmentCollection, resultindex.SegmentCollection} {
+		segs := s.DB.Collection(coll)
+		if n, _ := segs.CountDocuments(ctx, bson.M{"uid": "u"}); n != 0 {
+			t.Errorf("%d segments in %s of a pruned result set", n, coll)
+		}
 	}
-	if n, _ := segs.CountDocuments(ctx, bson.M{"uid": "u2"}); n == 0 {
-		t.Error("pruning u removed u2's segments")
+	if n, _ := s.DB.Collection(resultindex.SegmentCollection).CountDocuments(ctx, bson.M{"uid": "u3"}); n == 0 {
+		t.Error("pruning u removed u3's segments")
 	}
 }

@@ -86,6 +86,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		}},
 		{resultindex.Collection, resultindex.Indexes()},
 		{resultindex.SegmentCollection, resultindex.SegmentIndexes()},
+		{resultindex.SmallSegmentCollection, resultindex.SegmentIndexes()},
 	}
 	// Runners, builders and the source upload write GridFS documents
 	// themselves (workers/gridfs), so each bucket's indexes (what the

@@ -16,9 +16,15 @@ import (
 	"github.com/simswarm/simswarm/api/schema"
 )
 
-// SegmentCollection holds compacted runs: segments of up to SegmentRuns
-// runs (and about segmentBytes) of one campaign object each.
+// SegmentCollection holds merged segments of compacted runs: up to
+// SegmentRuns runs (and about segmentBytes) of one campaign object each.
 const SegmentCollection = "resultsegments"
+
+// SmallSegmentCollection holds the segments compaction writes (about
+// CompactMin runs each), until Merge folds a campaign object's into
+// SegmentCollection. Apart, so that finding them does not read the large
+// ones: FerretDB reads every document of a collection for any query.
+const SmallSegmentCollection = "resultsmallsegments"
 
 const (
 	// CompactMin is how many run documents of one campaign object Compact
@@ -32,6 +38,9 @@ const (
 	// compactEvery: about one run document in compactEvery makes Insert
 	// look whether its campaign object has CompactMin to compact.
 	compactEvery = 64
+	// MergeMin is how many small segments of one campaign object Merge
+	// waits for before it merges them into one of SegmentCollection.
+	MergeMin = 16
 )
 
 var runID = schema.RunID
@@ -48,6 +57,10 @@ type segmentDoc struct {
 func SegmentIndexes() []mongo.IndexModel {
 	return []mongo.IndexModel{{Keys: bson.D{{Key: "uid", Value: 1}}, Options: options.Index().SetName("uid")}}
 }
+
+// segmentCollections are the collections of segments, in the order a run
+// moves through them (and so the order Scan reads them in).
+var segmentCollections = []string{SmallSegmentCollection, SegmentCollection}
 
 // compactDue says whether inserting docs should look for runs to compact,
 // and of which campaign objects: about one run in compactEvery, chosen by
@@ -101,17 +114,8 @@ func Compact(ctx context.Context, db *mongo.Database, uid string) (int, error) {
 	if len(docs) < CompactMin {
 		return 0, nil
 	}
-	sort.Slice(docs, func(i, j int) bool { return docs[i].Run < docs[j].Run })
-	for start := 0; start < len(docs); {
-		end, size := start, 0
-		for end < len(docs) && end-start < SegmentRuns && (end == start || size+segmentSize(docs[end]) <= segmentBytes) {
-			size += segmentSize(docs[end])
-			end++
-		}
-		if err := writeSegment(ctx, db, uid, docs[start:end]); err != nil {
-			return 0, err
-		}
-		start = end
+	if _, err := writeSegments(ctx, db, bySize, uid, docs, nil); err != nil {
+		return 0, err
 	}
 	ids := make([]any, 0, 1000)
 	for i, d := range docs {
@@ -123,10 +127,54 @@ func Compact(ctx context.Context, db *mongo.Database, uid string) (int, error) {
 			ids = ids[:0]
 		}
 	}
+	if _, err := Merge(ctx, db, uid); err != nil {
+		return len(docs), err
+	}
 	return len(docs), nil
 }
 
-func writeSegment(ctx context.Context, db *mongo.Database, uid string, docs []*Doc) error {
+// bySize sends a segment of at least half of SegmentRuns or segmentBytes
+// to SegmentCollection, a smaller one to SmallSegmentCollection.
+func bySize(runs, size int) string {
+	if runs >= SegmentRuns/2 || size >= segmentBytes/2 {
+		return SegmentCollection
+	}
+	return SmallSegmentCollection
+}
+
+// toMerged sends every segment to SegmentCollection.
+func toMerged(int, int) string { return SegmentCollection }
+
+// writeSegments writes docs (runs of campaign object uid, each once) as
+// segments of up to SegmentRuns runs and about segmentBytes each, in run
+// order, into the collection route names for each, and returns their
+// _ids. step, when not nil, is called after each segment written; its
+// error stops the writing (tests interrupt with it).
+func writeSegments(ctx context.Context, db *mongo.Database, route func(runs, size int) string, uid string, docs []*Doc, step func() error) ([]string, error) {
+	sort.Slice(docs, func(i, j int) bool { return docs[i].Run < docs[j].Run })
+	var ids []string
+	for start := 0; start < len(docs); {
+		end, size := start, 0
+		for end < len(docs) && end-start < SegmentRuns && (end == start || size+segmentSize(docs[end]) <= segmentBytes) {
+			size += segmentSize(docs[end])
+			end++
+		}
+		id, err := writeSegment(ctx, db, route(end-start, size), uid, docs[start:end])
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+		if step != nil {
+			if err := step(); err != nil {
+				return ids, err
+			}
+		}
+		start = end
+	}
+	return ids, nil
+}
+
+func writeSegment(ctx context.Context, db *mongo.Database, coll, uid string, docs []*Doc) (string, error) {
 	h := sha256.New()
 	var b [16]byte
 	for _, d := range docs {
@@ -136,11 +184,11 @@ func writeSegment(ctx context.Context, db *mongo.Database, uid string, docs []*D
 	}
 	seg := segmentDoc{ID: uid + "/" + hex.EncodeToString(h.Sum(nil)[:12]), Campaign: docs[0].Campaign, UID: uid,
 		Runs: len(docs), Data: encodeSegment(docs)}
-	_, err := db.Collection(SegmentCollection).InsertOne(ctx, seg)
+	_, err := db.Collection(coll).InsertOne(ctx, seg)
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("compact result index of %s: write segment: %w", uid, err)
+		return "", fmt.Errorf("compact result index of %s: write segment: %w", uid, err)
 	}
-	return nil
+	return seg.ID, nil
 }
 
 // Scan calls fn with the document of every indexed run of campaign object
@@ -185,19 +233,30 @@ func Scan(ctx context.Context, db *mongo.Database, uid string, keep func(module,
 	if err := cur.Err(); err != nil {
 		return 0, fmt.Errorf("read result index of %s: %w", uid, err)
 	}
-	scur, err := db.Collection(SegmentCollection).Find(ctx, bson.M{"uid": uid})
+	for _, coll := range segmentCollections {
+		if err := scanSegments(ctx, db.Collection(coll), uid, keep, seen, fn); err != nil {
+			return 0, err
+		}
+	}
+	return loose, nil
+}
+
+// scanSegments calls fn with the runs of the segments of uid in coll that
+// are not in seen, and adds them to it.
+func scanSegments(ctx context.Context, coll *mongo.Collection, uid string, keep func(module, name string) bool, seen map[int]bool, fn func(*Doc) error) error {
+	scur, err := coll.Find(ctx, bson.M{"uid": uid})
 	if err != nil {
-		return 0, fmt.Errorf("read result index of %s: %w", uid, err)
+		return fmt.Errorf("read result index of %s: %w", uid, err)
 	}
 	defer scur.Close(ctx)
 	for scur.Next(ctx) {
 		var seg segmentDoc
 		if err := scur.Decode(&seg); err != nil {
-			return 0, fmt.Errorf("read result index of %s: %w", uid, err)
+			return fmt.Errorf("read result index of %s: %w", uid, err)
 		}
 		docs, err := decodeSegment(seg.Data, seg.Campaign, seg.UID, keep)
 		if err != nil {
-			return 0, fmt.Errorf("read result index of %s: segment %s: %w", uid, seg.ID, err)
+			return fmt.Errorf("read result index of %s: segment %s: %w", uid, seg.ID, err)
 		}
 		for _, d := range docs {
 			if seen[d.Run] {
@@ -205,20 +264,22 @@ func Scan(ctx context.Context, db *mongo.Database, uid string, keep func(module,
 			}
 			seen[d.Run] = true
 			if err := fn(d); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
 	if err := scur.Err(); err != nil {
-		return 0, fmt.Errorf("read result index of %s: %w", uid, err)
+		return fmt.Errorf("read result index of %s: %w", uid, err)
 	}
-	return loose, nil
+	return nil
 }
 
 // DeleteSegments removes the segments of campaign object uid.
 func DeleteSegments(ctx context.Context, db *mongo.Database, uid string) error {
-	if _, err := db.Collection(SegmentCollection).DeleteMany(ctx, bson.M{"uid": uid}); err != nil {
-		return fmt.Errorf("remove result index segments of %s: %w", uid, err)
+	for _, coll := range segmentCollections {
+		if _, err := db.Collection(coll).DeleteMany(ctx, bson.M{"uid": uid}); err != nil {
+			return fmt.Errorf("remove result index segments of %s: %w", uid, err)
+		}
 	}
 	return nil
 }

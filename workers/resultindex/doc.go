@@ -30,8 +30,14 @@
 // each): the values by column, each (module, name) once, so that a table
 // of one scalar skips the other columns, and FerretDB reads one row per
 // segment instead of one per run (BenchmarkResultTableFromIndex in
-// controller/store: 100,000 runs). Scan reads both, the run documents
-// first, each run once.
+// controller/store: 100,000 runs). Compaction writes small segments
+// (collection resultsmallsegments) of the runs it finds, about CompactMin
+// with the runners' small commits; once a campaign object has MergeMin of
+// them, Merge (called by Compact) folds them into segments of about
+// SegmentRuns runs (collection resultsegments), so a campaign object has
+// fewer than MergeMin small segments and one per about SegmentRuns runs.
+// Scan reads all three, in the order a run moves through them (run
+// documents, small segments, merged segments), each run once.
 //
 // Guarantees:
 //   - Build never fails and never panics: a file that cannot be read or
@@ -48,4 +54,7 @@
 //     compactions at once) is read once; a compaction that fails leaves
 //     the run documents where they were. A damaged segment is an error
 //     naming it, never a panic.
+//   - Merging changes no table either, and a crash between any two of its
+//     writes (merged segments first, then each small one's removal) loses
+//     no run and counts none twice (TestMergeInterruptedAnywhere...).
 package resultindex

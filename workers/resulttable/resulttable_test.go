@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -219,4 +220,33 @@ func scavetoolTable(t *testing.T, omn *omnetpp.Install, dir string) map[string][
 		m[k] = append(m[k], v)
 	}
 	return m
+}
+
+// The problems a table names do not depend on the order its runs were
+// read in (compaction and merging change it): the first MaxProblems in
+// natural order, numbers by value.
+func TestProblemsDoNotDependOnReadOrder(t *testing.T) {
+	var msgs []string
+	for run := range 3 * MaxProblems {
+		msgs = append(msgs, fmt.Sprintf("run %d: a.sca: line 2: bad", 7*run))
+	}
+	tables := map[string]bool{}
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		b := NewBuilder(nil)
+		for i := range msgs {
+			k := i
+			if order[0] == 1 {
+				k = len(msgs) - 1 - i
+			}
+			b.Problem(msgs[(k*13)%len(msgs)])
+		}
+		tb := b.Table()
+		if tb.ProblemCount != len(msgs) || len(tb.Problems) != MaxProblems || tb.Problems[0] != msgs[0] || tb.Problems[2] != "run 14: a.sca: line 2: bad" || tb.Problems[MaxProblems-1] != msgs[MaxProblems-1] {
+			t.Fatalf("problems %q (%d)", tb.Problems, tb.ProblemCount)
+		}
+		tables[strings.Join(tb.Problems, "\n")] = true
+	}
+	if len(tables) != 1 {
+		t.Errorf("the problems depend on the order: %v", tables)
+	}
 }

@@ -1,6 +1,7 @@
 package resulttable
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -90,12 +91,52 @@ func NewBuilder(f *Filter) *Builder {
 	return &Builder{filter: f, groups: map[groupKey]*group{}, points: map[string]map[string]string{}}
 }
 
-// Problem records a run that could not be read.
+// Problem records a run that could not be read. The table keeps the
+// MaxProblems first in natural order (numbers by value: "run 97" before
+// "run 100"), not the first added, so that it does not depend on the
+// order the runs are read in (a compaction changes it).
 func (b *Builder) Problem(msg string) {
 	b.nprob++
-	if len(b.problems) < MaxProblems {
-		b.problems = append(b.problems, msg)
+	i, _ := slices.BinarySearchFunc(b.problems, msg, naturalCompare)
+	if i >= MaxProblems {
+		return
 	}
+	b.problems = slices.Insert(b.problems, i, msg)
+	if len(b.problems) > MaxProblems {
+		b.problems = b.problems[:MaxProblems]
+	}
+}
+
+// naturalCompare orders text with runs of digits compared by value.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// digits is the length of s's leading run of ASCII digits.
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // AddRun adds one run's values.
