@@ -58,7 +58,7 @@ func TestResultsViewSameAfterCompaction(t *testing.T) {
 			}
 		}
 	}
-	if n, _ := e.st.DB.Collection(resultindex.SegmentCollection).CountDocuments(ctx, bson.M{"uid": c.Metadata.UID}); n == 0 {
+	if n, _ := e.st.DB.Collection(resultindex.Collection).CountDocuments(ctx, bson.M{"uid": c.Metadata.UID}); n != 0 {
 		t.Fatal("the first read did not compact the 600 run documents")
 	}
 	time.Sleep(300 * time.Millisecond) // past the view's reuse

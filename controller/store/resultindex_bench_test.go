@@ -71,9 +71,10 @@ func BenchmarkResultTableFromIndex(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
+	small, _ := s.DB.Collection(resultindex.SmallSegmentCollection).CountDocuments(ctx, bson.M{})
 	segs, _ := s.DB.Collection(resultindex.SegmentCollection).CountDocuments(ctx, bson.M{})
 	loose, _ := s.DB.Collection(resultindex.Collection).CountDocuments(ctx, bson.M{})
-	b.Logf("%d runs written in %v with compaction (%d segments, %d runs not compacted), in %v one document per run", runs, write, segs, loose, baseWrite)
+	b.Logf("%d runs written in %v with compaction (%d merged and %d small segments, %d runs not compacted), in %v one document per run", runs, write, segs, small, loose, baseWrite)
 	const scalar = "Aloha.server.channelUtilization:last"
 	b.ResetTimer()
 	var scan, baseline time.Duration
