@@ -51,7 +51,7 @@ func (s *Server) resultTable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if missing := c.Status.Runs.Succeeded - int64(indexed); missing > 0 {
-		b.Problem(fmt.Sprintf("%d succeeded runs have no result index (stored before indexing, or their worker stopped between storing and indexing)", missing))
+		b.Problem(fmt.Sprintf("%d succeeded runs have no result index yet (stored before indexing, or their worker stopped between storing and indexing; the controller indexes them within minutes)", missing))
 	}
 	writeJSON(w, http.StatusOK, b.Table())
 }

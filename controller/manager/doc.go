@@ -13,7 +13,8 @@
 // leader epoch), the announcements of workers and standbys (Redis
 // ChangesChannel), and every Runnable that does not implement
 // LeaderElectionRunnable with NeedLeaderElection false: the manifest
-// directory and git sources, the stack reconciler. They start anew each
+// directory and git sources, the stack reconciler, and the result index
+// backfill (package resultbackfill). They start anew each
 // time this instance becomes leader and stop when it loses the lease.
 //
 // Guarantees: a campaign or stack pass that panics is recovered by the

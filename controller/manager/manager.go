@@ -21,6 +21,7 @@ import (
 	"github.com/simswarm/simswarm/controller/httpauth"
 	"github.com/simswarm/simswarm/controller/leader"
 	"github.com/simswarm/simswarm/controller/metrics"
+	"github.com/simswarm/simswarm/controller/resultbackfill"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/workers/heartbeat"
 	"github.com/simswarm/simswarm/workers/runlist"
@@ -118,6 +119,9 @@ func (m *Manager) build(ctx context.Context) error {
 		return err
 	}
 	m.st = st
+	// Runs with no result index (stored before indexing, or by a worker
+	// that stopped in between) are indexed from GridFS while leading.
+	m.runnables = append(m.runnables, &resultbackfill.Backfiller{Store: st, Log: log.Named("backfill")})
 	if m.mtr == nil {
 		m.mtr = metrics.New()
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -71,8 +73,7 @@ func (d *Doc) Summary() Summary {
 // Build parses the .sca files among paths (others are left out) into the
 // run's document. See the package's guarantees.
 func Build(r Run, paths []string) *Doc {
-	d := &Doc{ID: schema.RunID(r.Campaign, r.UID, r.Run), Campaign: r.Campaign, UID: r.UID, Run: r.Run, Attempt: r.Attempt,
-		Itervars: []KV{}, Values: Values{}}
+	d := New(r)
 	var errs []string
 	for _, p := range paths {
 		if !strings.HasSuffix(p, ".sca") {
@@ -95,12 +96,35 @@ func (d *Doc) add(path string) error {
 		return err
 	}
 	defer f.Close()
-	sca, err := scafile.Parse(f, scafile.Limits{})
+	return d.addSCA(f)
+}
+
+// AddSCA adds the runs of the .sca file name read from r, as Build does
+// with a file on disk: a file that cannot be parsed is named with the
+// reason in d.Error, together with the values of those that could be.
+func (d *Doc) AddSCA(name string, r io.Reader) {
+	if err := d.addSCA(r); err != nil {
+		e := fmt.Sprintf("%s: %v", path.Base(name), err)
+		if d.Error != "" {
+			e = d.Error + "; " + e
+		}
+		d.Error = e
+	}
+}
+
+func (d *Doc) addSCA(r io.Reader) error {
+	sca, err := scafile.Parse(r, scafile.Limits{})
 	if err != nil {
 		return err
 	}
 	d.Skipped += sca.SkippedCount
 	return d.AddFile(sca)
+}
+
+// New is the empty document of run r, which AddSCA fills.
+func New(r Run) *Doc {
+	return &Doc{ID: schema.RunID(r.Campaign, r.UID, r.Run), Campaign: r.Campaign, UID: r.UID, Run: r.Run, Attempt: r.Attempt,
+		Itervars: []KV{}, Values: Values{}}
 }
 
 // AddFile adds a parsed file's values (and the first run's itervars,
