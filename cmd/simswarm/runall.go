@@ -33,7 +33,8 @@ func newRunallCmd(g *globals) *cobra.Command {
 		Long: `Runall does what OMNeT++'s opp_runall does, on this machine, with the same
 arguments: options before PROGRAM are runall's, PROGRAM and everything after it
 is the simulation command, passed on untouched but for the run filter. It asks
-the program which runs the command selects (ARGS -s -q runnumbers), then runs
+the program which runs the command selects and how each is configured (ARGS
+-s -q runconfig), then runs
 them in batches of -b runs per process (default, as opp_runall:
 min(5, ceil(runs / jobs))) on -j parallel slots, each process as opp_runall
 starts it: ARGS -s -u Cmdenv --cmdenv-redirect-output=true -r BATCH. The
@@ -41,9 +42,15 @@ program writes its result files (and one .out per run) where it always does,
 its result-dir (default results/). There is no build step: PROGRAM must
 already be built.
 
-Unlike opp_runall it resumes: a run is skipped when its completion record was
-made for the same program, arguments and ini content and its result files
-(sha256) are intact; --force redoes them. Each run is kept or reported on its
+Unlike opp_runall it resumes: a run is skipped when a run of the same identity
+completed and its result files (sha256) are intact; --force redoes them. A
+run's identity is what determines its result: the program's (and -l
+libraries') content, the NED files on the NED path, the arguments, the config,
+and the run's iteration variables and configuration as the program resolves
+it (without repeat). Growing repeat runs only the new repetitions (with
+seed-set = ${repetition}; OMNeT++'s default seed-set, ${runnumber}, seeds a
+run by its number, which moves); an edited ini entry reruns the runs that
+see it; an edited .ned reruns everything. Each run is kept or reported on its
 own: in a batch where one run fails, the runs that finished are kept, the
 failed one is reported with the program's own "<!> Error" line, and the
 runs after it run again in another process.
@@ -118,29 +125,36 @@ followed until it finishes, and its result files are pulled into --results.
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			chatter("running: %s -s -q runnumbers (in %s)", strings.Join(inv.Args, " "), dir)
-			runs, err := oppcli.QueryRunNumbersOf(ctx, inv, dir, nil)
+			chatter("running: %s -s -q runconfig (in %s)", strings.Join(inv.Args, " "), dir)
+			// The results directory is no NED directory (the walk of the
+			// NED path leaves it out).
+			guess := inv.ResultDir
+			if guess == "" {
+				guess = "results"
+			}
+			resolved, err := local.Resolve(ctx, inv, dir, nil, []string{inDir(dir, guess)})
 			if err != nil {
 				return err
 			}
+			runs := resolved.Runs
 			chatter("run numbers: %v", runs)
 			resultDir := "results"
 			if len(runs) > 0 {
-				if resultDir, err = oppcli.ResultRoot(ctx, inv, dir, nil, runs[0]); err != nil {
+				if resultDir, err = oppcli.ResultRootOf(ctx, inv, dir, resolved.ResultDir); err != nil {
 					return err
 				}
 			}
 			lf.results = inDir(dir, resultDir)
 			plan := &local.Plan{
-				Name:      "runall-" + inv.Config,
-				Args:      inv.BatchArgs(),
-				Dir:       dir,
-				Config:    inv.Config,
-				Key:       inv.Key(dir),
-				Runs:      runs,
-				BatchSize: batch,
-				Timeout:   timeout,
-				Retries:   retries,
+				Name:       "runall-" + inv.Config,
+				Args:       inv.BatchArgs(),
+				Dir:        dir,
+				Config:     inv.Config,
+				Identities: resolved.Identities,
+				Runs:       runs,
+				BatchSize:  batch,
+				Timeout:    timeout,
+				Retries:    retries,
 			}
 			if verbose {
 				b := batch

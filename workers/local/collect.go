@@ -78,6 +78,41 @@ func newCollector(dir, resultsDir string, globs []string, config string, skipped
 	return c
 }
 
+// claimExisting makes every file now in the results directory no
+// candidate while it stays as it is (in place only: a Campaign's files are
+// collected from the work directory). Only files written since a batch
+// started count, but file times are coarse (mtimeSlack), and a file left by
+// an earlier sweep names the run number it had then, which may now be
+// another run's (repeat grew, so the numbers moved): the file of point
+// n=6's repetition 0 said run 2, which is now n=2's repetition 2. A file
+// written in its place is one.
+func (c *collector) claimExisting() error {
+	if c.globs != nil {
+		return nil
+	}
+	err := filepath.WalkDir(c.resultsDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() && d.Name() == ".simswarm" && filepath.Dir(p) == c.resultsDir {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() {
+			if st, err := os.Lstat(p); err == nil {
+				c.claim(p, st)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list results in %s: %w", c.resultsDir, err)
+	}
+	return nil
+}
+
 type cachedHeader struct {
 	size  int64
 	mtime time.Time

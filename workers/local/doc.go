@@ -3,7 +3,9 @@
 // without any cluster.
 //
 // Prepare copies (or clones) a Campaign's source into a work directory,
-// builds it and asks the program for its run numbers; Execute runs them in
+// builds it and asks the program, once, for its runs and their
+// configuration (Resolve: ARGS -s -q runconfig, which names each run by
+// its identity); Execute runs them in
 // batches of runs per process (opp_runall's default size, or
 // Plan.BatchSize) on N parallel slots with their timeout and retries (a
 // slot is held while a process runs; collecting its last run's files does
@@ -42,17 +44,25 @@
 //     files written since the batch started count. Paths below the result
 //     directory are kept; runall looks below the directory that every run's
 //     result-dir shares (results, for results/${configname}/${runnumber}).
+//     A file already in place when Execute starts is no candidate while it
+//     stays as it is: its header names the run number it was written
+//     under, which may now be another run's.
 //   - Each run of a batch is kept or reported on its own: a run counts as
 //     finished when Cmdenv announces the next one or exits 0; when a run
 //     fails, the finished ones are recorded, the failed one is retried or
 //     reported with the program's own "<!> Error" line, and the runs after
 //     it run again in a new process without losing an attempt. A finished
 //     run that left no result file of its own is a failure.
-//   - A run counts as complete only through its completion record, which
-//     holds the plan's Key (program, arguments, ini content) and every
-//     file's size and sha256; on the next Execute a run is skipped only if
-//     the record has the same key and every file still matches it. Edited
-//     inis, other arguments, deleted or truncated results are redone;
+//   - A run counts as complete only through a completion record of its
+//     identity (Plan.Identities: the program's, its libraries' and the NED
+//     path's content, the arguments, the config, the run's iteration
+//     variables and resolved configuration but repeat; runidentity), which
+//     holds every file's size and sha256; on the next Execute a run is
+//     skipped only if a record of its identity exists, no other run of the
+//     plan took it, and every file still matches it, whatever run number
+//     made it (growing repeat moves the numbers). A run whose resolved
+//     configuration changed (an edited ini entry it sees, an edited .ned,
+//     another program), and deleted or truncated results, are redone;
 //     Force redoes everything. Records are lines appended to one journal
 //     per campaign (DIR/.simswarm/runs/NAME.jsonl, ReadRecords reads it),
 //     never synced (nor are the result files, as with opp_runall): after

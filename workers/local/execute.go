@@ -85,12 +85,15 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	var pending []int
 	skipped := map[int]Record{}
 	for _, r := range p.Runs {
-		if !opts.Force && recs.complete(r, p.Key) {
-			sum.Skipped++
-			skipped[r] = recs.known[r]
-			continue
+		id := p.identity(r)
+		if !opts.Force {
+			if rec, ok := recs.complete(id); ok {
+				sum.Skipped++
+				skipped[r] = rec
+				continue
+			}
 		}
-		recs.forget(r)
+		recs.forget(id)
 		pending = append(pending, r)
 	}
 	batchSize := p.BatchSize
@@ -108,6 +111,9 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("working directory: %w", err)
 	}
 	col := newCollector(dir, opts.ResultsDir, p.Results, p.Config, skipped)
+	if err := col.claimExisting(); err != nil {
+		return nil, err
+	}
 	prog := newProgress(opts.Progress, opts.TTY, sum.Total, sum.Skipped)
 	defer prog.stop()
 	t := &tally{sum: sum, prog: prog, skipped: maps.Clone(skipped)}
@@ -279,7 +285,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, co
 					continue
 				}
 				log.Info("run revoked", zap.Int("run", run), zap.String("reason", reason))
-				if err := recs.write(Record{Run: run, Config: p.Config, Key: p.Key, Finished: now.UTC()}); err != nil {
+				if err := recs.write(Record{Run: run, Config: p.Config, Identity: p.identity(run), Key: p.Key, Finished: now.UTC()}); err != nil {
 					log.Error("revoking a run's record", zap.Int("run", run), zap.Error(err))
 				}
 			}
@@ -299,7 +305,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, co
 					continue
 				}
 				rec := Record{
-					Run: r, Config: p.Config, Key: p.Key, Attempts: attempts[r] + 1, Finished: now.UTC(), Files: got.files[r],
+					Run: r, Config: p.Config, Identity: p.identity(r), Key: p.Key, Attempts: attempts[r] + 1, Finished: now.UTC(), Files: got.files[r],
 					DurationMS: took.Milliseconds(),
 				}
 				if err := recs.write(rec); err != nil {

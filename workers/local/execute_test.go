@@ -155,12 +155,12 @@ func TestResumeComparesDigestsNotExistence(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A record that lies about a file is worth nothing either (the last
-	// line of a run wins), and a torn line is ignored.
+	// line of an identity wins), and a torn line is ignored.
 	j, err := os.OpenFile(journalPath(results, "test"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.WriteString(`{"run":2,"files":[{"name":"Cfg-#2.sca","size":1,"sha256":"00"}]}` + "\n" + `{"run":0,"fil`)
+	j.WriteString(`{"run":2,"identity":"k1#2","files":[{"name":"Cfg-#2.sca","size":1,"sha256":"00"}]}` + "\n" + `{"run":0,"fil`)
 	j.Close()
 	p.Env = append(p.Env, "SIM_TAG=second")
 	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2})
@@ -312,7 +312,7 @@ func TestJournalSurvivesATornLineAndCompacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 100 {
-		recs.write(Record{Run: i % 3, Attempts: i})
+		recs.write(Record{Run: i % 3, Identity: "id" + strconv.Itoa(i%3), Attempts: i})
 	}
 	recs.close()
 	// A crash mid-append leaves a torn line; the next append must not be
@@ -324,7 +324,7 @@ func TestJournalSurvivesATornLineAndCompacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs.write(Record{Run: 5, Attempts: 1})
+	recs.write(Record{Run: 5, Identity: "id5", Attempts: 1})
 	recs.close()
 	got, err := ReadRecords(results, "j")
 	if err != nil {

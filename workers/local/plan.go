@@ -1,6 +1,7 @@
 package local
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -20,10 +21,13 @@ type Plan struct {
 	// Config is the ini config the runs belong to: result files say which
 	// config and run wrote them, and only the plan's own are collected.
 	Config string
-	// Key identifies what decides the results besides the run number
-	// (oppcli.Invocation.Key): a run recorded under another key is redone.
-	Key  string
-	Runs []int
+	// Identities name each run by what determines its result (Resolve):
+	// a run is skipped when a record of its identity is intact, whatever
+	// run number made it. Without them (nil), a run's identity is Key and
+	// its number.
+	Identities map[int]string
+	Key        string
+	Runs       []int
 	// BatchSize is how many runs one process executes (opp_runall -b);
 	// 0 picks opp_runall's default, min(5, ceil(runs / jobs)).
 	BatchSize int
@@ -42,4 +46,12 @@ type Plan struct {
 func DefaultBatchSize(runs, jobs int) int {
 	jobs = max(jobs, 1)
 	return max(1, min(5, (runs+jobs-1)/jobs))
+}
+
+// identity is run's identity.
+func (p *Plan) identity(run int) string {
+	if p.Identities != nil {
+		return p.Identities[run]
+	}
+	return p.Key + "#" + strconv.Itoa(run)
 }

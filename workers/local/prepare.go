@@ -80,7 +80,7 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 	if err != nil {
 		return nil, fmt.Errorf("spec.simulation: %w", err)
 	}
-	runs, err := oppcli.QueryRunNumbersOf(ctx, inv, dir, env)
+	resolved, err := Resolve(ctx, inv, dir, env, nil)
 	if err != nil {
 		return nil, fmt.Errorf("resolve runs: %w", err)
 	}
@@ -89,17 +89,17 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 		retries = int(*spec.Retries)
 	}
 	return &Plan{
-		Name:      c.Metadata.Name,
-		Args:      inv.BatchArgs(),
-		Dir:       dir,
-		Env:       env,
-		Config:    spec.Simulation.Config,
-		Key:       inv.Key(dir),
-		Runs:      runs,
-		BatchSize: 0, // opp_runall's default
-		Timeout:   spec.Timeout.Duration,
-		Retries:   retries,
-		Results:   spec.Results,
+		Name:       c.Metadata.Name,
+		Args:       inv.BatchArgs(),
+		Dir:        dir,
+		Env:        env,
+		Config:     spec.Simulation.Config,
+		Identities: resolved.Identities,
+		Runs:       resolved.Runs,
+		BatchSize:  0, // opp_runall's default
+		Timeout:    spec.Timeout.Duration,
+		Retries:    retries,
+		Results:    spec.Results,
 	}, nil
 }
 

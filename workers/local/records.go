@@ -25,10 +25,13 @@ type FileRecord struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Record says that a run completed and which files it left.
+// Record says that a run completed and which files it left. Identity is
+// what it is found by (Plan.Identities): the run under the number it had
+// then (Run) and any later run of the same identity, whatever its number.
 type Record struct {
 	Run        int          `json:"run"`
 	Config     string       `json:"config"`
+	Identity   string       `json:"identity,omitempty"`
 	Key        string       `json:"key,omitempty"`
 	Attempts   int          `json:"attempts"`
 	DurationMS int64        `json:"durationMs"`
@@ -41,12 +44,16 @@ type Record struct {
 // line per completed run, appended (one write each, no file per run and no
 // fsync per run: creating files costs more than a trivial run). A record is
 // a claim that complete checks against the files' digests, so a torn or
-// stale line can cost a rerun but never a wrong skip; the last line of a
-// run wins.
+// stale line can cost a rerun but never a wrong skip; the last line of an
+// identity wins (a line without one, from an older simswarm, counts for
+// nothing).
 type records struct {
 	resultsDir string
 	path       string
-	known      map[int]Record
+	known      map[string]Record
+	// claimed are the identities a run of this Execute was found complete
+	// by: one record is one run's.
+	claimed map[string]bool
 
 	mu sync.Mutex
 	f  *os.File
@@ -68,7 +75,7 @@ func openRecords(resultsDir, name string) (*records, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	known, lines, valid, err := loadJournal(path)
+	known, _, lines, valid, err := loadJournal(path)
 	if err != nil {
 		return nil, err
 	}
@@ -83,26 +90,28 @@ func openRecords(resultsDir, name string) (*records, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &records{resultsDir: resultsDir, path: path, known: known, f: f}, nil
+	return &records{resultsDir: resultsDir, path: path, known: known, claimed: map[string]bool{}, f: f}, nil
 }
 
-// ReadRecords returns the completion records of name in resultsDir, by run
-// (what a later `simswarm run` would check before skipping a run).
+// ReadRecords returns the completion records of name in resultsDir, the
+// last of each run number (what a later `simswarm run` checks before
+// skipping a run is found by its identity).
 func ReadRecords(resultsDir, name string) (map[int]Record, error) {
-	known, _, _, err := loadJournal(journalPath(resultsDir, name))
-	return known, err
+	_, byRun, _, _, err := loadJournal(journalPath(resultsDir, name))
+	return byRun, err
 }
 
-// loadJournal parses the journal: the last record of each run, the number
-// of lines, and the length up to the last complete line.
-func loadJournal(path string) (map[int]Record, int, int64, error) {
-	known := map[int]Record{}
+// loadJournal parses the journal: the last record of each identity and of
+// each run number, the number of lines, and the length up to the last
+// complete line.
+func loadJournal(path string) (map[string]Record, map[int]Record, int, int64, error) {
+	known, byRun := map[string]Record{}, map[int]Record{}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return known, 0, 0, nil
+		return known, byRun, 0, 0, nil
 	}
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, nil, 0, 0, err
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 64<<10)
@@ -113,19 +122,22 @@ func loadJournal(path string) (map[int]Record, int, int64, error) {
 			break // a line without its newline is torn
 		}
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("read %s: %w", path, err)
+			return nil, nil, 0, 0, fmt.Errorf("read %s: %w", path, err)
 		}
 		valid += int64(len(line))
 		lines++
 		var rec Record
 		if json.Unmarshal(bytes.TrimSpace(line), &rec) == nil && rec.Run >= 0 {
-			known[rec.Run] = rec
+			byRun[rec.Run] = rec
+			if rec.Identity != "" {
+				known[rec.Identity] = rec
+			}
 		}
 	}
-	return known, lines, valid, nil
+	return known, byRun, lines, valid, nil
 }
 
-func rewriteJournal(path string, known map[int]Record) error {
+func rewriteJournal(path string, known map[string]Record) error {
 	var buf bytes.Buffer
 	for _, rec := range known {
 		data, err := json.Marshal(rec)
@@ -142,35 +154,36 @@ func rewriteJournal(path string, known map[int]Record) error {
 	return os.Rename(tmp, path)
 }
 
-// complete reports whether run has a record made under key (the same
-// program, arguments and ini content) and every file it lists is present
-// with the recorded size and sha256.
-func (r *records) complete(run int, key string) bool {
-	rec, ok := r.known[run]
-	if !ok || rec.Run != run || rec.Key != key || len(rec.Files) == 0 {
-		return false
+// complete returns the record of identity if there is one that no other
+// run of this Execute claimed, and every file it lists is present with the
+// recorded size and sha256; the record is then claimed.
+func (r *records) complete(identity string) (Record, bool) {
+	rec, ok := r.known[identity]
+	if !ok || identity == "" || r.claimed[identity] || rec.Identity != identity || len(rec.Files) == 0 {
+		return Record{}, false
 	}
 	for _, f := range rec.Files {
 		if !resultfiles.SafePath(f.Name) {
-			return false
+			return Record{}, false
 		}
 		p := filepath.Join(r.resultsDir, filepath.FromSlash(f.Name))
 		st, err := os.Stat(p)
 		if err != nil || st.Size() != f.Size {
-			return false
+			return Record{}, false
 		}
 		sum, err := resultfiles.FileSHA256(p)
 		if err != nil || sum != f.SHA256 {
-			return false
+			return Record{}, false
 		}
 	}
-	return true
+	r.claimed[identity] = true
+	return rec, true
 }
 
-// forget drops run's record from memory: it is being redone, and its old
-// line in the journal is superseded by the new one (or, if the rerun fails,
-// fails the digest check of the files it no longer matches).
-func (r *records) forget(run int) { delete(r.known, run) }
+// forget drops identity's record from memory: its run is being redone, and
+// its old line in the journal is superseded by the new one (or, if the
+// rerun fails, fails the digest check of the files it no longer matches).
+func (r *records) forget(identity string) { delete(r.known, identity) }
 
 // write appends rec to the journal in one write.
 func (r *records) write(rec Record) error {

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/simswarm/simswarm/test/omnetpp"
+)
+
+// growIni is an aloha sweep of two points; %REPEAT%, %N% and %SEED% are
+// filled in by each step.
+const growIni = "include omnetpp.ini\n[Grow]\nextends = PureAloha1\nsim-time-limit = 10s\n" +
+	"Aloha.numHosts = ${n=%N%}\nrepeat = %REPEAT%\n%SEED%\n"
+
+// runallSweep runs `simswarm runall -j2 ./aloha -f grow.ini -c Grow` in
+// dir and returns the run line ("run Grow-3-2026...-PID", which names the
+// process and moment that wrote it) of every .sca file by name, and the
+// summary's counts line.
+func runallSweep(t *testing.T, dir string) (map[string]string, string) {
+	t.Helper()
+	out, err := cli(t, "runall", "-C", dir, "-j", "2", "./aloha", "-f", "grow.ini", "-c", "Grow")
+	if err != nil {
+		t.Fatalf("runall: %v\n%s", err, out)
+	}
+	counts := regexp.MustCompile(`\d+ runs: \d+ succeeded, \d+ failed, \d+ skipped`).FindString(out)
+	runLines := map[string]string{}
+	scas, _ := filepath.Glob(filepath.Join(dir, "results", "Grow-*.sca"))
+	for _, p := range scas {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "run ") {
+				runLines[filepath.Base(p)] = sc.Text()
+				break
+			}
+		}
+		f.Close()
+	}
+	return runLines, counts
+}
+
+// changed are the names whose run line differs between before and after,
+// or that are new.
+func changed(before, after map[string]string) []string {
+	var out []string
+	for name, l := range after {
+		if before[name] != l {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// TestRealRunallReusesRunsByIdentity: runall skips a run when a run of the
+// same identity (program and NED content, arguments, config, iteration
+// variables and resolved configuration) completed, whatever its number.
+// Growing repeat from 5 to 10 with seed-set = ${repetition} runs only the
+// 5 new repetitions of each point; without seed-set (its default is
+// ${runnumber}) the runs whose number moved run again; a changed value of
+// an iteration variable runs exactly the runs that see it.
+func TestRealRunallReusesRunsByIdentity(t *testing.T) {
+	_, write, step := growSweep(t)
+	const seeded = "seed-set = ${repetition}"
+
+	write("2,4", "5", seeded)
+	runs := step("the first sweep", "10 runs: 10 succeeded, 0 failed, 0 skipped", 10, nil)
+	write("2,4", "10", seeded)
+	runs = step("repeat 5 -> 10", "20 runs: 10 succeeded, 0 failed, 10 skipped", 10, runs)
+	runs = step("the same again", "20 runs: 0 succeeded, 0 failed, 20 skipped", 0, runs)
+	write("2,6", "10", seeded)
+	runs = step("n=2,4 -> n=2,6", "20 runs: 10 succeeded, 0 failed, 10 skipped", 10, runs)
+
+	// OMNeT++ seeds a run by seed-set = ${runnumber} unless told
+	// otherwise: growing repeat moves the numbers of point n=6's runs
+	// (2, 3 -> 3, 4), so they run again; n=2's (0, 1) stay.
+	write("2,6", "2", "")
+	runs = step("without seed-set", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, runs)
+	write("2,6", "3", "")
+	step("without seed-set, repeat 2 -> 3", "6 runs: 4 succeeded, 0 failed, 2 skipped", 4, runs)
+}
+
+// TestRealRunallRerunsAfterANedEdit: the NED files the program loads (here
+// the working directory's, OMNeT++'s default NED path) are part of a run's
+// identity: a parameter default edited in Host.ned runs every run again.
+func TestRealRunallRerunsAfterANedEdit(t *testing.T) {
+	dir, write, step := growSweep(t)
+	write("2,4", "2", "")
+	runs := step("the first sweep", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, nil)
+	host := filepath.Join(dir, "Host.ned")
+	ned, err := os.ReadFile(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(ned), "controlAnimationSpeed = default(true)", "controlAnimationSpeed = default(false)", 1)
+	if edited == string(ned) {
+		t.Fatal("Host.ned has no controlAnimationSpeed default")
+	}
+	writeFileT(t, host, edited)
+	runs = step("a parameter default edited in Host.ned", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, runs)
+	step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
+}
+
+// growSweep copies the aloha sample for a test of runall's resume, and
+// gives the writer of its grow.ini (growIni's n values, repeat, and
+// seed-set line) and a step that runs the sweep, checks the summary's
+// counts and how many result files were written (new, or with another run
+// line than before), and returns the run lines.
+func growSweep(t *testing.T) (string, func(n, repeat, seed string), func(what, wantCounts string, wantChanged int, before map[string]string) map[string]string) {
+	omn := omnetpp.Find(t)
+	omn.Setenv(t)
+	dir := filepath.Join(t.TempDir(), "aloha")
+	omn.SampleAt(t, "aloha", dir)
+	write := func(n, repeat, seed string) {
+		t.Helper()
+		r := strings.NewReplacer("%N%", n, "%REPEAT%", repeat, "%SEED%", seed)
+		writeFileT(t, filepath.Join(dir, "grow.ini"), r.Replace(growIni))
+	}
+	step := func(what, wantCounts string, wantChanged int, before map[string]string) map[string]string {
+		t.Helper()
+		after, counts := runallSweep(t, dir)
+		if counts != wantCounts {
+			t.Fatalf("%s: %q, want %q", what, counts, wantCounts)
+		}
+		if got := changed(before, after); len(got) != wantChanged {
+			t.Fatalf("%s: %d result files written, want %d: %v", what, len(got), wantChanged, got)
+		}
+		return after
+	}
+	return dir, write, step
+}

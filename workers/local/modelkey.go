@@ -1,0 +1,230 @@
+package local
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/simswarm/simswarm/workers/oppcli"
+)
+
+// modelKey digests what the program loads besides its ini files, which
+// -q runconfig resolves: the program file's content, each -l library's
+// (lib/x or lib/libx.so, as opp_run finds it), and the content and
+// relative path of every NED file on the NED path (-n, OMNETPP_NED_PATH,
+// NEDPATH, else the working directory, as OMNeT++ 6.1's envirbase.cc
+// builds it; the ini's ned-path is added by the caller from the resolved
+// configuration). A file that is missing is named as missing, so that its
+// appearing changes the key. skip are directories left out of the NED walk.
+func modelKey(inv oppcli.Invocation, dir string, env []string, skip []string) (string, error) {
+	h := sha256.New()
+	prog := inv.Args[0]
+	if !strings.ContainsRune(prog, '/') {
+		if p, err := exec.LookPath(prog); err == nil {
+			prog = p
+		}
+	}
+	if err := hashFile(h, "program", inDir(dir, prog)); err != nil {
+		return "", err
+	}
+	for _, lib := range optionValues(inv, 'l') {
+		lib = inDir(dir, lib)
+		for _, p := range []string{filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so"), lib + ".so"} {
+			if err := hashFile(h, "library", p); err != nil {
+				return "", err
+			}
+		}
+	}
+	var path []string
+	for _, n := range optionValues(inv, 'n') {
+		path = append(path, splitPath(n)...)
+	}
+	for _, v := range []string{"OMNETPP_NED_PATH", "NEDPATH"} {
+		path = append(path, splitPath(getenv(env, v))...)
+	}
+	if len(path) == 0 {
+		// An ini's ned-path may still come in place of it: hashing the
+		// working directory's NED files too is more than the program
+		// loads, never less.
+		path = []string{"."}
+	}
+	ned, err := nedDigest(nedDirs(path, dir, nil), skip)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(h, "ned %s\n", ned)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashFile adds kind, path and the file's content to h.
+func hashFile(h hash.Hash, kind, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(h, "%s %q missing\n", kind, path)
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("hash %s %s: %w", kind, path, err)
+	}
+	fmt.Fprintf(h, "%s %q %d\n", kind, path, st.Size())
+	bp := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(bp)
+	if _, err := io.CopyBuffer(h, f, *bp); err != nil {
+		return fmt.Errorf("hash %s %s: %w", kind, path, err)
+	}
+	return nil
+}
+
+// nedDirs resolves NED path entries: relative ones against the working
+// directory, and also against each ini file's directory (where OMNeT++
+// resolves an ini's ned-path) when iniFiles are given.
+func nedDirs(path []string, dir string, iniFiles []string) []string {
+	var out []string
+	add := func(p string) {
+		p = filepath.Clean(p)
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	for _, p := range path {
+		if filepath.IsAbs(p) {
+			add(p)
+			continue
+		}
+		add(inDir(dir, p))
+		for _, ini := range iniFiles {
+			add(filepath.Join(filepath.Dir(inDir(dir, ini)), p))
+		}
+	}
+	return out
+}
+
+// nedDigest hashes the relative path and content of every .ned file below
+// dirs (sorted), leaving out the directories in skip.
+func nedDigest(dirs []string, skip []string) (string, error) {
+	h := sha256.New()
+	var skipAbs []string
+	for _, s := range skip {
+		if a, err := filepath.Abs(s); err == nil {
+			skipAbs = append(skipAbs, a)
+		}
+	}
+	for _, d := range dirs {
+		var files []string
+		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				if p == d {
+					return fs.SkipDir // a NED directory that does not exist
+				}
+				return nil
+			}
+			if e.IsDir() {
+				if a, err := filepath.Abs(p); err == nil && slices.Contains(skipAbs, a) {
+					return fs.SkipDir
+				}
+				if e.Name() == ".simswarm" {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(e.Name(), ".ned") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("NED path %s: %w", d, err)
+		}
+		slices.Sort(files)
+		fmt.Fprintf(h, "dir %q %d\n", d, len(files))
+		for _, p := range files {
+			rel, _ := filepath.Rel(d, p)
+			fmt.Fprintf(h, "ned %q\n", filepath.ToSlash(rel))
+			if err := hashContent(h, p); err != nil {
+				return "", err
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashContent(h hash.Hash, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(h, "unreadable\n")
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("hash %s: %w", path, err)
+	}
+	fmt.Fprintf(h, "content %d\n", st.Size())
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("hash %s: %w", path, err)
+	}
+	return nil
+}
+
+// splitPath splits a NED path as OMNeT++ does (opp_splitpath: on ';' and
+// ':'), dropping empty items.
+func splitPath(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ':' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// optionValues are the values of the short option c on inv's command line,
+// in order (-c X and -cX alike).
+func optionValues(inv oppcli.Invocation, c byte) []string {
+	kept := inv.Without(func(short byte, _ string, _ bool) bool { return short != c })[1:]
+	var out []string
+	for i := 0; i < len(kept); i++ {
+		a := kept[i]
+		if a == "-"+string(c) {
+			if i+1 < len(kept) {
+				out = append(out, kept[i+1])
+			}
+			i++
+			continue
+		}
+		out = append(out, strings.TrimPrefix(a, "-"+string(c)))
+	}
+	return out
+}
+
+// getenv reads name from env, or from the process's environment when env
+// is nil (the program inherits it).
+func getenv(env []string, name string) string {
+	if env == nil {
+		return os.Getenv(name)
+	}
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val // the last one wins, as in exec
+		}
+	}
+	return v
+}
+
+func inDir(dir, p string) string {
+	if filepath.IsAbs(p) || dir == "" || dir == "." {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
