@@ -135,3 +135,38 @@ func growSweep(t *testing.T) (string, func(n, repeat, seed string), func(what, w
 	}
 	return dir, write, step
 }
+
+// TestRealRunReusesRunsByIdentity: `simswarm run` of a Campaign resumes by
+// run identity too: growing repeat from 2 to 4 (seed-set = ${repetition})
+// runs only the new repetitions, and their files join the old ones.
+func TestRealRunReusesRunsByIdentity(t *testing.T) {
+	omn := omnetpp.Find(t)
+	omn.Setenv(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "aloha")
+	omn.SampleAt(t, "aloha", model)
+	c := sampleCampaign{name: "grow", source: "aloha", config: "Grow", ini: "grow.ini", program: []string{"./aloha"}}
+	manifest := c.write(t, dir)
+	run := func(repeat, want string) {
+		t.Helper()
+		r := strings.NewReplacer("%N%", "2,4", "%REPEAT%", repeat, "%SEED%", "seed-set = ${repetition}")
+		writeFileT(t, filepath.Join(model, "grow.ini"), r.Replace(growIni))
+		out, err := cli(t, "run", "-f", manifest, "-j", "2", "--results", filepath.Join(dir, "local", "grow"),
+			"--workdir", filepath.Join(dir, "work", "grow"))
+		if err != nil {
+			t.Fatalf("simswarm run: %v\n%s", err, out)
+		}
+		if got := regexp.MustCompile(`\d+ runs: \d+ succeeded, \d+ failed, \d+ skipped`).FindString(out); got != want {
+			t.Fatalf("repeat %s: %q, want %q\n%s", repeat, got, want, out)
+		}
+	}
+	run("2", "4 runs: 4 succeeded, 0 failed, 0 skipped")
+	run("4", "8 runs: 4 succeeded, 0 failed, 4 skipped")
+	scas, _ := filepath.Glob(filepath.Join(dir, "local", "grow", "*", "Grow-*.sca"))
+	if more, _ := filepath.Glob(filepath.Join(dir, "local", "grow", "Grow-*.sca")); len(more) > 0 {
+		scas = append(scas, more...)
+	}
+	if len(scas) != 8 {
+		t.Fatalf("%d .sca files, want 8: %v", len(scas), scas)
+	}
+}
