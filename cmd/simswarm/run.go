@@ -52,9 +52,10 @@ func newRunCmd(g *globals) *cobra.Command {
   5. moves each run's result files into --results under the names the
      simulation gave them.
 
-Running it again resumes: a run is skipped only if its completion record
-exists and every result file still has the recorded sha256; deleted or
-damaged results are redone. --force redoes everything. Ctrl-C stops cleanly:
+Running it again resumes: a run is skipped only if a run of the same identity
+(see runall's help: what determines its result) completed and every result
+file still has the recorded size and content digest; deleted or damaged
+results are redone. --force redoes everything. Ctrl-C stops cleanly:
 running simulations are killed and no partial result is kept.
 
 A file with several campaigns runs them one after another; the first one that

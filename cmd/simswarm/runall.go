@@ -43,7 +43,7 @@ its result-dir (default results/). There is no build step: PROGRAM must
 already be built.
 
 Unlike opp_runall it resumes: a run is skipped when a run of the same identity
-completed and its result files (sha256) are intact; --force redoes them. A
+completed and its result files (size, content digest) are intact; --force redoes them. A
 run's identity is what determines its result: the program's (and -l
 libraries') content, the NED files on the NED path, the arguments, the config,
 and the run's iteration variables and configuration as the program resolves

@@ -2,7 +2,6 @@ package local
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/simswarm/simswarm/workers/oppcli"
 	"github.com/simswarm/simswarm/workers/resultfiles"
@@ -205,7 +206,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		if err != nil {
 			return out, fmt.Errorf("store result %s: %w", f.Name, err)
 		}
-		out.files[run] = append(out.files[run], FileRecord{Name: f.Name, Size: d.size, SHA256: d.sum})
+		out.files[run] = append(out.files[run], FileRecord{Name: f.Name, Size: d.size, Digest: d.sum})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -520,25 +521,25 @@ func digestFile(path string) (digest, error) {
 func digestOf(r io.Reader) (digest, error) {
 	buf := hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(buf)
-	sha := sha256.New()
+	sum := xxhash.New()
 	n, err := io.ReadFull(r, *buf)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return digest{}, err
 	}
 	var d digest
 	d.h, d.headed = oppcli.ReadHeader(bytes.NewReader((*buf)[:n]))
-	sha.Write((*buf)[:n])
+	sum.Write((*buf)[:n])
 	d.size = int64(n)
 	for err == nil {
 		var m int
 		m, err = r.Read(*buf)
-		sha.Write((*buf)[:m])
+		sum.Write((*buf)[:m])
 		d.size += int64(m)
 	}
 	if err != io.EOF && err != io.ErrUnexpectedEOF {
 		return digest{}, err
 	}
-	d.sum = hex.EncodeToString(sha.Sum(nil))
+	d.sum = digestPrefix + hex.EncodeToString(sum.Sum(nil))
 	return d, nil
 }
 

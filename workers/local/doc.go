@@ -35,7 +35,7 @@
 //     the one that counted as done before too (its record is revoked), and
 //     none is retried, since another attempt would share the file again.
 //     What a run is credited with is exactly what was delivered: a file is
-//     moved first (runall's: held open) and its header, size and sha256
+//     moved first (runall's: held open) and its header, size and digest
 //     are read from the moved file itself, since the program goes on with
 //     its next run meanwhile; a file that a later run of the same name
 //     replaced or removed since it was attributed is not the run's, and
@@ -57,8 +57,10 @@
 //     identity (Plan.Identities: the program's, its libraries' and the NED
 //     path's content, the arguments, the config, the run's iteration
 //     variables and resolved configuration but repeat; runidentity), which
-//     holds every file's size and sha256; on the next Execute a run is
-//     skipped only if a record of its identity exists, no other run of the
+//     holds every file's size and content digest (xxHash64: a check
+//     against damage, far cheaper than sha256 on every byte a sweep
+//     writes); on the next Execute a run is skipped only if a record of
+//     its identity exists, no other run of the
 //     plan took it, and every file still matches it, whatever run number
 //     made it (growing repeat moves the numbers). A run whose resolved
 //     configuration changed (an edited ini entry it sees, an edited .ned,

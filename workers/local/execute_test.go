@@ -2,8 +2,7 @@ package local
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/simswarm/simswarm/workers/resultfiles"
 )
@@ -129,8 +130,7 @@ func TestExecuteStoresFilesAndRecordsTheirDigests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := sha256.Sum256(data)
-		if f.SHA256 != hex.EncodeToString(h[:]) || f.Size != int64(len(data)) {
+		if f.Digest != fmt.Sprintf("xxh64:%016x", xxhash.Sum64(data)) || f.Size != int64(len(data)) {
 			t.Fatalf("record of %s: %+v does not match the file", f.Name, f)
 		}
 	}
@@ -160,7 +160,7 @@ func TestResumeComparesDigestsNotExistence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.WriteString(`{"run":2,"identity":"k1#2","files":[{"name":"Cfg-#2.sca","size":1,"sha256":"00"}]}` + "\n" + `{"run":0,"fil`)
+	j.WriteString(`{"run":2,"identity":"k1#2","files":[{"name":"Cfg-#2.sca","size":1,"digest":"xxh64:00"}]}` + "\n" + `{"run":0,"fil`)
 	j.Close()
 	p.Env = append(p.Env, "SIM_TAG=second")
 	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 2})
