@@ -70,6 +70,11 @@ type CampaignSpec struct {
 	// Stop, when set, stops repeating a parameter point once its
 	// confidence interval of Stop.Scalar is narrow enough (stop rule).
 	Stop *StopRule `json:"stop,omitempty"`
+	// Reuse, unless false, takes the results of runs stored runs already
+	// did - the same run of the same model, command line and resolved
+	// configuration, by any campaign - instead of running them again
+	// (their files are copied). Default true.
+	Reuse *bool `json:"reuse,omitempty"`
 }
 
 // SourceSpec says where the model's source comes from: exactly one of Path
@@ -186,6 +191,10 @@ type RunCounts struct {
 	// Skipped are the runs a stop rule did not need: their point's
 	// interval met the rule before they were dispatched.
 	Skipped int64 `json:"skipped,omitempty"`
+	// Reused are the succeeded runs whose results were taken from a run
+	// already stored (spec.reuse) instead of running them; they count in
+	// Succeeded too.
+	Reused int64 `json:"reused,omitempty"`
 }
 
 // BuildStatus reports the campaign's build.

@@ -154,6 +154,20 @@ type RunRecord struct {
 	// resultindex), or why its .sca could not be indexed; nil for a run
 	// not indexed.
 	ResultIndex *IndexSummary `bson:"resultIndex,omitempty" json:"resultIndex,omitempty"`
+	// Identity is what determines the run's result (package
+	// runidentity), when the build's run list has it; indexed, so that a
+	// later campaign finds the run to reuse it.
+	Identity string `bson:"identity,omitempty" json:"identity,omitempty"`
+	// ReusedFrom names the stored run whose results this run took
+	// (copies of its files) instead of running.
+	ReusedFrom *ReusedFrom `bson:"reusedFrom,omitempty" json:"reusedFrom,omitempty"`
+}
+
+// ReusedFrom names the run a reused run's results come from.
+type ReusedFrom struct {
+	Campaign string `bson:"campaign" json:"campaign"`
+	UID      string `bson:"uid" json:"uid"`
+	Run      int    `bson:"run" json:"run"`
 }
 
 // IndexSummary is a run's result index in brief: the values indexed, the

@@ -46,9 +46,11 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 			return err
 		}
 		if start, end := chunkBounds(int(o.Counts.Total), len(runs)); start < end {
-			n, err := r.Store.CreateRuns(ctx, name, uid, runs[start:end])
+			n, reused, err := r.createRuns(ctx, s, c, o, runs[start:end])
 			s.counts.c.Total += int64(n) // the controller's own transition: the count stays good
-			s.counts.c.Pending += int64(n)
+			s.counts.c.Pending += int64(n - reused)
+			s.counts.c.Succeeded += int64(reused)
+			s.counts.c.Reused += int64(reused)
 			if err != nil {
 				return err
 			}
@@ -146,9 +148,14 @@ func (r *Reconciler) dispatch(ctx context.Context, s *campaignState, c *api.Camp
 		f.known, f.rescan = true, false
 		complete = len(recs) < n+len(live)
 	} else {
-		for i := f.next; i < created && len(cands) < n+len(live); i++ {
+		i := f.next
+		for ; i < created && len(cands) < n+len(live); i++ {
+			if s.reuse.reused.has(runs[i]) {
+				continue // reused: succeeded already
+			}
 			cands = append(cands, candidate{run: runs[i], idx: i}) // never dispatched: no attempts yet
 		}
+		complete = i == created // every run past the frontier is here
 	}
 	timeout := c.Spec.Timeout
 	if timeout.Duration <= 0 {

@@ -20,6 +20,7 @@ type campaignState struct {
 	expansion expansion
 	frontier  frontier
 	stop      stopState
+	reuse     reuseState
 	// Of the object uid: its run records are the same whatever the spec.
 	counts    countEntry
 	durations durationEntry

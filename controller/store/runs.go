@@ -61,18 +61,22 @@ func onlyDuplicates(err error) bool {
 	return mongo.IsDuplicateKeyError(err)
 }
 
-// RunCounts counts the runs of (campaign, uid) by state.
+// RunCounts counts the runs of (campaign, uid) by state, and the reused
+// ones (grouped by where from, in the same pass).
 func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCounts, error) {
 	cur, err := s.DB.Collection(collRuns).Aggregate(ctx, mongo.Pipeline{
 		{{Key: "$match", Value: bson.M{"campaign": campaign, "uid": uid}}},
-		{{Key: "$group", Value: bson.M{"_id": "$state", "n": bson.M{"$sum": 1}}}},
+		{{Key: "$group", Value: bson.M{"_id": bson.M{"s": "$state", "r": "$reusedFrom.uid"}, "n": bson.M{"$sum": 1}}}},
 	})
 	if err != nil {
 		return api.RunCounts{}, fmt.Errorf("count runs of %s: %w", campaign, err)
 	}
 	var rows []struct {
-		State string `bson:"_id"`
-		N     int64  `bson:"n"`
+		Key struct {
+			State  string `bson:"s"`
+			Reused string `bson:"r"`
+		} `bson:"_id"`
+		N int64 `bson:"n"`
 	}
 	if err := cur.All(ctx, &rows); err != nil {
 		return api.RunCounts{}, fmt.Errorf("count runs of %s: %w", campaign, err)
@@ -80,19 +84,22 @@ func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCou
 	var c api.RunCounts
 	for _, r := range rows {
 		c.Total += r.N
-		switch r.State {
+		if r.Key.Reused != "" && r.Key.State == schema.RunSucceeded {
+			c.Reused += r.N
+		}
+		switch r.Key.State {
 		case schema.RunPending:
-			c.Pending = r.N
+			c.Pending += r.N
 		case schema.RunQueued:
-			c.Queued = r.N
+			c.Queued += r.N
 		case schema.RunRunning:
-			c.Running = r.N
+			c.Running += r.N
 		case schema.RunSucceeded:
-			c.Succeeded = r.N
+			c.Succeeded += r.N
 		case schema.RunFailed:
-			c.Failed = r.N
+			c.Failed += r.N
 		case schema.RunSkipped:
-			c.Skipped = r.N
+			c.Skipped += r.N
 		}
 	}
 	return c, nil

@@ -83,6 +83,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "campaign", Value: 1}, {Key: "uid", Value: 1}, {Key: "run", Value: 1}},
 				Options: options.Index().SetName("campaign_uid_run")},
 			{Keys: bson.D{{Key: "state", Value: 1}}, Options: options.Index().SetName("state")},
+			// Runs to reuse are found by identity (ReusableRuns).
+			{Keys: bson.D{{Key: "identity", Value: 1}}, Options: options.Index().SetName("identity")},
 		}},
 		{resultindex.Collection, resultindex.Indexes()},
 		{resultindex.SegmentCollection, resultindex.SegmentIndexes()},
