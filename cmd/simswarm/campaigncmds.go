@@ -110,6 +110,9 @@ func printCampaigns(w io.Writer, items []*api.Campaign, output string, single bo
 			if r.Skipped > 0 {
 				runs += fmt.Sprintf(" (%d skipped)", r.Skipped)
 			}
+			if r.Reused > 0 {
+				runs += fmt.Sprintf(" (%d reused)", r.Reused)
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Metadata.Name, phase, runs, r.Failed, age)
 		}
 	}
@@ -180,6 +183,9 @@ func newDescribeCmd(g *globals) *cobra.Command {
 			}
 			if r.Skipped > 0 {
 				fmt.Fprintf(w, ", skipped %d (not needed by the stop rule)", r.Skipped)
+			}
+			if r.Reused > 0 {
+				fmt.Fprintf(w, ", reused %d (of the succeeded: results of runs already stored, not run again)", r.Reused)
 			}
 			fmt.Fprintln(w)
 			describeStop(w, cp)
@@ -363,6 +369,9 @@ func progressLine(name string, cp *api.Campaign) string {
 		s.Runs.Succeeded, s.Runs.Total, s.Runs.Failed, s.Runs.Running, s.Runs.Queued)
 	if s.Runs.Skipped > 0 {
 		line += fmt.Sprintf(", %d skipped", s.Runs.Skipped)
+	}
+	if s.Runs.Reused > 0 {
+		line += fmt.Sprintf(", %d reused", s.Runs.Reused)
 	}
 	var ready, retrying bool
 	var why string

@@ -168,6 +168,7 @@ func addCounts(t *api.RunCounts, c api.RunCounts) {
 	t.Succeeded += c.Succeeded
 	t.Failed += c.Failed
 	t.Skipped += c.Skipped
+	t.Reused += c.Reused
 }
 
 func totals(hbs []heartbeat.Beat, err error) WorkerTotals {

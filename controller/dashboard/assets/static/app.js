@@ -140,7 +140,7 @@ function live(params, render, onError) {
 function progressBar(c) {
   const r = c.runs, t = r.total || 0;
   const pct = (n) => (t ? (100 * n) / t : 0) + "%";
-  const bar = h("div", { class: "bar", title: `${r.succeeded} succeeded, ${r.failed} failed, ${r.running} running, ${r.queued} queued, ${r.pending} pending${r.blocked ? `, ${r.blocked} blocked by the failed build` : ""}${r.skipped ? `, ${r.skipped} skipped by the stop rule` : ""}` });
+  const bar = h("div", { class: "bar", title: `${r.succeeded} succeeded, ${r.failed} failed, ${r.running} running, ${r.queued} queued, ${r.pending} pending${r.blocked ? `, ${r.blocked} blocked by the failed build` : ""}${r.skipped ? `, ${r.skipped} skipped by the stop rule` : ""}${r.reused ? ` (${r.reused} of the succeeded reused from runs already stored)` : ""}` });
   for (const [cls, n] of [["s", r.succeeded], ["k", r.skipped || 0], ["f", r.failed], ["r", r.running], ["q", r.queued]]) {
     const seg = h("span", { class: cls });
     seg.style.width = pct(n);
@@ -268,7 +268,8 @@ function campaignPage(name) {
       h("h2", {}, "Progress"), progressBar(c),
       h("div", { class: "cards" }, card("throughput", paceText(c.pace)), card("eta", fmtDur(c.pace.etaSeconds)),
         card("mean run", fmtMS(Math.round(c.pace.meanDurationMs))), card("succeeded", fmtInt(c.runs.succeeded)), card("failed", fmtInt(c.runs.failed)),
-        ...(c.points ? [card("skipped", fmtInt(c.runs.skipped || 0)), card("points converged", `${fmtInt(c.points.converged)} / ${fmtInt(c.points.total)}`)] : [])),
+        ...(c.points ? [card("skipped", fmtInt(c.runs.skipped || 0)), card("points converged", `${fmtInt(c.points.converged)} / ${fmtInt(c.points.total)}`)] : []),
+        ...(c.runs.reused ? [card("reused", fmtInt(c.runs.reused))] : [])),
       c.points && c.points.message ? h("p", { class: "error", id: "stop-points" }, c.points.message) : "",
       h("div", { class: "grid2" },
         kv("source", c.source), kv("program", (c.program || []).join(" ")), kv("config", c.config || "General"),
@@ -312,6 +313,7 @@ async function runDrawer(c, run) {
       h("dl", {},
         h("dt", {}, "attempts"), h("dd", {}, rec.attempts),
         h("dt", {}, "last worker"), h("dd", {}, rec.worker || "—"),
+        ...(rec.reusedFrom ? [h("dt", {}, "reused from"), h("dd", { class: "mono" }, `${rec.reusedFrom.campaign} run ${rec.reusedFrom.run}`)] : []),
         h("dt", {}, "exit code"), h("dd", {}, rec.exitCode),
         h("dt", {}, "duration"), h("dd", {}, fmtMS(rec.durationMs) + (rec.cpuMs ? ` (CPU ${fmtMS(rec.cpuMs)})` : "")),
         h("dt", {}, "started"), h("dd", {}, rec.startedAt ? new Date(rec.startedAt).toLocaleString() : "—"),
