@@ -84,7 +84,9 @@ A campaign with spec.stop (stop*.go) is dispatched by its rule instead
 of the frontier: observe reads each run's point and repetition (the
 build's run list, -q runs, asked for also when spec.simulation.runs is a
 list of numbers), every record's state (three fields each, every pass)
-and, when more runs succeeded, the rule's scalar of each indexed run;
+and, when more runs succeeded, the rule's scalar of each indexed run (on
+FerretDB the states of 10,000 runs take about 1.4 s, and so does a pass:
+a rule suits campaigns of thousands of runs, not of millions);
 Compute's decideStop (pure) ends a converged point's undispatched runs
 (Pending without a task, or Failed with attempts left) as Skipped and
 orders the others by repetition, then point, keeping each open point's
