@@ -26,7 +26,8 @@ type Controller struct {
 	// Resync is the period of the full resync. Default 30s (±20% jitter).
 	Resync time.Duration
 	// WorkerCount, if set, returns how many run slots the workers offer;
-	// the dispatch window is sized from it at every resync.
+	// the dispatch window is sized from it at every resync and every
+	// slotsEvery in between.
 	WorkerCount func(ctx context.Context) (int, error)
 	// OnReconcile, if set, is told how long each reconcile took and how it
 	// ended (metrics).
@@ -84,7 +85,44 @@ func (c *Controller) Announced(msg string) {
 }
 
 // Start reconciles until ctx ends, then waits for the passes in flight.
-func (c *Controller) Start(ctx context.Context) error { return c.runtime().Start(ctx) }
+func (c *Controller) Start(ctx context.Context) error {
+	if c.WorkerCount != nil {
+		go c.followSlots(ctx)
+	}
+	return c.runtime().Start(ctx)
+}
+
+// slotsEvery is how often the dispatch window follows the workers' slots
+// between resyncs: workers that come up after the controller (a fresh
+// deployment, a cluster that grew) would otherwise wait for the next
+// resync with the window at its floor.
+const slotsEvery = 2 * time.Second
+
+func (c *Controller) followSlots(ctx context.Context) {
+	t := time.NewTicker(slotsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.sizeWindow(ctx)
+		}
+	}
+}
+
+// sizeWindow sizes the dispatch window from the workers' slots.
+func (c *Controller) sizeWindow(ctx context.Context) {
+	n, err := c.WorkerCount(ctx)
+	if err != nil {
+		if ctx.Err() == nil && c.Logger != nil {
+			c.Logger.Warn("counting workers failed", zap.Error(err))
+		}
+		return
+	}
+	c.Reconciler.Shares.SetFloor(WindowFor(n))
+	c.Reconciler.Shares.SetSlots(n)
+}
 
 // reconcile adapts Reconciler.Reconcile to the runtime: a pass fenced by a
 // newer leader's epoch is terminal (retrying cannot help; the new leader
@@ -106,12 +144,7 @@ func (c *Controller) keys(ctx context.Context) ([]string, error) {
 		log = zap.NewNop()
 	}
 	if c.WorkerCount != nil {
-		if n, err := c.WorkerCount(ctx); err == nil {
-			c.Reconciler.Shares.SetFloor(WindowFor(n))
-			c.Reconciler.Shares.SetSlots(n)
-		} else {
-			log.Warn("counting workers failed", zap.Error(err))
-		}
+		c.sizeWindow(ctx)
 	}
 	cs, err := c.Reconciler.Store.List(ctx)
 	if err != nil {

@@ -65,8 +65,8 @@ BuildRecord is created and the build task enqueued unless a Succeeded
 build with the content key exists (a cache hit).
 
 The window of queued run tasks is about a second of work: the runs
-finished in the last second, at least 2 per worker slot and 32, at most
-4,096, shared between campaigns by spec.priority and deduplicated by
+finished in the last second, at least 2 per worker slot (counted every
+2 s from the workers' heartbeats) and 32, at most 4,096, shared between campaigns by spec.priority and deduplicated by
 asynq TaskID. Short runs go several to a task (about a second of work by
 the mean duration of the campaign's succeeded runs, at most 256, and no
 more than lets what is left spread over every slot twice and the window
