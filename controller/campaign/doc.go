@@ -139,5 +139,12 @@ level. It turns False when the campaign succeeds.
     truth: stateFor alone creates or invalidates it (a new object of the
     name, a new generation), forget alone drops it, and a new leader
     starts without it.
+  - Reuse by content (reuse.go): run records are created with their
+    identity from the build's run list; with spec.reuse (the default) a
+    run whose identity a succeeded run of another campaign object has is
+    created Succeeded with copies of that run's files, its completion and
+    result index document (store.StoreReused), never dispatched; the
+    frontier steps over such runs, and a task a new leader sends for one
+    anyway finds its completion and runs nothing.
 */
 package campaign

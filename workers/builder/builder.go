@@ -68,9 +68,12 @@ type Handler struct {
 	DistccMasquerade string
 	WorkDir          string
 	// Jobs is make's parallelism without distcc; 0 = number of CPUs.
-	Jobs   int
-	Worker string
-	Log    *zap.Logger
+	Jobs int
+	// MaxIdentifiedRuns bounds the runs of a list that get identities
+	// (0: DefaultMaxIdentifiedRuns).
+	MaxIdentifiedRuns int
+	Worker            string
+	Log               *zap.Logger
 	// Changed and Track: see runner.Handler.
 	Changed func(ctx context.Context, campaign string)
 	Track   func(task string) (done func())

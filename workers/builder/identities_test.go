@@ -58,10 +58,14 @@ func TestRunListsCarryIdentities(t *testing.T) {
 	omn.Setenv(t)
 	d := db(t)
 	repo := omn.Sample(t, "aloha")
+	// seed-set defaults to ${runnumber}, which moves when repeat grows:
+	// only with seeds by repetition are repeat 2's runs among repeat 4's.
+	ini, _ := os.ReadFile(filepath.Join(repo, "omnetpp.ini"))
+	ini = []byte(strings.Replace(string(ini), "repeat = 2", "repeat = 2\nseed-set = ${repetition}", 1))
+	os.WriteFile(filepath.Join(repo, "omnetpp.ini"), ini, 0o644)
 	git(t, repo, "init", "-q")
 	git(t, repo, "add", ".")
 	git(t, repo, "commit", "-qm", "repeat 2")
-	ini, _ := os.ReadFile(filepath.Join(repo, "omnetpp.ini"))
 	os.WriteFile(filepath.Join(repo, "omnetpp.ini"), []byte(strings.Replace(string(ini), "repeat = 2", "repeat = 4", 1)), 0o644)
 	git(t, repo, "commit", "-qam", "repeat 4")
 	first := git(t, repo, "rev-parse", "HEAD~1")
@@ -106,6 +110,13 @@ func TestRunListsCarryIdentities(t *testing.T) {
 		if two[id] {
 			t.Fatal("another recipe kept a run's identity")
 		}
+	}
+
+	// A list beyond the bound has no identities, and says why.
+	small := &Handler{DB: d, WorkDir: t.TempDir(), Worker: "b", MaxIdentifiedRuns: 41}
+	recb, none := identitiesOf(t, small, "k6", at(first), other, sim)
+	if recb.Count != 42 || recb.Identified || len(none) != 0 || !strings.Contains(recb.IdentityError, "42 runs, more than the 41") {
+		t.Fatalf("a list beyond the bound: %+v, %d identities", recb, len(none))
 	}
 
 	// A stand-in that knows only -q runs (as the C aloha example does).

@@ -47,7 +47,7 @@ func (h *Handler) listRuns(ctx context.Context, bt schema.BuildTask, root, model
 		h.logger().Info("the program did not list its runs", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Error(qerr))
 		return runlist.SaveFailure(ctx, h.DB, id, bt.Key, qerr.Error())
 	}
-	ids, why := identify(ctx, q, dir, env, modelKey, runs)
+	ids, why := identify(ctx, q, dir, env, modelKey, runs, h.MaxIdentifiedRuns)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
