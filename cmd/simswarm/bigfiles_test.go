@@ -61,7 +61,7 @@ func TestLargeArtifactAndResultStreamWithBoundedMemory(t *testing.T) {
 	// simswarm; the simulation checks the unpacked artifact against it and
 	// returns the file as its result.
 	build := `head -c ` + strconv.Itoa(bigFileBytes) + ` /dev/urandom > big.bin && sha256sum big.bin > big.sum`
-	sim := `out=results
+	sim := shListsRuns(t, "0") + `out=results
 for a; do case $a in --result-dir=*) out=${a#--result-dir=};; esac; done
 sha256sum -c --quiet big.sum >&2 || exit 1
 mkdir -p "$out" && cp big.bin "$out/big.vec" && cp big.sum "$out/big.sum"

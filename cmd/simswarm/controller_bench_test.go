@@ -17,6 +17,8 @@ import (
 	"github.com/simswarm/simswarm/controller/client"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/oppcli"
+	"github.com/simswarm/simswarm/workers/runlist"
 )
 
 // BenchmarkApply100kCampaign applies a 100,000-run campaign (its build a
@@ -59,6 +61,15 @@ func bench100k(b *testing.B) {
 		if time.Now().After(deadline) {
 			b.Fatal("warm campaign not reconciled")
 		}
+	}
+	// The program lists the config's 100,000 runs (the builder's run list).
+	list := make([]oppcli.RunInfo, 100_000)
+	for i := range list {
+		list[i].Number = i
+	}
+	sim := gitCampaign("big", "0..99999").Spec.Simulation
+	if err := runlist.Save(ctx, st.DB, runlist.ID(key, runlist.QueryOf(sim)), key, list); err != nil {
+		b.Fatal(err)
 	}
 	if _, err := st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"state": schema.BuildSucceeded}}); err != nil {
 		b.Fatal(err)

@@ -79,10 +79,10 @@ func writeManifest(t *testing.T, dir, name string) string {
 	if err := os.WriteFile(filepath.Join(src, "Makefile"), []byte("all:\n\ttrue\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// A filter of run numbers is known at once, before any build (without
-	// one, the built program lists the runs: see
-	// TestRealOMNeTppCampaignHasTheProgramsRuns).
-	ini := "[General]\nrepeat = 2\n[Config PureAloha]\n**.numHosts = ${numHosts=10,15,20}\n"
+	// The program lists the config's 9 runs (the contract worker reads them
+	// from this ini; see TestRealOMNeTppCampaignHasTheProgramsRuns for the
+	// real program), and the filter of run numbers selects among them.
+	ini := "[General]\nrepeat = 3\n[Config PureAloha]\n**.numHosts = ${numHosts=10,15,20}\n"
 	if err := os.WriteFile(filepath.Join(src, "omnetpp.ini"), []byte(ini), 0o644); err != nil {
 		t.Fatal(err)
 	}

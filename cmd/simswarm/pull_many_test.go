@@ -42,7 +42,7 @@ func TestPullManySmallFilesIsFast(t *testing.T) {
 	if err := os.MkdirAll(model, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	sim := fmt.Sprintf(`out=results run=x prev=
+	sim := shListsRuns(t, "0..1") + fmt.Sprintf(`out=results run=x prev=
 for a; do
   case $a in --result-dir=*) out=${a#--result-dir=};; esac
   [ "$prev" = -r ] && run=$a

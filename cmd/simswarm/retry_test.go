@@ -30,8 +30,14 @@ func TestRetrySendsFailedRunsBack(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no run records: %v", err)
+			t.Fatalf("not reconciled: %v", err)
 		}
+	}
+	// The records as the controller creates them once the program has
+	// listed the runs (the build stays pending: nothing dispatches them or
+	// retries them behind the command's back).
+	if n, err := st.CreateRuns(ctx, "aloha", uid, []int{0, 1, 2, 3, 4, 5}); n != 6 || err != nil {
+		t.Fatalf("CreateRuns = %d, %v", n, err)
 	}
 	for _, run := range []int{1, 4} {
 		if ok, err := st.SetRunState(ctx, store.RunID("aloha", uid, run), schema.RunPending, schema.RunFailed, "boom"); !ok || err != nil {

@@ -20,14 +20,14 @@ import (
 
 // scriptCampaign writes a campaign whose simulation is the shell script
 // sim (it gets opp_run's arguments, with $RESULTS its result directory; a
-// query, -q, prints nothing and does not run it) and returns the
-// manifest's path.
+// query, -q, does not run it: the config's runs are 0 to the largest run
+// number the filter runs names) and returns the manifest's path.
 func scriptCampaign(t *testing.T, dir, name, sim, runs string, retries int) string {
 	t.Helper()
 	model := filepath.Join(dir, "model")
 	os.MkdirAll(model, 0o755)
 	os.WriteFile(filepath.Join(model, "omnetpp.ini"), []byte("[General]\n"), 0o644)
-	script := "#!/bin/sh\ncase \" $* \" in *\" -q \"*) exit 0;; esac\n" +
+	script := "#!/bin/sh\n" + shListsRuns(t, runs) + "case \" $* \" in *\" -q \"*) exit 0;; esac\n" +
 		"RESULTS=results\nfor a; do case $a in --result-dir=*) RESULTS=${a#--result-dir=};; esac; done\nmkdir -p \"$RESULTS\"\n" + sim + "\n"
 	os.WriteFile(filepath.Join(model, "sim.sh"), []byte(script), 0o755)
 	manifest := filepath.Join(dir, name+".yaml")
@@ -174,4 +174,16 @@ func TestPrefetchedRunsCountAsQueued(t *testing.T) {
 	if !held {
 		t.Fatal("never saw the held task counted as Queued while the other ran")
 	}
+}
+
+// shListsRuns is a line of shell that answers the builder's question (-q
+// runs) as a program whose config has runs 0..N does, N the largest run
+// number filter names.
+func shListsRuns(t *testing.T, filter string) string {
+	t.Helper()
+	f, err := api.ParseRunFilter(filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("case \" $* \" in *\" -q runs \"*) i=0; while [ $i -le %d ]; do echo \"Run $i: \"; i=$((i+1)); done; exit 0;; esac\n", f.Max())
 }

@@ -92,13 +92,14 @@ func TestShortRunsAreDispatchedInBatches(t *testing.T) {
 	}
 	uid := c.Metadata.UID
 	e.reconcile(t, "short")
+	c, _ = e.st.Get(ctx, "short")
+	e.finishBuild(t, c.Status.Build.Key)
+	e.reconcile(t, "short") // the records, from the program's run list
 	// Ten runs already took 10 ms each.
 	if _, err := e.st.DB.Collection(schema.CollRuns).UpdateMany(ctx, bson.M{"campaign": "short", "run": bson.M{"$lt": 10}},
 		bson.M{"$set": bson.M{"state": schema.RunSucceeded, "durationMs": 10}}); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = e.st.Get(ctx, "short")
-	e.finishBuild(t, c.Status.Build.Key)
 	e.reconcile(t, "short")
 
 	check := func(when string) {

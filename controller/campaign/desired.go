@@ -20,7 +20,11 @@ type Observed struct {
 	// Expanded is the number of runs the spec selects; -1 while unknown
 	// (e.g. the ini is only readable after the build).
 	Expanded int
-	Counts   api.RunCounts
+	// Requested is how many runs a spec.simulation.runs of run numbers
+	// names while Expanded is unknown (the status counts them pending; no
+	// record is created before the program lists which runs exist).
+	Requested int
+	Counts    api.RunCounts
 	// CountsFresh: Counts were just counted, not taken from the cache.
 	CountsFresh bool
 	BuildKey    string
@@ -162,6 +166,9 @@ func Compute(o Observed) Desired {
 		// Records are created lazily: the rest are pending.
 		st.Runs.Pending += int64(o.Expanded) - st.Runs.Total
 		st.Runs.Total = int64(o.Expanded)
+	} else if o.Expanded < 0 && int64(o.Requested) > st.Runs.Total {
+		st.Runs.Pending += int64(o.Requested) - st.Runs.Total
+		st.Runs.Total = int64(o.Requested)
 	}
 	if st.StartTime == nil {
 		t := o.Now

@@ -55,14 +55,19 @@ Reconcile reads top to bottom, in the shape of Flux's source-controller:
 
 The run list is expanded, and run records are created, lazily in chunks,
 a lead ahead of dispatch, so a 100,000-run campaign dispatches its first
-runs at once. A spec.simulation.runs of run numbers is the list;
-otherwise (every run of the config, or a filter expression such as
-'$numHosts>10') the program decides: the builder lists the runs with the
-built program (-q runs, -r FILTER) and records them with the build
-(package workers/runlist), asked again of the stored artifact when another
-campaign's build is reused; the controller never counts runs itself. The
-BuildRecord is created and the build task enqueued unless a Succeeded
-build with the content key exists (a cache hit).
+runs at once. The program decides which runs exist, whatever the filter:
+the builder lists the runs with the built program (-q runs, with -r
+FILTER for a filter expression such as '$numHosts>10') and records them
+with the build (package workers/runlist), asked again of the stored
+artifact when another campaign's build is reused; the controller never
+counts runs itself, and creates no run record before that list. A
+spec.simulation.runs of run numbers selects among the listed runs as
+OMNeT++'s -r does: until the list is there the status counts the runs
+named as pending (or blocked, if the build fails), and a number the
+program does not list makes the spec invalid (terminal, naming every such
+run) instead of a record that could never succeed. The BuildRecord is
+created and the build task enqueued unless a Succeeded build with the
+content key exists (a cache hit).
 
 The window of queued run tasks is about a second of work: the runs
 finished in the last second, at least 2 per worker slot (counted every

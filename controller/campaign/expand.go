@@ -10,12 +10,15 @@ import (
 	"github.com/simswarm/simswarm/workers/runlist"
 )
 
-// SpecExpander expands a campaign's runs. A spec.simulation.runs filter of
-// run numbers ("0..9,20") is the list. Otherwise - every run of the config,
-// or a filter expression such as '$numHosts>10' - the program decides: the
-// builder lists the runs with the built program (-q runs, -r FILTER) and
-// records them with the build (package runlist), and the runs are known
-// once that list is. This controller never counts runs from the ini itself.
+// SpecExpander expands a campaign's runs. The program decides which runs
+// exist, whatever the filter: the builder lists the runs with the built
+// program (-q runs, with -r FILTER for a filter expression such as
+// '$numHosts>10') and records them with the build (package runlist), and
+// the runs are known once that list is. A spec.simulation.runs of run
+// numbers ("0..9,20") selects among the config's runs as OMNeT++'s -r does:
+// a number the program does not list makes the campaign invalid, naming
+// every such run (api.NoSuchRunsError), instead of records for runs that can
+// never succeed. This controller never counts runs from the ini itself.
 type SpecExpander struct {
 	Store *store.Store
 	// RequestRuns asks a builder to list the runs of a build that succeeded
@@ -27,12 +30,9 @@ type SpecExpander struct {
 // Expand implements Expander.
 func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *schema.BuildRecord) ([]int, bool, error) {
 	sim := c.Spec.Simulation
-	if sim.Runs != "" && !api.IsRunExpression(sim.Runs) {
-		f, err := api.ParseRunFilter(sim.Runs)
-		if err != nil {
-			return nil, false, fmt.Errorf("%w: spec.simulation.runs: %v", ErrInvalid, err)
-		}
-		return f.Numbers(0), true, nil
+	numbers, isNumbers, err := runNumbers(sim.Runs)
+	if err != nil {
+		return nil, false, err
 	}
 	if b == nil || b.State != schema.BuildSucceeded {
 		return nil, false, nil // the built program lists them
@@ -57,7 +57,7 @@ func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *schema.Bu
 	if rec.State == runlist.StateFailed {
 		return nil, false, fmt.Errorf("%w: the program could not list the runs of %s: %s", ErrInvalid, what, rec.Error)
 	}
-	if rec.Count > api.MaxRuns {
+	if rec.Count > api.MaxRuns && !isNumbers { // numbers select fewer, checked below
 		return nil, false, fmt.Errorf("%w: the program lists %d runs of %s, more than the limit of %d", ErrInvalid, rec.Count, what, api.MaxRuns)
 	}
 	if rec.Count == 0 {
@@ -67,5 +67,33 @@ func (e *SpecExpander) Expand(ctx context.Context, c *api.Campaign, b *schema.Bu
 	if err != nil {
 		return nil, false, err
 	}
+	if isNumbers {
+		if runs, err = numbers.Select(q.Config, runs); err != nil {
+			return nil, false, fmt.Errorf("%w: spec.simulation.runs %q: %v", ErrInvalid, sim.Runs, err)
+		}
+	}
 	return runs, true, nil
+}
+
+// runNumbers parses a spec.simulation.runs of run numbers; isNumbers is
+// false for none ("") and for a filter expression.
+func runNumbers(runs string) (f api.RunFilter, isNumbers bool, err error) {
+	if runs == "" || api.IsRunExpression(runs) {
+		return api.RunFilter{}, false, nil
+	}
+	if f, err = api.ParseRunFilter(runs); err != nil {
+		return f, false, fmt.Errorf("%w: spec.simulation.runs: %v", ErrInvalid, err)
+	}
+	return f, true, nil
+}
+
+// requestedRuns is how many runs a spec.simulation.runs of run numbers
+// asks for (0 for none and for a filter expression): the runs the status
+// counts, pending, before the program has listed which exist.
+func requestedRuns(runs string) int {
+	f, ok, err := runNumbers(runs)
+	if !ok || err != nil {
+		return 0
+	}
+	return int(min(f.Count(), api.MaxRuns))
 }

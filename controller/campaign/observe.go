@@ -41,6 +41,8 @@ func (r *Reconciler) observe(ctx context.Context, s *campaignState, c *api.Campa
 		return o, nil, err
 	case known:
 		o.Expanded = len(runs)
+	default:
+		o.Requested = requestedRuns(c.Spec.Simulation.Runs)
 	}
 
 	buildDone := o.Build != nil && o.Build.State == schema.BuildSucceeded

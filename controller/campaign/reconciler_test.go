@@ -12,6 +12,7 @@ import (
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/runlist"
 )
 
 type env struct {
@@ -76,7 +77,8 @@ func newCampaign(name, runs string) *api.Campaign {
 }
 
 // built creates a campaign, lets its build succeed and reconciles it
-// once more: its first window is dispatched.
+// twice more: its records are created from the program's run list, then
+// its first window is dispatched.
 func (e *env) built(t *testing.T, name, runs string) *api.Campaign {
 	t.Helper()
 	ctx := context.Background()
@@ -87,14 +89,32 @@ func (e *env) built(t *testing.T, name, runs string) *api.Campaign {
 	c, _ := e.st.Get(ctx, name)
 	e.finishBuild(t, c.Status.Build.Key)
 	e.reconcile(t, name)
+	e.reconcile(t, name)
 	c, _ = e.st.Get(ctx, name)
 	return c
 }
 
-// finishBuild plays the builder.
+// finishBuild plays the builder: the program of each campaign of the build
+// lists runs 0..N of its config, N the largest run number the campaign
+// names (unless a list is there already, see listConfigRuns), and the build
+// succeeds.
 func (e *env) finishBuild(t *testing.T, key string) {
 	t.Helper()
-	_, err := e.st.DB.Collection(schema.CollBuilds).UpdateOne(context.Background(), bson.M{"_id": key},
+	ctx := context.Background()
+	cs, err := e.st.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		f, err := api.ParseRunFilter(c.Spec.Simulation.Runs)
+		if c.Status.Build.Key != key || err != nil {
+			continue
+		}
+		if rec, err := runlist.Get(ctx, e.st.DB, runlist.ID(key, runlist.QueryOf(c.Spec.Simulation))); err != nil || rec == nil {
+			e.listConfigRuns(t, key, c.Spec.Simulation, f.Max()+1)
+		}
+	}
+	_, err = e.st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": key},
 		bson.M{"$set": bson.M{"state": schema.BuildSucceeded}})
 	if err != nil {
 		t.Fatal(err)
@@ -110,11 +130,16 @@ func TestReconcileCampaignLifecycleOnRealRedisAndMongo(t *testing.T) {
 	}
 	uid := c.Metadata.UID
 
-	// Pass 1: build requested, run records created, nothing dispatched yet.
+	// Pass 1: build requested, the 100 runs asked for pending, nothing
+	// dispatched yet, and no record before the program lists which runs
+	// exist.
 	e.reconcile(t, "aloha")
 	c, _ = e.st.Get(ctx, "aloha")
 	if c.Status.Phase != api.PhaseBuilding || c.Status.Build.Key == "" || c.Status.ObservedGeneration != 1 {
 		t.Fatalf("status after first pass: %+v", c.Status)
+	}
+	if r := c.Status.Runs; r.Total != 100 || r.Pending != 100 {
+		t.Fatalf("status counts while building: %+v, want the 100 runs asked for pending", r)
 	}
 	if ok, _ := e.q.BuildQueued(ctx, c.Status.Build.Key); !ok {
 		t.Fatal("build task not enqueued")
@@ -122,15 +147,20 @@ func TestReconcileCampaignLifecycleOnRealRedisAndMongo(t *testing.T) {
 	if b, err := e.st.GetBuild(ctx, c.Status.Build.Key); err != nil || b.State != schema.BuildPending {
 		t.Fatalf("build record: %+v %v", b, err)
 	}
-	if n := e.counts(t, "aloha", uid); n.Total != 100 || n.Pending != 100 {
-		t.Fatalf("run records: %+v", n)
+	if n := e.counts(t, "aloha", uid); n.Total != 0 {
+		t.Fatalf("run records before the program listed the runs: %+v", n)
 	}
 	if len(e.tasks(t, "aloha", uid)) != 0 {
 		t.Fatal("runs dispatched before the build succeeded")
 	}
 
-	// Build done: a bounded window of run tasks, deduplicated.
+	// Build done: the records from the program's run list, then a bounded
+	// window of run tasks, deduplicated.
 	e.finishBuild(t, c.Status.Build.Key)
+	e.reconcile(t, "aloha")
+	if n := e.counts(t, "aloha", uid); n.Total != 100 || n.Pending != 100 {
+		t.Fatalf("run records: %+v", n)
+	}
 	e.reconcile(t, "aloha")
 	if got := len(e.tasks(t, "aloha", uid)); got != 32 {
 		t.Fatalf("%d run tasks queued, want a window of 32", got)
@@ -298,10 +328,12 @@ func TestWindowIsSharedByPriority(t *testing.T) {
 		c, _ := e.st.Get(ctx, n)
 		e.finishBuild(t, c.Status.Build.Key)
 	}
+	e.reconcile(t, "low") // creates its records from the program's run list
 	e.reconcile(t, "low")
 	if got := len(e.tasks(t, "low", low.Metadata.UID)); got != 32 {
 		t.Fatalf("low alone: %d tasks, want the whole window of 32", got)
 	}
+	e.reconcile(t, "high")
 	e.reconcile(t, "high")
 	if got := len(e.tasks(t, "high", high.Metadata.UID)); got != 20 {
 		t.Fatalf("high: %d tasks, want its whole demand of 20", got)

@@ -33,6 +33,8 @@ import (
 	"github.com/simswarm/simswarm/controller/store"
 	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/heartbeat"
+	"github.com/simswarm/simswarm/workers/oppcli"
+	"github.com/simswarm/simswarm/workers/runlist"
 )
 
 // chromium finds the system browser (Debian package chromium). In CI a
@@ -83,11 +85,25 @@ func (w *pacedWorker) build(ctx context.Context, t *asynq.Task) error {
 }
 
 // succeedBuild records the build a task asks for as succeeded by worker,
-// as a builder would, without building anything.
+// as a builder would, without building anything: the program lists runs
+// 0..N of the config, N the largest run number the campaign names.
 func succeedBuild(ctx context.Context, st *store.Store, t *asynq.Task, worker string, durationMs int) error {
 	var bt schema.BuildTask
 	if err := json.Unmarshal(t.Payload(), &bt); err != nil {
 		return err
+	}
+	if bt.Simulation != nil {
+		f, err := api.ParseRunFilter(bt.Simulation.Runs)
+		if err != nil {
+			return err
+		}
+		runs := make([]oppcli.RunInfo, f.Max()+1)
+		for i := range runs {
+			runs[i].Number = i
+		}
+		if err := runlist.Save(ctx, st.DB, runlist.ID(bt.Key, runlist.QueryOf(*bt.Simulation)), bt.Key, runs); err != nil {
+			return err
+		}
 	}
 	_, err := st.DB.Collection(schema.CollBuilds).UpdateOne(ctx, bson.M{"_id": bt.Key},
 		bson.M{"$set": bson.M{"state": schema.BuildSucceeded, "worker": worker, "updatedAt": time.Now().UTC(), "durationMs": durationMs}})

@@ -222,8 +222,10 @@ func (h *Harness) Apply(tb testing.TB, name string, runs int) *api.Campaign {
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	// Never started: the runners' Executor is a timer.
-	if err := os.WriteFile(filepath.Join(src, "sim"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+	// Never started (the runners' Executor is a timer), only asked by the
+	// builder which runs the config has (-q runs): exactly these.
+	sim := fmt.Sprintf("#!/bin/sh\ncase \" $* \" in *\" -q runs \"*) exec awk 'BEGIN { for (i = 0; i < %d; i++) print \"Run \" i \": \" }';; esac\nexit 1\n", runs)
+	if err := os.WriteFile(filepath.Join(src, "sim"), []byte(sim), 0o755); err != nil {
 		tb.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(src, "omnetpp.ini"), []byte("[General]\n"), 0o644); err != nil {

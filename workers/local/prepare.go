@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +82,12 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 		return nil, fmt.Errorf("spec.simulation: %w", err)
 	}
 	resolved, err := Resolve(ctx, inv, dir, env, nil)
-	if err != nil {
+	var noSuchRuns *api.NoSuchRunsError
+	switch {
+	case errors.As(err, &noSuchRuns):
+		// The cluster refuses the campaign with the same words.
+		return nil, fmt.Errorf("spec.simulation.runs %q: %w", spec.Simulation.Runs, noSuchRuns)
+	case err != nil:
 		return nil, fmt.Errorf("resolve runs: %w", err)
 	}
 	retries := 0

@@ -65,6 +65,9 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 	pw.Close()
 	scanned := <-scanc
 	if !res.Success() {
+		if err := oppcli.NoSuchRuns(ctx, inv, dir, env); err != nil {
+			return nil, err // every number of -r the config lacks, as the cluster says it
+		}
 		msg := strings.TrimSpace(res.StderrTail)
 		if msg == "" {
 			msg = strings.TrimSpace(textutil.LastLines(tail.String(), 5))

@@ -22,6 +22,8 @@
 // accepts both the silent form (`-s`: numbers on one line) and the banner
 // form (copyright, version, "Config: X", then "Run numbers: 0 1 2"),
 // ignoring anything else the program prints;
+// NoSuchRuns names every number of a -r beyond the config, as the cluster
+// does (api.RunFilter.Select), where OMNeT++'s refusal names the first;
 // BatchArgs passes the user's arguments through untouched (ini files,
 // options) except the run filter; Invocation.Key changes whenever the
 // arguments, the program file or the content of an ini file the program

@@ -1,9 +1,12 @@
 // Package runlist keeps, with each build, the runs its program says a
 // campaign's config has: the builder asks the built program (`-q runs`,
-// with the campaign's -r filter) and saves the answer here; the controller
-// creates run records from it. The program, not an ini parser of ours,
-// decides which runs exist, so constraints, includes and filter expressions
-// such as '$numHosts>10' mean what OMNeT++ means.
+// with the campaign's -r filter when it is an expression) and saves the
+// answer here; the controller creates run records from it. The program,
+// not an ini parser of ours, decides which runs exist, so constraints,
+// includes and filter expressions such as '$numHosts>10' mean what OMNeT++
+// means. A filter of run numbers ("0..9,20") shares the config's list and
+// selects among it (api.RunFilter.Select), so that a number beyond the
+// config is named, as OMNeT++ refuses it, instead of recorded.
 //
 //	q := runlist.QueryOf(c.Spec.Simulation)
 //	id := runlist.ID(buildKey, q)

@@ -46,9 +46,16 @@ type Query struct {
 }
 
 // QueryOf is the query of a campaign's simulation spec, with OMNeT++'s
-// defaults filled in.
+// defaults filled in. Only a filter expression is the program's to
+// evaluate (-r); a filter of run numbers ("0..9,20") selects among the
+// config's runs, so its list is the config's (shared by every such filter)
+// and the consumer selects (api.RunFilter.Select), naming numbers the
+// program does not list.
 func QueryOf(sim api.SimulationSpec) Query {
-	q := Query{Program: sim.Program, WorkingDir: sim.WorkingDir, IniFile: sim.IniFile, Config: sim.Config, Filter: sim.Runs}
+	q := Query{Program: sim.Program, WorkingDir: sim.WorkingDir, IniFile: sim.IniFile, Config: sim.Config}
+	if api.IsRunExpression(sim.Runs) {
+		q.Filter = sim.Runs
+	}
 	if q.WorkingDir == "" {
 		q.WorkingDir = "."
 	}
