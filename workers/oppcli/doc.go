@@ -12,7 +12,8 @@
 // passed through, and the ini file, config and run filter that become the
 // campaign's simulation spec (RunArgv puts them back per run). There is one
 // reading of a command line, ParseInvocation's (OMNeT++ 6.1's: -cX as -c X,
-// ini files positional too, the last -c and -r count); the cluster split is
+// ini files positional too but read after every -f file, the last -c and
+// -r count); the cluster split is
 // derived from it and refuses what a campaign cannot honour (more than one
 // ini file, -u other than Cmdenv), naming it, instead of dropping it.
 //
@@ -24,6 +25,8 @@
 // ignoring anything else the program prints;
 // NoSuchRuns names every number of a -r beyond the config, as the cluster
 // does (api.RunFilter.Select), where OMNeT++'s refusal names the first;
+// ResultRoot reads result-dir as the program does (the ini files in its
+// order, the first value of a section wins);
 // BatchArgs passes the user's arguments through untouched (ini files,
 // options) except the run filter; Invocation.Key changes whenever the
 // arguments, the program file or the content of an ini file the program

@@ -28,9 +28,10 @@ const shortWithValue = "fulcrnxipqe"
 type Invocation struct {
 	// Args is the program and all its arguments.
 	Args []string
-	// Config is -c (default General), Filter is -r, IniFiles are the -f
-	// values and positional arguments in order (none: omnetpp.ini is read),
-	// ResultDir is --result-dir: what the program itself will make of them.
+	// Config is -c (default General), Filter is -r, IniFiles are the ini
+	// files in the order the program reads them: the -f values, then the
+	// positional arguments (none: omnetpp.ini is read), ResultDir is
+	// --result-dir: what the program itself will make of them.
 	Config, Filter string
 	IniFiles       []string
 	ResultDir      string
@@ -102,10 +103,11 @@ func ParseInvocation(args []string) (Invocation, error) {
 			inv.parsed = append(inv.parsed, parsedArg{ini: true, value: a, at: []int{i}})
 		}
 	}
+	var positional []string
 	for _, p := range inv.parsed {
 		switch {
 		case p.ini:
-			inv.IniFiles = append(inv.IniFiles, p.value)
+			positional = append(positional, p.value)
 		case p.long == "result-dir":
 			// The program would take "" for its result directory, where
 			// simswarm cannot look for what it writes.
@@ -122,6 +124,9 @@ func ParseInvocation(args []string) (Invocation, error) {
 			inv.filterAt = append(inv.filterAt, p.at...)
 		}
 	}
+	// OMNeT++ reads every -f file first, then the positional ones
+	// (src/envir/startup.cc), and the first value of an option wins.
+	inv.IniFiles = append(inv.IniFiles, positional...)
 	return inv, nil
 }
 
@@ -304,9 +309,10 @@ func resultRoot(ctx context.Context, inv Invocation, dir string, runDir func() (
 		if len(inis) == 0 {
 			inis = []string{"omnetpp.ini"}
 		}
-		seen := map[string]bool{}
-		for _, ini := range inis {
-			varying = append(varying, varyingResultDirs(inDir(dir, ini), seen)...)
+		for _, v := range resultDirs(dir, inis) {
+			if strings.Contains(v, "${") {
+				varying = append(varying, v)
+			}
 		}
 	}
 	var root string
@@ -353,35 +359,56 @@ func commonDir(a, b string) string {
 	}
 }
 
-// varyingResultDirs are the values of result-dir in an ini file (and those
-// it includes) that hold ${...}.
-func varyingResultDirs(path string, seen map[string]bool) []string {
-	if seen[path] {
-		return nil
-	}
-	seen[path] = true
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
+// resultDirs are the values of result-dir that count in the ini files inis
+// (relative to dir), read as OMNeT++ reads them (InifileReader): in the
+// order given, each include in place and in the section it appears in, a
+// file's lines before any section header in [General]; the first value in
+// a section is the one the program uses, so later ones in the same section
+// are not values it can take.
+func resultDirs(dir string, inis []string) []string {
+	first := map[string]bool{} // sections whose value is known
 	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(line, "include "); ok {
-			out = append(out, varyingResultDirs(inDir(filepath.Dir(path), strings.TrimSpace(rest)), seen)...)
-			continue
+	budget := 1000 // files read, includes too: a bound on include cycles
+	var read func(path, section string, depth int)
+	read = func(path, section string, depth int) {
+		if budget--; budget < 0 || depth > 32 {
+			return
 		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok || strings.TrimSpace(key) != "result-dir" {
-			continue
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return
 		}
-		if i := strings.Index(value, "#"); i >= 0 {
-			value = value[:i]
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if rest, ok := strings.CutPrefix(line, "include "); ok {
+				read(inDir(filepath.Dir(path), strings.TrimSpace(rest)), section, depth+1)
+				continue
+			}
+			if name, ok := strings.CutPrefix(line, "["); ok {
+				if name, _, ok = strings.Cut(name, "]"); ok {
+					section = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), "Config "))
+				}
+				continue
+			}
+			key, value, ok := strings.Cut(line, "=")
+			if !ok || strings.TrimSpace(key) != "result-dir" {
+				continue
+			}
+			if section == "" {
+				section = "General"
+			}
+			if first[section] {
+				continue
+			}
+			first[section] = true
+			if i := strings.Index(value, "#"); i >= 0 {
+				value = value[:i]
+			}
+			out = append(out, strings.Trim(strings.TrimSpace(value), `"`))
 		}
-		value = strings.Trim(strings.TrimSpace(value), `"`)
-		if strings.Contains(value, "${") {
-			out = append(out, value)
-		}
+	}
+	for _, ini := range inis {
+		read(inDir(dir, ini), "", 0)
 	}
 	return out
 }

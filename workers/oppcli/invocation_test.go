@@ -14,8 +14,9 @@ func TestParseInvocationReadsArgsAsOMNeTDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The last -c counts, as in opp_run (ArgList::optionValue takes the last).
-	if inv.Config != "Other" || inv.Filter != "0..9" || inv.ResultDir != "out" || !reflect.DeepEqual(inv.IniFiles, []string{"alone.ini", "extra.ini"}) {
+	// The last -c counts, as in opp_run (ArgList::optionValue takes the
+	// last); -f files are read before positional ones (startup.cc).
+	if inv.Config != "Other" || inv.Filter != "0..9" || inv.ResultDir != "out" || !reflect.DeepEqual(inv.IniFiles, []string{"extra.ini", "alone.ini"}) {
 		t.Fatalf("%+v", inv)
 	}
 	// The batch command keeps everything but -r, and adds what opp_runall adds.
