@@ -115,9 +115,13 @@ func expandCampaign(cmd *cobra.Command, manifest string, c *api.Campaign, filter
 		if err != nil {
 			return invalidInput(fmt.Errorf("%s: run filter: %w", name, err))
 		}
-		if f.Max() >= len(runs) {
-			return invalidInput(fmt.Errorf("%s: run filter %q selects run %d, but config %s of %s has %d runs (0..%d)",
-				name, filter, f.Max(), config, iniPath, len(runs), len(runs)-1))
+		nums := make([]int, len(runs))
+		for i, r := range runs {
+			nums[i] = r.Number
+		}
+		// Refused as the cluster and `simswarm run` refuse it.
+		if _, err := f.Select(config, nums); err != nil {
+			return invalidInput(fmt.Errorf("%s: run filter %q: %w, in %s", name, filter, err, iniPath))
 		}
 		selected = selected[:0:0]
 		for _, r := range runs {

@@ -171,7 +171,7 @@ func TestExpandCommandErrors(t *testing.T) {
 		want     string
 	}{
 		{"filter beyond the runs", campaignYAML("one", "A", "0..12"), nil, 2,
-			`campaign/one: run filter "0..12" selects run 12, but config A of ` + filepath.Join(dir, "model/sim/omnetpp.ini") + " has 12 runs (0..11)"},
+			`campaign/one: run filter "0..12": run 12 does not exist: config A has 12 runs (0..11), in ` + filepath.Join(dir, "model/sim/omnetpp.ini")},
 		{"unknown config", campaignYAML("one", "Nope", "0"), nil, 2, `no config "Nope" (configs: General, A, B)`},
 		{"bad filter flag", campaignYAML("one", "A", "0"), []string{"--filter", "3..1"}, 2, `run filter: "3..1" is not a valid range`},
 		{"invalid manifest", campaignYAML("one", "A", "x"), nil, 2, `spec.simulation.runs: "x" is not a valid run number`},
