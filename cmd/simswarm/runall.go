@@ -34,7 +34,7 @@ func newRunallCmd(g *globals) *cobra.Command {
 arguments: options before PROGRAM are runall's, PROGRAM and everything after it
 is the simulation command, passed on untouched but for the run filter. It asks
 the program which runs the command selects and how each is configured (ARGS
--s -q runconfig), then runs
+-s -q rundetails, and ARGS -s -r 0 -q runconfig for what all runs share), then runs
 them in batches of -b runs per process (default, as opp_runall:
 min(5, ceil(runs / jobs))) on -j parallel slots, each process as opp_runall
 starts it: ARGS -s -u Cmdenv --cmdenv-redirect-output=true -r BATCH. The
@@ -125,7 +125,7 @@ followed until it finishes, and its result files are pulled into --results.
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			chatter("running: %s -s -q runconfig (in %s)", strings.Join(inv.Args, " "), dir)
+			chatter("running: %s -s -q rundetails (in %s)", strings.Join(inv.Args, " "), dir)
 			// The results directory is no NED directory (the walk of the
 			// NED path leaves it out).
 			guess := inv.ResultDir

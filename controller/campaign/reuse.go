@@ -36,7 +36,7 @@ func (b *bitset) set(n int) {
 }
 
 // identities are the identities of the campaign's run list, nil when the
-// build has none (not built yet, a program without -q runconfig, a list
+// build has none (not built yet, a program without -q runconfig or -q rundetails, a list
 // made by an older builder).
 func (r *Reconciler) identities(ctx context.Context, s *campaignState, c *api.Campaign, o Observed) (*runlist.Identities, error) {
 	if o.Build == nil || o.Build.State != schema.BuildSucceeded {

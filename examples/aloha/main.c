@@ -1,6 +1,6 @@
 /* aloha - a pure/slotted ALOHA channel simulation that honours OMNeT++'s
  * command-line contract (opp_run -u Cmdenv -f INI -c CONFIG -r RUNS
- * -q runnumbers|runs|runconfig -s --result-dir=DIR --cmdenv-redirect-output=BOOL),
+ * -q runnumbers|runs|runconfig|rundetails -s --result-dir=DIR --cmdenv-redirect-output=BOOL),
  * written for simswarm's examples and tests. See README.md. */
 #include <ctype.h>
 #include <errno.h>
@@ -21,7 +21,7 @@ static int error(const char *fmt, const char *a, const char *b) {
 }
 
 static void usage(void) {
-    puts("usage: aloha [-u Cmdenv] [-f omnetpp.ini] [-c CONFIG] [-r RUNS] [-q runnumbers|runs|runconfig] [-s]\n"
+    puts("usage: aloha [-u Cmdenv] [-f omnetpp.ini] [-c CONFIG] [-r RUNS] [-q runnumbers|runs|runconfig|rundetails] [-s]\n"
          "             [--result-dir=DIR] [--cmdenv-redirect-output=true]\n"
          "RUNS: comma-separated run numbers and ranges, e.g. 0..9,20");
 }
@@ -215,9 +215,11 @@ int main(int argc, char **argv) {
             for (int i = 0; i < run.nvars; i++) printf("$%s=%s, ", run.names[i], run.values[i]);
             printf("$repetition=%d\n", run.repetition);
         }
-    } else if (query && !strcmp(query, "runconfig")) {
+    } else if (query && (!strcmp(query, "runconfig") || !strcmp(query, "rundetails"))) {
         /* As opp_run: each run's line, then the settings it sees with
-         * ${...} substituted, a blank line between runs. */
+         * ${...} substituted, a blank line between runs. rundetails lists
+         * the same settings: a superset of opp_run's (only those holding an
+         * iteration variable), which names each run just as well. */
         ini_run_t run;
         int first = 1;
         for (int r = 0; r < count; r++) {
@@ -233,7 +235,7 @@ int main(int argc, char **argv) {
             }
         }
     } else if (query) {
-        return error("unknown query \"%s\": use runnumbers, runs or runconfig%s", query, "");
+        return error("unknown query \"%s\": use runnumbers, runs, runconfig or rundetails%s", query, "");
     } else {
         ctx_t c = {config, inifile, result_dir, ini, silent, redirect};
         for (int r = 0; r < count; r++)

@@ -19,7 +19,7 @@
 // unpack (a link out of the tree) fail the build.
 //
 // With the list it records each run's identity (package runidentity),
-// from the program's `-q runconfig` streamed through a scanner, so that
+// from the program's `-q runconfig -r 0` and `-q rundetails` (streamed through a scanner), so that
 // the controller can reuse runs already done. The identity rests on the
 // build's model key (recorded on the build): a digest of the source tree
 // without ini files and .git, the recipe and the image - not on the

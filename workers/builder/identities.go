@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,23 +14,23 @@ import (
 	"github.com/simswarm/simswarm/workers/runlist"
 )
 
-// DefaultMaxIdentifiedRuns bounds the runs of a list that get identities:
-// OMNeT++ 6.1 answers -q runconfig at about 7 ms a run (100,000 runs of
-// the aloha sample took 716 s on a loaded machine, against 1.6 s for -q
-// runs), so a bigger list is saved without them, and its runs are not
-// reused.
-const DefaultMaxIdentifiedRuns = 100_000
+// DefaultMaxIdentifiedRuns bounds the runs of a list that get identities
+// (the API's own limit of runs per campaign): the two queries of
+// runidentity take the program time linear in the runs (100,000 runs of
+// the aloha sample: about 2 s for -q rundetails).
+const DefaultMaxIdentifiedRuns = 1_000_000
 
-// identityQueryTimeout bounds the -q runconfig query (a million runs print
-// about half a gigabyte).
+// identityQueryTimeout bounds each query.
 const identityQueryTimeout = 30 * time.Minute
 
 // identify computes the identities of the listed runs (package
-// runidentity) from the program's `-q runconfig`, streamed: the output is
-// never held whole. It returns nil and why when there are none: a program
-// that does not answer the query (a stand-in that knows only -q runs), or
-// whose answer disagrees with its run list. Such a list is saved without
-// identities, and its runs are simply not reused.
+// runidentity) from the program's `-q runconfig -r 0` (what every run
+// shares) and `-q rundetails` (each run's own entries), the latter
+// streamed: the output is never held whole. It returns nil and why when
+// there are none: a program that does not answer the queries (a stand-in
+// that knows only -q runs), or whose answer disagrees with its run list.
+// Such a list is saved without identities, and its runs are simply not
+// reused.
 func identify(ctx context.Context, q runlist.Query, dir string, env []string, modelKey string, runs []oppcli.RunInfo, maxRuns int) ([]string, string) {
 	if modelKey == "" {
 		return nil, "the build has no model key (built by an older version)"
@@ -38,7 +39,23 @@ func identify(ctx context.Context, q runlist.Query, dir string, env []string, mo
 		maxRuns = DefaultMaxIdentifiedRuns
 	}
 	if len(runs) > maxRuns {
-		return nil, fmt.Sprintf("%d runs, more than the %d whose identities the builder asks for: -q runconfig costs the program about 7 ms a run", len(runs), maxRuns)
+		return nil, fmt.Sprintf("%d runs, more than the %d whose identities the builder asks for", len(runs), maxRuns)
+	}
+	if len(runs) == 0 {
+		return []string{}, ""
+	}
+	var baseOut bytes.Buffer
+	res := procexec.Run(ctx, procexec.Cmd{Argv: runidentity.BaseArgv(q.Program, q.IniFile, q.Config), Dir: dir, Env: env,
+		Timeout: identityQueryTimeout, Stdout: &baseOut})
+	if !res.Success() {
+		return nil, fmt.Sprintf("%s -q runconfig -r 0: %s: %s", q.Program[0], res.Describe(), textutil.Truncate(res.StderrTail, 500))
+	}
+	base, err := runidentity.Parse(&baseOut)
+	if err == nil && (len(base) != 1 || base[0].Number != 0) {
+		err = fmt.Errorf("lists %d runs, want run 0 alone", len(base))
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("%s -q runconfig -r 0: %v", q.Program[0], err)
 	}
 	idf := runidentity.New(runidentity.Inputs{ArtifactKey: modelKey, Argv: q.Program, WorkingDir: q.WorkingDir, Config: q.Config})
 	pr, pw := io.Pipe()
@@ -51,32 +68,36 @@ func identify(ctx context.Context, q runlist.Query, dir string, env []string, mo
 		ids := make([]string, 0, len(runs))
 		sc := runidentity.NewScanner(pr)
 		var err error
+		var id *runidentity.Identifier
 		for sc.Scan() {
 			r := sc.Run()
 			i := len(ids)
 			if i >= len(runs) || runs[i].Number != r.Number || runs[i].Vars != r.Vars {
-				err = fmt.Errorf("-q runconfig lists run %d (%s) where -q runs lists another", r.Number, r.Vars)
+				err = fmt.Errorf("-q rundetails lists run %d (%s) where -q runs lists another", r.Number, r.Vars)
 				break
 			}
-			ids = append(ids, idf.Of(r))
+			if id == nil {
+				id = idf.WithBase(base[0], r)
+			}
+			ids = append(ids, id.Of(r))
 		}
 		if err == nil {
 			err = sc.Err()
 		}
 		if err == nil && len(ids) != len(runs) {
-			err = fmt.Errorf("-q runconfig lists %d runs, -q runs %d", len(ids), len(runs))
+			err = fmt.Errorf("-q rundetails lists %d runs, -q runs %d", len(ids), len(runs))
 		}
 		// Drain what is left: a program blocked on a full pipe would never
 		// exit.
 		io.Copy(io.Discard, pr)
 		done <- outcome{ids, err}
 	}()
-	res := procexec.Run(ctx, procexec.Cmd{Argv: runidentity.QueryArgv(q.Program, q.IniFile, q.Config, q.Filter), Dir: dir, Env: env,
+	res = procexec.Run(ctx, procexec.Cmd{Argv: runidentity.DetailsArgv(q.Program, q.IniFile, q.Config, q.Filter), Dir: dir, Env: env,
 		Timeout: identityQueryTimeout, Stdout: pw})
 	pw.Close()
 	out := <-done
 	if !res.Success() {
-		return nil, fmt.Sprintf("%s -q runconfig: %s: %s", q.Program[0], res.Describe(), textutil.Truncate(res.StderrTail, 500))
+		return nil, fmt.Sprintf("%s -q rundetails: %s: %s", q.Program[0], res.Describe(), textutil.Truncate(res.StderrTail, 500))
 	}
 	if out.err != nil {
 		return nil, q.Program[0] + " " + out.err.Error()

@@ -3,9 +3,9 @@
 // without any cluster.
 //
 // Prepare copies (or clones) a Campaign's source into a work directory,
-// builds it and asks the program, once, for its runs and their
-// configuration (Resolve: ARGS -s -q runconfig, which names each run by
-// its identity); Execute runs them in
+// builds it and asks the program for its runs and their configuration
+// (Resolve: ARGS -s -q rundetails and ARGS -s -r 0 -q runconfig, at once,
+// which name each run by its identity); Execute runs them in
 // batches of runs per process (opp_runall's default size, or
 // Plan.BatchSize) on N parallel slots with their timeout and retries (a
 // slot is held while a process runs; collecting its last run's files does

@@ -17,7 +17,7 @@ import (
 )
 
 // modelKey digests what the program loads besides its ini files, which
-// -q runconfig resolves: the program file's content, each -l library's
+// -q runconfig and -q rundetails resolve: the program file's content, each -l library's
 // (lib/x or lib/libx.so, as opp_run finds it), and the content and
 // relative path of every NED file on the NED path (-n, OMNETPP_NED_PATH,
 // NEDPATH, else the working directory, as OMNeT++ 6.1's envirbase.cc

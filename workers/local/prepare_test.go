@@ -16,13 +16,14 @@ import (
 // template, recording the make flags and build environment it saw.
 const (
 	modelMakefile = "sim: sim.in\n\tcp sim.in sim && chmod +x sim\n\techo \"$(MAKEFLAGS) $$FLAVOUR\" > build-info\n"
-	// sim.in answers -q runnumbers and -q runconfig like opp_run: all 5
+	// sim.in answers -q runnumbers, runconfig and rundetails like opp_run: all 5
 	// runs, or the -r list.
 	modelSim = `#!/bin/sh
 runs="0 1 2 3 4"; q=""
 while [ $# -gt 0 ]; do case "$1" in -r) runs=$(echo "$2" | tr ',' ' '); shift;; -q) q=$2; shift;; esac; shift; done
 [ "$q" = runnumbers ] && echo "Config: General" && echo "Run numbers: $runs"
 [ "$q" = runconfig ] && for r in $runs; do echo "Run $r: \$repetition=$r"; printf '\trepeat = 5\n'; done
+[ "$q" = rundetails ] && for r in $runs; do echo "Run $r: \$repetition=$r"; done
 exit 0
 `
 )

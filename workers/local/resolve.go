@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,19 +23,22 @@ type Resolved struct {
 	// Identities name each run by what determines its result
 	// (runidentity), by run number.
 	Identities map[int]string
-	// ResultDir is the first run's result-dir entry as the program
+	// ResultDir is run 0's result-dir entry as the program
 	// resolved it; "" when the run has none (OMNeT++'s default, results).
 	ResultDir string
 }
 
-// Resolve asks the program once (ARGS -s -q runconfig, in dir) which runs
-// inv selects and how each is configured, and names each run by its
-// identity: the program's and its libraries' content, the content of the
-// NED files on its NED path, the command line without what only selects
-// runs, the config, and the run's iteration variables and resolved
-// configuration (runidentity). The files are hashed while the program
-// answers. skip are directories the NED path walk leaves out (the results
-// directory).
+// Resolve asks the program (in dir, at once) which runs inv selects and
+// how each is configured - ARGS -s -q rundetails for every run's
+// iteration variables and the entries that hold them, ARGS -s -r 0 -q
+// runconfig for the entries all runs share (OMNeT++ 6.1 answers -q
+// runconfig for all runs in time quadratic in their number: hours for
+// 100,000 runs) - and names each run by its identity: the program's and
+// its libraries' content, the content of the NED files on its NED path,
+// the command line without what only selects runs, the config, and the
+// run's iteration variables and resolved configuration (runidentity). The
+// files are hashed while the program answers. skip are directories the
+// NED path walk leaves out (the results directory).
 func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []string, skip []string) (*Resolved, error) {
 	type keyResult struct {
 		key string
@@ -45,8 +49,39 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 		k, err := modelKey(inv, dir, env, skip)
 		keyc <- keyResult{k, err}
 	}()
+	type baseResult struct {
+		run runidentity.Run
+		err error
+	}
+	basec := make(chan baseResult, 1)
+	go func() {
+		var out bytes.Buffer
+		// OMNeT++ takes the last -r.
+		argv := append(slices.Clone(inv.Args), "-s", "-r", "0", "-q", "runconfig")
+		res := procexec.Run(ctx, procexec.Cmd{Argv: argv, Dir: dir, Env: env, Timeout: queryTimeout, Stdout: &out})
+		if !res.Success() {
+			basec <- baseResult{err: fmt.Errorf("%s -r 0 -q runconfig: %s: %s", inv.Args[0], res.Describe(), strings.TrimSpace(res.StderrTail))}
+			return
+		}
+		runs, err := runidentity.Parse(&out)
+		if err == nil && (len(runs) != 1 || runs[0].Number != 0) {
+			err = fmt.Errorf("lists %d runs, want run 0 alone", len(runs))
+		}
+		if err != nil {
+			basec <- baseResult{err: fmt.Errorf("%s -r 0 -q runconfig: %w", inv.Args[0], err)}
+			return
+		}
+		basec <- baseResult{run: runs[0]}
+	}()
+	shared := func() (string, runidentity.Run, error) {
+		k, b := <-keyc, <-basec
+		if k.err != nil {
+			return "", runidentity.Run{}, k.err
+		}
+		return k.key, b.run, b.err
+	}
 
-	argv := append(slices.Clone(inv.Args), "-s", "-q", "runconfig")
+	argv := append(slices.Clone(inv.Args), "-s", "-q", "rundetails")
 	pr, pw := io.Pipe()
 	type scanResult struct {
 		res *Resolved
@@ -54,7 +89,7 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 	}
 	scanc := make(chan scanResult, 1)
 	go func() {
-		res, err := scanRunConfig(pr, inv, dir, skip, func() (string, error) { k := <-keyc; return k.key, k.err })
+		res, err := scanRunDetails(pr, inv, dir, skip, shared)
 		// Drain what is left, so that the program never blocks on a
 		// pipe nobody reads.
 		_, _ = io.Copy(io.Discard, pr)
@@ -72,43 +107,41 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 		if msg == "" {
 			msg = strings.TrimSpace(textutil.LastLines(tail.String(), 5))
 		}
-		return nil, fmt.Errorf("%s -q runconfig: %s: %s", inv.Args[0], res.Describe(), msg)
+		return nil, fmt.Errorf("%s -q rundetails: %s: %s", inv.Args[0], res.Describe(), msg)
 	}
 	if scanned.err != nil {
-		return nil, fmt.Errorf("%s -q runconfig: %w", inv.Args[0], scanned.err)
+		return nil, fmt.Errorf("%s -q rundetails: %w", inv.Args[0], scanned.err)
 	}
 	return scanned.res, nil
 }
 
-// queryTimeout bounds the query: it only reads the ini (OMNeT++ 6.1 takes
-// time quadratic in the number of runs for -q runconfig: about 0.2 s of
-// CPU for 1,000 runs, 6 s for 10,000).
+// queryTimeout bounds each query: they only read the ini.
 const queryTimeout = 30 * time.Minute
 
-// scanRunConfig reads the program's listing run by run; key gives the
-// model's key once the first run is read (its ned-path entry may add NED
-// directories to it).
-func scanRunConfig(r io.Reader, inv oppcli.Invocation, dir string, skip []string, key func() (string, error)) (*Resolved, error) {
+// scanRunDetails reads the program's listing run by run; shared gives the
+// model's key and run 0's whole configuration once the first run is read
+// (its ned-path entry may add NED directories to the key).
+func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []string, shared func() (string, runidentity.Run, error)) (*Resolved, error) {
 	out := &Resolved{Runs: []int{}, Identities: map[int]string{}}
 	var id *runidentity.Identifier
 	sc := runidentity.NewScanner(r)
 	for sc.Scan() {
 		run := sc.Run()
 		if id == nil {
-			k, err := key()
+			k, base, err := shared()
 			if err != nil {
 				return nil, err
 			}
-			if nedPath := entry(run, "ned-path"); nedPath != "" {
-				// A global option: the first run's is every run's.
+			if nedPath := entry(base, "ned-path"); nedPath != "" {
+				// A global option: run 0's is every run's.
 				extra, err := nedDigest(nedDirs(splitPath(nedPath), dir, inv.IniFiles), skip)
 				if err != nil {
 					return nil, err
 				}
 				k += " ned-path " + extra
 			}
-			out.ResultDir = entry(run, "result-dir")
-			id = runidentity.New(runidentity.Inputs{ArtifactKey: k, Argv: inv.Args, WorkingDir: ".", Config: inv.Config})
+			out.ResultDir = entry(base, "result-dir")
+			id = runidentity.New(runidentity.Inputs{ArtifactKey: k, Argv: inv.Args, WorkingDir: ".", Config: inv.Config}).WithBase(base, run)
 		}
 		out.Runs = append(out.Runs, run.Number)
 		out.Identities[run.Number] = id.Of(run)

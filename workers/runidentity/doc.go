@@ -27,18 +27,32 @@
 // or an unused section of the ini changes nothing; any change of a value a
 // run sees changes its identity.
 //
-//	argv := runidentity.QueryArgv(program, "omnetpp.ini", "PureAlohaExperiment", "")
-//	// run argv in the working directory, its stdout into out
+// OMNeT++ 6.1 answers `-q runconfig` for all runs in time quadratic in
+// their number (hours for 100,000 runs), so a listing asks twice, both
+// cheap: run 0's whole configuration (BaseArgv), which every run shares
+// but for the entries holding iteration variables, and every run's
+// variables with only those entries, substituted (DetailsArgv, `-q
+// rundetails`). WithBase hashes the shared entries once; Of then hashes a
+// run of the details:
+//
+//	base, _ := runidentity.Parse(run(runidentity.BaseArgv(program, "omnetpp.ini", cfg)))
 //	id := runidentity.New(runidentity.Inputs{ArtifactKey: key, Argv: program,
-//		WorkingDir: ".", Config: "PureAlohaExperiment"})
-//	sc := runidentity.NewScanner(out)
+//		WorkingDir: ".", Config: cfg})
+//	sc := runidentity.NewScanner(run(runidentity.DetailsArgv(program, "omnetpp.ini", cfg, "")))
+//	var idf *runidentity.Identifier
 //	for sc.Scan() {
-//		run := sc.Run()
-//		use(run.Number, run.Vars, id.Of(run))
+//		r := sc.Run()
+//		if idf == nil {
+//			idf = id.WithBase(base[0], r)
+//		}
+//		use(r.Number, r.Vars, idf.Of(r))
 //	}
 //	if err := sc.Err(); err != nil { ... }
 //
-// The Scanner also reads `-q runs` output (runs without entries), with or
+// Of without WithBase takes a run's whole configuration (`-q runconfig`)
+// and gives another identity than with it (the encodings are kept apart).
+//
+// The Scanner also reads `-q rundetails` and `-q runs` output (runs without entries), with or
 // without the banner (-s).
 //
 // Guarantees:

@@ -162,3 +162,58 @@ func TestIdentityHasTheRunNumberWhenSeedSetIsTheDefault(t *testing.T) {
 		t.Fatal("runs with the same seed-set entry differ by their number")
 	}
 }
+
+// WithBase: the entries every run shares are hashed once, a varying one
+// by its key and place; each run's details give the values.
+func TestWithBaseHashesSharedEntriesOnceAndVaryingOnesPerRun(t *testing.T) {
+	details := func(n int, hosts, rep string) Run {
+		return Run{Number: n, Vars: "$numHosts=" + hosts + ", $repetition=" + rep, Entries: []Entry{{"Aloha.numHosts", hosts}, {"seed-set", rep}}}
+	}
+	shared := func(entries ...Entry) Run { return Run{Number: 0, Entries: entries} }
+	run0 := shared(Entry{"repeat", "2"}, Entry{"seed-set", "0"}, Entry{"Aloha.numHosts", "10"}, Entry{"Aloha.txRate", "9.6kbps"}, Entry{"Aloha.numHosts", "20"})
+	idOf := func(b Run, r Run) string { return New(base).WithBase(b, r).Of(r) }
+	r := details(3, "20", "1")
+	ref := idOf(run0, r)
+
+	if got := idOf(run0, details(0, "10", "0")); got == ref {
+		t.Fatal("two runs with other details share an identity")
+	}
+	grown := shared(Entry{"repeat", "4"}, Entry{"seed-set", "0"}, Entry{"Aloha.numHosts", "10"}, Entry{"Aloha.txRate", "9.6kbps"}, Entry{"Aloha.numHosts", "20"})
+	moved := r
+	moved.Number = 5
+	if idOf(grown, moved) != ref {
+		t.Fatal("growing repeat changed a seeded run's identity")
+	}
+	other := shared(Entry{"repeat", "2"}, Entry{"seed-set", "0"}, Entry{"Aloha.numHosts", "10"}, Entry{"Aloha.txRate", "19.2kbps"}, Entry{"Aloha.numHosts", "20"})
+	if idOf(other, r) == ref {
+		t.Fatal("a changed shared entry kept the identity")
+	}
+	// An earlier entry wins in OMNeT++: where a varying entry stands
+	// among the shared ones is part of the identity.
+	reordered := shared(Entry{"repeat", "2"}, Entry{"seed-set", "0"}, Entry{"Aloha.txRate", "9.6kbps"}, Entry{"Aloha.numHosts", "10"}, Entry{"Aloha.numHosts", "20"})
+	if idOf(reordered, r) == ref {
+		t.Fatal("a varying entry's place among the shared ones is not in the identity")
+	}
+	// A varying entry's value in run 0 is not the run's: it comes from
+	// the details.
+	run0b := shared(Entry{"repeat", "2"}, Entry{"seed-set", "7"}, Entry{"Aloha.numHosts", "99"}, Entry{"Aloha.txRate", "9.6kbps"}, Entry{"Aloha.numHosts", "20"})
+	if idOf(run0b, r) != ref {
+		t.Fatal("the base run's own values of varying entries changed another run's identity")
+	}
+	// Without seed-set anywhere, its default ${runnumber} seeds the run.
+	unseeded := func(n int) Run {
+		return Run{Number: n, Vars: "$numHosts=20, $repetition=1", Entries: []Entry{{"Aloha.numHosts", "20"}}}
+	}
+	plain := shared(Entry{"repeat", "2"}, Entry{"Aloha.numHosts", "10"})
+	if idOf(plain, unseeded(3)) == idOf(plain, unseeded(5)) {
+		t.Fatal("an unseeded run under another number kept its identity")
+	}
+	fixed := shared(Entry{"repeat", "2"}, Entry{"seed-set", "4"}, Entry{"Aloha.numHosts", "10"})
+	if idOf(fixed, unseeded(3)) != idOf(fixed, unseeded(5)) {
+		t.Fatal("a shared seed-set did not free the identity of the run number")
+	}
+	// Identities with a base never equal those without.
+	if New(base).Of(r) == ref {
+		t.Fatal("the encodings with and without a base meet")
+	}
+}
