@@ -32,26 +32,7 @@ func (s *Store) CreateRunsIdentified(ctx context.Context, campaign, uid string, 
 	if len(ids) != len(runs) {
 		return 0, fmt.Errorf("create runs of %s: %d identities for %d runs", campaign, len(ids), len(runs))
 	}
-	coll := s.DB.Collection(collRuns)
-	now := s.now().UTC()
-	inserted := 0
-	docs := make([]any, 0, createChunk)
-	for start := 0; start < len(runs); start += createChunk {
-		end := min(start+createChunk, len(runs))
-		docs = docs[:0]
-		for i := start; i < end; i++ {
-			docs = append(docs, schema.RunRecord{ID: RunID(campaign, uid, runs[i]), Campaign: campaign, UID: uid,
-				Run: runs[i], State: schema.RunPending, UpdatedAt: now, Identity: ids[i]})
-		}
-		res, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-		if res != nil {
-			inserted += len(res.InsertedIDs)
-		}
-		if err != nil && !onlyDuplicates(err) {
-			return inserted, fmt.Errorf("create runs of %s: %w", campaign, err)
-		}
-	}
-	return inserted, nil
+	return s.createRuns(ctx, campaign, uid, runs, ids)
 }
 
 // ReusableRuns finds, for each of ids, a succeeded run of another campaign

@@ -23,6 +23,12 @@ func RunID(campaign, uid string, run int) string { return schema.RunID(campaign,
 // (idempotent: existing records are left alone). It returns how many were
 // inserted.
 func (s *Store) CreateRuns(ctx context.Context, campaign, uid string, runs []int) (int, error) {
+	return s.createRuns(ctx, campaign, uid, runs, nil)
+}
+
+// createRuns inserts Pending records of runs in chunks, with ids[i] as
+// runs[i]'s identity when ids is not nil.
+func (s *Store) createRuns(ctx context.Context, campaign, uid string, runs []int, ids []string) (int, error) {
 	coll := s.DB.Collection(collRuns)
 	now := s.now().UTC()
 	inserted := 0
@@ -30,9 +36,13 @@ func (s *Store) CreateRuns(ctx context.Context, campaign, uid string, runs []int
 	for start := 0; start < len(runs); start += createChunk {
 		end := min(start+createChunk, len(runs))
 		docs = docs[:0]
-		for _, n := range runs[start:end] {
-			docs = append(docs, schema.RunRecord{ID: RunID(campaign, uid, n), Campaign: campaign, UID: uid,
-				Run: n, State: schema.RunPending, UpdatedAt: now})
+		for i := start; i < end; i++ {
+			rec := schema.RunRecord{ID: RunID(campaign, uid, runs[i]), Campaign: campaign, UID: uid,
+				Run: runs[i], State: schema.RunPending, UpdatedAt: now}
+			if ids != nil {
+				rec.Identity = ids[i]
+			}
+			docs = append(docs, rec)
 		}
 		res, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 		if res != nil {

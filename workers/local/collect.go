@@ -91,6 +91,18 @@ func (c *collector) claimExisting() error {
 	if c.globs != nil {
 		return nil
 	}
+	return c.walkResults(func(p, _ string) error {
+		if st, err := os.Lstat(p); err == nil {
+			c.claim(p, st)
+		}
+		return nil
+	})
+}
+
+// walkResults calls fn with the path and slash name of every regular file
+// below the results directory but simswarm's own (.simswarm); a directory
+// that is not there holds none.
+func (c *collector) walkResults(fn func(path, name string) error) error {
 	err := filepath.WalkDir(c.resultsDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -101,12 +113,14 @@ func (c *collector) claimExisting() error {
 		if d.IsDir() && d.Name() == ".simswarm" && filepath.Dir(p) == c.resultsDir {
 			return filepath.SkipDir
 		}
-		if d.Type().IsRegular() {
-			if st, err := os.Lstat(p); err == nil {
-				c.claim(p, st)
-			}
+		if !d.Type().IsRegular() {
+			return nil
 		}
-		return nil
+		rel, err := filepath.Rel(c.resultsDir, p)
+		if err != nil {
+			return err
+		}
+		return fn(p, filepath.ToSlash(rel))
 	})
 	if err != nil {
 		return fmt.Errorf("list results in %s: %w", c.resultsDir, err)
@@ -315,29 +329,11 @@ func (c *collector) candidates(since time.Time) ([]candidate, error) {
 		if found, err = resultfiles.MatchTree(c.dir, c.globs); err != nil {
 			return nil, err
 		}
-	} else {
-		err := filepath.WalkDir(c.resultsDir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
-			if d.IsDir() && d.Name() == ".simswarm" && filepath.Dir(p) == c.resultsDir {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() {
-				rel, err := filepath.Rel(c.resultsDir, p)
-				if err != nil {
-					return err
-				}
-				found = append(found, resultfiles.Found{Path: p, Name: filepath.ToSlash(rel)})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list results in %s: %w", c.resultsDir, err)
-		}
+	} else if err := c.walkResults(func(p, name string) error {
+		found = append(found, resultfiles.Found{Path: p, Name: name})
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	out := make([]candidate, 0, len(found))
 	for _, f := range found {
