@@ -104,6 +104,9 @@ Examples:
 					jobs = int(c.Spec.Parallelism)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "campaign %s\n", c.Metadata.Name)
+				if c.Spec.Stop != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "campaign %s: spec.stop is the controller's: simswarm run runs every repetition (apply the campaign to a controller to stop early)\n", c.Metadata.Name)
+				}
 				plan, err := local.Prepare(ctx, c, manifestDir, local.PrepareOptions{
 					WorkDir: wd, Skip: []string{lf.results}, Jobs: jobs, Log: cmd.ErrOrStderr(),
 				})
