@@ -271,6 +271,15 @@ func (mh *multihost) exactlyOnce(t *testing.T, campaign string, total int) map[i
 func longAloha(t *testing.T, dir, name string) string {
 	t.Helper()
 	p := alohaManifest(t, dir, name, "Long", "0..29")
+	// Every phase runs the same model: without this, the campaigns after
+	// the first would reuse its results and simulate nothing to lose.
+	m, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(m, "  reuse: false\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ini := filepath.Join(dir, "model", "omnetpp.ini")
 	b, err := os.ReadFile(ini)
 	if err != nil {
