@@ -50,10 +50,7 @@ func identify(ctx context.Context, q runlist.Query, dir string, env []string, mo
 	if !res.Success() {
 		return nil, fmt.Sprintf("%s -q runconfig -r 0: %s: %s", q.Program[0], res.Describe(), textutil.Truncate(res.StderrTail, 500))
 	}
-	base, err := runidentity.Parse(&baseOut)
-	if err == nil && (len(base) != 1 || base[0].Number != 0) {
-		err = fmt.Errorf("lists %d runs, want run 0 alone", len(base))
-	}
+	base, err := runidentity.ParseBase(&baseOut)
 	if err != nil {
 		return nil, fmt.Sprintf("%s -q runconfig -r 0: %v", q.Program[0], err)
 	}
@@ -77,7 +74,7 @@ func identify(ctx context.Context, q runlist.Query, dir string, env []string, mo
 				break
 			}
 			if id == nil {
-				id = idf.WithBase(base[0], r)
+				id = idf.WithBase(base, r)
 			}
 			ids = append(ids, id.Of(r))
 		}

@@ -63,15 +63,11 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 			basec <- baseResult{err: fmt.Errorf("%s -r 0 -q runconfig: %s: %s", inv.Args[0], res.Describe(), strings.TrimSpace(res.StderrTail))}
 			return
 		}
-		runs, err := runidentity.Parse(&out)
-		if err == nil && (len(runs) != 1 || runs[0].Number != 0) {
-			err = fmt.Errorf("lists %d runs, want run 0 alone", len(runs))
-		}
+		run, err := runidentity.ParseBase(&out)
 		if err != nil {
-			basec <- baseResult{err: fmt.Errorf("%s -r 0 -q runconfig: %w", inv.Args[0], err)}
-			return
+			err = fmt.Errorf("%s -r 0 -q runconfig: %w", inv.Args[0], err)
 		}
-		basec <- baseResult{run: runs[0]}
+		basec <- baseResult{run: run, err: err}
 	}()
 	shared := func() (string, runidentity.Run, error) {
 		k, b := <-keyc, <-basec

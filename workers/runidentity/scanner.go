@@ -178,6 +178,19 @@ func Parse(r io.Reader) ([]Run, error) {
 	return runs, sc.Err()
 }
 
+// ParseBase reads the answer to BaseArgv (a `-r 0 -q runconfig`
+// listing): run 0 alone, the base of WithBase.
+func ParseBase(r io.Reader) (Run, error) {
+	runs, err := Parse(r)
+	if err != nil {
+		return Run{}, err
+	}
+	if len(runs) != 1 || runs[0].Number != 0 {
+		return Run{}, fmt.Errorf("lists %d runs, want run 0 alone", len(runs))
+	}
+	return runs[0], nil
+}
+
 // Format writes runs as `-q runconfig -s` prints them (tests and stand-in
 // programs use it; Parse reads it back).
 func Format(w io.Writer, runs []Run) error {
