@@ -3,14 +3,10 @@ package oppcli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/simswarm/simswarm/internal/textutil"
@@ -180,120 +176,11 @@ func QueryRunNumbersOf(ctx context.Context, inv Invocation, dir string, env []st
 	return runs, nil
 }
 
-// Key is a digest of what decides the invocation's results besides the run
-// number: the arguments, the program file (path, size, modification time;
-// likewise each -l library found) and the content of every ini file the
-// program reads, with the files they include. Two invocations with the same
-// key simulate the same thing.
-func (inv Invocation) Key(dir string) string {
-	h := sha256.New()
-	for _, a := range inv.withoutFilter() {
-		fmt.Fprintf(h, "arg %q\n", a)
-	}
-	stamp := func(kind, path string) {
-		if st, err := os.Stat(path); err == nil {
-			fmt.Fprintf(h, "%s %q %d %d\n", kind, path, st.Size(), st.ModTime().UnixNano())
-		} else {
-			fmt.Fprintf(h, "%s %q missing\n", kind, path)
-		}
-	}
-	prog := inv.Args[0]
-	if !strings.ContainsRune(prog, '/') {
-		if p, err := exec.LookPath(prog); err == nil {
-			prog = p
-		}
-	}
-	stamp("program", inDir(dir, prog))
-	for _, p := range inv.parsed {
-		if p.short == 'l' {
-			lib := inDir(dir, p.value)
-			stamp("library", filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so"))
-			stamp("library", lib+".so")
-		}
-	}
-	inis := inv.IniFiles
-	if len(inis) == 0 {
-		inis = []string{"omnetpp.ini"}
-	}
-	seen := map[string]bool{}
-	for _, ini := range inis {
-		hashIni(h, inDir(dir, ini), seen)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
-}
-
-// hashIni adds an ini file and, recursively, the files it includes.
-func hashIni(h interface{ Write([]byte) (int, error) }, path string, seen map[string]bool) {
-	if seen[path] {
-		return
-	}
-	seen[path] = true
-	data, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(h, "ini %q missing\n", path)
-		return
-	}
-	fmt.Fprintf(h, "ini %q %d\n", path, len(data))
-	h.Write(data)
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "include "); ok {
-			if inc := strings.TrimSpace(rest); inc != "" {
-				hashIni(h, inDir(filepath.Dir(path), inc), seen)
-			}
-		}
-	}
-}
-
 func inDir(dir, p string) string {
 	if filepath.IsAbs(p) || dir == "" {
 		return p
 	}
 	return filepath.Join(dir, p)
-}
-
-// ResultDir is the result directory the program uses for run (its
-// result-dir option, relative to dir unless absolute): --result-dir when the
-// command line gives it; "results", OMNeT++'s default, when no ini file
-// the program reads mentions result-dir; else what the program answers to
-// `-r RUN -e result-dir`.
-func ResultDir(ctx context.Context, inv Invocation, dir string, env []string, run int) (string, error) {
-	if inv.ResultDir != "" {
-		return inv.ResultDir, nil
-	}
-	inis := inv.IniFiles
-	if len(inis) == 0 {
-		inis = []string{"omnetpp.ini"}
-	}
-	mentioned := false
-	seen := map[string]bool{}
-	for _, ini := range inis {
-		mentioned = mentioned || mentions(inDir(dir, ini), "result-dir", seen)
-	}
-	if !mentioned {
-		return "results", nil
-	}
-	argv := append(inv.withoutFilter(), "-s", "-r", strconv.Itoa(run), "-e", "result-dir")
-	var out bytes.Buffer
-	res := procexec.Run(ctx, procexec.Cmd{Argv: argv, Dir: dir, Env: env, Timeout: queryTimeout, Stdout: &out})
-	if !res.Success() {
-		return "", fmt.Errorf("%s -e result-dir: %s: %s", inv.Args[0], res.Describe(), strings.TrimSpace(res.StderrTail))
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	rd := strings.TrimSpace(lines[len(lines)-1])
-	if rd == "" {
-		return "", fmt.Errorf("%s -e result-dir: no answer", inv.Args[0])
-	}
-	return rd, nil
-}
-
-// ResultRoot is the directory below which every run of the invocation
-// writes its result files: ResultDir of run, unless the result directory
-// varies per run (result-dir = results/${configname}/${runnumber}, in an
-// ini file or on the command line); then the deepest directory that both
-// run's result directory and the fixed part of every such value lie in
-// (results, there), relative to dir unless absolute.
-func ResultRoot(ctx context.Context, inv Invocation, dir string, env []string, run int) (string, error) {
-	return resultRoot(ctx, inv, dir, func() (string, error) { return ResultDir(ctx, inv, dir, env, run) })
 }
 
 // resultRoot is ResultRoot with the run's result directory from runDir.
@@ -411,27 +298,4 @@ func resultDirs(dir string, inis []string) []string {
 		read(inDir(dir, ini), "", 0)
 	}
 	return out
-}
-
-// mentions reports whether an ini file or one it includes holds word.
-func mentions(path, word string, seen map[string]bool) bool {
-	if seen[path] {
-		return false
-	}
-	seen[path] = true
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	if strings.Contains(string(data), word) {
-		return true
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "include "); ok {
-			if mentions(inDir(filepath.Dir(path), strings.TrimSpace(rest)), word, seen) {
-				return true
-			}
-		}
-	}
-	return false
 }

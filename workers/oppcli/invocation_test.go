@@ -1,8 +1,6 @@
 package oppcli
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,39 +34,6 @@ func TestParseInvocationReadsArgsAsOMNeTDoes(t *testing.T) {
 		if _, err := ParseInvocation(bad); err == nil {
 			t.Errorf("ParseInvocation(%q) accepted", bad)
 		}
-	}
-}
-
-func TestKeyFollowsIniContentIncludesAndArgs(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("prog", "#!/bin/sh\n")
-	write("omnetpp.ini", "include base.ini\n[Config A]\n")
-	write("base.ini", "[General]\nx = 1\n")
-	key := func(args ...string) string {
-		inv, err := ParseInvocation(append([]string{"./prog"}, args...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return inv.Key(dir)
-	}
-	k := key("-c", "A")
-	if key("-c", "A", "-r", "5") != k {
-		t.Fatal("the run filter changed the key")
-	}
-	if key("-c", "A", "--seed-set=2") == k {
-		t.Fatal("another argument kept the key")
-	}
-	write("base.ini", "[General]\nx = 2\n")
-	if key("-c", "A") == k {
-		t.Fatal("an edited included ini kept the key")
-	}
-	if key("-f", "base.ini", "-c", "A") == key("-c", "A") {
-		t.Fatal("another ini file kept the key")
 	}
 }
 
@@ -117,31 +82,5 @@ func TestBatchLogSaysWhichRunsFinished(t *testing.T) {
 	}
 	if !strings.Contains(l.Output(2), "Other run 3") {
 		t.Fatalf("output of run 2: %q", l.Output(2))
-	}
-}
-
-// TestKeyFollowsLibraryInEitherForm: -l LIB and -lLIB load the same
-// library, and a rebuilt library must change the key in both, or resume
-// keeps runs of the old one.
-func TestKeyFollowsLibraryInEitherForm(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("prog", "#!/bin/sh\n")
-	write("omnetpp.ini", "[General]\n")
-	write("libmodel.so", "v1")
-	for i, args := range [][]string{{"./prog", "-l", "model"}, {"./prog", "-lmodel"}} {
-		inv, err := ParseInvocation(args)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := inv.Key(dir)
-		write("libmodel.so", "rebuilt"+strings.Repeat("!", i))
-		if inv.Key(dir) == before {
-			t.Errorf("%q: the key did not follow the rebuilt library", args)
-		}
 	}
 }
