@@ -14,9 +14,12 @@ import (
 
 // TestResultRootFollowsTheProgramsIniOrder: with two ini files that set
 // result-dir differently, the order OMNeT++ reads them in decides where
-// the real program writes (every -f file first, then the positional ones),
-// and the directory runall looks below (Resolve, then ResultRootOf, as
-// cmd/simswarm runall does) is the one the program's files are in.
+// the real program writes (every -f file first, then the positional ones;
+// the first value wins): "per.ini -f flat.ini" writes into flat,
+// "flat.ini -f per.ini" into per/<run>. The directory runall looks below
+// (Resolve, then ResultRootOf, as cmd/simswarm runall does) is the one the
+// program's files are in, not one widened by a value the program never
+// uses.
 func TestResultRootFollowsTheProgramsIniOrder(t *testing.T) {
 	omn := omnetpp.Find(t)
 	dir := t.TempDir()
