@@ -10,7 +10,9 @@ import (
 )
 
 func main() {
+	stopProfile := startProfile(os.Args)
 	err := newRootCmd().Execute()
+	stopProfile()
 	if err == nil {
 		return
 	}
