@@ -18,20 +18,30 @@ const (
 	// batch that fails is reported run by run, but its task ID and
 	// payload grow with it.
 	maxBatch = 256
+	// firstBatch bounds the runs of one task while nothing is known of
+	// the campaign's durations. One run per task made the first wave of
+	// a large cluster a flood (2 x 16,000 single-run tasks at 1,000
+	// runners of 16 slots, each paying the queue and the database as a
+	// whole batch would), yet runs may be long: a slot's first task then
+	// holds at most 8 run times before sizes follow the durations.
+	firstBatch = 8
 )
 
 // batchSize is how many runs one task of a campaign carries: about
-// batchWork of them by the mean duration of its succeeded runs (one while
-// none has succeeded: nothing is known of a campaign's first runs),
-// capped so that what the campaign still has to run spreads over every
-// slot at least twice (its tail keeps all slots busy).
+// batchWork of them by the mean duration of its succeeded runs, or up to
+// firstBatch while none has succeeded (nothing is known of a campaign's
+// first runs), capped so that what the campaign still has to run spreads
+// over every slot at least twice (its tail keeps all slots busy). With the
+// slots unknown and no durations, one run per task.
 func batchSize(d runDurations, waiting, slots int) int {
 	mean, ok := d.mean()
-	if !ok {
-		return 1
-	}
 	b := maxBatch
-	if mean > 0 {
+	switch {
+	case !ok && slots <= 0:
+		return 1
+	case !ok:
+		b = firstBatch
+	case mean > 0:
 		b = min(b, int(batchWork/mean))
 	}
 	if slots > 0 {

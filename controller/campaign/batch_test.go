@@ -23,11 +23,14 @@ func TestBatchSize(t *testing.T) {
 		waiting, slots int
 		want           int
 	}{
-		{"nothing observed yet", runDurations{}, 10000, 2, 1},
+		{"nothing observed yet", runDurations{}, 10000, 2, firstBatch},
+		{"nothing observed, 1,000 runners of 16 slots", runDurations{}, 200000, 16000, 7},
+		{"nothing observed, the tail spreads", runDurations{}, 10, 2, 3},
+		{"nothing observed nor any slot", runDurations{}, 10000, 0, 1},
 		{"runs of a second or more", ms(10, 3*time.Second), 10000, 2, 1},
 		{"a second of 10 ms runs", ms(10, 10*time.Millisecond), 10000, 2, 100},
 		{"runs below a millisecond", ms(10, 100*time.Microsecond), 100000, 2, maxBatch},
-		{"no durations recorded", ms(10, 0), 100000, 2, 1},
+		{"no durations recorded", ms(10, 0), 100000, 2, firstBatch},
 		{"the tail spreads over every slot twice", ms(10, 10*time.Millisecond), 40, 2, 10},
 		{"the last runs go one per task", ms(10, 10*time.Millisecond), 3, 2, 1},
 		{"slots unknown", ms(10, 10*time.Millisecond), 10000, 0, 100},
@@ -170,5 +173,85 @@ func TestShortRunsAreDispatchedInBatches(t *testing.T) {
 	e.reconcile(t, "short")
 	if live := e.tasks(t, "short", uid); len(live) != 0 {
 		t.Fatalf("suspended campaign still has %d runs queued", len(live))
+	}
+}
+
+// The first wave, while nothing is known of the runs' durations: tasks of
+// up to firstBatch runs (not one run each, which flooded the queue and the
+// database at 1,000 runners), two of them per slot, none run sent twice;
+// Redis wiped, the queue is rebuilt in the same batches; once runs have
+// succeeded, the sizes follow their durations.
+func TestFirstWaveIsBatchedBeforeDurationsAreKnown(t *testing.T) {
+	e := newEnv(t)
+	e.r.Shares.SetSlots(2)
+	ctx := context.Background()
+	c, err := e.st.Create(ctx, newCampaign("first", "0..299"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := c.Metadata.UID
+	e.reconcile(t, "first")
+	c, _ = e.st.Get(ctx, "first")
+	e.finishBuild(t, c.Status.Build.Key)
+	e.reconcile(t, "first") // the records
+	e.reconcile(t, "first")
+
+	check := func(when string) {
+		t.Helper()
+		// 300 runs on 2 slots, nothing known: 4 tasks of 8 runs.
+		b := e.queuedBatches(t)
+		if len(b) != 4 {
+			t.Fatalf("%s: %d tasks %v, want 4 tasks of %d runs", when, len(b), b, firstBatch)
+		}
+		seen := map[int]bool{}
+		for id, runs := range b {
+			if len(runs) != firstBatch {
+				t.Errorf("%s: task %s carries %d runs, want %d", when, id, len(runs), firstBatch)
+			}
+			for _, r := range runs {
+				if seen[r] {
+					t.Errorf("%s: run %d dispatched twice", when, r)
+				}
+				seen[r] = true
+			}
+		}
+		if live := e.tasks(t, "first", uid); len(live) != 4*firstBatch {
+			t.Fatalf("%s: %d runs in the queue, want %d", when, len(live), 4*firstBatch)
+		}
+	}
+	check("first dispatch")
+	e.reconcile(t, "first")
+	check("second pass")
+	if err := e.rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t, "first")
+	check("after FLUSHALL")
+
+	// The queued runs ran, 10 ms each: the rest goes in batches sized from
+	// that (ceil(268 / 4) = 67 runs, the tail over both slots twice).
+	var ran []int
+	for r := range e.tasks(t, "first", uid) {
+		ran = append(ran, r)
+	}
+	if _, err := e.q.Unqueue(ctx, "first", uid, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DB.Collection(schema.CollRuns).UpdateMany(ctx, bson.M{"campaign": "first", "run": bson.M{"$in": ran}},
+		bson.M{"$set": bson.M{"state": schema.RunSucceeded, "durationMs": 10}}); err != nil {
+		t.Fatal(err)
+	}
+	e.r.states["first"].counts.valid = false // what workers did shows at the next count
+	e.reconcile(t, "first")
+	b := e.queuedBatches(t)
+	total := 0
+	for id, runs := range b {
+		if len(runs) > 67 || len(runs) < 66 {
+			t.Errorf("after durations: task %s carries %d runs, want 66 to 67", id, len(runs))
+		}
+		total += len(runs)
+	}
+	if total != 300-len(ran) {
+		t.Errorf("after durations: %d runs queued, want %d", total, 300-len(ran))
 	}
 }

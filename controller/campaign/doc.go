@@ -75,7 +75,11 @@ finished in the last second, at least 2 per worker slot (counted every
 asynq TaskID. Short runs go several to a task (about a second of work by
 the mean duration of the campaign's succeeded runs, at most 256, and no
 more than lets what is left spread over every slot twice and the window
-hold two tasks per slot; one run per task until one succeeded). The
+hold two tasks per slot). Until a run has succeeded nothing is known of
+the durations, and a task carries up to 8 runs, as few as spread what is
+left over every slot twice (one per task while the slots are not known
+either): the first wave of a large cluster is not a flood of single-run
+tasks, and a slot's first task holds at most 8 run times. The
 window counts runs, not tasks. A run record stays Pending while its task
 is in the queue (the status counts it Queued or Running from the queue's
 listing), so dispatching writes no record, and a run whose task vanished
