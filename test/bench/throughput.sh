@@ -100,14 +100,14 @@ for mode in $MODES; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$aport/healthz" >/dev/null && break; sleep 0.1; done
   export SIMSWARM_SERVER=http://127.0.0.1:$aport SIMSWARM_TOKEN=bench-token-0123456789abcdef
   cpu0=0; for p in "$ctl" "${wpids[@]}"; do cpu0=$((cpu0 + $(cpu_ticks "$p"))); done
-  db0=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
+  db0=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") )); rd0=$(cpu_ticks "$redis")
   ctl0=$(cpu_ticks "$ctl"); run0=$(cpu_ticks "${wpids[0]}")
   t0=$(date +%s.%N)
   "$simswarm" apply -f campaign.yaml >/dev/null 2>"$d/apply.log" || { cat "$d/apply.log" >&2; exit 1; }
   "$simswarm" wait noop --timeout 30m --interval 100ms -q >/dev/null
   t1=$(date +%s.%N)
   cpu1=0; for p in "$ctl" "${wpids[@]}"; do cpu1=$((cpu1 + $(cpu_ticks "$p"))); done
-  db1=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") ))
+  db1=$(( $(cpu_ticks "$ferret") + $(cpu_ticks "$redis") )); rd1=$(cpu_ticks "$redis")
   ctl1=$(cpu_ticks "$ctl"); run1=$(cpu_ticks "${wpids[0]}")
   for p in "$ctl" "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
   unset SIMSWARM_CPU_PROFILE_DIR
@@ -124,14 +124,20 @@ tenths = []
 for i in range(10):
     lo, hi = t0 + (t1 - t0) * i / 10, t0 + (t1 - t0) * (i + 1) / 10
     tenths.append(sum(max(0, min(b, hi) - max(a, lo)) for a, b in ivs) / (p * (hi - lo)))
-print(f"  simswarm slots busy {busy / (p * (t1 - t0)):.0%} of the wall time ({busy / (p * (t1 - first)):.0%} from the first run's start, {first - t0:.2f} s after apply)")
+last = max(b for _, b in ivs)
+import json
+st = json.loads(db.campaigns.find_one()["status"])
+done = datetime.datetime.fromisoformat(st["completionTime"].replace("Z", "+00:00")[:26] + "+00:00").timestamp()
+print(f"  simswarm slots busy {busy / (p * (t1 - t0)):.0%} of the wall time ({busy / (p * (t1 - first)):.0%} from the first run's start)")
+print(f"  simswarm phases: apply to first run {first - t0:.2f} s, runs {last - first:.2f} s,"
+      f" last run's end to campaign Succeeded {done - last:.2f} s (storing), to wait's return {t1 - done:.2f} s")
 print("  slots busy per tenth of the wall time: " + " ".join(f"{x:.0%}" for x in tenths))
 PY
 
   # --- RQ --------------------------------------------------------------------
   if [ -n "${SIMSWARM_ONLY:-}" ]; then
-    /usr/bin/python3 -c 'import sys; n, t0, t1, c, hz, db, x, ct, rn = map(float, sys.argv[1:10]); print(f"[{sys.argv[10]}] simswarm {t1 - t0:.2f} s {n / (t1 - t0):.1f} runs/s ({n / (t1 - t0) / x:.0%} of xargs -P), own CPU {c / hz / n * 1e3:.2f} ms/run (controller {ct / hz / n * 1e3:.2f}, runner {rn / hz / n * 1e3:.2f}), DB+Redis CPU {db / hz / n * 1e3:.2f} ms/run")' \
-      "$N" "$t0" "$t1" "$((cpu1 - cpu0))" "$hz" "$((db1 - db0))" "$xargs_rate" "$((ctl1 - ctl0))" "$((run1 - run0))" "$mode"
+    /usr/bin/python3 -c 'import sys; n, t0, t1, c, hz, db, x, ct, rn, rd = map(float, sys.argv[1:11]); print(f"[{sys.argv[11]}] simswarm {t1 - t0:.2f} s {n / (t1 - t0):.1f} runs/s ({n / (t1 - t0) / x:.0%} of xargs -P), own CPU {c / hz / n * 1e3:.2f} ms/run (controller {ct / hz / n * 1e3:.2f}, runner {rn / hz / n * 1e3:.2f}), DB+Redis CPU {db / hz / n * 1e3:.2f} ms/run (Redis {rd / hz / n * 1e3:.2f})")' \
+      "$N" "$t0" "$t1" "$((cpu1 - cpu0))" "$hz" "$((db1 - db0))" "$xargs_rate" "$((ctl1 - ctl0))" "$((run1 - run0))" "$((rd1 - rd0))" "$mode"
     stop_all; continue
   fi
   # Timed from submission, like simswarm's apply (which also uploads the
@@ -147,7 +153,7 @@ PY
   done_rq=$(/usr/bin/python3 -c "import pymongo,sys; print(pymongo.MongoClient(sys.argv[1]).get_default_database().rqruns.count_documents({}))" "$MONGO")
   stop_all
 
-  /usr/bin/python3 - "$mode" "$N" "$t0" "$t1" "$t2" "$t3" "$cpu0" "$cpu1" "$hz" "$done_rq" "$db0" "$db1" "$ctl0" "$ctl1" "$rdb0" "$rdb1" "$xargs_rate" "$run0" "$run1" <<'PY'
+  /usr/bin/python3 - "$mode" "$N" "$t0" "$t1" "$t2" "$t3" "$cpu0" "$cpu1" "$hz" "$done_rq" "$db0" "$db1" "$ctl0" "$ctl1" "$rdb0" "$rdb1" "$xargs_rate" "$run0" "$run1" "$rd0" "$rd1" <<'PY'
 import sys
 mode, n = sys.argv[1], int(sys.argv[2])
 t0, t1, t2, t3 = map(float, sys.argv[3:7])
@@ -159,6 +165,7 @@ ctl = (int(sys.argv[14]) - int(sys.argv[13])) / hz
 rdb = (int(sys.argv[16]) - int(sys.argv[15])) / hz
 xargs = float(sys.argv[17])
 run = (int(sys.argv[19]) - int(sys.argv[18])) / hz
+rd = (int(sys.argv[21]) - int(sys.argv[20])) / hz
 ss, rq = n / (t1 - t0), rq_done / (t3 - t2)
 print(f"[{mode}]")
 print(f"  simswarm  {t1 - t0:7.2f} s  {ss:8.1f} runs/s   ({ss / xargs:.0%} of xargs -P)")
@@ -166,6 +173,6 @@ print(f"  RQ        {t3 - t2:7.2f} s  {rq:8.1f} runs/s   ({rq_done} jobs done; {
 print(f"  simswarm / RQ throughput: {ss / rq:.2f}x")
 print(f"  simswarm's own CPU (controller + workers, not the simulations): {cpu / n * 1e3:.2f} ms per run"
       f" (controller {ctl / n * 1e3:.2f} ms, runner {run / n * 1e3:.2f} ms)")
-print(f"  FerretDB + redis-server CPU per run: simswarm {db / n * 1e3:.2f} ms, RQ {rdb / max(rq_done, 1) * 1e3:.2f} ms")
+print(f"  FerretDB + redis-server CPU per run: simswarm {db / n * 1e3:.2f} ms (redis-server {rd / n * 1e3:.2f} ms), RQ {rdb / max(rq_done, 1) * 1e3:.2f} ms")
 PY
 done
