@@ -66,6 +66,17 @@ type collector struct {
 	// it was attributed and before it is stored: the moment a later run
 	// of the same process may replace it.
 	storing func(path string)
+
+	// changes, when set (watch), says which files below the results
+	// directory changed since the last collect: those are added to dirty,
+	// the files that may be candidates, and a file leaves dirty once it
+	// is claimed or gone. Every other file is claimed and unchanged, so a
+	// collect looks at what changed, not at every file of the sweep.
+	// Nil: the results directory is listed every time.
+	changes changeLog
+	dirty   map[string]bool
+	// looked counts the files a collect examined (tests).
+	looked int
 }
 
 func newCollector(dir, resultsDir string, globs []string, config string, skipped map[int]Record) *collector {
@@ -97,6 +108,72 @@ func (c *collector) claimExisting() error {
 		}
 		return nil
 	})
+}
+
+// watch makes the collector hear of changes below the results directory
+// (in place only), so that collecting a run looks at the files changed
+// since the last collect instead of listing the whole directory. Call it
+// before claimExisting, so that no change after the claims goes unheard.
+func (c *collector) watch() {
+	if c.globs != nil {
+		return
+	}
+	if err := os.MkdirAll(c.resultsDir, 0o755); err != nil {
+		return
+	}
+	c.changes = watchChanges(c.resultsDir, filepath.Join(c.resultsDir, ".simswarm"))
+	c.dirty = map[string]bool{}
+}
+
+// close stops hearing of changes.
+func (c *collector) close() error {
+	if c.changes == nil {
+		return nil
+	}
+	err := c.changes.close()
+	c.changes = nil
+	return err
+}
+
+// changedFiles are the files that may be candidates, from what the change
+// log heard (false: unknown, list everything).
+func (c *collector) changedFiles() ([]resultfiles.Found, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changes == nil {
+		return nil, false
+	}
+	paths, ok := c.changes.changed()
+	if !ok {
+		c.changes.close() //nolint:errcheck // nothing to do about it
+		c.changes = nil
+		return nil, false
+	}
+	for _, p := range paths {
+		c.dirty[p] = true
+	}
+	found := make([]resultfiles.Found, 0, len(c.dirty))
+	for p := range c.dirty {
+		rel, err := filepath.Rel(c.resultsDir, p)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") || strings.HasPrefix(rel, ".simswarm/") {
+			delete(c.dirty, p)
+			continue
+		}
+		found = append(found, resultfiles.Found{Path: p, Name: filepath.ToSlash(rel)})
+	}
+	// In the order a walk of the directory gives them.
+	slices.SortFunc(found, func(a, b resultfiles.Found) int {
+		return strings.Compare(strings.ReplaceAll(a.Name, "/", "\x00"), strings.ReplaceAll(b.Name, "/", "\x00"))
+	})
+	return found, true
+}
+
+// settled notes that path needs no more looking at (claimed as it is, or
+// gone), until it changes again.
+func (c *collector) settled(path string) {
+	if c.dirty != nil {
+		delete(c.dirty, path)
+	}
 }
 
 // walkResults calls fn with the path and slash name of every regular file
@@ -324,22 +401,34 @@ func (c *collector) display(p string) string {
 // after since.
 func (c *collector) candidates(since time.Time) ([]candidate, error) {
 	var found []resultfiles.Found
+	heard := false
 	if c.globs != nil {
 		var err error
 		if found, err = resultfiles.MatchTree(c.dir, c.globs); err != nil {
 			return nil, err
 		}
-	} else if err := c.walkResults(func(p, name string) error {
-		found = append(found, resultfiles.Found{Path: p, Name: name})
-		return nil
-	}); err != nil {
-		return nil, err
+	} else if found, heard = c.changedFiles(); !heard {
+		if err := c.walkResults(func(p, name string) error {
+			found = append(found, resultfiles.Found{Path: p, Name: name})
+			return nil
+		}); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]candidate, 0, len(found))
 	for _, f := range found {
+		c.looked++
 		st, err := os.Lstat(f.Path)
-		if err != nil || !st.Mode().IsRegular() || st.ModTime().Before(since) || c.isClaimed(f.Path, st) {
+		if err != nil || !st.Mode().IsRegular() || c.isClaimed(f.Path, st) {
+			if heard {
+				c.mu.Lock()
+				c.settled(f.Path)
+				c.mu.Unlock()
+			}
 			continue
+		}
+		if st.ModTime().Before(since) {
+			continue // another batch's, maybe: it stays to be looked at
 		}
 		out = append(out, candidate{Found: f, size: st.Size(), mtime: st.ModTime()})
 	}
@@ -482,6 +571,9 @@ func (c *collector) storeInPlace(f candidate, run int, headed bool) (digest, err
 		return d, errTaken
 	}
 	c.claim(f.Path, st)
+	c.mu.Lock()
+	c.settled(f.Path)
+	c.mu.Unlock()
 	return d, nil
 }
 

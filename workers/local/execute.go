@@ -111,6 +111,12 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("working directory: %w", err)
 	}
 	col := newCollector(dir, opts.ResultsDir, p.Results, p.Config, skipped)
+	col.watch()
+	defer func() {
+		if err := col.close(); err != nil {
+			log.Error("closing the results directory's change log", zap.Error(err))
+		}
+	}()
 	if err := col.claimExisting(); err != nil {
 		return nil, err
 	}

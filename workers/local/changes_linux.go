@@ -1,0 +1,143 @@
+package local
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// inotifyChanges hears of every change below a directory tree through
+// inotify: created, written, closed, moved, removed files, and new
+// directories, whose files it lists when it starts watching them (they
+// may have been written before). It is read without blocking when asked,
+// so that what a caller asks after a file was written (its process said
+// it finished the run, or exited) includes that file: the kernel queues an
+// event before the write or close returns.
+type inotifyChanges struct {
+	fd   int
+	dirs map[int]string // watch descriptor -> directory
+	skip string         // a directory left out (simswarm's own)
+	buf  []byte
+	lost bool
+}
+
+// fileEvents are the changes that make a file worth looking at again.
+const fileEvents = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB |
+	unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_DELETE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+
+// watchChanges starts hearing of changes below root, leaving out skip; nil
+// when inotify is not at hand (too many watches, another filesystem's
+// limits): the caller then lists the tree every time.
+func watchChanges(root, skip string) changeLog {
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	w := &inotifyChanges{fd: fd, dirs: map[int]string{}, skip: skip, buf: make([]byte, 64<<10)}
+	var files []string
+	if !w.add(root, &files) {
+		w.close()
+		return nil
+	}
+	return w
+}
+
+// add watches dir and the directories below it, and appends the files in
+// them to files (written before the watch began); false when it cannot.
+func (w *inotifyChanges) add(dir string, files *[]string) bool {
+	if dir == w.skip {
+		return true
+	}
+	wd, err := unix.InotifyAddWatch(w.fd, dir, fileEvents|unix.IN_ONLYDIR|unix.IN_DONT_FOLLOW)
+	if err != nil {
+		// A directory gone since it was announced holds nothing.
+		return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)
+	}
+	w.dirs[wd] = dir
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist)
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			if !w.add(p, files) {
+				return false
+			}
+			continue
+		}
+		*files = append(*files, p)
+	}
+	return true
+}
+
+func (w *inotifyChanges) changed() ([]string, bool) {
+	if w.lost {
+		return nil, false
+	}
+	var out []string
+	for {
+		n, err := unix.Read(w.fd, w.buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			return out, true
+		}
+		if err != nil || n <= 0 {
+			w.lost = true
+			return nil, false
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&w.buf[off]))
+			nameBytes := w.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+			off += unix.SizeofInotifyEvent + int(ev.Len)
+			name := string(bytes.TrimRight(nameBytes, "\x00"))
+			mask := ev.Mask
+			dir, ok := w.dirs[int(ev.Wd)]
+			switch {
+			case mask&unix.IN_Q_OVERFLOW != 0:
+				w.lost = true // events were dropped: nothing is known
+				return nil, false
+			case mask&unix.IN_IGNORED != 0:
+				delete(w.dirs, int(ev.Wd))
+				continue
+			case !ok:
+				continue
+			case mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0:
+				// A watched directory moved or went: the paths known
+				// below it are no longer where the files are.
+				w.lost = true
+				return nil, false
+			case name == "":
+				continue
+			}
+			p := filepath.Join(dir, name)
+			if mask&unix.IN_ISDIR == 0 {
+				out = append(out, p)
+				continue
+			}
+			if mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 && !w.add(p, &out) {
+				w.lost = true
+				return nil, false
+			}
+			if mask&unix.IN_MOVED_FROM != 0 {
+				w.lost = true // a directory moved away: its watches name old paths
+				return nil, false
+			}
+		}
+	}
+}
+
+func (w *inotifyChanges) close() error {
+	if w.fd < 0 {
+		return nil
+	}
+	err := unix.Close(w.fd)
+	w.fd = -1
+	return err
+}
