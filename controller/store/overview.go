@@ -66,16 +66,50 @@ func (s *Store) ScanRuns(ctx context.Context, fn func(*RunSummary) error) error 
 // uid) back to Pending, keeping its attempt count, so that the reconciler
 // dispatches it once more (with attempts already at the campaign's limit
 // it gets exactly one more try). It returns how many runs it reset.
+//
+// The failed runs are listed first and reset retryChunk at a time:
+// FerretDB 1.24 updates each matched document in a write transaction of
+// its own (stock: after scanning the table for it), so one update of them
+// all held its single SQLite writer for as long as a thousand runner
+// commits, and the runners' record updates meanwhile failed with
+// SQLITE_BUSY (TestRetryOfManyFailedRunsKeepsFerretDBAnswering, 1,500
+// runs); 5,000 outlasted the client's timeout. retryChunk is a runner
+// commit's size (maxBatchCommit there), which holds. A run that left
+// Failed between the listing and its update is not reset (the filter
+// names the state again); one that failed meanwhile waits for the next
+// retry.
 func (s *Store) RetryFailedRuns(ctx context.Context, name, uid string) (int64, error) {
-	res, err := s.DB.Collection(collRuns).UpdateMany(ctx,
-		bson.M{"campaign": name, "uid": uid, "state": schema.RunFailed},
-		bson.M{"$set": bson.M{"state": schema.RunPending, "updatedAt": s.now().UTC(),
-			"message": "retry requested after failure"}})
+	runs := s.DB.Collection(collRuns)
+	filter := bson.M{"campaign": name, "uid": uid, "state": schema.RunFailed}
+	cur, err := runs.Find(ctx, filter, options.Find().SetProjection(bson.M{"_id": 1}).SetBatchSize(5000))
 	if err != nil {
 		return 0, fmt.Errorf("retry failed runs of %s: %w", name, err)
 	}
-	return res.ModifiedCount, nil
+	var ids []any
+	for cur.Next(ctx) {
+		ids = append(ids, cur.Current.Lookup("_id"))
+	}
+	cur.Close(context.WithoutCancel(ctx))
+	if err := cur.Err(); err != nil {
+		return 0, fmt.Errorf("retry failed runs of %s: %w", name, err)
+	}
+	var n int64
+	for len(ids) > 0 {
+		k := min(len(ids), retryChunk)
+		res, err := runs.UpdateMany(ctx, bson.M{"_id": bson.M{"$in": ids[:k]}, "state": schema.RunFailed},
+			bson.M{"$set": bson.M{"state": schema.RunPending, "updatedAt": s.now().UTC(),
+				"message": "retry requested after failure"}})
+		if err != nil {
+			return n, fmt.Errorf("retry failed runs of %s (%d reset): %w", name, n, err)
+		}
+		n += res.ModifiedCount
+		ids = ids[k:]
+	}
+	return n, nil
 }
+
+// retryChunk bounds the run records one update of RetryFailedRuns resets.
+const retryChunk = 16
 
 // Builds lists the build records (one per content key: few), newest
 // first.
