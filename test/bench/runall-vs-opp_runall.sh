@@ -12,6 +12,11 @@
 #
 #   test/bench/runall-vs-opp_runall.sh
 #   BENCH_REPS=9 TICTOC_RUNS=0..199 test/bench/runall-vs-opp_runall.sh
+#   ALOHA_RUNS=0..1049 ALOHA_EXTRA="--repeat=50 --sim-time-limit=10min" ONLY=aloha \
+#     test/bench/runall-vs-opp_runall.sh          # a sweep of 1,050 short runs
+#
+# ALOHA_EXTRA and TICTOC_EXTRA are more arguments for the program (split on
+# spaces); ONLY=aloha or ONLY=tictoc runs that sample's rows alone.
 #
 # Needs bin/simswarm (make build) and OMNeT++ with its samples built
 # (make omnetpp, or SIMSWARM_OMNETPP_ROOT).
@@ -25,6 +30,9 @@ REPS=${BENCH_REPS:-5}
 J=${J:-2}
 TICTOC_RUNS=${TICTOC_RUNS:-0..39}
 ALOHA_RUNS=${ALOHA_RUNS:-0..41}
+read -r -a aloha_extra <<<"${ALOHA_EXTRA:-}"
+read -r -a tictoc_extra <<<"${TICTOC_EXTRA:-}"
+ONLY=${ONLY:-}
 
 if [ ! -x "$SIMSWARM" ]; then
   echo "runall-vs-opp_runall: $SIMSWARM not built (run make build)" >&2
@@ -105,7 +113,11 @@ bench() {
 }
 
 echo "== simswarm runall vs opp_runall, -j $J, $REPS interleaved rounds each, median wall time (aim: ratio <= 1.00)"
-bench "tictoc TicToc18 -r $TICTOC_RUNS" tictoc -j"$J" -- ./tictoc -c TicToc18 -r "$TICTOC_RUNS"
-bench "aloha PureAlohaExperiment -r $ALOHA_RUNS" aloha -j"$J" -- ./aloha -c PureAlohaExperiment -r "$ALOHA_RUNS"
-bench "tictoc TicToc18 -r $TICTOC_RUNS" tictoc -j"$J" -b 5 -- ./tictoc -c TicToc18 -r "$TICTOC_RUNS"
-bench "aloha PureAlohaExperiment -r $ALOHA_RUNS" aloha -j"$J" -b 5 -- ./aloha -c PureAlohaExperiment -r "$ALOHA_RUNS"
+tictoc=(./tictoc -c TicToc18 -r "$TICTOC_RUNS" "${tictoc_extra[@]}")
+aloha=(./aloha -c PureAlohaExperiment -r "$ALOHA_RUNS" "${aloha_extra[@]}")
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$ONLY" = aloha ] || bench "tictoc TicToc18 -r $TICTOC_RUNS${TICTOC_EXTRA:+ $TICTOC_EXTRA}" tictoc -j"$J" -- "${tictoc[@]}"
+[ "$ONLY" = tictoc ] || bench "aloha PureAlohaExperiment -r $ALOHA_RUNS${ALOHA_EXTRA:+ $ALOHA_EXTRA}" aloha -j"$J" -- "${aloha[@]}"
+[ "$ONLY" = aloha ] || bench "tictoc TicToc18 -r $TICTOC_RUNS${TICTOC_EXTRA:+ $TICTOC_EXTRA}" tictoc -j"$J" -b 5 -- "${tictoc[@]}"
+[ "$ONLY" = tictoc ] || bench "aloha PureAlohaExperiment -r $ALOHA_RUNS${ALOHA_EXTRA:+ $ALOHA_EXTRA}" aloha -j"$J" -b 5 -- "${aloha[@]}"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
