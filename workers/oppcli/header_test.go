@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -143,5 +144,34 @@ func TestReadHeaderUnquotesAsOMNeTppWrites(t *testing.T) {
 	runs := ReadRuns(strings.NewReader("version 3\nrun \"A 0\"\nattr configname \"My\\x20Config\"\nattr\trunnumber  3\nscalar Net x 1\n"))
 	if want := []RunRef{{"My Config", 3}}; !reflect.DeepEqual(runs, want) {
 		t.Errorf("ReadRuns %v, want %v", runs, want)
+	}
+}
+
+// A runner reads the header of every result file a batch wrote; a small
+// file must not cost a 16 KiB buffer each time (it was a quarter of the
+// runner's allocations in test/bench/throughput.sh, and their GC).
+func TestReadHeaderOfSmallFilesAllocatesLittle(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "General-#3.sca")
+	text := "version 3\nrun General-3-20261207\nattr configname General\nattr runnumber 3\nscalar Net x 3\n"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func() {
+		h, ok := ReadFileHeader(p)
+		if c, n, okr := h.Run(); !ok || !okr || c != "General" || n != 3 {
+			t.Fatalf("header of %s: %+v, %v", p, h, ok)
+		}
+	}
+	read()
+	const n = 200
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range n {
+		read()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 4<<10 {
+		t.Fatalf("reading a %d-byte header allocates %d bytes, want at most 4 KiB", len(text), per)
 	}
 }
