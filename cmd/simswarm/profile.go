@@ -9,8 +9,9 @@ import (
 
 // profileEnv names a directory to write a CPU profile of this process into
 // (<dir>/simswarm-<first argument>-<pid>.pprof, written when the command
-// returns), for finding simswarm's own costs (test/bench/throughput.sh
-// PROFILE=dir). Unset: no profile, no cost.
+// returns) and one of its allocations (the same name, .allocs.pprof), for
+// finding simswarm's own costs (test/bench/throughput.sh PROFILE=dir).
+// Unset: no profile, no cost.
 const profileEnv = "SIMSWARM_CPU_PROFILE_DIR"
 
 // startProfile starts the CPU profile profileEnv asks for and returns what
@@ -24,7 +25,8 @@ func startProfile(args []string) (stop func()) {
 	if len(args) > 1 {
 		name += "-" + filepath.Base(args[1])
 	}
-	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", name, os.Getpid())))
+	base := filepath.Join(dir, fmt.Sprintf("%s-%d", name, os.Getpid()))
+	f, err := os.Create(base + ".pprof")
 	if err == nil {
 		err = pprof.StartCPUProfile(f)
 	}
@@ -38,5 +40,15 @@ func startProfile(args []string) (stop func()) {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+		a, err := os.Create(base + ".allocs.pprof")
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(a, 0)
+			if cerr := a.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: no allocation profile: %v\n", profileEnv, err)
+		}
 	}
 }

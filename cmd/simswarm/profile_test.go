@@ -18,15 +18,17 @@ func TestCPUProfileIsWrittenOnlyWhenAsked(t *testing.T) {
 	stop := startProfile([]string{"simswarm", "worker"})
 	stop()
 	files, err := filepath.Glob(filepath.Join(dir, "simswarm-worker-*.pprof"))
-	if err != nil || len(files) != 1 {
-		t.Fatalf("profiles in %s: %v, %v; want one simswarm-worker-PID.pprof", dir, files, err)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("profiles in %s: %v, %v; want simswarm-worker-PID.pprof and .allocs.pprof", dir, files, err)
 	}
-	b, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A pprof profile is a gzipped protocol buffer, written at stop.
-	if len(b) < 20 || b[0] != 0x1f || b[1] != 0x8b {
-		t.Fatalf("%s is no profile (%d bytes)", files[0], len(b))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A pprof profile is a gzipped protocol buffer, written at stop.
+		if len(b) < 20 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Fatalf("%s is no profile (%d bytes)", f, len(b))
+		}
 	}
 }
