@@ -23,7 +23,7 @@
 # Also reports how busy simswarm kept its P slots: the simulation processes'
 # time (from the run completions: a batch's runs tile its process's time)
 # over P x the wall time, and per tenth of the wall time.
-# Usage: test/bench/throughput.sh [N] [P]     (needs bin/simswarm: make build)
+# Usage: test/bench/throughput.sh [N] [P]     (needs bin/simswarm: make build, or SIMSWARM=path)
 #        SIMSWARM_ONLY=1 skips RQ (for comparing changes to simswarm itself)
 #        KEEP=1 keeps the work directory (logs of every server)
 #        PROFILE=dir writes CPU profiles of the controller and the runner
@@ -34,7 +34,7 @@ root=$(cd "$here/../.." && pwd)
 N=${1:-1000}
 P=${2:-$(nproc)}
 MODES=${MODES:-stock id-index}
-simswarm="$root/bin/simswarm"
+simswarm=${SIMSWARM:-$root/bin/simswarm}
 [ -x "$simswarm" ] || { echo "build simswarm first: make build" >&2; exit 1; }
 /usr/bin/python3 -c 'import rq, pymongo, gridfs' 2>/dev/null || { echo "needs python3-rq, python3-pymongo and python3-gridfs (make deps)" >&2; exit 1; }
 
