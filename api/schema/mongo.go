@@ -35,6 +35,11 @@ const DistccHostsKey = "simswarm:distcc:hosts"
 // publishes and the runner of that node (started with its node ID) reads.
 const RunnerSlotsKey = "simswarm:runners:slots"
 
+// DBWritersKey is the Redis sorted set of the runners writing to the
+// database at once (workers/dbgate): a group commit holds a place while it
+// writes, so that many runners storing at once cannot exhaust FerretDB.
+const DBWritersKey = "simswarm:db:writers"
+
 // ChangesChannel is the Redis pub/sub channel on which a campaign's name
 // is announced when something about it changed outside the leading
 // controller: an API write on a standby, a run or build a worker finished.

@@ -336,7 +336,7 @@ func (b *batchExec) store(ctx context.Context, runDir, cwd string, finished []in
 	if len(commits) == 0 {
 		return nil
 	}
-	errs := h.commits.storeAll(h.DB, commits)
+	errs := h.commits.storeAll(h.writer(), commits)
 	var first error
 	for i, r := range stored {
 		switch err := errs[i]; {

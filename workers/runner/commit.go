@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.uber.org/zap"
 
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/resultindex"
@@ -79,7 +80,7 @@ type groupCommit struct {
 // store writes c together with whatever else is pending and returns c's
 // outcome: nil, errCompletedElsewhere, or the error of a write (after
 // which any of c's writes may or may not have happened).
-func (g *groupCommit) store(db *mongo.Database, c *commit) error {
+func (g *groupCommit) store(w dbWriter, c *commit) error {
 	c.done = make(chan commitResult, 1)
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
@@ -102,7 +103,7 @@ func (g *groupCommit) store(db *mongo.Database, c *commit) error {
 	batch := g.pending[:n:n]
 	g.pending = g.pending[n:]
 	g.mu.Unlock()
-	mine := g.write(db, batch, c)
+	mine := g.write(w, batch, c)
 	g.mu.Lock()
 	if len(g.pending) == 0 {
 		g.writing, g.pending = false, nil
@@ -117,12 +118,10 @@ func (g *groupCommit) store(db *mongo.Database, c *commit) error {
 
 // write stores a batch, tells every other member its outcome, and returns
 // the outcome of self (the writer, first in the batch).
-func (g *groupCommit) write(db *mongo.Database, batch []*commit, self *commit) error {
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-	defer cancel()
+func (g *groupCommit) write(w dbWriter, batch []*commit, self *commit) error {
 	errs := make([]error, len(batch))
 	g.wmu.Lock()
-	writeBatch(ctx, db, batch, errs)
+	w.writeBatch(batch, errs)
 	g.wmu.Unlock()
 	var mine error
 	for i, c := range batch {
@@ -231,6 +230,55 @@ func perDocument(err error, errs []error, conv func(mongo.WriteError) error) boo
 	return true
 }
 
+// WriteGate bounds the processes writing to the database at once, across
+// a cluster (dbgate.Gate): Acquire waits for a place and returns its
+// release; an error with a release means the gate itself failed and the
+// write may go on.
+type WriteGate interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+// dbWriter is where a group commit writes: the database, behind the
+// cluster's gate when there is one.
+type dbWriter struct {
+	DB   *mongo.Database
+	Gate WriteGate
+	Log  *zap.Logger
+}
+
+// writer is the handler's dbWriter.
+func (h *Handler) writer() dbWriter { return dbWriter{DB: h.DB, Gate: h.Gate, Log: h.logger()} }
+
+// writeBatch writes batch (see the package function) once the gate lets
+// it in, within commitTimeout of that; a gate still full after gateWait
+// fails every run unstored. The wait has a bound of its own, far above
+// commitTimeout: the runs' results are uploaded already, and a queue of
+// many runners' commits (100 in TestManyRunnersStoringAtOnce...) can
+// take minutes to drain.
+func (w dbWriter) writeBatch(batch []*commit, errs []error) {
+	if w.Gate != nil {
+		wctx, cancel := context.WithTimeout(context.Background(), gateWait)
+		release, err := w.Gate.Acquire(wctx)
+		cancel()
+		if release == nil {
+			for i := range errs {
+				errs[i] = fmt.Errorf("%w: %w", errUnstored, err)
+			}
+			return
+		}
+		defer release()
+		if err != nil {
+			w.Log.Warn("writing without the database writers' gate", zap.Error(err))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	writeBatch(ctx, w.DB, batch, errs)
+}
+
+// gateWait bounds the wait for a place at the database writers' gate.
+const gateWait = 10 * time.Minute
+
 // maxBatchCommit bounds the runs of a batch one write carries: a bulk
 // update of a few hundred run records at once left FerretDB 1.24 wedged
 // for good in the throughput bench (every later command timed out).
@@ -241,15 +289,13 @@ const maxBatchCommit = 16
 // returns each one's outcome as store does. A batch is a group already: it
 // does not wait for single runs' commits to join it, only for the write in
 // flight.
-func (g *groupCommit) storeAll(db *mongo.Database, cs []*commit) []error {
+func (g *groupCommit) storeAll(w dbWriter, cs []*commit) []error {
 	errs := make([]error, len(cs))
 	for len(cs) > 0 {
 		k := min(len(cs), maxBatchCommit)
-		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 		g.wmu.Lock()
-		writeBatch(ctx, db, cs[:k], errs[len(errs)-len(cs):][:k])
+		w.writeBatch(cs[:k], errs[len(errs)-len(cs):][:k])
 		g.wmu.Unlock()
-		cancel()
 		cs = cs[k:]
 	}
 	return errs

@@ -61,7 +61,7 @@ func TestGroupCommitStoresConcurrentRunsTogether(t *testing.T) {
 				comp:   &schema.Completion{ID: schema.RunID("c", "u", i), Attempt: 2, Files: []schema.ResultFile{{Name: "x.sca", FileID: fid}}},
 			}
 			start.Wait()
-			errs[i] = g.store(db, c)
+			errs[i] = g.store(dbWriter{DB: db}, c)
 		}()
 	}
 	start.Done()
@@ -119,7 +119,7 @@ func TestGroupCommitFailsEveryRunOfAFailedCommand(t *testing.T) {
 	m.Stop()
 	var g groupCommit
 	fid := bson.NewObjectID()
-	err = g.store(db, &commit{
+	err = g.store(dbWriter{DB: db}, &commit{
 		chunks: []chunkDoc{{ID: bson.NewObjectID(), FilesID: fid, N: 0, Data: []byte("x")}},
 		files:  []any{bson.M{"_id": fid, "length": 1}},
 		comp:   &schema.Completion{ID: schema.RunID("c", "u", 1)},
@@ -224,7 +224,7 @@ func TestGroupCommitsOfManyRunsAtOnceKeepFerretDBAnswering(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					fid := bson.NewObjectID()
-					errs[i] = g.store(db, &commit{
+					errs[i] = g.store(dbWriter{DB: db}, &commit{
 						chunks: []chunkDoc{{ID: bson.NewObjectID(), FilesID: fid, N: 0, Data: []byte{byte(i)}}},
 						files:  []any{bson.M{"_id": fid, "length": 1, "chunkSize": chunkSize, "filename": schema.ResultName("c", "u", i, "x.sca")}},
 						comp:   &schema.Completion{ID: schema.RunID("c", "u", i), Attempt: 1, Files: []schema.ResultFile{{Name: "x.sca", FileID: fid}}},

@@ -11,6 +11,10 @@
 // storing at once share their database commands (a group commit): one
 // insert of chunks, one of file documents, one of completions and one bulk
 // update of run records for all of them, with no timer holding any back.
+// With Handler.Gate (dbgate, as simswarm worker sets it), a commit writes
+// only while it holds a place of the cluster's database writers' gate (8
+// at once), so that many runners storing at once queue in Redis instead
+// of exhausting FerretDB's connections (it then stopped answering at all).
 //
 // Each simulation is a process (procexec); Handler.Exec replaces that for
 // tests only (the scale harness, test/scale, simulates runs with timers).

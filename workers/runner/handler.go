@@ -47,6 +47,9 @@ type Handler struct {
 	// Exec runs the simulations; nil: each is a process (procexec). Tests
 	// only set it.
 	Exec Executor
+	// Gate, if set, bounds the runners writing to the database at once
+	// (dbgate.Gate): each group commit holds a place while it writes.
+	Gate WriteGate
 
 	scratch  sync.Pool // chunk-sized read buffers of concurrent uploads
 	commits  groupCommit
@@ -204,7 +207,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, rt schema.RunTask,
 	c.comp = &schema.Completion{ID: id, Campaign: rt.Campaign, UID: rt.UID, Attempt: a.n, Worker: h.Worker,
 		Files: files, StderrTail: out.StderrTail, DurationMS: succeededMS(out.Duration), CPUMS: out.CPU().Milliseconds(),
 		StartedAt: a.started, FinishedAt: time.Now().UTC()}
-	switch err := h.commits.store(h.DB, c); {
+	switch err := h.commits.store(h.writer(), c); {
 	case errors.Is(err, errCompletedElsewhere):
 		// Another attempt stored its results first: keep exactly one set.
 		a.log.Info("run succeeded elsewhere first; dropping duplicate results")

@@ -93,7 +93,7 @@ func benchIndexCost(b *testing.B, paths []string, pairs int) {
 			c.index = indexResults(rt, 1, paths)
 		}
 		c.comp = &schema.Completion{ID: schema.RunID(campaign, campaign, i), Campaign: campaign, UID: campaign, Attempt: 1, Files: files}
-		if err := h.commits.store(db, c); err != nil || c.indexErr != nil || (index && len(c.index.Values) == 0) {
+		if err := h.commits.store(h.writer(), c); err != nil || c.indexErr != nil || (index && len(c.index.Values) == 0) {
 			b.Fatalf("store: %v, index: %v", err, c.indexErr)
 		}
 		return time.Since(t0)

@@ -47,7 +47,7 @@ func TestUploadWritesGridFSTheDriverReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.comp = &schema.Completion{ID: schema.RunID("c", "u1", 7), Files: files}
-	if err := h.commits.store(db, c); err != nil {
+	if err := h.commits.store(h.writer(), c); err != nil {
 		t.Fatal(err)
 	}
 	if len(files) != 3 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/workers/builder"
+	"github.com/simswarm/simswarm/workers/dbgate"
 	"github.com/simswarm/simswarm/workers/heartbeat"
 	"github.com/simswarm/simswarm/workers/runner"
 	"github.com/simswarm/simswarm/workers/workdir"
@@ -87,7 +88,8 @@ func Run(ctx context.Context, cfg Config) error {
 		queue := schema.QueueRun
 		if cfg.Role == RoleRun {
 			h := &runner.Handler{DB: db, Cache: cache, Slots: slots,
-				WorkDir: work.Path, Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed, Exec: cfg.Exec}
+				WorkDir: work.Path, Worker: cfg.Name, Log: log, Track: hb.Track, Changed: changed, Exec: cfg.Exec,
+				Gate: &dbgate.Gate{Client: rdb, Key: schema.DBWritersKey}}
 			mux.HandleFunc(schema.TypeRun, h.ProcessTask)
 		} else {
 			queue = schema.QueueBuild

@@ -1,0 +1,97 @@
+package dbgate_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/dbgate"
+)
+
+func client(t *testing.T, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestGateBoundsHoldersAcrossClients: 20 holders, each with a client of
+// its own (as processes are), never more than Limit inside at once, and
+// every one gets in.
+func TestGateBoundsHoldersAcrossClients(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	const holders, limit = 20, 3
+	var inside, most, done atomic.Int32
+	var wg sync.WaitGroup
+	for range holders {
+		g := &dbgate.Gate{Client: client(t, rs.Addr), Key: "gate", Limit: limit}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			release, err := g.Acquire(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := inside.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(20 * time.Millisecond)
+			inside.Add(-1)
+			release()
+			done.Add(1)
+		}()
+	}
+	wg.Wait()
+	if most.Load() > limit || most.Load() < 2 || done.Load() != holders {
+		t.Fatalf("at most %d inside at once (limit %d), %d of %d got in", most.Load(), limit, done.Load(), holders)
+	}
+}
+
+// TestGateLeaseOfADeadHolderEnds: a holder that never releases (its
+// process died) keeps its place only for its lease; a full gate makes
+// Acquire wait until ctx ends, with an error and no release.
+func TestGateLeaseOfADeadHolderEnds(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	g := &dbgate.Gate{Client: client(t, rs.Addr), Key: "gate", Limit: 1, Lease: 500 * time.Millisecond}
+	if _, err := g.Acquire(context.Background()); err != nil { // never released
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	release, err := g.Acquire(ctx)
+	cancel()
+	if release != nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire of a full gate: release %v, %v; want none and the deadline", release != nil, err)
+	}
+	t0 := time.Now()
+	release, err = g.Acquire(context.Background())
+	if err != nil || release == nil {
+		t.Fatalf("after the lease: %v", err)
+	}
+	release()
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("got in %v after a 500 ms lease", d)
+	}
+}
+
+// TestGateLetsThroughWhenRedisFails: with Redis gone, Acquire returns a
+// release and the error, so that a run's results are still stored.
+func TestGateLetsThroughWhenRedisFails(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	g := &dbgate.Gate{Client: client(t, rs.Addr), Key: "gate"}
+	rs.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	release, err := g.Acquire(ctx)
+	if release == nil || err == nil {
+		t.Fatalf("acquire with Redis gone: release %v, %v; want a release and the error", release != nil, err)
+	}
+	release()
+}
