@@ -1,7 +1,10 @@
 // Package scale is the control plane's scale harness: one controller (the
 // real controller.manager code, in a process of its own so that its CPU and
 // memory are its own), one redis-server, one FerretDB (a process, with the
-// _id index MongoDB always has), one real builder and many simulated
+// _id index MongoDB always has; SIMSWARM_SCALE_MAX_WRITES bounds the
+// writes it admits at once, since its SQLite backend wedges for good under
+// about 100 concurrent updates, which a MongoDB does not), one real builder
+// and many simulated
 // runners in this process. Builder and runners are `simswarm worker`
 // itself (workers/worker.Run: the worker's asynq settings, its own Redis
 // and MongoDB connections, its heartbeat, its shutdown order); a simulated

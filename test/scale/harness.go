@@ -49,6 +49,8 @@ type Harness struct {
 	dir    string
 	log    *zap.Logger
 	ctlLog string
+	// uploaded is when Apply's upload of the model ended.
+	uploaded time.Time
 }
 
 // controllerEnv carries the controller's configuration to the test
@@ -128,6 +130,13 @@ func (h *Harness) startFerret(tb testing.TB, idIndex bool, dataDir string) {
 	var args []string
 	if idIndex {
 		args = append(args, "-id-index")
+	}
+	// FerretDB's SQLite backend wedges for good under about 100
+	// concurrent updates (ferretapp's admit); SIMSWARM_SCALE_MAX_WRITES
+	// admits that many at once. Off by default: open cursors hold its
+	// pool as well, and with writes held back 100 runners wedged it too.
+	if n := os.Getenv("SIMSWARM_SCALE_MAX_WRITES"); n != "" {
+		args = append(args, "-max-writes", n)
 	}
 	data := filepath.Join(h.dir, "ferret")
 	if dataDir != "" {
@@ -239,6 +248,7 @@ func (h *Harness) Apply(tb testing.TB, name string, runs int) *api.Campaign {
 	if err := h.Client.UploadSource(ctx, sha, &buf, size); err != nil {
 		tb.Fatal(err)
 	}
+	h.uploaded = time.Now()
 	cp := &api.Campaign{TypeMeta: api.TypeMeta{APIVersion: api.APIVersion, Kind: api.KindCampaign}, Metadata: api.ObjectMeta{Name: name},
 		Spec: api.CampaignSpec{Source: api.SourceSpec{Path: "model", Archive: sha}, Build: api.BuildSpec{Prebuilt: true},
 			Simulation: api.SimulationSpec{Program: []string{"./sim"}, Runs: fmt.Sprintf("0..%d", runs-1)},

@@ -27,7 +27,9 @@ func TestIDIndexIsUsedAndSurvivesADroppedDatabase(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeport.Addr(t)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, dir, addr, true, slog.New(slog.NewTextHandler(os.Stderr, nil))) }()
+	go func() {
+		done <- serve(ctx, dir, addr, config{idIndex: true}, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr).SetServerSelectionTimeout(20 * time.Second))
 	if err != nil {
