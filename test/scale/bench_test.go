@@ -99,15 +99,22 @@ func BenchmarkMillionRuns(b *testing.B) {
 	_, rss0, _ := ProcMem(h.ControllerPID)
 	ctx, cancel := context.WithCancel(context.Background())
 	probed := make(chan *Probe, 1)
-	t0 := time.Now()
-	h.Apply(b, "million", api.MaxRuns)
-	applied := time.Since(t0)
-	go func() { probed <- h.Probe(ctx, b, "million", time.Second) }()
 	mc, db, err := schema.Connect(context.Background(), h.MongoURI)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer mc.Disconnect(context.Background())
+	var tl Timeline
+	watched := make(chan struct{})
+	t0 := time.Now()
+	go func() {
+		defer close(watched)
+		h.watchTimeline(ctx, db, f, t0, &tl)
+	}()
+	h.Apply(b, "million", api.MaxRuns)
+	applied := time.Since(t0)
+	tl.Uploaded, tl.Applied = h.uploaded.Sub(t0), applied
+	go func() { probed <- h.Probe(ctx, b, "million", time.Second) }()
 	var first time.Duration
 	var created time.Duration
 	end := time.Now().Add(window)
@@ -130,10 +137,12 @@ func BenchmarkMillionRuns(b *testing.B) {
 		}
 	}
 	cancel()
+	<-watched
 	p := <-probed
 	rss, peak, _ := ProcMem(h.ControllerPID)
 	fmt.Printf("\n%d-run campaign on %d simulated runners x 16 slots (%s runs):\n", api.MaxRuns, workers, runtime)
 	fmt.Printf("  apply answered in %s; first simulation %s after apply began\n", applied.Round(time.Millisecond), first.Round(time.Millisecond))
+	fmt.Printf("  where the time to the first simulation went:\n%s", tl)
 	if created > 0 {
 		fmt.Printf("  all run records created within %s\n", created.Round(time.Second))
 	} else {
