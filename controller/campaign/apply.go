@@ -12,8 +12,9 @@ import (
 
 // apply carries out what Compute decided for campaign c, in this order:
 // its demand on the dispatch window, unqueueing, sending failed runs back
-// to Pending, creating run records, starting the build, dispatching. The
-// status is not its business (Reconcile writes it on the way out).
+// to Pending, skipping, starting the build, dispatching, creating run
+// records. The status is not its business (Reconcile writes it on the way
+// out).
 func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaign, o Observed, d Desired, live map[int]string) error {
 	name, uid := c.Metadata.Name, c.Metadata.UID
 	created := time.Time{}
@@ -40,6 +41,30 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 			return err
 		}
 	}
+	if d.StartBuild {
+		if err := r.Store.EnsureBuild(ctx, o.BuildKey); err != nil {
+			return err
+		}
+		sim := c.Spec.Simulation // the builder lists the runs with the built program
+		if err := r.tasks().EnqueueBuild(ctx, schema.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
+			Source: c.Spec.Source, Build: c.Spec.Build, Simulation: &sim}); err != nil {
+			return err
+		}
+	}
+	// Dispatch before the next chunk of records: the runs whose records
+	// exist go out first (creating a chunk of 5,000 records took about a
+	// second on FerretDB, which the first task of a million-run campaign
+	// waited for).
+	var err error
+	switch {
+	case d.Dispatch > 0 && d.Stop != nil:
+		err = r.dispatchStop(ctx, c, o, d.Stop.Order, d.Dispatch, d.BatchSize)
+	case d.Dispatch > 0:
+		err = r.dispatch(ctx, s, c, o, d, live)
+	}
+	if err != nil {
+		return err
+	}
 	if d.CreateRuns && needRecords(s, int(o.Counts.Total)) {
 		runs, _, err := r.expand(ctx, s, c, o.Build)
 		if err != nil {
@@ -55,22 +80,6 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 				return err
 			}
 		}
-	}
-	if d.StartBuild {
-		if err := r.Store.EnsureBuild(ctx, o.BuildKey); err != nil {
-			return err
-		}
-		sim := c.Spec.Simulation // the builder lists the runs with the built program
-		if err := r.tasks().EnqueueBuild(ctx, schema.BuildTask{Campaign: name, UID: uid, Key: o.BuildKey,
-			Source: c.Spec.Source, Build: c.Spec.Build, Simulation: &sim}); err != nil {
-			return err
-		}
-	}
-	if d.Dispatch > 0 && d.Stop != nil {
-		return r.dispatchStop(ctx, c, o, d.Stop.Order, d.Dispatch, d.BatchSize)
-	}
-	if d.Dispatch > 0 {
-		return r.dispatch(ctx, s, c, o, d, live)
 	}
 	return nil
 }
