@@ -131,10 +131,16 @@ func (s *Store) BackfillResultIndex(ctx context.Context, campaign, uid string, o
 		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": d.ID, "state": schema.RunSucceeded}).
 			SetUpdate(bson.M{"$set": bson.M{"resultIndex": d.Summary()}}))
 	}
-	if len(models) > 0 {
-		if _, err := s.DB.Collection(schema.CollRuns).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	// retryChunk records per command, as RetryFailedRuns does: FerretDB
+	// 1.24 updates each record in a write transaction of its own, and one
+	// command of a pass's 512 outlasted the client's timeout while
+	// runners wrote (TestBackfillOfManyRunsKeepsRunnersWriting).
+	for len(models) > 0 {
+		k := min(len(models), retryChunk)
+		if _, err := s.DB.Collection(schema.CollRuns).BulkWrite(ctx, models[:k], options.BulkWrite().SetOrdered(false)); err != nil {
 			return out, fmt.Errorf("backfill result index of %s: record the index on the runs: %w", uid, err)
 		}
+		models = models[k:]
 	}
 	return out, nil
 }
