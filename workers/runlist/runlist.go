@@ -113,22 +113,7 @@ func SaveIdentified(ctx context.Context, db *mongo.Database, id, buildKey string
 		return err
 	}
 	pr, pw := io.Pipe()
-	go func() {
-		w := bufio.NewWriterSize(pw, 64<<10)
-		for i, r := range runs {
-			// A tab or newline in the variables would break the line format.
-			vars := strings.NewReplacer("\t", " ", "\n", " ").Replace(r.Vars)
-			w.WriteString(strconv.Itoa(r.Number))
-			w.WriteByte('\t')
-			w.WriteString(vars)
-			if ids != nil {
-				w.WriteByte('\t')
-				w.WriteString(ids[i])
-			}
-			w.WriteByte('\n')
-		}
-		pw.CloseWithError(w.Flush())
-	}()
+	go func() { pw.CloseWithError(writeLines(pw, runs, ids)) }()
 	up, err := gridfs.Upload(ctx, db, Bucket, fileName(id), pr, bson.M{"buildKey": buildKey, "count": len(runs)})
 	pr.CloseWithError(err) // stops the writer if the upload gave up
 	if err != nil {
@@ -141,6 +126,30 @@ func SaveIdentified(ctx context.Context, db *mongo.Database, id, buildKey string
 		return fmt.Errorf("record run list %s: %w", id, err)
 	}
 	return nil
+}
+
+// lineBreaks turns a tab or newline in a run's variables, which would
+// break the line format, into a space (one replacer for every line: a
+// million runs are written before a million-run campaign's first record).
+var lineBreaks = strings.NewReplacer("\t", " ", "\n", " ")
+
+// writeLines writes runs (with ids[i] after runs[i] unless ids is nil) to
+// out in the Bucket's line format.
+func writeLines(out io.Writer, runs []oppcli.RunInfo, ids []string) error {
+	w := bufio.NewWriterSize(out, 64<<10)
+	var num []byte
+	for i, r := range runs {
+		num = strconv.AppendInt(num[:0], int64(r.Number), 10)
+		w.Write(num)
+		w.WriteByte('\t')
+		w.WriteString(lineBreaks.Replace(r.Vars))
+		if ids != nil {
+			w.WriteByte('\t')
+			w.WriteString(ids[i])
+		}
+		w.WriteByte('\n')
+	}
+	return w.Flush()
 }
 
 // SaveFailure records that the program could not list the runs, with why.
