@@ -128,12 +128,25 @@ func Announcement(campaign string, runs int) string {
 	return campaign + " " + strconv.Itoa(runs)
 }
 
+// builtWord ends a BuildAnnouncement.
+const builtWord = "built"
+
+// BuildAnnouncement is the message (ChangesChannel) that says campaign's
+// build ended (and its run list is stored): the controller reconciles it at
+// once, where it gathers the runs' announcements. A controller that does not
+// know the word reads it as one finished run.
+func BuildAnnouncement(campaign string) string { return campaign + " " + builtWord }
+
 // ParseAnnouncement reads an Announcement: the campaign and how many runs
-// finished (1 when the message says no number).
+// finished (1 when the message says no number), or a BuildAnnouncement:
+// the campaign and 0.
 func ParseAnnouncement(msg string) (campaign string, runs int) {
 	name, n, ok := strings.Cut(msg, " ")
 	if !ok {
 		return msg, 1
+	}
+	if n == builtWord {
+		return name, 0
 	}
 	k, err := strconv.Atoi(n)
 	if err != nil || k < 1 {

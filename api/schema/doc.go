@@ -42,7 +42,8 @@
 // DistccHostsKey holds the distcc host list the stack reconciler publishes,
 // RunnerSlotsKey each node's runner slot count;
 // ChangesChannel carries an Announcement of the campaigns whose runs
-// finished or that changed outside the leader (ParseAnnouncement reads it).
+// finished or that changed outside the leader, or a BuildAnnouncement of a
+// campaign whose build ended (ParseAnnouncement reads both).
 // A worker's heartbeat key and entry are package workers/heartbeat's.
 //
 // # Guarantees

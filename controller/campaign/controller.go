@@ -77,9 +77,15 @@ const coalesceChanges = 200 * time.Millisecond
 // Announced takes an announcement that name changed (schema.ChangesChannel:
 // nearly always a worker's finished run) and asks for name to be
 // reconciled within coalesceChanges, folding every further request until
-// then into the same pass.
+// then into the same pass. A builder's announcement that the build ended
+// (schema.BuildAnnouncement) is reconciled at once: the campaign's first
+// records and tasks wait for that pass, and a build ends once.
 func (c *Controller) Announced(msg string) {
 	name, runs := schema.ParseAnnouncement(msg) // a batch's runs count one by one
+	if runs == 0 {
+		c.runtime().Add(name)
+		return
+	}
 	c.Reconciler.Shares.FinishedRuns(runs)
 	c.runtime().AddAfter(name, coalesceChanges)
 }

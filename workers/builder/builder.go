@@ -154,7 +154,7 @@ func (h *Handler) process(ctx context.Context, bt schema.BuildTask, log *zap.Log
 		defer func() {
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			h.Changed(cctx, bt.Campaign)
+			h.Changed(cctx, schema.BuildAnnouncement(bt.Campaign))
 		}()
 	}
 
