@@ -18,9 +18,11 @@
 // ReadIdentities), for the controller to reuse runs already done.
 //
 // Guarantees: a list is bounded in no document: the runs (a million is
-// fine) are a GridFS file, the record holds its count and file id; a record
-// is written only after its file is complete, so a reader never sees a
-// partial list; Numbers checks the file against the recorded count; a
+// fine) are a GridFS file, gzipped (Record.Encoding; lists stored plain by
+// older builders still read), the record holds its count and file id; a
+// record is written only after its file is complete, so a reader never sees
+// a partial list; Numbers checks the file against the recorded count, and
+// stops at the first line beyond it; a
 // query that failed is recorded with the program's message, so a campaign
 // can fail with it instead of waiting.
 package runlist

@@ -3,6 +3,7 @@ package runlist
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,8 +29,16 @@ const (
 	// Coll holds one Record per build and query.
 	Coll = "runlists"
 	// Bucket holds each list's runs, one "N<TAB>$var=value, ..." line each,
-	// followed by "<TAB>identity" when the list has identities.
+	// followed by "<TAB>identity" when the list has identities, gzipped
+	// when the record's Encoding says so.
 	Bucket = "runlists"
+
+	// EncodingGzip is a Record.Encoding: the file is the lines gzipped (a
+	// million runs' lines are about 8 MB, which the builder uploads and the
+	// controller reads back before a campaign's first record; gzipped,
+	// about 2 MB). Lists stored by older builders have no encoding: plain
+	// lines.
+	EncodingGzip = "gzip"
 
 	StateSucceeded = "succeeded"
 	StateFailed    = "failed"
@@ -93,6 +102,8 @@ type Record struct {
 	// builder tried.
 	Identified    bool   `bson:"identified,omitempty"`
 	IdentityError string `bson:"identityError,omitempty"`
+	// Encoding is how the file holds the lines: "" plain, or EncodingGzip.
+	Encoding string `bson:"encoding,omitempty"`
 }
 
 func fileName(id string) string { return id + ".runs" }
@@ -113,14 +124,24 @@ func SaveIdentified(ctx context.Context, db *mongo.Database, id, buildKey string
 		return err
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeLines(pw, runs, ids)) }()
+	go func() {
+		// The fastest level: the upload, not the compression, is what the
+		// first record waits for.
+		gz, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
+		err := writeLines(gz, runs, ids)
+		if cerr := gz.Close(); err == nil {
+			err = cerr
+		}
+		pw.CloseWithError(err)
+	}()
 	up, err := gridfs.Upload(ctx, db, Bucket, fileName(id), pr, bson.M{"buildKey": buildKey, "count": len(runs)})
 	pr.CloseWithError(err) // stops the writer if the upload gave up
 	if err != nil {
 		return fmt.Errorf("save run list %s: %w", id, err)
 	}
 	_, err = db.Collection(Coll).ReplaceOne(ctx, bson.M{"_id": id}, Record{ID: id, BuildKey: buildKey, State: StateSucceeded,
-		Count: len(runs), FileID: up.ID, UpdatedAt: time.Now().UTC(), Identified: ids != nil, IdentityError: idErr},
+		Count: len(runs), FileID: up.ID, UpdatedAt: time.Now().UTC(), Identified: ids != nil, IdentityError: idErr,
+		Encoding: EncodingGzip},
 		options.Replace().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("record run list %s: %w", id, err)
@@ -252,10 +273,27 @@ func scan(ctx context.Context, db *mongo.Database, rec *Record, f func(n int, va
 		return fmt.Errorf("open run list %s: %w", rec.ID, err)
 	}
 	defer st.Close()
-	sc := bufio.NewScanner(st)
+	var in io.Reader = st
+	switch rec.Encoding {
+	case "":
+	case EncodingGzip:
+		gz, err := gzip.NewReader(st)
+		if err != nil {
+			return fmt.Errorf("read run list %s: %w", rec.ID, err)
+		}
+		defer gz.Close()
+		in = gz
+	default:
+		return fmt.Errorf("run list %s: unknown encoding %q", rec.ID, rec.Encoding)
+	}
+	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	count, prev := 0, -1
 	for sc.Scan() {
+		if count == rec.Count {
+			// Not read to its end: a compressed file may expand without bound.
+			return fmt.Errorf("run list %s has more than the %d runs its record says", rec.ID, rec.Count)
+		}
 		num, rest, _ := bytes.Cut(sc.Bytes(), []byte{'\t'})
 		vars, identity, _ := bytes.Cut(rest, []byte{'\t'})
 		n, err := strconv.Atoi(string(num))

@@ -12,6 +12,7 @@ import (
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
+	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/oppcli"
 )
 
@@ -135,5 +136,57 @@ func TestWritingLinesAllocatesNothingPerRun(t *testing.T) {
 	}
 	if got, want := one.String(), "7\t$a=\"x y z\"\tid\n"; got != want {
 		t.Fatalf("line %q, want %q", got, want)
+	}
+}
+
+// A list is stored compressed: a million-run list's lines are about 8 MB,
+// which the builder uploads and the controller reads back before the
+// campaign's first record. A list that an older builder stored as plain
+// lines still reads, and one that holds more lines than its record says is
+// refused without reading them all.
+func TestListsAreStoredCompressedAndOldOnesStillRead(t *testing.T) {
+	ctx := context.Background()
+	_, db, err := schema.Connect(ctx, testdb.StartMongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100_000
+	runs := make([]oppcli.RunInfo, n)
+	for i := range runs {
+		runs[i] = oppcli.RunInfo{Number: i}
+	}
+	if err := Save(ctx, db, "new", "k", runs); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := Get(ctx, db, "new")
+	var f struct {
+		Length int64 `bson:"length"`
+	}
+	if err := db.Collection(Bucket+".files").FindOne(ctx, bson.M{"_id": rec.FileID}).Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	var plain strings.Builder
+	if err := writeLines(&plain, runs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.Length*2 > int64(plain.Len()) {
+		t.Fatalf("the stored list takes %d bytes, its lines %d", f.Length, plain.Len())
+	}
+	if nums, err := Numbers(ctx, db, rec); err != nil || len(nums) != n || nums[n-1] != n-1 {
+		t.Fatalf("Numbers: %d, %v", len(nums), err)
+	}
+
+	// As an older builder stored it: plain lines, no encoding on the record.
+	up, err := gridfs.Upload(ctx, db, Bucket, fileName("old"), strings.NewReader(plain.String()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Record{ID: "old", BuildKey: "k", State: StateSucceeded, Count: n, FileID: up.ID}
+	if nums, err := Numbers(ctx, db, old); err != nil || len(nums) != n || nums[n-1] != n-1 {
+		t.Fatalf("Numbers of a plain list: %d, %v", len(nums), err)
+	}
+	old.Count = 10
+	if _, err := Numbers(ctx, db, old); err == nil || !strings.Contains(err.Error(), "more than the 10 runs its record says") {
+		t.Fatalf("a list longer than its record: %v", err)
 	}
 }
