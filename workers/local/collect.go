@@ -75,6 +75,8 @@ type collector struct {
 	// Nil: the results directory is listed every time.
 	changes changeLog
 	dirty   map[string]bool
+	// heard holds the files heard of since the collect began (untouched).
+	heard map[string]bool
 	// looked counts the files a collect examined (tests).
 	looked int
 }
@@ -152,6 +154,7 @@ func (c *collector) changedFiles() ([]resultfiles.Found, bool) {
 	for _, p := range paths {
 		c.dirty[p] = true
 	}
+	clear(c.heard)
 	found := make([]resultfiles.Found, 0, len(c.dirty))
 	for p := range c.dirty {
 		rel, err := filepath.Rel(c.resultsDir, p)
@@ -166,6 +169,33 @@ func (c *collector) changedFiles() ([]resultfiles.Found, bool) {
 		return strings.Compare(strings.ReplaceAll(a.Name, "/", "\x00"), strings.ReplaceAll(b.Name, "/", "\x00"))
 	})
 	return found, true
+}
+
+// untouched reports whether nothing was heard of path since the collect
+// began (changedFiles): a file read since is then what is at path now,
+// whatever its size and time say (a later run may rewrite the file within
+// one tick of the file clock). The events go to dirty as changedFiles's
+// do; false when there is no hearing (the file is to be read afresh).
+func (c *collector) untouched(path string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changes == nil {
+		return false
+	}
+	paths, ok := c.changes.changed()
+	if !ok {
+		c.changes.close() //nolint:errcheck // nothing to do about it
+		c.changes = nil
+		return false
+	}
+	if c.heard == nil {
+		c.heard = map[string]bool{}
+	}
+	for _, p := range paths {
+		c.dirty[p] = true
+		c.heard[p] = true
+	}
+	return !c.heard[path]
 }
 
 // settled notes that path needs no more looking at (claimed as it is, or
@@ -252,8 +282,18 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		found[i] = f.Found
 		byPath[f.Path] = f
 	}
-	a := resultfiles.Attribute(found, func(f resultfiles.Found) (oppcli.Header, bool) { return c.header(byPath[f.Path]) },
-		c.dir, c.config, runs)
+	// In place, each file's header is read through the digest that
+	// storing it finishes (one open, one reading of every byte); the
+	// files not stored are let go once attributed.
+	reads := map[string]*reading{}
+	defer func() {
+		for _, rd := range reads {
+			rd.close()
+		}
+	}()
+	a := resultfiles.Attribute(found, func(f resultfiles.Found) (oppcli.Header, bool) {
+		return c.header(byPath[f.Path], reads)
+	}, c.dir, c.config, runs)
 	owner, headed := a.Owner, a.Headed
 	for run, why := range a.Refused {
 		out.refused[run] = append(out.refused[run], why...)
@@ -287,7 +327,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 		if c.storing != nil {
 			c.storing(f.Path)
 		}
-		d, err := c.store(f, run, headed[f.Path])
+		d, err := c.store(f, run, headed[f.Path], reads[f.Path])
 		if errors.Is(err, errTaken) {
 			c.mu.Lock()
 			c.taken(f.Name, run, d, &out)
@@ -437,16 +477,25 @@ func (c *collector) candidates(since time.Time) ([]candidate, error) {
 
 // header reads a file's result-file header, remembering it while the file
 // keeps its size and time (a directory of results is listed per batch).
-func (c *collector) header(f candidate) (oppcli.Header, bool) {
+// In place, when the collector hears of changes, the file stays open in
+// reads with the digest of the bytes the header was read from, for store
+// to go on from.
+func (c *collector) header(f candidate, reads map[string]*reading) (oppcli.Header, bool) {
 	c.mu.Lock()
 	if ch, ok := c.headers[f.Path]; ok && ch.size == f.size && ch.mtime.Equal(f.mtime) {
 		c.mu.Unlock()
 		return ch.h, ch.ok
 	}
+	hearing := c.changes != nil // else store reads the file afresh anyway
 	c.mu.Unlock()
 	var h oppcli.Header
 	ok := false
-	if fh, err := os.Open(f.Path); err == nil {
+	if c.globs == nil && hearing {
+		if rd, err := startReading(f.Path); err == nil {
+			reads[f.Path] = rd
+			h, ok = rd.h, rd.headed
+		}
+	} else if fh, err := os.Open(f.Path); err == nil {
 		h, ok = oppcli.ReadHeader(fh)
 		fh.Close()
 	}
@@ -485,8 +534,17 @@ func (d digest) names(config string, run int) bool {
 // file since its attribution (headed: its header named run), or removed
 // it, store returns errTaken (and the newcomer's digest): the newcomer's
 // file is left where its program wrote it.
-func (c *collector) store(f candidate, run int, headed bool) (digest, error) {
+func (c *collector) store(f candidate, run int, headed bool, rd *reading) (digest, error) {
 	if c.globs == nil {
+		if rd != nil {
+			if d, st, ok := rd.finish(); ok && c.untouched(f.Path) {
+				c.claim(f.Path, st)
+				c.mu.Lock()
+				c.settled(f.Path)
+				c.mu.Unlock()
+				return d, nil
+			}
+		}
 		return c.storeInPlace(f, run, headed)
 	}
 	dst := filepath.Join(c.resultsDir, filepath.FromSlash(f.Name))

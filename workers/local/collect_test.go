@@ -51,17 +51,25 @@ func sameNameCollector(t *testing.T, globs []string) (c *collector, work, result
 // and the moment it is stored. What is credited must be exactly what is
 // delivered: run 0 is refused (its file was taken by another run's of the
 // same name), never credited with run 1's file, and run 1 then conflicts
-// too; neither run succeeds, in run's (move) and runall's (in place) modes,
-// whether the newcomer has written its header yet, or not yet created
-// its file.
+// too; neither run succeeds, in run's (move) and runall's (in place,
+// hearing of changes or listing) modes, whether the newcomer has written
+// its header yet, or not yet created its file, or rewrote the file in
+// place (the same file, of the same size, within the file clock's tick).
 func TestFileReplacedWhileCollectedIsNotCredited(t *testing.T) {
 	for _, mode := range []struct {
 		name  string
 		globs []string
-	}{{"move", []string{"results/*"}}, {"in place", nil}} {
-		for _, newcomer := range []string{"whole", "empty", "not yet"} {
+		watch bool
+	}{{"move", []string{"results/*"}, false}, {"in place", nil, false}, {"in place, watched", nil, true}} {
+		for _, newcomer := range []string{"whole", "empty", "not yet", "rewritten"} {
 			t.Run(mode.name+"/"+newcomer, func(t *testing.T) {
 				c, work, results := sameNameCollector(t, mode.globs)
+				if mode.watch {
+					// Run 0's file is written once the collector listens.
+					c.watch()
+					defer c.close()
+					writeReplacing(t, filepath.Join(work, "results", "Same.sca"), sameHeader(0)+"scalar Net value 0\n")
+				}
 				src := filepath.Join(work, "results", "Same.sca")
 				since := time.Now().Add(-time.Minute)
 				c.storing = func(path string) {
@@ -72,6 +80,18 @@ func TestFileReplacedWhileCollectedIsNotCredited(t *testing.T) {
 						writeReplacing(t, path, "")
 					case "not yet":
 						os.Remove(path)
+					case "rewritten":
+						st, err := os.Stat(path)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if err := os.WriteFile(path, []byte(sameHeader(1)+"scalar Net value 1\n"), 0o644); err != nil {
+							t.Fatal(err)
+						}
+						// As if within the same tick of the file clock.
+						if err := os.Chtimes(path, st.ModTime(), st.ModTime()); err != nil {
+							t.Fatal(err)
+						}
 					}
 				}
 				got, err := c.collect([]int{0}, since)
@@ -88,7 +108,7 @@ func TestFileReplacedWhileCollectedIsNotCredited(t *testing.T) {
 					}
 				}
 				// Run 1 finishes its file, and is collected.
-				if newcomer != "whole" {
+				if newcomer != "whole" && newcomer != "rewritten" {
 					writeReplacing(t, src, sameHeader(1)+"scalar Net value 1\n")
 				} else if _, err := os.Stat(src); err != nil {
 					t.Fatalf("run 1's file is gone from where the program wrote it: %v", err)
@@ -228,5 +248,47 @@ func TestCollectLooksAtWhatChanged(t *testing.T) {
 	}
 	if c.looked > 10 {
 		t.Fatalf("examined %d files", c.looked)
+	}
+}
+
+// TestFileRewrittenWhileAnotherIsStoredIsNotCredited: runall reads each
+// file's header and digest in one pass and trusts that reading only if it
+// heard nothing of the file since; hearing of it while storing another
+// file of the same collect counts too. Run 0 wrote A.sca and Same.sca;
+// while A.sca is stored, a later run rewrites Same.sca in place (same
+// size, same time): run 0 must not be credited with Same.sca.
+func TestFileRewrittenWhileAnotherIsStoredIsNotCredited(t *testing.T) {
+	c, work, _ := sameNameCollector(t, nil)
+	c.watch()
+	defer c.close()
+	same := filepath.Join(work, "results", "Same.sca")
+	writeReplacing(t, filepath.Join(work, "results", "A.sca"), sameHeader(0)+"scalar Net a 0\n")
+	writeReplacing(t, same, sameHeader(0)+"scalar Net value 0\n")
+	c.storing = func(path string) {
+		if filepath.Base(path) != "A.sca" {
+			return
+		}
+		st, err := os.Stat(same)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(same, []byte(sameHeader(1)+"scalar Net value 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(same, st.ModTime(), st.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.collect([]int{0}, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got.files[0] {
+		if f.Name == "Same.sca" {
+			t.Fatalf("run 0 credited with Same.sca, which run 1 rewrote: %+v (refused %q)", got.files[0], got.refused[0])
+		}
+	}
+	if len(got.refused[0]) == 0 {
+		t.Fatalf("run 0 not refused: credited %+v", got.files[0])
 	}
 }

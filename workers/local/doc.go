@@ -40,9 +40,12 @@
 //     the one that counted as done before too (its record is revoked), and
 //     none is retried, since another attempt would share the file again.
 //     What a run is credited with is exactly what was delivered: a file is
-//     moved first (runall's: held open) and its header, size and digest
-//     are read from the moved file itself, since the program goes on with
-//     its next run meanwhile; a file that a later run of the same name
+//     moved first and its header, size and digest are read from the moved
+//     file itself, since the program goes on with its next run meanwhile;
+//     runall's, left in place, are read once from one open descriptor
+//     (the header from the first bytes the digest takes in), and read
+//     afresh if anything was heard of the file between that reading's
+//     start and its end (or nothing can be heard); a file that a later run of the same name
 //     replaced or removed since it was attributed is not the run's, and
 //     the runs conflict as above. A run that left no file of its own fails, naming the
 //     files written meanwhile that say no run (SQLite result files). Only
