@@ -142,13 +142,13 @@ func (h *Handler) process(ctx context.Context, bt schema.BuildTask, log *zap.Log
 	if err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			log.Info("build cache hit")
-			return h.listRunsOfArtifact(ctx, bt) // the upsert met a Succeeded record
+			return h.listCached(ctx, bt) // the upsert met a Succeeded record
 		}
 		return fmt.Errorf("claim build %s: %w", bt.Key, err)
 	}
 	if res.MatchedCount == 0 && res.UpsertedCount == 0 {
 		log.Info("build cache hit")
-		return h.listRunsOfArtifact(ctx, bt)
+		return h.listCached(ctx, bt)
 	}
 	if h.Changed != nil {
 		defer func() {
@@ -220,6 +220,19 @@ func (h *Handler) process(ctx context.Context, bt schema.BuildTask, log *zap.Log
 		}
 	}
 	return h.store(ctx, bt, archive, sha, size, model, out.StderrTail, time.Since(start))
+}
+
+// listCached lists the runs of a build that had succeeded before and
+// announces them as a fresh build's: the campaign's first records wait for
+// the pass the announcement starts, not for its next poll.
+func (h *Handler) listCached(ctx context.Context, bt schema.BuildTask) error {
+	if err := h.listRunsOfArtifact(ctx, bt); err != nil {
+		return err
+	}
+	if h.Changed != nil {
+		h.Changed(ctx, schema.BuildAnnouncement(bt.Campaign))
+	}
+	return nil
 }
 
 // errLocal marks an error of this host's disk, which the queue retries.

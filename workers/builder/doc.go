@@ -27,6 +27,10 @@
 // ini files that change when a sweep grows. A program that cannot answer
 // the query gets its list without identities (IdentityError says why).
 //
+// A build that ended, and a run list listed on a cache hit, is announced
+// (Handler.Changed, a schema.BuildAnnouncement): the controller reconciles
+// the campaign at once, and its first records wait for that pass.
+//
 // Through distcc, the build's environment has CC="distcc gcc" and
 // CXX="distcc g++" (or distcc before the spec's own CC and CXX) and
 // distcc's masquerade directory (Handler.DistccMasquerade, default
