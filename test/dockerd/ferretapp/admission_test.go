@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/simswarm/simswarm/test/freeport"
 )
 
 // TestManyConcurrentUpdatesDoNotWedge: FerretDB 1.24's SQLite backend
@@ -24,14 +20,7 @@ import (
 // -max-writes, ferretapp admits only that many commands at once and 300
 // clients updating together all finish.
 func TestManyConcurrentUpdatesDoNotWedge(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
-	addr := freeport.Addr(t)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, dir, addr, config{idIndex: true, maxWrites: 32}, slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	ctx, addr, _ := startServer(t, config{idIndex: true, maxWrites: 32})
 	const clients = 300
 	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr).SetMaxPoolSize(clients).
 		SetServerSelectionTimeout(20 * time.Second))
@@ -79,14 +68,7 @@ func TestManyConcurrentUpdatesDoNotWedge(t *testing.T) {
 // held by cursors, the admitted commands wait for a connection; the
 // cursors' getMore must still pass, or nothing ever moves again.
 func TestOpenCursorsDoNotWedgeAdmission(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
-	addr := freeport.Addr(t)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, dir, addr, config{idIndex: true, maxWrites: 32}, slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	ctx, addr, _ := startServer(t, config{idIndex: true, maxWrites: 32})
 	const clients = 150
 	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr).SetMaxPoolSize(2 * clients).
 		SetServerSelectionTimeout(20 * time.Second))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,8 +12,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/simswarm/simswarm/test/freeport"
 )
 
 // TestIDIndexIsUsedAndSurvivesADroppedDatabase: with -id-index, a lookup
@@ -23,14 +19,7 @@ import (
 // database is dropped and created again (FerretDB deletes and re-creates
 // its file), the new table is indexed too and the data stays readable.
 func TestIDIndexIsUsedAndSurvivesADroppedDatabase(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
-	addr := freeport.Addr(t)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, dir, addr, config{idIndex: true}, slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	ctx, addr, dir := startServer(t, config{idIndex: true})
 	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr).SetServerSelectionTimeout(20 * time.Second))
 	if err != nil {
 		t.Fatal(err)
