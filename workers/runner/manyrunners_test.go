@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
@@ -48,11 +50,15 @@ func TestManyRunnersStoringAtOnceKeepFerretDBAnswering(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := testdb.StartRedis(t)
+	// A writer whose gate fails writes without it and logs why: as the
+	// Handler's writers do, each has a logger (without one, a gate error
+	// under load panicked the test).
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	dbs := make([]dbWriter, runners)
 	for r := range dbs {
 		rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 		t.Cleanup(func() { _ = rdb.Close() })
-		dbs[r] = dbWriter{DB: connect(), Gate: &dbgate.Gate{Client: rdb, Key: "simswarm:test:dbwriters"}}
+		dbs[r] = dbWriter{DB: connect(), Gate: &dbgate.Gate{Client: rdb, Key: "simswarm:test:dbwriters"}, Log: log}
 	}
 	errs := make([]error, runners*perRunner)
 	var stored atomic.Int64
