@@ -128,8 +128,11 @@ func Announcement(campaign string, runs int) string {
 	return campaign + " " + strconv.Itoa(runs)
 }
 
-// builtWord ends a BuildAnnouncement.
-const builtWord = "built"
+// Words that end an announcement of a change that is not a finished run.
+const (
+	builtWord   = "built"
+	changedWord = "changed"
+)
 
 // BuildAnnouncement is the message (ChangesChannel) that says campaign's
 // build ended (and its run list is stored): the controller reconciles it at
@@ -137,15 +140,20 @@ const builtWord = "built"
 // know the word reads it as one finished run.
 func BuildAnnouncement(campaign string) string { return campaign + " " + builtWord }
 
+// ChangeAnnouncement is the message (ChangesChannel) that says campaign was
+// changed through an instance that does not lead (a standby's API): the
+// leader reconciles it at once, as it does a change made through its own.
+func ChangeAnnouncement(campaign string) string { return campaign + " " + changedWord }
+
 // ParseAnnouncement reads an Announcement: the campaign and how many runs
-// finished (1 when the message says no number), or a BuildAnnouncement:
-// the campaign and 0.
+// finished (1 when the message says no number), or a BuildAnnouncement or
+// ChangeAnnouncement: the campaign and 0.
 func ParseAnnouncement(msg string) (campaign string, runs int) {
 	name, n, ok := strings.Cut(msg, " ")
 	if !ok {
 		return msg, 1
 	}
-	if n == builtWord {
+	if n == builtWord || n == changedWord {
 		return name, 0
 	}
 	k, err := strconv.Atoi(n)

@@ -42,8 +42,9 @@
 // DistccHostsKey holds the distcc host list the stack reconciler publishes,
 // RunnerSlotsKey each node's runner slot count;
 // ChangesChannel carries an Announcement of the campaigns whose runs
-// finished or that changed outside the leader, or a BuildAnnouncement of a
-// campaign whose build ended (ParseAnnouncement reads both).
+// finished, a BuildAnnouncement of a campaign whose build ended, or a
+// ChangeAnnouncement of a campaign changed outside the leader
+// (ParseAnnouncement reads all three).
 // A worker's heartbeat key and entry are package workers/heartbeat's.
 //
 // # Guarantees

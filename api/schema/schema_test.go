@@ -123,4 +123,7 @@ func TestBatchTaskIDsAndRunLists(t *testing.T) {
 	if c, n := ParseAnnouncement("noop"); c != "noop" || n != 1 {
 		t.Fatalf("plain announcement: %s %d", c, n)
 	}
+	if c, n := ParseAnnouncement(ChangeAnnouncement("noop")); c != "noop" || n != 0 {
+		t.Fatalf("change announcement: %s %d", c, n)
+	}
 }

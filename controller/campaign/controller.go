@@ -79,7 +79,9 @@ const coalesceChanges = 200 * time.Millisecond
 // reconciled within coalesceChanges, folding every further request until
 // then into the same pass. A builder's announcement that the build ended
 // (schema.BuildAnnouncement) is reconciled at once: the campaign's first
-// records and tasks wait for that pass, and a build ends once.
+// records and tasks wait for that pass, and a build ends once; so is a
+// change made through a standby's API (schema.ChangeAnnouncement), as one
+// made through the leader's is.
 func (c *Controller) Announced(msg string) {
 	name, runs := schema.ParseAnnouncement(msg) // a batch's runs count one by one
 	if runs == 0 {

@@ -168,7 +168,7 @@ func (m *Manager) Notify(name string) {
 	}
 	pctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := m.rdb.Publish(pctx, ChangesChannel, name).Err(); err != nil {
+	if err := m.rdb.Publish(pctx, ChangesChannel, schema.ChangeAnnouncement(name)).Err(); err != nil {
 		m.log.Debug("publishing campaign change failed", zap.Error(err))
 	}
 }
