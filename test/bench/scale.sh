@@ -12,10 +12,18 @@
 # Usage: test/bench/scale.sh [WORKERS]   (default 10,100,1000)
 #   SIMSWARM_SCALE_WINDOW, SIMSWARM_SCALE_WARMUP, SIMSWARM_SCALE_RUNTIME
 #   tune part 1; SCALE_ONLY=plane|million runs one part.
+#   SIMSWARM_SCALE_CACHE_DIR (default /dev/shm if there) holds the simulated
+#   runners' caches and work directories: in a cluster each runner writes
+#   to its node's disk, here all share one, and file creation on a loaded
+#   ext4 volume costs ~0.5 ms of CPU, which would be counted per run.
+#   SIMSWARM_SCALE_MONGO_DIR puts FerretDB's data there too (default: a
+#   test directory on disk). SIMSWARM_SCALE_PROFILE=dir writes CPU
+#   profiles of the runners and the controller over each window.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 ulimit -n 65536 2>/dev/null || true  # 1,000 runners hold ~5,000 connections
+if [ -z "${SIMSWARM_SCALE_CACHE_DIR+x}" ] && [ -d /dev/shm ]; then export SIMSWARM_SCALE_CACHE_DIR=/dev/shm; fi
 export SIMSWARM_SCALE_WORKERS=${1:-${SIMSWARM_SCALE_WORKERS:-10,100,1000}}
 if [ "${SCALE_ONLY:-plane}" != million ]; then
   go test -tags scalebench -run '^$' -bench 'BenchmarkControlPlane$' -benchtime 1x -timeout 60m ./test/scale/

@@ -77,6 +77,9 @@ func BenchmarkControlPlane(b *testing.B) {
 	for _, m := range table {
 		fmt.Println(m)
 	}
+	for _, m := range table {
+		fmt.Print(m.CommandTable())
+	}
 	fmt.Println("\nlargest cluster of 16-slot nodes one controller keeps busy (measured runs/s x run time / 16):")
 	for _, m := range table {
 		fmt.Printf("  at %4d workers (%.0f runs/s): 1 s runs %6.0f nodes, 10 s runs %7.0f nodes, 60 s runs %8.0f nodes\n",

@@ -80,7 +80,7 @@ func (h *Harness) Fleet(tb testing.TB, o FleetOptions) *Fleet {
 		o.Prefetch = o.Slots
 	}
 	f := &Fleet{slots: o.Slots}
-	cache := h.dir // one host's cache, shared as on a host
+	cache := h.cache // one host's cache, shared as on a host
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
@@ -162,7 +162,7 @@ func (f *Fleet) stop() {
 // --role build` (the campaign's model is prebuilt: no process runs).
 func (h *Harness) Builder(tb testing.TB) {
 	tb.Helper()
-	stop, done, err := h.startProcess(worker.Config{Role: worker.RoleBuild, Name: "builder", Cache: h.dir, Slots: 1,
+	stop, done, err := h.startProcess(worker.Config{Role: worker.RoleBuild, Name: "builder", Cache: h.cache, Slots: 1,
 		Log: h.log.Named("builder")})
 	if err != nil {
 		tb.Fatal(err)

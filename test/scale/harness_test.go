@@ -27,7 +27,7 @@ func TestHarnessSmall(t *testing.T) {
 	m := h.Measure(t, f, runs, 500*time.Millisecond, 5*time.Second)
 	t.Log(m)
 	if m.Runs == 0 || m.RunsPerSec <= 0 || m.ControllerCPU <= 0 || m.RedisOpsPerSec <= 0 || m.MongoCPU <= 0 ||
-		m.ControllerRSS <= 0 || m.RedisClients <= workers || m.MongoConns < workers || m.Workers != workers || m.Slots != slots {
+		m.ControllerRSS <= 0 || len(m.Commands) == 0 || m.RedisClients <= workers || m.MongoConns < workers || m.Workers != workers || m.Slots != slots {
 		t.Errorf("measurement %+v misses the work of a server", m)
 	}
 

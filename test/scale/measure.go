@@ -96,6 +96,7 @@ type sample struct {
 	finished, calls            int64
 	ctl, redisCPU, mongo, self time.Duration
 	redisCmds                  float64
+	cmds                       map[string]cmdStat
 }
 
 func (h *Harness) sample(tb testing.TB, rdb *redis.Client, f *Fleet) sample {
@@ -111,6 +112,9 @@ func (h *Harness) sample(tb testing.TB, rdb *redis.Client, f *Fleet) sample {
 		}
 	}
 	if s.redisCmds, err = redisInfo(context.Background(), rdb, "stats", "total_commands_processed"); err != nil {
+		tb.Fatal(err)
+	}
+	if s.cmds, err = commandStats(context.Background(), rdb); err != nil {
 		tb.Fatal(err)
 	}
 	return s
@@ -132,6 +136,9 @@ type Measurement struct {
 	RedisOpsPerSec                              float64
 	// Connections the servers hold at the window's end.
 	RedisClients, MongoConns int
+	// Commands is what each Redis command cost per run, the costliest
+	// first.
+	Commands []CommandCost
 }
 
 // PerRun is a CPU share in milliseconds of CPU per run.
@@ -164,12 +171,14 @@ func (h *Harness) Measure(tb testing.TB, f *Fleet, total int64, warm, window tim
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(time.Until(f.FirstStart().Add(warm)))
+	stopProfile := h.windowProfile(tb, len(f.Workers), window)
 	a := h.sample(tb, rdb, f)
 	end := a.at.Add(window)
 	for time.Now().Before(end) && f.Simulated() < total {
 		time.Sleep(50 * time.Millisecond)
 	}
 	b := h.sample(tb, rdb, f)
+	stopProfile()
 	secs := b.at.Sub(a.at).Seconds()
 	m := Measurement{Workers: len(f.Workers), Window: b.at.Sub(a.at), Runs: b.finished - a.finished,
 		ControllerCPU: (b.ctl - a.ctl).Seconds() / secs, RedisCPU: (b.redisCPU - a.redisCPU).Seconds() / secs,
@@ -179,6 +188,7 @@ func (h *Harness) Measure(tb testing.TB, f *Fleet, total int64, warm, window tim
 		m.Slots = f.slots
 	}
 	m.RunsPerSec = float64(m.Runs) / secs
+	m.Commands = commandCosts(a.cmds, b.cmds, m.Runs)
 	if calls := b.calls - a.calls; calls > 0 {
 		m.RunsPerTask = float64(m.Runs) / float64(calls)
 	}
