@@ -26,8 +26,9 @@
 //     clock, not the holders'.
 //   - Waiting is by polling with a back-off from 1 ms to 50 ms (jittered),
 //     and ends with ctx.
-//   - If Redis fails (it is down, or was wiped meanwhile), Acquire lets
-//     the caller through, with the error for logging: a run's stored
-//     results matter more than the bound, and without Redis no task is
-//     delivered anyway.
+//   - If Redis fails (it is down, or too busy to answer in time), Acquire
+//     tries again as it polls a full gate; once it has failed for
+//     FailWait (10 s), it lets the caller through, with the error for
+//     logging: a run's stored results matter more than the bound, and
+//     without Redis no task is delivered anyway.
 package dbgate

@@ -28,7 +28,17 @@ type Gate struct {
 	Limit int
 	// Lease bounds one hold; 0 means DefaultLease.
 	Lease time.Duration
+	// FailWait is how long Redis may keep failing before Acquire lets
+	// the caller through; 0 means DefaultFailWait.
+	FailWait time.Duration
 }
+
+// maxPoll is the longest pause between two tries of a full gate.
+const maxPoll = 50 * time.Millisecond
+
+// DefaultFailWait rides out a Redis restart or a stall under load (the
+// client's read timeout is 3 s), and is still short beside a commit.
+const DefaultFailWait = 10 * time.Second
 
 // acquire drops expired leases and, if fewer than the limit remain, adds
 // the caller's; 1 if it did.
@@ -46,32 +56,40 @@ return 0
 
 // Acquire waits for a place and returns its release. An error with a nil
 // release means ctx ended first; an error with a release means Redis
-// failed and the caller may go on (see the package's guarantees).
+// kept failing for FailWait and the caller may go on (see the package's
+// guarantees).
 func (g *Gate) Acquire(ctx context.Context) (func(), error) {
-	limit, lease := g.Limit, g.Lease
+	limit, lease, failWait := g.Limit, g.Lease, g.FailWait
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
 	if lease <= 0 {
 		lease = DefaultLease
 	}
+	if failWait <= 0 {
+		failWait = DefaultFailWait
+	}
 	token := strconv.FormatUint(rand.Uint64(), 36)
 	wait := time.Millisecond
+	var failingSince time.Time
 	for {
 		ok, err := acquire.Run(ctx, g.Client, []string{g.Key}, limit, lease.Milliseconds(), token).Int()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("wait for a database writer's place: %w", ctx.Err())
-			}
-			return func() {}, fmt.Errorf("database writers' gate %s: %w", g.Key, err)
-		}
-		if ok == 1 {
+		switch {
+		case err == nil && ok == 1:
 			return func() {
 				// Its own deadline: the caller's context may be what ended.
 				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				g.Client.ZRem(rctx, g.Key, token)
 			}, nil
+		case err == nil:
+			failingSince = time.Time{}
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("wait for a database writer's place: %w", ctx.Err())
+		case failingSince.IsZero():
+			failingSince = time.Now()
+		case time.Since(failingSince) >= failWait:
+			return func() {}, fmt.Errorf("database writers' gate %s: %w", g.Key, err)
 		}
 		t := time.NewTimer(wait/2 + rand.N(wait))
 		select {
@@ -80,6 +98,6 @@ func (g *Gate) Acquire(ctx context.Context) (func(), error) {
 			return nil, fmt.Errorf("wait for a database writer's place: %w", ctx.Err())
 		case <-t.C:
 		}
-		wait = min(2*wait, 50*time.Millisecond)
+		wait = min(2*wait, maxPoll)
 	}
 }

@@ -81,17 +81,53 @@ func TestGateLeaseOfADeadHolderEnds(t *testing.T) {
 	}
 }
 
-// TestGateLetsThroughWhenRedisFails: with Redis gone, Acquire returns a
-// release and the error, so that a run's results are still stored.
+// TestGateLetsThroughWhenRedisFails: with Redis gone for longer than
+// FailWait, Acquire returns a release and the error, so that a run's
+// results are still stored.
 func TestGateLetsThroughWhenRedisFails(t *testing.T) {
 	rs := testdb.StartRedis(t)
-	g := &dbgate.Gate{Client: client(t, rs.Addr), Key: "gate"}
+	g := &dbgate.Gate{Client: client(t, rs.Addr), Key: "gate", FailWait: 500 * time.Millisecond}
 	rs.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	t0 := time.Now()
 	release, err := g.Acquire(ctx)
 	if release == nil || err == nil {
 		t.Fatalf("acquire with Redis gone: release %v, %v; want a release and the error", release != nil, err)
 	}
+	if d := time.Since(t0); d < 500*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("let through after %v, want after FailWait (500 ms)", d)
+	}
 	release()
+}
+
+// TestGateRidesOutABriefRedisOutage: Redis gone for a few seconds
+// (restarted, or too busy to answer within the client's timeout under
+// load) is waited for, so the bound holds; only an outage longer than FailWait lets the
+// caller through. Before, the first failed command let it through at
+// once: a loaded CI run wrote without the gate.
+func TestGateRidesOutABriefRedisOutage(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	c := client(t, rs.Addr)
+	g := &dbgate.Gate{Client: c, Key: "gate", FailWait: 10 * time.Second}
+	rs.Stop()
+	type result struct {
+		release func()
+		err     error
+	}
+	got := make(chan result, 1)
+	go func() {
+		release, err := g.Acquire(context.Background())
+		got <- result{release, err}
+	}()
+	time.Sleep(2 * time.Second) // beyond the client's own retries (about 1 s)
+	rs.Start(t)
+	r := <-got
+	if r.err != nil || r.release == nil {
+		t.Fatalf("acquire across a 2 s outage: release %v, %v; want a place", r.release != nil, r.err)
+	}
+	if n := c.ZCard(context.Background(), "gate").Val(); n != 1 {
+		t.Fatalf("%d holders recorded, want the one that got in", n)
+	}
+	r.release()
 }
