@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,8 +36,10 @@ arguments: options before PROGRAM are runall's, PROGRAM and everything after it
 is the simulation command, passed on untouched but for the run filter. It asks
 the program which runs the command selects and how each is configured (ARGS
 -s -q rundetails, and ARGS -s -r 0 -q runconfig for what all runs share), then runs
-them in batches of -b runs per process (default, as opp_runall:
-min(5, ceil(runs / jobs))) on -j parallel slots, each process as opp_runall
+them in batches of -b runs per process (default: opp_runall's size,
+min(5, ceil(runs / jobs)), shrinking towards the end of the sweep so that the
+slots finish together; an explicit -b N is exactly N, as opp_runall's) on -j
+parallel slots, each process as opp_runall
 starts it: ARGS -s -u Cmdenv --cmdenv-redirect-output=true -r BATCH. The
 program writes its result files (and one .out per run) where it always does,
 its result-dir (default results/). There is no build step: PROGRAM must
@@ -162,6 +165,7 @@ followed until it finishes, and its result files are pulled into --results.
 					b = local.DefaultBatchSize(len(runs), jobs)
 				}
 				chatter("batch size: %d", b)
+				chatter("batches: %s", joinInts(local.BatchSizes(len(runs), batch, jobs)))
 				chatter("simulation command: %s -r BATCH", strings.Join(plan.Args, " "))
 				chatter("result directory: %s", lf.results)
 			}
@@ -180,12 +184,20 @@ followed until it finishes, and its result files are pulled into --results.
 	cmd.Flags().SetInterspersed(false)
 	lf.register(cmd)
 	cf.add(cmd)
-	cmd.Flags().IntVarP(&batch, "batchsize", "b", 0, "runs per process (default min(5, ceil(runs / jobs)), as opp_runall)")
+	cmd.Flags().IntVarP(&batch, "batchsize", "b", 0, "runs per process (default min(5, ceil(runs / jobs)) as opp_runall, shrinking towards the end of the sweep)")
 	cmd.Flags().StringVarP(&chdir, "directory", "C", "", "change to DIR before doing anything (as opp_runall -C)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "V", false, "print what runall does (the queries, batch size, the simulation command)")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Hour, "wall-time limit of one run")
 	cmd.Flags().IntVar(&retries, "retries", 0, "times a failed run is tried again")
 	return cmd
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, " ")
 }
 
 func inDir(dir, p string) string {

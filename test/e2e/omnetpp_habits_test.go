@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,15 +11,15 @@ import (
 	"github.com/simswarm/simswarm/workers/local"
 )
 
-// TestRealRunallTakesOppRunallsCommandLine: `simswarm runall -j2 -V -C DIR
-// ./aloha ...` as one types `opp_runall -j2 -V -C DIR ./aloha ...`: no
-// "--", runall's options before the program, the program's after it;
-// batches of opp_runall's default size (min(5, ceil(6 / 2)) = 3 runs per
-// process: the files of one batch carry one process id); .out files; the
-// command line the files record is opp_runall's.
+// TestRealRunallTakesOppRunallsCommandLine: `simswarm runall -j2 -b 3 -V
+// -C DIR ./aloha ...` as one types `opp_runall -j2 -b 3 -V -C DIR ./aloha
+// ...`: no "--", runall's options before the program, the program's after
+// it; an explicit -b is exactly that many runs per process, as
+// opp_runall's (3: the files of one batch carry one process id); .out
+// files; the command line the files record is opp_runall's.
 func TestRealRunallTakesOppRunallsCommandLine(t *testing.T) {
 	dir, env := realSample(t, "aloha")
-	r := runIn(t, filepath.Dir(dir), env, simswarmBin, "runall", "-j2", "-V", "-C", "aloha", "./aloha", "-c", "PureAlohaExperiment", "-r", "0..5", "--sim-time-limit=10min")
+	r := runIn(t, filepath.Dir(dir), env, simswarmBin, "runall", "-j2", "-b", "3", "-V", "-C", "aloha", "./aloha", "-c", "PureAlohaExperiment", "-r", "0..5", "--sim-time-limit=10min")
 	if r.code != 0 || !strings.Contains(r.stderr, "batch size: 3") || !strings.Contains(r.stdout, "6 runs: 6 succeeded") {
 		t.Fatal(r)
 	}
@@ -47,6 +48,43 @@ func TestRealRunallTakesOppRunallsCommandLine(t *testing.T) {
 		if len(runs) != 3 || !(runs[0] && runs[1] && runs[2] || runs[3] && runs[4] && runs[5]) {
 			t.Fatalf("want runs 0..2 and 3..5 batched, got %v", pids)
 		}
+	}
+}
+
+// TestRealRunallShrinksItsLastBatches: with runall's default batching the
+// processes have opp_runall's batch size while much is left and fewer runs
+// towards the end of the sweep, so that the slots finish together: 10 aloha
+// runs on 2 slots go 0..4, 5..7, 8, 9 (opp_runall: 0..4, 5..9), with -V
+// saying so, and the files are opp_runall's.
+func TestRealRunallShrinksItsLastBatches(t *testing.T) {
+	args := []string{"./aloha", "-c", "PureAlohaExperiment", "-r", "0..9", "--sim-time-limit=10min"}
+	oppDir, env := realSample(t, "aloha")
+	if r := runIn(t, oppDir, env, omnetpp.Find(t).Bin("opp_runall"), append([]string{"-j2"}, args...)...); r.code != 0 {
+		t.Fatalf("opp_runall: %s", r)
+	}
+	dir, _ := realSample(t, "aloha")
+	r := runIn(t, dir, env, simswarmBin, append([]string{"runall", "-j2", "-V"}, args...)...)
+	if r.code != 0 || !strings.Contains(r.stderr, "batches: 5 3 1 1") || !strings.Contains(r.stdout, "10 runs: 10 succeeded") {
+		t.Fatal(r)
+	}
+	omnetpp.SameFiles(t, "simswarm runall", filepath.Join(oppDir, "results"), filepath.Join(dir, "results"))
+	// The processes, by the process id each run's files record.
+	procs := map[string][]int{}
+	for _, f := range omnetpp.Tree(t, filepath.Join(dir, "results")) {
+		if filepath.Ext(f) == ".sca" {
+			p := filepath.Join(dir, "results", f)
+			pid := attrs(t, p)["attr processid"]
+			procs[pid] = append(procs[pid], runOf(t, p))
+		}
+	}
+	var batches [][]int
+	for _, runs := range procs {
+		slices.Sort(runs)
+		batches = append(batches, runs)
+	}
+	slices.SortFunc(batches, func(a, b []int) int { return a[0] - b[0] })
+	if want := [][]int{{0, 1, 2, 3, 4}, {5, 6, 7}, {8}, {9}}; !slices.EqualFunc(batches, want, slices.Equal) {
+		t.Fatalf("processes ran %v, want %v", batches, want)
 	}
 }
 

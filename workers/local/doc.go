@@ -6,8 +6,10 @@
 // builds it and asks the program for its runs and their configuration
 // (Resolve: ARGS -s -q rundetails and ARGS -s -r 0 -q runconfig, at once,
 // which name each run by its identity); Execute runs them in
-// batches of runs per process (opp_runall's default size, or
-// Plan.BatchSize) on N parallel slots with their timeout and retries (a
+// batches of runs per process (exactly Plan.BatchSize, as opp_runall -b;
+// by default opp_runall's size while much is left, then smaller towards
+// the end of the sweep so that the slots finish together) on N parallel
+// slots with their timeout and retries (a
 // slot is held while a process runs; collecting its last run's files does
 // not keep the slot's next process from starting):
 //

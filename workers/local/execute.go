@@ -96,15 +96,9 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 		recs.forget(id)
 		pending = append(pending, r)
 	}
-	batchSize := p.BatchSize
-	if batchSize <= 0 {
-		batchSize = DefaultBatchSize(len(pending), opts.Jobs)
-	}
-	var batches [][]int
-	for i := 0; i < len(pending); i += batchSize {
-		batches = append(batches, pending[i:min(i+batchSize, len(pending))])
-	}
-	jobs := min(opts.Jobs, max(len(batches), 1))
+	sched := newSchedule(pending, p.BatchSize, opts.Jobs)
+	batches := len(BatchSizes(len(pending), p.BatchSize, opts.Jobs))
+	jobs := min(opts.Jobs, max(batches, 1))
 
 	dir, err := filepath.Abs(p.Dir)
 	if err != nil {
@@ -129,11 +123,13 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	// collected: twice as many workers as slots, so that a slot's next
 	// process starts while the one before is being settled. A worker takes
 	// a slot before it takes a batch, so batches start in order (the
-	// short last batch last, as make runs opp_runall's).
+	// short last batches last), each sized when its slot is free.
 	slots := make(chan struct{}, jobs)
-	work := make(chan []int)
-	var wg sync.WaitGroup
-	for range min(2*jobs, max(len(batches), 1)) {
+	var (
+		wg      sync.WaitGroup
+		schedMu sync.Mutex
+	)
+	for range min(2*jobs, max(batches, 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -143,8 +139,10 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 				case <-ctx.Done():
 					return
 				}
-				batch, ok := <-work
-				if !ok {
+				schedMu.Lock()
+				batch := sched.next()
+				schedMu.Unlock()
+				if batch == nil || ctx.Err() != nil {
 					<-slots
 					return
 				}
@@ -152,15 +150,6 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 			}
 		}()
 	}
-feed:
-	for _, b := range batches {
-		select {
-		case work <- b:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
 	wg.Wait()
 	sum.Wall = time.Since(start)
 	sum.Interrupted = ctx.Err() != nil && sum.Succeeded+sum.Failed+sum.Skipped < sum.Total

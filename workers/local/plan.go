@@ -29,7 +29,9 @@ type Plan struct {
 	Key        string
 	Runs       []int
 	// BatchSize is how many runs one process executes (opp_runall -b);
-	// 0 picks opp_runall's default, min(5, ceil(runs / jobs)).
+	// 0 picks opp_runall's default, min(5, ceil(runs / jobs)), shrinking
+	// towards the end of the sweep so that the slots finish together
+	// (BatchSizes).
 	BatchSize int
 	Timeout   time.Duration
 	Retries   int
