@@ -9,6 +9,10 @@
 # median of the per-round ratios simswarm/opp_runall (aim: <= 1.00).
 # OPP_PYTHON is the interpreter opp_runall runs with (default
 # /usr/bin/python3); SIMSWARM the simswarm binary (default bin/simswarm).
+# SIMSWARM_BASE=path measures a second simswarm build in the same rounds
+# (the three interleaved, rotating which goes first) and prints its row
+# too, with the ratio of SIMSWARM to it: a change measured against its
+# baseline under the same load.
 #
 #   test/bench/runall-vs-opp_runall.sh
 #   BENCH_REPS=9 TICTOC_RUNS=0..199 test/bench/runall-vs-opp_runall.sh
@@ -25,6 +29,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 SIMSWARM=${SIMSWARM:-$root/bin/simswarm}
+SIMSWARM_BASE=${SIMSWARM_BASE:-}
 OMNETPP=${SIMSWARM_OMNETPP_ROOT:-/var/cache/simswarm-test/omnetpp-6.1.0}
 REPS=${BENCH_REPS:-5}
 J=${J:-2}
@@ -63,6 +68,8 @@ one() {
   t0=$(date +%s.%N)
   if [ "$tool" = opp ]; then
     (cd "$dir" && "$OPP_PYTHON" "$OMNETPP/bin/opp_runall" "$@" >/dev/null 2>&1)
+  elif [ "$tool" = base ]; then
+    (cd "$dir" && "$SIMSWARM_BASE" runall "$@" >/dev/null 2>&1)
   else
     (cd "$dir" && "$SIMSWARM" runall "$@" >/dev/null 2>&1)
   fi
@@ -79,7 +86,9 @@ bench() {
   local opts=()
   while [ "$1" != -- ]; do opts+=("$1"); shift; done
   shift
-  for tool in opp simswarm; do
+  local tools=(opp simswarm)
+  [ -z "$SIMSWARM_BASE" ] || tools+=(base)
+  for tool in "${tools[@]}"; do
     rm -rf "${work:?}/$tool"
     mkdir -p "$work/$tool"
     (cd "$OMNETPP/samples/$sample" && tar --exclude=./out --exclude=./results -cf - .) | tar -xf - -C "$work/$tool"
@@ -94,15 +103,24 @@ bench() {
     echo "runall-vs-opp_runall: $label: the two tools left different files" >&2
     exit 1
   fi
-  local to ts ratios=() opps=() sss=()
+  [ -z "$SIMSWARM_BASE" ] || one base "$work/base" "${opts[@]}" "$@" >/dev/null
+  local to ts tb ratios=() opps=() sss=() bases=() bratios=() vsbase=() k
   for ((i = 0; i < REPS; i++)); do
-    if ((i % 2 == 0)); then
-      to=$(one opp "$work/opp" "${opts[@]}" "$@"); ts=$(one simswarm "$work/simswarm" "${opts[@]}" "$@")
-    else
-      ts=$(one simswarm "$work/simswarm" "${opts[@]}" "$@"); to=$(one opp "$work/opp" "${opts[@]}" "$@")
-    fi
+    # Rotate which tool goes first, so that each meets the load alike.
+    for ((k = 0; k < ${#tools[@]}; k++)); do
+      case ${tools[(i + k) % ${#tools[@]}]} in
+      opp) to=$(one opp "$work/opp" "${opts[@]}" "$@") ;;
+      simswarm) ts=$(one simswarm "$work/simswarm" "${opts[@]}" "$@") ;;
+      base) tb=$(one base "$work/base" "${opts[@]}" "$@") ;;
+      esac
+    done
     opps+=("$to"); sss+=("$ts")
     ratios+=("$(awk -v s="$ts" -v o="$to" 'BEGIN{printf "%.3f", s/o}')")
+    if [ -n "$SIMSWARM_BASE" ]; then
+      bases+=("$tb")
+      bratios+=("$(awk -v s="$tb" -v o="$to" 'BEGIN{printf "%.3f", s/o}')")
+      vsbase+=("$(awk -v s="$ts" -v o="$tb" 'BEGIN{printf "%.3f", s/o}')")
+    fi
   done
   local mo ms mr
   mo=$(printf '%s\n' "${opps[@]}" | median)
@@ -110,6 +128,11 @@ bench() {
   mr=$(printf '%s\n' "${ratios[@]}" | median)
   printf '%-34s opp_runall %7.2f s   simswarm runall %7.2f s   ratio %.2f (rounds: %s)\n' \
     "$label ${opts[*]}" "$mo" "$ms" "$mr" "${ratios[*]}"
+  if [ -n "$SIMSWARM_BASE" ]; then
+    printf '%-34s opp_runall %7.2f s   base simswarm   %7.2f s   ratio %.2f (rounds: %s)\n' \
+      "  (base)" "$mo" "$(printf '%s\n' "${bases[@]}" | median)" "$(printf '%s\n' "${bratios[@]}" | median)" "${bratios[*]}"
+    printf '%-34s simswarm / base: %.2f (rounds: %s)\n' "  (vs base)" "$(printf '%s\n' "${vsbase[@]}" | median)" "${vsbase[*]}"
+  fi
 }
 
 echo "== simswarm runall vs opp_runall, -j $J, $REPS interleaved rounds each, median wall time (aim: ratio <= 1.00)"
