@@ -37,9 +37,9 @@ is the simulation command, passed on untouched but for the run filter. It asks
 the program which runs the command selects and how each is configured (ARGS
 -s -q rundetails, and ARGS -s -r 0 -q runconfig for what all runs share), then runs
 them in batches of -b runs per process (default: opp_runall's size,
-min(5, ceil(runs / jobs)), shrinking towards the end of the sweep so that the
-slots finish together; an explicit -b N is exactly N, as opp_runall's) on -j
-parallel slots, each process as opp_runall
+min(5, ceil(runs / jobs)), smaller towards the end of the sweep, as the runs'
+durations so far say, so that the slots finish together; an explicit -b N is
+exactly N, as opp_runall's) on -j parallel slots, each process as opp_runall
 starts it: ARGS -s -u Cmdenv --cmdenv-redirect-output=true -r BATCH. The
 program writes its result files (and one .out per run) where it always does,
 its result-dir (default results/). There is no build step: PROGRAM must
@@ -165,7 +165,12 @@ followed until it finishes, and its result files are pulled into --results.
 					b = local.DefaultBatchSize(len(runs), jobs)
 				}
 				chatter("batch size: %d", b)
-				chatter("batches: %s", joinInts(local.BatchSizes(len(runs), batch, jobs)))
+				sizes, sized := local.BatchSizes(len(runs), batch, jobs)
+				more := ""
+				if sized {
+					more = ", then as the runs' durations say"
+				}
+				chatter("batches: %s%s", joinInts(sizes), more)
 				chatter("simulation command: %s -r BATCH", strings.Join(plan.Args, " "))
 				chatter("result directory: %s", lf.results)
 			}

@@ -97,8 +97,7 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 		pending = append(pending, r)
 	}
 	sched := newSchedule(pending, p.BatchSize, opts.Jobs)
-	batches := len(BatchSizes(len(pending), p.BatchSize, opts.Jobs))
-	jobs := min(opts.Jobs, max(batches, 1))
+	jobs := min(opts.Jobs, max(len(pending), 1))
 
 	dir, err := filepath.Abs(p.Dir)
 	if err != nil {
@@ -125,11 +124,8 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	// a slot before it takes a batch, so batches start in order (the
 	// short last batches last), each sized when its slot is free.
 	slots := make(chan struct{}, jobs)
-	var (
-		wg      sync.WaitGroup
-		schedMu sync.Mutex
-	)
-	for range min(2*jobs, max(batches, 1)) {
+	var wg sync.WaitGroup
+	for range 2 * jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -139,14 +135,13 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 				case <-ctx.Done():
 					return
 				}
-				schedMu.Lock()
-				batch := sched.next()
-				schedMu.Unlock()
+				batch, f := sched.next(time.Now())
 				if batch == nil || ctx.Err() != nil {
 					<-slots
 					return
 				}
-				runBatch(ctx, p, batch, slots, col, recs, t, log)
+				runBatch(ctx, p, batch, slots, col, recs, t, sched, log)
+				sched.ended(f)
 			}
 		}()
 	}
@@ -225,7 +220,7 @@ func (t *tally) failed(f Failure) {
 // tried again (alone or with the runs the failure kept from starting)
 // until its retries are spent, and runs the failure kept from starting run
 // again without losing an attempt.
-func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, col *collector, recs *records, t *tally, log *zap.Logger) {
+func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, col *collector, recs *records, t *tally, sched *schedule, log *zap.Logger) {
 	attempts := map[int]int{}
 	maxAttempts := 1 + max(p.Retries, 0)
 	remaining := batch
@@ -310,6 +305,7 @@ func runBatch(ctx context.Context, p *Plan, batch []int, slots chan struct{}, co
 				ok = append(ok, r)
 			}
 			if len(ok) > 0 {
+				sched.finished(took, len(ok))
 				t.succeeded(ok)
 			}
 		}

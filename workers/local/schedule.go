@@ -1,55 +1,104 @@
 package local
 
+import (
+	"math"
+	"sync"
+	"time"
+)
+
 // schedule hands out a sweep's pending runs in order, one batch per
-// process. With a fixed size (an explicit -b, as opp_runall -b) every batch
-// has that many runs but the last. Otherwise batches have opp_runall's
-// default size while much is left, and shrink towards the end of the sweep
-// (guided self-scheduling: min(size, ceil(remaining / jobs)), at least
-// 1): opp_runall's last batch of 5 runs on one slot while the others idle,
-// whereas here the slots' last processes are short and finish closer
-// together. (ceil(remaining / (2 x jobs)) balanced aloha's sweep no better
-// and made a small sweep's processes many: 6 runs on 2 slots in 5.) Not safe for concurrent use: Execute calls next under its lock.
+// process, each sized when a slot is free. With a fixed size (an explicit
+// -b, as opp_runall -b) every batch has that many runs but the last.
+// Otherwise a batch has opp_runall's default size while much is left, and
+// fewer runs towards the end of the sweep, sized from the durations
+// observed so far so that the slots finish together: opp_runall's last
+// batch of 5 runs on one slot while the others idle. A free slot takes
+// its share of what is left: the runs not handed out and the expected rest
+// of the processes still running, (left + Σ rest / d) / jobs runs, d the
+// mean duration of the runs finished so far (their processes' start-up
+// included); before any run has finished, opp_runall's size. A sweep whose
+// runs all fit in the first batches (runs <= jobs x size) keeps
+// opp_runall's batches. Safe for concurrent use.
 type schedule struct {
+	mu      sync.Mutex
 	pending []int
 	size    int
 	jobs    int
 	fixed   bool
+	running map[*flight]bool
+	// took and ran sum the durations of the runs finished so far.
+	took time.Duration
+	ran  int
+}
+
+// flight is a batch handed out whose process has not ended.
+type flight struct {
+	start time.Time
+	runs  int
 }
 
 // newSchedule plans pending on jobs slots: batches of batchSize runs
 // (fixed), or, with batchSize 0, opp_runall's default size shrinking
 // towards the end.
 func newSchedule(pending []int, batchSize, jobs int) *schedule {
-	s := &schedule{pending: pending, size: batchSize, jobs: max(jobs, 1), fixed: batchSize > 0}
+	s := &schedule{pending: pending, size: batchSize, jobs: max(jobs, 1), fixed: batchSize > 0, running: map[*flight]bool{}}
 	if !s.fixed {
 		s.size = DefaultBatchSize(len(pending), jobs)
 	}
 	return s
 }
 
-// next is the next batch, nil when every run was handed out.
-func (s *schedule) next() []int {
+// next is the next batch, started now, with its flight for finished and
+// ended; nil when every run was handed out.
+func (s *schedule) next(now time.Time) ([]int, *flight) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.pending) == 0 {
-		return nil
+		return nil, nil
 	}
-	n := s.size
-	if !s.fixed {
-		n = min(n, max(1, (len(s.pending)+s.jobs-1)/s.jobs))
+	n := min(s.size, len(s.pending))
+	if !s.fixed && s.ran > 0 {
+		d := s.took / time.Duration(s.ran)
+		rest := time.Duration(0)
+		for f := range s.running {
+			rest += max(0, f.start.Add(time.Duration(f.runs)*d).Sub(now))
+		}
+		share := (float64(len(s.pending)) + float64(rest)/float64(max(d, 1))) / float64(s.jobs)
+		n = min(n, max(1, int(math.Round(share))))
 	}
-	n = min(n, len(s.pending))
 	b := s.pending[:n:n]
 	s.pending = s.pending[n:]
-	return b
+	f := &flight{start: now, runs: n}
+	s.running[f] = true
+	return b, f
 }
 
-// BatchSizes are the sizes of the batches a schedule of runs on jobs slots
-// hands out, in order (what runall -V prints).
-func BatchSizes(runs, batchSize, jobs int) []int {
-	pending := make([]int, runs)
-	s := newSchedule(pending, batchSize, jobs)
-	var sizes []int
-	for b := s.next(); b != nil; b = s.next() {
+// finished notes that runs runs finished, each after took on average.
+func (s *schedule) finished(took time.Duration, runs int) {
+	s.mu.Lock()
+	s.took += took * time.Duration(runs)
+	s.ran += runs
+	s.mu.Unlock()
+}
+
+// ended notes that f's process ended.
+func (s *schedule) ended(f *flight) {
+	s.mu.Lock()
+	delete(s.running, f)
+	s.mu.Unlock()
+}
+
+// BatchSizes are the sizes of the batches that a schedule of runs on jobs
+// slots starts with: all of them for a fixed size, else those handed out
+// before any run has finished; sized is true when the rest will be sized
+// from the durations (what runall -V prints).
+func BatchSizes(runs, batchSize, jobs int) (sizes []int, sized bool) {
+	s := newSchedule(make([]int, runs), batchSize, jobs)
+	for b, _ := s.next(time.Time{}); b != nil; b, _ = s.next(time.Time{}) {
 		sizes = append(sizes, len(b))
+		if !s.fixed && len(sizes) == s.jobs && len(s.pending) > 0 {
+			return sizes, true
+		}
 	}
-	return sizes
+	return sizes, false
 }
