@@ -25,17 +25,27 @@ const (
 	// whole batch would), yet runs may be long: a slot's first task then
 	// holds at most 8 run times before sizes follow the durations.
 	firstBatch = 8
+	// minBatchWork is the least work a task of known durations carries
+	// for the sake of spreading the tail: below it a task's fixed cost
+	// (the queue's scripts, the runner's record and commit, a few
+	// milliseconds of latency) outweighs the run time it spreads, and
+	// cutting tiny runs into tasks of a few runs made a first wave of
+	// thousands of tasks (7 runs each at 1,000 runners of 16 slots) that
+	// the queue and the database paid per task. It bounds the tail: a
+	// slot finishes at most minBatchWork after the others.
+	minBatchWork = 100 * time.Millisecond
 )
 
 // batchSize is how many runs one task of a campaign carries: about
 // batchWork of them by the mean duration of its succeeded runs, or up to
 // firstBatch while none has succeeded (nothing is known of a campaign's
 // first runs), capped so that what the campaign still has to run spreads
-// over every slot at least twice (its tail keeps all slots busy). With the
+// over every slot at least twice (its tail keeps all slots busy) - but,
+// for runs of known duration, never below minBatchWork of them. With the
 // slots unknown and no durations, one run per task.
 func batchSize(d runDurations, waiting, slots int) int {
 	mean, ok := d.mean()
-	b := maxBatch
+	b, floor := maxBatch, 1
 	switch {
 	case !ok && slots <= 0:
 		return 1
@@ -43,9 +53,10 @@ func batchSize(d runDurations, waiting, slots int) int {
 		b = firstBatch
 	case mean > 0:
 		b = min(b, int(batchWork/mean))
+		floor = int(minBatchWork / mean)
 	}
 	if slots > 0 {
-		b = min(b, ceilDiv(waiting, 2*slots))
+		b = min(b, max(ceilDiv(waiting, 2*slots), floor), max(waiting, 1))
 	}
 	return max(b, 1)
 }

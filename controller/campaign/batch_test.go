@@ -32,7 +32,10 @@ func TestBatchSize(t *testing.T) {
 		{"runs below a millisecond", ms(10, 100*time.Microsecond), 100000, 2, maxBatch},
 		{"no durations recorded", ms(10, 0), 100000, 2, firstBatch},
 		{"the tail spreads over every slot twice", ms(10, 10*time.Millisecond), 40, 2, 10},
-		{"the last runs go one per task", ms(10, 10*time.Millisecond), 3, 2, 1},
+		{"the last runs go one per task", ms(10, 200*time.Millisecond), 3, 2, 1},
+		{"the tail of tiny runs keeps tasks of minBatchWork", ms(10, 10*time.Millisecond), 3, 2, 3},
+		{"tiny runs on 1,000 runners of 16 slots", ms(10, time.Millisecond), 200000, 16000, int(minBatchWork / time.Millisecond)},
+		{"tiny runs: a task's work never below minBatchWork", ms(10, 2*time.Millisecond), 20000, 16000, int(minBatchWork / (2 * time.Millisecond))},
 		{"slots unknown", ms(10, 10*time.Millisecond), 10000, 0, 100},
 	} {
 		if got := batchSize(c.d, c.waiting, c.slots); got != c.want {
