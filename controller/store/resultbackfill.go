@@ -127,8 +127,9 @@ func (s *Store) BackfillResultIndex(ctx context.Context, campaign, uid string, o
 			continue
 		}
 		out.Indexed++
-		// Only a Succeeded record: the index never changes a run's state.
-		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": d.ID, "state": schema.RunSucceeded}).
+		// Only the summary: the index never changes a run's state (its
+		// record may still say Pending: its completion is its outcome).
+		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": d.ID}).
 			SetUpdate(bson.M{"$set": bson.M{"resultIndex": d.Summary()}}))
 	}
 	// retryChunk records per command, as RetryFailedRuns does: FerretDB
