@@ -1,9 +1,11 @@
 package oppcli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,65 +129,169 @@ func QueryRunsArgv(program []string, ini, config, filter string) []string {
 }
 
 // QueryRuns runs `program -u Cmdenv -f ini -c config [-r filter] -q runs`
-// in dir and returns the runs it lists, in its order.
+// in dir and returns the runs it lists, in its order. The list is read as
+// the program writes it (a million runs are tens of MB of output, which
+// is neither held whole nor parsed only once the program is done).
 func QueryRuns(ctx context.Context, program []string, dir, ini, config, filter string, env []string) ([]RunInfo, error) {
-	var out bytes.Buffer
-	res := procexec.Run(ctx, procexec.Cmd{Argv: QueryRunsArgv(program, ini, config, filter), Dir: dir, Env: env, Timeout: queryTimeout, Stdout: &out})
+	pr, pw := io.Pipe()
+	tail := &lastBytes{max: 4 << 10} // what the program said last, for a refusal without stderr
+	type parsed struct {
+		runs []RunInfo
+		err  error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		runs, err := ReadRunList(io.TeeReader(pr, tail))
+		// Drain what is left after a parse error: a program blocked on a
+		// full pipe would never exit.
+		io.Copy(io.Discard, pr)
+		done <- parsed{runs, err}
+	}()
+	res := procexec.Run(ctx, procexec.Cmd{Argv: QueryRunsArgv(program, ini, config, filter), Dir: dir, Env: env, Timeout: queryTimeout, Stdout: pw})
+	pw.Close()
+	p := <-done
 	if !res.Success() {
 		msg := strings.TrimSpace(res.StderrTail)
 		if msg == "" {
-			msg = strings.TrimSpace(textutil.LastLines(out.String(), 5))
+			msg = strings.TrimSpace(textutil.LastLines(tail.String(), 5))
 		}
 		return nil, fmt.Errorf("%s -q runs: %s: %s", program[0], res.Describe(), msg)
 	}
-	runs, err := ParseRuns(out.String())
-	if err != nil {
-		return nil, fmt.Errorf("%s -q runs: %w", program[0], err)
+	if p.err != nil {
+		return nil, fmt.Errorf("%s -q runs: %w", program[0], p.err)
 	}
-	return runs, nil
+	return p.runs, nil
 }
 
 // ParseRuns reads the output of `-q runs`, with the banner (which says
 // "Number of runs: N", or "Number of runs selected: N" under -r, and is
 // checked against the lines) or without (-s): every "Run N: ..." line.
 func ParseRuns(out string) ([]RunInfo, error) {
-	var runs []RunInfo
+	return ReadRunList(strings.NewReader(out))
+}
+
+// lastBytes keeps the last max bytes written to it.
+type lastBytes struct {
+	max int
+	b   []byte
+}
+
+func (l *lastBytes) Write(p []byte) (int, error) {
+	if len(p) >= l.max {
+		l.b = append(l.b[:0], p[len(p)-l.max:]...)
+		return len(p), nil
+	}
+	if drop := len(l.b) + len(p) - l.max; drop > 0 {
+		l.b = append(l.b[:0], l.b[drop:]...)
+	}
+	l.b = append(l.b, p...)
+	return len(p), nil
+}
+
+func (l *lastBytes) String() string { return string(l.b) }
+
+// maxRunLine bounds one line of `-q runs` (a run's iteration variables).
+const maxRunLine = 16 << 20
+
+// ReadRunList is ParseRuns reading the output from r, line by line.
+func ReadRunList(r io.Reader) ([]RunInfo, error) {
+	var l runList
 	declared := -1
-	for _, l := range strings.Split(strings.ReplaceAll(out, "\r\n", "\n"), "\n") {
-		l = strings.TrimSpace(l)
-		if rest, ok := strings.CutPrefix(l, "Number of runs selected:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(rest)); err == nil {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxRunLine)
+	var last []byte // the last line, for an error
+	for sc.Scan() {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) > 0 {
+			last = append(last[:0], b...)
+		}
+		if rest, ok := bytes.CutPrefix(b, []byte("Number of runs selected:")); ok {
+			if n, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
 				declared = n
 			}
 			continue
 		}
-		if rest, ok := strings.CutPrefix(l, "Number of runs:"); ok && declared < 0 {
-			if n, err := strconv.Atoi(strings.TrimSpace(rest)); err == nil {
+		if rest, ok := bytes.CutPrefix(b, []byte("Number of runs:")); ok && declared < 0 {
+			if n, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
 				declared = n
 			}
 			continue
 		}
-		rest, ok := strings.CutPrefix(l, "Run ")
+		rest, ok := bytes.CutPrefix(b, []byte("Run "))
 		if !ok {
 			continue
 		}
-		num, vars, ok := strings.Cut(rest, ":")
-		n, err := strconv.Atoi(num)
-		if !ok || err != nil || n < 0 {
+		num, vars, ok := bytes.Cut(rest, []byte(":"))
+		n, ok2 := atoi(num)
+		if !ok || !ok2 {
 			continue // not a run line ("Run numbers: ..." and the like)
 		}
-		runs = append(runs, RunInfo{Number: n, Vars: strings.TrimSpace(vars)})
-	}
-	if declared >= 0 && declared != len(runs) {
-		return nil, fmt.Errorf("the program says %d runs but lists %d", declared, len(runs))
-	}
-	if len(runs) == 0 && declared != 0 {
-		return nil, fmt.Errorf("no runs in output %q", textutil.LastLines(out, 3))
-	}
-	for i := 1; i < len(runs); i++ {
-		if runs[i].Number <= runs[i-1].Number {
-			return nil, fmt.Errorf("run %d listed after run %d", runs[i].Number, runs[i-1].Number)
+		if l.n > 0 && n <= l.last {
+			return nil, fmt.Errorf("run %d listed after run %d", n, l.last)
 		}
+		l.add(RunInfo{Number: n, Vars: string(bytes.TrimSpace(vars))})
 	}
-	return runs, nil
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read the runs: %w", err)
+	}
+	if declared >= 0 && declared != l.n {
+		return nil, fmt.Errorf("the program says %d runs but lists %d", declared, l.n)
+	}
+	if l.n == 0 && declared != 0 {
+		return nil, fmt.Errorf("no runs in output %q", string(last))
+	}
+	return l.all(), nil
+}
+
+// runList gathers runs in blocks and copies them once into a slice of
+// the final length: appending a million runs to one slice would copy
+// and allocate them about five times over as it grows.
+type runList struct {
+	blocks [][]RunInfo
+	n      int
+	last   int
+}
+
+const runBlock = 1 << 14
+
+func (l *runList) add(r RunInfo) {
+	k := len(l.blocks)
+	if k == 0 || len(l.blocks[k-1]) == cap(l.blocks[k-1]) {
+		size := runBlock // small lists stay small
+		if k < 8 {
+			size = runBlock >> (8 - k)
+		}
+		l.blocks = append(l.blocks, make([]RunInfo, 0, size))
+		k++
+	}
+	l.blocks[k-1] = append(l.blocks[k-1], r)
+	l.n++
+	l.last = r.Number
+}
+
+func (l *runList) all() []RunInfo {
+	if len(l.blocks) == 1 {
+		return l.blocks[0]
+	}
+	out := make([]RunInfo, 0, l.n)
+	for _, b := range l.blocks {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// atoi parses a run number: decimal digits only, as strconv.Atoi without
+// a sign and without allocating.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,5 +73,34 @@ func TestQueryRunsRealOMNeTpp(t *testing.T) {
 	if _, err := QueryRuns(context.Background(), []string{omn.Bin("opp_run")}, dir, "c.ini", "General", "7", omn.Env()); err == nil ||
 		!strings.Contains(err.Error(), "out of range") {
 		t.Fatalf("-r 7: %v", err)
+	}
+}
+
+// A million-run config prints about 40 MB of "Run N: vars" lines; the
+// runs are read as the program writes them, not once it has written all
+// of it: what is held is the runs, not the output besides (and the parse
+// runs alongside the program instead of after it).
+func TestQueryRunsReadsTheListAsItIsWritten(t *testing.T) {
+	const n = 200_000
+	dir := t.TempDir()
+	prog := "#!/bin/sh\nexec awk 'BEGIN { for (i = 0; i < " + strconv.Itoa(n) + "; i++) print \"Run \" i \": $x=\" i \", $repetition=0\" }'\n"
+	if err := os.WriteFile(filepath.Join(dir, "sim"), []byte(prog), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	runs, err := QueryRuns(context.Background(), []string{"./sim"}, dir, "omnetpp.ini", "General", "", nil)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != n || runs[n-1] != (RunInfo{n - 1, "$x=" + strconv.Itoa(n-1) + ", $repetition=0"}) {
+		t.Fatalf("%d runs, the last %+v", len(runs), runs[len(runs)-1])
+	}
+	// The runs themselves: 24 bytes of RunInfo (twice, for the slice's
+	// growth) and the variables' 20 bytes or so; the output is 38 bytes a run.
+	if per := float64(after.TotalAlloc-before.TotalAlloc) / n; per > 110 {
+		t.Errorf("listing allocated %.0f bytes per run, want at most 110", per)
 	}
 }
