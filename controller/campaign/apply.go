@@ -79,9 +79,28 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 			if err != nil {
 				return err
 			}
+			if k := min(d.DispatchCreated, n-reused); k > 0 && d.Stop == nil {
+				return r.dispatchCreated(ctx, s, c, o, d, live, k, n)
+			}
 		}
 	}
 	return nil
+}
+
+// dispatchCreated enqueues k of the n records this pass just created,
+// the window the records not yet created left (Desired.DispatchCreated):
+// without it a campaign's first runs waited a whole pass more (about
+// 0.2-0.4 s in the million-run apply) after their records existed.
+func (r *Reconciler) dispatchCreated(ctx context.Context, s *campaignState, c *api.Campaign, o Observed, d Desired, live map[int]string, k, n int) error {
+	if f := &s.frontier; !f.known && o.CountsFresh && o.Counts.Total == 0 {
+		// No record existed before this pass: none was dispatched, and
+		// the frontier is the list's start (no scan of the records).
+		f.next, f.known, f.rescan = 0, true, false
+	}
+	o.Counts.Total += int64(n)
+	o.CountsFresh = false // the pending count is the frontier's to explain
+	d.Dispatch = k
+	return r.dispatch(ctx, s, c, o, d, live)
 }
 
 // retry sends the Failed runs ids back to Pending (each only if it still

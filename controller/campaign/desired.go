@@ -67,6 +67,11 @@ type Desired struct {
 	StartBuild bool
 	// Dispatch is how many Pending runs to enqueue now.
 	Dispatch int
+	// DispatchCreated is how many of the records this pass creates to
+	// enqueue once they exist: the window Dispatch leaves, which records
+	// not created yet could not fill (a campaign's first runs go out in
+	// the pass that creates their records, not one pass later).
+	DispatchCreated int
 	// Unqueue: remove this campaign's queued (not yet active) tasks.
 	Unqueue bool
 	// Retry are the IDs of Failed runs to send back to Pending.
@@ -248,13 +253,16 @@ func Compute(o Observed) Desired {
 			d.Dispatch = 0
 		}
 		if int64(d.Dispatch) > waiting {
-			// Records not created yet can't be dispatched this pass.
+			// Records not created yet can't be dispatched before they are.
+			if d.CreateRuns {
+				d.DispatchCreated = d.Dispatch - int(waiting)
+			}
 			d.Dispatch = int(waiting)
 		}
 		reason, msg := ReasonRunning, "running"+stopSummary(counts, st.Points)
 		if d.Stop == nil && o.Spec.Stop != nil {
 			// The points are not known yet: nothing is dispatched.
-			d.Dispatch = 0
+			d.Dispatch, d.DispatchCreated = 0, 0
 			reason, msg = ReasonListingRuns, "listing the runs' iteration variables for the stop rule"
 		}
 		if d.CreateRuns {
