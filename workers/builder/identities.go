@@ -23,6 +23,29 @@ const DefaultMaxIdentifiedRuns = 1_000_000
 // identityQueryTimeout bounds each query.
 const identityQueryTimeout = 30 * time.Minute
 
+// identityBase asks the program what every run of the query shares (`-q
+// runconfig -r 0`), the first of identify's two queries, before the runs
+// are listed: a program that cannot answer it (a build by an older
+// version without a model key, a stand-in that knows only -q runs) gets no
+// identities, and its list is stored as the program writes it. It
+// returns false and why when there is none.
+func identityBase(ctx context.Context, q runlist.Query, dir string, env []string, modelKey string) (runidentity.Run, bool, string) {
+	if modelKey == "" {
+		return runidentity.Run{}, false, "the build has no model key (built by an older version)"
+	}
+	var baseOut bytes.Buffer
+	res := procexec.Run(ctx, procexec.Cmd{Argv: runidentity.BaseArgv(q.Program, q.IniFile, q.Config), Dir: dir, Env: env,
+		Timeout: identityQueryTimeout, Stdout: &baseOut})
+	if !res.Success() {
+		return runidentity.Run{}, false, fmt.Sprintf("%s -q runconfig -r 0: %s: %s", q.Program[0], res.Describe(), textutil.Truncate(res.StderrTail, 500))
+	}
+	base, err := runidentity.ParseBase(&baseOut)
+	if err != nil {
+		return runidentity.Run{}, false, fmt.Sprintf("%s -q runconfig -r 0: %v", q.Program[0], err)
+	}
+	return base, true, ""
+}
+
 // identify computes the identities of the listed runs (package
 // runidentity) from the program's `-q runconfig -r 0` (what every run
 // shares) and `-q rundetails` (each run's own entries), the latter
@@ -31,10 +54,7 @@ const identityQueryTimeout = 30 * time.Minute
 // that knows only -q runs), or whose answer disagrees with its run list.
 // Such a list is saved without identities, and its runs are simply not
 // reused.
-func identify(ctx context.Context, q runlist.Query, dir string, env []string, modelKey string, runs []oppcli.RunInfo, maxRuns int) ([]string, string) {
-	if modelKey == "" {
-		return nil, "the build has no model key (built by an older version)"
-	}
+func identify(ctx context.Context, q runlist.Query, dir string, env []string, modelKey string, base runidentity.Run, runs []oppcli.RunInfo, maxRuns int) ([]string, string) {
 	if maxRuns <= 0 {
 		maxRuns = DefaultMaxIdentifiedRuns
 	}
@@ -43,16 +63,6 @@ func identify(ctx context.Context, q runlist.Query, dir string, env []string, mo
 	}
 	if len(runs) == 0 {
 		return []string{}, ""
-	}
-	var baseOut bytes.Buffer
-	res := procexec.Run(ctx, procexec.Cmd{Argv: runidentity.BaseArgv(q.Program, q.IniFile, q.Config), Dir: dir, Env: env,
-		Timeout: identityQueryTimeout, Stdout: &baseOut})
-	if !res.Success() {
-		return nil, fmt.Sprintf("%s -q runconfig -r 0: %s: %s", q.Program[0], res.Describe(), textutil.Truncate(res.StderrTail, 500))
-	}
-	base, err := runidentity.ParseBase(&baseOut)
-	if err != nil {
-		return nil, fmt.Sprintf("%s -q runconfig -r 0: %v", q.Program[0], err)
 	}
 	idf := runidentity.New(runidentity.Inputs{ArtifactKey: modelKey, Argv: q.Program, WorkingDir: q.WorkingDir, Config: q.Config})
 	pr, pw := io.Pipe()
@@ -89,7 +99,7 @@ func identify(ctx context.Context, q runlist.Query, dir string, env []string, mo
 		io.Copy(io.Discard, pr)
 		done <- outcome{ids, err}
 	}()
-	res = procexec.Run(ctx, procexec.Cmd{Argv: runidentity.DetailsArgv(q.Program, q.IniFile, q.Config, q.Filter), Dir: dir, Env: env,
+	res := procexec.Run(ctx, procexec.Cmd{Argv: runidentity.DetailsArgv(q.Program, q.IniFile, q.Config, q.Filter), Dir: dir, Env: env,
 		Timeout: identityQueryTimeout, Stdout: pw})
 	pw.Close()
 	out := <-done

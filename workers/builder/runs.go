@@ -39,15 +39,18 @@ func (h *Handler) listRuns(ctx context.Context, bt schema.BuildTask, root, model
 	for k, v := range bt.Build.Env {
 		env = append(env, k+"="+v)
 	}
+	base, identifiable, why := identityBase(ctx, q, dir, env, modelKey)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if !identifiable {
+		return h.streamRuns(ctx, bt, q, id, dir, env, why)
+	}
 	runs, qerr := oppcli.QueryRuns(ctx, q.Program, dir, q.IniFile, q.Config, q.Filter, env)
 	if qerr != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		h.logger().Info("the program did not list its runs", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Error(qerr))
-		return runlist.SaveFailure(ctx, h.DB, id, bt.Key, qerr.Error())
+		return h.refused(ctx, bt, q, id, qerr)
 	}
-	ids, why := identify(ctx, q, dir, env, modelKey, runs, h.MaxIdentifiedRuns)
+	ids, why := identify(ctx, q, dir, env, modelKey, base, runs, h.MaxIdentifiedRuns)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -57,6 +60,44 @@ func (h *Handler) listRuns(ctx context.Context, bt schema.BuildTask, root, model
 	h.logger().Info("runs listed by the program", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Int("runs", len(runs)),
 		zap.Bool("identified", ids != nil), zap.String("unidentified", why))
 	return nil
+}
+
+// streamRuns lists the runs of a program that gives them no identities,
+// storing the list as the program writes it (package runlist's Writer):
+// the upload of a million-run list goes on alongside the program instead
+// of after it. The list's record is written once the program has listed
+// every run and said nothing wrong; a list cut short (the program failed,
+// or the builder stopped) is never recorded.
+func (h *Handler) streamRuns(ctx context.Context, bt schema.BuildTask, q runlist.Query, id, dir string, env []string, why string) error {
+	w, err := runlist.Create(ctx, h.DB, id, bt.Key)
+	if err != nil {
+		return err
+	}
+	n, qerr := oppcli.QueryRunsEach(ctx, q.Program, dir, q.IniFile, q.Config, q.Filter, env, w.Add)
+	if qerr != nil {
+		w.Abort()
+		return h.refused(ctx, bt, q, id, qerr)
+	}
+	if ctx.Err() != nil {
+		w.Abort()
+		return ctx.Err()
+	}
+	if err := w.Commit(ctx, why); err != nil {
+		return err
+	}
+	h.logger().Info("runs listed by the program", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Int("runs", n),
+		zap.Bool("identified", false), zap.String("unidentified", why))
+	return nil
+}
+
+// refused records that the program did not list the runs (qerr), unless
+// the builder is stopping.
+func (h *Handler) refused(ctx context.Context, bt schema.BuildTask, q runlist.Query, id string, qerr error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	h.logger().Info("the program did not list its runs", zap.String("key", bt.Key), zap.String("config", q.Config), zap.Error(qerr))
+	return runlist.SaveFailure(ctx, h.DB, id, bt.Key, qerr.Error())
 }
 
 // listRunsOfArtifact lists the runs of a campaign whose build had already

@@ -133,19 +133,32 @@ func QueryRunsArgv(program []string, ini, config, filter string) []string {
 // the program writes it (a million runs are tens of MB of output, which
 // is neither held whole nor parsed only once the program is done).
 func QueryRuns(ctx context.Context, program []string, dir, ini, config, filter string, env []string) ([]RunInfo, error) {
+	var l runList
+	if _, err := QueryRunsEach(ctx, program, dir, ini, config, filter, env, l.add); err != nil {
+		return nil, err
+	}
+	return l.all(), nil
+}
+
+// QueryRunsEach is QueryRuns passing each run to each as it is read
+// (after the checks a single line allows: a run number, listed after the
+// one before), and returning how many. Only a nil error says the list
+// is whole: the runs passed before an error are part of a list the
+// program did not give, or gave wrong.
+func QueryRunsEach(ctx context.Context, program []string, dir, ini, config, filter string, env []string, each func(RunInfo)) (int, error) {
 	pr, pw := io.Pipe()
 	tail := &lastBytes{max: 4 << 10} // what the program said last, for a refusal without stderr
 	type parsed struct {
-		runs []RunInfo
-		err  error
+		n   int
+		err error
 	}
 	done := make(chan parsed, 1)
 	go func() {
-		runs, err := ReadRunList(io.TeeReader(pr, tail))
+		n, err := readRunList(io.TeeReader(pr, tail), each)
 		// Drain what is left after a parse error: a program blocked on a
 		// full pipe would never exit.
 		io.Copy(io.Discard, pr)
-		done <- parsed{runs, err}
+		done <- parsed{n, err}
 	}()
 	res := procexec.Run(ctx, procexec.Cmd{Argv: QueryRunsArgv(program, ini, config, filter), Dir: dir, Env: env, Timeout: queryTimeout, Stdout: pw})
 	pw.Close()
@@ -155,12 +168,12 @@ func QueryRuns(ctx context.Context, program []string, dir, ini, config, filter s
 		if msg == "" {
 			msg = strings.TrimSpace(textutil.LastLines(tail.String(), 5))
 		}
-		return nil, fmt.Errorf("%s -q runs: %s: %s", program[0], res.Describe(), msg)
+		return 0, fmt.Errorf("%s -q runs: %s: %s", program[0], res.Describe(), msg)
 	}
 	if p.err != nil {
-		return nil, fmt.Errorf("%s -q runs: %w", program[0], p.err)
+		return 0, fmt.Errorf("%s -q runs: %w", program[0], p.err)
 	}
-	return p.runs, nil
+	return p.n, nil
 }
 
 // ParseRuns reads the output of `-q runs`, with the banner (which says
@@ -196,14 +209,23 @@ const maxRunLine = 16 << 20
 // ReadRunList is ParseRuns reading the output from r, line by line.
 func ReadRunList(r io.Reader) ([]RunInfo, error) {
 	var l runList
+	if _, err := readRunList(r, l.add); err != nil {
+		return nil, err
+	}
+	return l.all(), nil
+}
+
+// readRunList reads the output of -q runs from r, passing each run to each.
+func readRunList(r io.Reader, each func(RunInfo)) (int, error) {
+	n, last := 0, -1
 	declared := -1
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxRunLine)
-	var last []byte // the last line, for an error
+	var lastLine []byte // for an error
 	for sc.Scan() {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) > 0 {
-			last = append(last[:0], b...)
+			lastLine = append(lastLine[:0], b...)
 		}
 		if rest, ok := bytes.CutPrefix(b, []byte("Number of runs selected:")); ok {
 			if n, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
@@ -222,25 +244,26 @@ func ReadRunList(r io.Reader) ([]RunInfo, error) {
 			continue
 		}
 		num, vars, ok := bytes.Cut(rest, []byte(":"))
-		n, ok2 := atoi(num)
+		k, ok2 := atoi(num)
 		if !ok || !ok2 {
 			continue // not a run line ("Run numbers: ..." and the like)
 		}
-		if l.n > 0 && n <= l.last {
-			return nil, fmt.Errorf("run %d listed after run %d", n, l.last)
+		if n > 0 && k <= last {
+			return n, fmt.Errorf("run %d listed after run %d", k, last)
 		}
-		l.add(RunInfo{Number: n, Vars: string(bytes.TrimSpace(vars))})
+		each(RunInfo{Number: k, Vars: string(bytes.TrimSpace(vars))})
+		n, last = n+1, k
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read the runs: %w", err)
+		return n, fmt.Errorf("read the runs: %w", err)
 	}
-	if declared >= 0 && declared != l.n {
-		return nil, fmt.Errorf("the program says %d runs but lists %d", declared, l.n)
+	if declared >= 0 && declared != n {
+		return n, fmt.Errorf("the program says %d runs but lists %d", declared, n)
 	}
-	if l.n == 0 && declared != 0 {
-		return nil, fmt.Errorf("no runs in output %q", string(last))
+	if n == 0 && declared != 0 {
+		return n, fmt.Errorf("no runs in output %q", string(lastLine))
 	}
-	return l.all(), nil
+	return n, nil
 }
 
 // runList gathers runs in blocks and copies them once into a slice of
@@ -249,7 +272,6 @@ func ReadRunList(r io.Reader) ([]RunInfo, error) {
 type runList struct {
 	blocks [][]RunInfo
 	n      int
-	last   int
 }
 
 const runBlock = 1 << 14
@@ -266,7 +288,6 @@ func (l *runList) add(r RunInfo) {
 	}
 	l.blocks[k-1] = append(l.blocks[k-1], r)
 	l.n++
-	l.last = r.Number
 }
 
 func (l *runList) all() []RunInfo {

@@ -120,33 +120,116 @@ func SaveIdentified(ctx context.Context, db *mongo.Database, id, buildKey string
 	if ids != nil && len(ids) != len(runs) {
 		return fmt.Errorf("save run list %s: %d identities for %d runs", id, len(ids), len(runs))
 	}
-	if err := deleteFiles(ctx, db, fileName(id)); err != nil {
+	w, err := create(ctx, db, id, buildKey, ids != nil)
+	if err != nil {
 		return err
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		// The fastest level: the upload, not the compression, is what the
-		// first record waits for.
-		gz, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
-		err := writeLines(gz, runs, ids)
-		if cerr := gz.Close(); err == nil {
-			err = cerr
+	for i, r := range runs {
+		if ids != nil {
+			w.addIdentified(r, ids[i])
+		} else {
+			w.Add(r)
 		}
-		pw.CloseWithError(err)
-	}()
-	up, err := gridfs.Upload(ctx, db, Bucket, fileName(id), pr, bson.M{"buildKey": buildKey, "count": len(runs)})
-	pr.CloseWithError(err) // stops the writer if the upload gave up
-	if err != nil {
-		return fmt.Errorf("save run list %s: %w", id, err)
 	}
-	_, err = db.Collection(Coll).ReplaceOne(ctx, bson.M{"_id": id}, Record{ID: id, BuildKey: buildKey, State: StateSucceeded,
-		Count: len(runs), FileID: up.ID, UpdatedAt: time.Now().UTC(), Identified: ids != nil, IdentityError: idErr,
+	return w.Commit(ctx, idErr)
+}
+
+// Writer stores a run list while its runs are still being listed: each
+// run is compressed and uploaded as it is added (a million-run list is
+// stored while the program is still writing it, not after), and the
+// record, with the count, is written only by Commit, after the last run
+// is stored. A list that is aborted, or never committed (its builder
+// died), has no record: no reader takes the runs added so far for the
+// list, and the next attempt replaces them.
+type Writer struct {
+	db         *mongo.Database
+	id, key    string
+	identified bool
+	pw         *io.PipeWriter
+	gz         *gzip.Writer
+	bw         *bufio.Writer
+	num        []byte
+	n          int
+	done       chan uploaded
+}
+
+type uploaded struct {
+	up  gridfs.Uploaded
+	err error
+}
+
+// Create starts storing the run list id of the build buildKey, without
+// identities; Add its runs, then Commit (or Abort).
+func Create(ctx context.Context, db *mongo.Database, id, buildKey string) (*Writer, error) {
+	return create(ctx, db, id, buildKey, false)
+}
+
+func create(ctx context.Context, db *mongo.Database, id, buildKey string, identified bool) (*Writer, error) {
+	// A crashed earlier attempt may have left a file under the name.
+	if err := deleteFiles(ctx, db, fileName(id)); err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	// The fastest level: the upload, not the compression, is what the
+	// first record waits for.
+	gz, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
+	w := &Writer{db: db, id: id, key: buildKey, identified: identified, pw: pw, gz: gz,
+		bw: bufio.NewWriterSize(gz, 64<<10), done: make(chan uploaded, 1)}
+	// A writer given up without Commit or Abort (its caller panicked)
+	// leaves the upload waiting for lines until ctx ends.
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
+	go func() {
+		up, err := gridfs.Upload(ctx, db, Bucket, fileName(id), pr, bson.M{"buildKey": buildKey})
+		stop()
+		pr.CloseWithError(err) // stops the writer if the upload gave up
+		w.done <- uploaded{up, err}
+	}()
+	return w, nil
+}
+
+// Add stores run r as the list's next (runs come in the program's order).
+func (w *Writer) Add(r oppcli.RunInfo) { w.addIdentified(r, "") }
+
+func (w *Writer) addIdentified(r oppcli.RunInfo, identity string) {
+	// A failed upload makes the writes fail from then on (bufio keeps
+	// the error), which Commit returns.
+	w.num = writeLine(w.bw, w.num, r, identity, w.identified)
+	w.n++
+}
+
+// Commit stores the list's end and then its record, which says how many
+// runs it has; idErr says why the list has no identities.
+func (w *Writer) Commit(ctx context.Context, idErr string) error {
+	err := w.bw.Flush()
+	if err == nil {
+		err = w.gz.Close()
+	}
+	w.pw.CloseWithError(err)
+	u := <-w.done
+	if err == nil {
+		err = u.err
+	}
+	if err != nil {
+		return fmt.Errorf("save run list %s: %w", w.id, err)
+	}
+	_, err = w.db.Collection(Coll).ReplaceOne(ctx, bson.M{"_id": w.id}, Record{ID: w.id, BuildKey: w.key, State: StateSucceeded,
+		Count: w.n, FileID: u.up.ID, UpdatedAt: time.Now().UTC(), Identified: w.identified, IdentityError: idErr,
 		Encoding: EncodingGzip},
 		options.Replace().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("record run list %s: %w", id, err)
+		return fmt.Errorf("record run list %s: %w", w.id, err)
 	}
 	return nil
+}
+
+// errAborted ends the upload of a list that is not whole.
+var errAborted = errors.New("the run list was not listed whole")
+
+// Abort gives the list up: what was uploaded of it is removed, and no
+// record is written.
+func (w *Writer) Abort() {
+	w.pw.CloseWithError(errAborted)
+	<-w.done
 }
 
 // lineBreaks turns a tab or newline in a run's variables, which would
@@ -160,17 +243,28 @@ func writeLines(out io.Writer, runs []oppcli.RunInfo, ids []string) error {
 	w := bufio.NewWriterSize(out, 64<<10)
 	var num []byte
 	for i, r := range runs {
-		num = strconv.AppendInt(num[:0], int64(r.Number), 10)
-		w.Write(num)
-		w.WriteByte('\t')
-		w.WriteString(lineBreaks.Replace(r.Vars))
+		id := ""
 		if ids != nil {
-			w.WriteByte('\t')
-			w.WriteString(ids[i])
+			id = ids[i]
 		}
-		w.WriteByte('\n')
+		num = writeLine(w, num, r, id, ids != nil)
 	}
 	return w.Flush()
+}
+
+// writeLine writes run r's line (with its identity if identified) to w,
+// with num as scratch space, which it returns.
+func writeLine(w *bufio.Writer, num []byte, r oppcli.RunInfo, identity string, identified bool) []byte {
+	num = strconv.AppendInt(num[:0], int64(r.Number), 10)
+	w.Write(num)
+	w.WriteByte('\t')
+	w.WriteString(lineBreaks.Replace(r.Vars))
+	if identified {
+		w.WriteByte('\t')
+		w.WriteString(identity)
+	}
+	w.WriteByte('\n')
+	return num
 }
 
 // SaveFailure records that the program could not list the runs, with why.

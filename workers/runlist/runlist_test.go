@@ -190,3 +190,71 @@ func TestListsAreStoredCompressedAndOldOnesStillRead(t *testing.T) {
 		t.Fatalf("a list longer than its record: %v", err)
 	}
 }
+
+// A list stored as it is listed (Writer) has no record until Commit: a
+// list aborted, or left by a builder that died while the program was
+// still listing, is never read, not even as a shorter list; the next
+// attempt replaces what it uploaded, and its record counts the whole list.
+func TestAListStoredAsItIsListedIsReadOnlyWhole(t *testing.T) {
+	ctx := context.Background()
+	_, db, err := schema.Connect(ctx, testdb.StartMongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300_000 // more than one upload insert of compressed lines
+	add := func(w *Writer, k int) {
+		for i := range k {
+			w.Add(oppcli.RunInfo{Number: i, Vars: fmt.Sprintf("$x=%d, $repetition=0", i)})
+		}
+	}
+	files := func() int64 {
+		k, err := db.Collection(Bucket+".files").CountDocuments(ctx, bson.M{"filename": fileName("l")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	w, err := Create(ctx, db, "l", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(w, n/2)
+	w.Abort()
+	if rec, err := Get(ctx, db, "l"); rec != nil || err != nil {
+		t.Fatalf("an aborted list has a record: %+v, %v", rec, err)
+	}
+	if k := files(); k != 0 {
+		t.Fatalf("an aborted list left %d files", k)
+	}
+	// A builder that dies half-way: added to, never committed nor aborted.
+	dctx, die := context.WithCancel(ctx)
+	w, err = Create(dctx, db, "l", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(w, n/2)
+	die()
+	if rec, err := Get(ctx, db, "l"); rec != nil || err != nil {
+		t.Fatalf("a list whose builder died has a record: %+v, %v", rec, err)
+	}
+	// The next attempt lists it whole.
+	w, err = Create(ctx, db, "l", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(w, n)
+	if err := w.Commit(ctx, "no identities"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Get(ctx, db, "l")
+	if err != nil || rec == nil || rec.Count != n || rec.State != StateSucceeded || rec.Identified || rec.IdentityError != "no identities" {
+		t.Fatalf("record %+v, %v", rec, err)
+	}
+	got, err := Runs(ctx, db, rec)
+	if err != nil || len(got) != n || got[n-1] != (oppcli.RunInfo{Number: n - 1, Vars: fmt.Sprintf("$x=%d, $repetition=0", n-1)}) {
+		t.Fatalf("read %d runs back, %v", len(got), err)
+	}
+	if k := files(); k != 1 {
+		t.Fatalf("%d files under the list's name, want 1", k)
+	}
+}
