@@ -55,7 +55,8 @@ Reconcile reads top to bottom, in the shape of Flux's source-controller:
 
 The run list is expanded, and run records are created, lazily in chunks,
 a lead ahead of dispatch, so a 100,000-run campaign dispatches its first
-runs at once. The program decides which runs exist, whatever the filter:
+runs at once: the pass that creates the first chunk also dispatches it,
+up to the window the records not yet created left. The program decides which runs exist, whatever the filter:
 the builder lists the runs with the built program (-q runs, with -r
 FILTER for a filter expression such as '$numHosts>10') and records them
 with the build (package workers/runlist), asked again of the stored

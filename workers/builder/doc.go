@@ -26,6 +26,12 @@
 // artifact, since builds are not reproducible and the artifact holds the
 // ini files that change when a sweep grows. A program that cannot answer
 // the query gets its list without identities (IdentityError says why).
+// Its `-q runconfig -r 0` is asked first: a program that cannot answer it
+// has its list stored as it writes it (runlist.Writer: compressed and
+// uploaded alongside the program, the record written once the program
+// listed every run without fault), so that a million-run list is stored
+// when the program ends rather than a second later; a list cut short
+// (the program failed, the builder stopped) is never recorded.
 //
 // A build that ended, and a run list listed on a cache hit, is announced
 // (Handler.Changed, a schema.BuildAnnouncement): the controller reconciles

@@ -11,6 +11,8 @@
 //	q := runlist.QueryOf(c.Spec.Simulation)
 //	id := runlist.ID(buildKey, q)
 //	err := runlist.Save(ctx, db, id, buildKey, runs)   // builder
+//	w, err := runlist.Create(ctx, db, id, buildKey)    // or, as the runs are listed:
+//	w.Add(run) ...; err = w.Commit(ctx, why)           // (w.Abort() if the list is not whole)
 //	rec, err := runlist.Get(ctx, db, id)               // controller
 //	nums, err := runlist.Numbers(ctx, db, rec)
 //
@@ -21,7 +23,9 @@
 // fine) are a GridFS file, gzipped (Record.Encoding; lists stored plain by
 // older builders still read), the record holds its count and file id; a
 // record is written only after its file is complete, so a reader never sees
-// a partial list; Numbers checks the file against the recorded count, and
+// a partial list (a Writer, which stores a list while the program is still
+// listing it, writes the record in Commit, after the last run; a Writer
+// aborted or abandoned leaves no record); Numbers checks the file against the recorded count, and
 // stops at the first line beyond it; a
 // query that failed is recorded with the program's message, so a campaign
 // can fail with it instead of waiting.
