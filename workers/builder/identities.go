@@ -47,11 +47,11 @@ func identityBase(ctx context.Context, q runlist.Query, dir string, env []string
 }
 
 // identify computes the identities of the listed runs (package
-// runidentity) from the program's `-q runconfig -r 0` (what every run
-// shares) and `-q rundetails` (each run's own entries), the latter
-// streamed: the output is never held whole. It returns nil and why when
-// there are none: a program that does not answer the queries (a stand-in
-// that knows only -q runs), or whose answer disagrees with its run list.
+// runidentity) from base, the program's `-q runconfig -r 0` (what every
+// run shares, identityBase), and `-q rundetails` (each run's own
+// entries), streamed: the output is never held whole. It returns nil and
+// why when there are none: a program that does not answer the query, or
+// whose answer disagrees with its run list.
 // Such a list is saved without identities, and its runs are simply not
 // reused.
 func identify(ctx context.Context, q runlist.Query, dir string, env []string, modelKey string, base runidentity.Run, runs []oppcli.RunInfo, maxRuns int) ([]string, string) {
