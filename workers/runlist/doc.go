@@ -25,7 +25,8 @@
 // record is written only after its file is complete, so a reader never sees
 // a partial list (a Writer, which stores a list while the program is still
 // listing it, writes the record in Commit, after the last run; a Writer
-// aborted or abandoned leaves no record); Numbers checks the file against the recorded count, and
+// aborted or abandoned leaves no record); Numbers checks the file against the recorded count (a
+// list the builder recorded Dense, 0..Count-1, it does not read), and
 // stops at the first line beyond it; a
 // query that failed is recorded with the program's message, so a campaign
 // can fail with it instead of waiting.

@@ -104,6 +104,11 @@ type Record struct {
 	IdentityError string `bson:"identityError,omitempty"`
 	// Encoding is how the file holds the lines: "" plain, or EncodingGzip.
 	Encoding string `bson:"encoding,omitempty"`
+	// Dense says the runs are 0..Count-1, every one (a config's whole
+	// list, as OMNeT++ numbers it): Numbers needs not read the file, which
+	// a million-run campaign's first records waited for. Lists stored by
+	// older builders do not say, and are read.
+	Dense bool `bson:"dense,omitempty"`
 }
 
 func fileName(id string) string { return id + ".runs" }
@@ -150,6 +155,7 @@ type Writer struct {
 	bw         *bufio.Writer
 	num        []byte
 	n          int
+	sparse     bool // a run was not numbered as its place in the list
 	done       chan uploaded
 }
 
@@ -194,6 +200,7 @@ func (w *Writer) addIdentified(r oppcli.RunInfo, identity string) {
 	// A failed upload makes the writes fail from then on (bufio keeps
 	// the error), which Commit returns.
 	w.num = writeLine(w.bw, w.num, r, identity, w.identified)
+	w.sparse = w.sparse || r.Number != w.n
 	w.n++
 }
 
@@ -214,7 +221,7 @@ func (w *Writer) Commit(ctx context.Context, idErr string) error {
 	}
 	_, err = w.db.Collection(Coll).ReplaceOne(ctx, bson.M{"_id": w.id}, Record{ID: w.id, BuildKey: w.key, State: StateSucceeded,
 		Count: w.n, FileID: u.up.ID, UpdatedAt: time.Now().UTC(), Identified: w.identified, IdentityError: idErr,
-		Encoding: EncodingGzip},
+		Encoding: EncodingGzip, Dense: !w.sparse},
 		options.Replace().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("record run list %s: %w", w.id, err)
@@ -353,6 +360,13 @@ func ReadIdentities(ctx context.Context, db *mongo.Database, rec *Record) (*Iden
 
 // Numbers reads a succeeded list's run numbers, ascending.
 func Numbers(ctx context.Context, db *mongo.Database, rec *Record) ([]int, error) {
+	if rec.State == StateSucceeded && rec.Dense {
+		out := make([]int, rec.Count)
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
 	out := make([]int, 0, rec.Count)
 	err := scan(ctx, db, rec, func(n int, _, _ string) { out = append(out, n) })
 	return out, err

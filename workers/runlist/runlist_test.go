@@ -258,3 +258,62 @@ func TestAListStoredAsItIsListedIsReadOnlyWhole(t *testing.T) {
 		t.Fatalf("%d files under the list's name, want 1", k)
 	}
 }
+
+// A list whose runs are 0..N-1, every one (a config's whole list), says
+// so in its record, and its numbers are known from the record alone: the
+// controller read a million lines before a million-run campaign's first
+// record. A list with gaps, and one an older builder stored without the
+// mark, are read from the file as before.
+func TestADenseListIsNumberedFromItsRecord(t *testing.T) {
+	ctx := context.Background()
+	_, db, err := schema.Connect(ctx, testdb.StartMongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	dense := make([]oppcli.RunInfo, n)
+	sparse := make([]oppcli.RunInfo, n)
+	for i := range dense {
+		dense[i] = oppcli.RunInfo{Number: i}
+		sparse[i] = oppcli.RunInfo{Number: i + i/1000} // a gap every 1,000 runs
+	}
+	if err := Save(ctx, db, "dense", "k", dense); err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(ctx, db, "sparse", "k", sparse); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := Get(ctx, db, "dense")
+	s, _ := Get(ctx, db, "sparse")
+	if !d.Dense || s.Dense {
+		t.Fatalf("dense %v, sparse %v", d.Dense, s.Dense)
+	}
+	// The files gone: the dense list's numbers are the record's.
+	if _, err := db.Collection(Bucket+".chunks").DeleteMany(ctx, bson.M{}); err != nil {
+		t.Fatal(err)
+	}
+	nums, err := Numbers(ctx, db, d)
+	if err != nil || len(nums) != n || nums[0] != 0 || nums[n-1] != n-1 || !slices.IsSorted(nums) {
+		t.Fatalf("dense: %d numbers, %v", len(nums), err)
+	}
+	if _, err := Numbers(ctx, db, s); err == nil {
+		t.Fatal("the sparse list was numbered without its file")
+	}
+	// Read from the file: a list without the mark (an older builder's).
+	if err := Save(ctx, db, "old", "k", dense); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection(Coll).UpdateOne(ctx, bson.M{"_id": "old"}, bson.M{"$unset": bson.M{"dense": ""}}); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := Get(ctx, db, "old")
+	if nums, err := Numbers(ctx, db, o); o.Dense || err != nil || len(nums) != n || nums[n-1] != n-1 {
+		t.Fatalf("old: dense %v, %d numbers, %v", o.Dense, len(nums), err)
+	}
+	if _, err := db.Collection(Bucket+".chunks").DeleteMany(ctx, bson.M{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Numbers(ctx, db, o); err == nil {
+		t.Fatal("the old list was numbered without its file")
+	}
+}
