@@ -72,7 +72,13 @@ func (r *Reconciler) apply(ctx context.Context, s *campaignState, c *api.Campaig
 		}
 		if start, end := chunkBounds(int(o.Counts.Total), len(runs)); start < end {
 			n, reused, err := r.createRuns(ctx, s, c, o, runs[start:end])
+			before := s.counts.c.Total
 			s.counts.c.Total += int64(n) // the controller's own transition: the count stays good
+			// A count costs per record (FerretDB decodes each), and the
+			// counts are kept for ten times what the last one cost: scaled
+			// to the records now, or a count of none (the first pass's)
+			// would have the next passes count the records just created.
+			s.counts.cost = s.counts.cost * time.Duration(s.counts.c.Total) / time.Duration(max(before, 1))
 			s.counts.c.Pending += int64(n - reused)
 			s.counts.c.Succeeded += int64(reused)
 			s.counts.c.Reused += int64(reused)
