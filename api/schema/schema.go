@@ -207,10 +207,6 @@ type Completion struct {
 	CPUMS      int64        `bson:"cpuMs"`
 	StartedAt  time.Time    `bson:"startedAt"`
 	FinishedAt time.Time    `bson:"finishedAt"`
-	// ResultIndex is what the run's result index document holds, as the
-	// runner built it (a failed index write is told on the run record,
-	// which then wins: Settle).
-	ResultIndex *IndexSummary `bson:"resultIndex,omitempty"`
 }
 
 // RecordFields are the run record fields ($set) that say the run
@@ -222,38 +218,7 @@ func (c *Completion) RecordFields() map[string]any {
 	if !c.StartedAt.IsZero() {
 		f["startedAt"] = c.StartedAt
 	}
-	if c.ResultIndex != nil {
-		f["resultIndex"] = c.ResultIndex
-	}
 	return f
-}
-
-// Settle makes r, a run record as stored, say what its completion says
-// unless r says Succeeded already:
-// a run's completion is its outcome (a runner writes the completion
-// alone; a record may still be Pending, or say a failure a late attempt
-// wrote). The record keeps what only it has (identity, reusedFrom,
-// failure kinds) and its resultIndex when it has one (a failed index
-// write or a backfill wrote it after the completion).
-func (c *Completion) Settle(r *RunRecord) {
-	if r.ResultIndex == nil && c.ResultIndex != nil {
-		ri := *c.ResultIndex
-		r.ResultIndex = &ri
-	}
-	if r.State == RunSucceeded {
-		return // the record has its outcome (an earlier version wrote it)
-	}
-	r.State, r.Attempts, r.ExitCode, r.Message = RunSucceeded, c.Attempt, 0, ""
-	r.Worker, r.StderrTail, r.DurationMS, r.CPUMS = c.Worker, c.StderrTail, c.DurationMS, c.CPUMS
-	if c.Files != nil {
-		r.Files = c.Files
-	}
-	fin := c.FinishedAt
-	r.FinishedAt, r.UpdatedAt = &fin, c.FinishedAt
-	if !c.StartedAt.IsZero() {
-		st := c.StartedAt
-		r.StartedAt = &st
-	}
 }
 
 // Build states.

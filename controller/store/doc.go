@@ -23,13 +23,7 @@
 //
 // Run records (collection runs, _id "<campaign>/<uid>/<run>") are created
 // in bulk (unordered InsertMany in chunks; re-creating is idempotent) and
-// counted by state with an aggregation. A run's completion (collection
-// completions, the same _id) is its outcome: runners write it and not the
-// record, so every reader of run records here (RunCounts, Runs, GetRun,
-// RunStates, SucceededTime, ScanRuns, ReusableRuns) settles a record from
-// its completion (schema.Completion.Settle): a run with a completion is
-// Succeeded whatever its record says. Records whose outcome an earlier
-// version set on them read as they are. Source archives go into the GridFS
+// counted by state with an aggregation. Source archives go into the GridFS
 // "sources" bucket as "<sha256>.tar.gz".
 //
 // Every single-document write is atomic by itself; no operation needs a

@@ -39,28 +39,7 @@ var summaryProjection = bson.M{"files": 0}
 // indexes (FerretDB's SQLite backend) that costs the same as any other
 // query on runs, so callers that need several views of the records should
 // take them all from one scan.
-//
-// Each summary is settled from its run's completion (settle.go): the
-// completions of every campaign are read first, without their file lists.
 func (s *Store) ScanRuns(ctx context.Context, fn func(*RunSummary) error) error {
-	ccur, err := s.DB.Collection(schema.CollCompletions).Find(ctx, bson.M{},
-		options.Find().SetProjection(completionFields).SetBatchSize(5000))
-	if err != nil {
-		return fmt.Errorf("scan runs: read completions: %w", err)
-	}
-	done := map[string]*schema.Completion{}
-	for ccur.Next(ctx) {
-		c := &schema.Completion{}
-		if err := ccur.Decode(c); err != nil {
-			ccur.Close(context.WithoutCancel(ctx))
-			return fmt.Errorf("scan runs: read completions: %w", err)
-		}
-		done[c.ID] = c
-	}
-	ccur.Close(context.WithoutCancel(ctx))
-	if err := ccur.Err(); err != nil {
-		return fmt.Errorf("scan runs: read completions: %w", err)
-	}
 	cur, err := s.DB.Collection(collRuns).Find(ctx, bson.M{},
 		options.Find().SetProjection(summaryProjection).SetBatchSize(2000))
 	if err != nil {
@@ -72,12 +51,6 @@ func (s *Store) ScanRuns(ctx context.Context, fn func(*RunSummary) error) error 
 		r = RunSummary{}
 		if err := cur.Decode(&r); err != nil {
 			return fmt.Errorf("scan runs: %w", err)
-		}
-		if c := done[RunID(r.Campaign, r.UID, r.Run)]; c != nil {
-			var rec schema.RunRecord
-			c.Settle(&rec)
-			r.State, r.Attempts, r.Worker, r.ExitCode, r.DurationMS = rec.State, rec.Attempts, rec.Worker, rec.ExitCode, rec.DurationMS
-			r.Message, r.StderrTail, r.UpdatedAt, r.FinishedAt = rec.Message, rec.StderrTail, rec.UpdatedAt, rec.FinishedAt
 		}
 		if err := fn(&r); err != nil {
 			return err

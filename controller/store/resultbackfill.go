@@ -127,9 +127,8 @@ func (s *Store) BackfillResultIndex(ctx context.Context, campaign, uid string, o
 			continue
 		}
 		out.Indexed++
-		// Only the summary: the index never changes a run's state (its
-		// record may still say Pending: its completion is its outcome).
-		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": d.ID}).
+		// Only a Succeeded record: the index never changes a run's state.
+		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": d.ID, "state": schema.RunSucceeded}).
 			SetUpdate(bson.M{"$set": bson.M{"resultIndex": d.Summary()}}))
 	}
 	// retryChunk records per command, as RetryFailedRuns does: FerretDB

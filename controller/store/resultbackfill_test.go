@@ -15,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/resultindex"
 	"github.com/simswarm/simswarm/workers/resulttable"
 )
@@ -164,7 +163,7 @@ func TestBackfillIndexesRunsStoredWithoutIndex(t *testing.T) {
 	// run, every run still Succeeded; run 2's record untouched.
 	for run := range runs {
 		var rec schema.RunRecord
-		if err := testdb.Run(ctx, s.DB, schema.RunID("aloha", "u", run)).Decode(&rec); err != nil {
+		if err := s.DB.Collection(schema.CollRuns).FindOne(ctx, bson.M{"_id": schema.RunID("aloha", "u", run)}).Decode(&rec); err != nil {
 			t.Fatal(err)
 		}
 		ri := rec.ResultIndex

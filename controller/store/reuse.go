@@ -46,29 +46,14 @@ func (s *Store) ReusableRuns(ctx context.Context, uid string, ids []string) (map
 	for i, id := range ids {
 		in[i] = id
 	}
-	// Any state: a run's completion, not its record, may be what says it
-	// succeeded (settle.go).
-	cur, err := s.DB.Collection(collRuns).Find(ctx, bson.M{"identity": bson.M{"$in": in}, "uid": bson.M{"$ne": uid}},
-		options.Find().SetProjection(bson.M{"campaign": 1, "uid": 1, "run": 1, "identity": 1, "files": 1, "durationMs": 1, "cpuMs": 1, "state": 1}))
+	cur, err := s.DB.Collection(collRuns).Find(ctx, bson.M{"identity": bson.M{"$in": in}, "state": schema.RunSucceeded, "uid": bson.M{"$ne": uid}},
+		options.Find().SetProjection(bson.M{"campaign": 1, "uid": 1, "run": 1, "identity": 1, "files": 1, "durationMs": 1, "cpuMs": 1}))
 	if err != nil {
 		return nil, fmt.Errorf("find runs to reuse: %w", err)
 	}
-	var all []schema.RunRecord
-	if err := cur.All(ctx, &all); err != nil {
-		return nil, fmt.Errorf("find runs to reuse: %w", err)
-	}
 	var recs []schema.RunRecord
-	for _, r := range all {
-		c, err := s.completion(ctx, r.ID)
-		if err != nil {
-			return nil, fmt.Errorf("find runs to reuse: %w", err)
-		}
-		if c != nil {
-			c.Settle(&r)
-		}
-		if r.State == schema.RunSucceeded {
-			recs = append(recs, r)
-		}
+	if err := cur.All(ctx, &recs); err != nil {
+		return nil, fmt.Errorf("find runs to reuse: %w", err)
 	}
 	out := make(map[string]schema.RunRecord, len(recs))
 	for _, r := range recs {

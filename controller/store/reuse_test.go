@@ -11,7 +11,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/simswarm/simswarm/api/schema"
-	"github.com/simswarm/simswarm/test/testdb"
 	"github.com/simswarm/simswarm/workers/gridfs"
 	"github.com/simswarm/simswarm/workers/resultindex"
 )
@@ -92,7 +91,7 @@ func TestStoreReusedCopiesAndSurvivesThePrune(t *testing.T) {
 		}
 	}
 	var got schema.RunRecord
-	if err := testdb.Run(ctx, s.DB, RunID("second", "u2", 5)).Decode(&got); err != nil {
+	if err := s.DB.Collection(collRuns).FindOne(ctx, bson.M{"_id": RunID("second", "u2", 5)}).Decode(&got); err != nil {
 		t.Fatal(err)
 	}
 	if got.State != schema.RunSucceeded || got.Identity != "id-3" || got.ReusedFrom == nil || got.ReusedFrom.Run != 3 ||
@@ -149,7 +148,7 @@ func TestStoreReusedCopiesAndSurvivesThePrune(t *testing.T) {
 		t.Fatalf("reusing a pruned run: %v", err)
 	}
 	var r7 schema.RunRecord
-	if err := testdb.Run(ctx, s.DB, RunID("second", "u2", 7)).Decode(&r7); err != nil || r7.State != schema.RunPending {
+	if err := s.DB.Collection(collRuns).FindOne(ctx, bson.M{"_id": RunID("second", "u2", 7)}).Decode(&r7); err != nil || r7.State != schema.RunPending {
 		t.Fatalf("run 7 after a failed reuse: %+v, %v", r7, err)
 	}
 }

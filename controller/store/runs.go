@@ -72,8 +72,7 @@ func onlyDuplicates(err error) bool {
 }
 
 // RunCounts counts the runs of (campaign, uid) by state, and the reused
-// ones (grouped by where from, in the same pass). A run with a completion
-// counts as Succeeded whatever its record says (see settle.go).
+// ones (grouped by where from, in the same pass).
 func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCounts, error) {
 	cur, err := s.DB.Collection(collRuns).Aggregate(ctx, mongo.Pipeline{
 		{{Key: "$match", Value: bson.M{"campaign": campaign, "uid": uid}}},
@@ -93,62 +92,27 @@ func (s *Store) RunCounts(ctx context.Context, campaign, uid string) (api.RunCou
 		return api.RunCounts{}, fmt.Errorf("count runs of %s: %w", campaign, err)
 	}
 	var c api.RunCounts
-	// Runs whose completion their record does not show yet count as
-	// Succeeded, not in their record's state.
-	done, err := s.completedIDs(ctx, uid)
-	if err != nil {
-		return api.RunCounts{}, err
-	}
-	var moved map[string]int64
-	if len(done) > 0 {
-		cur, err := s.DB.Collection(collRuns).Find(ctx, bson.M{"campaign": campaign, "uid": uid, "state": bson.M{"$ne": schema.RunSucceeded}},
-			options.Find().SetProjection(bson.M{"_id": 1, "state": 1}).SetBatchSize(20000))
-		if err != nil {
-			return api.RunCounts{}, fmt.Errorf("count runs of %s: %w", campaign, err)
-		}
-		moved = map[string]int64{}
-		for cur.Next(ctx) {
-			id, _ := cur.Current.Lookup("_id").StringValueOK()
-			if done[id] {
-				st, _ := cur.Current.Lookup("state").StringValueOK()
-				moved[st]++
-			}
-		}
-		cur.Close(context.WithoutCancel(ctx))
-		if err := cur.Err(); err != nil {
-			return api.RunCounts{}, fmt.Errorf("count runs of %s: %w", campaign, err)
-		}
-	}
 	for _, r := range rows {
 		c.Total += r.N
 		if r.Key.Reused != "" && r.Key.State == schema.RunSucceeded {
 			c.Reused += r.N
 		}
-		addCount(&c, r.Key.State, r.N)
-	}
-	for st, n := range moved {
-		addCount(&c, st, -n)
-		addCount(&c, schema.RunSucceeded, n)
+		switch r.Key.State {
+		case schema.RunPending:
+			c.Pending += r.N
+		case schema.RunQueued:
+			c.Queued += r.N
+		case schema.RunRunning:
+			c.Running += r.N
+		case schema.RunSucceeded:
+			c.Succeeded += r.N
+		case schema.RunFailed:
+			c.Failed += r.N
+		case schema.RunSkipped:
+			c.Skipped += r.N
+		}
 	}
 	return c, nil
-}
-
-// addCount adds n runs of state to c's count of that state.
-func addCount(c *api.RunCounts, state string, n int64) {
-	switch state {
-	case schema.RunPending:
-		c.Pending += n
-	case schema.RunQueued:
-		c.Queued += n
-	case schema.RunRunning:
-		c.Running += n
-	case schema.RunSucceeded:
-		c.Succeeded += n
-	case schema.RunFailed:
-		c.Failed += n
-	case schema.RunSkipped:
-		c.Skipped += n
-	}
 }
 
 // runsPerReply bounds the run records in one reply: 32 records of 3,000
@@ -168,76 +132,37 @@ type RunQuery struct {
 	Unsorted bool
 }
 
-// Runs lists run records by ascending run number (unless q.Unsorted),
-// settled from their completions: a run with a completion is Succeeded,
-// whatever its record says.
+// Runs lists run records by ascending run number (unless q.Unsorted).
 func (s *Store) Runs(ctx context.Context, q RunQuery) ([]schema.RunRecord, error) {
 	f := bson.M{"campaign": q.Campaign, "uid": q.UID, "run": bson.M{"$gt": q.After}}
-	succeeded := q.State == schema.RunSucceeded
-	if q.State != "" && !succeeded {
+	if q.State != "" {
 		f["state"] = q.State
 	}
 	if q.MaxAttempts > 0 {
 		f["attempts"] = bson.M{"$lt": q.MaxAttempts}
 	}
-	var done map[string]*schema.Completion
-	var err error
-	if q.State == "" || succeeded {
-		done, err = s.completions(ctx, q.UID, true)
-	} else {
-		var ids map[string]bool
-		ids, err = s.completedIDs(ctx, q.UID)
-		done = make(map[string]*schema.Completion, len(ids))
-		for id := range ids {
-			done[id] = nil
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
 	// A record lists its result files, so it can weigh hundreds of KB:
 	// bound the records per reply so that no reply nears the wire message
 	// limit (FerretDB sends a first batch whole, however large).
 	o := options.Find().SetBatchSize(runsPerReply)
-	if !q.Unsorted || succeeded {
+	if !q.Unsorted {
 		o.SetSort(bson.D{{Key: "run", Value: 1}})
 	}
-	// Records of another state than asked may be settled away (at most
-	// one per completion): read as many more. A listing of Succeeded runs
-	// reads records of any state, so it is not limited by the server.
-	if q.Limit > 0 && !succeeded {
-		o.SetLimit(int64(q.Limit + len(done)))
+	if q.Limit > 0 {
+		o.SetLimit(int64(q.Limit))
 	}
 	cur, err := s.DB.Collection(collRuns).Find(ctx, f, o)
 	if err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", q.Campaign, err)
 	}
-	defer cur.Close(context.WithoutCancel(ctx))
 	var out []schema.RunRecord
-	for cur.Next(ctx) && (q.Limit <= 0 || len(out) < q.Limit) {
-		var r schema.RunRecord
-		if err := cur.Decode(&r); err != nil {
-			return nil, fmt.Errorf("list runs of %s: %w", q.Campaign, err)
-		}
-		c, has := done[r.ID]
-		switch {
-		case has && q.State != "" && !succeeded:
-			continue // succeeded, not in the state asked
-		case has && c != nil:
-			c.Settle(&r)
-		case succeeded && r.State != schema.RunSucceeded:
-			continue
-		}
-		out = append(out, r)
-	}
-	if err := cur.Err(); err != nil {
+	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", q.Campaign, err)
 	}
 	return out, nil
 }
 
-// GetRun returns one run record, settled from its completion, or
-// ErrNotFound.
+// GetRun returns one run record, or ErrNotFound.
 func (s *Store) GetRun(ctx context.Context, campaign, uid string, run int) (*schema.RunRecord, error) {
 	var r schema.RunRecord
 	err := s.DB.Collection(collRuns).FindOne(ctx, bson.M{"_id": RunID(campaign, uid, run)}).Decode(&r)
@@ -246,13 +171,6 @@ func (s *Store) GetRun(ctx context.Context, campaign, uid string, run int) (*sch
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get run %d of %s: %w", run, campaign, err)
-	}
-	c, err := s.completion(ctx, r.ID)
-	if err != nil {
-		return nil, err
-	}
-	if c != nil {
-		c.Settle(&r)
 	}
 	return &r, nil
 }

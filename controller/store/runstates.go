@@ -6,8 +6,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/simswarm/simswarm/api/schema"
 )
 
 // RunState is a run record's number, state and attempts, without the rest.
@@ -30,15 +28,6 @@ func (s *Store) RunStates(ctx context.Context, campaign, uid string) ([]RunState
 	var out []RunState
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("list run states of %s: %w", campaign, err)
-	}
-	done, err := s.completions(ctx, uid, false)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if c := done[RunID(campaign, uid, out[i].Run)]; c != nil {
-			out[i].State, out[i].Attempts = schema.RunSucceeded, c.Attempt
-		}
 	}
 	return out, nil
 }

@@ -30,28 +30,8 @@ func (s *Store) SucceededTime(ctx context.Context, campaign, uid string) (time.D
 	if err := cur.All(ctx, &rows); err != nil {
 		return 0, fmt.Errorf("sum run durations of %s: %w", campaign, err)
 	}
-	var recorded int64
-	if len(rows) > 0 {
-		recorded = rows[0].MS
+	if len(rows) == 0 {
+		return 0, nil
 	}
-	// A runner records a run's outcome only in its completion (settle.go);
-	// records written by earlier versions have it on the record. The
-	// larger sum is the one that sees more of the succeeded runs: exact
-	// when the campaign's runs were all stored one way, an estimate (it
-	// sizes batches) for a campaign that spans an upgrade.
-	cur, err = s.DB.Collection(schema.CollCompletions).Aggregate(ctx, mongo.Pipeline{
-		{{Key: "$match", Value: bson.M{"uid": uid}}},
-		{{Key: "$group", Value: bson.D{{Key: "_id", Value: nil}, {Key: "ms", Value: bson.M{"$sum": "$durationMs"}}}}},
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sum run durations of %s: %w", campaign, err)
-	}
-	rows = nil
-	if err := cur.All(ctx, &rows); err != nil {
-		return 0, fmt.Errorf("sum run durations of %s: %w", campaign, err)
-	}
-	if len(rows) > 0 && rows[0].MS > recorded {
-		recorded = rows[0].MS
-	}
-	return time.Duration(recorded) * time.Millisecond, nil
+	return time.Duration(rows[0].MS) * time.Millisecond, nil
 }
