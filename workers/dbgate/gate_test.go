@@ -22,16 +22,15 @@ func client(t *testing.T, addr string) *redis.Client {
 	return c
 }
 
-// TestGateBoundsHoldersAcrossClients: 20 holders, each with a client of
-// its own (as processes are), never more than Limit inside at once, and
-// every one gets in.
-func TestGateBoundsHoldersAcrossClients(t *testing.T) {
-	rs := testdb.StartRedis(t)
-	const holders, limit = 20, 3
-	var inside, most, done atomic.Int32
+// holdAtOnce has holders, each with a client of its own (as processes
+// are), acquire a gate of limit places at once and hold it for hold; it
+// returns the most inside at once and how many got in.
+func holdAtOnce(t *testing.T, addr string, holders, limit int, hold time.Duration) (most, done int) {
+	t.Helper()
+	var inside, mostIn, in atomic.Int32
 	var wg sync.WaitGroup
 	for range holders {
-		g := &dbgate.Gate{Client: client(t, rs.Addr), Key: "gate", Limit: limit}
+		g := &dbgate.Gate{Client: client(t, addr), Key: "gate", Limit: limit}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -43,17 +42,27 @@ func TestGateBoundsHoldersAcrossClients(t *testing.T) {
 				return
 			}
 			n := inside.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			for m := mostIn.Load(); n > m && !mostIn.CompareAndSwap(m, n); m = mostIn.Load() {
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(hold)
 			inside.Add(-1)
 			release()
-			done.Add(1)
+			in.Add(1)
 		}()
 	}
 	wg.Wait()
-	if most.Load() > limit || most.Load() < 2 || done.Load() != holders {
-		t.Fatalf("at most %d inside at once (limit %d), %d of %d got in", most.Load(), limit, done.Load(), holders)
+	return int(mostIn.Load()), int(in.Load())
+}
+
+// TestGateBoundsHoldersAcrossClients: 20 holders, each with a client of
+// its own (as processes are), never more than Limit inside at once, and
+// every one gets in.
+func TestGateBoundsHoldersAcrossClients(t *testing.T) {
+	rs := testdb.StartRedis(t)
+	const holders, limit = 20, 3
+	most, done := holdAtOnce(t, rs.Addr, holders, limit, 20*time.Millisecond)
+	if most > limit || most < 2 || done != holders {
+		t.Fatalf("at most %d inside at once (limit %d), %d of %d got in", most, limit, done, holders)
 	}
 }
 
@@ -143,31 +152,8 @@ func TestGateRidesOutABriefRedisOutage(t *testing.T) {
 func TestGateWaitersWaitForAReleaseNotPoll(t *testing.T) {
 	rs := testdb.StartRedis(t)
 	const holders, limit = 40, 2
-	var inside, most atomic.Int32
-	var wg sync.WaitGroup
-	for range holders {
-		g := &dbgate.Gate{Client: client(t, rs.Addr), Key: "gate", Limit: limit}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			release, err := g.Acquire(ctx)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			n := inside.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-			}
-			time.Sleep(10 * time.Millisecond)
-			inside.Add(-1)
-			release()
-		}()
-	}
-	wg.Wait()
-	if most.Load() > limit {
-		t.Fatalf("%d inside at once, limit %d", most.Load(), limit)
+	if most, _ := holdAtOnce(t, rs.Addr, holders, limit, 10*time.Millisecond); most > limit {
+		t.Fatalf("%d inside at once, limit %d", most, limit)
 	}
 	info, err := client(t, rs.Addr).Info(context.Background(), "commandstats").Result()
 	if err != nil {
