@@ -271,7 +271,7 @@ func (m *Manager) lead(ctx context.Context, epoch int64, runnables []Runnable) {
 		Expander: &campaign.SpecExpander{Store: st, RequestRuns: tasks.EnqueueRunsQuery}}
 	ctl := &campaign.Controller{Reconciler: rec, Resync: cfg.Resync, Logger: log.Named("campaign"),
 		OnReconcile: m.mtr.ObserveReconcile(metrics.ReconcilerCampaign),
-		WorkerCount: heartbeat.Reader{Client: rdb}.RunSlots}
+		WorkerCount: clusterSlots(heartbeat.Reader{Client: rdb}.RunSlots, publishedSlots(rdb))}
 	f := ctl.Enqueue
 	m.notify.Store(&f)
 	defer m.notify.Store(nil)
