@@ -50,9 +50,7 @@
 //     the queue) and a new one started with the new count, in the same
 //     process (asynq's concurrency is fixed per server);
 //   - a count that disappears (Redis restarted empty) or cannot be read
-//     changes nothing: the controller publishes again at its next pass;
-//   - a count above the machine's CPUs (Config.MaxSlots) is not one the
-//     stack grants: the runner runs one slot per CPU and logs it.
+//     changes nothing: the controller publishes again at its next pass.
 //
 // So its processes, queue polls and database connections grow with
 // nodes, not CPUs, and it never runs more simulations than its node's

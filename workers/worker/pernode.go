@@ -47,7 +47,7 @@ func nodeSlots(ctx context.Context, rdb redis.Cmdable, node string) (n int, ok b
 // process keeps its database connections, artifact cache and work
 // directory. A count that disappears (Redis restarted empty: the
 // controller publishes again at its next pass) or cannot be read changes
-// nothing; one above cfg.MaxSlots runs MaxSlots.
+// nothing.
 func sizeByNode(ctx context.Context, cfg Config, rdb redis.Cmdable, hb *heartbeat.Writer,
 	serve func(slots, prefetch int) (*asynq.Server, error)) {
 	log := cfg.Log.With(zap.String("node", cfg.NodeID))
@@ -63,21 +63,13 @@ func sizeByNode(ctx context.Context, cfg Config, rdb redis.Cmdable, hb *heartbea
 			srv = nil
 		}
 	}
-	readFailed, ready, overCount := false, cfg.Ready, 0
+	readFailed, ready := false, cfg.Ready
 	hb.SetSlots(0, waitUnpublished)
 	log.Info("runner " + waitUnpublished)
 	t := time.NewTicker(cfg.SlotsCheck)
 	defer t.Stop()
 	for {
 		n, ok, err := nodeSlots(ctx, rdb, cfg.NodeID)
-		if ok && n > cfg.MaxSlots {
-			if n != overCount {
-				log.Warn("this node's published runner slots exceed its CPUs; running one per CPU",
-					zap.Int("published", n), zap.Int("slots", cfg.MaxSlots))
-				overCount = n
-			}
-			n = cfg.MaxSlots
-		}
 		switch {
 		case err != nil:
 			if !readFailed && ctx.Err() == nil {

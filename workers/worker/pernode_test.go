@@ -21,8 +21,7 @@ import (
 // node; then it takes tasks with that many slots (and prefetch per slot);
 // a changed count re-sizes it without a restart of the process; a wiped
 // Redis (no count) leaves it as it is rather than guessing; a count of 0
-// makes it wait again, and a count beyond the machine's CPUs runs as many
-// as it has. Another node's count is not its own.
+// makes it wait again. Another node's count is not its own.
 func TestRunnerOfANodeRunsItsPublishedSlots(t *testing.T) {
 	rs, mongoURI := testdb.StartRedis(t), testdb.StartMongo(t)
 	ropt, err := redis.ParseURL(rs.URL())
@@ -39,7 +38,7 @@ func TestRunnerOfANodeRunsItsPublishedSlots(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(wctx, Config{Role: RoleRun, Name: "n-a", NodeID: "node-a", Redis: ropt, MongoURI: mongoURI,
-			Cache: t.TempDir(), Prefetch: -1, ShutdownGrace: time.Second, SlotsCheck: 50 * time.Millisecond, MaxSlots: 4})
+			Cache: t.TempDir(), Prefetch: -1, ShutdownGrace: time.Second, SlotsCheck: 50 * time.Millisecond})
 	}()
 	defer func() {
 		stop()
@@ -106,12 +105,6 @@ func TestRunnerOfANodeRunsItsPublishedSlots(t *testing.T) {
 	if hb, conc, st := state(); !sized(2)(hb, conc) {
 		t.Fatalf("a runner whose count disappeared changed: %s", st)
 	}
-
-	// A count beyond the machine (Redis's content is not checked by
-	// anyone else) runs as many slots as the machine has CPUs, not a
-	// queue server of a million goroutines.
-	rdb.HSet(ctx, schema.RunnerSlotsKey, "node-a", "1000000")
-	waitState("held to the machine's 4 CPUs", sized(4))
 
 	rdb.HSet(ctx, schema.RunnerSlotsKey, "node-a", "0")
 	waitState("waiting on a node with no slots", waiting)
