@@ -24,14 +24,10 @@
 //   - A holder that dies does not hold forever: each hold is a lease of
 //     Lease (a group commit is bounded by a minute), counted by Redis's
 //     clock, not the holders'.
-//   - Waiting for a full gate is not polling: each release leaves a
-//     wake-up in a list (Key + ":wake", at most Limit of them) that
-//     waiters block on (BLPOP, first come first woken), trying again at
-//     least every second for a place whose holder died. A waiter costs
-//     Redis about two commands per hold, where polling with a back-off
-//     cost 18 per hold at 100 runners of test/scale. Waiting ends with ctx.
+//   - Waiting is by polling with a back-off from 1 ms to 50 ms (jittered),
+//     and ends with ctx.
 //   - If Redis fails (it is down, or too busy to answer in time), Acquire
-//     tries again with a back-off from 1 ms to 50 ms (jittered); once it has failed for
+//     tries again as it polls a full gate; once it has failed for
 //     FailWait (10 s), it lets the caller through, with the error for
 //     logging: a run's stored results matter more than the bound, and
 //     without Redis no task is delivered anyway.

@@ -33,7 +33,7 @@ type Gate struct {
 	FailWait time.Duration
 }
 
-// maxPoll is the longest pause between two tries while Redis fails.
+// maxPoll is the longest pause between two tries of a full gate.
 const maxPoll = 50 * time.Millisecond
 
 // DefaultFailWait rides out a Redis restart or a stall under load (the
@@ -54,23 +54,6 @@ end
 return 0
 `)
 
-// release gives the caller's place back and, if it held one, leaves a
-// wake-up for a waiter (at most ARGV[2] of them pending, for as long as a
-// lease).
-var release = redis.NewScript(`
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('LPUSH', KEYS[2], 1)
-  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
-  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
-end
-return 0
-`)
-
-// wakeWait bounds a wait for a release (BLPOP's least timeout): a place
-// whose holder died (its lease ended) or whose wake-up went to a waiter
-// that gave up is found by the next try.
-const wakeWait = time.Second
-
 // Acquire waits for a place and returns its release. An error with a nil
 // release means ctx ended first; an error with a release means Redis
 // kept failing for FailWait and the caller may go on (see the package's
@@ -89,16 +72,15 @@ func (g *Gate) Acquire(ctx context.Context) (func(), error) {
 	token := strconv.FormatUint(rand.Uint64(), 36)
 	wait := time.Millisecond
 	var failingSince time.Time
-	keys := []string{g.Key, g.Key + ":wake"}
 	for {
-		ok, err := acquire.Run(ctx, g.Client, keys[:1], limit, lease.Milliseconds(), token).Int()
+		ok, err := acquire.Run(ctx, g.Client, []string{g.Key}, limit, lease.Milliseconds(), token).Int()
 		switch {
 		case err == nil && ok == 1:
 			return func() {
 				// Its own deadline: the caller's context may be what ended.
 				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				release.Run(rctx, g.Client, keys, token, limit, lease.Milliseconds())
+				g.Client.ZRem(rctx, g.Key, token)
 			}, nil
 		case err == nil:
 			failingSince = time.Time{}
@@ -109,17 +91,6 @@ func (g *Gate) Acquire(ctx context.Context) (func(), error) {
 		case time.Since(failingSince) >= failWait:
 			return func() {}, fmt.Errorf("database writers' gate %s: %w", g.Key, err)
 		}
-		if err == nil {
-			// Full: wait for a holder's release (waiters are woken in the
-			// order they came), not poll. A failed wait is seen by the
-			// next try.
-			_ = g.Client.BLPop(ctx, wakeWait, keys[1]).Err()
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("wait for a database writer's place: %w", ctx.Err())
-			}
-			continue
-		}
-		// Redis failing: pause before trying again.
 		t := time.NewTimer(wait/2 + rand.N(wait))
 		select {
 		case <-ctx.Done():

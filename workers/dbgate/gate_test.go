@@ -3,8 +3,6 @@ package dbgate_test
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,32 +139,4 @@ func TestGateRidesOutABriefRedisOutage(t *testing.T) {
 		t.Fatalf("%d holders recorded, want the one that got in", n)
 	}
 	r.release()
-}
-
-// TestGateWaitersWaitForAReleaseNotPoll: 40 holders of a gate of 2, each
-// holding 10 ms, cost Redis a bounded number of tries per hold; waiters
-// polling the full gate with a back-off cost 8 tries per hold here, and
-// 18 per hold at 100 runners of the scale harness (test/scale:
-// ZREMRANGEBYSCORE, TIME and ZCARD per try), more Redis work per run than
-// the queue's.
-func TestGateWaitersWaitForAReleaseNotPoll(t *testing.T) {
-	rs := testdb.StartRedis(t)
-	const holders, limit = 40, 2
-	if most, _ := holdAtOnce(t, rs.Addr, holders, limit, 10*time.Millisecond); most > limit {
-		t.Fatalf("%d inside at once, limit %d", most, limit)
-	}
-	info, err := client(t, rs.Addr).Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tries := 0
-	for _, line := range strings.Split(info, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_zremrangebyscore:calls="); ok {
-			tries, _ = strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
-		}
-	}
-	if tries == 0 || tries > 3*holders {
-		t.Fatalf("%d tries to acquire for %d holds, want 1..%d", tries, holders, 3*holders)
-	}
-	t.Logf("%d tries for %d holds", tries, holders)
 }
