@@ -92,14 +92,7 @@ func TestShortRunsAreDispatchedInBatches(t *testing.T) {
 	e := newEnv(t)
 	e.r.Shares.SetSlots(2)
 	ctx := context.Background()
-	c, err := e.st.Create(ctx, newCampaign("short", "0..299"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid := c.Metadata.UID
-	e.reconcile(t, "short")
-	c, _ = e.st.Get(ctx, "short")
-	e.finishBuild(t, c.Status.Build.Key)
+	uid := e.buildDone(t, "short", "0..299").Metadata.UID
 	e.reconcile(t, "short") // the records, from the program's run list, and the first wave
 	// Ten runs of it already took 10 ms each; the rest of it went back.
 	if _, err := e.q.Unqueue(ctx, "short", uid, false); err != nil {
@@ -172,7 +165,7 @@ func TestShortRunsAreDispatchedInBatches(t *testing.T) {
 		t.Errorf("%d dead tasks left in the queue", len(n))
 	}
 
-	c, _ = e.st.Get(ctx, "short")
+	c, _ := e.st.Get(ctx, "short")
 	c.Spec.Suspend = true
 	if _, err := e.st.Update(ctx, c); err != nil {
 		t.Fatal(err)
@@ -192,16 +185,7 @@ func TestFirstWaveIsBatchedBeforeDurationsAreKnown(t *testing.T) {
 	e := newEnv(t)
 	e.r.Shares.SetSlots(2)
 	ctx := context.Background()
-	c, err := e.st.Create(ctx, newCampaign("first", "0..299"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid := c.Metadata.UID
-	e.reconcile(t, "first")
-	c, _ = e.st.Get(ctx, "first")
-	e.finishBuild(t, c.Status.Build.Key)
-	e.reconcile(t, "first") // the records
-	e.reconcile(t, "first")
+	uid := e.built(t, "first", "0..299").Metadata.UID
 
 	check := func(when string) {
 		t.Helper()

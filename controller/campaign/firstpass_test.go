@@ -14,14 +14,7 @@ func TestFirstRecordsAreDispatchedInThePassThatCreatesThem(t *testing.T) {
 	e := newEnv(t)
 	e.r.Shares.SetSlots(2)
 	ctx := context.Background()
-	c, err := e.st.Create(ctx, newCampaign("first", "0..2999"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid := c.Metadata.UID
-	e.reconcile(t, "first")
-	c, _ = e.st.Get(ctx, "first")
-	e.finishBuild(t, c.Status.Build.Key)
+	uid := e.buildDone(t, "first", "0..2999").Metadata.UID
 	e.reconcile(t, "first") // the first records, and their dispatch
 
 	n, err := e.st.DB.Collection(schema.CollRuns).CountDocuments(ctx, map[string]any{"campaign": "first"})

@@ -81,6 +81,17 @@ func newCampaign(name, runs string) *api.Campaign {
 // its first window is dispatched.
 func (e *env) built(t *testing.T, name, runs string) *api.Campaign {
 	t.Helper()
+	e.buildDone(t, name, runs)
+	e.reconcile(t, name)
+	e.reconcile(t, name)
+	c, _ := e.st.Get(context.Background(), name)
+	return c
+}
+
+// buildDone creates a campaign, reconciles it once (its build is
+// requested) and lets the build succeed, with no pass after it.
+func (e *env) buildDone(t *testing.T, name, runs string) *api.Campaign {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := e.st.Create(ctx, newCampaign(name, runs)); err != nil {
 		t.Fatal(err)
@@ -88,9 +99,6 @@ func (e *env) built(t *testing.T, name, runs string) *api.Campaign {
 	e.reconcile(t, name)
 	c, _ := e.st.Get(ctx, name)
 	e.finishBuild(t, c.Status.Build.Key)
-	e.reconcile(t, name)
-	e.reconcile(t, name)
-	c, _ = e.st.Get(ctx, name)
 	return c
 }
 
