@@ -267,10 +267,10 @@ func (mh *multihost) exactlyOnce(t *testing.T, campaign string, total int) map[i
 }
 
 // longAloha is the aloha model with a config whose runs take a second or
-// more, so that a node can be lost while it holds some.
-func longAloha(t *testing.T, dir, name string) string {
+// more, so that a node or a container can be lost while it holds some.
+func longAloha(t *testing.T, dir, name, runs string) string {
 	t.Helper()
-	p := alohaManifest(t, dir, name, "Long", "0..29")
+	p := alohaManifest(t, dir, name, "Long", runs)
 	// Every phase runs the same model: without this, the campaigns after
 	// the first would reuse its results and simulate nothing to lose.
 	m, err := os.ReadFile(p)
@@ -311,7 +311,7 @@ func TestMultihostSwarm(t *testing.T) {
 		// Runs of a second or more: the first tasks carry several runs
 		// each, and runs of a few milliseconds could all be done by the
 		// first runner to ask before another has polled the queue.
-		manifest := longAloha(t, dir, "aloha")
+		manifest := longAloha(t, dir, "aloha", "0..29")
 		start := time.Now()
 		mh.apply(t, manifest)
 		if out, err := cli(t, "wait", "aloha", "--timeout", "6m"); err != nil {
@@ -413,7 +413,7 @@ func TestMultihostSwarm(t *testing.T) {
 	})
 	t.Run("manager-restart", func(t *testing.T) {
 		dir := t.TempDir()
-		manifest := longAloha(t, dir, "manager-restart")
+		manifest := longAloha(t, dir, "manager-restart", "0..29")
 		mh.apply(t, manifest)
 		waitFor(t, 4*time.Minute, "runs in progress", func() (bool, string) {
 			n := 0
@@ -447,7 +447,7 @@ func TestMultihostSwarm(t *testing.T) {
 	t.Run("wall-time-1-vs-3-nodes", func(t *testing.T) {
 		wall := func(name string) time.Duration {
 			dir := t.TempDir()
-			manifest := longAloha(t, dir, name)
+			manifest := longAloha(t, dir, name, "0..29")
 			start := time.Now()
 			mh.apply(t, manifest)
 			if out, err := cli(t, "wait", name, "--timeout", "10m", "--interval", "200ms"); err != nil {
@@ -478,7 +478,7 @@ func (mh *multihost) nodeLoss(t *testing.T, mode string, victim *dockertest.Host
 	t.Helper()
 	campaign := "loss-" + mode
 	dir := t.TempDir()
-	manifest := longAloha(t, dir, campaign)
+	manifest := longAloha(t, dir, campaign, "0..29")
 	mh.apply(t, manifest)
 	// Wait until the victim is simulating (its containers' processes say
 	// which runs: a run record names its worker only once it is done).

@@ -92,7 +92,10 @@ func TestAlohaCampaignOnSwarm(t *testing.T) {
 	t.Setenv("SIMSWARM_TOKEN", token)
 
 	dir := t.TempDir()
-	manifest := alohaManifest(t, dir, "aloha", "PureAloha", "0..11")
+	// Runs of a second or more: the runners must be killed while they hold
+	// some (the default config's 12 runs all finished, batched, before the
+	// status showed one running).
+	manifest := longAloha(t, dir, "aloha", "0..11")
 	start = time.Now()
 	mustCLI(t, "apply", "-f", manifest)
 	cl := client.New(server, token)
