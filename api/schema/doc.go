@@ -1,7 +1,8 @@
 // Package schema is the contract between the controller and the workers:
 // the asynq task types, queues and payloads they exchange through Redis,
 // and the MongoDB/GridFS records and names they share. Neither side owns
-// it; both import it, and nothing in it does I/O but Connect.
+// it; both import it, and nothing in it does I/O but Connect and
+// UpdateInCommands (how a bulk update is sent, see UpdatesPerCommand).
 //
 // # Tasks
 //

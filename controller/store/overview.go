@@ -108,8 +108,7 @@ func (s *Store) RetryFailedRuns(ctx context.Context, name, uid string) (int64, e
 	return n, nil
 }
 
-// retryChunk bounds the run records one update command of the controller
-// writes (RetryFailedRuns, BackfillResultIndex).
+// retryChunk bounds the run records one update of RetryFailedRuns writes.
 const retryChunk = 16
 
 // Builds lists the build records (one per content key: few), newest

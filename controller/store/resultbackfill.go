@@ -131,16 +131,8 @@ func (s *Store) BackfillResultIndex(ctx context.Context, campaign, uid string, o
 		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": d.ID, "state": schema.RunSucceeded}).
 			SetUpdate(bson.M{"$set": bson.M{"resultIndex": d.Summary()}}))
 	}
-	// retryChunk records per command, as RetryFailedRuns does: FerretDB
-	// 1.24 updates each record in a write transaction of its own, and one
-	// command of a pass's 512 outlasted the client's timeout while
-	// runners wrote (TestBackfillOfManyRunsKeepsRunnersWriting).
-	for len(models) > 0 {
-		k := min(len(models), retryChunk)
-		if _, err := s.DB.Collection(schema.CollRuns).BulkWrite(ctx, models[:k], options.BulkWrite().SetOrdered(false)); err != nil {
-			return out, fmt.Errorf("backfill result index of %s: record the index on the runs: %w", uid, err)
-		}
-		models = models[k:]
+	if err := schema.UpdateInCommands(ctx, s.DB.Collection(schema.CollRuns), models); err != nil {
+		return out, fmt.Errorf("backfill result index of %s: record the index on the runs: %w", uid, err)
 	}
 	return out, nil
 }

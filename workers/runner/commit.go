@@ -30,9 +30,7 @@ var errUnstored = errors.New("upload results")
 const commitTimeout = time.Minute
 
 // maxCommitRuns bounds the runs one group commit carries: as many as a
-// batch's write (maxBatchCommit), for the same reason - FerretDB 1.24
-// wedged for good on a bulk update of 40 to 227 run records, or on two at
-// once (TestGroupCommitsOfManyRunsAtOnceKeepFerretDBAnswering).
+// batch's write (maxBatchCommit).
 const maxCommitRuns = maxBatchCommit
 
 // commit is what storing one successful run writes: the tail of its result
@@ -71,9 +69,8 @@ type groupCommit struct {
 	pending []*commit
 	writing bool
 	// wmu is held by the write in flight: a batch's commits (storeAll)
-	// and the group's take turns, so a process has one write at a time
-	// (two concurrent bulk updates of the runs collection wedged FerretDB
-	// for good in the throughput bench).
+	// and the group's take turns, so a process has one write at a time,
+	// as the database gate counts it.
 	wmu sync.Mutex
 }
 
@@ -200,7 +197,7 @@ func writeBatch(ctx context.Context, db *mongo.Database, batch []*commit, errs [
 	if len(models) == 0 {
 		return
 	}
-	_, err = db.Collection(schema.CollRuns).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	err = schema.UpdateInCommands(ctx, db.Collection(schema.CollRuns), models)
 	sub := make([]error, len(models))
 	if !perDocument(err, sub, func(we mongo.WriteError) error { return fmt.Errorf("record run: %w", we) }) {
 		fail(fmt.Errorf("record runs: %w", err))
@@ -279,9 +276,10 @@ func (w dbWriter) writeBatch(batch []*commit, errs []error) {
 // gateWait bounds the wait for a place at the database writers' gate.
 const gateWait = 10 * time.Minute
 
-// maxBatchCommit bounds the runs of a batch one write carries: a bulk
-// update of a few hundred run records at once left FerretDB 1.24 wedged
-// for good in the throughput bench (every later command timed out).
+// maxBatchCommit bounds the runs of a batch one write carries, and so the
+// time a write holds its place at the gate. (Bulk updates of a few hundred
+// records once wedged FerretDB 1.24 for good; the cause was the
+// statements per command, which schema.UpdateInCommands bounds.)
 const maxBatchCommit = 16
 
 // storeAll writes the commits of one batch's runs together, one command

@@ -1,0 +1,78 @@
+package schema
+
+import (
+	"context"
+	"errors"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// UpdatesPerCommand bounds the statements of one update command.
+// FerretDB 1.24 keeps each statement's query open, and with it one of its
+// 100 SQLite connections, until the whole command ends, and each
+// statement's write takes one more: concurrent commands of many statements
+// came to hold every connection, each waiting for one more, and FerretDB
+// answered nothing again (a goroutine dump of it wedged under
+// workers/runner's TestManyRunnersStoringAtOnceKeepFerretDBAnswering:
+// eight commands of the runners' 16-record updates held all 100). With the
+// eight writers the database gate lets in (workers/dbgate) and the
+// controller, four statements a command hold at most 45.
+const UpdatesPerCommand = 4
+
+// UpdateInCommands applies models, which must be idempotent (a $set), in
+// commands of at most UpdatesPerCommand. It returns nil; or a
+// mongo.BulkWriteException whose write errors index models, a refused
+// statement failing only itself; or, if a command failed as a whole, that
+// command's error, after which the models of that command and the ones
+// after it may or may not have been applied.
+//
+// FerretDB 1.24 ignores an unordered command's order: it stops at the
+// first refused statement and names it index 0. So a command with a
+// refusal is applied again one statement at a time, which tells each
+// statement's outcome.
+func UpdateInCommands(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel) error {
+	var refused []mongo.BulkWriteError
+	for off := 0; off < len(models); off += UpdatesPerCommand {
+		cmd := models[off:min(off+UpdatesPerCommand, len(models))]
+		err := updateCommand(ctx, coll, cmd)
+		if errors.As(err, new(refusal)) && len(cmd) > 1 {
+			for i := range cmd {
+				err := updateCommand(ctx, coll, cmd[i:i+1])
+				if r := (refusal{}); errors.As(err, &r) {
+					r.we.Index = off + i
+					refused = append(refused, r.we)
+				} else if err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if r := (refusal{}); errors.As(err, &r) {
+			r.we.Index = off
+			refused = append(refused, r.we)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(refused) > 0 {
+		return mongo.BulkWriteException{WriteErrors: refused}
+	}
+	return nil
+}
+
+// refusal is a command's first refused statement.
+type refusal struct{ we mongo.BulkWriteError }
+
+func (r refusal) Error() string { return r.we.Error() }
+
+// updateCommand sends models as one unordered command; a command that
+// only refused statements returns a refusal.
+func updateCommand(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel) error {
+	_, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	if err == nil || !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return err
+	}
+	return refusal{bwe.WriteErrors[0]}
+}
