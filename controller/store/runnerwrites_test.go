@@ -9,15 +9,14 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/simswarm/simswarm/api/schema"
 )
 
 // runnerWrites stores, from writers goroutines at once, the outcome
 // Succeeded of runs 0..n-1 of campaign/uid (records already created) as
-// the runners' group commits do: bulk updates of 16 records, each with 30
-// s to land. The returned check waits for them and fails t unless every
+// the runners' group commits do: 16 records at a time, in commands of
+// schema.UpdatesPerCommand, each with 30 s to land. The returned check waits for them and fails t unless every
 // write landed and all n runs count as succeeded.
 func runnerWrites(ctx context.Context, s *Store, campaign, uid string, n, writers int) (check func(t *testing.T)) {
 	runs := s.DB.Collection(collRuns)
@@ -34,7 +33,7 @@ func runnerWrites(ctx context.Context, s *Store, campaign, uid string, n, writer
 						SetUpdate(bson.M{"$set": bson.M{"state": schema.RunSucceeded}}))
 				}
 				wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				_, err := runs.BulkWrite(wctx, models, options.BulkWrite().SetOrdered(false))
+				err := schema.UpdateInCommands(wctx, runs, models)
 				cancel()
 				if err != nil {
 					errs[w] = fmt.Errorf("runner write of runs %d..: %w", b, err)
