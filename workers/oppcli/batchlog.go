@@ -1,6 +1,7 @@
 package oppcli
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,9 +64,14 @@ func (l *BatchLog) Write(p []byte) (int, error) {
 
 func (l *BatchLog) write(p []byte) (int, []int) {
 	before := len(l.done)
-	data := append(l.partial, p...)
+	data := p
+	if len(l.partial) > 0 {
+		data = append(l.partial, p...)
+	}
 	for {
-		i := strings.IndexByte(string(data), '\n')
+		// Not strings.IndexByte(string(data)): that copied the rest of the
+		// buffer for every line (175 MB copied for 0.8 MB of output).
+		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			break
 		}
