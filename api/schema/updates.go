@@ -33,25 +33,28 @@ const UpdatesPerCommand = 4
 // statement's outcome.
 func UpdateInCommands(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel) error {
 	var refused []mongo.BulkWriteError
+	// note keeps a refusal of the statement at index i and returns any
+	// other error.
+	note := func(i int, err error) error {
+		if r := (refusal{}); errors.As(err, &r) {
+			r.we.Index = i
+			refused = append(refused, r.we)
+			return nil
+		}
+		return err
+	}
 	for off := 0; off < len(models); off += UpdatesPerCommand {
 		cmd := models[off:min(off+UpdatesPerCommand, len(models))]
 		err := updateCommand(ctx, coll, cmd)
 		if errors.As(err, new(refusal)) && len(cmd) > 1 {
 			for i := range cmd {
-				err := updateCommand(ctx, coll, cmd[i:i+1])
-				if r := (refusal{}); errors.As(err, &r) {
-					r.we.Index = off + i
-					refused = append(refused, r.we)
-				} else if err != nil {
+				if err := note(off+i, updateCommand(ctx, coll, cmd[i:i+1])); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if r := (refusal{}); errors.As(err, &r) {
-			r.we.Index = off
-			refused = append(refused, r.we)
-		} else if err != nil {
+		if err := note(off, err); err != nil {
 			return err
 		}
 	}

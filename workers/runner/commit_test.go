@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/test/testdb"
@@ -253,4 +254,34 @@ func TestGroupCommitsOfManyRunsAtOnceKeepFerretDBAnswering(t *testing.T) {
 		t.Errorf("an update of %d run records, want at most %d", largest, maxBatchCommit)
 	}
 	t.Logf("largest update: %d records", largest)
+}
+
+// brokenGate is a database writers' gate that has failed: it lets every
+// write through, saying why (as dbgate.Gate does when Redis is gone).
+type brokenGate struct{}
+
+func (brokenGate) Acquire(context.Context) (func(), error) {
+	return func() {}, errors.New("gate unreachable")
+}
+
+// TestWriteThroughAFailedGateStoresTheRun: a gate that failed lets the
+// write go on, and the run is stored, by a writer with a logger (the
+// Handler's) or without one.
+func TestWriteThroughAFailedGateStoresTheRun(t *testing.T) {
+	m := testdb.StartMongoServer(t)
+	client, db, err := schema.Connect(context.Background(), m.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	for i, w := range []dbWriter{{DB: db, Gate: brokenGate{}, Log: zaptest.NewLogger(t)}, {DB: db, Gate: brokenGate{}}} {
+		var g groupCommit
+		id := schema.RunID("c", "u", i)
+		if err := g.store(w, &commit{comp: &schema.Completion{ID: id}}); err != nil {
+			t.Fatalf("writer %d: store through a failed gate: %v", i, err)
+		}
+		if n, err := db.Collection(schema.CollCompletions).CountDocuments(context.Background(), bson.M{"_id": id}); err != nil || n != 1 {
+			t.Fatalf("writer %d: %d completions of the run (%v), want 1", i, n, err)
+		}
+	}
 }
