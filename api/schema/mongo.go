@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,20 @@ const DistccHostsKey = "simswarm:distcc:hosts"
 // the swarm node ID, value: a decimal count) that the stack reconciler
 // publishes and the runner of that node (started with its node ID) reads.
 const RunnerSlotsKey = "simswarm:runners:slots"
+
+// MaxNodeSlots bounds a node's count under RunnerSlotsKey: more CPUs than
+// any one machine has. A larger value is not one the controller published.
+const MaxNodeSlots = 4096
+
+// ParseNodeSlots reads a node's count under RunnerSlotsKey: a decimal
+// from 0 to MaxNodeSlots.
+func ParseNodeSlots(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > MaxNodeSlots {
+		return 0, fmt.Errorf("slot count %q is not a number of slots from 0 to %d", v, MaxNodeSlots)
+	}
+	return n, nil
+}
 
 // DBWritersKey is the Redis sorted set of the runners writing to the
 // database at once (workers/dbgate): a group commit holds a place while it

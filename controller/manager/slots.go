@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -41,7 +40,7 @@ func publishedSlots(rdb redis.Cmdable) func(context.Context) (int, error) {
 		}
 		n := 0
 		for _, v := range vals {
-			if k, err := strconv.Atoi(v); err == nil && k > 0 {
+			if k, err := schema.ParseNodeSlots(v); err == nil {
 				n += k
 			}
 		}

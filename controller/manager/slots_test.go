@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/simswarm/simswarm/api/schema"
 	"github.com/simswarm/simswarm/controller/stack"
 	"github.com/simswarm/simswarm/test/testdb"
 )
@@ -30,6 +31,14 @@ func TestClusterSlotsCountNodesWhoseRunnersAreStillStarting(t *testing.T) {
 	}
 	if n, err := slots(ctx); err != nil || n != 6 {
 		t.Fatalf("three nodes of 2 published, one runner up: %d slots (%v), want 6", n, err)
+	}
+	// A value the controller would never publish (Redis is writable by
+	// anything on its network) counts nothing.
+	for _, bad := range []string{"99999999999", "-3", "x"} {
+		rdb.HSet(ctx, schema.RunnerSlotsKey, "bogus", bad)
+		if n, err := slots(ctx); err != nil || n != 6 {
+			t.Fatalf("with a node's count %q: %d slots (%v), want 6", bad, n, err)
+		}
 	}
 	manyUp := func(context.Context) (int, error) { return 8, nil }
 	if n, err := clusterSlots(manyUp, publishedSlots(rdb))(ctx); err != nil || n != 8 {

@@ -50,7 +50,9 @@
 //     the queue) and a new one started with the new count, in the same
 //     process (asynq's concurrency is fixed per server);
 //   - a count that disappears (Redis restarted empty) or cannot be read
-//     changes nothing: the controller publishes again at its next pass.
+//     changes nothing: the controller publishes again at its next pass;
+//   - a count above the CPUs it may run on (Config.MaxSlots) gives one
+//     slot per CPU, and a warning: the count is data from the network.
 //
 // So its processes, queue polls and database connections grow with
 // nodes, not CPUs, and it never runs more simulations than its node's

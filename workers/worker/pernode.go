@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -30,11 +29,8 @@ func nodeSlots(ctx context.Context, rdb redis.Cmdable, node string) (n int, ok b
 	if err != nil {
 		return 0, false, err
 	}
-	n, err = strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, false, errors.New("slot count " + strconv.Quote(v) + " is not a number of slots")
-	}
-	return n, true, nil
+	n, err = schema.ParseNodeSlots(v)
+	return n, err == nil, err
 }
 
 // sizeByNode runs the queue server of a runner with as many slots as
@@ -53,6 +49,7 @@ func sizeByNode(ctx context.Context, cfg Config, rdb redis.Cmdable, hb *heartbea
 	log := cfg.Log.With(zap.String("node", cfg.NodeID))
 	var srv *asynq.Server
 	cur := -1 // no count yet
+	over := 0 // the count above MaxSlots last warned of
 	perSlot := cfg.Prefetch
 	if perSlot < 0 {
 		perSlot = 1
@@ -70,6 +67,13 @@ func sizeByNode(ctx context.Context, cfg Config, rdb redis.Cmdable, hb *heartbea
 	defer t.Stop()
 	for {
 		n, ok, err := nodeSlots(ctx, rdb, cfg.NodeID)
+		if ok && n > cfg.MaxSlots {
+			if n != over {
+				log.Warn("this node's runner slots are more than its CPUs: taking one slot per CPU",
+					zap.Int("published", n), zap.Int("slots", cfg.MaxSlots))
+			}
+			over, n = n, cfg.MaxSlots
+		}
 		switch {
 		case err != nil:
 			if !readFailed && ctx.Err() == nil {
