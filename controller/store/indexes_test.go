@@ -50,6 +50,11 @@ func TestEnsureIndexesMakesTheResultBucketsIndexes(t *testing.T) {
 	if got := names(resultindex.Collection); !got["uid"] || !got["campaign_uid"] {
 		t.Errorf("%s indexes %v", resultindex.Collection, got)
 	}
+	// A result set's completions are listed and pruned by uid, in _id
+	// order (KeptResults, PruneBatch).
+	if got := names(schema.CollCompletions); !got["uid_id"] {
+		t.Errorf("%s indexes %v", schema.CollCompletions, got)
+	}
 	chunks := s.DB.Collection(schema.BucketResults + ".chunks")
 	fid := bson.NewObjectID()
 	if _, err := chunks.InsertOne(ctx, bson.M{"files_id": fid, "n": 0, "data": bson.Binary{Data: []byte("a")}}); err != nil {

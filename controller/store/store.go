@@ -86,6 +86,11 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			// Runs to reuse are found by identity (ReusableRuns).
 			{Keys: bson.D{{Key: "identity", Value: 1}}, Options: options.Index().SetName("identity")},
 		}},
+		// A result set's completions are listed (KeptResults, in _id order)
+		// and pruned (PruneBatch) by uid.
+		{schema.CollCompletions, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "uid", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("uid_id")},
+		}},
 		{resultindex.Collection, resultindex.Indexes()},
 		{resultindex.SegmentCollection, resultindex.SegmentIndexes()},
 		{resultindex.SmallSegmentCollection, resultindex.SegmentIndexes()},
