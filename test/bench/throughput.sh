@@ -26,8 +26,9 @@
 # Usage: test/bench/throughput.sh [N] [P]     (needs bin/simswarm: make build, or SIMSWARM=path)
 #        SIMSWARM_ONLY=1 skips RQ (for comparing changes to simswarm itself)
 #        KEEP=1 keeps the work directory (logs of every server)
-#        PROFILE=dir writes CPU profiles of the controller and the runner
-#        there (go tool pprof bin/simswarm dir/simswarm-worker-*.pprof)
+#        PROFILE=dir writes CPU profiles of the controller, the runner and
+#        FerretDB there (go tool pprof dir/MODE/simswarm-worker-*.pprof;
+#        with SIMSWARM_ONLY=1, FerretDB's is of simswarm's load alone)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -81,6 +82,7 @@ for mode in $MODES; do
     *) echo "unknown mode $mode (stock, id-index)" >&2; exit 2 ;;
   esac
   d="$work/$mode"; mkdir -p "$d"
+  if [ -n "${PROFILE:-}" ]; then mkdir -p "$PROFILE/$mode"; fflags+=(-cpuprofile "$(cd "$PROFILE/$mode" && pwd)/ferretdb.pprof"); fi
   rport=$(free_port); mport=$(free_port); aport=$(free_port)
   redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >"$d/redis.log" 2>&1 & pids+=($!)
   redis=$!

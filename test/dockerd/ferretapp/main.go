@@ -3,7 +3,7 @@
 // the mongo image's data directory. It exits on SIGTERM. Tests and
 // benchmarks only.
 //
-//	ferretapp [-id-index] [-max-writes N] [DIR [ADDR]]
+//	ferretapp [-id-index] [-max-writes N] [-cpuprofile FILE] [DIR [ADDR]]
 //
 // -id-index gives every collection the _id index FerretDB's own queries can
 // use (see maintainIDIndexes), for benchmarks that compare systems on a
@@ -11,6 +11,8 @@
 // update by _id scans its collection. -max-writes N admits at most N
 // writes at once (see admit): FerretDB's SQLite backend wedges for good
 // under about 100 concurrent updates, which a MongoDB does not.
+// -cpuprofile writes a CPU profile of the server until it exits, for the
+// benchmarks that ask where the database's time goes.
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -30,6 +33,7 @@ import (
 func main() {
 	idIndex := flag.Bool("id-index", false, "index every collection's _id the way FerretDB's queries look it up")
 	maxWrites := flag.Int("max-writes", 0, "admit at most this many writes at once (0: no bound); see admit")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	flag.Parse()
 	dir, addr := "/data/db", ":27017"
 	if flag.NArg() > 0 {
@@ -41,6 +45,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(pf)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ferretapp: -cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer pf.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := serve(ctx, dir, addr, config{idIndex: *idIndex, maxWrites: *maxWrites}, log); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretapp:", err)
 		os.Exit(1)
