@@ -16,11 +16,15 @@ func newRootCmd() *cobra.Command {
 		Use:   "simswarm",
 		Short: "Run OMNeT++/INET simulation campaigns on every core you have",
 		Long: `simswarm runs simulation campaigns - one build of a model, then hundreds to
-100,000 independent runs - and brings the result files back to results/.
+a million independent runs - and brings the result files back to results/.
 
 On one machine, with nothing else installed:
   simswarm run -f examples/aloha/campaign.yaml      build and run a Campaign manifest
-  simswarm runall -j 8 -- ./aloha -c PureAloha      a drop-in for opp_runall
+  simswarm runall -j 8 ./aloha -c PureAloha         a drop-in for opp_runall (same arguments)
+
+On a Docker Swarm (your machines, or an AWS fleet "simswarm cluster" makes):
+  simswarm stack deploy, then simswarm apply -f campaign.yaml, get, describe,
+  wait and results pull against its controller.
 
 A Campaign manifest (apiVersion simswarm.io/v1alpha1) says where the source
 is, how to build it, which program, ini file, config and runs to execute, and
