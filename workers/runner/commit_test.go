@@ -268,12 +268,7 @@ func (brokenGate) Acquire(context.Context) (func(), error) {
 // write go on, and the run is stored, by a writer with a logger (the
 // Handler's) or without one.
 func TestWriteThroughAFailedGateStoresTheRun(t *testing.T) {
-	m := testdb.StartMongoServer(t)
-	client, db, err := schema.Connect(context.Background(), m.URI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	db := newDB(t)
 	for i, w := range []dbWriter{{DB: db, Gate: brokenGate{}, Log: zaptest.NewLogger(t)}, {DB: db, Gate: brokenGate{}}} {
 		var g groupCommit
 		id := schema.RunID("c", "u", i)
