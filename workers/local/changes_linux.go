@@ -20,14 +20,30 @@ import (
 type inotifyChanges struct {
 	fd   int
 	dirs map[int]string // watch descriptor -> directory
-	skip string         // a directory left out (simswarm's own)
-	buf  []byte
-	lost bool
+	// files holds the watch descriptors of files whose writes are heard
+	// (watchWrites). A descriptor stays until its IN_IGNORED is read, so
+	// that the events queued before its removal are still its file's.
+	files map[int]*watchedFile
+	skip  string // a directory left out (simswarm's own)
+	buf   []byte
+	lost  bool
 }
 
-// fileEvents are the changes that make a file worth looking at again.
-const fileEvents = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB |
+// watchedFile is a file whose writes are heard: the paths it was watched
+// at, and how many watch it now.
+type watchedFile struct {
+	paths map[string]bool
+	refs  int
+}
+
+// fileEvents are the changes to a directory's files that make a file worth
+// looking at again. Not IN_MODIFY: see changeLog.
+const fileEvents = unix.IN_CREATE | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB |
 	unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_DELETE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+
+// writeEvents are what a watched file's writer does to it (a truncation
+// is IN_MODIFY too).
+const writeEvents = unix.IN_MODIFY | unix.IN_ATTRIB
 
 // watchChanges starts hearing of changes below root, leaving out skip; nil
 // when inotify is not at hand (too many watches, another filesystem's
@@ -37,7 +53,7 @@ func watchChanges(root, skip string) changeLog {
 	if err != nil {
 		return nil
 	}
-	w := &inotifyChanges{fd: fd, dirs: map[int]string{}, skip: skip, buf: make([]byte, 64<<10)}
+	w := &inotifyChanges{fd: fd, dirs: map[int]string{}, files: map[int]*watchedFile{}, skip: skip, buf: make([]byte, 64<<10)}
 	var files []string
 	if !w.add(root, &files) {
 		w.close()
@@ -105,8 +121,14 @@ func (w *inotifyChanges) changed() ([]string, bool) {
 				return nil, false
 			case mask&unix.IN_IGNORED != 0:
 				delete(w.dirs, int(ev.Wd))
+				delete(w.files, int(ev.Wd))
 				continue
 			case !ok:
+				if f := w.files[int(ev.Wd)]; f != nil {
+					for p := range f.paths {
+						out = append(out, p) // a watched file written to
+					}
+				}
 				continue
 			case mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0:
 				// A watched directory moved or went: the paths known
@@ -131,6 +153,37 @@ func (w *inotifyChanges) changed() ([]string, bool) {
 			}
 		}
 	}
+}
+
+func (w *inotifyChanges) watchWrites(path string) (func(), bool) {
+	if w.lost || w.fd < 0 {
+		return nil, false
+	}
+	wd, err := unix.InotifyAddWatch(w.fd, path, writeEvents|unix.IN_DONT_FOLLOW)
+	if err != nil {
+		return nil, false
+	}
+	f := w.files[wd]
+	if f == nil || f.refs == 0 {
+		// New, or removed and its IN_IGNORED not read yet (the kernel
+		// gave the same descriptor again): a watch of its own from now.
+		f = &watchedFile{paths: map[string]bool{}}
+		w.files[wd] = f
+	}
+	f.paths[path] = true
+	f.refs++
+	done := false
+	return func() {
+		if done {
+			return
+		}
+		done = true
+		if f.refs--; f.refs == 0 && w.fd >= 0 {
+			// Its IN_IGNORED takes it out of files, after the events
+			// queued before it.
+			_, _ = unix.InotifyRmWatch(w.fd, uint32(wd))
+		}
+	}, true
 }
 
 func (w *inotifyChanges) close() error {

@@ -289,6 +289,9 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 	defer func() {
 		for _, rd := range reads {
 			rd.close()
+			c.mu.Lock()
+			rd.unwatch()
+			c.mu.Unlock()
 		}
 	}()
 	a := resultfiles.Attribute(found, func(f resultfiles.Found) (oppcli.Header, bool) {
@@ -491,7 +494,7 @@ func (c *collector) header(f candidate, reads map[string]*reading) (oppcli.Heade
 	var h oppcli.Header
 	ok := false
 	if c.globs == nil && hearing {
-		if rd, err := startReading(f.Path); err == nil {
+		if rd := c.startReading(f.Path); rd != nil {
 			reads[f.Path] = rd
 			h, ok = rd.h, rd.headed
 		}
@@ -506,6 +509,31 @@ func (c *collector) header(f candidate, reads map[string]*reading) (oppcli.Heade
 	c.headers[f.Path] = cachedHeader{size: f.size, mtime: f.mtime, h: h, ok: ok}
 	c.mu.Unlock()
 	return h, ok
+}
+
+// startReading begins reading path in place (reading), its writes heard
+// from before it is opened until the collect ends (untouched); nil when
+// they cannot be heard or the file cannot be read.
+func (c *collector) startReading(path string) *reading {
+	c.mu.Lock()
+	var unwatch func()
+	ok := false
+	if c.changes != nil {
+		unwatch, ok = c.changes.watchWrites(path)
+	}
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	rd, err := startReading(path)
+	if err != nil {
+		c.mu.Lock()
+		unwatch()
+		c.mu.Unlock()
+		return nil
+	}
+	rd.unwatch = unwatch
+	return rd
 }
 
 // errTaken says that a file was replaced or removed between its

@@ -54,16 +54,18 @@ func sameNameCollector(t *testing.T, globs []string) (c *collector, work, result
 // too; neither run succeeds, in run's (move) and runall's (in place,
 // hearing of changes or listing) modes, whether the newcomer has written
 // its header yet, or not yet created its file, or rewrote the file in
-// place (the same file, of the same size, within the file clock's tick).
+// place (the same file, of the same size, within the file clock's tick),
+// or is still rewriting it (open: no close to hear of yet).
 func TestFileReplacedWhileCollectedIsNotCredited(t *testing.T) {
 	for _, mode := range []struct {
 		name  string
 		globs []string
 		watch bool
 	}{{"move", []string{"results/*"}, false}, {"in place", nil, false}, {"in place, watched", nil, true}} {
-		for _, newcomer := range []string{"whole", "empty", "not yet", "rewritten"} {
+		for _, newcomer := range []string{"whole", "empty", "not yet", "rewritten", "rewriting"} {
 			t.Run(mode.name+"/"+newcomer, func(t *testing.T) {
 				c, work, results := sameNameCollector(t, mode.globs)
+				var writing *os.File // the newcomer's, while "rewriting"
 				if mode.watch {
 					// Run 0's file is written once the collector listens.
 					c.watch()
@@ -92,9 +94,20 @@ func TestFileReplacedWhileCollectedIsNotCredited(t *testing.T) {
 						if err := os.Chtimes(path, st.ModTime(), st.ModTime()); err != nil {
 							t.Fatal(err)
 						}
+					case "rewriting":
+						var err error
+						if writing, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0); err != nil {
+							t.Fatal(err)
+						}
+						if _, err := writing.WriteString(sameHeader(1) + "scalar Net value 1\n"); err != nil {
+							t.Fatal(err)
+						}
 					}
 				}
 				got, err := c.collect([]int{0}, since)
+				if writing != nil {
+					writing.Close()
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -108,7 +121,7 @@ func TestFileReplacedWhileCollectedIsNotCredited(t *testing.T) {
 					}
 				}
 				// Run 1 finishes its file, and is collected.
-				if newcomer != "whole" && newcomer != "rewritten" {
+				if newcomer != "whole" && newcomer != "rewritten" && newcomer != "rewriting" {
 					writeReplacing(t, src, sameHeader(1)+"scalar Net value 1\n")
 				} else if _, err := os.Stat(src); err != nil {
 					t.Fatalf("run 1's file is gone from where the program wrote it: %v", err)

@@ -21,6 +21,9 @@ type reading struct {
 	n      int64 // bytes digested so far
 	h      oppcli.Header
 	headed bool
+	// unwatch stops hearing of the file's writes (changeLog.watchWrites),
+	// under the collector's lock, once the collect no longer asks.
+	unwatch func()
 }
 
 // startReading opens path and reads its header through the digest.
