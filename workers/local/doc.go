@@ -30,11 +30,13 @@
 //     cmdenv-output-file, eventlog-file, output-vector-file, ... with the
 //     run's variables substituted), if it is an event log naming the run's
 //     id, or if it shares a name stem with one of the run's files.
-//     Collecting a run looks at the files created, written or moved below
-//     the results directory since the last collect (runall hears of them
-//     through inotify; where it cannot, or events were lost, it lists the
-//     whole directory): its cost follows what the runs write, not how many
-//     files the sweep has left. A file
+//     Collecting a run looks at the files created, closed after writing or
+//     moved below the results directory since the last collect (runall
+//     hears of them through inotify, which hears a file's writes only
+//     while collect reads it, not every write of the simulations; where it
+//     cannot, or events were lost, it lists the whole directory): its cost
+//     follows what the runs write, not how many files the sweep has left.
+//     A file
 //     written with output-scalar-file-append or output-vector-file-append
 //     may hold several runs: it is credited to none, and the runs that wrote
 //     it fail saying so. Likewise a file name that two runs' headers name
