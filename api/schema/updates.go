@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -30,7 +31,8 @@ const UpdatesPerCommand = 4
 // FerretDB 1.24 ignores an unordered command's order: it stops at the
 // first refused statement and names it index 0. So a command with a
 // refusal is applied again one statement at a time, which tells each
-// statement's outcome.
+// statement's outcome. A command that failed for a passing reason
+// (transient) is sent again, after retryWaits.
 func UpdateInCommands(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel) error {
 	var refused []mongo.BulkWriteError
 	// note keeps a refusal of the statement at index i and returns any
@@ -69,13 +71,48 @@ type refusal struct{ we mongo.BulkWriteError }
 
 func (r refusal) Error() string { return r.we.Error() }
 
-// updateCommand sends models as one unordered command; a command that
+// retryWaits are the waits before a command that failed for a passing
+// reason is sent again: four tries in about 2.6 s, plus each try's own
+// wait at the server (FerretDB's busy timeout is 10 s).
+var retryWaits = []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
+
+// updateCommand sends models as one unordered command, again while it
+// fails for a passing reason (transient) and ctx allows; a command that
 // only refused statements returns a refusal.
 func updateCommand(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel) error {
-	_, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-	var bwe mongo.BulkWriteException
-	if err == nil || !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
-		return err
+	for try := 0; ; try++ {
+		_, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		var bwe mongo.BulkWriteException
+		if err == nil {
+			return nil
+		}
+		if errors.As(err, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) > 0 {
+			return refusal{bwe.WriteErrors[0]}
+		}
+		if try == len(retryWaits) || !transient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(retryWaits[try]):
+		}
 	}
-	return refusal{bwe.WriteErrors[0]}
+}
+
+// transient reports whether a command failed for a reason that may have
+// passed by the next try: the connection failed, or the server was busy
+// with other writers (FerretDB's SQLite backend says "database is locked"
+// once its 10 s busy timeout passed; a MongoDB labels such failures
+// RetryableWriteError, or reports a WriteConflict, code 112). Under the
+// load of a whole test suite on 2 cores, FerretDB's SQLite write lock was
+// held past the timeout and one group commit's record updates failed
+// (workers/runner TestManyRunnersStoringAtOnceKeepFerretDBAnswering).
+func transient(err error) bool {
+	if mongo.IsNetworkError(err) {
+		return true
+	}
+	var se mongo.ServerError
+	return errors.As(err, &se) &&
+		(se.HasErrorLabel("RetryableWriteError") || se.HasErrorCode(112) || se.HasErrorMessage("database is locked"))
 }

@@ -122,3 +122,42 @@ func indexes(bwe mongo.BulkWriteException) []int {
 	}
 	return at
 }
+
+// TestUpdateInCommandsOutlastsABusyDatabase: a command that fails for a
+// passing reason (here FerretDB's SQLite write lock held past its 10 s
+// busy timeout by another writer: "database is locked") is sent again,
+// and the updates land once the lock is let go.
+func TestUpdateInCommandsOutlastsABusyDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out FerretDB's 10 s busy timeout")
+	}
+	ctx := context.Background()
+	m := testdb.StartMongoServer(t)
+	coll := connect(t, m.URI).Collection("records")
+	if _, err := coll.InsertMany(ctx, []any{bson.M{"_id": 1, "v": 0}, bson.M{"_id": 2, "v": 0}}); err != nil {
+		t.Fatal(err)
+	}
+	release := m.LockWrites(t, "simswarm")
+	held := time.AfterFunc(12*time.Second, release)
+	defer func() {
+		if held.Stop() {
+			release()
+		}
+	}()
+	models := []mongo.WriteModel{
+		mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": 1}).SetUpdate(bson.M{"$set": bson.M{"v": 1}}),
+		mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": 2}).SetUpdate(bson.M{"$set": bson.M{"v": 1}}),
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	if err := schema.UpdateInCommands(wctx, coll, models); err != nil {
+		t.Fatalf("updates while another writer held the database for 12 s: %v", err)
+	}
+	if took := time.Since(t0); took < 10*time.Second {
+		t.Fatalf("the updates took %v: the database was not held (the test tests nothing)", took)
+	}
+	if n, err := coll.CountDocuments(ctx, bson.M{"v": 1}); err != nil || n != 2 {
+		t.Fatalf("%d records updated (%v), want 2", n, err)
+	}
+}

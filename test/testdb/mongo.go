@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	_ "modernc.org/sqlite" // FerretDB's own SQLite driver, for LockWrites
 
 	"github.com/simswarm/simswarm/test/freeport"
 )
@@ -79,6 +81,32 @@ func (m *Mongo) Stop() {
 	m.cancel()
 	<-m.done
 	m.cancel = nil
+}
+
+// LockWrites takes the write lock of database db's SQLite file, as a long
+// write of another client would, until release: FerretDB's writes to db
+// wait for it (its busy timeout is 10 s) and then fail with "database is
+// locked".
+func (m *Mongo) LockWrites(t testing.TB, db string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	sdb, err := sql.Open("sqlite", "file:"+m.dir+"/"+db+".sqlite?mode=rw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sdb.Conn(ctx)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	}
+	if err != nil {
+		sdb.Close()
+		t.Fatalf("lock the writes of %s: %v", db, err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		conn.Close()
+		sdb.Close()
+	}
 }
 
 // ferretLogger discards FerretDB's logs unless SIMSWARM_TEST_FERRETDB_LOG
