@@ -10,4 +10,8 @@ const (
 	// MaxRunNumber is the largest run number (opp_run's run numbers are C
 	// ints).
 	MaxRunNumber = 1<<31 - 1
+	// MaxNodeSlots bounds the runner slots of one node: the stack
+	// publishes no more (a cpuReservation of 0.001 would ask 1,000 per
+	// CPU), and runners and the controller read no more from Redis.
+	MaxNodeSlots = 4096
 )

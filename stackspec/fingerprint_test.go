@@ -56,6 +56,13 @@ func TestRunnerSlotsFollowNodesNotTheSpec(t *testing.T) {
 	if got := RunnerSlots(s, nodes); !maps.Equal(got, map[string]int{"m1": 2, "w1": 4}) {
 		t.Fatalf("slots without a manager reserve %v, want m1:2 w1:4", got)
 	}
+	// A reservation that asks for more slots than a node publishes gets
+	// api.MaxNodeSlots: what runners read, never a count they refuse.
+	tiny := 0.0005
+	s.Spec.Runner.CPUReservation = &tiny
+	if got := RunnerSlots(s, nodes); !maps.Equal(got, map[string]int{"m1": 4000, "w1": api.MaxNodeSlots}) {
+		t.Fatalf("slots of 0.0005 CPU each %v, want m1:4000 w1:%d", got, api.MaxNodeSlots)
+	}
 	d1, _ := Build(s, nodes[:1])
 	d2, _ := Build(s, nodes)
 	if find(t, d1, Runner).Hash != find(t, d2, Runner).Hash {

@@ -19,7 +19,8 @@ const NodeIDEnv = "SIMSWARM_NODE_ID"
 
 // RunnerSlots is how many simulation slots the runner of each node may
 // use, by node ID: floor((its CPUs - the manager reserve if it is a
-// manager) / the runner reservation) for a ready, active node; 0 for one
+// manager) / the runner reservation), at most api.MaxNodeSlots, for a
+// ready, active node; 0 for one
 // that cannot take tasks now (drained, paused, down), so that a runner
 // still on it takes no new ones. Nodes the runner's placement excludes
 // (the exclude label, or managers when they run no runners) have no entry.
@@ -45,7 +46,7 @@ func RunnerSlots(s *api.Stack, nodes []Node) map[string]int {
 		if n.Role == RoleManager {
 			avail -= reserve
 		}
-		slots[n.ID] = int(max(avail, 0) / per)
+		slots[n.ID] = int(min(max(avail, 0)/per, api.MaxNodeSlots))
 	}
 	if m := int(s.Spec.Runner.MaxReplicas); m > 0 {
 		sort.Strings(ids)

@@ -10,6 +10,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/simswarm/simswarm/api"
 )
 
 // RunID is the _id of a run record.
@@ -36,16 +38,13 @@ const DistccHostsKey = "simswarm:distcc:hosts"
 // publishes and the runner of that node (started with its node ID) reads.
 const RunnerSlotsKey = "simswarm:runners:slots"
 
-// MaxNodeSlots bounds a node's count under RunnerSlotsKey: more CPUs than
-// any one machine has. A larger value is not one the controller published.
-const MaxNodeSlots = 4096
-
 // ParseNodeSlots reads a node's count under RunnerSlotsKey: a decimal
-// from 0 to MaxNodeSlots.
+// from 0 to api.MaxNodeSlots (the stack publishes no more; a larger value
+// is not one it published).
 func ParseNodeSlots(v string) (int, error) {
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > MaxNodeSlots {
-		return 0, fmt.Errorf("slot count %q is not a number of slots from 0 to %d", v, MaxNodeSlots)
+	if err != nil || n < 0 || n > api.MaxNodeSlots {
+		return 0, fmt.Errorf("slot count %q is not a number of slots from 0 to %d", v, api.MaxNodeSlots)
 	}
 	return n, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,11 +50,6 @@ type Config struct {
 	// or it is 0, and re-sizes when it changes (see the package
 	// documentation).
 	NodeID string
-	// MaxSlots bounds, for a runner with a NodeID, the slots it takes
-	// whatever its node's count says (default: the CPUs this process may
-	// run on, runtime.NumCPU): a count in Redis is data from the network,
-	// and a runner never runs more simulations at once than its CPUs.
-	MaxSlots int
 	// SlotsCheck is how often a runner with a NodeID reads its count
 	// (default 5 s).
 	SlotsCheck time.Duration
@@ -96,9 +90,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SlotsCheck <= 0 {
 		c.SlotsCheck = defaultSlotsCheck
-	}
-	if c.MaxSlots <= 0 {
-		c.MaxSlots = runtime.NumCPU()
 	}
 	if c.Redis == nil {
 		return c, errors.New("redis: no server")

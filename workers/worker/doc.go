@@ -51,8 +51,8 @@
 //     process (asynq's concurrency is fixed per server);
 //   - a count that disappears (Redis restarted empty) or cannot be read
 //     changes nothing: the controller publishes again at its next pass;
-//   - a count above the CPUs it may run on (Config.MaxSlots) gives one
-//     slot per CPU, and a warning: the count is data from the network.
+//   - a count above api.MaxNodeSlots is not one the controller published
+//     and is not read: the count is data from the network.
 //
 // So its processes, queue polls and database connections grow with
 // nodes, not CPUs, and it never runs more simulations than its node's

@@ -54,7 +54,6 @@ func idleOps(b *testing.B, n int, cfg func(i int) Config, window time.Duration) 
 	for i := range n {
 		c := cfg(i)
 		c.Role, c.Redis, c.MongoURI, c.Cache, c.Prefetch, c.ShutdownGrace = RoleRun, ropt, mongoURI, b.TempDir(), -1, time.Second
-		c.MaxSlots = 16 // a node of 16 CPUs, whatever this machine has
 		ready := make(chan struct{})
 		c.Ready = ready
 		wg.Add(1)

@@ -49,7 +49,6 @@ func sizeByNode(ctx context.Context, cfg Config, rdb redis.Cmdable, hb *heartbea
 	log := cfg.Log.With(zap.String("node", cfg.NodeID))
 	var srv *asynq.Server
 	cur := -1 // no count yet
-	over := 0 // the count above MaxSlots last warned of
 	perSlot := cfg.Prefetch
 	if perSlot < 0 {
 		perSlot = 1
@@ -67,13 +66,6 @@ func sizeByNode(ctx context.Context, cfg Config, rdb redis.Cmdable, hb *heartbea
 	defer t.Stop()
 	for {
 		n, ok, err := nodeSlots(ctx, rdb, cfg.NodeID)
-		if ok && n > cfg.MaxSlots {
-			if n != over {
-				log.Warn("this node's runner slots are more than its CPUs: taking one slot per CPU",
-					zap.Int("published", n), zap.Int("slots", cfg.MaxSlots))
-			}
-			over, n = n, cfg.MaxSlots
-		}
 		switch {
 		case err != nil:
 			if !readFailed && ctx.Err() == nil {

@@ -22,7 +22,7 @@ import (
 // a changed count re-sizes it without a restart of the process; a wiped
 // Redis (no count) leaves it as it is rather than guessing; a count of 0
 // makes it wait again. Another node's count is not its own, and a count
-// above its CPUs (MaxSlots) gives it one slot per CPU.
+// no controller publishes is not read.
 func TestRunnerOfANodeRunsItsPublishedSlots(t *testing.T) {
 	rs, mongoURI := testdb.StartRedis(t), testdb.StartMongo(t)
 	ropt, err := redis.ParseURL(rs.URL())
@@ -39,7 +39,7 @@ func TestRunnerOfANodeRunsItsPublishedSlots(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(wctx, Config{Role: RoleRun, Name: "n-a", NodeID: "node-a", Redis: ropt, MongoURI: mongoURI,
-			Cache: t.TempDir(), Prefetch: -1, MaxSlots: 4, ShutdownGrace: time.Second, SlotsCheck: 50 * time.Millisecond})
+			Cache: t.TempDir(), Prefetch: -1, ShutdownGrace: time.Second, SlotsCheck: 50 * time.Millisecond})
 	}()
 	defer func() {
 		stop()
@@ -96,15 +96,13 @@ func TestRunnerOfANodeRunsItsPublishedSlots(t *testing.T) {
 
 	rdb.HSet(ctx, schema.RunnerSlotsKey, "node-a", "3")
 	waitState("3 slots, 3 tasks prefetched", sized(3))
-	// A count no controller publishes (above schema.MaxNodeSlots) is not
+	// A count no controller publishes (above api.MaxNodeSlots) is not
 	// read: the runner keeps its slots.
 	rdb.HSet(ctx, schema.RunnerSlotsKey, "node-a", "100000")
 	time.Sleep(300 * time.Millisecond)
 	if hb, conc, st := state(); !sized(3)(hb, conc) {
 		t.Fatalf("a runner took an impossible count: %s", st)
 	}
-	rdb.HSet(ctx, schema.RunnerSlotsKey, "node-a", "64")
-	waitState("a count above its CPUs: one slot per CPU", sized(4))
 	rdb.HSet(ctx, schema.RunnerSlotsKey, "node-a", "2")
 	waitState("re-sized to 2 slots", sized(2))
 
