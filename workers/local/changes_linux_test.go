@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestWritesAreHeardOnlyWhileWatched: the change log does not hear every
@@ -80,5 +81,28 @@ func TestWritesAreHeardOnlyWhileWatched(t *testing.T) {
 	}
 	if got := heard(); len(got) != 0 {
 		t.Fatalf("writes after the unwatch: heard %q, want nothing", got)
+	}
+}
+
+// unwatchable is a change log that cannot watch a file's writes (no
+// inotify watches left: max_user_watches).
+type unwatchable struct{ changeLog }
+
+func (unwatchable) watchWrites(string) (func(), bool) { return nil, false }
+
+// TestFilesAreCreditedWhenTheirWritesCannotBeWatched: when collect cannot
+// watch a file's writes while it reads it, it still reads its header and
+// credits it (read afresh when stored), rather than taking it for a file
+// that says no run.
+func TestFilesAreCreditedWhenTheirWritesCannotBeWatched(t *testing.T) {
+	c, results := watchedCollector(t, 0)
+	c.changes = unwatchable{c.changes}
+	since := time.Now().Add(-time.Minute)
+	if err := os.WriteFile(filepath.Join(results, "Same.sca"), []byte(sameHeader(0)+"scalar Net value 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.collect([]int{0}, since)
+	if err != nil || len(got.files[0]) != 1 || got.files[0][0].Name != "Same.sca" {
+		t.Fatalf("run 0: %v, %+v; want Same.sca credited", err, got)
 	}
 }

@@ -493,12 +493,16 @@ func (c *collector) header(f candidate, reads map[string]*reading) (oppcli.Heade
 	c.mu.Unlock()
 	var h oppcli.Header
 	ok := false
+	var rd *reading
 	if c.globs == nil && hearing {
-		if rd := c.startReading(f.Path); rd != nil {
-			reads[f.Path] = rd
-			h, ok = rd.h, rd.headed
-		}
+		rd = c.startReading(f.Path)
+	}
+	if rd != nil {
+		reads[f.Path] = rd
+		h, ok = rd.h, rd.headed
 	} else if fh, err := os.Open(f.Path); err == nil {
+		// Moved first (run), or its writes cannot be heard while read:
+		// store reads the file afresh.
 		h, ok = oppcli.ReadHeader(fh)
 		fh.Close()
 	}
