@@ -191,7 +191,9 @@ followed until it finishes, and its result files are pulled into --results.
 	cf.add(cmd)
 	cmd.Flags().IntVarP(&batch, "batchsize", "b", 0, "runs per process (default min(5, ceil(runs / jobs)) as opp_runall, shrinking towards the end of the sweep)")
 	cmd.Flags().StringVarP(&chdir, "directory", "C", "", "change to DIR before doing anything (as opp_runall -C)")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "V", false, "print what runall does (the queries, batch size, the simulation command)")
+	// Not --verbose: that is simswarm's -v (log detail), which a flag of
+	// the same name here would hide.
+	cmd.Flags().BoolVarP(&verbose, "print-commands", "V", false, "print what runall does (the queries, batch size, the simulation command), as opp_runall -V")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Hour, "wall-time limit of one run")
 	cmd.Flags().IntVar(&retries, "retries", 0, "times a failed run is tried again")
 	return cmd

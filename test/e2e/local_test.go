@@ -309,3 +309,16 @@ func TestSeveralCampaignsStopAtAFailureUnlessKeepGoing(t *testing.T) {
 		t.Fatalf("no JSON log lines with -v --log-format json:\n%s", r)
 	}
 }
+
+// TestRunallTakesTheLogFlags: simswarm's -v (log detail, as for every
+// command) works with runall, beside runall's own -V (opp_runall's: print
+// what it does). runall's -V once took the name --verbose from -v, so
+// "simswarm -vv runall" was "unknown shorthand flag".
+func TestRunallTakesTheLogFlags(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "omnetpp.ini", "[General]\n[Config Sweep]\n**.n = ${n=1..2}\n")
+	r := simswarm(t, dir, "-vv", "runall", "-V", "--", fakesimBin, "-c", "Sweep")
+	if r.code != 0 || !strings.Contains(r.stderr, "batch size: 1") || !strings.Contains(r.stderr, "batch started") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+}
