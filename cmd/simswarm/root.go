@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 )
 
@@ -45,5 +47,23 @@ its runs with "simswarm expand -f FILE".`,
 		newValidateCmd(g), newExpandCmd(g),
 		newRunCmd(g), newRunallCmd(g), newWorkerCmd(g),
 	)
+	argsAreInput(root)
 	return root
+}
+
+// argsAreInput makes the argument check of c and every command below it
+// an invalid-input error (exit status 2, as a bad flag is) that shows
+// the command's usage line; cobra's own is a failure (1) that does not.
+func argsAreInput(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return invalidInput(fmt.Errorf("%w\nusage: %s", err, cmd.UseLine()))
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		argsAreInput(sub)
+	}
 }

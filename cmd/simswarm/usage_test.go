@@ -1,0 +1,26 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMissingArgumentsAreUsageErrors: a command given too few or too many
+// arguments exits with status 2 (invalid input, as a bad flag does) and
+// shows how it is used, for every command that checks its arguments.
+func TestMissingArgumentsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"runall", "-j2"},
+		{"describe"},
+		{"logs"},
+		{"delete"},
+		{"wait"},
+		{"retry"},
+		{"logs", "a", "b", "c", "d"},
+	} {
+		_, stderr, status := runManifestCmd(t, args...)
+		if status != 2 || !strings.Contains(stderr, "usage: simswarm "+args[0]) {
+			t.Errorf("simswarm %s: status %d, stderr %q; want 2 and the usage line", strings.Join(args, " "), status, stderr)
+		}
+	}
+}
