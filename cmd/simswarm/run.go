@@ -31,6 +31,14 @@ func (f *localFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.force, "force", false, "redo runs that are already complete")
 }
 
+// check refuses values no run can use.
+func (f *localFlags) check() error {
+	if f.jobs < 0 {
+		return invalidInput(fmt.Errorf("-j: %d is not a number of parallel runs (at least 1; 0 or none for the default)", f.jobs))
+	}
+	return nil
+}
+
 func newRunCmd(g *globals) *cobra.Command {
 	var (
 		file      string
@@ -71,6 +79,9 @@ Examples:
   simswarm run -f campaigns.yaml --keep-going --workdir /scratch/simswarm`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := lf.check(); err != nil {
+				return err
+			}
 			if file == "" {
 				return invalidInput(errors.New("no manifest given: use -f CAMPAIGN.yaml"))
 			}

@@ -77,6 +77,12 @@ followed until it finishes, and its result files are pulled into --results.
 			if batch < 0 {
 				return invalidInput(fmt.Errorf("-b: %d is not a batch size (must be at least 1)", batch))
 			}
+			if retries < 0 {
+				return invalidInput(fmt.Errorf("--retries: %d is not a number of retries (0 or more)", retries))
+			}
+			if err := lf.check(); err != nil {
+				return err
+			}
 			log, err := g.logger()
 			if err != nil {
 				return err

@@ -24,3 +24,21 @@ func TestMissingArgumentsAreUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativeCountsAreRefused: a negative number of parallel runs or of
+// retries is invalid input naming the flag, not a default taken silently.
+func TestNegativeCountsAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"runall", "-j", "-1", "./aloha"}, "-j"},
+		{[]string{"runall", "--retries", "-1", "./aloha"}, "--retries"},
+		{[]string{"run", "-j", "-2", "-f", "campaign.yaml"}, "-j"},
+	} {
+		_, stderr, status := runManifestCmd(t, tc.args...)
+		if status != 2 || !strings.Contains(stderr, tc.flag+": -") {
+			t.Errorf("simswarm %s: status %d, stderr %q; want 2 naming %s", strings.Join(tc.args, " "), status, stderr, tc.flag)
+		}
+	}
+}
