@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -56,7 +57,21 @@ left out silently.`,
 			if err != nil {
 				return err
 			}
-			return t.Write(cmd.OutOrStdout(), format)
+			if err := t.Write(cmd.OutOrStdout(), format); err != nil {
+				return err
+			}
+			// An empty table says why, where it is not the output.
+			switch {
+			case len(t.Rows) > 0:
+			case t.Runs == 0 && dir != "":
+				fmt.Fprintf(cmd.ErrOrStderr(), "no .sca file of a run below %s\n", dir)
+			case t.Runs == 0:
+				fmt.Fprintf(cmd.ErrOrStderr(), "no run of campaign %s is indexed yet\n", args[0])
+			case len(patterns) > 0:
+				fmt.Fprintf(cmd.ErrOrStderr(), "no scalar of the %d runs read matches --scalar %s (without --scalar the table lists them all)\n",
+					t.Runs, strings.Join(patterns, " --scalar "))
+			}
+			return nil
 		},
 	}
 	cf.add(cmd)

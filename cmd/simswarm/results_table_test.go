@@ -49,3 +49,20 @@ func TestResultsTableFromADirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestAnEmptyResultsTableSaysWhy: a table with no rows (a pattern that
+// matches nothing, a directory without .sca files) says so on stderr.
+func TestAnEmptyResultsTableSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.sca"), []byte("version 3\nrun r\nitervar x 5\n\nscalar Net.m thr 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, status := runManifestCmd(t, "results", "table", "--dir", dir, "--scalar", "Net.m.throughput")
+	if status != 0 || !strings.Contains(stderr, "no scalar of the 1 runs read matches --scalar Net.m.throughput") {
+		t.Errorf("a pattern matching nothing: status %d, stderr %q", status, stderr)
+	}
+	_, stderr, status = runManifestCmd(t, "results", "table", "--dir", t.TempDir())
+	if status != 0 || !strings.Contains(stderr, "no .sca file of a run below") {
+		t.Errorf("an empty directory: status %d, stderr %q", status, stderr)
+	}
+}
