@@ -289,9 +289,7 @@ func (c *collector) collect(runs []int, since time.Time) (collected, error) {
 	defer func() {
 		for _, rd := range reads {
 			rd.close()
-			c.mu.Lock()
 			rd.unwatch()
-			c.mu.Unlock()
 		}
 	}()
 	a := resultfiles.Attribute(found, func(f resultfiles.Found) (oppcli.Header, bool) {
@@ -500,11 +498,10 @@ func (c *collector) header(f candidate, reads map[string]*reading) (oppcli.Heade
 	if rd != nil {
 		reads[f.Path] = rd
 		h, ok = rd.h, rd.headed
-	} else if fh, err := os.Open(f.Path); err == nil {
+	} else {
 		// Moved first (run), or its writes cannot be heard while read:
 		// store reads the file afresh.
-		h, ok = oppcli.ReadHeader(fh)
-		fh.Close()
+		h, ok = oppcli.ReadFileHeader(f.Path)
 	}
 	c.mu.Lock()
 	if c.headers == nil {
@@ -520,20 +517,23 @@ func (c *collector) header(f candidate, reads map[string]*reading) (oppcli.Heade
 // they cannot be heard or the file cannot be read.
 func (c *collector) startReading(path string) *reading {
 	c.mu.Lock()
-	var unwatch func()
+	var stop func()
 	ok := false
 	if c.changes != nil {
-		unwatch, ok = c.changes.watchWrites(path)
+		stop, ok = c.changes.watchWrites(path)
 	}
 	c.mu.Unlock()
 	if !ok {
 		return nil
 	}
+	unwatch := func() { // the change log is the collector's, under mu
+		c.mu.Lock()
+		stop()
+		c.mu.Unlock()
+	}
 	rd, err := startReading(path)
 	if err != nil {
-		c.mu.Lock()
 		unwatch()
-		c.mu.Unlock()
 		return nil
 	}
 	rd.unwatch = unwatch

@@ -21,8 +21,8 @@ type reading struct {
 	n      int64 // bytes digested so far
 	h      oppcli.Header
 	headed bool
-	// unwatch stops hearing of the file's writes (changeLog.watchWrites),
-	// under the collector's lock, once the collect no longer asks.
+	// unwatch stops hearing of the file's writes (changeLog.watchWrites)
+	// once the collect no longer asks.
 	unwatch func()
 }
 
