@@ -28,12 +28,7 @@ are refused.
 results list shows the uids).`,
 		Example: `  simswarm results pull aloha -o results
   simswarm results pull --uid 0b7c...-9e2f -o old-results`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if (uid == "") == (len(args) == 1) && len(args) <= 1 {
-				return nil
-			}
-			return invalidInput(fmt.Errorf("give a campaign NAME or --uid UID (of a deleted campaign), not both"))
-		},
+		Args: nameOrFlag("--uid UID", "of a deleted campaign", &uid),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client(cmd)
 			if err != nil {

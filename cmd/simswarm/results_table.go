@@ -33,12 +33,7 @@ Runs whose .sca could not be read are listed after the table (text), never
 left out silently.`,
 		Example: `  simswarm results table aloha --scalar 'Aloha.server.channelUtilization:last'
   simswarm results table --dir results --scalar '**.collisionLength:histogram:{mean,count}' -o csv`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if (dir == "") == (len(args) == 1) && len(args) <= 1 {
-				return nil
-			}
-			return invalidInput(fmt.Errorf("give a campaign NAME or --dir DIR (a local results directory), not both"))
-		},
+		Args: nameOrFlag("--dir DIR", "a local results directory", &dir),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := resulttable.NewFilter(patterns)
 			if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -65,5 +66,22 @@ func argsAreInput(c *cobra.Command) {
 	}
 	for _, sub := range c.Commands() {
 		argsAreInput(sub)
+	}
+}
+
+// nameOrFlag is the argument check of a command that takes one campaign
+// NAME or, in its place, the flag flag (described by what); value is the
+// flag's variable, read when the check runs.
+func nameOrFlag(flag, what string, value *string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) > 1:
+			return fmt.Errorf("one campaign NAME, not %d: %s", len(args), strings.Join(args, " "))
+		case len(args) == 1 && *value != "":
+			return fmt.Errorf("give a campaign NAME or %s (%s), not both", flag, what)
+		case len(args) == 0 && *value == "":
+			return fmt.Errorf("give a campaign NAME or %s (%s)", flag, what)
+		}
+		return nil
 	}
 }

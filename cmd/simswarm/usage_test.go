@@ -42,3 +42,25 @@ func TestNegativeCountsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestNameOrFlagSaysWhatIsWrong: a command that takes a campaign NAME or a
+// flag in its place says which mistake was made: neither given, both, or
+// more than one name.
+func TestNameOrFlagSaysWhatIsWrong(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"results", "table"}, "give a campaign NAME or --dir DIR (a local results directory)\n"},
+		{[]string{"results", "table", "aloha", "--dir", "results"}, "give a campaign NAME or --dir DIR (a local results directory), not both"},
+		{[]string{"results", "table", "aloha", "fifo"}, "one campaign NAME, not 2: aloha fifo"},
+		{[]string{"results", "pull"}, "give a campaign NAME or --uid UID (of a deleted campaign)\n"},
+		{[]string{"results", "pull", "aloha", "--uid", "0b7c"}, "give a campaign NAME or --uid UID (of a deleted campaign), not both"},
+		{[]string{"results", "pull", "a", "b", "c"}, "one campaign NAME, not 3: a b c"},
+	} {
+		_, stderr, status := runManifestCmd(t, tc.args...)
+		if status != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "usage: simswarm "+strings.Join(tc.args[:2], " ")) {
+			t.Errorf("simswarm %s: status %d, stderr %q; want 2, %q and the usage line", strings.Join(tc.args, " "), status, stderr, tc.want)
+		}
+	}
+}
