@@ -6,7 +6,10 @@
 # interleaved (alternating which goes first) so that a shared machine's
 # changing load hits both alike; each round starts from an empty results/
 # (simswarm's resume records go with it). Prints the medians and the
-# median of the per-round ratios simswarm/opp_runall (aim: <= 1.00).
+# median of the per-round ratios simswarm/opp_runall (aim: <= 1.00), and
+# the same for CPU time (user + system of the tool and every process it
+# started, simulations included): single rounds' wall times on a shared
+# machine spread far wider than the tools differ, their CPU much less.
 # OPP_PYTHON is the interpreter opp_runall runs with (default
 # /usr/bin/python3); SIMSWARM the simswarm binary (default bin/simswarm).
 # SIMSWARM_BASE=path measures a second simswarm build in the same rounds
@@ -59,22 +62,21 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/simswarm-bench-opp.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # one TOOL DIR ARGS...: a timed run of TOOL (opp or simswarm) in DIR from an
-# empty results directory; prints the wall seconds.
+# empty results directory; prints its wall and CPU seconds. The subshell
+# waits for every process the tool started, so bash's time counts their
+# CPU too.
 one() {
   local tool=$1 dir=$2
   shift 2
   rm -rf "$dir/results"
-  local t0 t1
-  t0=$(date +%s.%N)
-  if [ "$tool" = opp ]; then
-    (cd "$dir" && "$OPP_PYTHON" "$OMNETPP/bin/opp_runall" "$@" >/dev/null 2>&1)
-  elif [ "$tool" = base ]; then
-    (cd "$dir" && "$SIMSWARM_BASE" runall "$@" >/dev/null 2>&1)
-  else
-    (cd "$dir" && "$SIMSWARM" runall "$@" >/dev/null 2>&1)
-  fi
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}'
+  local prog=("$SIMSWARM" runall)
+  case $tool in
+  opp) prog=("$OPP_PYTHON" "$OMNETPP/bin/opp_runall") ;;
+  base) prog=("$SIMSWARM_BASE" runall) ;;
+  esac
+  local TIMEFORMAT='%R %U %S' t
+  t=$({ time (cd "$dir" && "${prog[@]}" "$@" >/dev/null 2>&1); } 2>&1)
+  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' <<<"$t"
 }
 
 median() { sort -g | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'; }
@@ -104,18 +106,20 @@ bench() {
     exit 1
   fi
   [ -z "$SIMSWARM_BASE" ] || one base "$work/base" "${opts[@]}" "$@" >/dev/null
-  local to ts tb ratios=() opps=() sss=() bases=() bratios=() vsbase=() k
+  local to ts tb co cs ratios=() opps=() sss=() bases=() bratios=() vsbase=() k
+  local cpuo=() cpus=() cratios=()
   for ((i = 0; i < REPS; i++)); do
     # Rotate which tool goes first, so that each meets the load alike.
     for ((k = 0; k < ${#tools[@]}; k++)); do
       case ${tools[(i + k) % ${#tools[@]}]} in
-      opp) to=$(one opp "$work/opp" "${opts[@]}" "$@") ;;
-      simswarm) ts=$(one simswarm "$work/simswarm" "${opts[@]}" "$@") ;;
-      base) tb=$(one base "$work/base" "${opts[@]}" "$@") ;;
+      opp) read -r to co < <(one opp "$work/opp" "${opts[@]}" "$@") ;;
+      simswarm) read -r ts cs < <(one simswarm "$work/simswarm" "${opts[@]}" "$@") ;;
+      base) read -r tb _ < <(one base "$work/base" "${opts[@]}" "$@") ;;
       esac
     done
-    opps+=("$to"); sss+=("$ts")
+    opps+=("$to"); sss+=("$ts"); cpuo+=("$co"); cpus+=("$cs")
     ratios+=("$(awk -v s="$ts" -v o="$to" 'BEGIN{printf "%.3f", s/o}')")
+    cratios+=("$(awk -v s="$cs" -v o="$co" 'BEGIN{printf "%.3f", s/o}')")
     if [ -n "$SIMSWARM_BASE" ]; then
       bases+=("$tb")
       bratios+=("$(awk -v s="$tb" -v o="$to" 'BEGIN{printf "%.3f", s/o}')")
@@ -128,6 +132,9 @@ bench() {
   mr=$(printf '%s\n' "${ratios[@]}" | median)
   printf '%-34s opp_runall %7.2f s   simswarm runall %7.2f s   ratio %.2f (rounds: %s)\n' \
     "$label ${opts[*]}" "$mo" "$ms" "$mr" "${ratios[*]}"
+  printf '%-34s opp_runall %7.2f s   simswarm runall %7.2f s   ratio %.2f (rounds: %s)\n' \
+    "  (CPU)" "$(printf '%s\n' "${cpuo[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)" \
+    "$(printf '%s\n' "${cratios[@]}" | median)" "${cratios[*]}"
   if [ -n "$SIMSWARM_BASE" ]; then
     printf '%-34s opp_runall %7.2f s   base simswarm   %7.2f s   ratio %.2f (rounds: %s)\n' \
       "  (base)" "$mo" "$(printf '%s\n' "${bases[@]}" | median)" "$(printf '%s\n' "${bratios[@]}" | median)" "${bratios[*]}"
@@ -135,7 +142,7 @@ bench() {
   fi
 }
 
-echo "== simswarm runall vs opp_runall, -j $J, $REPS interleaved rounds each, median wall time (aim: ratio <= 1.00)"
+echo "== simswarm runall vs opp_runall, -j $J, $REPS interleaved rounds each, median wall and CPU time (aim: ratio <= 1.00)"
 tictoc=(./tictoc -c TicToc18 -r "$TICTOC_RUNS" "${tictoc_extra[@]}")
 aloha=(./aloha -c PureAlohaExperiment -r "$ALOHA_RUNS" "${aloha_extra[@]}")
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
