@@ -13,8 +13,10 @@
 // command with an explicit one), and so do the processes those start
 // (distccd's forked workers, a worker's simulations). After the tests it
 // looks in /proc for live processes carrying its mark, waits a moment for
-// ones being killed, and if any remain prints them, kills them and makes
-// the binary fail. Test binaries of other packages, running in parallel
+// ones being killed and for processes whose environment reads empty (one
+// started just before, in the middle of its execve, cannot show its mark
+// yet), and if any marked remain prints them, kills them and makes the
+// binary fail. Test binaries of other packages, running in parallel
 // under `go test ./...`, carry other pids and are not looked at.
 //
 // Guarantees: Stop signals the whole process group, not only its leader,

@@ -3,7 +3,9 @@ package testproc
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,26 +71,14 @@ func TestMainFailsOnLeftovers(t *testing.T) {
 		{"stop-group", false},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			// A leak missed once in the clean-clone CI (leak-child: the
-			// binary passed, at load we did not see; 30 of 30 caught it
-			// here), so a miss is tried again: a check that misses
-			// leaks for good still fails.
-			for try := 1; ; try++ {
-				cmd := exec.Command(os.Args[0], "-test.run=^TestLeakHelper$")
-				cmd.Env = append(os.Environ(), "TESTPROC_SELFTEST="+tc.mode)
-				out, err := cmd.CombinedOutput()
-				missed := tc.fail && (err == nil || !strings.Contains(string(out), "sleep 60"))
-				if missed && try < 3 {
-					t.Logf("try %d: a leaking binary exited with %v:\n%s", try, err, out)
-					continue
-				}
-				if missed {
-					t.Fatalf("a leaking binary exited with %v:\n%s", err, out)
-				}
-				if !tc.fail && err != nil {
-					t.Fatalf("a clean binary failed: %v\n%s", err, out)
-				}
-				return
+			cmd := exec.Command(os.Args[0], "-test.run=^TestLeakHelper$")
+			cmd.Env = append(os.Environ(), "TESTPROC_SELFTEST="+tc.mode)
+			out, err := cmd.CombinedOutput()
+			if tc.fail && (err == nil || !strings.Contains(string(out), "sleep 60")) {
+				t.Fatalf("a leaking binary exited with %v:\n%s", err, out)
+			}
+			if !tc.fail && err != nil {
+				t.Fatalf("a clean binary failed: %v\n%s", err, out)
 			}
 		})
 	}
@@ -116,5 +106,33 @@ func TestLeftoversSeesMarkedProcesses(t *testing.T) {
 	Stop(cmd)
 	if found() {
 		t.Fatal("a stopped child is still listed")
+	}
+}
+
+// TestAnEnvironmentThatReadsEmptyIsWaitedFor: a process whose environment
+// reads empty (as one does in the middle of its execve, before the kernel
+// has laid out the new environment) may be a leak whose mark cannot be
+// seen yet, so scan names it for Wrap to wait on; it is not listed as a
+// leftover. Kernel threads, whose environment is empty too, are not
+// named.
+func TestAnEnvironmentThatReadsEmptyIsWaitedFor(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	cmd.Env = []string{} // no mark, and nothing for /proc/PID/environ to show
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer Stop(cmd)
+	left, unsure := scan()
+	if !slices.Contains(unsure, cmd.Process.Pid) {
+		t.Errorf("sleep (pid %d), started with no environment, is not among the processes to wait for: %v", cmd.Process.Pid, unsure)
+	}
+	if slices.Contains(unsure, 2) {
+		t.Errorf("kthreadd (pid 2) is among the processes to wait for: %v", unsure)
+	}
+	for _, p := range left {
+		if p.Pid == cmd.Process.Pid {
+			t.Errorf("an unmarked process is listed: %+v", p)
+		}
 	}
 }
