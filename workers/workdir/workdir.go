@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // prefix names the owner directories Claim makes; nothing else under base
@@ -135,14 +136,37 @@ func Env(dir string) string { return EnvVar + "=" + dir }
 // killInside SIGKILLs every process that works for dir: its working
 // directory is under dir, or its environment carries Env(dir). That is
 // what a dead worker's programs left running (a simulation's children,
-// which the parent-death signal does not reach).
+// which the parent-death signal does not reach). One look through /proc
+// misses what such a program starts meanwhile (not in the listing yet, or
+// in the middle of its execve, when its environment reads empty), so it
+// looks again, a moment later, until a look finds nothing to kill.
 func killInside(dir string) {
+	for range killPasses {
+		if killed := killInsideOnce(dir); killed == 0 {
+			return
+		}
+		time.Sleep(killPause)
+	}
+}
+
+const (
+	// killPasses bounds the looks: a program that outlives this many
+	// rounds of killing is not one that only forks.
+	killPasses = 50
+	// killPause lets an execve that a look caught half-way finish.
+	killPause = 10 * time.Millisecond
+)
+
+// killInsideOnce is one look through /proc; it returns how many processes
+// it signalled.
+func killInsideOnce(dir string) int {
 	mark := []byte(Env(dir) + "\x00")
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return
+		return 0
 	}
 	self := os.Getpid()
+	killed := 0
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
@@ -152,7 +176,10 @@ func killInside(dir string) {
 		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
 		if cwd == dir || strings.HasPrefix(cwd, dir+"/") ||
 			bytes.HasPrefix(env, mark) || bytes.Contains(env, append([]byte{0}, mark...)) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			if syscall.Kill(pid, syscall.SIGKILL) == nil {
+				killed++
+			}
 		}
 	}
+	return killed
 }

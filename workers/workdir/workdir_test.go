@@ -5,7 +5,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,4 +123,64 @@ func TestConcurrentClaimsAllSucceed(t *testing.T) {
 			d.Release()
 		}
 	}
+}
+
+// TestClaimKillsWhatADeadOwnersProgramsKeepStarting: a dead worker's
+// program that keeps starting processes (shell loops, marked as working
+// for the dead directory, their cwd elsewhere) leaves none of them running
+// once Claim has cleared the directory, though processes started while
+// Claim looked through /proc were not in its listing.
+func TestClaimKillsWhatADeadOwnersProgramsKeepStarting(t *testing.T) {
+	base, _ := filepath.EvalSymlinks(t.TempDir())
+	dead := filepath.Join(base, prefix+"dead")
+	os.MkdirAll(filepath.Join(dead, "run-1"), 0o755)
+	mark := Env(dead)
+	loop := exec.Command("sh", "-c", "for i in 1 2 3 4; do (while :; do sleep 60 & done) & done; wait")
+	loop.Env = append(os.Environ(), mark)
+	loop.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := loop.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { testproc.Stop(loop) })
+	go loop.Wait()
+	time.Sleep(100 * time.Millisecond)
+
+	d, stale, err := Claim(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	if !slices.Equal(stale, []string{dead}) {
+		t.Fatalf("removed %v, want %s", stale, dead)
+	}
+	// The killed are gone once reaped; give init a moment.
+	var left []int
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if left = marked(mark); len(left) == 0 {
+			return
+		}
+	}
+	t.Fatalf("%d processes working for the dead directory still run after Claim: %v", len(left), left[:min(len(left), 10)])
+}
+
+// marked lists the live (not zombie) processes whose environment carries
+// the entry env.
+func marked(env string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !slices.Contains(strings.Split(string(b), "\x00"), env) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if i := strings.LastIndexByte(string(stat), ')'); err == nil && i > 0 && len(stat) > i+2 && stat[i+2] != 'Z' && stat[i+2] != 'X' {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
