@@ -16,25 +16,15 @@ import (
 
 	"github.com/simswarm/simswarm/api"
 	"github.com/simswarm/simswarm/api/schema"
+	"github.com/simswarm/simswarm/test/testproc"
 )
 
 // markedPids lists the live processes whose environment carries
 // FAKESIM_MARK=mark (zombies count as gone).
 func markedPids(mark string) []int {
 	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !bytes.Contains(env, []byte("\x00FAKESIM_MARK="+mark+"\x00")) && !bytes.HasPrefix(env, []byte("FAKESIM_MARK="+mark+"\x00")) {
-			continue
-		}
-		if alive(pid) {
-			pids = append(pids, pid)
-		}
+	for _, p := range testproc.Carrying("FAKESIM_MARK=" + mark) {
+		pids = append(pids, p.Pid)
 	}
 	return pids
 }

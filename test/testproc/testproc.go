@@ -87,8 +87,13 @@ type Proc struct {
 
 // Leftovers lists the live processes (zombies do not count) that carry
 // this binary's mark, other than the binary itself.
-func Leftovers() []Proc {
-	left, _ := scan()
+func Leftovers() []Proc { return Carrying(mark()) }
+
+// Carrying lists the live processes (zombies do not count) whose
+// environment holds the entry env ("NAME=value"), other than the calling
+// process.
+func Carrying(env string) []Proc {
+	left, _ := scanFor(env)
 	return left
 }
 
@@ -102,8 +107,11 @@ const pfKthread = 0x00200000
 // program's environment, and until then /proc/PID/environ reads empty, so
 // the mark cannot be seen (a leak-child self-test missed its leak so).
 // Wrap waits until none is left, or settle has passed.
-func scan() (left []Proc, unsure []int) {
-	want := []byte(mark() + "\x00")
+func scan() (left []Proc, unsure []int) { return scanFor(mark()) }
+
+// scanFor is scan for the processes carrying the entry env.
+func scanFor(env string) (left []Proc, unsure []int) {
+	want := []byte(env + "\x00")
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, nil

@@ -5,8 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -154,33 +152,11 @@ func TestClaimKillsWhatADeadOwnersProgramsKeepStarting(t *testing.T) {
 		t.Fatalf("removed %v, want %s", stale, dead)
 	}
 	// The killed are gone once reaped; give init a moment.
-	var left []int
+	var left []testproc.Proc
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if left = marked(mark); len(left) == 0 {
+		if left = testproc.Carrying(mark); len(left) == 0 {
 			return
 		}
 	}
-	t.Fatalf("%d processes working for the dead directory still run after Claim: %v", len(left), left[:min(len(left), 10)])
-}
-
-// marked lists the live (not zombie) processes whose environment carries
-// the entry env.
-func marked(env string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !slices.Contains(strings.Split(string(b), "\x00"), env) {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if i := strings.LastIndexByte(string(stat), ')'); err == nil && i > 0 && len(stat) > i+2 && stat[i+2] != 'Z' && stat[i+2] != 'X' {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+	t.Fatalf("%d processes working for the dead directory still run after Claim, e.g. %+v", len(left), left[0])
 }
