@@ -27,8 +27,8 @@ func Main(m *testing.M) int { return Wrap(m.Run) }
 func Wrap(run func() int) int {
 	os.Setenv(EnvVar, strconv.Itoa(os.Getpid()))
 	code := run()
-	left, unsure := scan()
-	for deadline := time.Now().Add(settle); (len(left) > 0 || len(unsure) > 0) && time.Now().Before(deadline); left, unsure = scan() {
+	left, unsure := scan(mark())
+	for deadline := time.Now().Add(settle); (len(left) > 0 || len(unsure) > 0) && time.Now().Before(deadline); left, unsure = scan(mark()) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if len(left) == 0 {
@@ -93,24 +93,21 @@ func Leftovers() []Proc { return Carrying(mark()) }
 // environment holds the entry env ("NAME=value"), other than the calling
 // process.
 func Carrying(env string) []Proc {
-	left, _ := scanFor(env)
+	left, _ := scan(env)
 	return left
 }
 
 // pfKthread is the kernel's PF_KTHREAD flag in /proc/PID/stat.
 const pfKthread = 0x00200000
 
-// scan is Leftovers, and the pids of the processes (kernel threads aside)
-// whose environment reads empty. A process started by a test just before the
-// check can be one: exec.Cmd.Start returns once execve has closed the
+// scan is Carrying(env), and the pids of the processes (kernel threads
+// aside) whose environment reads empty. A process started by a test just
+// before the check can be one: exec.Cmd.Start returns once execve has closed the
 // close-on-exec descriptors, before the kernel has laid out the new
 // program's environment, and until then /proc/PID/environ reads empty, so
 // the mark cannot be seen (a leak-child self-test missed its leak so).
 // Wrap waits until none is left, or settle has passed.
-func scan() (left []Proc, unsure []int) { return scanFor(mark()) }
-
-// scanFor is scan for the processes carrying the entry env.
-func scanFor(env string) (left []Proc, unsure []int) {
+func scan(env string) (left []Proc, unsure []int) {
 	want := []byte(env + "\x00")
 	entries, err := os.ReadDir("/proc")
 	if err != nil {

@@ -123,7 +123,7 @@ func TestAnEnvironmentThatReadsEmptyIsWaitedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer Stop(cmd)
-	left, unsure := scan()
+	left, unsure := scan(mark())
 	if !slices.Contains(unsure, cmd.Process.Pid) {
 		t.Errorf("sleep (pid %d), started with no environment, is not among the processes to wait for: %v", cmd.Process.Pid, unsure)
 	}
