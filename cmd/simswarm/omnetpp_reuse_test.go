@@ -107,6 +107,53 @@ func TestRealRunallRerunsAfterANedEdit(t *testing.T) {
 	step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
 }
 
+// TestRealRunallRerunsAfterADataFileEdit: a file the configuration reads
+// (readFile, xmldoc, readXML; here the transmission rate from the working
+// directory and the slot time from a directory beside it) is part of a
+// run's identity: editing either runs every run again, as editing the
+// ini's value would, where a resume once said "already complete"; so does
+// a file that a NED file reads.
+func TestRealRunallRerunsAfterADataFileEdit(t *testing.T) {
+	dir, write, step := growSweep(t)
+	rate := filepath.Join(dir, "rate.txt")
+	slot := filepath.Join(filepath.Dir(dir), "data", "slot.txt")
+	if err := os.MkdirAll(filepath.Dir(slot), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFileT(t, rate, "9600\n")
+	writeFileT(t, slot, "0\n")
+	write("2,4", "2", `Aloha.txRate = double(readFile("rate.txt")) * 1bps`+"\n"+
+		`Aloha.slotTime = double(readFile("../data/slot.txt")) * 1s`)
+	runs := step("the first sweep", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, nil)
+	runs = step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
+	writeFileT(t, rate, "4800\n")
+	runs = step("rate.txt edited", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, runs)
+	runs = step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
+	writeFileT(t, slot, "0.1\n")
+	runs = step("../data/slot.txt edited", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, runs)
+	runs = step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
+
+	// A NED file's own reads, resolved against its directory.
+	anim := filepath.Join(filepath.Dir(dir), "data", "anim.txt")
+	writeFileT(t, anim, "true\n")
+	host := filepath.Join(dir, "Host.ned")
+	ned, err := os.ReadFile(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(ned), "controlAnimationSpeed = default(true)",
+		`controlAnimationSpeed = default(contains(readFile("../data/anim.txt"), "true"))`, 1)
+	if edited == string(ned) {
+		t.Fatal("Host.ned has no controlAnimationSpeed default")
+	}
+	writeFileT(t, host, edited)
+	runs = step("Host.ned reading ../data/anim.txt", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, runs)
+	runs = step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
+	writeFileT(t, anim, "false\n")
+	runs = step("../data/anim.txt edited", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, runs)
+	step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
+}
+
 // growSweep copies the aloha sample for a test of runall's resume, and
 // gives the writer of its grow.ini (growIni's n values, repeat, and
 // seed-set line) and a step that runs the sweep, checks the summary's

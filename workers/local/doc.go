@@ -68,7 +68,9 @@
 //   - A run counts as complete only through a completion record of its
 //     identity (Plan.Identities: the program's, its libraries' and the NED
 //     path's content, the arguments, the config, the run's iteration
-//     variables and resolved configuration but repeat; runidentity), which
+//     variables and resolved configuration but repeat, and the content of
+//     the data files its configuration or NED files name: readFile,
+//     xmldoc, readXML, a string naming a file; runidentity), which
 //     holds every file's size and content digest (xxHash64: a check
 //     against damage, far cheaper than sha256 on every byte a sweep
 //     writes); on the next Execute a run is skipped only if a record of
@@ -76,7 +78,7 @@
 //     plan took it, and every file still matches it, whatever run number
 //     made it (growing repeat moves the numbers). A run whose resolved
 //     configuration changed (an edited ini entry it sees, an edited .ned,
-//     another program), and deleted or truncated results, are redone;
+//     an edited XML file it reads, another program), and deleted or truncated results, are redone;
 //     Force redoes everything. Records are lines appended to one journal
 //     per campaign (DIR/.simswarm/runs/NAME.jsonl, ReadRecords reads it),
 //     never synced (nor are the result files, as with opp_runall): after

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -119,6 +121,7 @@ func nedDigest(dirs []string, skip []string) (string, error) {
 			skipAbs = append(skipAbs, a)
 		}
 	}
+	reads := &dataFiles{sums: map[string]string{}}
 	for _, d := range dirs {
 		var files []string
 		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
@@ -150,7 +153,7 @@ func nedDigest(dirs []string, skip []string) (string, error) {
 		for _, p := range files {
 			rel, _ := filepath.Rel(d, p)
 			fmt.Fprintf(h, "ned %q\n", filepath.ToSlash(rel))
-			if err := hashContent(h, p); err != nil {
+			if err := hashNED(h, p, reads); err != nil {
 				return "", err
 			}
 		}
@@ -158,23 +161,42 @@ func nedDigest(dirs []string, skip []string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func hashContent(h hash.Hash, path string) error {
-	f, err := os.Open(path)
+// hashNED adds the content of the NED file at path to h, and that of the
+// files it reads itself (nedReads), which OMNeT++ resolves against the
+// NED file's directory.
+func hashNED(h hash.Hash, path string, reads *dataFiles) error {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(h, "unreadable\n")
 		return nil
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("hash %s: %w", path, err)
+	fmt.Fprintf(h, "content %d\n", len(data))
+	h.Write(data)
+	if !bytes.Contains(data, []byte("readFile")) && !bytes.Contains(data, []byte("xmldoc")) && !bytes.Contains(data, []byte("readXML")) {
+		return nil
 	}
-	fmt.Fprintf(h, "content %d\n", st.Size())
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("hash %s: %w", path, err)
+	for _, m := range nedReads.FindAllSubmatch(data, -1) {
+		for _, name := range stringLiterals(`"` + string(m[1]) + `"`) {
+			p := name
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(path), name)
+			}
+			s, err := reads.sum(p)
+			if err != nil {
+				return err
+			}
+			if s != "" {
+				fmt.Fprintf(h, "reads %q %s\n", name, s)
+			}
+		}
 	}
 	return nil
 }
+
+// nedReads are the calls by which a NED file names a file it reads (a
+// parameter's default(xmldoc("config.xml"))): the string literal first
+// argument of readFile, xmldoc and readXML.
+var nedReads = regexp.MustCompile(`\b(?:readFile|xmldoc|readXML)\s*\(\s*"((?:[^"\\]|\\.)*)"`)
 
 // splitPath splits a NED path as OMNeT++ does (opp_splitpath: on ';' and
 // ':'), dropping empty items.

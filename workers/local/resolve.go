@@ -120,6 +120,7 @@ const queryTimeout = 30 * time.Minute
 func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []string, shared func() (string, runidentity.Run, error)) (*Resolved, error) {
 	out := &Resolved{Runs: []int{}, Identities: map[int]string{}}
 	var id *runidentity.Identifier
+	data := newDataFiles(dir, oppcli.IniFiles(dir, inv.IniFiles))
 	sc := runidentity.NewScanner(r)
 	for sc.Scan() {
 		run := sc.Run()
@@ -127,6 +128,16 @@ func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []strin
 			k, base, err := shared()
 			if err != nil {
 				return nil, err
+			}
+			// The files that the entries every run shares name are in
+			// every run's key; those of the entries that vary, in each
+			// run's own identity.
+			files, err := data.digest(sharedEntries(base, run))
+			if err != nil {
+				return nil, err
+			}
+			if files != "" {
+				k += " data " + files
 			}
 			if nedPath := entry(base, "ned-path"); nedPath != "" {
 				// A global option: run 0's is every run's.
@@ -138,6 +149,10 @@ func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []strin
 			}
 			out.ResultDir = entry(base, "result-dir")
 			id = runidentity.New(runidentity.Inputs{ArtifactKey: k, Argv: inv.Args, WorkingDir: ".", Config: inv.Config}).WithBase(base, run)
+		}
+		var err error
+		if run.Files, err = data.digest(run.Entries); err != nil {
+			return nil, err
 		}
 		out.Runs = append(out.Runs, run.Number)
 		out.Identities[run.Number] = id.Of(run)
@@ -153,6 +168,22 @@ func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []strin
 		return nil, err
 	}
 	return out, nil
+}
+
+// sharedEntries are base's entries but those that details, a run of
+// -q rundetails, lists: the ones whose values vary from run to run.
+func sharedEntries(base, details runidentity.Run) []runidentity.Entry {
+	varies := make(map[string]bool, len(details.Entries))
+	for _, e := range details.Entries {
+		varies[e.Key] = true
+	}
+	out := make([]runidentity.Entry, 0, len(base.Entries))
+	for _, e := range base.Entries {
+		if !varies[e.Key] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // entry is the value of the first entry of key in run ("" if none): the one

@@ -247,14 +247,54 @@ func commonDir(a, b string) string {
 }
 
 // resultDirs are the values of result-dir that count in the ini files inis
-// (relative to dir), read as OMNeT++ reads them (InifileReader): in the
-// order given, each include in place and in the section it appears in, a
-// file's lines before any section header in [General]; the first value in
-// a section is the one the program uses, so later ones in the same section
-// are not values it can take.
+// (relative to dir), read as OMNeT++ reads them (walkIni); the first value
+// in a section is the one the program uses, so later ones in the same
+// section are not values it can take.
 func resultDirs(dir string, inis []string) []string {
 	first := map[string]bool{} // sections whose value is known
 	var out []string
+	walkIni(dir, inis, func(_, section, line string) {
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(key) != "result-dir" {
+			return
+		}
+		if section == "" {
+			section = "General"
+		}
+		if first[section] {
+			return
+		}
+		first[section] = true
+		if i := strings.Index(value, "#"); i >= 0 {
+			value = value[:i]
+		}
+		out = append(out, strings.Trim(strings.TrimSpace(value), `"`))
+	})
+	return out
+}
+
+// IniFiles are the ini files inis (relative to dir; omnetpp.ini when none)
+// and those they include, as the program reads them: the files whose
+// entries -q runconfig resolves. A file that cannot be read is left out.
+func IniFiles(dir string, inis []string) []string {
+	if len(inis) == 0 {
+		inis = []string{"omnetpp.ini"}
+	}
+	var out []string
+	walkIni(dir, inis, func(path, _, _ string) {
+		if !slices.Contains(out, path) {
+			out = append(out, path)
+		}
+	})
+	return out
+}
+
+// walkIni calls visit with every trimmed line but includes and section
+// headers of the ini files inis (relative to dir), read as OMNeT++ reads
+// them (InifileReader): in the order given, each include in place and in
+// the section it appears in, a file's lines before any section header in
+// the section "" ([General]).
+func walkIni(dir string, inis []string, visit func(path, section, line string)) {
 	budget := 1000 // files read, includes too: a bound on include cycles
 	var read func(path, section string, depth int)
 	read = func(path, section string, depth int) {
@@ -277,25 +317,10 @@ func resultDirs(dir string, inis []string) []string {
 				}
 				continue
 			}
-			key, value, ok := strings.Cut(line, "=")
-			if !ok || strings.TrimSpace(key) != "result-dir" {
-				continue
-			}
-			if section == "" {
-				section = "General"
-			}
-			if first[section] {
-				continue
-			}
-			first[section] = true
-			if i := strings.Index(value, "#"); i >= 0 {
-				value = value[:i]
-			}
-			out = append(out, strings.Trim(strings.TrimSpace(value), `"`))
+			visit(path, section, line)
 		}
 	}
 	for _, ini := range inis {
 		read(inDir(dir, ini), "", 0)
 	}
-	return out
 }

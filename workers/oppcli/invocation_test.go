@@ -1,7 +1,10 @@
 package oppcli
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -82,5 +85,31 @@ func TestBatchLogSaysWhichRunsFinished(t *testing.T) {
 	}
 	if !strings.Contains(l.Output(2), "Other run 3") {
 		t.Fatalf("output of run 2: %q", l.Output(2))
+	}
+}
+
+// IniFiles follows includes as the program does, relative to the file
+// that includes (a cycle too), and names a file once.
+func TestIniFilesFollowIncludes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "common"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]string{
+		"omnetpp.ini":     "include common/base.ini\n[Config A]\ninclude common/base.ini\n",
+		"common/base.ini": "include more.ini\n**.x = 1\n",
+		"common/more.ini": "include ../omnetpp.ini\n",
+		"unrelated.ini":   "",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{filepath.Join(dir, "omnetpp.ini"), filepath.Join(dir, "common/base.ini"), filepath.Join(dir, "common/more.ini")}
+	got := IniFiles(dir, nil)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("IniFiles = %q, want %q", got, want)
 	}
 }

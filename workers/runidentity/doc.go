@@ -16,9 +16,13 @@
 //   - the run's iteration variables as the program prints them, and
 //   - its resolved configuration entries, in the program's order, except
 //     `repeat`;
-//   - and the run number, if an entry still refers to ${runnumber} after
+//   - the run number, if an entry still refers to ${runnumber} after
 //     the program's substitution, or if no entry sets seed-set: its
-//     default is ${runnumber}, so such a run is seeded by its number.
+//     default is ${runnumber}, so such a run is seeded by its number;
+//   - and Run.Files, when the caller set it: a digest of the data files
+//     the run's entries name, which the artifact key does not cover
+//     (simswarm runall's key covers the program, its libraries and NED
+//     files, not the files beside them).
 //
 // Neither the ini text nor the run number is hashed otherwise: growing
 // `repeat` from 5 to 10 shifts the run numbers (repetition is the

@@ -96,6 +96,12 @@ func (id *Identifier) Of(r Run) string {
 		field(h, "runnumber")
 		field(h, strconv.Itoa(r.Number))
 	}
+	if r.Files != "" {
+		// After every other field, so that a run naming no file keeps
+		// the identity it had before files were hashed.
+		field(h, "files")
+		field(h, r.Files)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -70,6 +70,7 @@ func TestIdentityChangesWithWhatDecidesTheResult(t *testing.T) {
 		"field boundary":    func(_ *Inputs, r *Run) { r.Entries[4] = Entry{"networkA", "loha"} },
 		"argv boundary":     func(in *Inputs, _ *Run) { in.Argv = []string{"./aloha", "--x=1"}; in.ArtifactKey = "art-1" },
 		"key and value mix": func(_ *Inputs, r *Run) { r.Entries[1] = Entry{"sim-time-limit90min", ""} },
+		"data files":        func(_ *Inputs, r *Run) { r.Files = "d1" },
 	} {
 		if with(f) == ref {
 			t.Errorf("%s: the identity did not change", name)

@@ -27,6 +27,11 @@ type Run struct {
 	// program's order (an earlier entry wins in OMNeT++, so the order
 	// matters); none for `-q runs` output.
 	Entries []Entry
+	// Files is a digest of the data files the run's entries name (a file
+	// read by readFile or xmldoc, a trace named by a string parameter),
+	// which the caller reads: this package does no I/O. "" for none; the
+	// Scanner leaves it empty.
+	Files string
 }
 
 // Entry is one resolved configuration entry, "Key = Value".

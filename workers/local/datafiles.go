@@ -1,0 +1,151 @@
+package local
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/simswarm/simswarm/workers/runidentity"
+)
+
+// dataFiles digests the files a run's configuration names, which neither
+// the model key (program, libraries, NED files) nor the resolved entries
+// cover: a file read by readFile(), xmldoc() or readXML(), or named by a
+// string parameter that the model opens (a mobility trace, a routing
+// file). Edit one and the runs that name it are no longer the runs done.
+//
+// Every string literal of an entry's value counts that names a regular
+// file, relative to the working directory or to the directory of an ini
+// file the program reads (OMNeT++ resolves readFile and xmldoc against the
+// ini file that holds the call, a model its own file names against the
+// working directory); a string that names no file (a display string, a
+// module type) adds nothing. Not followed: a name put together by an
+// expression ("a" + ${i} + ".xml"), and files a model opens under names
+// of its own.
+type dataFiles struct {
+	dirs []string
+	// sums holds the digest of each path looked at; "" for no file.
+	sums map[string]string
+}
+
+// newDataFiles looks for relative names in dir (the working directory)
+// and in the directories of iniFiles.
+func newDataFiles(dir string, iniFiles []string) *dataFiles {
+	d := &dataFiles{sums: map[string]string{}}
+	add := func(p string) {
+		if p = filepath.Clean(p); !slices.Contains(d.dirs, p) {
+			d.dirs = append(d.dirs, p)
+		}
+	}
+	add(dir)
+	for _, ini := range iniFiles {
+		add(filepath.Dir(ini))
+	}
+	return d
+}
+
+// digest is a digest of the files entries name, "" when they name none.
+func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
+	h := sha256.New()
+	named := false
+	for _, e := range entries {
+		for _, name := range stringLiterals(e.Value) {
+			for _, p := range d.candidates(name) {
+				s, err := d.sum(p)
+				if err != nil {
+					return "", err
+				}
+				if s != "" {
+					named = true
+					fmt.Fprintf(h, "%q %q %s\n", name, p, s)
+				}
+			}
+		}
+	}
+	if !named {
+		return "", nil
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// candidates are the paths name may mean.
+func (d *dataFiles) candidates(name string) []string {
+	if name == "" || len(name) > 4096 || strings.ContainsRune(name, 0) || strings.Contains(name, "${") {
+		return nil
+	}
+	if filepath.IsAbs(name) {
+		return []string{filepath.Clean(name)}
+	}
+	out := make([]string, 0, len(d.dirs))
+	for _, dir := range d.dirs {
+		out = append(out, filepath.Join(dir, name))
+	}
+	return out
+}
+
+// sum is the size and SHA-256 of the regular file at p, "" when p is no
+// regular file; each path is read once, and no further than the size it
+// had when looked at (a file of /proc says 0 and might never end).
+func (d *dataFiles) sum(p string) (string, error) {
+	if s, ok := d.sums[p]; ok {
+		return s, nil
+	}
+	s := ""
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		f, err := os.Open(p)
+		if err != nil {
+			s = "unreadable"
+		} else {
+			h := sha256.New()
+			bp := hashBufs.Get().(*[]byte)
+			n, err := io.CopyBuffer(h, io.LimitReader(f, st.Size()), *bp)
+			hashBufs.Put(bp)
+			f.Close()
+			if err != nil {
+				return "", fmt.Errorf("data file %s: %w", p, err)
+			}
+			s = fmt.Sprintf("%d:%s", n, hex.EncodeToString(h.Sum(nil)))
+		}
+	}
+	d.sums[p] = s
+	return s, nil
+}
+
+// stringLiterals are the contents of the double-quoted strings in an ini
+// value, with OMNeT++'s backslash escapes undone; an unterminated string
+// ends the value.
+func stringLiterals(v string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(v, '"')
+		if i < 0 {
+			return out
+		}
+		v = v[i+1:]
+		var b strings.Builder
+		closed := false
+		for j := 0; j < len(v); j++ {
+			c := v[j]
+			if c == '\\' && j+1 < len(v) {
+				j++
+				b.WriteByte(v[j])
+				continue
+			}
+			if c == '"' {
+				v = v[j+1:]
+				closed = true
+				break
+			}
+			b.WriteByte(c)
+		}
+		if !closed {
+			return out
+		}
+		out = append(out, b.String())
+	}
+}

@@ -1,0 +1,85 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/simswarm/simswarm/workers/runidentity"
+)
+
+func TestStringLiteralsOfAnIniValue(t *testing.T) {
+	for v, want := range map[string][]string{
+		`xmldoc("config.xml")`:                   {"config.xml"},
+		`xmldoc("config.xml", "/config/net[1]")`: {"config.xml", "/config/net[1]"},
+		`"trace.movements"`:                      {"trace.movements"},
+		`int(readFile("a \"b\".txt")) * 1b`:      {`a "b".txt`},
+		`exponential(2s)`:                        nil,
+		`"unterminated`:                          nil,
+		`"" + "x"`:                               {"", "x"},
+		`readFile("dir\\file")`:                  {`dir\file`},
+	} {
+		if got := stringLiterals(v); !slices.Equal(got, want) {
+			t.Errorf("stringLiterals(%s) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// A file an entry names counts wherever OMNeT++ may look for it: in the
+// working directory or in an ini file's directory. Strings that name no
+// file add nothing, so a run naming none keeps the identity it had.
+func TestDataFilesDigestTheFilesEntriesName(t *testing.T) {
+	root := t.TempDir()
+	work := filepath.Join(root, "work")
+	inis := filepath.Join(root, "inis")
+	for _, d := range []string{work, inis} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(work, "trace.txt"), "1 2 3")
+	write(filepath.Join(inis, "config.xml"), "<config/>")
+	entries := []runidentity.Entry{
+		{Key: "description", Value: `"a sweep"`},
+		{Key: "**.trace", Value: `"trace.txt"`},
+		{Key: "**.config", Value: `xmldoc("config.xml")`},
+		{Key: "**.dir", Value: `"."`},
+	}
+	digest := func(entries []runidentity.Entry) string {
+		t.Helper()
+		s, err := newDataFiles(work, []string{filepath.Join(inis, "omnetpp.ini")}).digest(entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ref := digest(entries)
+	if ref == "" {
+		t.Fatal("no digest for entries naming two files")
+	}
+	if got := digest(entries[:1]); got != "" {
+		t.Fatalf("a string naming no file gives digest %q", got)
+	}
+	if got := digest(entries[3:]); got != "" {
+		t.Fatalf("a directory gives digest %q", got)
+	}
+	write(filepath.Join(work, "trace.txt"), "1 2 4")
+	if digest(entries) == ref {
+		t.Fatal("editing the trace in the working directory left the digest as it was")
+	}
+	write(filepath.Join(work, "trace.txt"), "1 2 3")
+	if digest(entries) != ref {
+		t.Fatal("the same files give another digest")
+	}
+	write(filepath.Join(inis, "config.xml"), "<config a='1'/>")
+	if digest(entries) == ref {
+		t.Fatal("editing the XML beside the ini left the digest as it was")
+	}
+}
