@@ -154,6 +154,23 @@ func TestRealRunallRerunsAfterADataFileEdit(t *testing.T) {
 	step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
 }
 
+// TestRealRunallRerunsOnlyTheRunsNamingAnEditedFile: a file named through
+// an iteration variable belongs to the runs that name it: editing one of
+// two rate files runs again the two runs that read it, not the others.
+func TestRealRunallRerunsOnlyTheRunsNamingAnEditedFile(t *testing.T) {
+	dir, _, step := growSweep(t)
+	writeFileT(t, filepath.Join(dir, "r1.txt"), "9600\n")
+	writeFileT(t, filepath.Join(dir, "r2.txt"), "4800\n")
+	writeFileT(t, filepath.Join(dir, "grow.ini"), "include omnetpp.ini\n[Grow]\nextends = PureAloha1\nsim-time-limit = 10s\n"+
+		"repeat = 2\nseed-set = ${repetition}\nAloha.txRate = double(readFile(\"${rate=r1.txt,r2.txt}\")) * 1bps\n")
+	runs := step("the first sweep", "4 runs: 4 succeeded, 0 failed, 0 skipped", 4, nil)
+	// r1.txt is run 0's, whose whole configuration is every run's base:
+	// the file still belongs to runs 0 and 1 alone.
+	writeFileT(t, filepath.Join(dir, "r1.txt"), "2400\n")
+	runs = step("r1.txt edited", "4 runs: 2 succeeded, 0 failed, 2 skipped", 2, runs)
+	step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
+}
+
 // growSweep copies the aloha sample for a test of runall's resume, and
 // gives the writer of its grow.ini (growIni's n values, repeat, and
 // seed-set line) and a step that runs the sweep, checks the summary's
