@@ -258,3 +258,41 @@ func TestResultsPullIsVerifiedResumableAndRefusesHostileNames(t *testing.T) {
 		t.Fatalf("corrupted file not restored: %q", got)
 	}
 }
+
+// TestAManifestInsideItsSourceIsNotPartOfIt: examples/aloha keeps its
+// campaign.yaml in the model's directory (source.path: .). Editing the
+// manifest - more runs - and applying it again must upload no new source:
+// a new one would mean a new build and no run reused.
+func TestAManifestInsideItsSourceIsNotPartOfIt(t *testing.T) {
+	startController(t)
+	model := filepath.Join(t.TempDir(), "model")
+	writeManifest(t, filepath.Dir(model), "inside")
+	manifest := filepath.Join(model, "campaign.yaml")
+	write := func(runs string) {
+		t.Helper()
+		m := "apiVersion: simswarm.io/v1alpha1\nkind: Campaign\nmetadata:\n  name: inside\nspec:\n  source:\n    path: .\n" +
+			"  simulation:\n    program: [\"./aloha\"]\n    config: PureAloha\n    runs: \"" + runs + "\"\n"
+		if err := os.WriteFile(manifest, []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	archive := func() string {
+		t.Helper()
+		var got api.Campaign
+		out := mustCLI(t, "get", "campaigns", "inside", "-o", "json")
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("get -o json: %v\n%s", err, out)
+		}
+		return got.Spec.Source.Archive
+	}
+	write("0..5")
+	mustCLI(t, "apply", "-f", manifest)
+	first := archive()
+	write("0..8")
+	if out := mustCLI(t, "apply", "-f", manifest); strings.Contains(out, "uploaded") {
+		t.Fatalf("the edited manifest uploaded a new source: %q", out)
+	}
+	if got := archive(); got != first || first == "" {
+		t.Fatalf("source archive %q after the manifest's edit, %q before", got, first)
+	}
+}

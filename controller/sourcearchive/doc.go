@@ -9,7 +9,10 @@
 // every stored source's digest.
 //
 // Guarantees: entries sorted by name, modification times and owners zeroed,
-// .git directories and a top-level results/ left out, symlinks stored as
+// .git directories, a top-level results/ and Campaign manifests (a .yaml,
+// .yml or .json file naming a simswarm.io apiVersion in its first 64 KiB)
+// left out, so that editing a manifest kept beside the model makes no new
+// source, build or run identities; symlinks stored as
 // links (never followed), special files skipped, nothing read from outside
 // dir. Packing the same tree twice gives the same bytes and digest.
 package sourcearchive

@@ -71,3 +71,47 @@ func TestPackIsReproducibleAndSkipsGitAndResults(t *testing.T) {
 		}
 	}
 }
+
+// A Campaign manifest inside its own source is not part of it: editing
+// the manifest (more runs, another priority) must not make the source, and
+// so the build and every run's identity, another. Other YAML and JSON
+// files are the model's.
+func TestPackLeavesOutCampaignManifests(t *testing.T) {
+	d := tree(t)
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(d, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("scenario.yaml", "nodes: 10\n")
+	write("params.json", `{"rate": 1}`)
+	sha := func() string {
+		t.Helper()
+		s, _, err := Pack(d, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ref := sha()
+	write("campaign.yaml", "# the sweep\napiVersion: simswarm.io/v1alpha1\nkind: Campaign\nmetadata: {name: a}\n")
+	write("sub/more.yml", "---\napiVersion: \"simswarm.io/v1alpha1\"\nkind: Campaign\n")
+	write("sub/c.json", `{"apiVersion":"simswarm.io/v1alpha1","kind":"Campaign"}`)
+	if got := sha(); got != ref {
+		t.Fatal("adding campaign manifests changed the source's digest")
+	}
+	write("campaign.yaml", "apiVersion: simswarm.io/v1alpha1\nkind: Campaign\nmetadata: {name: a}\nspec: {priority: 5}\n")
+	if got := sha(); got != ref {
+		t.Fatal("editing a campaign manifest changed the source's digest")
+	}
+	write("scenario.yaml", "nodes: 20\n")
+	if sha() == ref {
+		t.Fatal("editing the model's own YAML left the source's digest as it was")
+	}
+	write("scenario.yaml", "nodes: 10\n")
+	write("params.json", `{"rate": 2}`)
+	if sha() == ref {
+		t.Fatal("editing the model's own JSON left the source's digest as it was")
+	}
+}

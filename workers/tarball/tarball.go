@@ -36,6 +36,10 @@ type Packer struct {
 	// path relative to root) and leaves it out, with everything under it,
 	// when it says so. .git directories are always left out.
 	Skip func(dir string) bool
+	// SkipFile, if set, is asked about every regular file (its path
+	// relative to root, and the root to read it through) and leaves it
+	// out when it says so.
+	SkipFile func(r *os.Root, name string) bool
 }
 
 // Pack writes a tar.gz of the given paths (files or directories, relative
@@ -104,6 +108,9 @@ func (p Packer) names(r *os.Root, root string, paths []string) ([]string, error)
 			rel = filepath.ToSlash(rel)
 			if d.IsDir() && (d.Name() == ".git" || rel != "." && p.Skip != nil && p.Skip(rel)) {
 				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() && p.SkipFile != nil && p.SkipFile(r, rel) {
+				return nil
 			}
 			if rel != "." && !seen[rel] {
 				seen[rel] = true
