@@ -171,6 +171,19 @@ func TestRealRunallRerunsOnlyTheRunsNamingAnEditedFile(t *testing.T) {
 	step("the same again", "4 runs: 0 succeeded, 0 failed, 4 skipped", 0, runs)
 }
 
+// TestRealRunallResumesWhenTheIniNamesTheResultFiles: the ini's own names
+// for its result files (output-scalar-file) are strings naming files once
+// a run has written them, but they are what a run writes, not what it
+// reads: the next sweep skips every run.
+func TestRealRunallResumesWhenTheIniNamesTheResultFiles(t *testing.T) {
+	dir, _, step := growSweep(t)
+	writeFileT(t, filepath.Join(dir, "grow.ini"), "include omnetpp.ini\n[Grow]\nextends = PureAloha1\nsim-time-limit = 10s\n"+
+		"repeat = 2\noutput-scalar-file = \"${resultdir}/${configname}-${runnumber}.sca\"\n"+
+		"output-vector-file = \"${resultdir}/${configname}-${runnumber}.vec\"\n")
+	runs := step("the first sweep", "2 runs: 2 succeeded, 0 failed, 0 skipped", 2, nil)
+	step("the same again", "2 runs: 0 succeeded, 0 failed, 2 skipped", 0, runs)
+}
+
 // growSweep copies the aloha sample for a test of runall's resume, and
 // gives the writer of its grow.ini (growIni's n values, repeat, and
 // seed-set line) and a step that runs the sweep, checks the summary's

@@ -19,16 +19,21 @@ import (
 // string parameter that the model opens (a mobility trace, a routing
 // file). Edit one and the runs that name it are no longer the runs done.
 //
-// Every string literal of an entry's value counts that names a regular
-// file, relative to the working directory or to the directory of an ini
-// file the program reads (OMNeT++ resolves readFile and xmldoc against the
-// ini file that holds the call, a model its own file names against the
-// working directory); a string that names no file (a display string, a
-// module type) adds nothing. Not followed: a name put together by an
-// expression ("a" + ${i} + ".xml"), and files a model opens under names
-// of its own.
+// Every string literal of a parameter's value (an entry whose key has a
+// dot: Aloha.host[*].x, **.config) counts that names a regular file,
+// relative to the working directory or to the directory of an ini file the
+// program reads (OMNeT++ resolves readFile and xmldoc against the ini file
+// that holds the call, a model its own file names against the working
+// directory); a string that names no file (a display string, a module
+// type) adds nothing. What a run writes is no input: global options
+// (output-scalar-file names a file once a run wrote it) and files below
+// the results directory (a packet capture's file parameter) are left out.
+// Not followed: a name put together by an expression ("a" + ${i} +
+// ".xml"), and files a model opens under names of its own.
 type dataFiles struct {
 	dirs []string
+	// outputs are absolute directories whose files runs write.
+	outputs []string
 	// sums holds the digest of each path looked at; "" for no file.
 	sums map[string]string
 }
@@ -54,8 +59,14 @@ func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 	h := sha256.New()
 	named := false
 	for _, e := range entries {
+		if !strings.Contains(e.Key, ".") {
+			continue // a global option
+		}
 		for _, name := range stringLiterals(e.Value) {
 			for _, p := range d.candidates(name) {
+				if d.isOutput(p) {
+					continue
+				}
 				s, err := d.sum(p)
 				if err != nil {
 					return "", err
@@ -71,6 +82,27 @@ func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 		return "", nil
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writtenIn notes that runs write below dir.
+func (d *dataFiles) writtenIn(dir string) {
+	if a, err := filepath.Abs(dir); err == nil {
+		d.outputs = append(d.outputs, a)
+	}
+}
+
+// isOutput says whether p lies below a directory runs write in.
+func (d *dataFiles) isOutput(p string) bool {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	for _, o := range d.outputs {
+		if rel, err := filepath.Rel(o, a); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // candidates are the paths name may mean.

@@ -70,6 +70,19 @@ func TestDataFilesDigestTheFilesEntriesName(t *testing.T) {
 	if got := digest(entries[3:]); got != "" {
 		t.Fatalf("a directory gives digest %q", got)
 	}
+	// What runs write is no input: a global option naming a file (the
+	// ini's output-scalar-file, once a run wrote it), a file below the
+	// results directory (a capture file's parameter).
+	if err := os.MkdirAll(filepath.Join(work, "results"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(filepath.Join(work, "results", "x.pcap"), "capture")
+	outputs := []runidentity.Entry{{Key: "output-scalar-file", Value: `"trace.txt"`}, {Key: "**.pcapFile", Value: `"results/x.pcap"`}}
+	d := newDataFiles(work, nil)
+	d.writtenIn(filepath.Join(work, "results"))
+	if got, err := d.digest(outputs); err != nil || got != "" {
+		t.Fatalf("outputs give digest %q (%v)", got, err)
+	}
 	write(filepath.Join(work, "trace.txt"), "1 2 4")
 	if digest(entries) == ref {
 		t.Fatal("editing the trace in the working directory left the digest as it was")

@@ -85,7 +85,7 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 	}
 	scanc := make(chan scanResult, 1)
 	go func() {
-		res, err := scanRunDetails(pr, inv, dir, skip, shared)
+		res, err := scanRunDetails(ctx, pr, inv, dir, skip, shared)
 		// Drain what is left, so that the program never blocks on a
 		// pipe nobody reads.
 		_, _ = io.Copy(io.Discard, pr)
@@ -117,7 +117,7 @@ const queryTimeout = 30 * time.Minute
 // scanRunDetails reads the program's listing run by run; shared gives the
 // model's key and run 0's whole configuration once the first run is read
 // (its ned-path entry may add NED directories to the key).
-func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []string, shared func() (string, runidentity.Run, error)) (*Resolved, error) {
+func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir string, skip []string, shared func() (string, runidentity.Run, error)) (*Resolved, error) {
 	out := &Resolved{Runs: []int{}, Identities: map[int]string{}}
 	var id *runidentity.Identifier
 	data := newDataFiles(dir, oppcli.IniFiles(dir, inv.IniFiles))
@@ -128,6 +128,15 @@ func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []strin
 			k, base, err := shared()
 			if err != nil {
 				return nil, err
+			}
+			out.ResultDir = entry(base, "result-dir")
+			root, err := oppcli.ResultRootOf(ctx, inv, dir, out.ResultDir)
+			if err != nil {
+				return nil, err
+			}
+			data.writtenIn(inDir(dir, root))
+			for _, s := range skip {
+				data.writtenIn(s)
 			}
 			// The files that the entries every run shares name are in
 			// every run's key; those of the entries that vary, in each
@@ -147,7 +156,6 @@ func scanRunDetails(r io.Reader, inv oppcli.Invocation, dir string, skip []strin
 				}
 				k += " ned-path " + extra
 			}
-			out.ResultDir = entry(base, "result-dir")
 			id = runidentity.New(runidentity.Inputs{ArtifactKey: k, Argv: inv.Args, WorkingDir: ".", Config: inv.Config}).WithBase(base, run)
 		}
 		var err error
