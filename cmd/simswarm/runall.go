@@ -49,8 +49,10 @@ Unlike opp_runall it resumes: a run is skipped when a run of the same identity
 completed and its result files (size, content digest) are intact; --force redoes them. A
 run's identity is what determines its result: the program's (and -l
 libraries') content, the NED files on the NED path, the arguments, the config,
-and the run's iteration variables and configuration as the program resolves
-it (without repeat). Growing repeat runs only the new repetitions (with
+the run's iteration variables and configuration as the program resolves
+it (without repeat), and the data files it reads (a file a parameter's string
+names, xmldoc("config.xml") or "trace.movements", or a NED file reads).
+Growing repeat runs only the new repetitions (with
 seed-set = ${repetition}; OMNeT++'s default seed-set, ${runnumber}, seeds a
 run by its number, which moves); an edited ini entry reruns the runs that
 see it; an edited .ned reruns everything. Each run is kept or reported on its
