@@ -84,11 +84,26 @@ func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// writtenIn notes that runs write below dir.
+// writtenIn notes that runs write below dir. A dir that holds the working
+// directory (result-dir = .) is not taken: its files would all look like
+// outputs, and a data file's edit would go unseen; a file a parameter
+// names that a run writes there makes that run never resume instead.
 func (d *dataFiles) writtenIn(dir string) {
-	if a, err := filepath.Abs(dir); err == nil {
-		d.outputs = append(d.outputs, a)
+	a, err := filepath.Abs(dir)
+	if err != nil {
+		return
 	}
+	if wd, err := filepath.Abs(d.dirs[0]); err == nil && within(wd, a) {
+		return
+	}
+	d.outputs = append(d.outputs, a)
+}
+
+// within says whether path p lies in or below directory dir (both
+// absolute and clean).
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // isOutput says whether p lies below a directory runs write in.
@@ -98,7 +113,7 @@ func (d *dataFiles) isOutput(p string) bool {
 		return false
 	}
 	for _, o := range d.outputs {
-		if rel, err := filepath.Rel(o, a); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if within(a, o) {
 			return true
 		}
 	}

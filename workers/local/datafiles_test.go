@@ -83,6 +83,14 @@ func TestDataFilesDigestTheFilesEntriesName(t *testing.T) {
 	if got, err := d.digest(outputs); err != nil || got != "" {
 		t.Fatalf("outputs give digest %q (%v)", got, err)
 	}
+	// Results in the working directory itself (result-dir = .) make no
+	// file there an output: a data file's edit must not go unseen.
+	d = newDataFiles(work, nil)
+	d.writtenIn(work)
+	d.writtenIn(root)
+	if got, err := d.digest(entries[1:2]); err != nil || got == "" {
+		t.Fatalf("with result-dir = ., the trace gives digest %q (%v)", got, err)
+	}
 	write(filepath.Join(work, "trace.txt"), "1 2 4")
 	if digest(entries) == ref {
 		t.Fatal("editing the trace in the working directory left the digest as it was")
