@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -90,6 +91,9 @@ func expandCampaign(cmd *cobra.Command, manifest string, c *api.Campaign, filter
 	src := c.Spec.Source.Path
 	if !filepath.IsAbs(src) {
 		src = filepath.Join(filepath.Dir(manifest), src)
+	}
+	if st, err := os.Stat(src); err != nil || !st.IsDir() {
+		return invalidInput(fmt.Errorf("%s: spec.source.path: %s is not a directory", name, src))
 	}
 	iniPath := filepath.Join(src, filepath.FromSlash(sim.WorkingDir), filepath.FromSlash(sim.IniFile))
 	if config == "" {

@@ -126,7 +126,13 @@ Examples:
 						return &exitError{code: 130, err: errors.New("interrupted")}
 					}
 					if !keepGoing || i == len(campaigns)-1 {
-						return fmt.Errorf("campaign %s: %w", c.Metadata.Name, err)
+						err = fmt.Errorf("campaign %s: %w", c.Metadata.Name, err)
+						var fe api.FieldError
+						var nsr *api.NoSuchRunsError
+						if errors.As(err, &fe) || errors.As(err, &nsr) {
+							return invalidInput(err)
+						}
+						return err
 					}
 					fmt.Fprintf(cmd.ErrOrStderr(), "campaign %s: %v\n", c.Metadata.Name, err)
 					failed = true

@@ -238,3 +238,19 @@ func TestValidateOutputYAML(t *testing.T) {
 		t.Errorf("bad -o: status %d, %s", status, errOut)
 	}
 }
+
+// A source.path that is no directory is the manifest's fault: run and
+// expand say so, naming the field, with exit status 2.
+func TestMissingSourcePathIsInvalidInput(t *testing.T) {
+	dir := t.TempDir()
+	m := writeTestFile(t, dir, "c.yaml", strings.NewReplacer("NAME", "gone", "CONFIG", "PureAloha", "RUNS", "0..1").Replace(testCampaign))
+	for _, args := range [][]string{
+		{"run", "-f", m, "--results", filepath.Join(dir, "results"), "--workdir", filepath.Join(dir, "work")},
+		{"expand", "-f", m},
+	} {
+		_, stderr, status := runManifestCmd(t, args...)
+		if status != 2 || !strings.Contains(stderr, "spec.source.path") || !strings.Contains(stderr, "model") {
+			t.Errorf("%s: status %d, stderr %q; want 2 and spec.source.path naming model", args[0], status, stderr)
+		}
+	}
+}

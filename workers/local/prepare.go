@@ -31,7 +31,9 @@ type PrepareOptions struct {
 }
 
 // Prepare gets c's source into opts.WorkDir, builds it, and resolves its
-// runs; manifestDir is where source.path is relative to.
+// runs; manifestDir is where source.path is relative to. A source that is
+// not there is an api.FieldError, runs the program does not have an
+// *api.NoSuchRunsError: the manifest's fault, not the build's or a run's.
 func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts PrepareOptions) (*Plan, error) {
 	log := opts.Log
 	if log == nil {
@@ -51,7 +53,7 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 			from = filepath.Join(manifestDir, from)
 		}
 		if st, err := os.Stat(from); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("spec.source.path: %s is not a directory", from)
+			return nil, api.FieldError{Path: "spec.source.path", Value: spec.Source.Path, Detail: from + " is not a directory"}
 		}
 		if err := os.MkdirAll(src, 0o755); err != nil {
 			return nil, err
@@ -60,7 +62,7 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 			return nil, fmt.Errorf("copy source %s: %w", from, err)
 		}
 	default:
-		return nil, fmt.Errorf("spec.source: neither path nor git is set")
+		return nil, api.FieldError{Path: "spec.source", Detail: "neither path nor git is set"}
 	}
 
 	jobs := opts.Jobs
