@@ -34,14 +34,17 @@ type dataFiles struct {
 	dirs []string
 	// outputs are absolute directories whose files runs write.
 	outputs []string
-	// sums holds the digest of each path looked at; "" for no file.
-	sums map[string]string
+	sums    fileSums
 }
+
+// fileSums holds the digest of each path looked at; "" for no regular
+// file.
+type fileSums map[string]string
 
 // newDataFiles looks for relative names in dir (the working directory)
 // and in the directories of iniFiles.
 func newDataFiles(dir string, iniFiles []string) *dataFiles {
-	d := &dataFiles{sums: map[string]string{}}
+	d := &dataFiles{sums: fileSums{}}
 	add := func(p string) {
 		if p = filepath.Clean(p); !slices.Contains(d.dirs, p) {
 			d.dirs = append(d.dirs, p)
@@ -67,7 +70,7 @@ func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 				if d.isOutput(p) {
 					continue
 				}
-				s, err := d.sum(p)
+				s, err := d.sums.sum(p)
 				if err != nil {
 					return "", err
 				}
@@ -138,8 +141,8 @@ func (d *dataFiles) candidates(name string) []string {
 // sum is the size and SHA-256 of the regular file at p, "" when p is no
 // regular file; each path is read once, and no further than the size it
 // had when looked at (a file of /proc says 0 and might never end).
-func (d *dataFiles) sum(p string) (string, error) {
-	if s, ok := d.sums[p]; ok {
+func (sums fileSums) sum(p string) (string, error) {
+	if s, ok := sums[p]; ok {
 		return s, nil
 	}
 	s := ""
@@ -159,7 +162,7 @@ func (d *dataFiles) sum(p string) (string, error) {
 			s = fmt.Sprintf("%d:%s", n, hex.EncodeToString(h.Sum(nil)))
 		}
 	}
-	d.sums[p] = s
+	sums[p] = s
 	return s, nil
 }
 

@@ -21,7 +21,8 @@ import (
 // modelKey digests what the program loads besides its ini files, which
 // -q runconfig and -q rundetails resolve: the program file's content, each -l library's
 // (lib/x or lib/libx.so, as opp_run finds it), and the content and
-// relative path of every NED file on the NED path (-n, OMNETPP_NED_PATH,
+// relative path of every NED file on the NED path (with the content of
+// the files it reads: hashNED) (-n, OMNETPP_NED_PATH,
 // NEDPATH, else the working directory, as OMNeT++ 6.1's envirbase.cc
 // builds it; the ini's ned-path is added by the caller from the resolved
 // configuration). A file that is missing is named as missing, so that its
@@ -121,7 +122,7 @@ func nedDigest(dirs []string, skip []string) (string, error) {
 			skipAbs = append(skipAbs, a)
 		}
 	}
-	reads := &dataFiles{sums: map[string]string{}}
+	reads := fileSums{}
 	for _, d := range dirs {
 		var files []string
 		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
@@ -164,7 +165,7 @@ func nedDigest(dirs []string, skip []string) (string, error) {
 // hashNED adds the content of the NED file at path to h, and that of the
 // files it reads itself (nedReads), which OMNeT++ resolves against the
 // NED file's directory.
-func hashNED(h hash.Hash, path string, reads *dataFiles) error {
+func hashNED(h hash.Hash, path string, reads fileSums) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(h, "unreadable\n")
