@@ -31,6 +31,7 @@ import (
 // Not followed: a name put together by an expression ("a" + ${i} +
 // ".xml"), and files a model opens under names of its own.
 type dataFiles struct {
+	// dirs are absolute: the working directory, then the ini files'.
 	dirs []string
 	// outputs are absolute directories whose files runs write.
 	outputs []string
@@ -46,6 +47,9 @@ type fileSums map[string]string
 func newDataFiles(dir string, iniFiles []string) *dataFiles {
 	d := &dataFiles{sums: fileSums{}}
 	add := func(p string) {
+		if a, err := filepath.Abs(p); err == nil {
+			p = a
+		}
 		if p = filepath.Clean(p); !slices.Contains(d.dirs, p) {
 			d.dirs = append(d.dirs, p)
 		}
@@ -76,7 +80,13 @@ func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 				}
 				if s != "" {
 					named = true
-					fmt.Fprintf(h, "%q %q %s\n", name, p, s)
+					// Where the file was found, relative to the working
+					// directory: however that is named, wherever it lies.
+					at := p
+					if !filepath.IsAbs(name) {
+						at, _ = filepath.Rel(d.dirs[0], p)
+					}
+					fmt.Fprintf(h, "%q %q %s\n", name, at, s)
 				}
 			}
 		}
@@ -93,10 +103,7 @@ func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 // names that a run writes there makes that run never resume instead.
 func (d *dataFiles) writtenIn(dir string) {
 	a, err := filepath.Abs(dir)
-	if err != nil {
-		return
-	}
-	if wd, err := filepath.Abs(d.dirs[0]); err == nil && within(wd, a) {
+	if err != nil || within(d.dirs[0], a) {
 		return
 	}
 	d.outputs = append(d.outputs, a)
@@ -109,21 +116,18 @@ func within(p, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// isOutput says whether p lies below a directory runs write in.
+// isOutput says whether p (a candidate) lies below a directory runs
+// write in.
 func (d *dataFiles) isOutput(p string) bool {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return false
-	}
 	for _, o := range d.outputs {
-		if within(a, o) {
+		if within(p, o) {
 			return true
 		}
 	}
 	return false
 }
 
-// candidates are the paths name may mean.
+// candidates are the paths name may mean, absolute and clean.
 func (d *dataFiles) candidates(name string) []string {
 	if name == "" || len(name) > 4096 || strings.ContainsRune(name, 0) || strings.Contains(name, "${") {
 		return nil

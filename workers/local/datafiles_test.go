@@ -104,3 +104,39 @@ func TestDataFilesDigestTheFilesEntriesName(t *testing.T) {
 		t.Fatal("editing the XML beside the ini left the digest as it was")
 	}
 }
+
+// The digest does not depend on how the working directory is named
+// (runall -C /abs/model, -C model, or run from inside it), nor on where
+// the tree lies: a moved or differently named directory is the same model.
+func TestDataFilesDigestIsTheSameHoweverTheDirectoryIsNamed(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"a/work", "b/work"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, d, "trace.txt"), []byte("1 2 3"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries := []runidentity.Entry{{Key: "**.trace", Value: `"trace.txt"`}}
+	digest := func(dir string) string {
+		t.Helper()
+		s, err := newDataFiles(dir, []string{filepath.Join(dir, "omnetpp.ini")}).digest(entries)
+		if err != nil || s == "" {
+			t.Fatalf("digest in %s: %q, %v", dir, s, err)
+		}
+		return s
+	}
+	abs := digest(filepath.Join(root, "a", "work"))
+	t.Chdir(root)
+	if rel := digest(filepath.Join("a", "work")); rel != abs {
+		t.Fatal("a/work and its absolute path give different digests")
+	}
+	t.Chdir(filepath.Join(root, "a", "work"))
+	if here := digest("."); here != abs {
+		t.Fatal("the working directory as . and as its absolute path give different digests")
+	}
+	if moved := digest(filepath.Join(root, "b", "work")); moved != abs {
+		t.Fatal("the same tree elsewhere gives another digest")
+	}
+}
