@@ -149,13 +149,7 @@ followed until it finishes, and its result files are pulled into --results.
 			}
 			runs := resolved.Runs
 			chatter("run numbers: %v", runs)
-			resultDir := "results"
-			if len(runs) > 0 {
-				if resultDir, err = oppcli.ResultRootOf(ctx, inv, dir, resolved.ResultDir); err != nil {
-					return err
-				}
-			}
-			lf.results = inDir(dir, resultDir)
+			lf.results = inDir(dir, resolved.ResultRoot)
 			plan := &local.Plan{
 				Name:       "runall-" + inv.Config,
 				Args:       inv.BatchArgs(),

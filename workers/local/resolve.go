@@ -23,9 +23,11 @@ type Resolved struct {
 	// Identities name each run by what determines its result
 	// (runidentity), by run number.
 	Identities map[int]string
-	// ResultDir is run 0's result-dir entry as the program
-	// resolved it; "" when the run has none (OMNeT++'s default, results).
-	ResultDir string
+	// ResultRoot is the directory below which the runs write their
+	// result files (oppcli.ResultRootOf of run 0's result-dir entry),
+	// relative to the working directory unless absolute; "results" when
+	// no run is selected.
+	ResultRoot string
 }
 
 // Resolve asks the program (in dir, at once) which runs inv selects and
@@ -118,7 +120,7 @@ const queryTimeout = 30 * time.Minute
 // model's key and run 0's whole configuration once the first run is read
 // (its ned-path entry may add NED directories to the key).
 func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir string, skip []string, shared func() (string, runidentity.Run, error)) (*Resolved, error) {
-	out := &Resolved{Runs: []int{}, Identities: map[int]string{}}
+	out := &Resolved{Runs: []int{}, Identities: map[int]string{}, ResultRoot: "results"}
 	var id *runidentity.Identifier
 	data := newDataFiles(dir, oppcli.IniFiles(dir, inv.IniFiles))
 	sc := runidentity.NewScanner(r)
@@ -129,19 +131,17 @@ func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir
 			if err != nil {
 				return nil, err
 			}
-			out.ResultDir = entry(base, "result-dir")
-			root, err := oppcli.ResultRootOf(ctx, inv, dir, out.ResultDir)
-			if err != nil {
+			if out.ResultRoot, err = oppcli.ResultRootOf(ctx, inv, dir, entry(base, "result-dir")); err != nil {
 				return nil, err
 			}
-			data.writtenIn(inDir(dir, root))
+			data.writtenIn(inDir(dir, out.ResultRoot))
 			for _, s := range skip {
 				data.writtenIn(s)
 			}
 			// The files that the entries every run shares name are in
 			// every run's key; those of the entries that vary, in each
 			// run's own identity.
-			files, err := data.digest(sharedEntries(base, run))
+			files, err := data.digest(runidentity.Shared(base, run))
 			if err != nil {
 				return nil, err
 			}
@@ -176,22 +176,6 @@ func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir
 		return nil, err
 	}
 	return out, nil
-}
-
-// sharedEntries are base's entries but those that details, a run of
-// -q rundetails, lists: the ones whose values vary from run to run.
-func sharedEntries(base, details runidentity.Run) []runidentity.Entry {
-	varies := make(map[string]bool, len(details.Entries))
-	for _, e := range details.Entries {
-		varies[e.Key] = true
-	}
-	out := make([]runidentity.Entry, 0, len(base.Entries))
-	for _, e := range base.Entries {
-		if !varies[e.Key] {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // entry is the value of the first entry of key in run ("" if none): the one

@@ -156,10 +156,7 @@ func NormalizeArgv(argv []string) []string {
 // among the others (an earlier entry wins) is part of the identity and
 // its value comes from each run's details.
 func (id *Identifier) WithBase(base, details Run) *Identifier {
-	varies := make(map[string]bool, len(details.Entries))
-	for _, e := range details.Entries {
-		varies[e.Key] = true
-	}
+	varies := varyingKeys(details)
 	h := sha256.New()
 	h.Write(id.prefix[:])
 	field(h, "base")
@@ -181,6 +178,30 @@ func (id *Identifier) WithBase(base, details Run) *Identifier {
 	}
 	h.Sum(out.prefix[:0])
 	return out
+}
+
+// Shared are base's entries that every run of the listing shares, in
+// order: all but those whose keys details (any run's listing by
+// DetailsArgv) lists, as WithBase hashes them.
+func Shared(base, details Run) []Entry {
+	varies := varyingKeys(details)
+	out := make([]Entry, 0, len(base.Entries))
+	for _, e := range base.Entries {
+		if !varies[e.Key] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// varyingKeys are the keys of the entries that details lists: those whose
+// values vary from run to run.
+func varyingKeys(details Run) map[string]bool {
+	varies := make(map[string]bool, len(details.Entries))
+	for _, e := range details.Entries {
+		varies[e.Key] = true
+	}
+	return varies
 }
 
 // DetailsArgv is the command that lists the runs of config in ini with

@@ -218,3 +218,14 @@ func TestWithBaseHashesSharedEntriesOnceAndVaryingOnesPerRun(t *testing.T) {
 		t.Fatal("the encodings with and without a base meet")
 	}
 }
+
+// Shared keeps base's order and leaves out every entry of a key that
+// varies, the later duplicates of that key too.
+func TestSharedLeavesOutTheVaryingKeys(t *testing.T) {
+	base := Run{Entries: []Entry{{"repeat", "2"}, {"Aloha.numHosts", "10"}, {"Aloha.txRate", "9.6kbps"}, {"Aloha.numHosts", "20"}, {"network", "Aloha"}}}
+	details := Run{Number: 3, Entries: []Entry{{"Aloha.numHosts", "15"}}}
+	want := []Entry{{"repeat", "2"}, {"Aloha.txRate", "9.6kbps"}, {"network", "Aloha"}}
+	if got := Shared(base, details); !slices.Equal(got, want) {
+		t.Fatalf("Shared = %v, want %v", got, want)
+	}
+}
