@@ -78,8 +78,8 @@
 //     plan took it, and every file still matches it, whatever run number
 //     made it (growing repeat moves the numbers). A run whose resolved
 //     configuration changed (an edited ini entry it sees, an edited .ned,
-//     an edited XML file it reads, another program), and deleted or truncated results, are redone;
-//     Force redoes everything. Records are lines appended to one journal
+//     an edited XML file it reads, another program), and deleted or
+//     truncated results, are redone; Force redoes everything. Records are lines appended to one journal
 //     per campaign (DIR/.simswarm/runs/NAME.jsonl, ReadRecords reads it),
 //     never synced (nor are the result files, as with opp_runall): after
 //     a crash that loses data, the digest check costs a rerun, never a

@@ -19,13 +19,13 @@ import (
 )
 
 // modelKey digests what the program loads besides its ini files, which
-// -q runconfig and -q rundetails resolve: the program file's content, each -l library's
-// (lib/x or lib/libx.so, as opp_run finds it), and the content and
-// relative path of every NED file on the NED path (with the content of
-// the files it reads: hashNED) (-n, OMNETPP_NED_PATH,
-// NEDPATH, else the working directory, as OMNeT++ 6.1's envirbase.cc
-// builds it; the ini's ned-path is added by the caller from the resolved
-// configuration). A file that is missing is named as missing, so that its
+// -q runconfig and -q rundetails resolve: the program file's content, each
+// -l library's (lib/x or lib/libx.so, as opp_run finds it), and the
+// content and relative path of every NED file on the NED path (-n,
+// OMNETPP_NED_PATH, NEDPATH, else the working directory, as OMNeT++ 6.1's
+// envirbase.cc builds it; the ini's ned-path is added by the caller from
+// the resolved configuration), with the files each NED file reads
+// (hashNED). A file that is missing is named as missing, so that its
 // appearing changes the key. skip are directories left out of the NED walk.
 func modelKey(inv oppcli.Invocation, dir string, env []string, skip []string) (string, error) {
 	h := sha256.New()
