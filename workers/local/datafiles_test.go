@@ -4,7 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/simswarm/simswarm/workers/runidentity"
 )
@@ -138,5 +141,51 @@ func TestDataFilesDigestIsTheSameHoweverTheDirectoryIsNamed(t *testing.T) {
 	}
 	if moved := digest(filepath.Join(root, "b", "work")); moved != abs {
 		t.Fatal("the same tree elsewhere gives another digest")
+	}
+}
+
+// Names that are no regular file are never opened or read: a FIFO (an
+// open would wait for a writer), a device that never ends, a directory, a
+// name with NUL or longer than any path; a file of /proc is read no
+// further than the size it says.
+func TestDataFilesNeverHangOnWhatANameNames(t *testing.T) {
+	work := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(work, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	entries := []runidentity.Entry{
+		{Key: "**.a", Value: `"fifo"`},
+		{Key: "**.b", Value: `"/dev/zero"`},
+		{Key: "**.c", Value: `"."`},
+		{Key: "**.d", Value: `"x` + "\x00" + `y"`},
+		{Key: "**.e", Value: `"` + strings.Repeat("a/", 3000) + `"`},
+	}
+	done := make(chan string, 1)
+	go func() {
+		s, err := newDataFiles(work, nil).digest(entries)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	select {
+	case s := <-done:
+		if s != "" {
+			t.Fatalf("names of no regular file give digest %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the digest hangs on a name of no regular file")
+	}
+	go func() {
+		s, _ := newDataFiles(work, nil).digest([]runidentity.Entry{{Key: "**.f", Value: `"/proc/self/status"`}})
+		done <- s
+	}()
+	select {
+	case s := <-done:
+		if s == "" {
+			t.Fatal("a file of /proc gives no digest")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the digest hangs on a file of /proc")
 	}
 }
