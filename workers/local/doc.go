@@ -84,6 +84,11 @@
 //     never synced (nor are the result files, as with opp_runall): after
 //     a crash that loses data, the digest check costs a rerun, never a
 //     wrong skip.
+//   - One Execute at a time per results directory, across processes: a
+//     second waits for the first (flock on DIR/.simswarm/lock, saying so
+//     on Progress), then skips what the first completed; two sweeps
+//     writing the same files at once would leave files holding two copies
+//     of a run, each credited by both.
 //   - Cancelling ctx (Ctrl-C) kills every running simulation's process
 //     group and records nothing for the runs it interrupted.
 //   - Result file names are slash paths of safe names below the results
