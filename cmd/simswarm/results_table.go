@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -38,6 +41,16 @@ left out silently.`,
 			f, err := resulttable.NewFilter(patterns)
 			if err != nil {
 				return invalidInput(fmt.Errorf("--scalar %w", err))
+			}
+			if err := resulttable.CheckFormat(format); err != nil {
+				return invalidInput(err)
+			}
+			if dir != "" {
+				if st, err := os.Stat(dir); err != nil && errors.Is(err, fs.ErrNotExist) {
+					return invalidInput(fmt.Errorf("--dir %s: no such directory", dir))
+				} else if err == nil && !st.IsDir() {
+					return invalidInput(fmt.Errorf("--dir %s: not a directory", dir))
+				}
 			}
 			var t *resulttable.Table
 			if dir != "" {

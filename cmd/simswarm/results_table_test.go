@@ -66,3 +66,27 @@ func TestAnEmptyResultsTableSaysWhy(t *testing.T) {
 		t.Errorf("an empty directory: status %d, stderr %q", status, stderr)
 	}
 }
+
+// TestResultsTableRefusesABadDirOrFormat: --dir naming nothing or a file,
+// and an unknown -o, are invalid input (status 2) naming what is wrong,
+// not a failure (1) or an empty table (0).
+func TestResultsTableRefusesABadDirOrFormat(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "x.sca")
+	if err := os.WriteFile(file, []byte("version 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "nothing")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--dir", missing}, "--dir " + missing + ": no such directory"},
+		{[]string{"--dir", file}, "--dir " + file + ": not a directory"},
+		{[]string{"--dir", t.TempDir(), "-o", "xml"}, `output format "xml": want text, csv or json`},
+	} {
+		_, stderr, status := runManifestCmd(t, append([]string{"results", "table"}, tc.args...)...)
+		if status != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: status %d, stderr %q; want status 2 and %q", tc.args, status, stderr, tc.want)
+		}
+	}
+}

@@ -88,6 +88,15 @@ func (t *Table) WriteJSON(w io.Writer) error {
 	return enc.Encode(t)
 }
 
+// CheckFormat says whether Write knows format.
+func CheckFormat(format string) error {
+	switch format {
+	case "", "text", "table", "csv", "json":
+		return nil
+	}
+	return fmt.Errorf("output format %q: want text, csv or json", format)
+}
+
 // Write writes the table in format "text", "csv" or "json".
 func (t *Table) Write(w io.Writer, format string) error {
 	switch format {
@@ -98,5 +107,5 @@ func (t *Table) Write(w io.Writer, format string) error {
 	case "json":
 		return t.WriteJSON(w)
 	}
-	return fmt.Errorf("output format %q: want text, csv or json", format)
+	return CheckFormat(format)
 }
