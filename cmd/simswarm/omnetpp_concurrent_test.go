@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/simswarm/simswarm/test/omnetpp"
 )
@@ -87,4 +92,85 @@ func TestRealRunallTwiceAtOnceWritesEachRunOnce(t *testing.T) {
 	if err != nil || !strings.Contains(out, skipped) {
 		t.Errorf("a third runall: %v, want %q\n%s", err, skipped, out)
 	}
+}
+
+// TestRealRunWaitsForItsWorkDirectory: `simswarm run` holds its work
+// directory from copying the source to the sweep's end. While another
+// simswarm holds it (here util-linux flock, as a second terminal's run
+// would), run waits before copying or building anything, says so, and
+// runs once it is let go. Before, a second run copied the source and
+// rebuilt the program under the first one's simulations.
+func TestRealRunWaitsForItsWorkDirectory(t *testing.T) {
+	omn := omnetpp.Find(t)
+	omn.Setenv(t)
+	dir := t.TempDir()
+	omn.SampleAt(t, "aloha", filepath.Join(dir, "aloha"))
+	c := sampleCampaign{name: "held", source: "aloha", config: "PureAlohaExperiment", ini: "omnetpp.ini", runs: "0..1", program: []string{"./aloha"}}
+	manifest := c.write(t, dir)
+	work := filepath.Join(dir, "work")
+	lock := filepath.Join(work, ".simswarm", "lock")
+	if err := os.MkdirAll(filepath.Dir(lock), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command("flock", lock, "sleep", "60")
+	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	release := func() { _ = syscall.Kill(-holder.Process.Pid, syscall.SIGKILL); _ = holder.Wait() }
+	defer release()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		// flock has the lock once a non-blocking try of ours fails.
+		if out, err := exec.Command("flock", "-n", lock, "true").CombinedOutput(); err != nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("flock never took %s: %s", lock, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	argv, _ := json.Marshal([]string{"run", "-f", manifest, "-j", "2", "--results", filepath.Join(dir, "results"), "--workdir", work})
+	run := exec.Command(os.Args[0], "-test.run=^$")
+	run.Env = append(os.Environ(), "SIMSWARM_TEST_ARGV="+string(argv))
+	var out syncBuffer
+	run.Stdout, run.Stderr = &out, &out
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), work+" is in use by another simswarm"); {
+		if time.Now().After(deadline) {
+			_ = run.Process.Kill()
+			t.Fatalf("run did not say it waits for its work directory:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(work, "src")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("run copied the source while another simswarm held its work directory (%v)", err)
+	}
+	release()
+	if err := run.Wait(); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "2 runs: 2 succeeded, 0 failed, 0 skipped") {
+		t.Errorf("after the work directory was let go:\n%s", out.String())
+	}
+}
+
+// syncBuffer is a process's output read while it writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -118,10 +118,21 @@ Examples:
 				if c.Spec.Stop != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "campaign %s: spec.stop is the controller's: simswarm run runs every repetition (apply the campaign to a controller to stop early)\n", c.Metadata.Name)
 				}
+				// Held from copying the source to the sweep's end: a second
+				// run of the campaign must not rebuild the program under
+				// this one's simulations.
+				unlock, err := local.LockDir(ctx, wd, cmd.ErrOrStderr())
+				if err != nil {
+					if ctx.Err() != nil {
+						return &exitError{code: 130, err: errors.New("interrupted")}
+					}
+					return fmt.Errorf("campaign %s: work directory: %w", c.Metadata.Name, err)
+				}
 				plan, err := local.Prepare(ctx, c, manifestDir, local.PrepareOptions{
 					WorkDir: wd, Skip: []string{lf.results}, Jobs: jobs, Log: cmd.ErrOrStderr(),
 				})
 				if err != nil {
+					unlock()
 					if ctx.Err() != nil {
 						return &exitError{code: 130, err: errors.New("interrupted")}
 					}
@@ -139,6 +150,7 @@ Examples:
 					continue
 				}
 				ok, err := executeLocal(ctx, cmd, plan, lf, jobs, log)
+				unlock()
 				if err != nil {
 					return err
 				}

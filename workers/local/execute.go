@@ -72,7 +72,7 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 	if err := os.MkdirAll(opts.ResultsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("results directory: %w", err)
 	}
-	unlock, err := lockResults(ctx, opts.ResultsDir, opts.Progress)
+	unlock, err := LockDir(ctx, opts.ResultsDir, opts.Progress)
 	if err != nil && ctx.Err() != nil {
 		return &Summary{Total: len(p.Runs), Interrupted: true}, nil
 	}

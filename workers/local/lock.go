@@ -13,27 +13,24 @@ import (
 	"time"
 )
 
-// lockPoll is how often a waiting Execute tries the results directory's
-// lock again.
+// lockPoll is how often a waiting LockDir tries again.
 const lockPoll = 100 * time.Millisecond
 
-// lockPath is the lock file of a results directory.
-func lockPath(resultsDir string) string {
-	return filepath.Join(resultsDir, ".simswarm", "lock")
-}
-
-// lockResults takes the results directory's lock for one Execute, waiting
-// (and saying so on progress) while another process holds it; it returns
-// ctx's error if ctx ends first. Two sweeps writing into one directory at
-// once would write the same files from two processes: a file holding two
-// copies of a run, each process crediting it as its own, and a journal
-// that calls the mixture complete. With the lock the second waits, then
-// finds the first one's runs complete and skips them. The lock is flock(2)
-// on DIR/.simswarm/lock: the kernel drops it when its holder exits,
-// however it exits, so it never outlives a crash. The file holds the
-// holder's pid, for the message.
-func lockResults(ctx context.Context, resultsDir string, progress io.Writer) (unlock func(), err error) {
-	path := lockPath(resultsDir)
+// LockDir takes a directory's simswarm lock, waiting (and saying so on
+// progress) while another process holds it; it returns ctx's error if ctx
+// ends first. Execute holds its results directory's: two sweeps writing
+// into one directory at once would write the same files from two
+// processes (a file holding two copies of a run, each process crediting it
+// as its own, and a journal that calls the mixture complete); with the
+// lock the second waits, then finds the first one's runs complete and
+// skips them. `simswarm run` holds its work directory's from copying the
+// source to the sweep's end, so that a second run neither rebuilds the
+// program under the first one's simulations nor runs a half-built one.
+// The lock is flock(2) on DIR/.simswarm/lock: the kernel drops it when its
+// holder exits, however it exits, so it never outlives a crash. The file
+// holds the holder's pid, for the message.
+func LockDir(ctx context.Context, dir string, progress io.Writer) (unlock func(), err error) {
+	path := filepath.Join(dir, ".simswarm", "lock")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -51,7 +48,7 @@ func lockResults(ctx context.Context, resultsDir string, progress io.Writer) (un
 			// A filesystem without locks (some network ones) still runs
 			// sweeps, as before the lock, one at a time by the user's care.
 			if progress != nil {
-				fmt.Fprintf(progress, "warning: cannot lock %s (%v): a second sweep into it at once would not wait\n", resultsDir, err)
+				fmt.Fprintf(progress, "warning: cannot lock %s (%v): a second simswarm using it at once would not wait\n", dir, err)
 			}
 			return func() { f.Close() }, nil
 		}
@@ -59,9 +56,18 @@ func lockResults(ctx context.Context, resultsDir string, progress io.Writer) (un
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
+		pid := holder(path)
+		if pid == os.Getpid() {
+			// Waiting would be forever.
+			f.Close()
+			return nil, fmt.Errorf("%s is already in use by this simswarm (is it both the work and the results directory?)", dir)
+		}
 		if !waited && progress != nil {
-			fmt.Fprintf(progress, "%s is in use by another simswarm%s: waiting for it to finish (its complete runs will be skipped)\n",
-				resultsDir, holder(path))
+			by := ""
+			if pid > 0 {
+				by = fmt.Sprintf(" (pid %d)", pid)
+			}
+			fmt.Fprintf(progress, "%s is in use by another simswarm%s: waiting for it to finish (its complete runs will be skipped)\n", dir, by)
 		}
 		waited = true
 		select {
@@ -78,15 +84,15 @@ func lockResults(ctx context.Context, resultsDir string, progress io.Writer) (un
 	return func() { f.Close() }, nil
 }
 
-// holder words the pid recorded in the lock file at path, "" if none.
-func holder(path string) string {
+// holder is the pid recorded in the lock file at path, 0 if none.
+func holder(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return ""
+		return 0
 	}
-	return fmt.Sprintf(" (pid %d)", pid)
+	return pid
 }
