@@ -247,3 +247,38 @@ func TestRealRunReusesRunsByIdentity(t *testing.T) {
 		t.Fatalf("%d .sca files, want 8: %v", len(scas), scas)
 	}
 }
+
+// TestRealRunallResumesHoweverTheModelIsNamed: the same sweep started from
+// the model's directory, with -C and an absolute or a relative path, or
+// with the program's absolute path, is one sweep: a run's identity named
+// the program and the NED directory as spelled, so each spelling ran every
+// run again.
+func TestRealRunallResumesHoweverTheModelIsNamed(t *testing.T) {
+	omn := omnetpp.Find(t)
+	omn.Setenv(t)
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "aloha")
+	omn.SampleAt(t, "aloha", dir)
+	sweep := []string{"-c", "PureAlohaExperiment", "-r", "0..3"}
+	for i, tc := range []struct {
+		what, cwd string
+		args      []string
+		want      string
+	}{
+		{"from the model's directory", dir, []string{"./aloha"}, "4 runs: 4 succeeded, 0 failed, 0 skipped"},
+		{"-C with an absolute path", parent, []string{"-C", dir, "./aloha"}, "4 runs: 0 succeeded, 0 failed, 4 skipped"},
+		{"-C with a relative path", parent, []string{"-C", "aloha", "./aloha"}, "4 runs: 0 succeeded, 0 failed, 4 skipped"},
+		{"the program's absolute path", dir, []string{filepath.Join(dir, "aloha")}, "4 runs: 0 succeeded, 0 failed, 4 skipped"},
+		{"-C and the program's absolute path", t.TempDir(), []string{"-C", dir, filepath.Join(dir, "aloha")}, "4 runs: 0 succeeded, 0 failed, 4 skipped"},
+	} {
+		t.Chdir(tc.cwd)
+		args := append(append([]string{"runall", "-j", "2"}, tc.args...), sweep...)
+		out, err := cli(t, args...)
+		if err != nil {
+			t.Fatalf("%d %s: %v\n%s", i, tc.what, err, out)
+		}
+		if got := regexp.MustCompile(`\d+ runs: \d+ succeeded, \d+ failed, \d+ skipped`).FindString(out); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.what, got, tc.want)
+		}
+	}
+}

@@ -35,13 +35,16 @@ func modelKey(inv oppcli.Invocation, dir string, env []string, skip []string) (s
 			prog = p
 		}
 	}
-	if err := hashFile(h, "program", inDir(dir, prog)); err != nil {
+	place := prog // found on PATH: the absolute path it was found at
+	if strings.ContainsRune(inv.Args[0], '/') {
+		place = programPlace(dir, prog)
+	}
+	if err := hashFile(h, "program", place, inDir(dir, prog)); err != nil {
 		return "", err
 	}
 	for _, lib := range optionValues(inv, 'l') {
-		lib = inDir(dir, lib)
 		for _, p := range []string{filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so"), lib + ".so"} {
-			if err := hashFile(h, "library", p); err != nil {
+			if err := hashFile(h, "library", placeOf(dir, p), inDir(dir, p)); err != nil {
 				return "", err
 			}
 		}
@@ -59,7 +62,7 @@ func modelKey(inv oppcli.Invocation, dir string, env []string, skip []string) (s
 		// loads, never less.
 		path = []string{"."}
 	}
-	ned, err := nedDigest(nedDirs(path, dir, nil), skip)
+	ned, err := nedDigest(dir, nedDirs(path, dir, nil), skip)
 	if err != nil {
 		return "", err
 	}
@@ -67,11 +70,11 @@ func modelKey(inv oppcli.Invocation, dir string, env []string, skip []string) (s
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// hashFile adds kind, path and the file's content to h.
-func hashFile(h hash.Hash, kind, path string) error {
+// hashFile adds kind, the file's place (placeOf) and its content to h.
+func hashFile(h hash.Hash, kind, place, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		fmt.Fprintf(h, "%s %q missing\n", kind, path)
+		fmt.Fprintf(h, "%s %q missing\n", kind, place)
 		return nil
 	}
 	defer f.Close()
@@ -79,7 +82,7 @@ func hashFile(h hash.Hash, kind, path string) error {
 	if err != nil {
 		return fmt.Errorf("hash %s %s: %w", kind, path, err)
 	}
-	fmt.Fprintf(h, "%s %q %d\n", kind, path, st.Size())
+	fmt.Fprintf(h, "%s %q %d\n", kind, place, st.Size())
 	bp := hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(bp)
 	if _, err := io.CopyBuffer(h, f, *bp); err != nil {
@@ -113,8 +116,9 @@ func nedDirs(path []string, dir string, iniFiles []string) []string {
 }
 
 // nedDigest hashes the relative path and content of every .ned file below
-// dirs (sorted), leaving out the directories in skip.
-func nedDigest(dirs []string, skip []string) (string, error) {
+// dirs (sorted), each dir named as seen from the working directory wd,
+// leaving out the directories in skip.
+func nedDigest(wd string, dirs []string, skip []string) (string, error) {
 	h := sha256.New()
 	var skipAbs []string
 	for _, s := range skip {
@@ -150,7 +154,7 @@ func nedDigest(dirs []string, skip []string) (string, error) {
 			return "", fmt.Errorf("NED path %s: %w", d, err)
 		}
 		slices.Sort(files)
-		fmt.Fprintf(h, "dir %q %d\n", d, len(files))
+		fmt.Fprintf(h, "dir %q %d\n", fromDir(wd, d), len(files))
 		for _, p := range files {
 			rel, _ := filepath.Rel(d, p)
 			fmt.Fprintf(h, "ned %q\n", filepath.ToSlash(rel))
@@ -243,6 +247,61 @@ func getenv(env []string, name string) string {
 		}
 	}
 	return v
+}
+
+// placeOf names a file that the command line names as p, relative to the
+// working directory dir, the same however dir and p are spelled (-C model,
+// -C /abs/model, from inside it; lib/model or /abs/model/lib/model): its
+// path from dir, cleaned ("lib/libmodel.so", "../inet/src/libINET.so"). A
+// path that cannot be made absolute stays as it is.
+func placeOf(dir, p string) string { return fromDir(dir, inDir(dir, p)) }
+
+// fromDir is path (absolute, or relative to the current directory) as seen
+// from dir: placeOf for a path already resolved against dir.
+func fromDir(dir, path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return abs
+	}
+	if rel, err := filepath.Rel(absDir, abs); err == nil {
+		return rel
+	}
+	return abs
+}
+
+// programPlace is placeOf for the program, written as a command names a
+// program in its directory ("./aloha"): what the identities of runs
+// started as `./aloha` from the model's directory always held.
+func programPlace(dir, p string) string {
+	place := placeOf(dir, p)
+	if filepath.IsAbs(place) || place == ".." || strings.HasPrefix(place, "../") {
+		return place
+	}
+	return "./" + place
+}
+
+// stableArgv is the program's command line with the program and each -l
+// library named by their place (programPlace, placeOf), so that a run's
+// identity does not depend on how the working directory, the program or a
+// library was spelled; a program without a slash is looked up on PATH and
+// stays a name.
+func stableArgv(args []string, dir string) []string {
+	out := slices.Clone(args)
+	for i, a := range out {
+		switch {
+		case i == 0 && strings.ContainsRune(a, '/'):
+			out[i] = programPlace(dir, a)
+		case i > 0 && out[i-1] == "-l" && args[i-1] == "-l":
+			out[i] = placeOf(dir, a)
+		case i > 0 && strings.HasPrefix(a, "-l") && len(a) > 2:
+			out[i] = "-l" + placeOf(dir, a[2:])
+		}
+	}
+	return out
 }
 
 func inDir(dir, p string) string {

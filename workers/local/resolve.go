@@ -150,13 +150,13 @@ func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir
 			}
 			if nedPath := entry(base, "ned-path"); nedPath != "" {
 				// A global option: run 0's is every run's.
-				extra, err := nedDigest(nedDirs(splitPath(nedPath), dir, inv.IniFiles), skip)
+				extra, err := nedDigest(dir, nedDirs(splitPath(nedPath), dir, inv.IniFiles), skip)
 				if err != nil {
 					return nil, err
 				}
 				k += " ned-path " + extra
 			}
-			id = runidentity.New(runidentity.Inputs{ArtifactKey: k, Argv: inv.Args, WorkingDir: ".", Config: inv.Config}).WithBase(base, run)
+			id = runidentity.New(runidentity.Inputs{ArtifactKey: k, Argv: stableArgv(inv.Args, dir), WorkingDir: ".", Config: inv.Config}).WithBase(base, run)
 		}
 		var err error
 		if run.Files, err = data.digest(run.Entries); err != nil {
