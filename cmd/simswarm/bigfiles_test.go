@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -142,14 +141,8 @@ spec:
 // carries the parent's high-water mark over the exec.)
 func runCLIProc(t *testing.T, args ...string) int64 {
 	t.Helper()
-	argv, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SIMSWARM_TEST_ARGV="+string(argv))
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startCLIProc(t, &out, args...)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var hwm int64

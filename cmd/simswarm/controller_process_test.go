@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +32,20 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(testproc.Main(m))
+}
+
+// startCLIProc starts `simswarm args...` as a child process (the test
+// binary, through TestMain) with its stdout and stderr going to out.
+func startCLIProc(t *testing.T, out io.Writer, args ...string) *exec.Cmd {
+	t.Helper()
+	argv, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SIMSWARM_TEST_ARGV="+string(argv))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
 
 // proc is a simswarm process started from the test binary.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -32,20 +31,9 @@ func TestRealRunallTwiceAtOnceWritesEachRunOnce(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "aloha")
 	omn.SampleAt(t, "aloha", dir)
 	const runs = "24..41"
-	argv, _ := json.Marshal([]string{"runall", "-C", dir, "-j", "2", "./aloha", "-c", "PureAlohaExperiment", "-r", runs})
-	type result struct {
-		out string
-		err error
-	}
 	start := func() (*exec.Cmd, *bytes.Buffer) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "SIMSWARM_TEST_ARGV="+string(argv))
 		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, &out
+		return startCLIProc(t, &out, "runall", "-C", dir, "-j", "2", "./aloha", "-c", "PureAlohaExperiment", "-r", runs), &out
 	}
 	c1, out1 := start()
 	c2, out2 := start()
@@ -129,14 +117,8 @@ func TestRealRunWaitsForItsWorkDirectory(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	argv, _ := json.Marshal([]string{"run", "-f", manifest, "-j", "2", "--results", filepath.Join(dir, "results"), "--workdir", work})
-	run := exec.Command(os.Args[0], "-test.run=^$")
-	run.Env = append(os.Environ(), "SIMSWARM_TEST_ARGV="+string(argv))
 	var out syncBuffer
-	run.Stdout, run.Stderr = &out, &out
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
+	run := startCLIProc(t, &out, "run", "-f", manifest, "-j", "2", "--results", filepath.Join(dir, "results"), "--workdir", work)
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), work+" is in use by another simswarm"); {
 		if time.Now().After(deadline) {
 			_ = run.Process.Kill()
