@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -155,4 +157,81 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestRealRunallStopsWhenTheIniChangesMidSweep: every process reads the
+// ini as it starts, so an ini edited while a sweep runs would make the
+// runs started after the edit simulate the new configuration under the
+// identities (and completion records) of the old one. runall now starts
+// no process after such an edit: the runs not started fail, saying why,
+// and the next runall resumes by the new identities. An ini saved
+// unchanged (a new modification time) stops nothing.
+func TestRealRunallStopsWhenTheIniChangesMidSweep(t *testing.T) {
+	omn := omnetpp.Find(t)
+	omn.Setenv(t)
+	dir := filepath.Join(t.TempDir(), "aloha")
+	omn.SampleAt(t, "aloha", dir)
+	ini := filepath.Join(dir, "omnetpp.ini")
+	args := []string{"runall", "-C", dir, "-j", "1", "-b", "1", "./aloha", "-c", "PureAlohaExperiment", "-r", "0..5"}
+	counts := regexp.MustCompile(`(\d+) runs: (\d+) succeeded, (\d+) failed, (\d+) skipped`)
+	// sweep runs runall, calling midway once the first run's files are in.
+	sweep := func(midway func()) (out string, err error, succeeded, failed int) {
+		t.Helper()
+		var buf syncBuffer
+		cmd := startCLIProc(t, &buf, args...)
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if scas, _ := filepath.Glob(filepath.Join(dir, "results", "*.sca")); len(scas) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("no result file after 30 s:\n%s", buf.String())
+			}
+		}
+		midway()
+		err = cmd.Wait()
+		m := counts.FindStringSubmatch(buf.String())
+		if m == nil {
+			t.Fatalf("no summary:\n%s", buf.String())
+		}
+		succeeded, _ = strconv.Atoi(m[2])
+		failed, _ = strconv.Atoi(m[3])
+		return buf.String(), err, succeeded, failed
+	}
+
+	out, err, ok, failed := sweep(func() {
+		now := time.Now().Add(time.Second)
+		if err := os.Chtimes(ini, now, now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err != nil || ok != 6 || failed != 0 {
+		t.Fatalf("the ini touched, not changed: %v, %d succeeded, %d failed\n%s", err, ok, failed, out)
+	}
+
+	if err := os.RemoveAll(filepath.Join(dir, "results")); err != nil {
+		t.Fatal(err)
+	}
+	out, err, ok, failed = sweep(func() {
+		f, err := os.OpenFile(ini, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString("\n[Config Other]\nextends = PureAlohaExperiment\n**.x = uniform(0m, 500m)\n"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err == nil || failed == 0 || ok == 0 || ok+failed != 6 {
+		t.Fatalf("the ini edited: %v, %d succeeded, %d failed; want some of the 6 runs done and the rest failed\n%s", err, ok, failed, out)
+	}
+	if !strings.Contains(out, "omnetpp.ini changed during the sweep") {
+		t.Errorf("the failed runs do not say why:\n%s", out)
+	}
+	// The edit added another config: the runs finished before it are still
+	// complete by their identities, and the next sweep runs the rest.
+	again, err := cli(t, args...)
+	if want := fmt.Sprintf("6 runs: %d succeeded, 0 failed, %d skipped", 6-ok, ok); err != nil || !strings.Contains(again, want) {
+		t.Errorf("the sweep after the edit: %v, want %q\n%s", err, want, again)
+	}
 }

@@ -156,6 +156,7 @@ followed until it finishes, and its result files are pulled into --results.
 				Dir:        dir,
 				Config:     inv.Config,
 				Identities: resolved.Identities,
+				Inputs:     resolved.Inputs,
 				Runs:       runs,
 				BatchSize:  batch,
 				Timeout:    timeout,

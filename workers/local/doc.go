@@ -84,6 +84,12 @@
 //     never synced (nor are the result files, as with opp_runall): after
 //     a crash that loses data, the digest check costs a rerun, never a
 //     wrong skip.
+//   - Execute starts no process once a file that every process reads as
+//     it starts changed since the identities were computed from it
+//     (Plan.Inputs: the program and its -l libraries by their metadata,
+//     the ini files by their content): the runs not started fail, saying
+//     which file changed, since they would simulate something other than
+//     their identities say; the next Execute resumes by the new ones.
 //   - One Execute at a time per results directory, across processes: a
 //     second waits for the first (flock on DIR/.simswarm/lock, saying so
 //     on Progress), then skips what the first completed; two sweeps

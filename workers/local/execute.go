@@ -148,6 +148,13 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 					<-slots
 					return
 				}
+				if changed := p.Inputs.Changed(); changed != "" {
+					<-slots
+					t.failed(Failure{Runs: batch, Reason: changed + " changed during the sweep (edited, or the program rebuilt): " +
+						"the runs not started yet were not run, since they would simulate something other than their identities say; run again to resume"})
+					sched.ended(f)
+					continue
+				}
 				runBatch(ctx, p, batch, slots, col, recs, t, sched, log)
 				sched.ended(f)
 			}

@@ -26,8 +26,14 @@ type Plan struct {
 	// run number made it. Without them (nil), a run's identity is Key and
 	// its number.
 	Identities map[int]string
-	Key        string
-	Runs       []int
+	// Inputs, when set (Resolved.Inputs), are the files the identities were
+	// computed from that every process reads as it starts: once one of
+	// them changes (an ini edited, the program rebuilt during the sweep),
+	// Execute starts no more processes and fails the runs not started,
+	// which would simulate something other than their identities say.
+	Inputs *Stamps
+	Key    string
+	Runs   []int
 	// BatchSize is how many runs one process executes (opp_runall -b);
 	// 0 picks opp_runall's default, min(5, ceil(runs / jobs)), shrinking
 	// towards the end of the sweep so that the slots finish together

@@ -103,6 +103,7 @@ func Prepare(ctx context.Context, c *api.Campaign, manifestDir string, opts Prep
 		Env:        env,
 		Config:     spec.Simulation.Config,
 		Identities: resolved.Identities,
+		Inputs:     resolved.Inputs,
 		Runs:       resolved.Runs,
 		BatchSize:  0, // opp_runall's default
 		Timeout:    spec.Timeout.Duration,

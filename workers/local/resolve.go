@@ -23,6 +23,10 @@ type Resolved struct {
 	// Identities name each run by what determines its result
 	// (runidentity), by run number.
 	Identities map[int]string
+	// Inputs are the files every process of the sweep reads as it starts
+	// (the program, its -l libraries, the ini files), as they were when
+	// Resolve began: Plan.Inputs.
+	Inputs *Stamps
 	// ResultRoot is the directory below which the runs write their
 	// result files (oppcli.ResultRootOf of run 0's result-dir entry),
 	// relative to the working directory unless absolute; "results" when
@@ -42,6 +46,7 @@ type Resolved struct {
 // files are hashed while the program answers. skip are directories the
 // NED path walk leaves out (the results directory).
 func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []string, skip []string) (*Resolved, error) {
+	inputs := takeStamps(startupInputs(inv, dir))
 	type keyResult struct {
 		key string
 		err error
@@ -110,6 +115,7 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 	if scanned.err != nil {
 		return nil, fmt.Errorf("%s -q rundetails: %w", inv.Args[0], scanned.err)
 	}
+	scanned.res.Inputs = inputs
 	return scanned.res, nil
 }
 

@@ -1,0 +1,119 @@
+package local
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/simswarm/simswarm/workers/oppcli"
+)
+
+// Stamps are what a few files looked like (size, modification time, inode)
+// when a plan's identities were computed from them: the files every
+// process of the sweep reads as it starts, so that one edited or rebuilt
+// meanwhile would make the runs started after it simulate something other
+// than what their identities, and so their completion records, say. Safe
+// for concurrent use; a nil *Stamps sees no change.
+type Stamps struct {
+	mu    sync.Mutex
+	files map[string]stamp
+}
+
+type stamp struct {
+	exists bool
+	size   int64
+	mtime  time.Time
+	ino    uint64
+	// sum is the content's xxHash64 for a file checked by content (ini
+	// files: an editor saving one unchanged is no change).
+	sum       uint64
+	byContent bool
+}
+
+// takeStamps stamps the program's files by their metadata (a no-op make
+// leaves them as they are) and the ini files by their content too; a
+// missing file is stamped missing, so that its appearing is a change.
+func takeStamps(programFiles, iniFiles []string) *Stamps {
+	s := &Stamps{files: map[string]stamp{}}
+	for _, p := range programFiles {
+		s.files[p] = stampOf(p, false)
+	}
+	for _, p := range iniFiles {
+		s.files[p] = stampOf(p, true)
+	}
+	return s
+}
+
+func stampOf(path string, byContent bool) stamp {
+	st, err := os.Stat(path)
+	if err != nil {
+		return stamp{byContent: byContent}
+	}
+	s := stamp{exists: true, size: st.Size(), mtime: st.ModTime(), byContent: byContent}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		s.ino = sys.Ino
+	}
+	if byContent {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return stamp{byContent: byContent}
+		}
+		s.sum = xxhash.Sum64(data)
+	}
+	return s
+}
+
+// Changed is the first file (by name) that changed since it was stamped,
+// "" if none.
+func (s *Stamps) Changed() string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var changed []string
+	for p, was := range s.files {
+		now := stampOf(p, false)
+		now.byContent, now.sum = was.byContent, was.sum
+		if now == was {
+			continue
+		}
+		if was.byContent {
+			if now = stampOf(p, true); now.exists == was.exists && now.sum == was.sum {
+				s.files[p] = now // saved unchanged
+				continue
+			}
+		}
+		changed = append(changed, p)
+	}
+	if len(changed) == 0 {
+		return ""
+	}
+	return slices.Min(changed)
+}
+
+// startupInputs are the files the program reads when a process of inv
+// starts, as Resolve hashes them: the program file and each -l library
+// (where opp_run looks for it), and the ini files with their includes.
+// NED files and data files are left out: stamping thousands of NED files
+// before every batch would cost more than the batches of a short sweep.
+func startupInputs(inv oppcli.Invocation, dir string) (program, ini []string) {
+	prog := inv.Args[0]
+	if !strings.ContainsRune(prog, '/') {
+		if p, err := exec.LookPath(prog); err == nil {
+			prog = p
+		}
+	}
+	program = []string{inDir(dir, prog)}
+	for _, lib := range optionValues(inv, 'l') {
+		program = append(program, inDir(dir, filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so")), inDir(dir, lib+".so"))
+	}
+	return program, oppcli.IniFiles(dir, inv.IniFiles)
+}
