@@ -150,10 +150,10 @@ func Execute(ctx context.Context, p *Plan, opts Options) (*Summary, error) {
 				}
 				if changed := p.Inputs.Changed(); changed != "" {
 					<-slots
-					t.failed(Failure{Runs: batch, Reason: changed + " changed during the sweep (edited, or the program rebuilt): " +
-						"the runs not started yet were not run, since they would simulate something other than their identities say; run again to resume"})
 					sched.ended(f)
-					continue
+					t.failed(Failure{Runs: append(batch, sched.drain()...), Reason: changed + " changed during the sweep " +
+						"(edited, or the program rebuilt): these runs would simulate something other than their identities say; run again to resume"})
+					return
 				}
 				runBatch(ctx, p, batch, slots, col, recs, t, sched, log)
 				sched.ended(f)

@@ -70,7 +70,7 @@ func (p *progress) finished(n int, f *Failure, canceled bool) {
 		if p.tty {
 			fmt.Fprint(p.w, "\r\033[K")
 		}
-		fmt.Fprintf(p.w, "run %s failed after %d attempt(s): %s\n", runList(f.Runs), f.Attempts, f.Reason)
+		fmt.Fprintf(p.w, "run %s %s: %s\n", runList(f.Runs), f.outcome(), f.Reason)
 	}
 	if p.tty {
 		p.draw()

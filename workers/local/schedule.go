@@ -73,6 +73,15 @@ func (s *schedule) next(now time.Time) ([]int, *flight) {
 	return b, f
 }
 
+// drain hands out every run not handed out yet, for none of them to run.
+func (s *schedule) drain() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rest := s.pending
+	s.pending = nil
+	return rest
+}
+
 // finished notes that runs runs finished, each after took on average.
 func (s *schedule) finished(took time.Duration, runs int) {
 	s.mu.Lock()

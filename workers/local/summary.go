@@ -11,7 +11,7 @@ import (
 // failed run its reason and the tail of its stderr.
 func (s *Summary) Print(w io.Writer, resultsDir string) {
 	for _, f := range s.Failures {
-		fmt.Fprintf(w, "\nrun %s FAILED (%d attempt(s)): %s\n", runList(f.Runs), f.Attempts, f.Reason)
+		fmt.Fprintf(w, "\nrun %s FAILED (%s): %s\n", runList(f.Runs), f.attempts(), f.Reason)
 		if tail := strings.TrimSpace(f.StderrTail); tail != "" {
 			fmt.Fprintln(w, "  stderr (tail):")
 			fmt.Fprintln(w, indent(lastN(tail, 15)))
@@ -36,4 +36,20 @@ func lastN(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// outcome words a failure for the progress lines.
+func (f Failure) outcome() string {
+	if f.Attempts == 0 {
+		return "not started"
+	}
+	return fmt.Sprintf("failed after %d attempt(s)", f.Attempts)
+}
+
+// attempts words a failure's attempts for the summary.
+func (f Failure) attempts() string {
+	if f.Attempts == 0 {
+		return "not started"
+	}
+	return fmt.Sprintf("%d attempt(s)", f.Attempts)
 }
