@@ -98,5 +98,8 @@
 //   - Cancelling ctx (Ctrl-C) kills every running simulation's process
 //     group and records nothing for the runs it interrupted.
 //   - Result file names are slash paths of safe names below the results
-//     directory; anything that could escape it is refused.
+//     directory; anything that could escape it is refused. simswarm's own
+//     files there (DIR/.simswarm: journals, lock) are opened without
+//     following links: a results directory from elsewhere with a link, a
+//     FIFO or another file type in their place is refused, naming it.
 package local

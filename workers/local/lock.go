@@ -30,11 +30,11 @@ const lockPoll = 100 * time.Millisecond
 // holder exits, however it exits, so it never outlives a crash. The file
 // holds the holder's pid, for the message.
 func LockDir(ctx context.Context, dir string, progress io.Writer) (unlock func(), err error) {
-	path := filepath.Join(dir, ".simswarm", "lock")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	path := filepath.Join(dir, stateDir, "lock")
+	f, err := openState(dir, stateDir+"/lock", os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}

@@ -82,50 +82,58 @@ type records struct {
 // comes from the command line).
 var unsafeJournalChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
+// journalRel is the journal of name below the results directory, as a
+// slash path (openState).
+func journalRel(name string) string {
+	return stateDir + "/runs/" + unsafeJournalChars.ReplaceAllString(name, "_") + ".jsonl"
+}
+
 func journalPath(resultsDir, name string) string {
-	return filepath.Join(resultsDir, ".simswarm", "runs", unsafeJournalChars.ReplaceAllString(name, "_")+".jsonl")
+	return filepath.Join(resultsDir, filepath.FromSlash(journalRel(name)))
 }
 
 // openRecords loads the journal of name in resultsDir and opens it for
 // appending; a torn last line (a crash mid-write) is cut off first, and a
 // journal mostly made of superseded lines is rewritten compactly.
 func openRecords(resultsDir, name string) (*records, error) {
-	path := journalPath(resultsDir, name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	known, _, lines, valid, err := loadJournal(path)
+	rel := journalRel(name)
+	known, _, lines, valid, err := loadJournal(resultsDir, rel)
 	if err != nil {
 		return nil, err
 	}
 	if lines > 2*len(known)+64 {
-		if err := rewriteJournal(path, known); err != nil {
+		if err := rewriteJournal(resultsDir, rel, known); err != nil {
 			return nil, err
 		}
-	} else if err := os.Truncate(path, valid); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := openState(resultsDir, rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
-	return &records{resultsDir: resultsDir, path: path, known: known, claimed: map[string]bool{}, f: f}, nil
+	if lines <= 2*len(known)+64 {
+		if err := f.Truncate(valid); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return &records{resultsDir: resultsDir, path: journalPath(resultsDir, name), known: known, claimed: map[string]bool{}, f: f}, nil
 }
 
 // ReadRecords returns the completion records of name in resultsDir, the
 // last of each run number (what a later `simswarm run` checks before
 // skipping a run is found by its identity).
 func ReadRecords(resultsDir, name string) (map[int]Record, error) {
-	_, byRun, _, _, err := loadJournal(journalPath(resultsDir, name))
+	_, byRun, _, _, err := loadJournal(resultsDir, journalRel(name))
 	return byRun, err
 }
 
 // loadJournal parses the journal: the last record of each identity and of
 // each run number, the number of lines, and the length up to the last
 // complete line.
-func loadJournal(path string) (map[string]Record, map[int]Record, int, int64, error) {
+func loadJournal(resultsDir, rel string) (map[string]Record, map[int]Record, int, int64, error) {
 	known, byRun := map[string]Record{}, map[int]Record{}
-	f, err := os.Open(path)
+	path := filepath.Join(resultsDir, filepath.FromSlash(rel))
+	f, err := openState(resultsDir, rel, os.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return known, byRun, 0, 0, nil
 	}
@@ -156,7 +164,7 @@ func loadJournal(path string) (map[string]Record, map[int]Record, int, int64, er
 	return known, byRun, lines, valid, nil
 }
 
-func rewriteJournal(path string, known map[string]Record) error {
+func rewriteJournal(resultsDir, rel string, known map[string]Record) error {
 	var buf bytes.Buffer
 	for _, rec := range known {
 		data, err := json.Marshal(rec)
@@ -166,11 +174,19 @@ func rewriteJournal(path string, known map[string]Record) error {
 		buf.Write(data)
 		buf.WriteByte('\n')
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+	f, err := openState(resultsDir, rel+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	_, err = f.Write(buf.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(resultsDir, filepath.FromSlash(rel))
+	return os.Rename(path+".tmp", path)
 }
 
 // complete returns the record of identity if there is one that no other
