@@ -56,7 +56,7 @@ func LockDir(ctx context.Context, dir string, progress io.Writer) (unlock func()
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		pid := holder(path)
+		pid := holder(f)
 		if pid == os.Getpid() {
 			// Waiting would be forever.
 			f.Close()
@@ -84,13 +84,11 @@ func LockDir(ctx context.Context, dir string, progress io.Writer) (unlock func()
 	return func() { f.Close() }, nil
 }
 
-// holder is the pid recorded in the lock file at path, 0 if none.
-func holder(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+// holder is the pid recorded in the lock file f, 0 if none.
+func holder(f *os.File) int {
+	b := make([]byte, 32)
+	n, _ := f.ReadAt(b, 0)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
 	if err != nil || pid <= 0 {
 		return 0
 	}
