@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,10 +176,10 @@ func TestRealRunallStopsWhenTheIniChangesMidSweep(t *testing.T) {
 	args := []string{"runall", "-C", dir, "-j", "1", "-b", "1", "./aloha", "-c", "PureAlohaExperiment", "-r", "0..5"}
 	counts := regexp.MustCompile(`(\d+) runs: (\d+) succeeded, (\d+) failed, (\d+) skipped`)
 	// sweep runs runall, calling midway once the first run's files are in.
-	sweep := func(midway func()) (out string, err error, succeeded, failed int) {
+	sweep := func(midway func(), extra ...string) (out string, err error, succeeded, failed int) {
 		t.Helper()
 		var buf syncBuffer
-		cmd := startCLIProc(t, &buf, args...)
+		cmd := startCLIProc(t, &buf, append(slices.Clone(args), extra...)...)
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 			if scas, _ := filepath.Glob(filepath.Join(dir, "results", "*.sca")); len(scas) > 0 {
 				break
@@ -233,5 +234,18 @@ func TestRealRunallStopsWhenTheIniChangesMidSweep(t *testing.T) {
 	again, err := cli(t, args...)
 	if want := fmt.Sprintf("6 runs: %d succeeded, 0 failed, %d skipped", 6-ok, ok); err != nil || !strings.Contains(again, want) {
 		t.Errorf("the sweep after the edit: %v, want %q\n%s", err, want, again)
+	}
+
+	// A data file the runs read, edited midway, stops the sweep too.
+	if err := os.RemoveAll(filepath.Join(dir, "results")); err != nil {
+		t.Fatal(err)
+	}
+	rate := filepath.Join(dir, "rate.txt")
+	writeFileT(t, rate, "9600\n")
+	writeFileT(t, filepath.Join(dir, "rate.ini"), "include omnetpp.ini\n[Config Rated]\nextends = PureAlohaExperiment\n"+
+		`Aloha.txRate = double(readFile("rate.txt")) * 1bps`+"\n")
+	out, err, ok, failed = sweep(func() { writeFileT(t, rate, "4800\n") }, "-f", "rate.ini", "-c", "Rated")
+	if err == nil || failed == 0 || !strings.Contains(out, "rate.txt changed during the sweep") {
+		t.Errorf("rate.txt edited: %v, %d succeeded, %d failed\n%s", err, ok, failed, out)
 	}
 }

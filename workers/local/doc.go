@@ -86,8 +86,9 @@
 //     wrong skip.
 //   - Execute starts no process once a file that every process reads as
 //     it starts changed since the identities were computed from it
-//     (Plan.Inputs: the program and its -l libraries by their metadata,
-//     the ini files by their content): the runs not started fail, saying
+//     (Plan.Inputs: the program, its -l libraries and the data files the
+//     runs name by their metadata, the ini files by their content): the
+//     runs not started fail, saying
 //     which file changed, since they would simulate something other than
 //     their identities say; the next Execute resumes by the new ones.
 //   - One Execute at a time per results directory, across processes: a

@@ -24,14 +24,17 @@ type Resolved struct {
 	// (runidentity), by run number.
 	Identities map[int]string
 	// Inputs are the files every process of the sweep reads as it starts
-	// (the program, its -l libraries, the ini files), as they were when
-	// Resolve began: Plan.Inputs.
+	// (the program, its -l libraries, the ini files, as they were when
+	// Resolve began, and the data files the runs name, as Resolve read
+	// them): Plan.Inputs.
 	Inputs *Stamps
 	// ResultRoot is the directory below which the runs write their
 	// result files (oppcli.ResultRootOf of run 0's result-dir entry),
 	// relative to the working directory unless absolute; "results" when
 	// no run is selected.
 	ResultRoot string
+	// dataFiles are the data files the identities hashed (dataFiles).
+	dataFiles []string
 }
 
 // Resolve asks the program (in dir, at once) which runs inv selects and
@@ -115,6 +118,9 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 	if scanned.err != nil {
 		return nil, fmt.Errorf("%s -q rundetails: %w", inv.Args[0], scanned.err)
 	}
+	// The data files are stamped once hashed: their names come from the
+	// runs' configuration.
+	inputs.add(scanned.res.dataFiles)
 	scanned.res.Inputs = inputs
 	return scanned.res, nil
 }
@@ -180,6 +186,11 @@ func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir
 			return out, nil
 		}
 		return nil, err
+	}
+	for p, sum := range data.sums {
+		if sum != "" {
+			out.dataFiles = append(out.dataFiles, p)
+		}
 	}
 	return out, nil
 }

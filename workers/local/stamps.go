@@ -51,6 +51,17 @@ func takeStamps(programFiles, iniFiles []string) *Stamps {
 	return s
 }
 
+// add stamps more files by their metadata (data files may be large).
+func (s *Stamps) add(paths []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range paths {
+		if _, ok := s.files[p]; !ok {
+			s.files[p] = stampOf(p, false)
+		}
+	}
+}
+
 func stampOf(path string, byContent bool) stamp {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -102,7 +113,8 @@ func (s *Stamps) Changed() string {
 // startupInputs are the files the program reads when a process of inv
 // starts, as Resolve hashes them: the program file and each -l library
 // (where opp_run looks for it), and the ini files with their includes.
-// NED files and data files are left out: stamping thousands of NED files
+// Resolve adds the data files the runs' configuration names (read as
+// runs start). NED files are left out: stamping thousands of NED files
 // before every batch would cost more than the batches of a short sweep.
 func startupInputs(inv oppcli.Invocation, dir string) (program, ini []string) {
 	prog := inv.Args[0]
