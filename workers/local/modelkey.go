@@ -29,12 +29,7 @@ import (
 // appearing changes the key. skip are directories left out of the NED walk.
 func modelKey(inv oppcli.Invocation, dir string, env []string, skip []string) (string, error) {
 	h := sha256.New()
-	prog := inv.Args[0]
-	if !strings.ContainsRune(prog, '/') {
-		if p, err := exec.LookPath(prog); err == nil {
-			prog = p
-		}
-	}
+	prog := programFile(inv)
 	place := prog // found on PATH: the absolute path it was found at
 	if strings.ContainsRune(inv.Args[0], '/') {
 		place = programPlace(dir, prog)
@@ -43,7 +38,7 @@ func modelKey(inv oppcli.Invocation, dir string, env []string, skip []string) (s
 		return "", err
 	}
 	for _, lib := range optionValues(inv, 'l') {
-		for _, p := range []string{filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so"), lib + ".so"} {
+		for _, p := range libraryFiles(lib) {
 			if err := hashFile(h, "library", placeOf(dir, p), inDir(dir, p)); err != nil {
 				return "", err
 			}
@@ -247,6 +242,25 @@ func getenv(env []string, name string) string {
 		}
 	}
 	return v
+}
+
+// programFile is the program of inv: a name without a slash as found on
+// PATH (where exec finds it), else as given, relative to the working
+// directory.
+func programFile(inv oppcli.Invocation) string {
+	prog := inv.Args[0]
+	if !strings.ContainsRune(prog, '/') {
+		if p, err := exec.LookPath(prog); err == nil {
+			return p
+		}
+	}
+	return prog
+}
+
+// libraryFiles are where opp_run looks for the library of -l lib:
+// lib/x as lib/libx.so, and x.so.
+func libraryFiles(lib string) []string {
+	return []string{filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so"), lib + ".so"}
 }
 
 // placeOf names a file that the command line names as p, relative to the

@@ -2,10 +2,7 @@ package local
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -117,15 +114,11 @@ func (s *Stamps) Changed() string {
 // runs start). NED files are left out: stamping thousands of NED files
 // before every batch would cost more than the batches of a short sweep.
 func startupInputs(inv oppcli.Invocation, dir string) (program, ini []string) {
-	prog := inv.Args[0]
-	if !strings.ContainsRune(prog, '/') {
-		if p, err := exec.LookPath(prog); err == nil {
-			prog = p
-		}
-	}
-	program = []string{inDir(dir, prog)}
+	program = []string{inDir(dir, programFile(inv))}
 	for _, lib := range optionValues(inv, 'l') {
-		program = append(program, inDir(dir, filepath.Join(filepath.Dir(lib), "lib"+filepath.Base(lib)+".so")), inDir(dir, lib+".so"))
+		for _, p := range libraryFiles(lib) {
+			program = append(program, inDir(dir, p))
+		}
 	}
 	return program, oppcli.IniFiles(dir, inv.IniFiles)
 }
