@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -579,10 +580,12 @@ func (c *collector) store(f candidate, run int, headed bool, rd *reading) (diges
 		}
 		return c.storeInPlace(f, run, headed)
 	}
-	dst := filepath.Join(c.resultsDir, filepath.FromSlash(f.Name))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	// A results directory may come from elsewhere: a linked directory in
+	// it would take the file somewhere else.
+	if _, err := mkdirsBelow(c.resultsDir, path.Dir(f.Name)); err != nil {
 		return digest{}, err
 	}
+	dst := filepath.Join(c.resultsDir, filepath.FromSlash(f.Name))
 	stage := dst + ".simswarm-tmp"
 	err := os.Rename(f.Path, stage)
 	switch {
@@ -617,8 +620,13 @@ func (c *collector) storeCopy(f candidate, run int, headed bool, dst string) (di
 		return digest{}, err
 	}
 	defer in.Close()
+	// Whatever is in tmp's place goes (a link left there would take the
+	// copy to its target); O_EXCL makes the file this one's own.
 	tmp := dst + ".simswarm-tmp"
-	out, err := os.Create(tmp)
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return digest{}, err
+	}
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return digest{}, err
 	}

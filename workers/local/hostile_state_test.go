@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/simswarm/simswarm/workers/resultfiles"
 )
 
 // TestSymlinksInTheStateDirectoryAreNeverFollowed: a results directory may
@@ -106,5 +108,62 @@ func TestALinkedOrStrangeStateDirectoryIsRefused(t *testing.T) {
 				t.Errorf("a journal elsewhere was written: %q", b)
 			}
 		})
+	}
+}
+
+// TestAResultIsNeverMovedThroughALinkedDirectory: with result globs (a
+// Campaign's spec.results), a run's files are moved into the results
+// directory under their path below the glob; a directory there that is a
+// link to elsewhere (a results tree unpacked from outside) must not take
+// them there: the run fails, naming the link, and the elsewhere stays
+// empty.
+func TestAResultIsNeverMovedThroughALinkedDirectory(t *testing.T) {
+	p := testPlan(t, []int{0})
+	p.Args = append(p.Args, "--result-dir=results/Sub")
+	p.Results = []string{"results/*/*.sca", "results/*/*.vec"}
+	p.Retries = 0
+	results := filepath.Join(t.TempDir(), "results")
+	elsewhere := t.TempDir()
+	if err := os.MkdirAll(results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(results, "Sub")); err != nil {
+		t.Fatal(err)
+	}
+	sum := execute(t, context.Background(), p, Options{ResultsDir: results, Jobs: 1})
+	if sum.Failed != 1 || len(sum.Failures) != 1 || !strings.Contains(sum.Failures[0].Reason, "symbolic link") {
+		t.Errorf("summary %+v, want run 0 failed naming the link", sum)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("files moved through the link: %v", entries)
+	}
+}
+
+// TestACopiedResultNeverWritesThroughALink: across filesystems a result is
+// copied through DST.simswarm-tmp; a link left in that place (a results
+// tree from elsewhere) is replaced, never written through.
+func TestACopiedResultNeverWritesThroughALink(t *testing.T) {
+	work, results := t.TempDir(), t.TempDir()
+	c := newCollector(work, results, []string{"results/*.sca"}, "Cfg", nil)
+	src := filepath.Join(work, "Cfg-#0.sca")
+	if err := os.WriteFile(src, []byte("version 3\nrun Cfg-0\nattr configname Cfg\nattr runnumber 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(results, "Cfg-#0.sca")
+	if err := os.Symlink(victim, dst+".simswarm-tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.storeCopy(candidate{Found: resultfiles.Found{Path: src, Name: "Cfg-#0.sca"}}, 0, true, dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("the copy went through the link: %q", b)
+	}
+	if b, err := os.ReadFile(dst); err != nil || !strings.Contains(string(b), "attr runnumber 0") {
+		t.Errorf("the result was not stored: %q %v", b, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,26 +23,40 @@ const stateDir = ".simswarm"
 // anything but a regular file, is refused, naming it; a link's target is
 // never opened. base itself is the user's to place where they like.
 func openState(base, rel string, flag int) (*os.File, error) {
-	parts := strings.Split(rel, "/")
-	dir := base
-	for _, p := range parts[:len(parts)-1] {
-		dir = filepath.Join(dir, p)
-		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, err
-		}
-		if err := mustBe(dir, fs.ModeDir); err != nil {
-			return nil, err
-		}
-	}
-	path := filepath.Join(dir, parts[len(parts)-1])
-	if err := mustBe(path, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	dir, err := mkdirsBelow(base, path.Dir(rel))
+	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW, 0o644)
+	p := filepath.Join(dir, path.Base(rel))
+	if err := mustBe(p, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, flag|syscall.O_NOFOLLOW, 0o644)
 	if errors.Is(err, syscall.ELOOP) {
-		return nil, fmt.Errorf("%s is a symbolic link: simswarm keeps its own state there in regular files (remove the link)", path)
+		return nil, fmt.Errorf("%s is a symbolic link, which simswarm does not follow there (remove it)", p)
 	}
 	return f, err
+}
+
+// mkdirsBelow creates the directories of rel (a slash path, "." for none)
+// below base and returns the last: each is checked without following a
+// link, and a link or anything but a directory on the way is refused,
+// naming it, so that nothing below base redirects simswarm's writes.
+func mkdirsBelow(base, rel string) (string, error) {
+	dir := base
+	if rel == "." || rel == "" {
+		return dir, nil
+	}
+	for _, p := range strings.Split(rel, "/") {
+		dir = filepath.Join(dir, p)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+		if err := mustBe(dir, fs.ModeDir); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // mustBe checks that path is, without following a link, a directory
@@ -53,13 +68,13 @@ func mustBe(path string, mode fs.FileMode) error {
 	}
 	switch {
 	case st.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%s is a symbolic link: simswarm keeps its own state there in regular files (remove the link)", path)
+		return fmt.Errorf("%s is a symbolic link, which simswarm does not follow there (remove it)", path)
 	case st.Mode().Type() != mode:
 		what := "a regular file"
 		if mode == fs.ModeDir {
 			what = "a directory"
 		}
-		return fmt.Errorf("%s is not %s: simswarm keeps its own state there (remove it)", path, what)
+		return fmt.Errorf("%s is not %s (remove it)", path, what)
 	}
 	return nil
 }
