@@ -582,7 +582,7 @@ func (c *collector) store(f candidate, run int, headed bool, rd *reading) (diges
 	}
 	// A results directory may come from elsewhere: a linked directory in
 	// it would take the file somewhere else.
-	if _, err := mkdirsBelow(c.resultsDir, path.Dir(f.Name)); err != nil {
+	if _, err := dirsBelow(c.resultsDir, path.Dir(f.Name), true); err != nil {
 		return digest{}, err
 	}
 	dst := filepath.Join(c.resultsDir, filepath.FromSlash(f.Name))

@@ -167,3 +167,17 @@ func TestACopiedResultNeverWritesThroughALink(t *testing.T) {
 		t.Errorf("the result was not stored: %q %v", b, err)
 	}
 }
+
+// TestReadingRecordsCreatesNothing: reading a results directory's records
+// (none yet) leaves it as it was: only writing makes simswarm's state
+// directory.
+func TestReadingRecordsCreatesNothing(t *testing.T) {
+	results := t.TempDir()
+	recs, err := ReadRecords(results, "test")
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("ReadRecords: %v %v", recs, err)
+	}
+	if entries, _ := os.ReadDir(results); len(entries) != 0 {
+		t.Errorf("reading created %v", entries)
+	}
+}

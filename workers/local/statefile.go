@@ -16,14 +16,15 @@ import (
 const stateDir = ".simswarm"
 
 // openState opens the file rel (a slash path starting with stateDir) below
-// base with flag, creating the directories on its way. A results directory
+// base with flag, creating the directories on its way when flag creates
+// (a read leaves the directory as it is). A results directory
 // may come from elsewhere (unpacked, synced, shared), so nothing on the
 // way may redirect simswarm's writes: a symbolic link (or anything but a
 // directory) among the directories below base, or in the file's place
 // anything but a regular file, is refused, naming it; a link's target is
 // never opened. base itself is the user's to place where they like.
 func openState(base, rel string, flag int) (*os.File, error) {
-	dir, err := mkdirsBelow(base, path.Dir(rel))
+	dir, err := dirsBelow(base, path.Dir(rel), flag&os.O_CREATE != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -38,19 +39,22 @@ func openState(base, rel string, flag int) (*os.File, error) {
 	return f, err
 }
 
-// mkdirsBelow creates the directories of rel (a slash path, "." for none)
-// below base and returns the last: each is checked without following a
-// link, and a link or anything but a directory on the way is refused,
-// naming it, so that nothing below base redirects simswarm's writes.
-func mkdirsBelow(base, rel string) (string, error) {
+// dirsBelow checks the directories of rel (a slash path, "." for none)
+// below base, creating them if create, and returns the last: each is
+// looked at without following a link, and a link or anything but a
+// directory on the way is refused, naming it, so that nothing below base
+// redirects simswarm's writes.
+func dirsBelow(base, rel string, create bool) (string, error) {
 	dir := base
 	if rel == "." || rel == "" {
 		return dir, nil
 	}
 	for _, p := range strings.Split(rel, "/") {
 		dir = filepath.Join(dir, p)
-		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			return "", err
+		if create {
+			if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return "", err
+			}
 		}
 		if err := mustBe(dir, fs.ModeDir); err != nil {
 			return "", err
