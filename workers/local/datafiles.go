@@ -61,6 +61,17 @@ func newDataFiles(dir string, iniFiles []string) *dataFiles {
 	return d
 }
 
+// found are the data files digest found and hashed.
+func (d *dataFiles) found() []string {
+	var out []string
+	for p, sum := range d.sums {
+		if sum != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // digest is a digest of the files entries name, "" when they name none.
 func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 	h := sha256.New()
@@ -84,7 +95,7 @@ func (d *dataFiles) digest(entries []runidentity.Entry) (string, error) {
 					// directory: however that is named, wherever it lies.
 					at := p
 					if !filepath.IsAbs(name) {
-						at, _ = filepath.Rel(d.dirs[0], p)
+						at = fromDir(d.dirs[0], p)
 					}
 					fmt.Fprintf(h, "%q %q %s\n", name, at, s)
 				}

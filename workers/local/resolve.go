@@ -33,8 +33,6 @@ type Resolved struct {
 	// relative to the working directory unless absolute; "results" when
 	// no run is selected.
 	ResultRoot string
-	// dataFiles are the data files the identities hashed (dataFiles).
-	dataFiles []string
 }
 
 // Resolve asks the program (in dir, at once) which runs inv selects and
@@ -49,7 +47,9 @@ type Resolved struct {
 // files are hashed while the program answers. skip are directories the
 // NED path walk leaves out (the results directory).
 func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []string, skip []string) (*Resolved, error) {
-	inputs := takeStamps(startupInputs(inv, dir))
+	iniFiles := oppcli.IniFiles(dir, inv.IniFiles)
+	inputs := takeStamps(programFiles(inv, dir), iniFiles)
+	data := newDataFiles(dir, iniFiles)
 	type keyResult struct {
 		key string
 		err error
@@ -95,7 +95,7 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 	}
 	scanc := make(chan scanResult, 1)
 	go func() {
-		res, err := scanRunDetails(ctx, pr, inv, dir, skip, shared)
+		res, err := scanRunDetails(ctx, pr, inv, dir, skip, data, shared)
 		// Drain what is left, so that the program never blocks on a
 		// pipe nobody reads.
 		_, _ = io.Copy(io.Discard, pr)
@@ -120,7 +120,7 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 	}
 	// The data files are stamped once hashed: their names come from the
 	// runs' configuration.
-	inputs.add(scanned.res.dataFiles)
+	inputs.add(data.found())
 	scanned.res.Inputs = inputs
 	return scanned.res, nil
 }
@@ -128,13 +128,13 @@ func Resolve(ctx context.Context, inv oppcli.Invocation, dir string, env []strin
 // queryTimeout bounds each query: they only read the ini.
 const queryTimeout = 30 * time.Minute
 
-// scanRunDetails reads the program's listing run by run; shared gives the
-// model's key and run 0's whole configuration once the first run is read
-// (its ned-path entry may add NED directories to the key).
-func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir string, skip []string, shared func() (string, runidentity.Run, error)) (*Resolved, error) {
+// scanRunDetails reads the program's listing run by run, hashing the data
+// files the runs name with data; shared gives the model's key and run 0's
+// whole configuration once the first run is read (its ned-path entry may
+// add NED directories to the key).
+func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir string, skip []string, data *dataFiles, shared func() (string, runidentity.Run, error)) (*Resolved, error) {
 	out := &Resolved{Runs: []int{}, Identities: map[int]string{}, ResultRoot: "results"}
 	var id *runidentity.Identifier
-	data := newDataFiles(dir, oppcli.IniFiles(dir, inv.IniFiles))
 	sc := runidentity.NewScanner(r)
 	for sc.Scan() {
 		run := sc.Run()
@@ -186,11 +186,6 @@ func scanRunDetails(ctx context.Context, r io.Reader, inv oppcli.Invocation, dir
 			return out, nil
 		}
 		return nil, err
-	}
-	for p, sum := range data.sums {
-		if sum != "" {
-			out.dataFiles = append(out.dataFiles, p)
-		}
 	}
 	return out, nil
 }

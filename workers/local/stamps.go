@@ -107,18 +107,18 @@ func (s *Stamps) Changed() string {
 	return slices.Min(changed)
 }
 
-// startupInputs are the files the program reads when a process of inv
+// programFiles are the program's files that a process of inv loads as it
 // starts, as Resolve hashes them: the program file and each -l library
-// (where opp_run looks for it), and the ini files with their includes.
-// Resolve adds the data files the runs' configuration names (read as
-// runs start). NED files are left out: stamping thousands of NED files
-// before every batch would cost more than the batches of a short sweep.
-func startupInputs(inv oppcli.Invocation, dir string) (program, ini []string) {
-	program = []string{inDir(dir, programFile(inv))}
+// (where opp_run looks for it). Resolve stamps them with the ini files
+// (and their includes) and the data files the runs name; NED files are
+// left out: stamping thousands of NED files before every batch would cost
+// more than the batches of a short sweep.
+func programFiles(inv oppcli.Invocation, dir string) []string {
+	files := []string{inDir(dir, programFile(inv))}
 	for _, lib := range optionValues(inv, 'l') {
 		for _, p := range libraryFiles(lib) {
-			program = append(program, inDir(dir, p))
+			files = append(files, inDir(dir, p))
 		}
 	}
-	return program, oppcli.IniFiles(dir, inv.IniFiles)
+	return files
 }
