@@ -46,7 +46,7 @@ left out silently.`,
 				return invalidInput(err)
 			}
 			if dir != "" {
-				if st, err := os.Stat(dir); err != nil && errors.Is(err, fs.ErrNotExist) {
+				if st, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 					return invalidInput(fmt.Errorf("--dir %s: no such directory", dir))
 				} else if err == nil && !st.IsDir() {
 					return invalidInput(fmt.Errorf("--dir %s: not a directory", dir))

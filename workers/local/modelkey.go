@@ -309,7 +309,7 @@ func stableArgv(args []string, dir string) []string {
 		switch {
 		case i == 0 && strings.ContainsRune(a, '/'):
 			out[i] = programPlace(dir, a)
-		case i > 0 && out[i-1] == "-l" && args[i-1] == "-l":
+		case i > 0 && args[i-1] == "-l":
 			out[i] = placeOf(dir, a)
 		case i > 0 && strings.HasPrefix(a, "-l") && len(a) > 2:
 			out[i] = "-l" + placeOf(dir, a[2:])

@@ -101,7 +101,8 @@ func openRecords(resultsDir, name string) (*records, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lines > 2*len(known)+64 {
+	compact := lines > 2*len(known)+64
+	if compact {
 		if err := rewriteJournal(resultsDir, rel, known); err != nil {
 			return nil, err
 		}
@@ -110,7 +111,7 @@ func openRecords(resultsDir, name string) (*records, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lines <= 2*len(known)+64 {
+	if !compact {
 		if err := f.Truncate(valid); err != nil {
 			f.Close()
 			return nil, err

@@ -43,7 +43,7 @@ func (f Failure) outcome() string {
 	if f.Attempts == 0 {
 		return "not started"
 	}
-	return fmt.Sprintf("failed after %d attempt(s)", f.Attempts)
+	return "failed after " + f.attempts()
 }
 
 // attempts words a failure's attempts for the summary.
